@@ -1,0 +1,1 @@
+"""Ingest room: feed specs, readers per feed family, the loader and the synthetic network."""

@@ -1,0 +1,1 @@
+"""Feed specs: one YAML file per trust, validated by `spec.FeedSpec`."""
