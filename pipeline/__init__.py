@@ -1,0 +1,1 @@
+"""Pipeline room: the `wmin` command line, the nightly run, publish and settings."""

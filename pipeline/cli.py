@@ -1,0 +1,267 @@
+"""`wmin`: the one command line of the warehouse (see README and DESIGN.md)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from pipeline.settings import Settings, SettingsError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="West Midlands Imaging Network warehouse: synth, ingest, build, publish, serve.")
+feeds_app = typer.Typer(no_args_is_help=True, help="Feed specs: try a trust's spec on a sample file.")
+export_app = typer.Typer(no_args_is_help=True, help="Monthly board pack and DIDS submission files.")
+app.add_typer(feeds_app, name="feeds")
+app.add_typer(export_app, name="export")
+
+console = Console()
+err = Console(stderr=True)
+
+HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="home folder (default ./var or WMIN_HOME)")]
+
+
+def _settings(home: Path | None, **overrides: object) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if home is not None:
+        values["home"] = home
+    return Settings(**values)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _parse_date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        _fail(f"{option} {text!r} is not a date; use YYYY-MM-DD")
+    raise AssertionError  # unreachable
+
+
+@app.command()
+def synth(
+    start: Annotated[str, typer.Option(help="first day, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option(help="last day, YYYY-MM-DD")],
+    scale: Annotated[float, typer.Option(help="1.0 = about 5 million exams a year")] = 1.0,
+    seed: Annotated[int, typer.Option(help="random seed; same arguments give identical files")] = 42,
+    home: HomeOpt = None,
+) -> None:
+    """Generate the synthetic 15-trust network into home/landing and home/truth."""
+    from pipeline.progress import stage_progress
+    from ingest.synth import generate_network
+
+    s = _settings(home)
+    start_d, end_d = _parse_date(start, "--start"), _parse_date(end, "--end")
+    if end_d < start_d:
+        _fail("--end is before --start")
+    if not 0 < scale <= 5:
+        _fail("--scale must be above 0 and at most 5")
+    with stage_progress(console) as progress:
+        summary = generate_network(s.home, start_d, end_d, scale=scale, seed=seed, progress=progress)
+    console.print(summary.render() if hasattr(summary, "render") else summary)
+
+
+@app.command()
+def ingest(
+    trust: Annotated[Optional[str], typer.Option(help="one trust's ODS code")] = None,
+    home: HomeOpt = None,
+    demo: Annotated[bool, typer.Option(help="allow the demo pseudonymisation key")] = False,
+) -> None:
+    """Load new deliveries from home/landing into the restricted database."""
+    from pipeline.progress import file_progress
+    from pipeline.reporting import ingest_table
+    from ingest.feeds.spec import SpecError, load_all_specs
+    from ingest.loader import ingest_landing
+
+    s = _settings(home, demo=demo or None)
+    s.ensure_dirs()
+    try:
+        specs = load_all_specs()
+        if trust and trust not in specs:
+            _fail(f"no feed spec for trust {trust!r}; known: {', '.join(sorted(specs))}")
+        key = s.pseudonym_key_bytes()
+    except (SpecError, SettingsError) as e:
+        _fail(str(e))
+    with file_progress(console) as on_file:
+        summary = ingest_landing(s.restricted_db, s.home, specs, key,
+                                 trusts=[trust] if trust else None, on_file=on_file)
+    console.print(ingest_table(summary))
+
+
+@app.command()
+def build(
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="as-of date, YYYY-MM-DD")] = None,
+    full_refresh: Annotated[bool, typer.Option(help="rebuild incremental models from scratch")] = False,
+    home: HomeOpt = None,
+) -> None:
+    """dbt seed + build (tests included) on the restricted database."""
+    from pipeline.build import run_build
+
+    s = _settings(home)
+    as_of_d = _parse_date(as_of, "--as-of") if as_of else s.effective_as_of()
+    result = run_build(s.restricted_db, as_of=as_of_d, full_refresh=full_refresh,
+                       threads=s.duckdb_threads)
+    if not result.success:
+        names = ", ".join(n for n, _ in result.failed[:10])
+        _fail(f"dbt build failed: {len(result.failed)} node(s): {names}")
+    console.print(f"[green]build ok[/] in {result.elapsed_seconds:.1f} s")
+
+
+@app.command()
+def publish(
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="as-of date, YYYY-MM-DD")] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Publish the analytics database atomically from the last build."""
+    from pipeline.build import manifest_path
+    from pipeline.publish import PublishError, publish as do_publish, published_relations
+
+    s = _settings(home)
+    as_of_d = _parse_date(as_of, "--as-of") if as_of else s.effective_as_of()
+    try:
+        result = do_publish(s.restricted_db, s.analytics_db, published_relations(manifest_path()),
+                            as_of=as_of_d)
+    except (PublishError, FileNotFoundError) as e:
+        _fail(str(e))
+    console.print(f"[green]published[/] {len(result.tables)} tables to {result.analytics_db}")
+
+
+@app.command()
+def nightly(
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="as-of date, YYYY-MM-DD")] = None,
+    full_refresh: Annotated[bool, typer.Option(help="rebuild incremental models from scratch")] = False,
+    home: HomeOpt = None,
+    demo: Annotated[bool, typer.Option(help="allow the demo pseudonymisation key")] = False,
+) -> None:
+    """Ingest, validate, build, publish and due exports — the one command a network runs nightly."""
+    from pipeline.lock import AlreadyRunning
+    from pipeline.nightly import run_nightly
+    from pipeline.progress import file_progress
+    from pipeline.reporting import nightly_summary
+
+    s = _settings(home, demo=demo or None)
+    as_of_d = _parse_date(as_of, "--as-of") if as_of else None
+    try:
+        s.pseudonym_key_bytes()
+        with file_progress(console) as on_file:
+            result = run_nightly(s, as_of=as_of_d, full_refresh=full_refresh,
+                                 progress=lambda m: console.print(f"[bold]{m}[/]"), on_file=on_file)
+    except AlreadyRunning as e:
+        _fail(str(e), code=3)
+    except SettingsError as e:
+        _fail(str(e))
+    console.print(nightly_summary(result))
+    if result.outcome != "succeeded":
+        _fail(f"nightly run failed at {result.failed_step}: {result.message}")
+
+
+@app.command()
+def status(home: HomeOpt = None) -> None:
+    """Last runs, each trust's feed freshness and the data-quality headline."""
+    from pipeline.reporting import status_report
+
+    s = _settings(home)
+    console.print(status_report(s))
+
+
+@feeds_app.command("check")
+def feeds_check(
+    feed: Annotated[Path, typer.Argument(help="the trust's feed spec YAML")],
+    file: Annotated[Path, typer.Argument(help="a sample delivery")],
+) -> None:
+    """Try a feed spec on a sample delivery: mapping, parse rates, first rejected lines."""
+    from ingest.feeds.check import check_feed, render
+    from ingest.feeds.spec import SpecError
+
+    if not file.exists():
+        _fail(f"{file}: no such file")
+    try:
+        report = check_feed(feed, file)
+    except SpecError as e:
+        _fail(str(e))
+    console.print(render(report))
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="port on localhost")] = 8501,
+    home: HomeOpt = None,
+) -> None:
+    """Serve the Streamlit dashboards on the published database."""
+    s = _settings(home)
+    if not s.analytics_db.exists():
+        _fail(f"{s.analytics_db} does not exist yet: run `wmin nightly` (or `wmin demo`) first")
+    app_file = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
+    env = {**os.environ, "WMIN_ANALYTICS_DB": str(s.analytics_db.resolve()),
+           "WMIN_EXPORTS_DIR": str(s.exports_dir.resolve())}
+    console.print(f"Serving on http://localhost:{port}  (Ctrl+C to stop)")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
+           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+@app.command()
+def demo(
+    start: Annotated[str, typer.Option(help="first day of the demo window")] = "2025-10-01",
+    end: Annotated[str, typer.Option(help="last day of the demo window")] = "2026-10-31",
+    scale: Annotated[float, typer.Option(help="network scale")] = 0.05,
+    seed: int = 42,
+    home: HomeOpt = None,
+) -> None:
+    """Synthesise a default window (13 months at scale 0.05), then run the nightly pipeline."""
+    err.print("[yellow]demo mode:[/] synthetic data and the built-in pseudonymisation key "
+              "(never use demo mode for patient data)")
+    synth(start=start, end=end, scale=scale, seed=seed, home=home)
+    end_d = _parse_date(end, "--end")
+    nightly(as_of=(end_d.fromordinal(end_d.toordinal() + 1)).isoformat(), full_refresh=False,
+            home=home, demo=True)
+
+
+@export_app.command("board-pack")
+def export_board_pack(
+    month: Annotated[str, typer.Option(help="YYYY-MM")],
+    internal: Annotated[bool, typer.Option(help="no small-number suppression (internal use)")] = False,
+    home: HomeOpt = None,
+) -> None:
+    """The month's DID/TAT board pack (xlsx + pdf) under home/exports/<YYYY-MM>/."""
+    from exports.board_pack import build_board_pack
+
+    s = _settings(home)
+    if not s.analytics_db.exists():
+        _fail(f"{s.analytics_db} does not exist yet: run `wmin nightly` first")
+    result = build_board_pack(s.analytics_db, month, s.exports_dir, suppress=not internal)
+    console.print(result)
+
+
+@export_app.command("dids")
+def export_dids(
+    month: Annotated[str, typer.Option(help="YYYY-MM")],
+    trust: Annotated[Optional[str], typer.Option(help="one trust's ODS code")] = None,
+    layout: Annotated[str, typer.Option(help="v1 or v2")] = "v1",
+    home: HomeOpt = None,
+) -> None:
+    """DIDS submission files (they carry identifiers) with a validation report per trust."""
+    from exports.dids import build_dids
+
+    s = _settings(home)
+    err.print("[yellow]This export carries patient identifiers (NHS number, birth date, "
+              "postcode) from the restricted database. Send it only through the DIDS route.[/]")
+    results = build_dids(s.restricted_db, month, s.exports_dir, trust=trust, layout=layout)
+    rejected = [r for r in results if getattr(r, "would_be_rejected", False)]
+    for r in results:
+        console.print(r)
+    if rejected:
+        _fail(f"{len(rejected)} file(s) would be rejected by NHS England; see the validation reports")
+
+
+def main() -> None:  # pragma: no cover
+    app()

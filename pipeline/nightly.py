@@ -1,0 +1,108 @@
+"""The nightly run: discover → validate → load → build → publish → due exports.
+
+Each step opens and closes its own database connection, so no step holds the restricted
+database while another needs it, and a run killed at any point leaves the published database
+as it was: ingest commits per file, dbt rebuilds, publish swaps by rename.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from pipeline import runs
+from pipeline.lock import RunLock
+from pipeline.settings import Settings
+
+Progress = Callable[[str], None]
+
+
+class StepFailed(Exception):
+    def __init__(self, step: str, message: str) -> None:
+        super().__init__(f"{step}: {message}")
+        self.step = step
+        self.message = message
+
+
+@dataclass
+class NightlyResult:
+    run_id: str
+    as_of: date
+    steps: list[runs.StepRecord] = field(default_factory=list)
+    outcome: str = "running"
+    failed_step: str | None = None
+    message: str | None = None
+    ingest_summary: object | None = None
+    build_result: object | None = None
+    exports: list[str] = field(default_factory=list)
+
+
+def _ingest(settings: Settings, trusts: list[str] | None, on_file: Callable | None) -> tuple[dict, object]:
+    from ingest.feeds.spec import load_all_specs
+    from ingest.loader import ingest_landing
+
+    summary = ingest_landing(settings.restricted_db, settings.home, load_all_specs(),
+                             settings.pseudonym_key_bytes(), trusts=trusts, on_file=on_file)
+    totals = summary.totals() if hasattr(summary, "totals") else {}
+    return totals, summary
+
+
+def _build(settings: Settings, as_of: date, full_refresh: bool) -> tuple[dict, object]:
+    from pipeline.build import run_build
+
+    result = run_build(settings.restricted_db, as_of=as_of, full_refresh=full_refresh,
+                       threads=settings.duckdb_threads)
+    if not result.success:
+        failed = "; ".join(f"{n}: {m}" for n, m in result.failed[:5])
+        raise StepFailed("build", f"dbt build failed ({len(result.failed)} node(s)): {failed}")
+    return {"nodes": result.counts.get("total", 0) if hasattr(result, "counts") else 0}, result
+
+
+def _publish(settings: Settings, as_of: date) -> tuple[dict, object]:
+    from pipeline.build import manifest_path
+    from pipeline.publish import publish, published_relations
+
+    relations = published_relations(manifest_path())
+    result = publish(settings.restricted_db, settings.analytics_db, relations, as_of=as_of)
+    return {"tables": len(result.tables), "rows": sum(result.tables.values())}, result
+
+
+def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str] | None = None,
+                full_refresh: bool = False, progress: Progress | None = None,
+                on_file: Callable | None = None) -> NightlyResult:
+    """Run every step under the lock. Raises lock.AlreadyRunning if another run holds it."""
+    say = progress or (lambda _msg: None)
+    as_of = as_of or settings.effective_as_of()
+    settings.ensure_dirs()
+    with RunLock(settings.lock_file):
+        run_id = runs.start_run(settings.restricted_db, as_of)
+        result = NightlyResult(run_id=run_id, as_of=as_of)
+        steps: list[tuple[str, Callable[[], tuple[dict, object]]]] = [
+            ("ingest", lambda: _ingest(settings, trusts, on_file)),
+            ("build", lambda: _build(settings, as_of, full_refresh)),
+            ("publish", lambda: _publish(settings, as_of)),
+        ]
+        for name, step in steps:
+            say(f"{name} …")
+            t0 = time.perf_counter()
+            try:
+                counts, payload = step()
+            except Exception as e:  # recorded with the run, then reported in one line
+                seconds = time.perf_counter() - t0
+                message = e.message if isinstance(e, StepFailed) else f"{type(e).__name__}: {e}"
+                result.steps.append(runs.StepRecord(name, round(seconds, 2), "failed"))
+                result.outcome, result.failed_step, result.message = "failed", name, message
+                runs.finish_run(settings.restricted_db, run_id, result.steps, "failed", name, message)
+                return result
+            seconds = time.perf_counter() - t0
+            result.steps.append(runs.StepRecord(name, round(seconds, 2), "succeeded", counts))
+            runs.record_steps(settings.restricted_db, run_id, result.steps)
+            if name == "ingest":
+                result.ingest_summary = payload
+            elif name == "build":
+                result.build_result = payload
+        result.outcome = "succeeded"
+        runs.finish_run(settings.restricted_db, run_id, result.steps, "succeeded")
+        return result

@@ -1,0 +1,152 @@
+"""Publish the analytics database: new file beside the old one, checkpoint, atomic rename.
+
+Readers holding the old file keep a consistent view (the inode they opened lives on until they
+close it); a reader that reopens sees the new file. The nightly run never waits for readers.
+Before the rename the new file must pass the identifier gate: no column named like a direct
+identifier and no text value that looks like a valid NHS number or a full postcode.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+# Columns that must never reach the published database, whatever a model calls them.
+FORBIDDEN_COLUMNS = re.compile(
+    r"^(nhs_number|nhs_no|birth_date|date_of_birth|dob|postcode|accession|accession_number|"
+    r"patient_name|forename|surname|family_name|given_name|mrn)$",
+    re.IGNORECASE,
+)
+FULL_POSTCODE = r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$"
+
+
+class PublishError(Exception):
+    """Publish refused; the previously published database is untouched."""
+
+
+@dataclass
+class PublishResult:
+    analytics_db: Path
+    tables: dict[str, int] = field(default_factory=dict)  # name -> rows
+    published_at: datetime | None = None
+
+
+def published_relations(manifest_path: Path) -> list[tuple[str, str, str]]:
+    """(schema, relation, published name) of every dbt model marked for publishing.
+
+    A model is published when its config has `meta: {publish: true}`; the manifest is the
+    one dbt wrote for the build, so the list follows the project, not this code.
+    """
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    out = []
+    for node in manifest["nodes"].values():
+        if node.get("resource_type") not in ("model", "seed"):
+            continue
+        meta = {**node.get("meta", {}), **node.get("config", {}).get("meta", {})}
+        if meta.get("publish") is True:
+            name = node.get("alias") or node["name"]
+            out.append((node["schema"], name, name))
+    return sorted(out, key=lambda r: r[2])
+
+
+def _identifier_findings(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
+    findings: list[str] = []
+    cols = con.execute(
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_catalog = ? order by table_name, ordinal_position", [catalog]).fetchall()
+    for table, column, dtype in cols:
+        if FORBIDDEN_COLUMNS.match(column):
+            findings.append(f"{table}.{column}: a direct identifier column")
+            continue
+        if dtype.upper() != "VARCHAR":
+            continue
+        q = f'"{catalog}".main."{table}"'
+        c = f'"{column}"'
+        nhs_like = con.execute(
+            f"select count(*) from {q} where regexp_full_match({c}, '[0-9]{{10}}') "
+            f"and wmin_nhs_valid({c})").fetchone()[0]
+        if nhs_like:
+            findings.append(f"{table}.{column}: {nhs_like} value(s) pass the NHS number check")
+        pc = con.execute(
+            f"select count(*) from {q} where regexp_full_match(upper({c}), '{FULL_POSTCODE}')"
+        ).fetchone()[0]
+        if pc:
+            findings.append(f"{table}.{column}: {pc} value(s) look like full postcodes")
+    return findings
+
+
+def _register_nhs_check(con: duckdb.DuckDBPyConnection) -> None:
+    def valid(s: str | None) -> bool:
+        if s is None or len(s) != 10 or not s.isdigit():
+            return False
+        total = sum(int(d) * w for d, w in zip(s[:9], range(10, 1, -1)))
+        check = 11 - total % 11
+        check = 0 if check == 11 else check
+        return check != 10 and check == int(s[9])
+
+    con.create_function("wmin_nhs_valid", valid, ["VARCHAR"], "BOOLEAN", null_handling="special")
+
+
+def publish(restricted_db: Path, analytics_db: Path, relations: list[tuple[str, str, str]],
+            as_of: date, data_window: tuple[date | None, date | None] = (None, None),
+            extra_tables: dict[str, str] | None = None) -> PublishResult:
+    """Copy `relations` (and `extra_tables`: name -> SQL over the restricted db) to a new file
+    and swap it in atomically. Raises PublishError and leaves the old file in place on failure."""
+    if not relations:
+        raise PublishError("nothing to publish: no model is marked `meta: {publish: true}`")
+    analytics_db.parent.mkdir(parents=True, exist_ok=True)
+    new_file = analytics_db.with_name(analytics_db.name + ".new")
+    for stale in (new_file, new_file.with_name(new_file.name + ".wal")):
+        stale.unlink(missing_ok=True)  # left by a run killed mid-publish
+    published_at = datetime.now(timezone.utc)
+    result = PublishResult(analytics_db=analytics_db, published_at=published_at)
+    con = duckdb.connect(str(restricted_db))
+    try:
+        con.execute(f"attach '{new_file.as_posix()}' as pub")
+        for schema, relation, name in relations:
+            con.execute(f'create table pub.main."{name}" as select * from "{schema}"."{relation}"')
+        for name, sql in (extra_tables or {}).items():
+            con.execute(f'create table pub.main."{name}" as {sql}')
+        con.execute(
+            "create table pub.main.publish_info as select ?::timestamptz as published_at, "
+            "?::date as as_of_date, ?::date as data_window_start, ?::date as data_window_end",
+            [published_at, as_of, data_window[0], data_window[1]])
+        _register_nhs_check(con)
+        findings = _identifier_findings(con, "pub")
+        if findings:
+            raise PublishError("identifiers found in the analytics database, not published:\n  "
+                               + "\n  ".join(findings))
+        for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_catalog='pub' "
+                "order by 1").fetchall():
+            result.tables[name] = con.execute(f'select count(*) from pub.main."{name}"').fetchone()[0]
+        con.execute("checkpoint pub")
+        con.execute("detach pub")
+    except PublishError:
+        con.close()
+        new_file.unlink(missing_ok=True)
+        raise
+    except duckdb.Error as e:
+        con.close()
+        new_file.unlink(missing_ok=True)
+        raise PublishError(f"publish failed while copying: {e}") from None
+    con.close()
+    _fsync(new_file)
+    os.replace(new_file, analytics_db)  # atomic on POSIX: readers see old or new, never half
+    _fsync(analytics_db.parent)  # make the rename itself durable
+    return result
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file or a directory entry to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,102 @@
+"""One-screen summaries for the command line: ingest table, nightly summary, status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+from rich.console import Group
+from rich.table import Table
+
+from pipeline import runs
+from pipeline.settings import Settings
+
+
+def ingest_table(summary: Any) -> Table:
+    """Per-trust table: files, rows read / loaded / rejected, top rejection reasons."""
+    table = Table(title="Ingest", show_lines=False)
+    for col in ("trust", "files", "skipped", "quarantined", "rows read", "loaded", "rejected",
+                "top rejection reasons"):
+        table.add_column(col, justify="left" if col in ("trust", "top rejection reasons") else "right")
+    for t in summary.trusts.values() if hasattr(summary, "trusts") else []:
+        reasons = ", ".join(f"{r} {n}" for r, n in list(t.top_reasons.items())[:3]) or "-"
+        table.add_row(t.trust_code, str(t.files_loaded), str(t.files_skipped),
+                      str(t.files_quarantined), f"{t.rows_read:,}", f"{t.rows_loaded:,}",
+                      f"{t.rows_rejected:,}", reasons)
+    return table
+
+
+def nightly_summary(result: Any) -> Group:
+    steps = Table(title=f"Nightly run {result.run_id} (as of {result.as_of})")
+    for col in ("step", "outcome", "seconds", "counts"):
+        steps.add_column(col)
+    for s in result.steps:
+        counts = ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in s.counts.items())
+        colour = "green" if s.outcome == "succeeded" else "red"
+        steps.add_row(s.step, f"[{colour}]{s.outcome}[/]", f"{s.seconds:.1f}", counts)
+    parts: list[Any] = [steps]
+    if result.ingest_summary is not None:
+        parts.insert(0, ingest_table(result.ingest_summary))
+    return Group(*parts)
+
+
+def _runs_table(settings: Settings) -> Table | str:
+    try:
+        last = runs.last_runs(settings.restricted_db)
+    except duckdb.IOException:
+        return "A nightly run is writing the restricted database now; run history shows after it."
+    if not last:
+        return "No nightly run yet: run `wmin nightly` (or `wmin demo`)."
+    table = Table(title="Last runs")
+    for col in ("started (UTC)", "as of", "outcome", "seconds", "failed step / message"):
+        table.add_column(col)
+    for r in last:
+        secs = (r["finished_at"] - r["started_at"]).total_seconds() if r["finished_at"] else None
+        colour = {"succeeded": "green", "running": "yellow"}.get(r["outcome"], "red")
+        table.add_row(r["started_at"].strftime("%Y-%m-%d %H:%M"), str(r["as_of_date"]),
+                      f"[{colour}]{r['outcome']}[/]", f"{secs:.0f}" if secs is not None else "-",
+                      (r["failed_step"] or "") + (f": {r['message']}" if r["message"] else ""))
+    return table
+
+
+def _published_tables(settings: Settings) -> list[Any]:
+    if not settings.analytics_db.exists():
+        return ["Nothing published yet."]
+    out: list[Any] = []
+    with duckdb.connect(str(settings.analytics_db), read_only=True) as con:
+        names = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        if "publish_info" in names:
+            pub = con.execute("select published_at, as_of_date from publish_info").fetchone()
+            out.append(f"Published {pub[0]:%Y-%m-%d %H:%M} UTC, data as of {pub[1]}.")
+        if "feed_health_daily" in names:
+            table = Table(title="Feed freshness (latest day)")
+            for col in ("trust", "status", "last file", "hours since", "rows loaded", "reject rate"):
+                table.add_column(col)
+            rows = con.execute(
+                "select trust_code, status, last_file_at, hours_since_last_file, rows_loaded, "
+                "reject_rate from feed_health_daily "
+                "qualify row_number() over (partition by trust_code order by date desc) = 1 "
+                "order by trust_code").fetchall()
+            for trust, st, last, hours, loaded, rate in rows:
+                colour = "green" if st == "ok" else "red"
+                table.add_row(trust, f"[{colour}]{st}[/]", f"{last:%Y-%m-%d %H:%M}" if last else "-",
+                              f"{hours:.0f}" if hours is not None else "-", f"{loaded or 0:,}",
+                              f"{rate:.2%}" if rate is not None else "-")
+            out.append(table)
+        if "dq_scorecard_monthly" in names:
+            table = Table(title="Data quality (latest month, worst rates first)")
+            for col in ("trust", "measure", "rate", "numerator", "denominator"):
+                table.add_column(col)
+            rows = con.execute(
+                "select trust_code, measure, rate, numerator, denominator from dq_scorecard_monthly "
+                "where month = (select max(month) from dq_scorecard_monthly) "
+                "order by rate asc nulls last limit 10").fetchall()
+            for trust, measure, rate, num, den in rows:
+                table.add_row(trust, measure, f"{rate:.1f}%" if rate is not None else "-",
+                              f"{num:,}", f"{den:,}")
+            out.append(table)
+    return out
+
+
+def status_report(settings: Settings) -> Group:
+    return Group(_runs_table(settings), *_published_tables(settings))

@@ -1,0 +1,101 @@
+"""One settings object for the whole pipeline. No other module reads the environment.
+
+Values come from arguments first, then `WMIN_*` environment variables, then defaults.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A fixed key for the synthetic demo only. It is public (it is in the repository), so any
+# pseudonym made with it can be reversed: `Settings.pseudonym_key()` refuses it outside demo mode.
+DEMO_PSEUDONYM_KEY = "wmin-demo-key-not-for-patient-data"
+
+
+class SettingsError(Exception):
+    """A setting that cannot be used; the message says which and what to do."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WMIN_", extra="ignore")
+
+    home: Path = Field(default=Path("var"), description="home folder of landing, warehouse, exports")
+    pseudonym_key: SecretStr | None = Field(default=None, description="HMAC key for patient_key")
+    pseudonym_key_file: Path | None = Field(default=None, description="file holding the HMAC key")
+    demo: bool = Field(default=False, description="demo mode: synthetic data, demo key allowed")
+    duckdb_memory_limit: str = "4GB"
+    duckdb_threads: int = 2
+    as_of: date | None = None
+    feed_late_hour: int = Field(default=6, ge=0, le=23, description="a delivery after this local hour is late")
+
+    # --- derived paths (home layout of DESIGN.md) ---
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def truth_dir(self) -> Path:
+        return self.home / "truth"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def restricted_db(self) -> Path:
+        return self.warehouse_dir / "restricted.duckdb"
+
+    @property
+    def analytics_db(self) -> Path:
+        return self.warehouse_dir / "analytics.duckdb"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.home / "exports"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.home / "nightly.lock"
+
+    def ensure_dirs(self) -> None:
+        for d in (self.landing_dir, self.warehouse_dir, self.exports_dir, self.reports_dir, self.logs_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def pseudonym_key_bytes(self) -> bytes:
+        """The HMAC key. A real key comes from WMIN_PSEUDONYM_KEY or WMIN_PSEUDONYM_KEY_FILE."""
+        if self.pseudonym_key is not None:
+            key = self.pseudonym_key.get_secret_value()
+        elif self.pseudonym_key_file is not None:
+            try:
+                key = self.pseudonym_key_file.read_text(encoding="utf-8").strip()
+            except OSError as e:
+                raise SettingsError(f"cannot read the pseudonymisation key file "
+                                    f"{self.pseudonym_key_file}: {e.strerror}") from None
+        elif self.demo:
+            key = DEMO_PSEUDONYM_KEY
+        else:
+            raise SettingsError(
+                "no pseudonymisation key: set WMIN_PSEUDONYM_KEY or WMIN_PSEUDONYM_KEY_FILE "
+                "(a secret of at least 32 characters kept outside the repository), or run "
+                "`wmin demo` for the synthetic network")
+        if key == DEMO_PSEUDONYM_KEY and not self.demo:
+            raise SettingsError("the built-in demo key is allowed only in demo mode; "
+                                "set a real key in WMIN_PSEUDONYM_KEY or WMIN_PSEUDONYM_KEY_FILE")
+        if len(key) < 32 and key != DEMO_PSEUDONYM_KEY:
+            raise SettingsError("the pseudonymisation key must be at least 32 characters")
+        return key.encode("utf-8")
+
+    def effective_as_of(self) -> date:
+        return self.as_of or date.today()
