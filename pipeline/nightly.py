@@ -60,6 +60,20 @@ def _build(settings: Settings, as_of: date, full_refresh: bool) -> tuple[dict, o
     return {"nodes": result.counts.get("total", 0) if hasattr(result, "counts") else 0}, result
 
 
+def _quality_gate(settings: Settings, run_id: str) -> tuple[dict, object]:
+    from pipeline.build import manifest_path
+    from pipeline.publish import model_relations
+    from pipeline.quality_gate import run_gate, store_results
+
+    result = run_gate(settings.restricted_db, model_relations(manifest_path()))
+    store_results(settings.restricted_db, run_id, result)
+    if not result.passed:
+        raise StepFailed("quality gate", "post-build expectations failed, nothing published: "
+                         + result.describe_failures())
+    warnings = sum(1 for o in result.outcomes if not o.success)
+    return {"expectations": len(result.outcomes), "warnings": warnings}, result
+
+
 def _publish(settings: Settings, as_of: date) -> tuple[dict, object]:
     from pipeline.build import manifest_path
     from pipeline.publish import publish, published_relations
@@ -82,6 +96,7 @@ def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str]
         steps: list[tuple[str, Callable[[], tuple[dict, object]]]] = [
             ("ingest", lambda: _ingest(settings, trusts, on_file)),
             ("build", lambda: _build(settings, as_of, full_refresh)),
+            ("quality gate", lambda: _quality_gate(settings, run_id)),
             ("publish", lambda: _publish(settings, as_of)),
         ]
         for name, step in steps:

@@ -37,22 +37,30 @@ class PublishResult:
     published_at: datetime | None = None
 
 
+def _model_nodes(manifest_path: Path) -> list[dict]:
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    return [n for n in manifest["nodes"].values() if n.get("resource_type") in ("model", "seed")]
+
+
 def published_relations(manifest_path: Path) -> list[tuple[str, str, str]]:
     """(schema, relation, published name) of every dbt model marked for publishing.
 
     A model is published when its config has `meta: {publish: true}`; the manifest is the
     one dbt wrote for the build, so the list follows the project, not this code.
     """
-    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     out = []
-    for node in manifest["nodes"].values():
-        if node.get("resource_type") not in ("model", "seed"):
-            continue
+    for node in _model_nodes(manifest_path):
         meta = {**node.get("meta", {}), **node.get("config", {}).get("meta", {})}
         if meta.get("publish") is True:
             name = node.get("alias") or node["name"]
             out.append((node["schema"], name, name))
     return sorted(out, key=lambda r: r[2])
+
+
+def model_relations(manifest_path: Path) -> dict[str, str]:
+    """Model name -> quoted `schema.relation` as dbt built it."""
+    return {n["name"]: f'"{n["schema"]}"."{n.get("alias") or n["name"]}"'
+            for n in _model_nodes(manifest_path)}
 
 
 def _identifier_findings(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:

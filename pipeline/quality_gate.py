@@ -1,0 +1,155 @@
+"""Post-build expectations on the marts (Great Expectations over pandas frames), before publish.
+
+A failed blocking expectation fails the nightly run, so the previously published database stays
+in place. Every result is stored with the run in `pipeline.expectation_results`.
+GE 1.x has no DuckDB data source, so each check reads a small frame with DuckDB and validates it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+RESULTS_DDL = """
+create schema if not exists pipeline;
+create table if not exists pipeline.expectation_results (
+  run_id varchar, checked_at timestamptz, check_name varchar, expectation varchar,
+  column_name varchar, blocking boolean, success boolean, unexpected_count bigint,
+  sample varchar
+);
+"""
+
+# (check name, SQL giving the frame, [(expectation class, kwargs, blocking)])
+# {rel[name]} is replaced by the relation of a model as dbt built it.
+_CHECKS: list[tuple[str, str, list[tuple[str, dict, bool]]]] = [
+    ("tat_percentages_and_intervals",
+     "select * from {rel[tat_monthly]}",
+     [("ExpectColumnValuesToBeBetween", {"column": "reported_within_target_pct", "min_value": 0, "max_value": 100}, True),
+      ("ExpectColumnValuesToBeBetween", {"column": "request_to_test_median_days", "min_value": 0}, True),
+      ("ExpectColumnValuesToBeBetween", {"column": "test_to_report_median_days", "min_value": 0}, True),
+      ("ExpectColumnValuesToBeBetween", {"column": "test_to_report_median_hours", "min_value": 0}, True),
+      ("ExpectColumnValuesToBeBetween", {"column": "exams_tested", "min_value": 0}, True)]),
+    ("census_percentages",
+     "select * from {rel[waiting_list_census]}",
+     [("ExpectColumnValuesToBeBetween", {"column": "pct_waiting_6_plus_weeks", "min_value": 0, "max_value": 100}, True),
+      ("ExpectColumnValuesToBeBetween", {"column": "median_weeks_waited", "min_value": 0}, True)]),
+    ("exam_intervals_not_negative",
+     "select request_to_test_days, test_to_report_days, test_to_report_hours from {rel[fct_exams]}",
+     [("ExpectColumnValuesToBeBetween", {"column": "request_to_test_days", "min_value": 0}, True),
+      ("ExpectColumnValuesToBeBetween", {"column": "test_to_report_days", "min_value": 0}, True),
+      ("ExpectColumnValuesToBeBetween", {"column": "test_to_report_hours", "min_value": 0}, True)]),
+    ("utilisation_within_0_100",
+     "select utilisation_pct from {rel[scanner_utilisation_daily]}",
+     # overruns can push used time past the booked time: a warning, not a block
+     [("ExpectColumnValuesToBeBetween", {"column": "utilisation_pct", "min_value": 0, "max_value": 100}, False)]),
+    ("network_equals_sum_of_trusts",
+     """
+     with t as (
+       select 'tat_monthly' as mart, month::varchar || modality || priority as grain,
+              trust_code = 'NETWORK' as is_network, exams_tested as n from {rel[tat_monthly]}
+       union all
+       select 'did_activity_monthly', month::varchar || modality || patient_source_setting,
+              trust_code = 'NETWORK', exams_tested from {rel[did_activity_monthly]}
+       union all
+       select 'waiting_list_census', census_date::varchar || dm01_test,
+              trust_code = 'NETWORK', total_waiting from {rel[waiting_list_census]}
+       union all
+       select 'reporting_backlog', as_of_date::varchar || modality,
+              trust_code = 'NETWORK', unreported_exams from {rel[reporting_backlog]}
+     )
+     select mart, grain,
+            sum(case when is_network then n else 0 end)
+              - sum(case when is_network then 0 else n end) as network_minus_trusts
+     from t group by mart, grain
+     """,
+     [("ExpectColumnValuesToBeBetween", {"column": "network_minus_trusts", "min_value": 0, "max_value": 0}, True)]),
+    ("no_missing_month_for_delivering_trust",
+     """
+     with delivered as (
+       select distinct trust_code, date_trunc('month', date)::date as month
+       from {rel[feed_health_daily]} where rows_loaded > 0
+     ), active as (
+       select distinct trust_code, month from {rel[did_activity_monthly]} where exams_tested > 0
+     ), months as (select min(month) as first_month, max(month) as last_month from active)
+     select d.trust_code, d.month, a.month is not null as has_activity
+     from delivered d cross join months m
+     left join active a on a.trust_code = d.trust_code and a.month = d.month
+     -- the first and last month of the window can be partial
+     where d.month > m.first_month and d.month < m.last_month
+     """,
+     [("ExpectColumnValuesToBeInSet", {"column": "has_activity", "value_set": [True]}, True)]),
+]
+
+
+@dataclass
+class ExpectationOutcome:
+    check_name: str
+    expectation: str
+    column: str | None
+    blocking: bool
+    success: bool
+    unexpected_count: int
+    sample: str
+
+
+@dataclass
+class GateResult:
+    outcomes: list[ExpectationOutcome]
+
+    @property
+    def blocking_failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if o.blocking and not o.success]
+
+    @property
+    def passed(self) -> bool:
+        return not self.blocking_failures
+
+    def describe_failures(self) -> str:
+        return "; ".join(f"{o.check_name}: {o.expectation} on {o.column} "
+                         f"({o.unexpected_count} unexpected, e.g. {o.sample})"
+                         for o in self.blocking_failures)
+
+
+def _quiet_context():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no phone-home from a hospital server
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return gx, ctx
+
+
+def run_gate(restricted_db: Path, relations: dict[str, str]) -> GateResult:
+    """Validate the built marts. `relations` maps a model name to its qualified relation."""
+    gx, ctx = _quiet_context()
+    source = ctx.data_sources.add_pandas("marts")
+    outcomes: list[ExpectationOutcome] = []
+    with duckdb.connect(str(restricted_db), read_only=False) as con:
+        for name, sql, expectations in _CHECKS:
+            frame: pd.DataFrame = con.execute(sql.format(rel=relations)).df()
+            batch_def = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
+            batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
+            for cls_name, kwargs, blocking in expectations:
+                expectation = getattr(gx.expectations, cls_name)(**kwargs)
+                res = batch.validate(expectation)
+                sample = res.result.get("partial_unexpected_list") or []
+                outcomes.append(ExpectationOutcome(
+                    name, cls_name, kwargs.get("column"), blocking, bool(res.success),
+                    int(res.result.get("unexpected_count") or 0), repr(sample[:3])))
+    return GateResult(outcomes)
+
+
+def store_results(restricted_db: Path, run_id: str, result: GateResult) -> None:
+    with duckdb.connect(str(restricted_db)) as con:
+        con.execute(RESULTS_DDL)
+        con.executemany(
+            "insert into pipeline.expectation_results values (?, now(), ?, ?, ?, ?, ?, ?, ?)",
+            [[run_id, o.check_name, o.expectation, o.column, o.blocking, o.success,
+              o.unexpected_count, o.sample] for o in result.outcomes])
