@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from pipeline import runs
+from pipeline.failpoints import FailPoints
 from pipeline.lock import RunLock
 from pipeline.settings import Settings
 
@@ -39,12 +40,18 @@ class NightlyResult:
     exports: list[str] = field(default_factory=list)
 
 
-def _ingest(settings: Settings, trusts: list[str] | None, on_file: Callable | None) -> tuple[dict, object]:
+def _ingest(settings: Settings, trusts: list[str] | None, on_file: Callable | None,
+            fail: FailPoints) -> tuple[dict, object]:
     from ingest.feeds.spec import load_all_specs
     from ingest.loader import ingest_landing
 
+    def file_done(*args: object, **kwargs: object) -> None:
+        if on_file is not None:
+            on_file(*args, **kwargs)
+        fail.hit("ingest")
+
     summary = ingest_landing(settings.restricted_db, settings.home, load_all_specs(),
-                             settings.pseudonym_key_bytes(), trusts=trusts, on_file=on_file)
+                             settings.pseudonym_key_bytes(), trusts=trusts, on_file=file_done)
     totals = summary.totals() if hasattr(summary, "totals") else {}
     return totals, summary
 
@@ -74,12 +81,13 @@ def _quality_gate(settings: Settings, run_id: str) -> tuple[dict, object]:
     return {"expectations": len(result.outcomes), "warnings": warnings}, result
 
 
-def _publish(settings: Settings, as_of: date) -> tuple[dict, object]:
+def _publish(settings: Settings, as_of: date, fail: FailPoints) -> tuple[dict, object]:
     from pipeline.build import manifest_path
     from pipeline.publish import publish, published_relations
 
     relations = published_relations(manifest_path())
-    result = publish(settings.restricted_db, settings.analytics_db, relations, as_of=as_of)
+    result = publish(settings.restricted_db, settings.analytics_db, relations, as_of=as_of,
+                     before_rename=lambda: fail.hit("publish"))
     return {"tables": len(result.tables), "rows": sum(result.tables.values())}, result
 
 
@@ -90,14 +98,15 @@ def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str]
     say = progress or (lambda _msg: None)
     as_of = as_of or settings.effective_as_of()
     settings.ensure_dirs()
+    fail = FailPoints(settings.fail_point)
     with RunLock(settings.lock_file):
         run_id = runs.start_run(settings.restricted_db, as_of)
         result = NightlyResult(run_id=run_id, as_of=as_of)
         steps: list[tuple[str, Callable[[], tuple[dict, object]]]] = [
-            ("ingest", lambda: _ingest(settings, trusts, on_file)),
+            ("ingest", lambda: _ingest(settings, trusts, on_file, fail)),
             ("build", lambda: _build(settings, as_of, full_refresh)),
             ("quality gate", lambda: _quality_gate(settings, run_id)),
-            ("publish", lambda: _publish(settings, as_of)),
+            ("publish", lambda: _publish(settings, as_of, fail)),
         ]
         for name, step in steps:
             say(f"{name} …")

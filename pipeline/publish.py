@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -103,7 +104,8 @@ def _register_nhs_check(con: duckdb.DuckDBPyConnection) -> None:
 
 def publish(restricted_db: Path, analytics_db: Path, relations: list[tuple[str, str, str]],
             as_of: date, data_window: tuple[date | None, date | None] = (None, None),
-            extra_tables: dict[str, str] | None = None) -> PublishResult:
+            extra_tables: dict[str, str] | None = None,
+            before_rename: Callable[[], None] | None = None) -> PublishResult:
     """Copy `relations` (and `extra_tables`: name -> SQL over the restricted db) to a new file
     and swap it in atomically. Raises PublishError and leaves the old file in place on failure."""
     if not relations:
@@ -146,6 +148,8 @@ def publish(restricted_db: Path, analytics_db: Path, relations: list[tuple[str, 
         raise PublishError(f"publish failed while copying: {e}") from None
     con.close()
     _fsync(new_file)
+    if before_rename is not None:
+        before_rename()
     os.replace(new_file, analytics_db)  # atomic on POSIX: readers see old or new, never half
     _fsync(analytics_db.parent)  # make the rename itself durable
     return result

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     duckdb_threads: int = 2
     as_of: date | None = None
     feed_late_hour: int = Field(default=6, ge=0, le=23, description="a delivery after this local hour is late")
+    # Crash tests only: SIGKILL the nightly process at a named point (see pipeline/failpoints.py).
+    fail_point: str | None = Field(default=None, pattern=r"^(ingest:file:\d+|build:node:\d+|publish:before_rename)$")
 
     # --- derived paths (home layout of DESIGN.md) ---
     @property
