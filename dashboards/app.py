@@ -1,0 +1,58 @@
+"""Entry point of the WMIN dashboards: `streamlit run dashboards/app.py` (what `wmin serve` runs).
+
+Reads only the published analytics database, through `dashboards.data`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+
+def _make_package_importable() -> None:
+    # `streamlit run` puts this folder (not the project root) on sys.path; the pages import
+    # `dashboards.*`, so make the project root importable when the project is not installed.
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+
+
+def main() -> None:
+    _make_package_importable()
+    from dashboards import data
+
+    st.set_page_config(page_title="WMIN imaging", page_icon=":material/radiology:", layout="wide")
+    here = Path(__file__).resolve().parent / "app_pages"
+    pages = {
+        "Network": [
+            st.Page(here / "overview.py", title="Network overview", icon=":material/map:", default=True,
+                    url_path="overview"),
+        ],
+        "Performance": [
+            st.Page(here / "turnaround.py", title="Turnaround times", icon=":material/timer:", url_path="turnaround"),
+            st.Page(here / "waiting_list.py", title="Waiting list", icon=":material/format_list_numbered:", url_path="waiting-list"),
+            st.Page(here / "reporting.py", title="Reporting", icon=":material/description:", url_path="reporting"),
+        ],
+        "Capacity": [
+            st.Page(here / "scheduling.py", title="Scheduling capacity", icon=":material/event_available:", url_path="scheduling"),
+            st.Page(here / "utilisation.py", title="Scanner utilisation", icon=":material/donut_large:", url_path="utilisation"),
+        ],
+        "Data": [
+            st.Page(here / "data_quality.py", title="Data quality and feeds", icon=":material/fact_check:",
+                    url_path="data-quality"),
+            st.Page(here / "downloads.py", title="Downloads", icon=":material/download:", url_path="downloads"),
+        ],
+    }
+    page = st.navigation(pages)
+    try:
+        data.db_identity()
+    except data.DataUnavailable as e:
+        st.title("WMIN imaging dashboards")
+        st.error(f"The published database cannot be read. {e}")
+        st.stop()
+    page.run()
+
+
+main()

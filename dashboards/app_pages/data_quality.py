@@ -1,0 +1,76 @@
+"""Data quality and feeds: feed health, the data-quality scorecard, rejections and quarantined files."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboards import data, filters, ui
+
+STATUS_COLOURS = {"ok": "#1a9641", "late": "#fdae61", "missing": "#d7191c", "failed": "#7b3294"}
+
+f = filters.render(show=("period", "trusts"))
+ui.header("Data quality and feeds", "Nightly deliveries per trust (feed_health_daily), the monthly data-quality "
+          "scorecard, rows rejected by reason and files quarantined whole.")
+ui.stop_if_missing("feed_health_daily")
+
+st.subheader("Feed health (latest day)")
+latest = data.feed_latest(f.trusts)
+health = latest.assign(status=[ui.STATUS_ICON.get(s, s) for s in latest["status"]])
+health = ui.apply_trust_labels(health)
+ui.table(health[["trust", "date", "status", "files_received", "rows_read", "rows_loaded", "rows_rejected",
+                 "reject_rate", "last_file_at", "hours_since_last_file"]], key="dq_health")
+bad = latest[latest["status"] != "ok"]
+if not bad.empty:
+    st.warning("Feeds needing attention: " + ", ".join(f"{ui.trust_label(r.trust_code)} ({r.status})"
+                                                     for r in bad.itertuples()))
+
+end = data.as_of_date()
+history = data.feed_health(end - timedelta(days=41), end, f.trusts)
+history["trust"] = [ui.trust_label(t) for t in history["trust_code"]]
+st.altair_chart(alt.Chart(history).mark_rect().encode(
+    x=alt.X("date:T", title=None), y=alt.Y("trust:N", title=None),
+    color=alt.Color("status:N", scale=alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values()))),
+    tooltip=["trust", "date:T", "status", "rows_read", "rows_rejected", "hours_since_last_file"]
+).properties(height=40 + 30 * history["trust"].nunique(), title="Status by day, last six weeks"), width="stretch")
+
+st.subheader("Data-quality scorecard")
+score = data.dq_scorecard(f.start, f.end, f.trusts)
+if score.empty:
+    st.info("The data-quality scorecard (dq_scorecard_monthly) is not published yet.")
+else:
+    month = score["month"].max()
+    now = score[score["month"] == month].copy()
+    now["rate_pct"] = (100 * now["rate"]).round(2)
+    now["trust"] = [ui.trust_label(t) for t in now["trust_code"]]
+    st.caption(f"{pd.Timestamp(month):%B %Y}: % of records passing each check")
+    pivot = now.pivot_table(index="trust", columns="measure", values="rate_pct").reset_index()
+    ui.table(pivot, key="dq_scorecard")
+    st.altair_chart(alt.Chart(now).mark_rect().encode(
+        x=alt.X("measure:N", title=None), y=alt.Y("trust:N", title=None),
+        color=alt.Color("rate_pct:Q", title="% passing", scale=alt.Scale(scheme="redyellowgreen", domain=[90, 100],
+                                                                        clamp=True)),
+        tooltip=["trust", "measure", "numerator", "denominator", "rate_pct"]).properties(height=220),
+        width="stretch")
+
+st.subheader("Rows rejected, by reason")
+rej = data.rejections_by_reason(f.trusts)
+if rej.empty:
+    st.info("No rejected rows (or rejections_by_reason is not published yet).")
+else:
+    rej["trust"] = [ui.trust_label(t) for t in rej["trust_code"]]
+    st.altair_chart(alt.Chart(rej).mark_bar().encode(
+        y=alt.Y("reason_code:N", title=None, sort="-x"), x=alt.X("sum(rows):Q", title="rows rejected"),
+        color=alt.Color("trust_code:N", title="trust"), tooltip=["trust", "reason_code", "rows"]
+    ).properties(height=40 + 28 * rej["reason_code"].nunique()), width="stretch")
+    ui.table(rej[["trust", "reason_code", "rows"]], key="dq_rejections")
+
+st.subheader("Quarantined files")
+quarantined = data.quarantined_files(f.trusts)
+if quarantined.empty:
+    st.success("No quarantined files.")
+else:
+    ui.table(ui.apply_trust_labels(quarantined).drop(columns="trust_code"), key="dq_quarantined")

@@ -1,0 +1,46 @@
+"""Downloads: the month's board pack files and extracts of the published marts (CSV, Parquet)."""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+
+import streamlit as st
+
+from dashboards import data, filters, ui
+from dashboards.suppression import suppress_mart
+
+f = filters.render(show=("period", "trusts"))
+ui.header("Downloads", "The monthly board pack and extracts of the published marts for the period and trusts.")
+
+st.subheader(f"Board pack, {ui.month_label(f.end_month)}")
+files = data.board_pack_files(f.end_month)
+if data.exports_dir() is None:
+    st.info("No exports folder configured (WMIN_EXPORTS_DIR, set by `wmin serve`).")
+elif not files:
+    st.info(f"No exports for {f.end_month:%Y-%m} yet (they are produced when the month closes: "
+            f"`wmin export board-pack --month {f.end_month:%Y-%m}`).")
+else:
+    for i, path in enumerate(files):
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        st.download_button(f"⬇️ {path.name} ({path.stat().st_size / 1024:,.0f} KB)", data=path.read_bytes(),
+                           file_name=path.name, mime=mime, key=f"pack_{i}")
+
+st.subheader("Mart extracts")
+available = [t for t in (*data.MART_TABLES, "dq_scorecard_monthly") if data.has_table(t)]
+table = st.selectbox("Mart", available, key="dl_mart")
+extract = data.mart_extract(table, f.start, f.end, f.trusts)
+st.caption(f"{len(extract):,} rows for {ui.month_label(f.start)} to {ui.month_label(f.end_month)}"
+           + (f", trusts {', '.join(f.trusts)} and NETWORK" if f.trusts else "")
+           + ". Disclosure control is applied to trust rows: * in CSV, empty in Parquet.")
+text_version = suppress_mart(table, extract)
+numeric_version = suppress_mart(table, extract, numeric=True)
+ui.table(text_version.head(200), key="dl_preview")
+stem = f"{table}_{f.start:%Y-%m}_{f.end_month:%Y-%m}"
+c1, c2 = st.columns(2)
+c1.download_button("⬇️ CSV", data=text_version.to_csv(index=False).encode("utf-8"), file_name=f"{stem}.csv",
+                   mime="text/csv", key="dl_csv")
+buffer = io.BytesIO()
+numeric_version.to_parquet(buffer, index=False)
+c2.download_button("⬇️ Parquet", data=buffer.getvalue(), file_name=f"{stem}.parquet",
+                   mime="application/vnd.apache.parquet", key="dl_parquet")

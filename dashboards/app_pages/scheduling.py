@@ -1,0 +1,70 @@
+"""Scheduling capacity: for a modality, every site ranked by earliest free slot and weeks to clear."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboards import data, filters, ui
+from dashboards.suppression import suppress_frame
+
+f = filters.render(show=("trusts", "modalities"))
+ui.header("Scheduling capacity", "Free slots in the next six weeks at every site (scheduling_capacity), "
+          "ranked so a patient can be offered the site that can see them soonest.")
+ui.stop_if_missing("scheduling_capacity")
+
+options = data.scheduling_modalities()
+if not options:
+    st.info("No scheduling capacity published.")
+    st.stop()
+preferred = next((m for m in f.modalities if m in options), "MR" if "MR" in options else options[0])
+modality = st.selectbox("Modality", options, index=options.index(preferred), key="sched_modality")
+cap = data.scheduling_capacity(modality)
+site_frame = data.sites()
+names = dict(zip(site_frame["site_code"], site_frame["site_name"]))
+trust_of = dict(zip(site_frame["site_code"], site_frame["trust_code"]))
+cap["trust_code"] = [trust_of.get(s, s[:3]) for s in cap["site_code"]]
+if f.trusts:
+    cap = cap[cap["trust_code"].isin(f.trusts)]
+as_of = pd.Timestamp(cap["as_of_date"].max()).date() if not cap.empty else data.as_of_date()
+cap = cap.assign(_none=cap["earliest_free_slot_at"].isna()).sort_values(
+    ["_none", "earliest_free_slot_at", "est_weeks_to_clear"], na_position="last").drop(columns="_none")
+cap.insert(0, "rank", range(1, len(cap) + 1))
+cap["site"] = [f"{s} {names.get(s, '')}".strip() for s in cap["site_code"]]
+cap["free_slots_per_week"] = (cap["free_slots"] / 6).round(1)
+cap["earliest free slot"] = [("none in six weeks" if pd.isna(t) else f"{pd.Timestamp(t):%a %d %b %Y %H:%M}")
+                             for t in cap["earliest_free_slot_at"]]
+shown = suppress_frame(cap, counts=["waiting_unbooked"], statistics={"est_weeks_to_clear": "waiting_unbooked"},
+                       trust_col="__site_level__")
+st.subheader(f"{modality}: sites ranked, as of {as_of:%d %b %Y}")
+if not cap.empty:
+    first = cap.iloc[0]
+    if not pd.isna(first["earliest_free_slot_at"]):
+        st.success(f"Soonest: **{first['site']}** ({first['trust_code']}) on {first['earliest free slot']}")
+ui.table(shown[["rank", "site", "trust_code", "earliest free slot", "free_slots", "free_slots_per_week",
+                "free_minutes", "waiting_unbooked", "est_weeks_to_clear"]].rename(columns={
+    "trust_code": "trust", "free_slots": "free slots (6 weeks)", "free_slots_per_week": "free slots / week",
+    "free_minutes": "free minutes", "waiting_unbooked": "waiting, unbooked",
+    "est_weeks_to_clear": "weeks to clear"}), decimals={"weeks to clear": 1, "free slots / week": 1},
+    key="sched_table")
+st.caption("Weeks to clear = the trust's unbooked waiting patients for this modality ÷ the site's free slots "
+           "per week. " + ui.SUPPRESSION_NOTE)
+
+st.subheader("Free slots by week")
+st.altair_chart(alt.Chart(cap).mark_bar().encode(
+    x=alt.X("free_slots_per_week:Q", title="free slots per week (six-week average)"),
+    y=alt.Y("site:N", sort=alt.EncodingSortField("rank"), title=None),
+    color=alt.Color("trust_code:N", title="trust"),
+    tooltip=["site", "free_slots", "free_slots_per_week", "earliest free slot"]).properties(height=40 + 28 * len(cap)),
+    width="stretch")
+history = data.scheduling_history(modality)
+if history["as_of_date"].nunique() > 1:
+    history["trust_code"] = [trust_of.get(s, s[:3]) for s in history["site_code"]]
+    if f.trusts:
+        history = history[history["trust_code"].isin(f.trusts)]
+    history["free_slots_per_week"] = history["free_slots"] / 6
+    st.altair_chart(alt.Chart(history).mark_line(point=True).encode(
+        x=alt.X("as_of_date:T", title="snapshot"), y=alt.Y("free_slots_per_week:Q", title="free slots per week"),
+        color=alt.Color("site_code:N", title="site"), tooltip=["site_code", "as_of_date:T", "free_slots"]
+    ).properties(height=260), width="stretch")

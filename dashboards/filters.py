@@ -1,0 +1,135 @@
+"""Sidebar filters (period, trusts, modality, priority) kept in the URL.
+
+A link carries the view: `?from=2025-11&to=2026-09&trust=RRK&trust=RXK&modality=CT&priority=routine`.
+Precedence when a page starts: the widget's own state, then the values this session chose on
+another page, then the URL, then the defaults. After the widgets are drawn the URL is rewritten
+from the chosen values, so the address bar always shows the current view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import streamlit as st
+
+from dashboards import data
+
+_SAVED = "_filters_saved"
+KEYS = ("period", "trusts", "modalities", "priorities")
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date  # first day of the first month
+    end_month: date  # first day of the last month
+    trusts: tuple[str, ...]  # empty = all trusts
+    modalities: tuple[str, ...]  # empty = all
+    priorities: tuple[str, ...]  # empty = all
+
+    @property
+    def end(self) -> date:
+        """Last day of the period (capped at the as-of date for the current month)."""
+        return data.month_end(self.end_month)
+
+
+def _parse_month(text: str | None, options: list[date]) -> date | None:
+    if not text:
+        return None
+    try:
+        y, m = (int(x) for x in text.split("-")[:2])
+        d = date(y, m, 1)
+    except ValueError:
+        return None
+    return d if d in options else None
+
+
+def default_period(months: list[date], as_of: date) -> tuple[date, date]:
+    """The last 12 complete months (the as-of month is shown only when it is complete)."""
+    complete = [m for m in months if data.month_end(m) <= as_of] or months
+    end = complete[-1]
+    start_idx = max(0, months.index(end) - 11)
+    return months[start_idx], end
+
+
+def _from_url(key: str, options: dict[str, list]) -> object | None:
+    qp = st.query_params
+    if key == "period":
+        months = options["period"]
+        a = _parse_month(qp.get("from"), months)
+        b = _parse_month(qp.get("to"), months)
+        if a is None and b is None:
+            return None
+        a = a or months[0]
+        b = b or months[-1]
+        return (min(a, b), max(a, b))
+    name = {"trusts": "trust", "modalities": "modality", "priorities": "priority"}[key]
+    values = [v for v in qp.get_all(name) if v in options[key]]
+    return values or None
+
+
+def _write_url(saved: dict[str, object]) -> None:
+    params: dict[str, object] = {}
+    a, b = saved["period"]  # type: ignore[misc]
+    params["from"] = f"{a:%Y-%m}"
+    params["to"] = f"{b:%Y-%m}"
+    for key, name in (("trusts", "trust"), ("modalities", "modality"), ("priorities", "priority")):
+        if saved[key]:
+            params[name] = list(saved[key])  # type: ignore[arg-type]
+    st.query_params.from_dict(params)
+
+
+def render(show: tuple[str, ...] = KEYS) -> Filters:
+    """Draw the filters named in `show` in the sidebar; return all four (hidden ones keep the
+    value chosen elsewhere or in the URL)."""
+    months = data.months()
+    as_of = data.as_of_date()
+    trust_frame = data.trusts()
+    trust_names = dict(zip(trust_frame["trust_code"], trust_frame["trust_name"]))
+    options: dict[str, list] = {"period": months, "trusts": list(trust_names),
+                                "modalities": data.modalities(), "priorities": data.priorities()}
+    defaults: dict[str, object] = {"period": default_period(months, as_of), "trusts": [],
+                                   "modalities": [], "priorities": []}
+    saved: dict[str, object] = st.session_state.setdefault(_SAVED, {})
+    for key in KEYS:
+        if key not in saved:
+            url = _from_url(key, options)
+            saved[key] = url if url is not None else defaults[key]
+    with st.sidebar:
+        st.markdown("**Filters**")
+        # widgets get their starting value from `saved` (not by writing their session state):
+        # Streamlit drops a widget's state when a page without it runs, `saved` survives
+        for key in show:
+            if key == "period":
+                a, b = saved["period"]  # type: ignore[misc]
+                left, right = st.columns(2)
+                a = left.selectbox("From", months, index=months.index(a), key="flt_from",
+                                   format_func=lambda m: f"{m:%b %Y}")
+                b = right.selectbox("To", months, index=months.index(b), key="flt_to",
+                                    format_func=lambda m: f"{m:%b %Y}")
+                saved["period"] = (min(a, b), max(a, b))
+                continue
+            wkey = f"flt_{key}"
+            default = list(saved[key])  # type: ignore[call-overload]
+            if key == "trusts":
+                value = st.multiselect("Trusts", options["trusts"], default=default, key=wkey,
+                                       placeholder="All trusts",
+                                       format_func=lambda c: f"{c} {trust_names.get(c, '')}".strip())
+            elif key == "modalities":
+                value = st.multiselect("Modality", options["modalities"], default=default, key=wkey,
+                                       placeholder="All modalities")
+            else:
+                value = st.multiselect("Priority", options["priorities"], default=default, key=wkey,
+                                       placeholder="All priorities")
+            saved[key] = list(value)
+        if st.button("Reset filters", key="flt_reset"):
+            for wkey in ("flt_from", "flt_to", "flt_trusts", "flt_modalities", "flt_priorities"):
+                st.session_state.pop(wkey, None)
+            saved.clear()
+            st.query_params.clear()
+            st.rerun()
+    _write_url(saved)
+    a, b = saved["period"]  # type: ignore[misc]
+    return Filters(start=a, end_month=b, trusts=tuple(saved["trusts"]),  # type: ignore[arg-type]
+                   modalities=tuple(saved["modalities"]),  # type: ignore[arg-type]
+                   priorities=tuple(saved["priorities"]))  # type: ignore[arg-type]

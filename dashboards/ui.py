@@ -1,0 +1,108 @@
+"""Small display helpers shared by the pages: headers, tables, labels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import data
+from dashboards.suppression import MARK
+
+SUPPRESSION_NOTE = ("Trust figures: counts of 1-7 shown as *, other counts rounded to the nearest 5, "
+                    "medians on 1-7 values suppressed, percentages from rounded counts. "
+                    "Network rows are not suppressed.")
+STATUS_ICON = {"ok": "🟢 ok", "late": "🟠 late", "missing": "🔴 missing", "failed": "🔴 failed"}
+NETWORK_LABEL = "NETWORK (all trusts)"
+
+
+def header(title: str, what: str) -> None:
+    st.title(title)
+    info = data.publish_info()
+    as_of = data.as_of_date()
+    published = ""
+    if info and info.get("published_at") is not None:
+        published = f" · published {pd.Timestamp(info['published_at']).tz_convert(data.LOCAL_TZ):%d %b %Y %H:%M}"
+    st.caption(f"{what}  \nData as of {as_of:%d %b %Y}{published}")
+
+
+def trust_label(code: str) -> str:
+    if code == data.NETWORK:
+        return NETWORK_LABEL
+    names = dict(zip(data.trusts()["trust_code"], data.trusts()["trust_name"]))
+    return f"{code} {names.get(code, '')}".strip()
+
+
+def month_label(d: date) -> str:
+    return f"{d:%b %Y}"
+
+
+def _fmt(value: object, digits: int | None) -> str:
+    """Text for a table cell: '' for missing, '*' kept, thousands separators."""
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()  # numpy scalar
+    if value is None or value is pd.NaT or value is pd.NA:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and pd.isna(value):
+        return ""
+    if isinstance(value, int) or (isinstance(value, float) and digits is None and value.is_integer()):
+        return f"{int(value):,}"
+    if isinstance(value, float):
+        return f"{value:,.{1 if digits is None else digits}f}"
+    return str(value)
+
+
+def table(df: pd.DataFrame, decimals: dict[str, int] | None = None, hide_index: bool = True,
+          height: int | None = None, key: str | None = None) -> pd.DataFrame:
+    """Show a frame whose suppressed columns mix numbers and '*': such columns become text with
+    thousands separators (and `decimals` places); other columns are shown as they are.
+    Returns the frame shown (tests read it back)."""
+    decimals = decimals or {}
+    shown = df.copy()
+    for col in shown.columns:
+        if shown[col].dtype == object and any(isinstance(v, str) and v == MARK for v in shown[col]):
+            shown[col] = [_fmt(v, decimals.get(col))
+                          for v in shown[col]]
+    kwargs = {"hide_index": hide_index, "width": "stretch"}
+    if height is not None:
+        kwargs["height"] = height
+    if key is not None:
+        kwargs["key"] = key
+    st.dataframe(shown, **kwargs)
+    return shown
+
+
+def apply_trust_labels(df: pd.DataFrame, col: str = "trust_code") -> pd.DataFrame:
+    out = df.copy()
+    out.insert(out.columns.get_loc(col) + 1, "trust", [trust_label(c) for c in out[col]])
+    return out
+
+
+def order_network_last(df: pd.DataFrame, col: str = "trust_code", others: Sequence[str] = ()) -> pd.DataFrame:
+    key = df[col].eq(data.NETWORK)
+    return df.assign(_n=key).sort_values(["_n", col, *others]).drop(columns="_n").reset_index(drop=True)
+
+
+def suppression_note() -> None:
+    st.caption(SUPPRESSION_NOTE)
+
+
+def shift_months(d: date, n: int) -> date:
+    """First day of the month `n` months after (negative: before) the month of `d`."""
+    k = d.year * 12 + d.month - 1 + n
+    return date(k // 12, k % 12 + 1, 1)
+
+
+def stop_if_missing(*tables: str) -> None:
+    """Explain and stop the page when a table it needs is not in the published database."""
+    missing = [t for t in tables if not data.has_table(t)]
+    if missing:
+        st.info("Not published yet: " + ", ".join(missing) + ". This view appears after the next "
+                "nightly publish that includes them.")
+        st.stop()

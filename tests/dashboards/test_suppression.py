@@ -1,0 +1,63 @@
+import math
+
+import pandas as pd
+import pytest
+
+from dashboards.suppression import (
+    MARK,
+    suppress_count,
+    suppress_frame,
+    suppress_mart,
+    suppress_percentage,
+    suppress_statistic,
+)
+
+
+@pytest.mark.parametrize(("n", "shown"), [(0, 0), (1, MARK), (7, MARK), (8, 10), (12, 10), (13, 15),
+                                          (2, MARK), (17, 15), (18, 20), (1000, 1000), (None, None)])
+def test_counts_edge_values(n, shown) -> None:
+    assert suppress_count(n) == shown
+
+
+def test_statistics_on_one_to_seven_values_are_suppressed() -> None:
+    assert suppress_statistic(12.5, 0) == 12.5  # nothing to hide; the median itself is missing in practice
+    assert suppress_statistic(12.5, 1) == MARK
+    assert suppress_statistic(12.5, 7) == MARK
+    assert suppress_statistic(12.5, 8) == 12.5
+    assert suppress_statistic(None, 13) is None
+
+
+def test_percentages_use_rounded_counts() -> None:
+    assert suppress_percentage(12, 13) == round(100 * 10 / 15, 1)
+    assert suppress_percentage(5, 100) == MARK
+    assert suppress_percentage(8, 7) == MARK
+    assert suppress_percentage(0, 8) == 0.0
+    assert suppress_percentage(3, 0) is None
+
+
+def test_frame_keeps_network_rows_and_suppresses_trusts() -> None:
+    df = pd.DataFrame({"trust_code": ["RRJ"] * 6 + ["NETWORK"],
+                       "exams_tested": [0, 1, 7, 8, 12, 13, 3],
+                       "median": [None, 4.0, 5.0, 6.0, 7.0, 8.0, 2.0]})
+    out = suppress_frame(df, counts=["exams_tested"], statistics={"median": "exams_tested"})
+    assert out["exams_tested"].tolist() == [0, MARK, MARK, 10, 10, 15, 3]
+    assert out["median"].tolist()[1:] == [MARK, MARK, 6.0, 7.0, 8.0, 2.0]
+    numeric = suppress_frame(df, counts=["exams_tested"], statistics={"median": "exams_tested"}, numeric=True)
+    assert math.isnan(numeric["exams_tested"][1]) and numeric["exams_tested"][3] == 10
+    assert numeric["exams_tested"].iloc[-1] == 3
+
+
+def test_tat_rule_on_fixture_edge_rows(analytics_db) -> None:
+    import duckdb
+
+    from tests.fixtures.published import EDGE_CASES
+
+    with duckdb.connect(str(analytics_db), read_only=True) as con:
+        df = con.execute("select * from tat_monthly where trust_code = 'RRJ' and modality = 'MR' "
+                         "and month = (select max(month) from tat_monthly)").df()
+    out = suppress_mart("tat_monthly", df).set_index("priority")
+    for (_, _, _, priority), n in EDGE_CASES.items():
+        assert out.at[priority, "exams_tested"] == suppress_count(n)
+        if 1 <= n <= 7:
+            assert out.at[priority, "request_to_test_median_days"] == MARK
+            assert out.at[priority, "reported_within_target_pct"] == MARK
