@@ -1,0 +1,166 @@
+"""Reporting with finite capacity: a daily budget of report units per trust.
+
+Queue order: ed/inpatient, then suspected cancer/urgent, then routine/planned, FIFO by the day
+the exam became reportable. US and IR are reported by the operator at the exam. While the
+routine backlog is old, a share of new CT/MR goes to an outsourcing company (1-5 days).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ingest.contract import MODALITIES
+
+from .demand import DAY, HOUR, MINUTE
+from .network import OPERATOR_REPORTED, REPORT_UNITS, Reference, TrustProfile, is_holiday, weekday
+
+UNITS = np.array([REPORT_UNITS[m] for m in MODALITIES])
+OPERATOR = np.array([m in OPERATOR_REPORTED for m in MODALITIES])
+CT_MR = np.array([m in ("CT", "MR") for m in MODALITIES])
+XR_LIKE = np.array([m in ("XR", "DEXA", "MG") for m in MODALITIES])
+WEEKEND_CAPACITY = (0.35, 0.25)  # Saturday, Sunday (and bank holidays) vs a weekday
+
+# reporter kinds
+R_NONE, R_RAD, R_RGR, R_SON, R_OUT = -1, 0, 1, 2, 3
+
+
+@dataclass
+class Reports:
+    verified_at: np.ndarray  # int64, -1 none
+    verified_kind: np.ndarray  # int8 reporter kind
+    prelim_at: np.ndarray  # int64, -1 none
+    prelim_kind: np.ndarray
+    addendum_at: np.ndarray
+
+
+def report_exams(
+    rng: np.random.Generator,
+    profile: TrustProfile,
+    ref: Reference,
+    modality: np.ndarray,
+    rclass: np.ndarray,  # 0 ed/inpatient, 1 suspected cancer/urgent, 2 routine/planned
+    is_ed: np.ndarray,
+    completed: np.ndarray,  # int64 local seconds, -1 if the exam never happened
+    first_day: int,
+    last_day: int,
+    demand_last_day: int,
+) -> Reports:
+    n = completed.size
+    verified = np.full(n, -1, dtype=np.int64)
+    vkind = np.full(n, R_NONE, dtype=np.int8)
+    done = completed >= 0
+
+    # operator-reported at the exam
+    op = done & OPERATOR[modality]
+    verified[op] = completed[op] + rng.integers(5 * MINUTE, 90 * MINUTE, int(op.sum()))
+    is_us = modality == MODALITIES.index("US")
+    vkind[op] = np.where(is_us[op] & (rng.random(int(op.sum())) < 0.9), R_SON, R_RAD)
+
+    # the queue
+    qmask = done & ~OPERATOR[modality]
+    units = UNITS[modality]
+    t = completed + 20 * MINUTE
+    elig = t // DAY
+    late = (t % DAY) >= 19 * HOUR
+    elig = np.where(late, elig + 1, elig)
+    days = np.arange(first_day, last_day + 1, dtype=np.int64)
+    wd = weekday(days)
+    hol = is_holiday(days, ref)
+    wfac = np.where(wd < 5, 1.0, np.where(wd == 5, WEEKEND_CAPACITY[0], WEEKEND_CAPACITY[1]))
+    wfac = np.where(hol, WEEKEND_CAPACITY[1], wfac)
+    span = (elig >= first_day) & (elig <= demand_last_day) & qmask
+    demand_days = max(1, demand_last_day - first_day + 1)
+    mean_daily_units = float(units[span].sum()) / demand_days
+    week_units = (5 + WEEKEND_CAPACITY[0] + WEEKEND_CAPACITY[1])
+    cap_day = profile.reporting_ratio * mean_daily_units * 7.0 / week_units * wfac
+
+    orders, eligs, heads = [], [], []
+    for c in range(3):
+        idx = np.flatnonzero(qmask & (rclass == c))
+        o = idx[np.lexsort((completed[idx], elig[idx]))]
+        orders.append(o)
+        eligs.append(elig[o])
+        heads.append(0)
+    # items by eligible day (for the outsourcing decision)
+    cand = np.flatnonzero(qmask & CT_MR[modality] & (rclass > 0))
+    cand = cand[np.argsort(elig[cand], kind="stable")]
+    cand_elig = elig[cand]
+    cand_bounds = np.searchsorted(cand_elig, np.arange(first_day, last_day + 2))
+    eff_units = units.astype(np.float64).copy()
+    outsourced = np.zeros(n, dtype=bool)
+    min_unit = max(0.5, float(UNITS[UNITS > 0].min()))
+    carry = 0.0
+    out_rng_u = rng.random(cand.size)
+    for i, d in enumerate(range(first_day, last_day + 1)):
+        # outsource new CT/MR while the routine backlog is old
+        if profile.outsource_share > 0:
+            o2, h2 = orders[2], heads[2]
+            backlog_age = (d - eligs[2][h2]) if h2 < o2.size and eligs[2][h2] <= d else 0
+            if backlog_age > profile.outsource_trigger_days:
+                lo, hi = cand_bounds[i], cand_bounds[i + 1]
+                sel = cand[lo:hi][out_rng_u[lo:hi] < profile.outsource_share]
+                outsourced[sel] = True
+                eff_units[sel] = 0.0
+        budget = cap_day[i] + carry
+        day_served: list[np.ndarray] = []
+        for c in range(3):
+            o, e = orders[c], eligs[c]
+            end = int(np.searchsorted(e, d, "right"))
+            while heads[c] < end and budget >= 0:
+                h = heads[c]
+                w = o[h : min(end, h + int(budget / min_unit) + 8)]
+                u = eff_units[w]
+                cum = np.cumsum(u)
+                k = int(np.searchsorted(cum, budget, "right"))
+                if k == 0:
+                    break
+                day_served.append(w[:k])
+                budget -= float(cum[k - 1])
+                heads[c] = h + k
+                if k < w.size:
+                    break
+            if heads[c] < end:
+                break  # lower classes wait until this class is cleared
+        carry = min(max(budget, 0.0), 0.6 * cap_day[i] + min_unit * 2)
+        if day_served:
+            s = np.concatenate(day_served)
+            s = s[~outsourced[s]]
+            if s.size:
+                wkend = wd[i] >= 5 or hol[i]
+                start_h, end_h = (9, 17) if wkend else (8, 20)
+                lo = np.maximum(d * DAY + start_h * HOUR, completed[s] + 15 * MINUTE)
+                hi = d * DAY + end_h * HOUR
+                span_s = np.maximum(hi - lo, 0)
+                tt = lo + (rng.random(s.size) * span_s).astype(np.int64)
+                tt = np.where(span_s < 5 * MINUTE, lo + rng.integers(5 * MINUTE, 60 * MINUTE,
+                                                                     s.size), tt)  # fmt: skip
+                verified[s] = tt
+                xr = XR_LIKE[modality[s]]
+                vkind[s] = np.where(xr & (rng.random(s.size) < 0.4), R_RGR, R_RAD)
+    # outsourced reports: 1-5 days, reported 07:00-23:00
+    oi = np.flatnonzero(outsourced)
+    if oi.size:
+        back = completed[oi] + rng.integers(1, 6, oi.size) * DAY
+        tod = rng.integers(7 * HOUR, 23 * HOUR, oi.size)
+        verified[oi] = np.maximum(back - back % DAY + tod, completed[oi] + HOUR)
+        vkind[oi] = R_OUT
+
+    # ED preliminary reports (registrar or reporting radiographer), 24/7
+    prelim = np.full(n, -1, dtype=np.int64)
+    pkind = np.full(n, R_NONE, dtype=np.int8)
+    pm = qmask & is_ed & (rng.random(n) < 0.65)
+    delay = np.minimum(rng.lognormal(np.log(45 * 60), 0.8, n), 8 * HOUR).astype(np.int64)
+    pt = completed + 5 * MINUTE + delay
+    pm &= (verified < 0) | (pt < verified)
+    prelim[pm] = pt[pm]
+    pkind[pm] = np.where(XR_LIKE[modality[pm]] & (rng.random(int(pm.sum())) < 0.5), R_RGR, R_RAD)
+
+    # addenda ~1%, days after verification, in office hours
+    addendum = np.full(n, -1, dtype=np.int64)
+    am = (verified >= 0) & (rng.random(n) < 0.01)
+    base = verified[am] + rng.integers(1, 11, int(am.sum())) * DAY
+    addendum[am] = base - base % DAY + rng.integers(9 * HOUR, 18 * HOUR, int(am.sum()))
+    addendum[am] = np.maximum(addendum[am], verified[am] + HOUR)
+    return Reports(verified, vkind, prelim, pkind, addendum)
