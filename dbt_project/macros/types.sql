@@ -1,0 +1,21 @@
+{#- 8-byte floating point. dbt.type_float() is a 4-byte REAL on DuckDB, too coarse for hours
+    and percentages, so this project uses its own. -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'wmin')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}double precision{%- endmacro %}
+
+{% macro duckdb__type_double() -%}double{%- endmacro %}
+
+{% macro spark__type_double() -%}double{%- endmacro %}
+
+
+{#- The last path component of a '/'-separated path. -#}
+{% macro file_name(path) -%}
+    {{ return(adapter.dispatch('file_name', 'wmin')(path)) }}
+{%- endmacro %}
+
+{% macro default__file_name(path) -%}
+    regexp_replace({{ path }}, '^.*/', '')
+{%- endmacro %}

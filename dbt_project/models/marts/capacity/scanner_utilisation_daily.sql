@@ -1,0 +1,108 @@
+-- Scanner utilisation by local date x site x room, up to the as-of date.
+-- available = free + booked slot minutes (blocked slots are not available); booked = booked
+-- slot minutes; used = exam start to completion, clipped to the local day (an exam over
+-- midnight counts on both days); dna_slots = booked slots whose exam has a did-not-attend
+-- event on the slot's local date; utilisation = 100 * used / available.
+with
+
+slots as (
+    select
+        site_code,
+        room,
+        trust_code,
+        accession,
+        state,
+        slot_minutes,
+        {{ wmin.local_date('slot_start') }} as slot_date
+    from {{ ref('stg_landing__capacity_slots') }}
+    where site_code is not null
+        and room is not null
+        and state in ('free', 'booked')
+),
+
+dna_events as (
+    select distinct
+        trust_code,
+        accession,
+        {{ wmin.local_date('event_at') }} as dna_date
+    from {{ ref('stg_landing__exam_events') }}
+    where event = 'did_not_attend'
+        and event_at < {{ wmin.as_of_end() }}
+),
+
+slot_days as (
+    select
+        slots.slot_date as date_day,
+        slots.site_code,
+        slots.room,
+        sum(slots.slot_minutes) as available_minutes,
+        sum(case when slots.state = 'booked' then slots.slot_minutes else 0 end) as booked_minutes,
+        sum(case when slots.state = 'booked' and dna_events.dna_date is not null then 1 else 0 end)
+            as dna_slots
+    from slots
+    left join dna_events
+        on slots.state = 'booked'
+        and dna_events.trust_code = slots.trust_code
+        and dna_events.accession = slots.accession
+        and dna_events.dna_date = slots.slot_date
+    group by slots.slot_date, slots.site_code, slots.room
+),
+
+exams as (
+    select
+        site_code,
+        room,
+        exam_started_at,
+        exam_completed_at
+    from {{ ref('fct_exams') }}
+    where site_code is not null
+        and room is not null
+        and exam_started_at is not null
+        and exam_completed_at > exam_started_at
+),
+
+calendar as (
+    select date_day from {{ ref('dim_date') }}
+),
+
+exam_days as (
+    select
+        calendar.date_day,
+        exams.site_code,
+        exams.room,
+        {{ wmin.hours_between(
+            'greatest(exams.exam_started_at, ' ~ wmin.local_midnight('calendar.date_day') ~ ')',
+            'least(exams.exam_completed_at, ' ~ wmin.local_midnight(dbt.dateadd('day', 1, 'calendar.date_day')) ~ ')'
+        ) }} * 60 as used_minutes
+    from exams
+    inner join calendar
+        on calendar.date_day between {{ wmin.local_date('exams.exam_started_at') }}
+                                 and {{ wmin.local_date('exams.exam_completed_at') }}
+),
+
+used as (
+    select date_day, site_code, room, sum(used_minutes) as used_minutes
+    from exam_days
+    group by date_day, site_code, room
+),
+
+final as (
+    select
+        cast(coalesce(slot_days.date_day, used.date_day) as date) as date,
+        coalesce(slot_days.site_code, used.site_code) as site_code,
+        coalesce(slot_days.room, used.room) as room,
+        cast(coalesce(slot_days.available_minutes, 0) as bigint) as available_minutes,
+        cast(coalesce(slot_days.booked_minutes, 0) as bigint) as booked_minutes,
+        cast(round(coalesce(used.used_minutes, 0)) as bigint) as used_minutes,
+        cast(coalesce(slot_days.dna_slots, 0) as bigint) as dna_slots,
+        cast({{ wmin.pct('coalesce(used.used_minutes, 0)', 'slot_days.available_minutes') }}
+            as {{ wmin.type_double() }}) as utilisation_pct
+    from slot_days
+    full outer join used
+        on used.date_day = slot_days.date_day
+        and used.site_code = slot_days.site_code
+        and used.room = slot_days.room
+    where coalesce(slot_days.date_day, used.date_day) <= {{ wmin.as_of_date() }}
+)
+
+select * from final

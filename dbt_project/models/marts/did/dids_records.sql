@@ -1,0 +1,74 @@
+{{ config(meta={'publish': false}, contract={'enforced': false}) }}
+-- One row per tested exam with the DIDS items (RESTRICTED: NHS number, birth date, postcode,
+-- accession). Read by `wmin export dids` from the restricted database only; never published.
+-- Identifiers and codes from int_exams_coded, dates from fct_exams (no second events pivot).
+with
+
+coded as (
+    select
+        cast({{ dbt.hash(dbt.concat(['trust_code', "'|'", 'accession'])) }} as {{ dbt.type_string() }}) as exam_key,
+        accession,
+        nhs_number,
+        nhs_number_status,
+        birth_date,
+        ethnicity,
+        postcode,
+        gp_practice_code,
+        referrer_code,
+        referring_org_code,
+        sent_nicip_code,
+        snomed_ct_id
+    from {{ ref('int_exams_coded') }}
+),
+
+exams as (
+    select
+        fct_exams.*,
+        coded.accession,
+        coded.nhs_number,
+        coded.nhs_number_status,
+        coded.birth_date,
+        coded.ethnicity,
+        coded.postcode,
+        coded.gp_practice_code,
+        coded.referrer_code,
+        coded.referring_org_code,
+        coded.sent_nicip_code,
+        coded.snomed_ct_id
+    from {{ ref('fct_exams') }} as fct_exams
+    inner join coded on coded.exam_key = fct_exams.exam_key
+    where fct_exams.test_date is not null
+),
+
+final as (
+    select
+        trust_code,
+        site_code,
+        accession,
+        nhs_number,
+        nhs_number_status,
+        birth_date,
+        ethnicity,
+        sex,
+        postcode,
+        gp_practice_code,
+        patient_source_setting,
+        referrer_code,
+        referring_org_code,
+        request_date,
+        received_date as request_received_date,
+        test_date,
+        coalesce(nicip_code, sent_nicip_code) as nicip_code,
+        snomed_ct_id,
+        report_date as report_issue_date,
+        requested_at,
+        test_at as test_started_at,
+        report_verified_at,
+        clock_start_date,
+        activity_category,
+        modality,
+        priority
+    from exams
+)
+
+select * from final

@@ -1,0 +1,99 @@
+-- Feed health by local date x trust, from landing.load_manifest, for every day from the
+-- trust's first delivery to the as-of date. A delivery's day is the local date of its extract
+-- time (not the load time, so a re-run gives the same table).
+-- status: failed  = files arrived that day but none loaded (all quarantined);
+--         missing = no file that day;
+--         late    = no loaded file extracted before the local hour var `feed_late_hour`;
+--         ok      = otherwise.
+-- last_file_at is the latest extract on or before the day; hours_since_last_file is measured
+-- to the end of the day.
+with
+
+files as (
+    select
+        trust_code,
+        extract_at,
+        {{ wmin.local_date('extract_at') }} as file_date,
+        extract(hour from {{ wmin.local_timestamp('extract_at') }}) as local_hour,
+        outcome,
+        rows_read,
+        rows_loaded,
+        rows_rejected
+    from {{ ref('stg_landing__load_manifest') }}
+    where extract_at < {{ wmin.as_of_end() }}
+        and trust_code is not null
+),
+
+trust_days as (
+    select
+        calendar.date_day,
+        first_files.trust_code
+    from (
+        select trust_code, min(file_date) as first_file_date from files group by trust_code
+    ) as first_files
+    inner join {{ ref('dim_date') }} as calendar
+        on calendar.date_day >= first_files.first_file_date
+        and calendar.date_day <= {{ wmin.as_of_date() }}
+),
+
+daily as (
+    select
+        file_date as date_day,
+        trust_code,
+        count(*) as files_received,
+        sum(case when outcome = 'loaded' then 1 else 0 end) as files_loaded,
+        sum(case when outcome = 'loaded' and local_hour < {{ var('feed_late_hour') }} then 1 else 0 end)
+            as files_on_time,
+        sum(rows_read) as rows_read,
+        sum(rows_loaded) as rows_loaded,
+        sum(rows_rejected) as rows_rejected
+    from files
+    group by file_date, trust_code
+),
+
+with_last_file as (
+    select
+        trust_days.date_day,
+        trust_days.trust_code,
+        coalesce(daily.files_received, 0) as files_received,
+        coalesce(daily.files_loaded, 0) as files_loaded,
+        coalesce(daily.files_on_time, 0) as files_on_time,
+        coalesce(daily.rows_read, 0) as rows_read,
+        coalesce(daily.rows_loaded, 0) as rows_loaded,
+        coalesce(daily.rows_rejected, 0) as rows_rejected,
+        (
+            select max(files.extract_at)
+            from files
+            where files.trust_code = trust_days.trust_code
+                and files.file_date <= trust_days.date_day
+        ) as last_file_at
+    from trust_days
+    left join daily
+        on daily.date_day = trust_days.date_day
+        and daily.trust_code = trust_days.trust_code
+),
+
+final as (
+    select
+        date_day as date,
+        trust_code,
+        cast(files_received as bigint) as files_received,
+        cast(rows_read as bigint) as rows_read,
+        cast(rows_loaded as bigint) as rows_loaded,
+        cast(rows_rejected as bigint) as rows_rejected,
+        cast(case when rows_read > 0 then 1.0 * rows_rejected / rows_read end
+            as {{ wmin.type_double() }}) as reject_rate,
+        last_file_at,
+        cast({{ wmin.hours_between('last_file_at', wmin.local_midnight(dbt.dateadd('day', 1, 'date_day'))) }}
+            as {{ wmin.type_double() }}) as hours_since_last_file,
+        case
+            when files_received = 0 then 'missing'
+            when files_loaded = 0 then 'failed'
+            when files_on_time = 0 then 'late'
+            else 'ok'
+        end as status,
+        cast(files_loaded as bigint) as files_loaded
+    from with_last_file
+)
+
+select * from final

@@ -1,0 +1,73 @@
+-- Unreported exams at the end of each report date D (int_report_dates: month ends plus the
+-- last days up to the as-of date) x trust x modality: tested on or before D, not cancelled on
+-- or before D, no verified report on or before D. Age = D - test date, banded by the seed
+-- backlog_age_bands. NETWORK rows from the exams.
+with
+
+exams as (
+    select * from {{ ref('fct_exams') }}
+    where test_date is not null
+        and modality is not null
+),
+
+report_dates as (
+    select report_date as as_of_date from {{ ref('int_report_dates') }}
+),
+
+age_bands as (
+    select * from {{ ref('backlog_age_bands') }}
+),
+
+unreported as (
+    select
+        report_dates.as_of_date,
+        exams.trust_code,
+        exams.modality,
+        {{ dbt.datediff('exams.test_date', 'report_dates.as_of_date', 'day') }} as age_days
+    from exams
+    inner join report_dates
+        on exams.test_date <= report_dates.as_of_date
+        and (exams.cancelled_date is null or exams.cancelled_date > report_dates.as_of_date)
+        and (exams.report_date is null or exams.report_date > report_dates.as_of_date)
+),
+
+banded as (
+    select
+        unreported.*,
+        age_bands.column_name as age_column
+    from unreported
+    left join age_bands
+        on unreported.age_days >= age_bands.min_days
+        and (age_bands.max_days is null or unreported.age_days <= age_bands.max_days)
+),
+
+aggregated as (
+    select
+        as_of_date,
+        {{ wmin.trust_or_network() }} as trust_code,
+        modality,
+        count(*) as unreported_exams,
+        {%- for band in ['age_0_2_days', 'age_3_7_days', 'age_8_14_days', 'age_15_28_days', 'age_over_28_days'] %}
+        sum(case when age_column = '{{ band }}' then 1 else 0 end) as {{ band }},
+        {%- endfor %}
+        max(age_days) as oldest_age_days
+    from banded
+    group by grouping sets ((as_of_date, trust_code, modality), (as_of_date, modality))
+),
+
+final as (
+    select
+        as_of_date,
+        trust_code,
+        modality,
+        cast(unreported_exams as bigint) as unreported_exams,
+        cast(age_0_2_days as bigint) as age_0_2_days,
+        cast(age_3_7_days as bigint) as age_3_7_days,
+        cast(age_8_14_days as bigint) as age_8_14_days,
+        cast(age_15_28_days as bigint) as age_15_28_days,
+        cast(age_over_28_days as bigint) as age_over_28_days,
+        cast(oldest_age_days as integer) as oldest_age_days
+    from aggregated
+)
+
+select * from final

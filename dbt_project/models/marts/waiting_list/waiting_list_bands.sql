@@ -1,0 +1,52 @@
+-- DM01 waiting list by weeks-waited band (seed weeks_bands: 0..12 and 13+) at each census
+-- date x trust x DM01 test; only bands with patients. NETWORK rows from the patients.
+with
+
+members as (
+    select * from {{ ref('int_waiting_list_members') }}
+    where dm01_test is not null
+),
+
+bands as (
+    select * from {{ ref('weeks_bands') }}
+),
+
+banded as (
+    select
+        members.census_date,
+        members.trust_code,
+        members.dm01_test,
+        bands.weeks_band
+    from members
+    inner join bands
+        on members.weeks_waited >= bands.min_weeks
+        and (bands.max_weeks is null or members.weeks_waited <= bands.max_weeks)
+),
+
+aggregated as (
+    select
+        census_date,
+        {{ wmin.trust_or_network() }} as trust_code,
+        dm01_test,
+        weeks_band,
+        count(*) as patients
+    from banded
+    group by grouping sets (
+        (census_date, trust_code, dm01_test, weeks_band),
+        (census_date, dm01_test, weeks_band)
+    )
+),
+
+final as (
+    select
+        aggregated.census_date,
+        aggregated.trust_code,
+        aggregated.dm01_test,
+        aggregated.weeks_band,
+        cast(aggregated.patients as bigint) as patients,
+        cast(bands.sort_order as integer) as band_sort_order
+    from aggregated
+    inner join bands on bands.weeks_band = aggregated.weeks_band
+)
+
+select * from final

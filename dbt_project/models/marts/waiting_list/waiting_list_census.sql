@@ -1,0 +1,38 @@
+-- DM01 waiting list at each census date x trust x DM01 test, NETWORK rows from the patients.
+with
+
+members as (
+    select * from {{ ref('int_waiting_list_members') }}
+    where dm01_test is not null
+),
+
+aggregated as (
+    select
+        census_date,
+        {{ wmin.trust_or_network() }} as trust_code,
+        dm01_test,
+        count(*) as total_waiting,
+        sum(case when weeks_waited >= 6 then 1 else 0 end) as waiting_6_plus_weeks,
+        sum(case when weeks_waited >= 13 then 1 else 0 end) as waiting_13_plus_weeks,
+        {{ wmin.quantile_cont('weeks_waited', 0.5) }} as median_weeks_waited,
+        max(weeks_waited) as max_weeks_waited
+    from members
+    group by grouping sets ((census_date, trust_code, dm01_test), (census_date, dm01_test))
+),
+
+final as (
+    select
+        census_date,
+        trust_code,
+        dm01_test,
+        cast(total_waiting as bigint) as total_waiting,
+        cast(waiting_6_plus_weeks as bigint) as waiting_6_plus_weeks,
+        cast(waiting_13_plus_weeks as bigint) as waiting_13_plus_weeks,
+        cast({{ wmin.pct('waiting_6_plus_weeks', 'total_waiting') }} as {{ wmin.type_double() }})
+            as pct_waiting_6_plus_weeks,
+        cast(median_weeks_waited as {{ wmin.type_double() }}) as median_weeks_waited,
+        cast(max_weeks_waited as integer) as max_weeks_waited
+    from aggregated
+)
+
+select * from final

@@ -1,0 +1,39 @@
+-- One row per appointment slot (trust + slot_id): the latest delivery wins.
+with
+
+source as (
+    select * from {{ source('landing', 'capacity_slots') }}
+),
+
+renamed as (
+    select
+        trust_code,
+        slot_id,
+        site_code,
+        room,
+        modality,
+        slot_start,
+        cast(slot_minutes as {{ dbt.type_int() }}) as slot_minutes,
+        lower(trim(state)) as state,
+        accession,
+        file_id,
+        source_line,
+        extract_at
+    from source
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by trust_code, slot_id
+            order by extract_at desc, file_id desc, source_line desc
+        ) as delivery_rank
+    from renamed
+),
+
+final as (
+    select * from ranked where delivery_rank = 1
+)
+
+select * from final

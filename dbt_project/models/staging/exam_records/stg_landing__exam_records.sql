@@ -1,0 +1,56 @@
+-- One row per exam (trust + accession): the latest delivery wins (latest extract_at, then the
+-- later file and line). Rename, cast and light cleaning only.
+with
+
+source as (
+    select * from {{ source('landing', 'exam_records') }}
+),
+
+renamed as (
+    select
+        cast(trust_code as {{ dbt.type_string() }}) as trust_code,
+        cast(accession as {{ dbt.type_string() }}) as accession,
+        upper(trim(local_procedure_code)) as local_procedure_code,
+        upper(trim(nicip_code)) as sent_nicip_code,
+        procedure_name as sent_procedure_name,
+        site_code,
+        room,
+        modality as sent_modality,
+        priority,
+        patient_source_setting,
+        activity_category,
+        referrer_code,
+        referring_org_code,
+        gp_practice_code,
+        nhs_number,
+        nhs_number_status,
+        patient_key,
+        cast(birth_date as date) as birth_date,
+        sex,
+        postcode,
+        ethnicity,
+        cast(clock_start_date as date) as clock_start_date,
+        status,
+        dq_flags as landing_dq_flags,
+        file_id,
+        source_line,
+        extract_at
+    from source
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by trust_code, accession
+            order by extract_at desc, file_id desc, source_line desc
+        ) as delivery_rank,
+        count(*) over (partition by trust_code, accession, file_id) as rows_in_file
+    from renamed
+),
+
+final as (
+    select * from ranked where delivery_rank = 1
+)
+
+select * from final

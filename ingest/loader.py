@@ -1,0 +1,307 @@
+"""The nightly landing load: discover deliveries, skip known bytes, validate, load one file per
+transaction with its manifest row, quarantine whole-file problems with a report.
+
+Landing is append-only (every delivery kept with file_id and extract_at); superseding by the
+latest extract happens downstream in dbt staging.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Sequence
+
+import duckdb
+import pandas as pd
+
+from ingest.contract import (CAPACITY_SLOTS, EXAM_EVENTS, EXAM_RECORDS, LOAD_MANIFEST, REJECTED_ROWS,
+                             ddl)
+from ingest.feeds.spec import FeedSpec
+from ingest.pseudonym import patient_keys
+from ingest.readers import read_file
+from ingest.readers.base import QuarantineError, ReadResult, extract_time
+
+QUARANTINED_FILES = {
+    "file_id": "BIGINT", "file_path": "VARCHAR", "sha256": "VARCHAR", "trust_code": "VARCHAR",
+    "reason_code": "VARCHAR", "message": "VARCHAR", "report_path": "VARCHAR",
+    "quarantined_at": "TIMESTAMPTZ",
+}
+
+
+def _validation_ddl():
+    from ingest.validation import VALIDATION_RESULTS
+    return VALIDATION_RESULTS
+
+
+TABLES = {"exam_records": EXAM_RECORDS, "exam_events": EXAM_EVENTS, "capacity_slots": CAPACITY_SLOTS,
+          "load_manifest": LOAD_MANIFEST, "rejected_rows": REJECTED_ROWS,
+          "quarantined_files": QUARANTINED_FILES}
+
+
+@dataclass
+class FileOutcome:
+    trust_code: str
+    file_path: str
+    content: str
+    outcome: str  # loaded | skipped | quarantined
+    file_id: int | None = None
+    extract_at: datetime | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    reason: str | None = None
+    message: str | None = None
+    warnings: int = 0
+    reject_reasons: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class TrustSummary:
+    files: int = 0
+    loaded: int = 0
+    skipped: int = 0
+    quarantined: int = 0
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    reject_reasons: Counter = field(default_factory=Counter)
+
+    def top_rejections(self, n: int = 3) -> list[tuple[str, int]]:
+        return self.reject_reasons.most_common(n)
+
+
+@dataclass
+class IngestSummary:
+    trusts: dict[str, TrustSummary] = field(default_factory=dict)
+    files: list[FileOutcome] = field(default_factory=list)
+
+    def add(self, o: FileOutcome) -> None:
+        t = self.trusts.setdefault(o.trust_code, TrustSummary())
+        t.files += 1
+        setattr(t, o.outcome, getattr(t, o.outcome) + 1)
+        t.rows_read += o.rows_read
+        t.rows_loaded += o.rows_loaded
+        t.rows_rejected += o.rows_rejected
+        t.reject_reasons.update(o.reject_reasons)
+        self.files.append(o)
+
+    @property
+    def totals(self) -> TrustSummary:
+        tot = TrustSummary()
+        for t in self.trusts.values():
+            for k in ("files", "loaded", "skipped", "quarantined", "rows_read", "rows_loaded",
+                      "rows_rejected"):
+                setattr(tot, k, getattr(tot, k) + getattr(t, k))
+            tot.reject_reasons.update(t.reject_reasons)
+        return tot
+
+
+def _x(con, sql: str, params=None):
+    """Execute and drain a statement (DuckDB wants results consumed before the next one)."""
+    cur = con.execute(sql, params) if params is not None else con.execute(sql)
+    try:
+        return cur.fetchall()
+    except duckdb.Error:
+        return []
+
+
+def create_landing(con: duckdb.DuckDBPyConnection) -> None:
+    _x(con, "create schema if not exists landing")
+    for name, cols in {**TABLES, "validation_results": _validation_ddl()}.items():
+        _x(con, ddl(f"landing.{name}", cols))
+
+
+def discover(home: Path, spec: FeedSpec) -> list[tuple[datetime | None, str, Path, QuarantineError | None]]:
+    """Files of a trust in extract-time order: (extract_at, content, path, name error)."""
+    folder = Path(home) / "landing" / spec.trust_code
+    found = []
+    for content, pattern in (("exams", spec.files.exams), ("slots", spec.files.slots)):
+        if not pattern or not folder.is_dir():
+            continue
+        for p in sorted(folder.glob(pattern)):
+            if not p.is_file():
+                continue
+            try:
+                found.append((extract_time(spec, p.name), content, p, None))
+            except QuarantineError as e:
+                found.append((None, content, p, e))
+    epoch = datetime.min.replace(tzinfo=timezone.utc)
+    found.sort(key=lambda f: (f[0] or epoch, f[1], f[2].name))
+    return found
+
+
+def load_local_codes(seeds_dir: Path | None) -> dict[str, set[str]] | None:
+    if seeds_dir is None:
+        return None
+    path = Path(seeds_dir) / "local_procedure_codes.csv"
+    out: dict[str, set[str]] = {}
+    with path.open(newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            out.setdefault(row["trust_code"], set()).add(row["local_code"])
+    return out
+
+
+def ingest_landing(db_path: Path, home: Path, specs: dict[str, FeedSpec], pseudonym_key: bytes,
+                   trusts: Sequence[str] | None = None, seeds_dir: Path | None = None,
+                   on_file: Callable[[FileOutcome], None] | None = None,
+                   validate: bool = True) -> IngestSummary:
+    """Load every new delivery of the chosen trusts into the landing schema of `db_path`."""
+    if not pseudonym_key:
+        raise ValueError("pseudonym_key is empty: pass the key bytes from the settings")
+    home = Path(home)
+    local_codes = load_local_codes(seeds_dir)
+    summary = IngestSummary()
+    validator = None
+    con = duckdb.connect(str(db_path))
+    try:
+        create_landing(con)
+        known = {r[0] for r in con.execute("select sha256 from landing.load_manifest").fetchall()}
+        for code in sorted(specs):
+            if trusts is not None and code not in trusts:
+                continue
+            spec = specs[code]
+            codes = None if local_codes is None else local_codes.get(code, set())
+            for extract_at, content, path, name_err in discover(home, spec):
+                rel = _rel(path, home)
+                data = path.read_bytes()
+                sha = hashlib.sha256(data).hexdigest()
+                if sha in known:
+                    o = FileOutcome(code, rel, content, "skipped", extract_at=extract_at,
+                                    message="bytes already loaded or quarantined (same sha256)")
+                else:
+                    if validate and validator is None:
+                        from ingest.validation import FeedValidator
+                        validator = FeedValidator()
+                    o = _load_one(con, home, spec, path, rel, content, data, sha, extract_at, name_err,
+                                  codes, pseudonym_key, validator if validate else None)
+                    known.add(sha)
+                summary.add(o)
+                if on_file is not None:
+                    on_file(o)
+    finally:
+        con.close()
+    return summary
+
+
+def _rel(path: Path, home: Path) -> str:
+    try:
+        return str(path.relative_to(home))
+    except ValueError:
+        return str(path)
+
+
+def _next_file_id(con) -> int:
+    return int(con.execute("select coalesce(max(file_id), 0) + 1 from landing.load_manifest").fetchall()[0][0])
+
+
+def _load_one(con, home, spec, path, rel, content, data, sha, extract_at, name_err, codes, key,
+              validator) -> FileOutcome:
+    started = datetime.now(timezone.utc)
+    family = spec.family if content == "exams" else f"{spec.family}.slots"
+    outcomes = []
+    try:
+        if name_err is not None:
+            raise name_err
+        res = read_file(path, spec, content, extract_at=extract_at, local_codes=codes, file_path=rel,
+                        data=data)
+        if validator is not None:
+            from ingest.validation import blocking_failures
+            outcomes = validator.validate(res, spec)
+            failed = blocking_failures(outcomes)
+            if failed:
+                desc = "; ".join(f"{o.expectation}({o.column}) observed {o.observed}" for o in failed)
+                raise QuarantineError("failed_expectation", f"{rel}: blocking expectation(s) failed: "
+                                      f"{desc}; inspect the file with `wmin feeds check` and ask the "
+                                      "trust to resend a corrected delivery")
+    except QuarantineError as q:
+        return _quarantine(con, home, spec, rel, content, family, sha, extract_at, started, q)
+    except Exception as e:  # a reader bug must not stop the night: quarantine the file as unreadable
+        q = QuarantineError("unreadable", f"{rel}: the reader failed ({type(e).__name__}: {e}); keep the "
+                            "file, report the problem to the warehouse team")
+        return _quarantine(con, home, spec, rel, content, family, sha, extract_at, started, q)
+    return _insert(con, spec, rel, content, family, sha, extract_at, started, res, key, outcomes)
+
+
+def _insert(con, spec, rel, content, family, sha, extract_at, started, res: ReadResult, key,
+            outcomes) -> FileOutcome:
+    _x(con, "begin transaction")
+    try:
+        file_id = _next_file_id(con)
+        recs = res.exam_records
+        if len(recs):
+            recs = recs.copy()
+            recs["patient_key"] = patient_keys(recs["nhs_number"].astype(object), key).to_numpy()
+        for table, df in (("exam_records", recs), ("exam_events", res.exam_events),
+                          ("capacity_slots", res.capacity_slots)):
+            _insert_frame(con, table, df, file_id, extract_at)
+        rej = res.rejected
+        if len(rej):
+            rej = rej.assign(file_id=file_id)
+            _insert_frame(con, "rejected_rows", rej, None, None)
+        if outcomes:
+            from ingest.validation import outcomes_frame
+            _insert_frame(con, "validation_results", outcomes_frame(file_id, outcomes), None, None)
+        warnings = sum(1 for o in outcomes if not o.success and not o.blocking)
+        _manifest(con, file_id, rel, sha, spec.trust_code, family, content, extract_at, res.rows_read,
+                  res.rows_loaded, res.rows_rejected, started, "loaded",
+                  f"{warnings} expectation warning(s)" if warnings else None)
+        _x(con, "commit")
+    except BaseException:
+        _x(con, "rollback")
+        raise
+    return FileOutcome(spec.trust_code, rel, content, "loaded", file_id, extract_at, res.rows_read,
+                       res.rows_loaded, res.rows_rejected, warnings=warnings,
+                       reject_reasons=Counter(res.rejected["reason_code"].tolist()))
+
+
+def _insert_frame(con, table: str, df: pd.DataFrame, file_id, extract_at) -> None:
+    if df is None or not len(df):
+        return
+    if file_id is not None:
+        df = df.assign(file_id=file_id)
+        if extract_at is not None:
+            df["extract_at"] = pd.Timestamp(extract_at)
+    con.register("_ingest_frame", df)
+    try:
+        cols = ", ".join(f'"{c}"' for c in df.columns)
+        _x(con, f"insert into landing.{table} ({cols}) select {cols} from _ingest_frame")
+    finally:
+        con.unregister("_ingest_frame")
+
+
+def _manifest(con, file_id, rel, sha, trust, family, content, extract_at, read, loaded, rejected,
+              started, outcome, message) -> None:
+    _x(con, "insert into landing.load_manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [file_id, rel, sha, trust, family, content, extract_at, read, loaded, rejected, started,
+                 datetime.now(timezone.utc), outcome, message])
+
+
+def _quarantine(con, home, spec, rel, content, family, sha, extract_at, started, q: QuarantineError):
+    reports = Path(home) / "reports" / "quarantine"
+    reports.mkdir(parents=True, exist_ok=True)
+    report = reports / f"{re.sub(r'[^A-Za-z0-9._-]', '_', Path(rel).name)}.{sha[:8]}.txt"
+    report.write_text(
+        f"Quarantined file: {rel}\nTrust: {spec.trust_code} (family {spec.family}, {content})\n"
+        f"sha256: {sha}\nReason: {q.reason}\nDetail: {q.message}\n\nWhat to do: fix the problem named "
+        "above (usually: ask the trust to resend a corrected delivery under a new file name, or "
+        "correct the feed spec); corrected bytes are picked up by the next run. The quarantined bytes "
+        "are never loaded again.\n", encoding="utf-8")
+    _x(con, "begin transaction")
+    try:
+        file_id = _next_file_id(con)
+        _manifest(con, file_id, rel, sha, spec.trust_code, family, content, extract_at, 0, 0, 0, started,
+                  "quarantined", f"{q.reason}: {q.message}")
+        _x(con, "insert into landing.quarantined_files values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [file_id, rel, sha, spec.trust_code, q.reason, q.message, _rel(report, home),
+                     datetime.now(timezone.utc)])
+        _x(con, "commit")
+    except BaseException:
+        _x(con, "rollback")
+        raise
+    return FileOutcome(spec.trust_code, rel, content, "quarantined", file_id, extract_at, reason=q.reason,
+                       message=q.message)

@@ -1,0 +1,58 @@
+"""Named fixes for feed quirks that no spec option covers (spec.QuirkName). Each has a test."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+EXCEL_EPOCH = datetime(1899, 12, 30)  # 1900 date system (Lotus leap-year bug absorbed)
+
+
+def nhs_number_spaces(values: pa.Array) -> pa.Array:
+    """'485 777 3456' -> '4857773456' (spaces and hyphens removed)."""
+    return pc.replace_substring_regex(values, pattern=r"[ \-]", replacement="")
+
+
+def trailing_delimiter(fields: list[str]) -> list[str]:
+    """Every line ends with one extra delimiter: drop the final empty field of a split line."""
+    if fields and fields[-1] == "":
+        return fields[:-1]
+    return fields
+
+
+def excel_serial_dates(values: list) -> list[datetime | None | str]:
+    """Excel serial day numbers (1900 system) -> naive wall-clock datetimes (to the second).
+
+    Non-numeric values are returned unchanged, for the caller to parse or reject."""
+    out: list = []
+    for v in values:
+        if isinstance(v, bool):
+            out.append(v)
+        elif isinstance(v, (int, float)) and not (isinstance(v, float) and np.isnan(v)):
+            if not (0 < v < 2_958_466):  # 9999-12-31
+                out.append(str(v))
+            else:
+                out.append(EXCEL_EPOCH + timedelta(seconds=round(float(v) * 86_400)))
+        else:
+            out.append(v)
+    return out
+
+
+def uppercase_codes(values: pa.Array) -> pa.Array:
+    """Procedure codes sent in lower case: fold to upper case."""
+    return pc.utf8_upper(values)
+
+
+def hl7_repeat_nhs_in_pid3(pid3: str, repetition_sep: str = "~", component_sep: str = "^") -> str | None:
+    """The NHS number from PID-3 `MRN^^^ODS^MR~<nhs>^^^NHS^NH`: the repetition whose assigning
+    authority (component 4) is NHS or whose identifier type (component 5) is NH."""
+    for rep in pid3.split(repetition_sep):
+        comps = rep.split(component_sep)
+        auth = comps[3] if len(comps) > 3 else ""
+        typ = comps[4] if len(comps) > 4 else ""
+        if auth.upper() == "NHS" or typ.upper() == "NH":
+            return comps[0] or None
+    return None

@@ -1,0 +1,272 @@
+"""Delimited-text tokeniser shared by the CSV families: bytes -> string columns + rejected lines.
+
+Fast path: numpy finds lines, delimiter and quote counts per line; lines with quotes are checked
+one by one with the csv module; the clean bytes are parsed by pyarrow's multi-threaded CSV reader.
+If pyarrow disagrees with the line accounting, a pure-Python csv parse of the good lines is used.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from ingest import quirks
+from ingest.feeds.spec import FeedSpec
+from ingest.readers.base import QuarantineError, Rejects
+
+_BINARY_MAGIC = {b"PK\x03\x04": "a zip/xlsx workbook", b"%PDF": "a PDF document",
+                 b"MSH|": "an HL7 batch", b"\xd0\xcf\x11\xe0": "an old binary Excel (.xls) file"}
+
+
+@dataclass
+class CsvTable:
+    header: list[str]
+    columns: dict[str, pa.Array]  # canonical field -> text (null = empty cell)
+    column_map: dict[str, str | None]
+    lines: np.ndarray  # physical 1-based line number of each kept row
+    dup: np.ndarray  # byte-identical repeat of an earlier line of the file
+    rows_read: int
+    rejects: Rejects
+    _buf: bytes = b""
+    _starts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    _ends: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @property
+    def n(self) -> int:
+        return len(self.lines)
+
+    def raw_line(self, i: int) -> str:
+        return self._buf[self._starts[i]:self._ends[i]].decode("utf-8", "replace")
+
+
+def _decode(data: bytes, spec: FeedSpec, name: str) -> tuple[bytes, set[int]]:
+    """-> utf-8 bytes (BOM removed) and the 0-based indices of lines whose bytes did not decode."""
+    for magic, what in _BINARY_MAGIC.items():
+        if data.startswith(magic):
+            raise QuarantineError("not_declared_format", f"{name}: the file is {what}, not delimited "
+                                  f"text as family {spec.family} declares; check the file pattern in the spec")
+    head = data[:4096]
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head:
+        raise QuarantineError("wrong_encoding", f"{name}: the file holds NUL bytes (UTF-16 or binary), "
+                              f"not {spec.encoding} text; ask the trust to resend it as {spec.encoding}, "
+                              "or correct 'encoding' in the feed spec")
+    bom = data.startswith(b"\xef\xbb\xbf")
+    enc = spec.encoding
+    if enc == "cp1252":
+        if bom:
+            raise QuarantineError("wrong_encoding", f"{name}: the file starts with a UTF-8 byte-order "
+                                  "mark but the spec declares cp1252; set encoding: utf-8-sig or ask for cp1252")
+        if not data.isascii():
+            try:
+                data.decode("utf-8")
+                raise QuarantineError("wrong_encoding", f"{name}: the file is UTF-8 text but the spec "
+                                      "declares cp1252; set 'encoding' to utf-8 or ask the trust for cp1252")
+            except UnicodeDecodeError:
+                pass
+        try:
+            return data.decode("cp1252").encode("utf-8"), set()
+        except UnicodeDecodeError:
+            pass
+    else:
+        if bom:
+            data = data[3:]
+        try:
+            data.decode("utf-8")
+            return data, set()
+        except UnicodeDecodeError:
+            pass
+    # some lines do not decode: find them, blank them, decide line-level vs whole-file
+    parts = data.split(b"\n")
+    codec = "cp1252" if enc == "cp1252" else "utf-8"
+    bad: set[int] = set()
+    out = []
+    for i, p in enumerate(parts):
+        try:
+            out.append(p.decode(codec).encode("utf-8"))
+        except UnicodeDecodeError:
+            bad.add(i)
+            out.append(b"")
+    ndata = max(1, sum(1 for p in parts[1:] if p.strip()))
+    nbad = len(bad - {0})
+    if 0 in bad or (nbad >= 3 and nbad > 0.2 * ndata):
+        raise QuarantineError("wrong_encoding", f"{name}: {len(bad)} line(s) are not valid {enc} "
+                              f"(including {'the header' if 0 in bad else 'many data lines'}); ask the trust "
+                              f"to resend the file in {enc}, or correct 'encoding' in the feed spec")
+    return b"\n".join(out), bad
+
+
+def _split_header(text: str, spec: FeedSpec) -> list[str]:
+    try:
+        fields = next(csv.reader([text], delimiter=spec.delimiter, quotechar=spec.quotechar, strict=True))
+    except (csv.Error, StopIteration):
+        return []
+    fields = [f.strip() for f in fields]
+    if "trailing_delimiter" in spec.quirks:
+        fields = quirks.trailing_delimiter(fields)
+    return fields
+
+
+def tokenise(data: bytes, spec: FeedSpec, colmap: dict[str, str], required: tuple[str, ...],
+             file_path: str) -> CsvTable:
+    name = file_path
+    rejects = Rejects(file_path)
+    if not data.strip():
+        raise QuarantineError("truncated_file", f"{name}: the file is empty (no header line); ask the "
+                              "trust to resend the delivery")
+    buf, bad_lines = _decode(data, spec, name)
+    ends_nl = buf.endswith(b"\n")
+    if not ends_nl:
+        buf = buf + b"\n"
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    starts = np.concatenate(([0], nl[:-1] + 1)).astype(np.int64)
+    ends = nl.astype(np.int64)
+    cr_end = (ends > starts) & (arr[np.maximum(ends - 1, 0)] == 13)
+    ends_nocr = ends - cr_end
+    nlines = len(starts)
+
+    header_text = buf[starts[0]:ends_nocr[0]].decode("utf-8", "replace")
+    header = _split_header(header_text, spec)
+    found = {c: i for i, c in enumerate(header)}
+    column_map = {f: (c if c in found else None) for f, c in colmap.items()}
+    missing = [f"{f} ({colmap[f]!r})" for f in required if column_map.get(f) is None]
+    if missing:
+        if len(header) <= 1 and spec.delimiter not in header_text:
+            raise QuarantineError("not_declared_format", f"{name}: the header line has no {spec.delimiter!r} "
+                                  "delimiter; the file is not in the declared dialect (check 'delimiter' "
+                                  "and the file pattern in the feed spec)")
+        raise QuarantineError("missing_required_columns", f"{name}: required column(s) missing from the "
+                              f"header: {', '.join(missing)}; ask the trust to restore them or correct "
+                              "'columns' in the feed spec")
+    expected = len(header) + (1 if "trailing_delimiter" in spec.quirks else 0)
+    delim = ord(spec.delimiter)
+    quote = ord(spec.quotechar)
+
+    def per_line(positions: np.ndarray) -> np.ndarray:
+        return np.searchsorted(positions, ends_nocr) - np.searchsorted(positions, starts)
+
+    dcount = per_line(np.flatnonzero(arr == delim))
+    qcount = per_line(np.flatnonzero(arr == quote))
+    crs = np.flatnonzero(arr == 13)
+    crcount = per_line(crs)
+    lengths = ends_nocr - starts
+    is_data = lengths > 0
+    is_data[0] = False
+    for b in bad_lines:  # blanked lines that did not decode are rows too
+        if 0 < b < nlines:
+            is_data[b] = True
+    rows_read = int(is_data.sum())
+
+    ok = is_data.copy()
+    last = nlines - 1
+    for i in sorted(bad_lines):
+        if 0 < i < nlines:
+            ok[i] = False
+            raw = data.split(b"\n")[i] if len(data) < 50_000_000 else b""
+            rejects.add(i + 1, None, raw.decode("latin-1")[:500], "malformed_line",
+                        f"line {i + 1} holds bytes that are not valid {spec.encoding}; fix the "
+                        "characters and resend the row")
+    counts = dcount + 1
+    for i in np.flatnonzero(ok & ((qcount > 0) | (crcount > 0))).tolist():
+        text = buf[starts[i]:ends_nocr[i]].decode("utf-8")
+        if crcount[i]:
+            ok[i] = False
+            rejects.add(i + 1, None, text, "malformed_line", f"line {i + 1} holds a bare carriage "
+                        "return inside the row; remove it and resend the row")
+            continue
+        try:
+            fields = next(csv.reader([text], delimiter=spec.delimiter, quotechar=spec.quotechar,
+                                     strict=True))
+            counts[i] = len(fields)
+        except csv.Error as e:
+            ok[i] = False
+            if i == last and not ends_nl:
+                raise QuarantineError("truncated_file", f"{name}: the last line ({i + 1}) is cut off "
+                                      "inside a quoted value; the file is truncated: ask the trust to "
+                                      "resend the whole delivery") from None
+            rejects.add(i + 1, None, text, "malformed_line", f"line {i + 1} is not valid delimited "
+                        f"text ({e}), e.g. an unbalanced quote; fix the quoting and resend the row")
+    wrong = ok & (counts != expected)
+    if not ends_nl and is_data[last] and wrong[last] and counts[last] < expected:
+        raise QuarantineError("truncated_file", f"{name}: the last line ({last + 1}) has {counts[last]} of "
+                              f"{expected} fields and no line end; the file is truncated: ask the trust to "
+                              "resend the whole delivery")
+    for i in np.flatnonzero(wrong).tolist():
+        text = buf[starts[i]:ends_nocr[i]].decode("utf-8")
+        rejects.add(i + 1, None, text, "wrong_column_count", f"line {i + 1} has {counts[i]} fields, "
+                    f"the header has {expected}; check for stray delimiters in values and resend the row")
+    ok &= ~wrong
+
+    # byte-identical repeats among data lines
+    kept_idx = np.flatnonzero(ok)
+    dup_all = np.zeros(nlines, dtype=bool)
+    if len(kept_idx):
+        offs = pa.array(np.concatenate((starts, [len(buf)])).astype(np.int64))
+        lines_arr = pa.LargeBinaryArray.from_buffers(pa.large_binary(), nlines,
+                                                     [None, offs.buffers()[1], pa.py_buffer(buf)])
+        sub = lines_arr.take(pa.array(kept_idx))
+        idx = sub.dictionary_encode().indices.to_numpy(zero_copy_only=False)
+        first = np.unique(idx, return_index=True)[1]
+        d = np.ones(len(idx), dtype=bool)
+        d[first] = False
+        dup_all[kept_idx] = d
+
+    needed = {f: found[c] for f, c in colmap.items() if c in found}
+    cols = _parse_pyarrow(buf, spec, starts, ends, ok, expected, needed, kept_idx)
+    if cols is None:
+        cols = _parse_python(buf, spec, starts, ends_nocr, kept_idx, needed)
+    return CsvTable(header=header, columns=cols, column_map=column_map,
+                    lines=kept_idx.astype(np.int64) + 1, dup=dup_all[kept_idx], rows_read=rows_read,
+                    rejects=rejects, _buf=buf, _starts=starts[kept_idx], _ends=ends_nocr[kept_idx])
+
+
+def _parse_pyarrow(buf, spec, starts, ends, ok, expected, needed, kept_idx):
+    n = len(kept_idx)
+    if n == 0:
+        return {f: pa.array([], pa.string()) for f in needed}
+    is_data_all = (ends - starts) > 0
+    clean = bool((ok[1:] == is_data_all[1:]).all())
+    if not clean:
+        keep = np.concatenate(([0], kept_idx))
+        pieces = [buf[s:e + 1] for s, e in zip(starts[keep].tolist(), ends[keep].tolist())]
+        data = b"".join(pieces)
+    else:
+        data = buf
+    names = [f"c{i}" for i in range(expected)]
+    include = sorted({f"c{i}" for i in needed.values()}, key=lambda c: int(c[1:]))
+
+    def fail(row):
+        raise ValueError("row disagrees with the line accounting")
+
+    try:
+        t = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True,
+                                           block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=spec.delimiter, quote_char=spec.quotechar,
+                                             double_quote=True, escape_char=False,
+                                             newlines_in_values=False, ignore_empty_lines=True,
+                                             invalid_row_handler=fail),
+            convert_options=pacsv.ConvertOptions(include_columns=include,
+                                                 column_types={c: pa.string() for c in include},
+                                                 strings_can_be_null=True, quoted_strings_can_be_null=True,
+                                                 null_values=[""], check_utf8=False))
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    if t.num_rows != n:
+        return None
+    return {f: t.column(f"c{i}").combine_chunks() for f, i in needed.items()}
+
+
+def _parse_python(buf, spec, starts, ends_nocr, kept_idx, needed):
+    texts = [buf[s:e].decode("utf-8") for s, e in zip(starts[kept_idx].tolist(), ends_nocr[kept_idx].tolist())]
+    rows = list(csv.reader(texts, delimiter=spec.delimiter, quotechar=spec.quotechar))
+    out = {}
+    for f, i in needed.items():
+        vals = [r[i] if i < len(r) and r[i] != "" else None for r in rows]
+        out[f] = pa.array(vals, pa.string())
+    return out

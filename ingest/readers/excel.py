@@ -1,0 +1,173 @@
+"""Family `excel`: a weekly .xlsx workbook; exam sheet laid out like wide_csv, slot sheet like slots."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date, datetime, time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from python_calamine import CalamineWorkbook
+
+from ingest import quirks
+from ingest.feeds.spec import EXAM_FIELDS, REQUIRED_EXAM_FIELDS, WIDE_EVENT_FIELDS, FeedSpec
+from ingest.readers.base import Ctx, QuarantineError, ReadResult, Rejects
+from ingest.readers.slots import build_slots
+from ingest.readers.wide_csv import build_wide
+
+_TS_FIELDS = {f for f in WIDE_EVENT_FIELDS if f.endswith("_at")} | {"slot_start"}
+_DATE_FIELDS = {"birth_date", "clock_start_date"}
+
+
+def _text(v) -> str | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        if v != v:
+            return None
+        return str(int(v)) if v.is_integer() else repr(v)
+    if isinstance(v, datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, (date, time)):
+        return v.isoformat()
+    s = str(v).strip()
+    return s or None
+
+
+def _when(values: list, spec: FeedSpec, fmt: str, dates: bool) -> tuple[list, np.ndarray]:
+    """Cells -> naive datetimes (None if empty) and the mask of cells that are not a date/time."""
+    if "excel_serial_dates" in spec.quirks:
+        values = quirks.excel_serial_dates(values)
+    out, bad = [], np.zeros(len(values), dtype=bool)
+    for i, v in enumerate(values):
+        if v is None or v == "":
+            out.append(None)
+        elif isinstance(v, datetime):
+            out.append(v)
+        elif isinstance(v, date):
+            out.append(datetime(v.year, v.month, v.day))
+        elif isinstance(v, str):
+            try:
+                out.append(datetime.strptime(v.strip(), fmt))
+            except ValueError:
+                out.append(None)
+                bad[i] = True
+        else:  # numbers without the quirk, times, durations: not a timestamp
+            out.append(None)
+            bad[i] = True
+    return out, bad
+
+
+def _sheet(wb: CalamineWorkbook, name: str, file_path: str) -> list[list]:
+    if name not in wb.sheet_names:
+        raise QuarantineError("not_declared_format", f"{file_path}: the workbook has no sheet {name!r} "
+                              f"(sheets: {wb.sheet_names}); ask the trust for the agreed layout or "
+                              "correct the sheet name in the feed spec")
+    return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+
+
+def _columns(rows: list[list], colmap: dict[str, str], required, spec: FeedSpec, file_path: str,
+             sheet: str, rejects_prefix: str):
+    header = [(_text(v) or "") for v in (rows[0] if rows else [])]
+    found = {c: i for i, c in enumerate(header)}
+    column_map = {f: (c if c in found else None) for f, c in colmap.items()}
+    missing = [f"{f} ({colmap[f]!r})" for f in required if column_map.get(f) is None]
+    if missing:
+        raise QuarantineError("missing_required_columns", f"{file_path}: sheet {sheet!r} lacks required "
+                              f"column(s) {', '.join(missing)}; ask the trust to restore them or correct "
+                              "'columns' in the feed spec")
+    body, lines = [], []
+    for r, row in enumerate(rows[1:], start=2):
+        if all(v is None or v == "" for v in row):
+            continue
+        body.append(row)
+        lines.append(r)
+    n = len(body)
+    raw: dict[str, pa.Array] = {}
+    pre_bad: dict[str, np.ndarray] = {}
+    for f, c in colmap.items():
+        if c not in found:
+            continue
+        i = found[c]
+        vals = [row[i] if i < len(row) else None for row in body]
+        if f in _TS_FIELDS:
+            v, b = _when(vals, spec, spec.datetime_format, False)
+            raw[f] = pa.array(v, pa.timestamp("us"))
+            pre_bad[f] = b
+        elif f in _DATE_FIELDS:
+            v, b = _when(vals, spec, spec.date_format, True)
+            raw[f] = pa.array([x.date() if x else None for x in v], pa.date32())
+            pre_bad[f] = b
+        else:
+            raw[f] = pa.array([_text(x) for x in vals], pa.string())
+    seen, dup = set(), np.zeros(n, dtype=bool)
+    for k, row in enumerate(body):
+        key = tuple(row)
+        dup[k] = key in seen
+        seen.add(key)
+
+    def raw_line(k: int) -> str:
+        return f"{rejects_prefix}row {lines[k]}: " + "\t".join("" if v is None else str(v) for v in body[k])
+    return raw, pre_bad, n, np.array(lines, dtype=np.int64), dup, raw_line, column_map
+
+
+def read(path: Path, spec: FeedSpec, *, extract_at: datetime | None = None,
+         local_codes: set[str] | None = None, file_path: str | None = None,
+         data: bytes | None = None) -> ReadResult:
+    file_path = file_path or str(path)
+    data = Path(path).read_bytes() if data is None else data
+    if not data.startswith(b"PK\x03\x04"):
+        if not data.strip():
+            raise QuarantineError("truncated_file", f"{file_path}: the file is empty; ask for it again")
+        raise QuarantineError("not_declared_format", f"{file_path}: not an .xlsx workbook (no zip "
+                              "signature) although the feed spec declares family excel; check the file")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            broken = z.testzip()
+        if broken:
+            raise zipfile.BadZipFile(broken)
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        raise QuarantineError("truncated_file", f"{file_path}: the workbook's zip structure is broken "
+                              f"({e}); the file is truncated or damaged: ask the trust to resend it") from None
+    except Exception as e:  # calamine raises its own error types for unreadable workbooks
+        raise QuarantineError("unreadable", f"{file_path}: the workbook cannot be read ({e}); open it in "
+                              "Excel to check, and ask the trust to resend it") from None
+    ctx = Ctx(spec, file_path, extract_at, local_codes)
+    try:
+        rows = _sheet(wb, spec.exam_sheet, file_path)
+        colmap = {f: c for f, c in spec.columns.items() if f in EXAM_FIELDS or f in WIDE_EVENT_FIELDS}
+        raw, pre_bad, n, lines, dup, raw_line, cmap = _columns(rows, colmap, REQUIRED_EXAM_FIELDS, spec,
+                                                               file_path, spec.exam_sheet, "")
+        slot_res = None
+        if spec.slot_columns and spec.slot_sheet in wb.sheet_names:
+            srows = wb.get_sheet_by_name(spec.slot_sheet).to_python(skip_empty_area=False)
+            sraw, spre, sn, slines, _sdup, sraw_line, scmap = _columns(
+                srows, dict(spec.slot_columns), ("slot_id", "slot_start"), spec, file_path,
+                spec.slot_sheet, f"{spec.slot_sheet}!")
+            mins = sraw.get("slot_minutes")
+            slot_minutes = None
+            if mins is not None:
+                s = pd.to_numeric(pd.Series(mins.to_pylist(), dtype=object), errors="coerce")
+                slot_minutes = pa.array(s.round().astype("Int32"), pa.int32(), from_pandas=True)
+            slot_res = build_slots(ctx, sraw, sn, slines, Rejects(file_path), 0, sraw_line, scmap,
+                                   family="excel", pre_bad=spre, slot_minutes=slot_minutes)
+            slot_res.rows_read = sn
+    except QuarantineError:
+        raise
+    except Exception as e:
+        raise QuarantineError("unreadable", f"{file_path}: the workbook cannot be read ({e}); open it in "
+                              "Excel to check, and ask the trust to resend it") from None
+    res = build_wide(ctx, "excel", raw, n, lines, dup, Rejects(file_path), n, raw_line, cmap,
+                     pre_bad=pre_bad, slots=slot_res.capacity_slots if slot_res else None)
+    if slot_res is not None:
+        res.rows_read += slot_res.rows_read
+        if len(slot_res.rejected):
+            res.rejected = pd.concat([res.rejected, slot_res.rejected], ignore_index=True)
+        res.field_parse.update({f"slots.{k}": v for k, v in slot_res.field_parse.items()})
+    return res

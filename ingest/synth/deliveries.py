@@ -1,0 +1,367 @@
+"""What each trust sends, night by night, computed from the ground truth.
+
+A trust delivers at 02:00 local on the mornings from `start + 1` to `end + 1` (weekly trusts every
+`delivery_every_days`, with a last delivery on `end + 1`). A delivery covers everything up to the
+end of the previous local day; the first one also carries the history of exams open at `start`.
+
+- delta mode: what happened since the previous extract (a skipped night rolls into the next);
+- snapshot mode: every exam with activity in the last `snapshot_days` days (overlapping).
+
+Wide families (wide CSV, Excel) get one row per exam touched in the period with its state as at
+the extract; the event log and HL7 one row / message per event. Slot extracts hold the slots that
+entered the 42-day booking horizon, were booked, or took place in the period (latest state wins).
+
+Everything here is vectorised over a whole trust: rows carry the index `k` of their delivery and
+are sorted by it, so each delivery is a contiguous slice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ingest.contract import EVENTS
+from ingest.feeds.spec import FeedSpec
+
+from .writers._format import NAT, US_PER_DAY
+
+LONDON = "Europe/London"
+HORIZON_DAYS = 42
+EXTRACT_HOUR = 2
+EV = {e: i for i, e in enumerate(EVENTS)}
+
+# Exam status implied by the last event recorded (in the RIS's own order).
+STATUS_OF_EVENT = {
+    "requested": "requested", "request_received": "requested", "vetted": "requested",
+    "booked": "booked", "arrived": "completed", "exam_started": "completed",
+    "exam_completed": "completed", "reported_prelim": "completed",
+    "report_verified": "reported", "addendum": "reported", "cancelled": "cancelled",
+    "did_not_attend": "did_not_attend",
+}  # fmt: skip
+STATUS_TABLE = pa.array([STATUS_OF_EVENT[e] for e in EVENTS], pa.string())
+
+# Wide columns holding the latest timestamp of an event type (report_verified: the first).
+WIDE_TS = {
+    "requested_at": "requested", "request_received_at": "request_received",
+    "vetted_at": "vetted", "booked_at": "booked", "arrived_at": "arrived",
+    "exam_started_at": "exam_started", "exam_completed_at": "exam_completed",
+    "reported_prelim_at": "reported_prelim", "report_verified_at": "report_verified",
+    "cancelled_at": "cancelled", "did_not_attend_at": "did_not_attend",
+    "addendum_at": "addendum",
+}  # fmt: skip
+
+
+# --- delivery calendar ------------------------------------------------------------------------
+
+
+def local_instant_us(d: date, hour: int = 0, tz: str = LONDON) -> int:
+    """UTC microseconds of wall-clock `hour`:00 on local date `d`."""
+    ts = pd.Timestamp(datetime.combine(d, time(hour))).tz_localize(tz, ambiguous=True,
+                                                                    nonexistent="shift_forward")
+    return int(ts.value) // 1000  # .value is always nanoseconds
+
+
+@dataclass(frozen=True)
+class Delivery:
+    k: int
+    night: date  # the delivery morning; it covers local days before this date
+    extract_at: pd.Timestamp  # 02:00 local on `night`, tz-aware UTC
+    cutoff_us: int  # UTC microseconds of local midnight starting `night`
+
+
+def delivery_nights(start: date, end: date, every_days: int = 1,
+                    skip: Iterable[date] = ()) -> list[date]:  # fmt: skip
+    """Delivery mornings: start+every, start+2*every, ... <= end+1, and always end+1."""
+    last = end + timedelta(days=1)
+    nights = []
+    d = start + timedelta(days=every_days)
+    while d <= last:
+        nights.append(d)
+        d += timedelta(days=every_days)
+    if not nights or nights[-1] != last:
+        nights.append(last)
+    skip = set(skip)
+    return [n for n in nights if n not in skip]
+
+
+def make_deliveries(nights: list[date]) -> list[Delivery]:
+    out = []
+    for k, n in enumerate(nights):
+        x = pd.Timestamp(local_instant_us(n, EXTRACT_HOUR), unit="us", tz="UTC")
+        out.append(Delivery(k, n, x, local_instant_us(n)))
+    return out
+
+
+# --- one trust's truth as arrays ----------------------------------------------------------------
+
+
+def _ts_us(s: pd.Series) -> np.ndarray:
+    v = s.dt.tz_convert("UTC").dt.as_unit("us") if s.dt.tz is not None else s.dt.as_unit("us")
+    arr = v.to_numpy(dtype="datetime64[us]").astype(np.int64)
+    arr[pd.isna(s).to_numpy()] = NAT
+    return arr
+
+
+def _days(s: pd.Series) -> np.ndarray:
+    a = pa.array(s)
+    if pa.types.is_timestamp(a.type):
+        a = a.cast(pa.date32())
+    v = a.cast(pa.int32()).to_numpy(zero_copy_only=False)
+    v = np.asarray(v, dtype=np.float64)
+    return np.where(np.isnan(v), NAT, v).astype(np.int64)
+
+
+def _strs(s: pd.Series) -> pa.Array:
+    a = pa.array(s, from_pandas=True)
+    if isinstance(a, pa.ChunkedArray):
+        a = a.combine_chunks()
+    if pa.types.is_dictionary(a.type):
+        a = a.dictionary_decode()
+    if a.type != pa.string():
+        a = a.cast(pa.string())
+    return a
+
+
+@dataclass
+class TrustSlice:
+    code: str
+    exams: dict  # canonical exam attribute columns (pa string arrays / int64 days), by position
+    n_exams: int
+    ev_exam: np.ndarray  # exam position of each event, events sorted by (exam, RIS order)
+    ev_type: np.ndarray  # index into EVENTS
+    ev_t: np.ndarray  # UTC us
+    ev_appt: np.ndarray
+    ev_actor: pa.Array
+    ev_out: np.ndarray  # int8, -1 unknown
+    ev_id: pa.Array
+    slots: pd.DataFrame
+    sl_start: np.ndarray
+    exam_first: np.ndarray = field(default=None)  # first event row of each exam (or -1)
+
+
+def trust_slice(exams: pd.DataFrame, events: pd.DataFrame, slots: pd.DataFrame, code: str,
+                procedure_names: dict[str, str]) -> TrustSlice:  # fmt: skip
+    """Arrays of one trust's truth; `events` rows must be in the RIS's recording order."""
+    ex = exams.sort_values("accession", kind="stable").reset_index(drop=True)
+    cols: dict = {}
+    cols["accession"] = _strs(ex["accession"])
+    cols["procedure_code"] = _strs(ex["local_procedure_code"])
+    nic = ex["nicip_code"].astype(object)
+    cols["nicip_code"] = _strs(nic)
+    cols["procedure_name"] = _strs(nic.map(procedure_names))
+    for c in ("modality", "site_code", "room", "priority", "patient_source_setting",
+              "activity_category", "referrer_code", "referring_org_code", "gp_practice_code",
+              "nhs_number", "nhs_number_status", "sex", "postcode", "ethnicity", "status"):  # fmt: skip
+        cols[c] = _strs(ex[c])
+    cols["birth_date"] = _days(ex["birth_date"])
+    cols["clock_start_date"] = _days(ex["clock_start_date"])
+
+    import pyarrow.compute as pc
+
+    ev_exam = pc.index_in(_strs(events["accession"]), value_set=cols["accession"])
+    ev_exam = pc.fill_null(ev_exam, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    keep = ev_exam >= 0
+    order = np.argsort(ev_exam[keep], kind="stable")
+    sel = np.flatnonzero(keep)[order]
+    ev = events.iloc[sel]
+    ev_exam = ev_exam[sel].astype(np.int64)
+    evcol = ev["event"]
+    if isinstance(evcol.dtype, pd.CategoricalDtype):
+        etype = evcol.cat.set_categories(list(EVENTS)).cat.codes.to_numpy().astype(np.int8)
+    else:
+        etype = pd.Categorical(evcol.astype(object), categories=list(EVENTS)).codes.astype(np.int8)
+    out = ev["actor_outsourced"]
+    out_i8 = np.where(out.isna().to_numpy(), -1,
+                      out.fillna(False).astype(bool).to_numpy().astype(np.int8)).astype(np.int8)
+    first = np.full(len(ex), -1, dtype=np.int64)
+    if ev_exam.size:
+        starts = np.r_[0, np.flatnonzero(ev_exam[1:] != ev_exam[:-1]) + 1]
+        first[ev_exam[starts]] = starts
+    sl = slots.reset_index(drop=True)
+    return TrustSlice(
+        code=code, exams=cols, n_exams=len(ex), ev_exam=ev_exam, ev_type=etype,
+        ev_t=_ts_us(ev["event_at"]), ev_appt=_ts_us(ev["appointment_at"]),
+        ev_actor=_strs(ev["actor_id"]), ev_out=out_i8, ev_id=_strs(ev["event_id"]),
+        slots=sl, sl_start=_ts_us(sl["slot_start"]), exam_first=first,
+    )  # fmt: skip
+
+
+# --- rows of every delivery of a trust ------------------------------------------------------------
+
+
+@dataclass
+class Rows:
+    """Rows of all of a trust's deliveries, sorted by delivery index `k`."""
+
+    k: np.ndarray
+    ref: np.ndarray  # exam position (wide), event row (event/hl7) or slot row (slots)
+    cols: dict  # extra per-row columns computed here (wide event columns, slot state...)
+
+    def bounds(self, n_deliveries: int) -> np.ndarray:
+        """bounds[k]..bounds[k+1] are the rows of delivery k."""
+        return np.searchsorted(self.k, np.arange(n_deliveries + 1), side="left")
+
+    def __len__(self) -> int:
+        return int(self.k.size)
+
+
+def _event_deliveries(t: np.ndarray, deliveries: list[Delivery], spec: FeedSpec
+                      ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(event index, delivery k) pairs: one per delta delivery, several for snapshots."""
+    cut = np.array([d.cutoff_us for d in deliveries], dtype=np.int64)
+    k0 = np.searchsorted(cut, t, side="right")
+    ok = (k0 < len(deliveries)) & (t != NAT)
+    if spec.mode != "snapshot":
+        idx = np.flatnonzero(ok)
+        return idx, k0[idx]
+    w = int(spec.snapshot_days)
+    wstart = np.array([local_instant_us(d.night - timedelta(days=w)) for d in deliveries],
+                      dtype=np.int64)
+    wstart[0] = np.iinfo(np.int64).min + 1  # the first delivery carries the whole history
+    k1 = np.searchsorted(wstart, t, side="right") - 1
+    k1 = np.maximum(k1, k0)
+    idx = np.flatnonzero(ok)
+    cnt = (k1[idx] - k0[idx] + 1).astype(np.int64)
+    rep = np.repeat(idx, cnt)
+    starts = np.repeat(np.cumsum(cnt) - cnt, cnt)
+    kk = k0[rep] + (np.arange(rep.size) - starts)
+    keep = kk < len(deliveries)
+    return rep[keep], kk[keep]
+
+
+def event_rows(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec) -> Rows:
+    """One row per (event, delivery), ordered by delivery, then event time."""
+    i, k = _event_deliveries(sl.ev_t, deliveries, spec)
+    o = np.lexsort((i, sl.ev_t[i], k))
+    return Rows(k=k[o], ref=i[o], cols={})
+
+
+def _latest(mask: np.ndarray, at: np.ndarray, sl: TrustSlice) -> tuple[np.ndarray, np.ndarray]:
+    """For event rows `at`: index of the latest event with `mask` up to it in the same exam."""
+    pos = np.where(mask, np.arange(mask.size), -1)
+    cum = np.maximum.accumulate(pos) if pos.size else pos
+    c = cum[at]
+    valid = (c >= 0) & (c >= sl.exam_first[sl.ev_exam[at]])
+    return np.where(valid, c, 0), valid
+
+
+def wide_rows(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec) -> Rows:
+    """One row per (exam, delivery) touched, with the exam's state as at the extract."""
+    i, k = _event_deliveries(sl.ev_t, deliveries, spec)
+    ex = sl.ev_exam[i]
+    o = np.lexsort((i, k, ex))
+    i, k, ex = i[o], k[o], ex[o]
+    if i.size:
+        last = np.r_[(ex[1:] != ex[:-1]) | (k[1:] != k[:-1]), True]
+    else:
+        last = np.zeros(0, dtype=bool)
+    at, k, ex = i[last], k[last], ex[last]
+    cols: dict = {}
+    for name, ev in WIDE_TS.items():
+        mask = sl.ev_type == EV[ev]
+        if ev == "report_verified":  # the first verified report
+            vi = np.flatnonzero(mask)
+            firsts = vi[np.r_[True, sl.ev_exam[vi][1:] != sl.ev_exam[vi][:-1]]] if vi.size else vi
+            mask = np.zeros_like(mask)
+            mask[firsts] = True
+        c, valid = _latest(mask, at, sl)
+        cols[name] = np.where(valid, sl.ev_t[c], NAT)
+        if ev == "booked":
+            cols["appointment_at"] = np.where(valid, sl.ev_appt[c], NAT)
+        elif ev == "reported_prelim":
+            cols["prelim_reporter_id"] = _mask_null(sl.ev_actor.take(pa.array(c)), valid)
+        elif ev == "report_verified":
+            cols["verified_reporter_id"] = _mask_null(sl.ev_actor.take(pa.array(c)), valid)
+            cols["verified_outsourced"] = np.where(valid, sl.ev_out[c], -1).astype(np.int8)
+    cols["status"] = STATUS_TABLE.take(pa.array(sl.ev_type[at].astype(np.int64)))
+    cols["last_event"] = at
+    o = np.lexsort((ex, k))
+    return Rows(k=k[o], ref=ex[o], cols={n: _take_col(v, o) for n, v in cols.items()})
+
+
+def _mask_null(arr: pa.Array, valid: np.ndarray) -> pa.Array:
+    import pyarrow.compute as pc
+
+    return pc.if_else(pa.array(valid), arr, pa.scalar(None, pa.string()))
+
+
+def _take_col(v, o: np.ndarray):
+    if isinstance(v, pa.Array | pa.ChunkedArray):
+        return v.take(pa.array(o))
+    return v[o]
+
+
+def slot_rows(sl: TrustSlice, deliveries: list[Delivery], events: pd.DataFrame | None = None
+              ) -> Rows:  # fmt: skip
+    """Slots that entered the horizon, were booked, or took place, per delivery (latest wins)."""
+    s = sl.slots
+    n = len(s)
+    if n == 0 or not deliveries:
+        return Rows(k=np.zeros(0, np.int64), ref=np.zeros(0, np.int64), cols={})
+    local_day = _local_days(sl.sl_start)
+    state = s["state"].astype(object).to_numpy()
+    acc = s["accession"].astype(object).where(s["accession"].notna(), None).to_numpy(object)
+    booked = (state == "booked") & (acc != None)
+    enter_day = local_day - HORIZON_DAYS
+    # booking time: the booked event of the slot's exam pointing at this slot
+    book_day = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    bi = np.flatnonzero(booked)
+    if bi.size:
+        bev = sl.ev_type == EV["booked"]
+        acc_ev = sl.exams["accession"].take(pa.array(sl.ev_exam[bev])).to_numpy(zero_copy_only=False)
+        bt = pd.DataFrame({"accession": acc_ev, "appt": sl.ev_appt[bev], "t": sl.ev_t[bev]})
+        bt = bt.groupby(["accession", "appt"], sort=False)["t"].max()
+        key = pd.MultiIndex.from_arrays([acc[bi], sl.sl_start[bi]])
+        found = bt.reindex(key).to_numpy()
+        has = ~pd.isna(found)
+        tday = np.full(bi.size, np.iinfo(np.int64).min, dtype=np.int64)
+        if has.any():
+            tday[has] = _local_days(found[has].astype(np.int64))
+        book_day[bi] = tday
+    book_day = np.where(booked, np.maximum(book_day, enter_day), book_day)
+    nights = np.array([(d.night - date(1970, 1, 1)).days for d in deliveries], dtype=np.int64)
+    S_FREE, S_BOOKED, S_BLOCKED = 0, 1, 2
+    st_code = np.where(state == "blocked", S_BLOCKED, np.where(booked, S_BOOKED, S_FREE))
+    enter_state = np.where(state == "blocked", S_BLOCKED, S_FREE)
+    rows_slot, rows_day, rows_stage, rows_state, rows_acc = [], [], [], [], []
+    all_idx = np.arange(n)
+    for stage, idx, day, st, with_acc in (
+        (0, all_idx, enter_day, enter_state, False),
+        (1, bi, book_day[bi], np.full(bi.size, S_BOOKED), True),
+        (2, all_idx, local_day, st_code, True),
+    ):
+        rows_slot.append(idx)
+        rows_day.append(day)
+        rows_stage.append(np.full(idx.size, stage, dtype=np.int8))
+        rows_state.append(st)
+        rows_acc.append(np.full(idx.size, with_acc))
+    slot = np.concatenate(rows_slot)
+    day = np.concatenate(rows_day)
+    stage = np.concatenate(rows_stage)
+    st = np.concatenate(rows_state)
+    wacc = np.concatenate(rows_acc)
+    k = np.searchsorted(nights, day, side="right")
+    ok = k < len(deliveries)
+    slot, day, stage, st, wacc, k = slot[ok], day[ok], stage[ok], st[ok], wacc[ok], k[ok]
+    # latest emission per (slot, delivery)
+    o = np.lexsort((stage, k, slot))
+    slot, stage, st, wacc, k = slot[o], stage[o], st[o], wacc[o], k[o]
+    last = np.r_[(slot[1:] != slot[:-1]) | (k[1:] != k[:-1]), True]
+    slot, st, wacc, k = slot[last], st[last], wacc[last], k[last]
+    o = np.lexsort((slot, k))
+    slot, st, wacc, k = slot[o], st[o], wacc[o], k[o]
+    states = pa.array(["free", "booked", "blocked"], pa.string()).take(pa.array(st.astype(np.int64)))
+    acc_col = pa.array(np.where(wacc & (st == S_BOOKED), acc[slot], None).astype(object), pa.string())
+    return Rows(k=k, ref=slot, cols={"state": states, "accession": acc_col})
+
+
+def _local_days(utc_us: np.ndarray) -> np.ndarray:
+    from .writers._format import to_local_us
+
+    loc = to_local_us(np.asarray(utc_us, dtype=np.int64), LONDON)
+    return np.floor_divide(loc, US_PER_DAY)

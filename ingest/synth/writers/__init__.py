@@ -1,0 +1,1 @@
+"""One writer per feed family, each driven by the trust's FeedSpec."""

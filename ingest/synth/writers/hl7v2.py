@@ -1,0 +1,172 @@
+"""Family `hl7v2`: a batch of HL7 v2.4 ORM/ORU messages, one per event (ingest/feeds/README.md).
+
+Segments are separated by `\\r`, messages by `\\r\\n`. Messages are built for a whole slice of
+events at once by element-wise string concatenation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingest.contract import EVENTS
+from ingest.feeds.spec import FeedSpec
+
+from ..defects import BAD_HL7_DATE, BAD_HL7_TIMESTAMP, RowDefect
+from ._format import bool_text, format_dates, hl7_timestamps
+from .base import event_canon, local_words, one_row, text
+
+canon = event_canon
+
+REPORT_EVENTS = ("reported_prelim", "report_verified", "addendum")
+RESULT_STATUS = {"reported_prelim": "P", "report_verified": "F", "addendum": "A"}
+ORDER_CONTROL = {"requested": "NW", "cancelled": "CA", **{e: "RE" for e in REPORT_EVENTS}}
+FINDINGS = (
+    "No acute abnormality.",
+    "Appearances stable c/w prior; review 6/12 & discuss at MDT.",
+    "Small effusion ~ 5mm | no consolidation.",
+    "Degenerative change L4^L5 noted.",
+    "Comparison: PACS ref C:\\PRIOR\\2023 - unchanged.",
+    "Findings:\nNo fracture or dislocation.\nConclusion: normal study.",
+)
+PREFIX = {"reported_prelim": "PRELIMINARY: ", "report_verified": "", "addendum": "ADDENDUM: "}
+
+
+def hl7_escape(a: pa.Array) -> pa.Array:
+    """Escape HL7 delimiters in free text (escape character first)."""
+    a = pc.replace_substring(a, "\\", "\\E\\")
+    for ch, esc in (("|", "\\F\\"), ("^", "\\S\\"), ("&", "\\T\\"), ("~", "\\R\\"),
+                    ("\r\n", "\\.br\\"), ("\n", "\\.br\\"), ("\r", "\\.br\\")):  # fmt: skip
+        a = pc.replace_substring(a, ch, esc)
+    return a
+
+
+def _seg(name: str, fields: dict[int, object], msh: bool = False) -> pa.Array | str:
+    """Segment text: fields by HL7 number (MSH numbering counts the field separator as MSH-1)."""
+    top = max(fields)
+    pieces: list[object] = [name]
+    start = 2 if msh else 1
+    if msh:
+        pieces.append("^~\\&")
+    for i in range(start + (1 if msh else 0), top + 1):
+        pieces.append(fields.get(i, ""))
+    return pc.binary_join_element_wise(*pieces, "|")
+
+
+class Hl7Renderer:
+    fmt = "hl7"
+    first_line = 1  # message numbers
+    header = ""
+
+    def __init__(self, spec: FeedSpec) -> None:
+        self.spec = spec
+        self.system = "NICIP" if spec.procedure_code_system == "nicip" else f"{spec.trust_code}RIS"
+        self.app = f"{spec.trust_code}_RIS"
+        self.salt = sum(ord(c) * 31**i for i, c in enumerate(spec.trust_code)) % 10**7
+
+    def fields(self, c: dict) -> dict[str, pa.Array]:
+        spec = self.spec
+        typ = np.asarray(c["event_type"], dtype=np.int64)
+        is_rep = np.isin(typ, [EVENTS.index(e) for e in REPORT_EVENTS])
+        f: dict[str, pa.Array] = {}
+        f["ts"] = hl7_timestamps(np.asarray(c["event_at"], dtype=np.int64))
+        f["msgtype"] = pa.array(np.where(is_rep, "ORU^R01", "ORM^O01").astype(object), pa.string())
+        f["ctrl"] = text(c["event_id"])
+        nhs = text(c["nhs_number"])
+        f["nhs"] = nhs
+        digits = pc.if_else(pc.match_substring_regex(nhs, r"^\d+$"), nhs, "0")
+        v = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
+        mrn = (v * 7919 + self.salt) % 10**8
+        f["mrn"] = pc.binary_join_element_wise(
+            self.spec.trust_code[0], pc.utf8_lpad(pc.cast(pa.array(mrn), pa.string()), 8, "0"), "")
+        f["dob"] = format_dates(c["birth_date"], "%Y%m%d")
+        f["sex"] = local_words(spec, "sex", c["sex"])
+        f["postcode"] = hl7_escape(text(c["postcode"]))
+        f["ethnicity"] = text(c["ethnicity"])
+        f["class"] = local_words(spec, "patient_source_setting", c["patient_source_setting"])
+        f["site"] = text(c["site_code"])
+        f["room"] = text(c["room"])
+        f["referrer"] = text(c["referrer_code"])
+        f["orc1"] = _lookup(typ, [ORDER_CONTROL.get(e, "SC") for e in EVENTS])
+        f["accession"] = text(c["accession"])
+        f["status"] = local_words(spec, "event", c["event"])
+        f["ref_org"] = text(c["referring_org_code"])
+        code = text(c["procedure_code"])
+        if "uppercase_codes" in spec.quirks:
+            code = pc.utf8_lower(code)
+        f["code"] = hl7_escape(code)
+        f["name"] = hl7_escape(text(c["procedure_name"]))
+        f["priority"] = local_words(spec, "priority", c["priority"])
+        f["activity"] = local_words(spec, "activity_category", c["activity_category"])
+        f["modality"] = local_words(spec, "modality", c["modality"])
+        f["result"] = _lookup(typ, [RESULT_STATUS.get(e, "") for e in EVENTS])
+        actor = text(c["actor_id"])
+        out = pc.equal(bool_text(c["actor_outsourced"]), "true")
+        out = pc.fill_null(out, False)
+        rep = pc.if_else(out, pc.binary_join_element_wise(actor, "OUTSOURCED", "^"), actor)
+        f["reporter"] = pc.if_else(pa.array(is_rep), rep, "")
+        f["appt"] = hl7_timestamps(np.asarray(c["appointment_at"], dtype=np.int64))
+        rows = np.asarray(c["event_row"], dtype=np.int64)
+        finding = _lookup(rows % len(FINDINGS), list(FINDINGS))
+        prefix = _lookup(typ, [PREFIX.get(e, "") for e in EVENTS])
+        report = pc.binary_join_element_wise(prefix, text(c["procedure_name"]), ": ", finding, "")
+        f["report"] = pc.if_else(pa.array(is_rep), hl7_escape(report), "")
+        f["is_rep"] = pa.array(is_rep)
+        return f
+
+    def lines(self, f: dict[str, pa.Array]) -> pa.Array:
+        msh = _seg("MSH", {3: self.app, 4: self.spec.trust_code, 5: "WMIN", 6: "WMIN",
+                           7: f["ts"], 9: f["msgtype"], 10: f["ctrl"], 11: "P", 12: "2.4"},
+                   msh=True)  # fmt: skip
+        pid3 = pc.binary_join_element_wise(
+            f["mrn"], f"^^^{self.spec.trust_code}^MR~", f["nhs"], "^^^NHS^NH", "")
+        pid = _seg("PID", {1: "1", 3: pid3, 7: f["dob"], 8: f["sex"],
+                           11: pc.binary_join_element_wise("^^^^", f["postcode"], ""),
+                           22: f["ethnicity"]})  # fmt: skip
+        pv1 = _seg("PV1", {1: "1", 2: f["class"],
+                           3: pc.binary_join_element_wise(f["site"], f["room"], "^"),
+                           8: f["referrer"]})  # fmt: skip
+        orc = _seg("ORC", {1: f["orc1"], 3: f["accession"], 5: f["status"], 9: f["ts"],
+                           17: f["ref_org"]})  # fmt: skip
+        obr4 = pc.binary_join_element_wise(f["code"], f["name"], self.system, "^")
+        obr = _seg("OBR", {1: "1", 3: f["accession"], 4: obr4, 5: f["priority"],
+                           13: f["activity"], 24: f["modality"], 25: f["result"],
+                           32: f["reporter"], 36: f["appt"]})  # fmt: skip
+        obx = _seg("OBX", {1: "1", 2: "TX", 3: obr4, 5: f["report"], 11: f["result"]})
+        obx = pc.if_else(f["is_rep"], pc.binary_join_element_wise("\r", obx, ""), "")
+        return pc.binary_join_element_wise(msh, "\r", pid, "\r", pv1, "\r", orc, "\r", obr, obx,
+                                           "\r\n", "")  # fmt: skip
+
+    def extra(self, fields: dict[str, pa.Array], d: RowDefect) -> tuple[bytes, str | None, str]:
+        row = one_row(fields, d.row)
+        field = None
+        if d.kind == "duplicate_row":
+            detail = "exact repeat of the previous message"
+        elif d.kind == "missing_key":
+            row["accession"] = pa.array([""], pa.string())
+            field = "accession"
+            detail = "copy of the previous message with ORC-3 and OBR-3 (accession) empty"
+        elif d.kind == "unparseable_timestamp":
+            row["ts"] = pa.array([BAD_HL7_TIMESTAMP], pa.string())
+            field = "event_at"
+            detail = f"copy of the previous message with MSH-7 and ORC-9 = {BAD_HL7_TIMESTAMP!r}"
+        elif d.kind == "unparseable_date":
+            row["dob"] = pa.array([BAD_HL7_DATE], pa.string())
+            field = "birth_date"
+            detail = f"copy of the previous message with PID-7 = {BAD_HL7_DATE!r}"
+        elif d.kind == "malformed_line":
+            msg = self.lines(row)[0].as_py()
+            return (("MSG" + msg[3:]).encode("utf-8"), None,
+                    "copy of the previous message whose first segment is 'MSG' instead of 'MSH'")
+        else:  # pragma: no cover
+            raise ValueError(d.kind)
+        return self.lines(row)[0].as_py().encode("utf-8"), field, detail
+
+
+def _lookup(idx: np.ndarray, table: list[str]) -> pa.Array:
+    return pa.array(table, pa.string()).take(pa.array(np.asarray(idx, dtype=np.int64)))
+
+
+def renderer(spec: FeedSpec) -> Hl7Renderer:
+    return Hl7Renderer(spec)

@@ -1,0 +1,160 @@
+"""`dbt seed` + `dbt build` on the restricted database, through dbt's programmatic runner.
+
+`run_build` is the only way the pipeline runs dbt. It points the project's profile at the
+restricted database through environment variables set here (and restored afterwards), passes
+the as-of date as a dbt var, and returns what happened: success, the failed nodes with their
+messages, counts by status and the elapsed time. It prints nothing beyond what dbt prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+DEFAULT_TARGET_DIR = DBT_PROJECT_DIR / "target"
+
+# dbt statuses that make a build fail (warnings and skips do not, by themselves)
+_FAILED = {"error", "fail", "runtime error"}
+
+
+@dataclass
+class BuildResult:
+    success: bool
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (node name, message)
+    counts: dict[str, int] = field(default_factory=dict)  # status -> nodes, plus "total"
+    elapsed_seconds: float = 0.0
+    target_dir: Path = DEFAULT_TARGET_DIR
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.target_dir / "manifest.json"
+
+
+def manifest_path(target_dir: Path | None = None) -> Path:
+    """The manifest dbt wrote for the last build (publish reads which models to copy)."""
+    return Path(target_dir or DEFAULT_TARGET_DIR) / "manifest.json"
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for dbt's profile, restoring the previous values after."""
+    previous = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in previous.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _node_name(result: object) -> str:
+    node = getattr(result, "node", None)
+    if node is None:
+        return "dbt"
+    return getattr(node, "unique_id", None) or getattr(node, "name", "dbt")
+
+
+def _collect(res: object, out: BuildResult, step: str) -> bool:
+    """Fold one dbtRunnerResult into `out`; True when the step succeeded."""
+    if getattr(res, "exception", None) is not None:
+        out.failed.append((f"dbt {step}", str(res.exception)))
+        return False
+    for r in getattr(getattr(res, "result", None), "results", None) or []:
+        status = str(getattr(r.status, "value", r.status)).lower()
+        out.counts[status] = out.counts.get(status, 0) + 1
+        out.counts["total"] = out.counts.get("total", 0) + 1
+        if status in _FAILED:
+            message = getattr(r, "message", None) or status
+            out.failed.append((_node_name(r), str(message).strip()))
+    return bool(getattr(res, "success", False))
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a run.
+
+    dbt-duckdb caches one environment (and its open database) per process; left open, it
+    holds the restricted database so the next step (quality gate, publish) cannot open it.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # pragma: no cover - dbt-duckdb is a dependency
+        return
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        if env is not None:
+            try:
+                env.close()
+            finally:
+                DuckDBConnectionManager._ENV = None
+
+
+def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
+              select: str | None = None, threads: int = 2, *,
+              memory_limit: str | None = None, feed_late_hour: int | None = None,
+              target_dir: Path | None = None,
+              on_node: Callable[[str], None] | None = None) -> BuildResult:
+    """Seed the reference data and build (models, snapshots, data and unit tests) as of `as_of`.
+
+    `full_refresh` rebuilds incremental models (and reloads seeds) from scratch; `select` is a
+    dbt selection; `threads` the dbt and DuckDB threads. `on_node(unique_id)` is called as each
+    node finishes (crash tests hang a fail point on it). `target_dir` keeps dbt's artifacts
+    (manifest, run results) apart, e.g. per test session; logs go beside them.
+    """
+    from dbt.cli.main import dbtRunner
+
+    started = time.perf_counter()
+    target = Path(target_dir) if target_dir else DEFAULT_TARGET_DIR
+    result = BuildResult(success=False, target_dir=target)
+    env = {
+        "WMIN_RESTRICTED_DB": str(Path(restricted_db)),
+        "WMIN_DBT_THREADS": str(threads),
+        "WMIN_DUCKDB_THREADS": str(threads),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",  # no phone-home from a hospital server
+    }
+    if memory_limit:
+        env["WMIN_DUCKDB_MEMORY_LIMIT"] = memory_limit
+    dbt_vars: dict[str, object] = {"as_of_date": as_of.isoformat()}
+    if feed_late_hour is not None:
+        dbt_vars["feed_late_hour"] = int(feed_late_hour)
+    common = [
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(target),
+        "--vars", json.dumps(dbt_vars),
+        "--threads", str(threads),
+    ]
+    log_flags = ["--log-path", str(target / "logs")] if target_dir else []
+
+    def callback(event: object) -> None:
+        info = getattr(event, "info", None)
+        if on_node is not None and getattr(info, "name", "") == "NodeFinished":
+            node_info = getattr(getattr(event, "data", None), "node_info", None)
+            on_node(getattr(node_info, "unique_id", "") or "")
+
+    with _environment(env):
+        try:
+            runner = dbtRunner(callbacks=[callback] if on_node else [])
+            seed_args = ["seed", *common, *log_flags] + (["--full-refresh"] if full_refresh else [])
+            ok = _collect(runner.invoke(seed_args), result, "seed")
+            if ok:
+                build_args = ["build", *common, *log_flags, "--exclude-resource-type", "seed"]
+                if full_refresh:
+                    build_args.append("--full-refresh")
+                if select:
+                    build_args += ["--select", select]
+                ok = _collect(runner.invoke(build_args), result, "build")
+        finally:
+            _release_duckdb()
+    result.success = ok and not result.failed
+    result.elapsed_seconds = round(time.perf_counter() - started, 2)
+    return result

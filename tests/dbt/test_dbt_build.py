@@ -1,0 +1,181 @@
+"""The dbt project built on a small hand-made landing database (tests/dbt/landing_fixture.py).
+
+Checks the build (every model, data test and unit test), the published interface of METRICS.md,
+NETWORK rows, the incremental build against a full refresh, and a few rules on known exams.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+
+import duckdb
+import pandas as pd
+import pytest
+
+from exports.dids import SOURCE_COLUMNS
+from pipeline.publish import FORBIDDEN_COLUMNS, published_relations
+from tests.fixtures.published import METRICS_MARTS, columns_of
+
+pytestmark = pytest.mark.slow
+
+
+def _key(trust: str, accession: str) -> str:
+    return hashlib.md5(f"{trust}|{accession}".encode()).hexdigest()
+
+
+def _query(db, sql: str, params: list | None = None) -> pd.DataFrame:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).df()
+
+
+def _tables(db) -> list[str]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main' "
+            "order by 1").fetchall()]
+
+
+def _columns(db, table: str) -> list[str]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return [r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'main' "
+            "and table_name = ? order by ordinal_position", [table]).fetchall()]
+
+
+@pytest.mark.parametrize("night", ["night1", "night2", "full"])
+def test_build_succeeds_with_every_test(dbt_builds, night: str) -> None:
+    result = getattr(dbt_builds, night)
+    assert result.success, result.failed
+    assert not result.failed
+    run_results = json.loads((result.target_dir / "run_results.json").read_text())
+    kinds = {}
+    for r in run_results["results"]:
+        kind = r["unique_id"].split(".")[0]
+        kinds[kind] = kinds.get(kind, 0) + 1
+        assert r["status"] in ("success", "pass", "warn", "no-op"), (r["unique_id"], r["message"])
+    assert kinds.get("unit_test", 0) >= 10, kinds
+    assert kinds.get("test", 0) >= 150, kinds
+
+
+def test_every_metrics_mart_has_its_columns(dbt_builds) -> None:
+    tables = set(_tables(dbt_builds.incremental_db))
+    for mart in METRICS_MARTS + ["dim_trust", "dim_site", "dq_scorecard_monthly",
+                                 "rejections_by_reason", "quarantined_files"]:
+        assert mart in tables, f"{mart} missing"
+        have = _columns(dbt_builds.incremental_db, mart)
+        missing = [c for c in columns_of(mart) if c not in have]
+        assert not missing, f"{mart} lacks {missing}"
+
+
+def test_metrics_marts_are_published_without_identifier_columns(dbt_builds) -> None:
+    relations = published_relations(dbt_builds.night2.manifest_path)
+    names = {r[2] for r in relations}
+    assert set(METRICS_MARTS) <= names
+    assert "dids_records" not in names  # identifiable: restricted only
+    for _, relation, _ in relations:
+        bad = [c for c in _columns(dbt_builds.incremental_db, relation) if FORBIDDEN_COLUMNS.match(c)]
+        assert not bad, f"{relation}: {bad}"
+
+
+def test_dids_records_carries_the_export_columns(dbt_builds) -> None:
+    have = set(_columns(dbt_builds.incremental_db, "dids_records"))
+    assert set(SOURCE_COLUMNS) <= have
+
+
+NETWORK_CHECKS = {
+    "tat_monthly": (["month", "modality", "priority"],
+                    ["exams_tested", "exams_reported", "reported_over_28_days"]),
+    "did_activity_monthly": (["month", "modality", "patient_source_setting"], ["exams_tested"]),
+    "waiting_list_census": (["census_date", "dm01_test"],
+                            ["total_waiting", "waiting_6_plus_weeks", "waiting_13_plus_weeks"]),
+    "waiting_list_bands": (["census_date", "dm01_test", "weeks_band"], ["patients"]),
+    "dm01_activity_monthly": (["month", "dm01_test"],
+                              ["waiting_list_tests", "planned_tests", "unscheduled_tests"]),
+    "reporting_backlog": (["as_of_date", "modality"],
+                          ["unreported_exams", "age_0_2_days", "age_over_28_days"]),
+    "reporting_throughput_weekly": (["week", "modality"],
+                                    ["exams_tested", "reports_verified", "reports_outsourced"]),
+}
+
+
+@pytest.mark.parametrize("mart", sorted(NETWORK_CHECKS))
+def test_network_rows_equal_the_sum_of_trusts(dbt_builds, mart: str) -> None:
+    grain, values = NETWORK_CHECKS[mart]
+    df = _query(dbt_builds.incremental_db, f"select * from main.{mart}")
+    net = df[df["trust_code"] == "NETWORK"].groupby(grain)[values].sum()
+    trusts = df[df["trust_code"] != "NETWORK"].groupby(grain)[values].sum()
+    assert len(net) > 0
+    pd.testing.assert_frame_equal(net.sort_index(), trusts.reindex(net.index).sort_index(),
+                                  check_dtype=False)
+    assert set(trusts.index) == set(net.index)
+
+
+def test_full_refresh_equals_incremental(dbt_builds) -> None:
+    tables = _tables(dbt_builds.incremental_db)
+    assert tables == _tables(dbt_builds.full_db)
+    for t in tables:
+        a = _query(dbt_builds.incremental_db, f'select * from main."{t}" order by all')
+        b = _query(dbt_builds.full_db, f'select * from main."{t}" order by all')
+        pd.testing.assert_frame_equal(a, b, obj=t)
+
+
+def test_known_exams_follow_the_rules(dbt_builds) -> None:
+    f = _query(dbt_builds.incremental_db, "select * from main.fct_exams").set_index("exam_key")
+    bst = f.loc[_key("RRK", "A004")]
+    assert bst["test_date"] == pd.Timestamp("2026-03-31")  # 23:30 UTC on a BST day
+    gmt = f.loc[_key("RRK", "A005")]
+    assert gmt["test_date"] == pd.Timestamp("2026-03-02")  # 23:30 UTC on a GMT day
+    assert gmt["reporter_type"] == "radiographer"
+    ed = f.loc[_key("RRK", "A001")]
+    assert ed["report_verified_at"] == pd.Timestamp("2026-03-02 14:00", tz="UTC")  # not the addendum
+    assert ed["test_to_report_hours"] == 4.0
+    ooo = f.loc[_key("RRK", "A003")]
+    assert pd.isna(ooo["request_to_test_days"]) and pd.isna(ooo["test_to_report_hours"])
+    outsourced = f.loc[_key("RRK", "A002")]
+    assert outsourced["reporter_type"] == "outsourced" and outsourced["did_not_attend_count"] == 1
+    assert f.loc[_key("RXK", "B005")]["priority"] == "urgent"  # the latest delivery wins
+    unknown = f.loc[_key("RXK", "B002")]
+    assert bool(unknown["is_unknown_procedure_code"]) and pd.isna(unknown["dm01_test"])
+    assert unknown["modality"] == "MR"
+    assert f.loc[_key("RXK", "B001")]["clock_start_date"] == pd.Timestamp("2025-12-01")
+
+
+def test_census_keeps_dna_and_drops_cancelled(dbt_builds) -> None:
+    c = _query(dbt_builds.incremental_db,
+               "select census_date, trust_code, dm01_test, total_waiting from main.waiting_list_census")
+    got = {(r.census_date.date(), r.trust_code, r.dm01_test): r.total_waiting for r in c.itertuples()}
+    # A006 (RRK CT) was on the list at the end of February, cancelled on 15 March
+    assert got[(date(2026, 2, 28), "RRK", "CT")] == 1
+    assert (date(2026, 3, 31), "RRK", "CT") not in got
+    # A002 (RRK MRI) did not attend in March and stays on the list
+    assert got[(date(2026, 3, 31), "RRK", "MRI")] == 1
+    assert {d for d, _, _ in got} >= {date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 20)}
+
+
+def test_backlog_and_feed_health_on_the_as_of_date(dbt_builds) -> None:
+    b = _query(dbt_builds.incremental_db,
+               "select * from main.reporting_backlog where as_of_date = '2026-04-20'")
+    assert set(b["trust_code"]) >= {"RRK", "RXK", "NETWORK"}
+    f = _query(dbt_builds.incremental_db,
+               "select trust_code, status from main.feed_health_daily where date = '2026-04-20'")
+    assert dict(zip(f["trust_code"], f["status"])) == {"RRK": "ok", "RXK": "late"}
+    s = _query(dbt_builds.incremental_db, "select * from main.scheduling_capacity")
+    assert set(s["as_of_date"].dt.date) == {date(2026, 4, 20)}
+
+
+def test_mart_column_types_match_the_published_interface(dbt_builds) -> None:
+    """Types as readers of the published database expect them (tests/fixtures/published.py)."""
+    from tests.fixtures.published import _SCHEMA
+
+    aliases = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}
+    with duckdb.connect(str(dbt_builds.incremental_db), read_only=True) as con:
+        for mart in METRICS_MARTS + ["dim_trust", "dim_site", "dq_scorecard_monthly",
+                                     "rejections_by_reason", "quarantined_files"]:
+            have = dict(con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = 'main' and table_name = ?", [mart]).fetchall())
+            for spec in _SCHEMA[mart].split(","):
+                name, dtype = spec.split()[0], spec.split()[1].upper()
+                assert have[name] == aliases.get(dtype, dtype), f"{mart}.{name}: {have[name]}"

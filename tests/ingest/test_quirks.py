@@ -1,0 +1,45 @@
+from datetime import datetime
+
+import pyarrow as pa
+
+from ingest import nhs, quirks
+from ingest.pseudonym import patient_key
+from ingest.readers import read_file
+from tests.ingest.conftest import FIX
+
+
+def test_nhs_number_spaces():
+    assert quirks.nhs_number_spaces(pa.array(["943 476 5919", None])).to_pylist() == ["9434765919", None]
+
+
+def test_trailing_delimiter(specs):
+    assert quirks.trailing_delimiter(["a", "b", ""]) == ["a", "b"]
+    res = read_file(FIX / "wide_csv/TTD_20241028_0200.csv", specs["TTD"])
+    assert res.rows_read == 3 and res.rows_rejected == 0
+
+
+def test_excel_serial_dates():
+    assert quirks.excel_serial_dates([45352.5, None, "x"]) == [datetime(2024, 3, 1, 12), None, "x"]
+
+
+def test_uppercase_codes():
+    assert quirks.uppercase_codes(pa.array(["xches"])).to_pylist() == ["XCHES"]
+
+
+def test_hl7_repeat_nhs_in_pid3():
+    assert quirks.hl7_repeat_nhs_in_pid3("M1^^^RXK^MR~9434765919^^^NHS^NH") == "9434765919"
+    assert quirks.hl7_repeat_nhs_in_pid3("M1^^^RXK^MR") is None
+
+
+def test_nhs_rules():
+    assert nhs.is_valid("9434765919")
+    assert not nhs.is_valid("9434765918")  # check digit
+    assert not nhs.is_valid("1234554321")  # reversed halves
+    assert not nhs.is_valid("12345")
+
+
+def test_pseudonym():
+    import hashlib
+    import hmac
+    assert patient_key("9434765919", b"k") == hmac.new(b"k", b"9434765919", hashlib.sha256).hexdigest()
+    assert patient_key(None, b"k") is None
