@@ -81,6 +81,9 @@ class _Pdf(FPDF):
     def grid(self, headers: list[str], rows: list[list[str]], widths: list[float],
              aligns: list[str], size: float = 7, bold_rows: set[int] | None = None) -> None:
         bold_rows = bold_rows or set()
+        avail = self.w - self.l_margin - self.r_margin
+        if sum(widths) > avail:  # real data can bring more columns than the page holds
+            widths = [w * avail / sum(widths) for w in widths]
         self.set_font("Helvetica", "", size)
         heading = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=BLUE)
         with self.table(col_widths=widths, width=sum(widths), align="LEFT", text_align=aligns,

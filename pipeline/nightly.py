@@ -52,19 +52,22 @@ def _ingest(settings: Settings, trusts: list[str] | None, on_file: Callable | No
 
     summary = ingest_landing(settings.restricted_db, settings.home, load_all_specs(),
                              settings.pseudonym_key_bytes(), trusts=trusts, on_file=file_done)
-    totals = summary.totals() if hasattr(summary, "totals") else {}
-    return totals, summary
+    t = summary.totals
+    return {"files": t.files, "skipped": t.skipped, "quarantined": t.quarantined,
+            "rows_read": t.rows_read, "rows_loaded": t.rows_loaded,
+            "rows_rejected": t.rows_rejected}, summary
 
 
-def _build(settings: Settings, as_of: date, full_refresh: bool) -> tuple[dict, object]:
+def _build(settings: Settings, as_of: date, full_refresh: bool, fail: FailPoints) -> tuple[dict, object]:
     from pipeline.build import run_build
 
     result = run_build(settings.restricted_db, as_of=as_of, full_refresh=full_refresh,
-                       threads=settings.duckdb_threads)
+                       threads=settings.duckdb_threads, memory_limit=settings.duckdb_memory_limit,
+                       feed_late_hour=settings.feed_late_hour, on_node=lambda _node: fail.hit("build"))
     if not result.success:
         failed = "; ".join(f"{n}: {m}" for n, m in result.failed[:5])
         raise StepFailed("build", f"dbt build failed ({len(result.failed)} node(s)): {failed}")
-    return {"nodes": result.counts.get("total", 0) if hasattr(result, "counts") else 0}, result
+    return {"nodes": result.counts.get("total", 0)}, result
 
 
 def _quality_gate(settings: Settings, run_id: str) -> tuple[dict, object]:
@@ -104,7 +107,7 @@ def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str]
         result = NightlyResult(run_id=run_id, as_of=as_of)
         steps: list[tuple[str, Callable[[], tuple[dict, object]]]] = [
             ("ingest", lambda: _ingest(settings, trusts, on_file, fail)),
-            ("build", lambda: _build(settings, as_of, full_refresh)),
+            ("build", lambda: _build(settings, as_of, full_refresh, fail)),
             ("quality gate", lambda: _quality_gate(settings, run_id)),
             ("publish", lambda: _publish(settings, as_of, fail)),
         ]

@@ -30,14 +30,16 @@ def stage_progress(console: Console) -> Iterator[Callable[[str, int, int], None]
 
 @contextmanager
 def file_progress(console: Console) -> Iterator[Callable[..., None]]:
-    """A callback for the loader: called per file with (trust_code, file_name, done, total)."""
+    """A callback for the loader, called with each file's outcome: one bar per trust."""
     with _bar(console) as bar:
         tasks: dict[str, int] = {}
 
-        def on_file(trust_code: str, file_name: str, done: int, total: int) -> None:
-            if trust_code not in tasks:
-                tasks[trust_code] = bar.add_task(f"ingest {trust_code}", total=max(total, 1))
-            bar.update(tasks[trust_code], completed=done, total=max(total, 1),
-                       description=f"ingest {trust_code} {file_name}"[:60])
+        def on_file(outcome: object) -> None:
+            trust = getattr(outcome, "trust_code", "?")
+            if trust not in tasks:
+                tasks[trust] = bar.add_task(f"ingest {trust}", total=None)
+            name = str(getattr(outcome, "file_path", "")).rsplit("/", 1)[-1]
+            bar.update(tasks[trust], advance=1,
+                       description=f"ingest {trust} {getattr(outcome, 'outcome', '')} {name}"[:70])
 
         yield on_file

@@ -18,11 +18,10 @@ def ingest_table(summary: Any) -> Table:
     for col in ("trust", "files", "skipped", "quarantined", "rows read", "loaded", "rejected",
                 "top rejection reasons"):
         table.add_column(col, justify="left" if col in ("trust", "top rejection reasons") else "right")
-    for t in summary.trusts.values() if hasattr(summary, "trusts") else []:
-        reasons = ", ".join(f"{r} {n}" for r, n in list(t.top_reasons.items())[:3]) or "-"
-        table.add_row(t.trust_code, str(t.files_loaded), str(t.files_skipped),
-                      str(t.files_quarantined), f"{t.rows_read:,}", f"{t.rows_loaded:,}",
-                      f"{t.rows_rejected:,}", reasons)
+    for trust, t in sorted(summary.trusts.items()):
+        reasons = ", ".join(f"{r} {n}" for r, n in t.top_rejections(3)) or "-"
+        table.add_row(trust, str(t.loaded), str(t.skipped), str(t.quarantined),
+                      f"{t.rows_read:,}", f"{t.rows_loaded:,}", f"{t.rows_rejected:,}", reasons)
     return table
 
 
@@ -85,14 +84,14 @@ def _published_tables(settings: Settings) -> list[Any]:
             out.append(table)
         if "dq_scorecard_monthly" in names:
             table = Table(title="Data quality (latest month, worst rates first)")
-            for col in ("trust", "measure", "rate", "numerator", "denominator"):
+            for col in ("trust", "check", "passing", "passing n", "checked"):
                 table.add_column(col)
             rows = con.execute(
                 "select trust_code, measure, rate, numerator, denominator from dq_scorecard_monthly "
                 "where month = (select max(month) from dq_scorecard_monthly) "
                 "order by rate asc nulls last limit 10").fetchall()
             for trust, measure, rate, num, den in rows:
-                table.add_row(trust, measure, f"{rate:.1f}%" if rate is not None else "-",
+                table.add_row(trust, measure, f"{rate:.1%}" if rate is not None else "-",
                               f"{num:,}", f"{den:,}")
             out.append(table)
     return out
