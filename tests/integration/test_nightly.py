@@ -1,0 +1,177 @@
+"""The nightly run end to end (issue 5): safe publishing, no identifiers, crash recovery."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tests.integration.harness import (AS_OF, FIRST_NIGHT, SYNTH_ARGS, copy_landing,
+                                       published_tables, split_landing, wmin)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def synth_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("synth")
+    wmin(home, "synth", *SYNTH_ARGS)
+    return home
+
+
+@pytest.fixture(scope="session")
+def first_night_home(tmp_path_factory: pytest.TempPathFactory, synth_home: Path) -> Path:
+    """A home that has run one nightly on the deliveries up to FIRST_NIGHT."""
+    home = tmp_path_factory.mktemp("first")
+    split_landing(synth_home, home, FIRST_NIGHT)
+    wmin(home, "nightly", "--as-of", FIRST_NIGHT)
+    return home
+
+
+@pytest.fixture(scope="session")
+def baseline_home(tmp_path_factory: pytest.TempPathFactory, synth_home: Path,
+                  first_night_home: Path) -> Path:
+    """The uninterrupted reference: the first night, then every delivery, as of AS_OF."""
+    home = tmp_path_factory.mktemp("baseline") / "home"
+    shutil.copytree(first_night_home, home)
+    copy_landing(synth_home, home)
+    wmin(home, "nightly", "--as-of", AS_OF)
+    return home
+
+
+def _copy_for_second_night(src: Path, synth_home: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    copy_landing(synth_home, dst)
+    return dst
+
+
+def _as_of(analytics: Path) -> date:
+    with duckdb.connect(str(analytics), read_only=True) as con:
+        return con.execute("select as_of_date from publish_info").fetchone()[0]
+
+
+def _assert_same_published(a: Path, b: Path) -> None:
+    left, right = published_tables(a), published_tables(b)
+    assert sorted(left) == sorted(right)
+    for name in left:
+        pd.testing.assert_frame_equal(left[name], right[name], check_dtype=False, obj=name)
+
+
+def test_analytics_holds_no_identifiers(baseline_home: Path, synth_home: Path) -> None:
+    truth = pd.read_parquet(synth_home / "truth" / "exams.parquet")
+    nhs = set(truth["nhs_number"].dropna())
+    postcodes = set(truth["postcode"].dropna().str.upper())
+    accessions = set(truth["accession"])
+    births = set(pd.to_datetime(truth["birth_date"]).dt.date.dropna())
+    found: list[str] = []
+    with duckdb.connect(str(baseline_home / "warehouse" / "analytics.duckdb"), read_only=True) as con:
+        cols = con.execute("select table_name, column_name, data_type from information_schema.columns").fetchall()
+        for table, column, dtype in cols:
+            values = con.execute(f'select distinct "{column}" from "{table}" where "{column}" is not null').fetchall()
+            values = {v[0] for v in values}
+            if dtype == "VARCHAR":
+                text = {str(v).strip() for v in values}
+                for label, bad in (("NHS number", nhs), ("postcode", postcodes), ("accession", accessions)):
+                    hits = text & bad
+                    if hits:
+                        found.append(f"{table}.{column}: {len(hits)} {label}(s)")
+            elif dtype == "DATE":
+                # calendar dims reach back to 2015; a column of patients' birth dates does not stop there
+                old = [v for v in values if v < date(2014, 12, 1) and v in births]
+                if old:
+                    found.append(f"{table}.{column}: {len(old)} patients' birth dates")
+    assert not found, found
+
+
+def test_rerun_with_nothing_new_changes_nothing(tmp_path: Path, baseline_home: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(baseline_home, home)
+    proc = wmin(home, "nightly", "--as-of", AS_OF)
+    assert "skipped" in proc.stdout.lower() or proc.returncode == 0
+    _assert_same_published(baseline_home / "warehouse" / "analytics.duckdb",
+                           home / "warehouse" / "analytics.duckdb")
+
+
+def test_two_runs_together_one_refuses(tmp_path: Path, first_night_home: Path, synth_home: Path) -> None:
+    home = _copy_for_second_night(first_night_home, synth_home, tmp_path / "home")
+    env = {**os.environ, "WMIN_HOME": str(home), "WMIN_DEMO": "true", "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-c", "from pipeline.cli import app; app()", "nightly", "--as-of", AS_OF]
+    first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # the lock is taken before the first step is announced
+    for line in first.stdout:
+        if "ingest" in line:
+            break
+    second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    first_rest = first.stdout.read()
+    first.wait(timeout=900)
+    assert second.returncode == 3, second.stdout + second.stderr
+    assert "already in progress" in second.stderr
+    assert first.returncode == 0, first_rest
+
+
+def test_reader_keeps_old_view_through_a_run(tmp_path: Path, first_night_home: Path,
+                                             synth_home: Path) -> None:
+    home = _copy_for_second_night(first_night_home, synth_home, tmp_path / "home")
+    analytics = home / "warehouse" / "analytics.duckdb"
+    reader = duckdb.connect(str(analytics), read_only=True)
+    before = reader.execute("select count(*), max(as_of_date) from tat_monthly, publish_info").fetchone()
+    wmin(home, "nightly", "--as-of", AS_OF)
+    # the held connection still sees the old, whole database
+    assert reader.execute("select count(*), max(as_of_date) from tat_monthly, publish_info").fetchone() == before
+    reader.close()
+    assert _as_of(analytics) == date.fromisoformat(AS_OF)
+
+
+class _Watcher(threading.Thread):
+    """Opens the published file again and again while runs happen: it must always be whole."""
+
+    def __init__(self, analytics: Path) -> None:
+        super().__init__(daemon=True)
+        self.analytics, self.problems, self.reads = analytics, [], 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set() and self.reads < 100_000:
+            try:
+                with duckdb.connect(str(self.analytics), read_only=True) as con:
+                    con.execute("select count(*) from tat_monthly, publish_info").fetchone()
+                self.reads += 1
+            except Exception as e:  # a missing or partial file is exactly what we look for
+                self.problems.append(f"{type(e).__name__}: {e}")
+            self.stop.wait(0.05)
+
+
+@pytest.mark.parametrize("fail_point", ["ingest:file:5", "build:node:10", "publish:before_rename"])
+def test_killed_run_recovers_to_identical_marts(tmp_path: Path, fail_point: str, first_night_home: Path,
+                                                synth_home: Path, baseline_home: Path) -> None:
+    home = _copy_for_second_night(first_night_home, synth_home, tmp_path / "home")
+    analytics = home / "warehouse" / "analytics.duckdb"
+    watcher = _Watcher(analytics)
+    watcher.start()
+    try:
+        killed = wmin(home, "nightly", "--as-of", AS_OF, fail_point=fail_point, check=False)
+        assert killed.returncode == -9, killed.stdout + killed.stderr
+        assert _as_of(analytics) == date.fromisoformat(FIRST_NIGHT)  # old publish untouched
+        wmin(home, "nightly", "--as-of", AS_OF)
+    finally:
+        watcher.stop.set()
+        watcher.join()
+    assert watcher.reads > 0 and not watcher.problems, watcher.problems[:3]
+    _assert_same_published(baseline_home / "warehouse" / "analytics.duckdb", analytics)
+    with duckdb.connect(str(home / "warehouse" / "restricted.duckdb"), read_only=True) as con:
+        dup = con.execute("select count(*) from (select sha256 from landing.load_manifest "
+                          "group by sha256 having count(*) > 1)").fetchone()[0]
+        assert dup == 0
+        bad = con.execute("select count(*) from landing.load_manifest where outcome = 'loaded' "
+                          "and rows_read <> rows_loaded + rows_rejected").fetchone()[0]
+        assert bad == 0
+        runs = dict(con.execute("select outcome, count(*) from pipeline.runs group by 1").fetchall())
+        assert runs.get("interrupted") == 1 and runs.get("failed") is None
