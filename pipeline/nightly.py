@@ -94,6 +94,27 @@ def _publish(settings: Settings, as_of: date, fail: FailPoints) -> tuple[dict, o
     return {"tables": len(result.tables), "rows": sum(result.tables.values())}, result
 
 
+def due_board_pack_month(as_of: date) -> str:
+    """The month whose board pack is due on `as_of`: the last complete month."""
+    first = as_of.replace(day=1)
+    last_month_end = date.fromordinal(first.toordinal() - 1)
+    return f"{last_month_end:%Y-%m}"
+
+
+def _due_exports(settings: Settings, as_of: date) -> tuple[dict, object]:
+    from exports.board_pack import build_board_pack
+
+    month = due_board_pack_month(as_of)
+    pack = settings.exports_dir / month / f"board_pack_{month}.xlsx"
+    if pack.exists():  # produced by an earlier night: a month's pack is made once
+        return {"board_pack": "already made"}, None
+    try:
+        result = build_board_pack(settings.analytics_db, month, settings.exports_dir)
+    except ValueError as e:  # no published data for that month (e.g. before the first delivery)
+        return {"board_pack": f"not due ({e})"[:80]}, None
+    return {"board_pack": month}, result
+
+
 def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str] | None = None,
                 full_refresh: bool = False, progress: Progress | None = None,
                 on_file: Callable | None = None) -> NightlyResult:
@@ -110,6 +131,7 @@ def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str]
             ("build", lambda: _build(settings, as_of, full_refresh, fail)),
             ("quality gate", lambda: _quality_gate(settings, run_id)),
             ("publish", lambda: _publish(settings, as_of, fail)),
+            ("exports", lambda: _due_exports(settings, as_of)),
         ]
         for name, step in steps:
             say(f"{name} …")
@@ -130,6 +152,8 @@ def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str]
                 result.ingest_summary = payload
             elif name == "build":
                 result.build_result = payload
+            elif name == "exports" and payload is not None:
+                result.exports.append(str(payload.xlsx_path))
         result.outcome = "succeeded"
         runs.finish_run(settings.restricted_db, run_id, result.steps, "succeeded")
         return result

@@ -36,3 +36,12 @@ def test_key_file_and_minimum_length(tmp_path: Path) -> None:
         Settings(pseudonym_key="short").pseudonym_key_bytes()
     with pytest.raises(SettingsError, match="cannot read"):
         Settings(pseudonym_key_file=tmp_path / "absent").pseudonym_key_bytes()
+
+
+def test_board_pack_due_for_last_complete_month() -> None:
+    from datetime import date
+
+    from pipeline.nightly import due_board_pack_month
+
+    assert due_board_pack_month(date(2026, 3, 1)) == "2026-02"
+    assert due_board_pack_month(date(2026, 1, 15)) == "2025-12"
