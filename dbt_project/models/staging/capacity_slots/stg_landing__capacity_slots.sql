@@ -25,10 +25,7 @@ renamed as (
 ranked as (
     select
         *,
-        row_number() over (
-            partition by trust_code, slot_id
-            order by extract_at desc, file_id desc, source_line desc
-        ) as delivery_rank
+        {{ latest_delivery_rank(['trust_code', 'slot_id']) }} as delivery_rank
     from renamed
 ),
 

@@ -26,10 +26,7 @@ renamed as (
 ranked as (
     select
         *,
-        row_number() over (
-            partition by trust_code, source_event_id
-            order by extract_at desc, file_id desc, source_line desc
-        ) as delivery_rank
+        {{ latest_delivery_rank(['trust_code', 'source_event_id']) }} as delivery_rank
     from renamed
 ),
 

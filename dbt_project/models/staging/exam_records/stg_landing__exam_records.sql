@@ -41,10 +41,7 @@ renamed as (
 ranked as (
     select
         *,
-        row_number() over (
-            partition by trust_code, accession
-            order by extract_at desc, file_id desc, source_line desc
-        ) as delivery_rank,
+        {{ latest_delivery_rank(['trust_code', 'accession']) }} as delivery_rank,
         count(*) over (partition by trust_code, accession, file_id) as rows_in_file
     from renamed
 ),
