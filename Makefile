@@ -47,6 +47,14 @@ serve: env
 test: env system-deps
 	$(BIN)/python -m pytest -q
 
+# Benchmarks (issue #9): figures into $(HOME_DIR)/bench/results*.json; the full run also
+# rewrites docs/benchmarks.md. The full run is a network year at scale 1.0 (tens of minutes).
+bench: env
+	$(BIN)/python bench/run.py --home $(HOME_DIR)
+
+bench-quick: env
+	$(BIN)/python bench/run.py --home $(HOME_DIR) --quick
+
 lint: env
 	$(BIN)/ruff check ingest pipeline exports dashboards tests bench
 

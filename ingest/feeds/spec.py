@@ -7,6 +7,8 @@ it, so the two can never disagree about a dialect.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -70,6 +72,16 @@ class ExtractTime(_Strict):
 
     pattern: str = Field(description="regex with one group capturing the timestamp text")
     format: str = Field(description="strptime format of the captured text")
+
+    def parse(self, file_name: str) -> datetime | None:
+        """The local extract time a file name carries, or None when the name does not match."""
+        m = re.search(self.pattern, file_name)
+        if not m:
+            return None
+        try:
+            return datetime.strptime(m.group(1), self.format)
+        except ValueError:
+            return None
 
 
 class FilePatterns(_Strict):

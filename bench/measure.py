@@ -1,0 +1,92 @@
+"""Run one command as a child process and measure its wall time and peak memory.
+
+Peak memory is the largest sum of resident set sizes of the child and all its descendants,
+sampled every 50 ms: `ru_maxrss` alone reports the largest single process, which under-counts a
+stage that writes with worker processes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_SECONDS = 0.05
+
+
+@dataclass
+class Measured:
+    command: list[str]
+    exit_code: int
+    seconds: float
+    peak_rss_mb: float
+    stdout: str
+    stderr: str
+
+    def check(self) -> Measured:
+        if self.exit_code != 0:
+            raise SystemExit(f"benchmark step failed ({self.exit_code}): {' '.join(self.command)}\n"
+                             f"{self.stdout[-3000:]}\n{self.stderr[-3000:]}")
+        return self
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:  # exited between listing and reading
+            pass
+    return total
+
+
+def run_measured(command: list[str], env: dict[str, str] | None = None,
+                 cwd: Path = REPO) -> Measured:
+    """Run `command` to completion; stdout and stderr are captured in files (no pipe stalls)."""
+    out_dir = Path(os.environ.get("TMPDIR", "/tmp"))
+    with (open(out_dir / f"bench-{os.getpid()}.out", "w+") as out,
+          open(out_dir / f"bench-{os.getpid()}.err", "w+") as err):
+        t0 = time.perf_counter()
+        popen = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=err)
+        proc = psutil.Process(popen.pid)
+        peak = 0
+        while popen.poll() is None:
+            try:
+                peak = max(peak, _tree_rss(proc))
+            except psutil.Error:
+                pass
+            time.sleep(SAMPLE_SECONDS)
+        seconds = time.perf_counter() - t0
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    os.unlink(out.name)
+    os.unlink(err.name)
+    return Measured(command, popen.returncode, round(seconds, 3), round(peak / 2**20, 1),
+                    stdout, stderr)
+
+
+def wmin_command(*args: str) -> list[str]:
+    """The `wmin` command of this checkout, run with this interpreter."""
+    return [sys.executable, "-c", "from pipeline.cli import app; app()", *args]
+
+
+def wmin_env(home: Path, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "WMIN_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "160", **extra}
+    env.pop("WMIN_FAIL_POINT", None)
+    return env
+
+
+def stats(values: list[float]) -> dict[str, float]:
+    """min / median / max of repeated measurements."""
+    ordered = sorted(values)
+    n = len(ordered)
+    median = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+    return {"min": round(ordered[0], 3), "median": round(median, 3), "max": round(ordered[-1], 3),
+            "n": n}

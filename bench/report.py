@@ -1,0 +1,156 @@
+"""Figures of repeated benchmark runs: reduce to min/median/max, check targets, render markdown."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import duckdb
+import psutil
+
+from bench.measure import REPO, stats
+
+
+def machine_facts() -> dict:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, check=True,
+                                capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO, check=True,
+                               capture_output=True, text=True).stdout.strip() != ""
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout
+        commit, dirty = "unknown", False
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                if line.startswith("model name")), platform.processor()) \
+        if os.path.exists("/proc/cpuinfo") else platform.processor()
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit + (" (uncommitted changes)" if dirty else ""),
+        "machine": {"cpu": cpu, "cores": psutil.cpu_count(),
+                    "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+                    "python": platform.python_version(), "duckdb": duckdb.__version__},
+    }
+
+
+def summarise_repeats(runs: list[dict]) -> dict:
+    """One structure like each run's, with every number replaced by its min/median/max."""
+    first = runs[0]
+    if isinstance(first, dict):
+        return {k: summarise_repeats([r[k] for r in runs if isinstance(r, dict) and k in r])
+                for k in first}
+    if isinstance(first, list):
+        if all(isinstance(r, list) and len(r) == len(first) for r in runs):
+            return [summarise_repeats([r[i] for r in runs]) for i in range(len(first))]
+        return first
+    if isinstance(first, (int, float)) and not isinstance(first, bool):
+        return stats([float(r) for r in runs])
+    return first
+
+
+def lookup(figures: dict, path: str) -> float | None:
+    """The median of the figure at a dotted path, or None when it was not measured."""
+    node: object = figures
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    if isinstance(node, dict) and "median" in node:
+        return node["median"]
+    return node if isinstance(node, (int, float)) else None
+
+
+@dataclass(frozen=True)
+class Target:
+    issue: int
+    what: str
+    benchmark: str
+    path: str
+    limit: float
+    at_most: bool  # True: the figure must be <= limit; False: >= limit
+    unit: str
+
+
+TARGETS = (
+    Target(2, "generate a full network year", "network", "stages.generate.seconds", 300, True, "s"),
+    Target(9, "network year end to end (generate, ingest, build, publish)", "network",
+           "end_to_end_seconds", 300, True, "s"),
+    Target(9, "peak memory of any stage", "network", "peak_rss_mb", 6144, True, "MB"),
+    Target(9, "one nightly run on top of the year", "network", "nightly.seconds", 30, True, "s"),
+    Target(3, "ingest of one night's deltas, 15 trusts", "network", "nightly.steps.ingest", 10,
+           True, "s"),
+    Target(3, "wide-CSV ingest vs bare read_csv", "ingest", "wide_csv_ratio", 0.5, False, "x"),
+    Target(4, "incremental build speed-up over full build", "build", "speedup", 10, False, "x"),
+    Target(9, "our marts vs the pandas script", "pandas_vs_marts", "speedup", 5, False, "x"),
+    Target(9, "slowest dashboard page, warm (median)", "dashboards", "slowest_warm_ms", 1000,
+           True, "ms"),
+)
+
+
+def check_targets(results: dict) -> list[dict]:
+    rows = []
+    for t in TARGETS:
+        bench = results["benchmarks"].get(t.benchmark, {})
+        value = lookup(bench.get("figures", {}), t.path)
+        if value is None:
+            verdict = "not measured"
+        else:
+            met = value <= t.limit if t.at_most else value >= t.limit
+            off = (value / t.limit if t.at_most else t.limit / value) if value else float("inf")
+            verdict = "met" if met else f"missed ({off:.2f}x off)"
+        rows.append({"issue": t.issue, "what": t.what, "value": value, "unit": t.unit,
+                     "target": f"{'<=' if t.at_most else '>='} {t.limit:g} {t.unit}",
+                     "verdict": verdict})
+    return rows
+
+
+def _flatten(node: object, prefix: str = "") -> list[tuple[str, object]]:
+    if isinstance(node, dict) and not {"min", "median", "max"} <= node.keys():
+        out = []
+        for k, v in node.items():
+            out += _flatten(v, f"{prefix}.{k}" if prefix else str(k))
+        return out
+    if isinstance(node, list):
+        out = []
+        for i, v in enumerate(node):
+            label = v.get("page") or v.get("name") or v.get("family") if isinstance(v, dict) else None
+            out += _flatten(v, f"{prefix}[{label or i}]")
+        return out
+    return [(prefix, node)]
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, dict) and "median" in value:
+        if value["min"] == value["max"]:
+            return f"{value['median']:g}"
+        return f"{value['min']:g} / {value['median']:g} / {value['max']:g}"
+    return str(value)
+
+
+def render_markdown(results: dict) -> str:
+    m = results["machine"]
+    lines = [
+        "# Benchmarks", "",
+        f"Run `{'make bench-quick' if results['mode'] == 'quick' else 'make bench'}` "
+        f"({results['mode']} run, {results['repeats']} run(s) of each benchmark; figures with "
+        "several runs read min / median / max).", "",
+        f"- date: {results['date']}", f"- commit: {results['commit']}",
+        f"- machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}, "
+        f"DuckDB {m['duckdb']}", "",
+        "## Targets", "",
+    ]
+    if results["mode"] == "quick":
+        lines += ["A quick run is small: the targets apply to the full run.", ""]
+    lines += ["| issue | what | figure | target | verdict |", "|---|---|---|---|---|"]
+    for r in check_targets(results):
+        value = "—" if r["value"] is None else f"{r['value']:g} {r['unit']}"
+        lines.append(f"| #{r['issue']} | {r['what']} | {value} | {r['target']} | {r['verdict']} |")
+    for name, bench in results["benchmarks"].items():
+        lines += ["", f"## {name}", ""]
+        if bench["status"] != "ok":
+            lines += ["FAILED:", "", "```", bench["error"][-1500:], "```"]
+            continue
+        lines += ["| figure | value |", "|---|---|"]
+        lines += [f"| {k} | {_cell(v)} |" for k, v in _flatten(bench["figures"])]
+    return "\n".join(lines) + "\n"
