@@ -1,8 +1,9 @@
 """Run one command as a child process and measure its wall time and peak memory.
 
-Peak memory is the largest sum of resident set sizes of the child and all its descendants,
-sampled every 50 ms: `ru_maxrss` alone reports the largest single process, which under-counts a
-stage that writes with worker processes.
+Peak memory is the largest sum of proportional set sizes (PSS) of the child and all its
+descendants, sampled every 50 ms: `ru_maxrss` alone reports the largest single process, which
+under-counts a stage that writes with worker processes, and summing RSS over-counts forked workers
+that share their parent's pages copy-on-write. PSS splits shared pages between their sharers.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class Measured:
     command: list[str]
     exit_code: int
     seconds: float
-    peak_rss_mb: float
+    peak_mb: float
     stdout: str
     stderr: str
 
@@ -36,11 +37,23 @@ class Measured:
         return self
 
 
-def _tree_rss(proc: psutil.Process) -> int:
+def _pss_bytes(p: psutil.Process) -> int:
+    """PSS from the kernel's one-line rollup (cheap); RSS where the kernel has none."""
+    try:
+        with open(f"/proc/{p.pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return p.memory_info().rss
+
+
+def _tree_memory(proc: psutil.Process) -> int:
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
         try:
-            total += p.memory_info().rss
+            total += _pss_bytes(p)
         except psutil.Error:  # exited between listing and reading
             pass
     return total
@@ -58,7 +71,7 @@ def run_measured(command: list[str], env: dict[str, str] | None = None,
         peak = 0
         while popen.poll() is None:
             try:
-                peak = max(peak, _tree_rss(proc))
+                peak = max(peak, _tree_memory(proc))
             except psutil.Error:
                 pass
             time.sleep(SAMPLE_SECONDS)

@@ -74,8 +74,8 @@ def run(home: Path, start: str, end: str, scale: float, seed: int) -> dict:
 
     def stage(name: str, *args: str) -> None:
         m = run_measured(wmin_command(*args), env=env).check()
-        stages[name] = {"seconds": m.seconds, "peak_rss_mb": m.peak_rss_mb}
-        print(f"{name:>9}: {m.seconds:8.1f} s  peak {m.peak_rss_mb:8.0f} MB", flush=True)
+        stages[name] = {"seconds": m.seconds, "peak_mb": m.peak_mb}
+        print(f"{name:>9}: {m.seconds:8.1f} s  peak {m.peak_mb:8.0f} MB", flush=True)
 
     stage("generate", "synth", "--start", start, "--end", end, "--scale", str(scale),
           "--seed", str(seed))
@@ -100,9 +100,9 @@ def run(home: Path, start: str, end: str, scale: float, seed: int) -> dict:
         "exams": int(exams), "files": files, "bytes": size,
         "stages": stages,
         "end_to_end_seconds": round(sum(s["seconds"] for s in stages.values()), 1),
-        "peak_rss_mb": max(s["peak_rss_mb"] for s in stages.values()),
+        "peak_mb": max(s["peak_mb"] for s in stages.values()),
         "nightly": {"night": night.isoformat(), "files": night_files, "seconds": nightly.seconds,
-                    "peak_rss_mb": nightly.peak_rss_mb, "steps": steps},
+                    "peak_mb": nightly.peak_mb, "steps": steps},
     }
 
 

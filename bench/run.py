@@ -50,7 +50,7 @@ def run_component(script_args: list[str], repeats: int, scratch: Path) -> dict:
     for i in range(repeats):
         out = scratch / f"result-{i}.json"
         m = run_measured([sys.executable, *script_args, "--json", str(out)], cwd=REPO)
-        runs.append({"seconds": m.seconds, "peak_rss_mb": m.peak_rss_mb, "exit_code": m.exit_code})
+        runs.append({"seconds": m.seconds, "peak_mb": m.peak_mb, "exit_code": m.exit_code})
         if m.exit_code != 0 or not out.exists():
             return {"status": "failed", "runs": runs,
                     "error": (m.stderr.strip() or m.stdout.strip())[-2000:]}

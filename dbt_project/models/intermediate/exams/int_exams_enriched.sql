@@ -104,7 +104,23 @@ final as (
         intervals.priority,
         intervals.patient_source_setting,
         intervals.activity_category,
-        intervals.status,
+        -- a feed that sends no status (HL7) gets the one its timeline implies, in the order
+        -- the RIS would show it: cancelled, reported, attended, a DNA after the last booking
+        coalesce(
+            intervals.status,
+            case
+                when intervals.cancelled_at is not null then 'cancelled'
+                when intervals.report_verified_at is not null then 'reported'
+                when coalesce(intervals.arrived_at, intervals.exam_started_at,
+                              intervals.exam_completed_at) is not null then 'completed'
+                when intervals.last_did_not_attend_at is not null
+                     and (intervals.booked_at is null
+                          or intervals.last_did_not_attend_at > intervals.booked_at)
+                    then 'did_not_attend'
+                when intervals.booked_at is not null then 'booked'
+                when intervals.requested_at is not null then 'requested'
+            end
+        ) as status,
         intervals.landing_dq_flags,
         intervals.rows_in_file,
         intervals.requested_at,

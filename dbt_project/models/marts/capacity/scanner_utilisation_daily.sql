@@ -65,15 +65,17 @@ calendar as (
     select date_day from {{ ref('dim_date') }}
 ),
 
+-- used time in whole seconds (the feeds' precision), so the day's total is exact and a half
+-- minute rounds the same way on every engine (fractional hours summed drift below .5)
 exam_days as (
     select
         calendar.date_day,
         exams.site_code,
         exams.room,
-        {{ wmin.hours_between(
+        round({{ wmin.hours_between(
             'greatest(exams.exam_started_at, ' ~ wmin.local_midnight('calendar.date_day') ~ ')',
             'least(exams.exam_completed_at, ' ~ wmin.local_midnight(dbt.dateadd('day', 1, 'calendar.date_day')) ~ ')'
-        ) }} * 60 as used_minutes
+        ) }} * 3600) as used_seconds
     from exams
     inner join calendar
         on calendar.date_day between {{ wmin.local_date('exams.exam_started_at') }}
@@ -81,7 +83,7 @@ exam_days as (
 ),
 
 used as (
-    select date_day, site_code, room, sum(used_minutes) as used_minutes
+    select date_day, site_code, room, sum(used_seconds) / 60.0 as used_minutes
     from exam_days
     group by date_day, site_code, room
 ),
