@@ -9,7 +9,11 @@
   by an atomic rename, so the file's identity (inode, mtime) changes: the connection is then
   closed and reopened (DuckDB caches a database per path, so closing first is required).
 - Every query result is cached with `st.cache_data(ttl=...)` keyed also by that identity, so a
-  new publish invalidates the cache without waiting for the ttl.
+  new publish invalidates the cache without waiting for the ttl; the ttl (a working day) and
+  max_entries only bound the memory held by views nobody revisits.
+- The catalogue (table names) and trust names are looked up many times per page run; they are
+  kept as immutable values per identity (`st.cache_resource`), because a `cache_data` hit
+  unpickles a fresh DataFrame every time (about 1-2 ms each, thousands of times per run).
 - SQL is parameterised; the only identifiers put into SQL text come from fixed allow-lists.
 - Pages import this module and never open the database themselves. This module imports no
   other room of the project (ingest, pipeline, exports).
@@ -22,6 +26,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from types import MappingProxyType
 
 import duckdb
 import pandas as pd
@@ -29,7 +34,7 @@ import streamlit as st
 
 ENV_ANALYTICS_DB = "WMIN_ANALYTICS_DB"
 ENV_EXPORTS_DIR = "WMIN_EXPORTS_DIR"
-TTL_SECONDS = 600
+TTL_SECONDS = 8 * 3600
 NETWORK = "NETWORK"
 LOCAL_TZ = "Europe/London"
 
@@ -139,14 +144,19 @@ def _trusts_with_network(trusts: tuple[str, ...]) -> tuple[str, ...]:
 
 
 # --------------------------------------------------------------------------- catalogue
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _catalogue(identity: tuple[str, int, int]) -> tuple[str, ...]:
+    df = _fetch(identity, "select table_name from information_schema.tables "
+                          "where table_schema = 'main' order by 1", ())
+    return tuple(df["table_name"])
+
+
 def published_tables() -> list[str]:
-    df = _query("select table_name from information_schema.tables where table_schema = 'main' "
-                "order by 1")
-    return df["table_name"].tolist()
+    return list(_catalogue(db_identity()))
 
 
 def has_table(name: str) -> bool:
-    return name in published_tables()
+    return name in _catalogue(db_identity())
 
 
 def publish_info() -> dict[str, object] | None:
@@ -174,6 +184,16 @@ def trusts() -> pd.DataFrame:
     return _query("select distinct trust_code, trust_code as trust_name, null as icb_name, "
                   "null::double as latitude, null::double as longitude from tat_monthly "
                   "where trust_code <> ? order by 1", NETWORK)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _trust_names(identity: tuple[str, int, int]) -> MappingProxyType:
+    return MappingProxyType(dict(zip(trusts()["trust_code"], trusts()["trust_name"])))
+
+
+def trust_names() -> MappingProxyType:
+    """{trust_code: trust_name} of the network's trusts (read-only)."""
+    return _trust_names(db_identity())
 
 
 def sites() -> pd.DataFrame:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 MARK = "*"
@@ -66,6 +67,19 @@ def suppress_percentage(numerator: object, denominator: object, digits: int = 1)
     return round(100 * round5(float(numerator)) / den, digits)  # type: ignore[arg-type]
 
 
+def _floats(column: pd.Series) -> np.ndarray:
+    """The column as float64 with NaN for missing (None, NaN, pd.NA)."""
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _round5(values: np.ndarray) -> np.ndarray:
+    return np.floor(values / 5 + 0.5) * 5  # as round5, element by element
+
+
+def _small(values: np.ndarray) -> np.ndarray:
+    return (values >= 1) & (values <= SMALL_MAX)  # NaN compares False: missing is not small
+
+
 def suppress_frame(
     df: pd.DataFrame,
     counts: Sequence[str] = (),
@@ -83,41 +97,50 @@ def suppress_frame(
     numeric: True gives NaN instead of '*' (for charts); False gives '*' (for tables).
     Statistics and percentages are computed from the unsuppressed counts, so list them all in one
     call rather than suppressing counts first.
+    The rules are those of suppress_count, suppress_statistic and suppress_percentage, applied
+    to whole columns at once (marts reach tens of thousands of rows).
     """
     statistics = dict(statistics or {})
     percentages = dict(percentages or {})
     out = df.copy()
     if out.empty:
         return out
-    is_trust = (out[trust_col] != NETWORK) if trust_col in out.columns else pd.Series(True, index=out.index)
-    mark: object = float("nan") if numeric else MARK
-
-    def fix(v: object) -> object:
-        return mark if v == MARK else v
-
-    new: dict[str, list[object]] = {}
+    is_trust = ((out[trust_col] != NETWORK).to_numpy(dtype=bool) if trust_col in out.columns
+                else np.ones(len(out), dtype=bool))
+    # per column: (value where the rule shows a number, rows shown as *, rows shown empty)
+    rules: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for col, (num_col, den_col) in percentages.items():
-        vals = []
-        for idx in out.index:
-            pct, den = out.at[idx, col], out.at[idx, den_col]
-            if not is_trust[idx]:
-                vals.append(pct)
-                continue
-            if num_col is None:
-                num = None if _is_missing(pct) or _is_missing(den) else round(float(pct) * float(den) / 100)
-            else:
-                num = out.at[idx, num_col]
-            vals.append(fix(suppress_percentage(num, den)))
-        new[col] = vals
+        pct, den = _floats(out[col]), _floats(out[den_col])
+        num = np.round(pct * den / 100) if num_col is None else _floats(out[num_col])
+        empty = np.isnan(num) | np.isnan(den) | (den == 0)
+        mark = ~empty & (_small(den) | _small(num))
+        den5 = _round5(den)
+        empty |= ~mark & (den5 == 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shown = 100 * _round5(num) / den5
+        shown = np.array([round(v, 1) for v in shown.tolist()])  # Python rounding, as the scalar rule
+        rules[col] = (shown, mark, empty)
     for col, basis_col in statistics.items():
-        new[col] = [fix(suppress_statistic(out.at[i, col], out.at[i, basis_col])) if is_trust[i]
-                    else out.at[i, col] for i in out.index]
+        value = _floats(out[col])
+        empty = np.isnan(value)
+        rules[col] = (value, ~empty & _small(_floats(out[basis_col])), empty)
     for col in counts:
-        new[col] = [fix(suppress_count(out.at[i, col])) if is_trust[i] else out.at[i, col]
-                    for i in out.index]
-    for col, vals in new.items():
-        series = pd.Series(vals, index=out.index, dtype="float64" if numeric else "object")
-        out[col] = series
+        value = _floats(out[col])
+        empty = np.isnan(value)
+        rules[col] = (_round5(value), _small(value), empty)
+    for col, (shown, mark, empty) in rules.items():
+        mark, empty = mark & is_trust, empty & is_trust
+        if numeric:
+            values = np.where(is_trust, shown, _floats(out[col]))
+            out[col] = pd.Series(np.where(mark | empty, np.nan, values), index=out.index, dtype="float64")
+            continue
+        whole = col in counts  # rounded counts are shown as whole numbers
+        original = out[col].tolist()
+        out[col] = pd.Series(
+            [o if not t else None if e else MARK if m else (int(v) if whole else v)
+             for o, t, m, e, v in zip(original, is_trust.tolist(), mark.tolist(), empty.tolist(),
+                                      shown.tolist())],
+            index=out.index, dtype="object")
     return out
 
 

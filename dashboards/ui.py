@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 import pandas as pd
@@ -31,8 +31,15 @@ def header(title: str, what: str) -> None:
 def trust_label(code: str) -> str:
     if code == data.NETWORK:
         return NETWORK_LABEL
-    names = dict(zip(data.trusts()["trust_code"], data.trusts()["trust_name"]))
-    return f"{code} {names.get(code, '')}".strip()
+    return f"{code} {data.trust_names().get(code, '')}".strip()
+
+
+def trust_labels(codes: Iterable[str]) -> list[str]:
+    """trust_label of each code, looking the names up once (pages label thousands of rows)."""
+    names = data.trust_names()
+    labels = {c: NETWORK_LABEL if c == data.NETWORK else f"{c} {names.get(c, '')}".strip()
+              for c in set(codes)}
+    return [labels[c] for c in codes]
 
 
 def month_label(d: date) -> str:
@@ -80,7 +87,7 @@ def table(df: pd.DataFrame, decimals: dict[str, int] | None = None, hide_index: 
 
 def apply_trust_labels(df: pd.DataFrame, col: str = "trust_code") -> pd.DataFrame:
     out = df.copy()
-    out.insert(out.columns.get_loc(col) + 1, "trust", [trust_label(c) for c in out[col]])
+    out.insert(out.columns.get_loc(col) + 1, "trust", trust_labels(out[col].tolist()))
     return out
 
 

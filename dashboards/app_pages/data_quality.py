@@ -30,7 +30,7 @@ if not bad.empty:
 
 end = data.as_of_date()
 history = data.feed_health(end - timedelta(days=41), end, f.trusts)
-history["trust"] = [ui.trust_label(t) for t in history["trust_code"]]
+history["trust"] = ui.trust_labels(history["trust_code"].tolist())
 st.altair_chart(alt.Chart(history).mark_rect().encode(
     x=alt.X("date:T", title=None), y=alt.Y("trust:N", title=None),
     color=alt.Color("status:N", scale=alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values()))),
@@ -45,7 +45,7 @@ else:
     month = score["month"].max()
     now = score[score["month"] == month].copy()
     now["rate_pct"] = (100 * now["rate"]).round(2)
-    now["trust"] = [ui.trust_label(t) for t in now["trust_code"]]
+    now["trust"] = ui.trust_labels(now["trust_code"].tolist())
     st.caption(f"{pd.Timestamp(month):%B %Y}: % of records passing each check")
     pivot = now.pivot_table(index="trust", columns="measure", values="rate_pct").reset_index()
     ui.table(pivot, key="dq_scorecard")
@@ -61,7 +61,7 @@ rej = data.rejections_by_reason(f.trusts)
 if rej.empty:
     st.info("No rejected rows (or rejections_by_reason is not published yet).")
 else:
-    rej["trust"] = [ui.trust_label(t) for t in rej["trust_code"]]
+    rej["trust"] = ui.trust_labels(rej["trust_code"].tolist())
     st.altair_chart(alt.Chart(rej).mark_bar().encode(
         y=alt.Y("reason_code:N", title=None, sort="-x"), x=alt.X("sum(rows):Q", title="rows rejected"),
         color=alt.Color("trust_code:N", title="trust"), tooltip=["trust", "reason_code", "rows"]

@@ -34,13 +34,23 @@ st.caption(f"{len(extract):,} rows for {ui.month_label(f.start)} to {ui.month_la
            + (f", trusts {', '.join(f.trusts)} and NETWORK" if f.trusts else "")
            + ". Disclosure control is applied to trust rows: * in CSV, empty in Parquet.")
 text_version = suppress_mart(table, extract)
-numeric_version = suppress_mart(table, extract, numeric=True)
 ui.table(text_version.head(200), key="dl_preview")
 stem = f"{table}_{f.start:%Y-%m}_{f.end_month:%Y-%m}"
+
+
+# The files are encoded when a button is clicked, not on every run of the page (a year of a
+# daily mart is tens of thousands of rows).
+def csv_bytes() -> bytes:
+    return text_version.to_csv(index=False).encode("utf-8")
+
+
+def parquet_bytes() -> bytes:
+    buffer = io.BytesIO()
+    suppress_mart(table, extract, numeric=True).to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
 c1, c2 = st.columns(2)
-c1.download_button("⬇️ CSV", data=text_version.to_csv(index=False).encode("utf-8"), file_name=f"{stem}.csv",
-                   mime="text/csv", key="dl_csv")
-buffer = io.BytesIO()
-numeric_version.to_parquet(buffer, index=False)
-c2.download_button("⬇️ Parquet", data=buffer.getvalue(), file_name=f"{stem}.parquet",
+c1.download_button("⬇️ CSV", data=csv_bytes, file_name=f"{stem}.csv", mime="text/csv", key="dl_csv")
+c2.download_button("⬇️ Parquet", data=parquet_bytes, file_name=f"{stem}.parquet",
                    mime="application/vnd.apache.parquet", key="dl_parquet")

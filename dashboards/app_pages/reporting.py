@@ -99,7 +99,7 @@ long = suppress_frame(per_trust, counts=bands, numeric=True).melt(
 long = long[long["trust_code"] != NETWORK]
 long["age"] = long["band"].map(AGE_BANDS)
 long["age_order"] = long["band"].map({b: i for i, b in enumerate(bands)})
-long["trust"] = [ui.trust_label(t) for t in long["trust_code"]]
+long["trust"] = ui.trust_labels(long["trust_code"].tolist())
 st.altair_chart(alt.Chart(long).mark_bar().encode(
     y=alt.Y("trust:N", title=None), x=alt.X("exams:Q", title="unreported exams", stack=True),
     color=alt.Color("age:N", sort=list(AGE_BANDS.values()), title="age",

@@ -44,7 +44,8 @@ ui.suppression_note()
 st.subheader("Statistical process control (XmR)")
 trust_options = [NETWORK] + sorted(t for t in tat["trust_code"].unique() if t != NETWORK)
 mod_options = sorted(tat["modality"].unique())
-pri_options = [p for p in TARGET_HOURS if p in set(tat["priority"])]
+present_priorities = set(tat["priority"])
+pri_options = [p for p in TARGET_HOURS if p in present_priorities]
 c1, c2, c3, c4 = st.columns(4)
 trust = c1.selectbox("Trust", trust_options, format_func=ui.trust_label, key="spc_trust")
 modality = c2.selectbox("Modality", mod_options, key="spc_modality",
@@ -61,9 +62,9 @@ if len(table) < 2:
     st.info("Not enough months with a value (after suppression) to draw an XmR chart.")
 else:
     summary = spc.summarise(table, improvement=direction, target=target)  # type: ignore[arg-type]
-    st.altair_chart(spc.xmr_chart(table, f"{ui.trust_label(trust)} · {modality} · {priority}", title,
-                                  improvement=direction, target=target),  # type: ignore[arg-type]
-                    width="stretch")
+    st.vega_lite_chart(spc.xmr_chart(table, f"{ui.trust_label(trust)} · {modality} · {priority}", title,
+                                     improvement=direction, target=target),  # type: ignore[arg-type]
+                       width="stretch")
     st.caption(f"Mean {summary.mean:,.1f}; natural process limits {summary.lnpl:,.1f} to {summary.unpl:,.1f}; "
                f"latest month: {summary.variation}"
                + (f"; target {target:,.0f} h: {summary.assurance}" if summary.assurance else "")
@@ -74,7 +75,7 @@ else:
 st.subheader(f"Trend by trust: {modality} · {priority}")
 trend = tat[(tat["modality"] == modality) & (tat["priority"] == priority)]
 trend = suppress_mart("tat_monthly", trend, numeric=True)
-trend = trend.assign(trust=[ui.trust_label(t) for t in trend["trust_code"]])
+trend = trend.assign(trust=ui.trust_labels(trend["trust_code"].tolist()))
 left, right = st.columns(2)
 left.altair_chart(alt.Chart(trend).mark_line(point=True).encode(
     x=alt.X("month:T", title=None), y=alt.Y("reported_within_target_pct:Q", title="% reported within target"),
@@ -95,7 +96,7 @@ for column, measure_name, unit, title in (
     hist = hist[hist["trust_code"] != NETWORK]
     hist = suppress_frame(hist, counts=["exams"], numeric=True)
     hist["interval"] = hist["bin_start"] // (7 if unit == "weeks" else 1)
-    hist["trust"] = [ui.trust_label(t) for t in hist["trust_code"]]
+    hist["trust"] = ui.trust_labels(hist["trust_code"].tolist())
     column.altair_chart(alt.Chart(hist).mark_bar().encode(
         x=alt.X("interval:O", title=f"{title} ({unit}; last bar = 10+ weeks / 70+ days)"),
         y=alt.Y("exams:Q", title="exams", stack=True),

@@ -63,7 +63,7 @@ st.subheader("Weeks waited")
 bands = data.waiting_list_bands(census_date, f.trusts, tests)
 bands = bands.groupby(["trust_code", "weeks_band"])["patients"].sum().reset_index()
 bands = suppress_frame(bands, counts=["patients"], numeric=True)
-bands["trust"] = [ui.trust_label(t) for t in bands["trust_code"]]
+bands["trust"] = ui.trust_labels(bands["trust_code"].tolist())
 bands["band"] = pd.Categorical(bands["weeks_band"].astype(str), categories=BANDS, ordered=True)
 scope = st.radio("Show", ["Trusts", "Network"], horizontal=True, key="wl_band_scope")
 sel = bands[(bands["trust_code"] == NETWORK) == (scope == "Network")]
@@ -82,7 +82,7 @@ trend["pct_6_plus"] = [(100 * a / b if b else None) if t == NETWORK else suppres
                        for t, a, b in zip(trend["trust_code"], trend["waiting_6_plus_weeks"], trend["total_waiting"])]
 trend["pct_6_plus"] = pd.to_numeric(trend["pct_6_plus"], errors="coerce")
 trend = suppress_frame(trend, counts=["total_waiting", "waiting_6_plus_weeks", "waiting_13_plus_weeks"], numeric=True)
-trend["trust"] = [ui.trust_label(t) for t in trend["trust_code"]]
+trend["trust"] = ui.trust_labels(trend["trust_code"].tolist())
 t1, t2 = st.columns(2)
 t1.altair_chart(alt.Chart(trend[trend["trust_code"] != NETWORK]).mark_line(point=True).encode(
     x=alt.X("census_date:T", title=None), y=alt.Y("total_waiting:Q", title="patients waiting"),

@@ -62,3 +62,20 @@ def test_network_rows_are_sums_of_trusts(app_env: Path) -> None:
     trusts = tat[tat.trust_code != "NETWORK"].groupby(["month", "modality", "priority"]).exams_tested.sum()
     network = tat[tat.trust_code == "NETWORK"].set_index(["month", "modality", "priority"]).exams_tested
     assert (trusts.sort_index() == network.sort_index()).all()
+
+
+def test_catalogue_and_trust_names_follow_a_publish(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = build_published_fixture(tmp_path / "analytics.duckdb")
+    monkeypatch.setenv(data.ENV_ANALYTICS_DB, str(db))
+    assert data.has_table("quarantined_files")
+    code = min(data.trust_names())
+    assert data.trust_names()[code] != "Renamed trust"
+
+    new = build_published_fixture(tmp_path / "analytics.duckdb.new")
+    with duckdb.connect(str(new)) as con:
+        con.execute("drop table quarantined_files")
+        con.execute("update dim_trust set trust_name = 'Renamed trust' where trust_code = ?", [code])
+    os.replace(new, db)  # what pipeline.publish does
+
+    assert not data.has_table("quarantined_files")
+    assert data.trust_names()[code] == "Renamed trust"

@@ -74,9 +74,13 @@ def test_summary_variation_and_assurance() -> None:
     assert spc.summarise(spc.xmr([1, 2, 1, 2]), improvement="up").variation == "common cause"
 
 
-def test_chart_builds() -> None:
+def test_chart_is_a_valid_vega_lite_spec() -> None:
+    import altair as alt
     import pandas as pd
 
     t = spc.xmr([3, 4, 5, 4, 3], labels=list(pd.date_range("2026-01-01", periods=5, freq="MS")))
-    chart = spc.xmr_chart(t, "title", "hours", improvement="down", target=4)
-    assert chart.to_dict()["vconcat"]
+    spec = spc.xmr_chart(t, "title", "hours", improvement="down", target=4)
+    alt.VConcatChart.from_dict(spec)  # raises unless the spec is valid Vega-Lite
+    points, mr = spec["vconcat"][0]["data"]["values"], spec["vconcat"][1]["data"]["values"]
+    assert [p["value"] for p in points] == [3, 4, 5, 4, 3] and len(mr) == 4
+    assert points[0]["label"] == "2026-01-01T00:00:00" and points[0]["target"] == 4

@@ -2,6 +2,8 @@ import math
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 
 from dashboards.suppression import (
     MARK,
@@ -61,3 +63,39 @@ def test_tat_rule_on_fixture_edge_rows(analytics_db) -> None:
         if 1 <= n <= 7:
             assert out.at[priority, "request_to_test_median_days"] == MARK
             assert out.at[priority, "reported_within_target_pct"] == MARK
+
+
+def _cell_by_cell(df: pd.DataFrame, numeric: bool) -> pd.DataFrame:
+    """The rules applied one cell at a time with the scalar functions (the reference)."""
+    mark = float("nan") if numeric else MARK
+    out = df.copy()
+    trust = df["trust_code"] != "NETWORK"
+    pct = [suppress_percentage(None if pd.isna(p) or pd.isna(d) else round(p * d / 100), d) if t else p
+           for p, d, t in zip(df["pct"], df["n"], trust)]
+    med = [suppress_statistic(m, n) if t else m for m, n, t in zip(df["median"], df["n"], trust)]
+    cnt = [suppress_count(n) if t else n for n, t in zip(df["n"], trust)]
+    for col, vals in (("pct", pct), ("median", med), ("n", cnt)):
+        vals = [mark if v == MARK else v for v in vals]
+        out[col] = pd.Series(vals, index=df.index, dtype="float64" if numeric else "object")
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=hst.lists(hst.tuples(hst.sampled_from(["RRJ", "NETWORK"]),
+                                 hst.one_of(hst.none(), hst.integers(-20, 400)),
+                                 hst.one_of(hst.none(), hst.floats(0, 100, allow_nan=False)),
+                                 hst.one_of(hst.none(), hst.floats(0, 1000, allow_nan=False))),
+                      min_size=1, max_size=40),
+       numeric=hst.booleans())
+def test_frame_matches_the_scalar_rules(rows, numeric) -> None:
+    df = pd.DataFrame(rows, columns=["trust_code", "n", "pct", "median"])
+    df["n"] = df["n"].astype("float64")
+    out = suppress_frame(df, counts=["n"], statistics={"median": "n"}, percentages={"pct": (None, "n")},
+                         numeric=numeric)
+    expected = _cell_by_cell(df, numeric)
+    for col in ("n", "pct", "median"):
+        for got, want in zip(out[col].tolist(), expected[col].tolist()):
+            if want is None or (isinstance(want, float) and math.isnan(want)):
+                assert got is None or (isinstance(got, float) and math.isnan(got)), (col, got, want)
+            else:
+                assert got == want, (col, got, want)
