@@ -74,9 +74,11 @@ def _quality_gate(settings: Settings, run_id: str) -> tuple[dict, object]:
     from pipeline.build import manifest_path
     from pipeline.publish import model_relations
     from pipeline.quality_gate import run_gate, store_results
+    from pipeline.quality_report import write_gate_report
 
     result = run_gate(settings.restricted_db, model_relations(manifest_path()))
     store_results(settings.restricted_db, run_id, result)
+    write_gate_report(settings.reports_dir, run_id, result)  # pass or fail, the page is written
     if not result.passed:
         raise StepFailed("quality gate", "post-build expectations failed, nothing published: "
                          + result.describe_failures())

@@ -83,18 +83,55 @@ def _published_tables(settings: Settings) -> list[Any]:
                               f"{rate:.2%}" if rate is not None else "-")
             out.append(table)
         if "dq_scorecard_monthly" in names:
-            table = Table(title="Data quality (latest month, worst rates first)")
-            for col in ("trust", "check", "passing", "passing n", "checked"):
-                table.add_column(col)
-            rows = con.execute(
-                "select trust_code, measure, rate, numerator, denominator from dq_scorecard_monthly "
-                "where month = (select max(month) from dq_scorecard_monthly) "
-                "order by rate asc nulls last limit 10").fetchall()
-            for trust, measure, rate, num, den in rows:
-                table.add_row(trust, measure, f"{rate:.1%}" if rate is not None else "-",
-                              f"{num:,}", f"{den:,}")
-            out.append(table)
+            out.append(_scorecard_table(con))
+        if "dids_presubmission_checks" in names:
+            out.append(_dids_table(con))
     return out
+
+
+def _scorecard_table(con: duckdb.DuckDBPyConnection) -> Table:
+    """Per trust, the latest month's two worst failing checks (lowest share passing)."""
+    table = Table(title="Data quality, latest month: each trust's worst checks")
+    for col in ("trust", "month", "checks failing", "worst check", "passing", "failing / checked"):
+        table.add_column(col)
+    rows = con.execute(
+        "with latest as (select * from dq_scorecard_monthly "
+        "  where month = (select max(month) from dq_scorecard_monthly)), "
+        "ranked as (select *, row_number() over (partition by trust_code order by rate, measure) as r, "
+        "  count(*) filter (where numerator < denominator) over (partition by trust_code) as failing_checks "
+        "  from latest) "
+        "select trust_code, month, failing_checks, measure, rate, denominator - numerator, denominator "
+        "from ranked where r = 1 or (r = 2 and numerator < denominator) "
+        "order by trust_code, r").fetchall()
+    for trust, month, failing, measure, rate, bad, den in rows:
+        colour = "green" if bad == 0 else "red"
+        if bad == 0:  # the trust passes every check this month
+            table.add_row(trust, f"{month:%Y-%m}", "0", "-", "[green]all pass[/]", "-")
+            continue
+        table.add_row(trust, f"{month:%Y-%m}", str(failing), measure, f"[{colour}]{rate:.1%}[/]",
+                      f"{bad:,} / {den:,}")
+    return table
+
+
+def _dids_table(con: duckdb.DuckDBPyConnection) -> Table:
+    """Per trust, the last complete DIDS month's records that would be rejected or warned."""
+    table = Table(title="DIDS pre-submission checks (last complete month)")
+    for col in ("trust", "month", "records", "rejections", "warnings", "top rule"):
+        table.add_column(col)
+    rows = con.execute(
+        "with m as (select * from dids_presubmission_checks where month = (select max(month) "
+        "  from dids_presubmission_checks where month < (select date_trunc('month', max(as_of_date)) "
+        "  from publish_info))) "
+        "select trust_code, month, max(records_checked), "
+        "  sum(records_failing) filter (where severity = 'rejection'), "
+        "  sum(records_failing) filter (where severity = 'warning'), "
+        "  arg_max(rule || ' ' || records_failing, records_failing) "
+        "from m group by trust_code, month order by trust_code").fetchall()
+    for trust, month, n, rej, warn, top in rows:
+        colour = "green" if not rej else "red"
+        table.add_row(trust, f"{month:%Y-%m}", f"{n:,}", f"[{colour}]{rej or 0:,}[/]",
+                      f"{warn or 0:,}", top if (rej or warn) else "-")
+    return table
 
 
 def status_report(settings: Settings) -> Group:

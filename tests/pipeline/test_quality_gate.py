@@ -75,3 +75,18 @@ def test_negative_interval_fails(restricted: Path) -> None:
         con.execute("insert into fct_exams values (-2, 0, 1.0)")
     assert {o.check_name for o in run_gate(restricted, _relations()).blocking_failures} \
         == {"exam_intervals_not_negative"}
+
+
+def test_report_page_names_the_failing_expectation(restricted: Path, tmp_path: Path) -> None:
+    from pipeline.quality_report import write_gate_report
+
+    with duckdb.connect(str(restricted)) as con:
+        con.execute("update waiting_list_census set pct_waiting_6_plus_weeks = -5 where trust_code = 'RRK'")
+    result = run_gate(restricted, _relations())
+    page = write_gate_report(tmp_path / "reports", "20260101T020000.000000Z", result)
+    text = page.read_text(encoding="utf-8")
+    assert page.name == "quality_gate_20260101T020000.000000Z.html"
+    assert "FAILED: nothing was published" in text
+    failing_row = next(line for line in text.split("<tr") if "FAIL (blocks publish)" in line)
+    assert "census_percentages" in failing_row and "pct_waiting_6_plus_weeks" in failing_row
+    assert (tmp_path / "reports" / "quality_gate_latest.html").read_text(encoding="utf-8") == text

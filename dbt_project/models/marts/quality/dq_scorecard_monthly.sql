@@ -1,6 +1,10 @@
--- Data-quality scorecard by month (of test, else request) x trust x measure: how many exams
--- pass each check (a check passes when its flag of dq_exam_flags is not set).
--- rate = numerator / denominator: the share passing (fraction 0..1), so higher is better.
+-- Data-quality scorecard by month x trust x measure, each a positive check (what passing means)
+-- with numerator (passing) / denominator (checked); rate = the share passing (0..1).
+-- dimension groups the checks as the board reads them; unit says what was counted:
+--   exams          - exams of the month of test (else request), latest delivery (dq_exam_flags);
+--   delivered_rows - rows of the month's deliveries, every delivery kept (landing): a duplicate
+--                    row is a fault of the file that carried it, even if a later file fixed it;
+--   due_days       - days of the month a delivery was due (feed_health_daily).
 with
 
 flags as (
@@ -8,17 +12,95 @@ flags as (
     where month is not null
 ),
 
-measures as (
-    {#- check name (what passing means) : the flag that fails it #}
-    {%- set checks = {'nhs_number_valid': 'nhs_number_invalid', 'dates_in_order': 'dates_out_of_order',
-                      'local_code_known': 'unknown_local_code', 'accession_unique': 'duplicate_accession',
-                      'modality_consistent': 'modality_conflict', 'values_mapped': 'unmapped_value',
-                      'test_time_present': 'missing_test_time', 'report_time_present': 'missing_report_time'} %}
-    {%- for check, flag in checks.items() %}
-    select month, trust_code, '{{ check }}' as measure, case when {{ flag }} then 0 else 1 end as passing
+exam_measures as (
+    {#- measure: (dimension, the flag that fails it) #}
+    {%- set checks = {
+        'nhs_number_present': ('completeness', 'nhs_number_missing'),
+        'test_time_present': ('completeness', 'missing_test_time'),
+        'report_time_present': ('completeness', 'missing_report_time'),
+        'nhs_number_valid': ('validity', 'nhs_number_invalid'),
+        'local_code_known': ('validity', 'unknown_local_code'),
+        'values_mapped': ('validity', 'unmapped_value'),
+        'modality_consistent': ('validity', 'modality_conflict'),
+        'dates_in_order': ('consistency', 'dates_out_of_order'),
+        'accession_unique': ('consistency', 'duplicate_accession')} %}
+    {%- for check, (dimension, flag) in checks.items() %}
+    select
+        month,
+        trust_code,
+        '{{ check }}' as measure,
+        '{{ dimension }}' as dimension,
+        'exams' as unit,
+        cast(sum(case when {{ flag }} then 0 else 1 end) as bigint) as numerator,
+        cast(count(*) as bigint) as denominator
     from flags
+    group by month, trust_code
     {{ 'union all' if not loop.last }}
     {%- endfor %}
+),
+
+{#- Every delivered row once: records and events of one file share a line when one line (or
+    HL7 message) carries both, so a row is (file, line). Slots carry no loader flag: a slot
+    repeated within one file is the duplicate. #}
+exam_rows as (
+    select file_id, source_line, max(case when dq_flags like '%duplicate_row%' then 1 else 0 end) as is_duplicate
+    from (
+        select file_id, source_line, dq_flags from {{ source('landing', 'exam_records') }}
+        union all
+        select file_id, source_line, dq_flags from {{ source('landing', 'exam_events') }}
+    ) as exam_side
+    group by file_id, source_line
+),
+
+slot_rows as (
+    select
+        file_id,
+        source_line,
+        case when row_number() over (partition by file_id, slot_id order by source_line) > 1
+            then 1 else 0 end as is_duplicate
+    from {{ source('landing', 'capacity_slots') }}
+),
+
+delivered_rows as (
+    select
+        manifest.trust_code,
+        cast({{ dbt.date_trunc('month', wmin.local_date('manifest.extract_at')) }} as date) as month,
+        all_rows.is_duplicate
+    from (
+        select file_id, is_duplicate from exam_rows
+        union all
+        select file_id, is_duplicate from slot_rows
+    ) as all_rows
+    inner join {{ ref('stg_landing__load_manifest') }} as manifest
+        on manifest.file_id = all_rows.file_id
+    where manifest.extract_at < {{ wmin.as_of_end() }}
+),
+
+row_measures as (
+    select
+        month,
+        trust_code,
+        'rows_not_duplicated' as measure,
+        'consistency' as dimension,
+        'delivered_rows' as unit,
+        cast(sum(1 - is_duplicate) as bigint) as numerator,
+        cast(count(*) as bigint) as denominator
+    from delivered_rows
+    group by month, trust_code
+),
+
+delivery_measures as (
+    select
+        cast({{ dbt.date_trunc('month', 'date') }} as date) as month,
+        trust_code,
+        'deliveries_on_time' as measure,
+        'timeliness' as dimension,
+        'due_days' as unit,
+        cast(sum(case when status = 'ok' then 1 else 0 end) as bigint) as numerator,
+        cast(count(*) as bigint) as denominator
+    from {{ ref('feed_health_daily') }}
+    where delivery_due
+    group by 1, trust_code
 ),
 
 final as (
@@ -26,11 +108,18 @@ final as (
         month,
         trust_code,
         measure,
-        cast(sum(passing) as bigint) as numerator,
-        cast(count(*) as bigint) as denominator,
-        cast(1.0 * sum(passing) / count(*) as {{ wmin.type_double() }}) as rate
-    from measures
-    group by month, trust_code, measure
+        dimension,
+        unit,
+        numerator,
+        denominator,
+        cast(1.0 * numerator / denominator as {{ wmin.type_double() }}) as rate
+    from (
+        select * from exam_measures
+        union all
+        select * from row_measures
+        union all
+        select * from delivery_measures
+    ) as measures
 )
 
 select * from final
