@@ -1,13 +1,23 @@
 """Ingest throughput: rows/s per family reader and our wide-CSV ingest vs bare DuckDB read_csv.
 
-    .venv/bin/python bench/ingest_bench.py [--rows 500000]
+    .venv/bin/python bench/ingest_bench.py [--quick] [--rows N] [--json PATH]
+                                           [--night-home DIR [--night-start DATE]]
+
+`wide_csv_ratio` = bare `read_csv` time / our read + insert time for the same file (target >= 0.5).
+`--night-home` also times one nightly run at full scale: it generates `--night-start` plus three
+days at scale 1.0 there (unless already generated), loads every night but the last, then times
+the load of the last night's deliveries of all 15 trusts (target < 10 s).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
+import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -17,6 +27,7 @@ from ingest.readers import read_file
 from ingest.loader import _insert_frame, create_landing, _x
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 FIX = REPO / "tests" / "ingest" / "fixtures"
 
 
@@ -30,15 +41,11 @@ def make_wide(path: Path, rows: int) -> None:
     path.write_text("\n".join(out) + "\n")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=500_000)
-    a = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="ingest_bench_"))
+def wide_ratio(tmp: Path, rows: int) -> dict:
     spec = load_spec(FIX / "specs" / "TWC.yml")
     f = tmp / "TWC_EXAMS_20241028_0200.csv"
-    make_wide(f, a.rows)
-    print(f"wide CSV: {a.rows} rows, {f.stat().st_size / 1e6:.1f} MB")
+    make_wide(f, rows)
+    print(f"wide CSV: {rows} rows, {f.stat().st_size / 1e6:.1f} MB")
 
     con = duckdb.connect(str(tmp / "bare.duckdb"))
     t = time.perf_counter()
@@ -57,11 +64,16 @@ def main() -> None:
     _x(con, "commit")
     ours = time.perf_counter() - t
     con.close()
-    print(f"bare duckdb read_csv -> table: {bare:.2f}s ({a.rows / bare:,.0f} rows/s)")
+    print(f"bare duckdb read_csv -> table: {bare:.2f}s ({rows / bare:,.0f} rows/s)")
     print(f"ours read: {t_read:.2f}s; read + insert records and {len(res.exam_events):,} events: {ours:.2f}s "
-          f"({a.rows / ours:,.0f} rows/s)")
+          f"({rows / ours:,.0f} rows/s)")
     print(f"ratio ours/bare speed: {bare / ours:.2f}x (target >= 0.5)")
+    return {"wide_csv_rows": rows, "bare_read_csv_seconds": bare, "wide_csv_read_seconds": t_read,
+            "wide_csv_seconds": ours, "wide_csv_ratio": bare / ours}
 
+
+def family_rates(copies: int) -> dict:
+    out = {}
     for code, content, path in (("TEV", "exams", FIX / "event_csv/tev_events_202403070200.txt"),
                                 ("THL", "exams", FIX / "hl7v2/THL_20241028020000.hl7"),
                                 ("TXL", "exams", FIX / "excel/TXL_20240304-0200.xlsx")):
@@ -69,13 +81,78 @@ def main() -> None:
         data = path.read_bytes()
         if sp.family in ("event_csv",):
             lines = data.split(b"\n")
-            data = b"\n".join([lines[0]] + [l for l in lines[1:] if l.strip()] * 20_000) + b"\n"
+            data = b"\n".join([lines[0]] + [l for l in lines[1:] if l.strip()] * (4 * copies)) + b"\n"
         elif sp.family == "hl7v2":
-            data = data * 5_000
+            data = data * copies
         t = time.perf_counter()
         r = read_file(path, sp, content, data=data)
         dt = time.perf_counter() - t
         print(f"{sp.family:10s} {r.rows_read:>9,} rows in {dt:.2f}s = {r.rows_read / dt:,.0f} rows/s")
+        out[sp.family] = {"rows": r.rows_read, "seconds": dt, "rows_per_second": r.rows_read / dt}
+    return out
+
+
+def nightly(home: Path, start: date, scale: float) -> dict:
+    """Time the load of the last night's deliveries of every trust, earlier nights loaded first."""
+    from ingest.feeds.spec import load_all_specs
+    from ingest.loader import discover, ingest_landing
+    from ingest.synth.generate import generate_network
+    from ingest.synth.network import default_seeds_dir
+
+    end = start + timedelta(days=3)
+    if not (home / "truth" / "exams.parquet").exists():
+        t = time.perf_counter()
+        generate_network(home, start, end, scale=scale, seed=42)
+        print(f"generated {start}..{end} at scale {scale} in {time.perf_counter() - t:.0f}s")
+    specs = load_all_specs()
+    found = [(code, f[0], f[2]) for code, sp in specs.items() for f in discover(home, sp) if f[0]]
+    last = max(at for _, at, _ in found)
+    night = last.date()
+    staged = home.parent / f"{home.name}_staged"
+    shutil.rmtree(staged, ignore_errors=True)
+    for code, at, path in found:  # earlier nights stay; the last night is held back
+        if at.date() < night:
+            dst = staged / "landing" / code / path.name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.symlink_to(path)
+    db = staged / "restricted.duckdb"
+    key, seeds = b"bench-key-" * 4, default_seeds_dir()
+    ingest_landing(db, staged, specs, key, seeds_dir=seeds)
+    for code, at, path in found:
+        if at.date() == night:
+            dst = staged / "landing" / code / path.name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.symlink_to(path)
+    t = time.perf_counter()
+    summary = ingest_landing(db, staged, specs, key, seeds_dir=seeds)
+    secs = time.perf_counter() - t
+    tot = summary.totals
+    print(f"nightly ingest at scale {scale}, night of {night}: {tot.loaded} files, {tot.rows_read:,} rows "
+          f"from {len(summary.trusts)} trusts in {secs:.2f}s (target < 10 s)")
+    return {"night_scale": scale, "night_files": tot.loaded, "night_rows": tot.rows_read,
+            "night_trusts": len(summary.trusts), "night_seconds": secs}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=None, help="wide CSV rows (default 500000, quick 50000)")
+    ap.add_argument("--quick", action="store_true", help="a small version (< 30 s)")
+    ap.add_argument("--json", type=Path, help="write the figures here as JSON")
+    ap.add_argument("--night-home", type=Path, help="also time one full-scale night (generates there)")
+    ap.add_argument("--night-start", type=date.fromisoformat, default=date(2024, 3, 4))
+    ap.add_argument("--night-scale", type=float, default=1.0)
+    a = ap.parse_args()
+    rows = a.rows or (50_000 if a.quick else 500_000)
+    tmp = Path(tempfile.mkdtemp(prefix="ingest_bench_"))
+    try:
+        figures = wide_ratio(tmp, rows)
+        figures["families"] = family_rates(500 if a.quick else 5_000)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if a.night_home:
+        figures.update(nightly(a.night_home, a.night_start, a.night_scale))
+    if a.json:
+        a.json.write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from ingest.contract import (CAPACITY_SLOTS, EXAM_EVENTS, EXAM_RECORDS, LOAD_MANIFEST, REJECTED_ROWS,
                              ddl)
@@ -266,12 +267,21 @@ def _insert_frame(con, table: str, df: pd.DataFrame, file_id, extract_at) -> Non
         df = df.assign(file_id=file_id)
         if extract_at is not None:
             df["extract_at"] = pd.Timestamp(extract_at)
-    con.register("_ingest_frame", df)
+    con.register("_ingest_frame", _as_arrow(df))
     try:
         cols = ", ".join(f'"{c}"' for c in df.columns)
         _x(con, f"insert into landing.{table} ({cols}) select {cols} from _ingest_frame")
     finally:
         con.unregister("_ingest_frame")
+
+
+def _as_arrow(df: pd.DataFrame):
+    """DuckDB scans an Arrow table in parallel and without touching Python objects; object
+    columns of pandas are scanned value by value (2-3x slower on big files)."""
+    try:
+        return pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed Python types in a column: let DuckDB cast
+        return df
 
 
 def _manifest(con, file_id, rel, sha, trust, family, content, extract_at, read, loaded, rejected,

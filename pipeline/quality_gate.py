@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -100,6 +100,8 @@ class ExpectationOutcome:
 @dataclass
 class GateResult:
     outcomes: list[ExpectationOutcome]
+    # (check name, GE ExpectationSuiteValidationResult): what the data docs pages render
+    suite_results: list[tuple[str, object]] = field(default_factory=list)
 
     @property
     def blocking_failures(self) -> list[ExpectationOutcome]:
@@ -130,20 +132,28 @@ def run_gate(restricted_db: Path, relations: dict[str, str]) -> GateResult:
     """Validate the built marts. `relations` maps a model name to its qualified relation."""
     gx, ctx = _quiet_context()
     source = ctx.data_sources.add_pandas("marts")
-    outcomes: list[ExpectationOutcome] = []
+    result = GateResult([])
     with duckdb.connect(str(restricted_db), read_only=False) as con:
         for name, sql, expectations in _CHECKS:
             frame: pd.DataFrame = con.execute(sql.format(rel=relations)).df()
             batch_def = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
             batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
+            # one suite per check, so the data docs show a page per check; whether an
+            # expectation blocks publish travels in its meta
+            suite = gx.ExpectationSuite(name=name)
             for cls_name, kwargs, blocking in expectations:
-                expectation = getattr(gx.expectations, cls_name)(**kwargs)
-                res = batch.validate(expectation)
+                suite.add_expectation(getattr(gx.expectations, cls_name)(
+                    **kwargs, meta={"blocking": blocking}))
+            suite_result = batch.validate(suite)
+            result.suite_results.append((name, suite_result))
+            for res in suite_result.results:
+                config = res.expectation_config
                 sample = res.result.get("partial_unexpected_list") or []
-                outcomes.append(ExpectationOutcome(
-                    name, cls_name, kwargs.get("column"), blocking, bool(res.success),
+                result.outcomes.append(ExpectationOutcome(
+                    name, type(config.to_domain_obj()).__name__, config.kwargs.get("column"),
+                    bool(config.meta.get("blocking")), bool(res.success),
                     int(res.result.get("unexpected_count") or 0), repr(sample[:3])))
-    return GateResult(outcomes)
+    return result
 
 
 def store_results(restricted_db: Path, run_id: str, result: GateResult) -> None:

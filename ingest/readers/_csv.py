@@ -114,7 +114,7 @@ def tokenise(data: bytes, spec: FeedSpec, colmap: dict[str, str], required: tupl
              file_path: str) -> CsvTable:
     name = file_path
     rejects = Rejects(file_path)
-    if not data.strip():
+    if not data or data.isspace():
         raise QuarantineError("truncated_file", f"{name}: the file is empty (no header line); ask the "
                               "trust to resend the delivery")
     buf, bad_lines = _decode(data, spec, name)
@@ -146,13 +146,17 @@ def tokenise(data: bytes, spec: FeedSpec, colmap: dict[str, str], required: tupl
     delim = ord(spec.delimiter)
     quote = ord(spec.quotechar)
 
-    def per_line(positions: np.ndarray) -> np.ndarray:
-        return np.searchsorted(positions, ends_nocr) - np.searchsorted(positions, starts)
+    bounds = np.append(starts, len(buf))
 
-    dcount = per_line(np.flatnonzero(arr == delim))
-    qcount = per_line(np.flatnonzero(arr == quote))
-    crs = np.flatnonzero(arr == 13)
-    crcount = per_line(crs)
+    def per_line(byte: int) -> np.ndarray:
+        """Occurrences of `byte` per line (its line end included: never a delimiter or quote)."""
+        if buf.find(bytes([byte])) < 0:  # memchr: most files have no quotes and no CRs
+            return np.zeros(nlines, dtype=np.int64)
+        return np.diff(np.searchsorted(np.flatnonzero(arr == byte), bounds))
+
+    dcount = per_line(delim)
+    qcount = per_line(quote)
+    crcount = per_line(13) - cr_end
     lengths = ends_nocr - starts
     is_data = lengths > 0
     is_data[0] = False

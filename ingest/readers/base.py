@@ -17,6 +17,7 @@ from ingest import nhs, quirks
 from ingest.contract import (CAPACITY_SLOTS, EXAM_EVENTS, EXAM_RECORDS, FILE_QUARANTINE_REASONS,
                              ROW_REJECT_REASONS)
 from ingest.feeds.spec import FeedSpec
+from ingest.readers._timefmt import parse_canonical
 
 REJECT_COLUMNS = ["file_path", "line", "field", "raw_text", "reason_code", "message"]
 RAW_TEXT_MAX = 2000
@@ -101,8 +102,30 @@ def extract_time(spec: FeedSpec, name: str) -> datetime:
 
 
 def parse_naive(arr: pa.Array, fmt: str) -> tuple[pa.Array, np.ndarray]:
-    """Text -> naive timestamp[us]; also the mask of non-empty values that did not parse."""
+    """Text -> naive timestamp[us]; also the mask of non-empty values that did not parse.
+
+    Values in the canonical fixed-width form of `fmt` are parsed in bulk (_timefmt); the rest
+    go through Arrow's strptime with the strict round-trip check."""
     arr = _as_str(arr)
+    fast = parse_canonical(arr, fmt)
+    if fast is None:
+        return _parse_naive_general(arr, fmt)
+    values, handled = fast
+    rest = np.flatnonzero(arr.is_valid().to_numpy(zero_copy_only=False) & ~handled)
+    bad = np.zeros(len(arr), dtype=bool)
+    valid = handled.copy()
+    if len(rest):
+        parsed_rest, bad_rest = _parse_naive_general(pc.take(arr, pa.array(rest)), fmt)
+        bad[rest] = bad_rest
+        ok_rest = parsed_rest.is_valid().to_numpy(zero_copy_only=False)
+        values[rest[ok_rest]] = pc.fill_null(parsed_rest.cast(pa.int64()), 0).to_numpy(
+            zero_copy_only=False)[ok_rest]
+        valid[rest[ok_rest]] = True
+    return pa.array(values, pa.timestamp("us"), mask=~valid), bad
+
+
+def _parse_naive_general(arr: pa.Array, fmt: str) -> tuple[pa.Array, np.ndarray]:
+    """Arrow strptime + round-trip check, confirmed by Python's strptime where the text differs."""
     parsed = pc.strptime(arr, format=fmt, unit="us", error_is_null=True)
     bad = (arr.is_valid().to_numpy(zero_copy_only=False)
            & parsed.is_null().to_numpy(zero_copy_only=False))

@@ -90,3 +90,9 @@ def test_report_page_names_the_failing_expectation(restricted: Path, tmp_path: P
     failing_row = next(line for line in text.split("<tr") if "FAIL (blocks publish)" in line)
     assert "census_percentages" in failing_row and "pct_waiting_6_plus_weeks" in failing_row
     assert (tmp_path / "reports" / "quality_gate_latest.html").read_text(encoding="utf-8") == text
+    # GE's own data docs page per check, linked from the summary
+    docs = tmp_path / "reports" / "data_docs" / "20260101T020000.000000Z"
+    assert "data_docs/20260101T020000.000000Z/census_percentages.html" in failing_row
+    census_page = (docs / "census_percentages.html").read_text(encoding="utf-8")
+    assert "pct_waiting_6_plus_weeks" in census_page and "Failed" in census_page
+    assert {p.stem for p in docs.glob("*.html")} == {o.check_name for o in result.outcomes}

@@ -1,0 +1,57 @@
+"""The bulk fixed-width timestamp parser agrees with the general strict path on any text."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.readers._timefmt import compile_format, parse_canonical
+from ingest.readers.base import _parse_naive_general, parse_naive
+
+_MICROSECOND = timedelta(microseconds=1)
+FORMATS = ("%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%d-%b-%Y %H:%M", "%Y-%m-%d", "%Y%m%d%H%M%S")
+
+
+def test_canonical_values_parse_and_impossible_dates_do_not():
+    arr = pa.array(["2024-02-29 10:00:00", "2023-02-29 10:00:00", "2024-10-27 01:30:59",
+                    "2024-1-05 10:00:00", None])
+    values, handled = parse_canonical(arr, "%Y-%m-%d %H:%M:%S")
+    assert handled.tolist() == [True, False, True, False, False]
+    assert values[0] == (datetime(2024, 2, 29, 10) - datetime(1970, 1, 1)) // _MICROSECOND
+    parsed, bad = parse_naive(arr, "%Y-%m-%d %H:%M:%S")
+    assert bad.tolist() == [False, True, False, False, False]  # Python's strptime accepts '1'
+    assert parsed[3].as_py() == datetime(2024, 1, 5, 10)
+
+
+def test_formats_that_are_not_fixed_width_use_the_general_path():
+    assert compile_format("%d/%m/%y") is None
+    assert compile_format("%I:%M %p") is None
+    assert compile_format("%Y-%m-%d") is not None
+
+
+def _mutate(text: str, pos: int, char: str) -> str:
+    pos %= len(text) + 1
+    return text[:pos] + char + text[pos + 1:]
+
+
+values = st.builds(
+    lambda d, fmt_i, pos, char, mutate: (
+        _mutate(d.strftime(FORMATS[fmt_i]), pos, char) if mutate else d.strftime(FORMATS[fmt_i]),
+        FORMATS[fmt_i]),
+    st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31)),
+    st.integers(0, len(FORMATS) - 1), st.integers(0, 20),
+    st.sampled_from(list("0123456789/-: TxMmarFeb")), st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(values, min_size=1, max_size=20))
+def test_bulk_parse_equals_general_strict_parse(cases):
+    for fmt in FORMATS:
+        arr = pa.array([v for v, f in cases if f == fmt] or ["x"], pa.string())
+        fast, fast_bad = parse_naive(arr, fmt)
+        slow, slow_bad = _parse_naive_general(arr, fmt)
+        assert fast_bad.tolist() == slow_bad.tolist()
+        assert fast.to_pylist() == slow.to_pylist()
