@@ -137,7 +137,8 @@ def exam_facts(truth: Truth, seeds: Seeds, as_of: date, pseudonym_key: bytes | N
                ) -> pd.DataFrame:  # fmt: skip
     """One row per exam with its timeline as known at the end of the as-of day and the
     METRICS.md conventions (local dates, intervals only when in order, target, reporter type).
-    With `pseudonym_key`, also the published keys `exam_key` and `patient_key`."""
+    With `pseudonym_key`, also the published keys `exam_key` and `patient_key`. The NHS number
+    stays (in memory only): the DM01 waiting list counts each patient once per test."""
     ev = truth.events[truth.events["event_at"] < as_of_end(as_of)]
     ev = ev.sort_values(["event_at", "event_id"], kind="stable")
     key = ["trust_code", "accession"]
@@ -209,7 +210,7 @@ def exam_facts(truth: Truth, seeds: Seeds, as_of: date, pseudonym_key: bytes | N
         table = {n: hmac.new(pseudonym_key, n.encode(), hashlib.sha256).hexdigest()
                  for n in out["nhs_number"].dropna().unique()}
         out["patient_key"] = out["nhs_number"].map(table)
-    return out.drop(columns=["nhs_number", "birth_date"]).reset_index(drop=True)
+    return out.drop(columns=["birth_date"]).reset_index(drop=True)
 
 
 def _facts(truth: Truth, seeds: Seeds, as_of: date, facts: pd.DataFrame | None) -> pd.DataFrame:
@@ -290,10 +291,13 @@ def census_dates(facts: pd.DataFrame, as_of: date) -> list[pd.Timestamp]:
 
 def waiting_list_members(facts: pd.DataFrame, when: list[pd.Timestamp],
                          dm01_only: bool = True) -> pd.DataFrame:  # fmt: skip
-    """The exams on the waiting list at the end of each date in `when`, with weeks waited."""
-    f = facts[facts["activity_category"] == "waiting_list"]
+    """The exams on the waiting list at the end of each date in `when`, with weeks waited and
+    the patient they are for (`patient`: the NHS number; an exam without one is a patient of
+    its own, since nothing ties it to the patient's other requests)."""
+    f = facts[facts["activity_category"] == "waiting_list"].copy()
     if dm01_only:
         f = f[f["dm01_test"].notna()]
+    f["patient"] = f["nhs_number"].fillna("exam:" + f["trust_code"] + "|" + f["accession"])
     parts = []
     for c in when:
         on = f[(f["clock_start_date"] <= c)
@@ -305,10 +309,20 @@ def waiting_list_members(facts: pd.DataFrame, when: list[pd.Timestamp],
     return pd.concat(parts, ignore_index=True)
 
 
+def dm01_patients(members: pd.DataFrame) -> pd.DataFrame:
+    """DOMAIN.md DM01, "each patient counted once per test": one row per census date, trust,
+    DM01 test and patient, the patient's longest wait. Per trust, as DM01 is returned by each
+    provider: a patient on two trusts' lists is on both, and NETWORK is the sum of the trusts."""
+    m = members[members["dm01_test"].notna()]
+    longest = m.groupby(["census_date", "trust_code", "dm01_test", "patient"],
+                        sort=False)["weeks_waited"].max()  # fmt: skip
+    return longest.reset_index()
+
+
 def waiting_list_census(truth: Truth, seeds: Seeds, as_of: date,
                         facts: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
     f = _facts(truth, seeds, as_of, facts)
-    m = waiting_list_members(f, census_dates(f, as_of))
+    m = dm01_patients(waiting_list_members(f, census_dates(f, as_of)))
     m["six_plus"] = m["weeks_waited"] >= 6
     m["thirteen_plus"] = m["weeks_waited"] >= 13
 
@@ -330,7 +344,7 @@ def waiting_list_census(truth: Truth, seeds: Seeds, as_of: date,
 def waiting_list_bands(truth: Truth, seeds: Seeds, as_of: date,
                        facts: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
     f = _facts(truth, seeds, as_of, facts)
-    m = waiting_list_members(f, census_dates(f, as_of))
+    m = dm01_patients(waiting_list_members(f, census_dates(f, as_of)))
     bands = seeds.weeks_bands
     band = pd.Series(None, index=m.index, dtype=object)
     for b in bands.itertuples():
@@ -492,7 +506,8 @@ def scheduling_capacity(truth: Truth, seeds: Seeds, as_of: date,
         earliest_free_slot_at=("slot_start", "min")).reset_index()
     members = waiting_list_members(f, [as_of_ts], dm01_only=False)
     unbooked = members[~(members["booked_for"] >= as_of_end(as_of))]
-    waiting = unbooked.groupby(["trust_code", "modality"], sort=False).size().rename(
+    # patients (METRICS.md): one with any request of the modality still to book needs a slot
+    waiting = unbooked.groupby(["trust_code", "modality"], sort=False)["patient"].nunique().rename(
         "waiting_unbooked").reset_index()
     out = s[["site_code", "trust_code", "modality"]].drop_duplicates()
     out = out.merge(free, on=["site_code", "modality"], how="left")

@@ -93,7 +93,8 @@ def ingest(
         _fail(str(e))
     with file_progress(console) as on_file:
         summary = ingest_landing(s.restricted_db, s.home, specs, key,
-                                 trusts=[trust] if trust else None, on_file=on_file)
+                                 trusts=[trust] if trust else None, seeds_dir=s.seeds_dir,
+                                 on_file=on_file)
     console.print(ingest_table(summary))
 
 

@@ -51,7 +51,8 @@ def _ingest(settings: Settings, trusts: list[str] | None, on_file: Callable | No
         fail.hit("ingest")
 
     summary = ingest_landing(settings.restricted_db, settings.home, load_all_specs(),
-                             settings.pseudonym_key_bytes(), trusts=trusts, on_file=file_done)
+                             settings.pseudonym_key_bytes(), trusts=trusts,
+                             seeds_dir=settings.seeds_dir, on_file=file_done)
     t = summary.totals
     return {"files": t.files, "skipped": t.skipped, "quarantined": t.quarantined,
             "rows_read": t.rows_read, "rows_loaded": t.rows_loaded,

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     # Crash tests only: SIGKILL the nightly process at a named point (see pipeline/failpoints.py).
     fail_point: str | None = Field(default=None, pattern=r"^(ingest:file:\d+|build:node:\d+|publish:before_rename)$")
 
+    # --- reference data: the project's seeds (local code maps for the ingest's code check) ---
+    @property
+    def seeds_dir(self) -> Path:
+        return Path(__file__).resolve().parents[1] / "seeds"
+
     # --- derived paths (home layout of DESIGN.md) ---
     @property
     def landing_dir(self) -> Path:

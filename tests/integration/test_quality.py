@@ -77,6 +77,14 @@ def test_semantic_defects_counted_in_scorecard(home: Path) -> None:
         assert got == dict(expected), kind
 
 
+def test_nightly_ingest_flags_unknown_local_codes_at_load(home: Path) -> None:
+    """The nightly passes the seeds' code maps to the loader, so landing carries the flag too."""
+    listed = _defects(home, "unknown_local_code")
+    flagged = set(_restricted(home, "select trust_code, accession from landing.exam_records "
+                                    "where dq_flags like '%unknown_local_code%'"))
+    assert set(zip(listed["trust_code"], listed["accession"])) <= flagged
+
+
 def test_duplicate_rows_counted_per_delivery_month(home: Path) -> None:
     listed = _defects(home, "duplicate_row")
     assert len(listed)

@@ -83,3 +83,10 @@ def test_network_spans_trusts_months_and_the_clock_change(facts: pd.DataFrame) -
     assert tested["trust_code"].nunique() == 15
     assert tested["test_date"].dt.to_period("M").nunique() >= 2
     assert (tested["test_date"] < "2026-03-29").any() and (tested["test_date"] > "2026-03-29").any()
+
+
+def test_waiting_list_has_patients_waiting_twice_for_one_test(facts: pd.DataFrame) -> None:
+    """The census comparisons cover DM01's "each patient counted once per test": some patient
+    is on a trust's list with two requests for the same test on a census date."""
+    members = pandas_marts.waiting_list_members(facts, pandas_marts.census_dates(facts, AS_OF))
+    assert members.duplicated(["census_date", "trust_code", "dm01_test", "patient"]).any()

@@ -1,8 +1,19 @@
+{{ config(materialized='table') }}
+-- A table: three marts read it (census, bands, scheduling) and it is a range join.
 -- Who is on the waiting list at the end of each census date C (METRICS.md):
 -- activity_category = 'waiting_list', clock_start_date <= C, no test date <= C and no
 -- cancellation on or before C (a DNA does not remove a patient). Weeks waited =
 -- floor((C - clock_start_date) / 7). All modalities are kept here: the DM01 census keeps
 -- exams with a DM01 test, scheduling_capacity uses every modality.
+-- One row per exam on the list; the marts count patients (DOMAIN.md DM01: "each patient counted
+-- once per test"), so each row carries who the patient is and whether it is the row that counts
+-- them for its DM01 test:
+-- * counted_patient_key: patient_key, or the exam_key when the feed sent no usable NHS number
+--   (such a request cannot be matched with the patient's others, so it counts on its own);
+-- * is_counted_for_dm01: the patient's longest wait (earliest clock start, then the smallest
+--   exam_key so a tie picks one row) among their requests for the same DM01 test at the same
+--   trust on the list at C. Per trust, because DM01 is returned per provider: a patient waiting
+--   at two trusts is on both lists, and NETWORK rows stay the sum of the trusts.
 with
 
 exams as (
@@ -20,6 +31,7 @@ members as (
         census_dates.census_date,
         exams.exam_key,
         exams.trust_code,
+        coalesce(exams.patient_key, exams.exam_key) as counted_patient_key,
         exams.modality,
         exams.dm01_test,
         exams.clock_start_date,
@@ -35,7 +47,12 @@ members as (
 final as (
     select
         members.*,
-        {{ wmin.whole_weeks('days_waited') }} as weeks_waited
+        {{ wmin.whole_weeks('days_waited') }} as weeks_waited,
+        members.dm01_test is not null and row_number() over (
+            partition by members.census_date, members.trust_code, members.dm01_test,
+                members.counted_patient_key
+            order by members.clock_start_date, members.exam_key
+        ) = 1 as is_counted_for_dm01
     from members
 )
 

@@ -4,6 +4,9 @@
 -- see them soonest (earliest free slot first, then the shortest time to clear).
 -- Waiting = on the waiting list at the as-of date (int_waiting_list_members, every modality);
 -- unbooked = no booking, or the latest booking's appointment is before the end of the as-of day.
+-- waiting_unbooked counts patients (METRICS.md): a patient with several unbooked requests of the
+-- trust for the modality counts once; one whose request is booked but who has another request
+-- unbooked still needs a slot, so counts.
 with
 
 as_of as (
@@ -46,7 +49,7 @@ waiting as (
     select
         trust_code,
         modality,
-        count(*) as waiting_unbooked
+        count(distinct counted_patient_key) as waiting_unbooked
     from {{ ref('int_waiting_list_members') }}
     where census_date = {{ wmin.as_of_date() }}
         and (booked_for is null or booked_for < {{ wmin.as_of_end() }})

@@ -1,10 +1,12 @@
 -- DM01 waiting list by weeks-waited band (seed weeks_bands: 0..12 and 13+) at each census
 -- date x trust x DM01 test; only bands with patients. NETWORK rows from the patients.
+-- Each patient counted once per test, in the band of their longest wait (is_counted_for_dm01,
+-- as waiting_list_census), so the bands add up to total_waiting.
 with
 
 members as (
     select * from {{ ref('int_waiting_list_members') }}
-    where dm01_test is not null
+    where is_counted_for_dm01
 ),
 
 bands as (

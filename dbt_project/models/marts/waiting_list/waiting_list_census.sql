@@ -1,9 +1,12 @@
 -- DM01 waiting list at each census date x trust x DM01 test, NETWORK rows from the patients.
+-- Each patient counted once per test (DOMAIN.md DM01), with their longest wait: the member row
+-- int_waiting_list_members marks is_counted_for_dm01. A patient on two trusts' lists counts at
+-- both (DM01 is returned per provider), so NETWORK = the sum of the trusts.
 with
 
 members as (
     select * from {{ ref('int_waiting_list_members') }}
-    where dm01_test is not null
+    where is_counted_for_dm01
 ),
 
 aggregated as (
