@@ -25,8 +25,8 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.measure import run_measured, wmin_command, wmin_env  # noqa: E402
-from ingest.feeds.spec import load_all_specs  # noqa: E402
+from bench.measure import run_measured, wmin_command, wmin_env
+from ingest.feeds.spec import load_all_specs
 
 
 def last_night(landing: Path) -> date:
@@ -65,10 +65,30 @@ def landing_size(landing: Path) -> tuple[int, int]:
     return len(files), sum(f.stat().st_size for f in files)
 
 
-def run(home: Path, start: str, end: str, scale: float, seed: int) -> dict:
-    if home.exists():
-        shutil.rmtree(home)
-    home.mkdir(parents=True)
+def reset_to_landing(home: Path) -> None:
+    """Keep the generated landing and truth; drop everything the pipeline made from them."""
+    held = home / "held_back"
+    if held.exists():
+        for trust_dir in held.iterdir():
+            for f in trust_dir.iterdir():
+                f.rename(home / "landing" / trust_dir.name / f.name)
+        shutil.rmtree(held)
+    for made in ("warehouse", "reports", "logs", "exports", "nightly.lock"):
+        path = home / made
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def run(home: Path, start: str, end: str, scale: float, seed: int, reuse: bool = False) -> dict:
+    reuse = reuse and (home / "landing").is_dir() and (home / "truth" / "exams.parquet").exists()
+    if reuse:
+        reset_to_landing(home)
+    else:
+        if home.exists():
+            shutil.rmtree(home)
+        home.mkdir(parents=True)
     env = wmin_env(home, WMIN_DEMO="true")  # the demo pseudonym key: synthetic data only
     stages: dict[str, dict] = {}
 
@@ -77,8 +97,9 @@ def run(home: Path, start: str, end: str, scale: float, seed: int) -> dict:
         stages[name] = {"seconds": m.seconds, "peak_mb": m.peak_mb}
         print(f"{name:>9}: {m.seconds:8.1f} s  peak {m.peak_mb:8.0f} MB", flush=True)
 
-    stage("generate", "synth", "--start", start, "--end", end, "--scale", str(scale),
-          "--seed", str(seed))
+    if not reuse:
+        stage("generate", "synth", "--start", start, "--end", end, "--scale", str(scale),
+              "--seed", str(seed))
     with duckdb.connect() as con:
         exams = con.execute("select count(*) from read_parquet(?)",
                             [str(home / "truth" / "exams.parquet")]).fetchone()[0]
@@ -115,8 +136,10 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--json", type=Path, help="write the figures here as JSON")
     ap.add_argument("--keep", action="store_true", help="keep the home (default: delete it)")
+    ap.add_argument("--reuse-landing", action="store_true",
+                    help="skip generation when HOME already holds this window's landing and truth")
     a = ap.parse_args()
-    result = run(a.home, a.start, a.end, a.scale, a.seed)
+    result = run(a.home, a.start, a.end, a.scale, a.seed, a.reuse_landing)
     if a.json:
         a.json.parent.mkdir(parents=True, exist_ok=True)
         a.json.write_text(json.dumps(result, indent=2))

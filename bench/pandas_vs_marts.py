@@ -26,9 +26,9 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import pandas_marts  # noqa: E402
-from bench.measure import REPO  # noqa: E402
-from pipeline.build import run_build  # noqa: E402
+from bench import pandas_marts
+from bench.measure import REPO
+from pipeline.build import run_build
 
 SELECT = "+tat_monthly +waiting_list_census"
 

@@ -6,7 +6,7 @@ import os
 import platform
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
 import psutil
@@ -22,11 +22,13 @@ def machine_facts() -> dict:
                                capture_output=True, text=True).stdout.strip() != ""
     except (OSError, subprocess.CalledProcessError):  # not a git checkout
         commit, dirty = "unknown", False
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), platform.processor()) \
-        if os.path.exists("/proc/cpuinfo") else platform.processor()
+    cpu = platform.processor()
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f
+                        if line.startswith("model name")), cpu)
     return {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": commit + (" (uncommitted changes)" if dirty else ""),
         "machine": {"cpu": cpu, "cores": psutil.cpu_count(),
                     "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
@@ -132,12 +134,12 @@ def render_markdown(results: dict) -> str:
     m = results["machine"]
     lines = [
         "# Benchmarks", "",
-        f"Run `{'make bench-quick' if results['mode'] == 'quick' else 'make bench'}` "
+        (f"Run `{'make bench-quick' if results['mode'] == 'quick' else 'make bench'}` "
         f"({results['mode']} run, {results['repeats']} run(s) of each benchmark; figures with "
-        "several runs read min / median / max).", "",
+        "several runs read min / median / max)."), "",
         f"- date: {results['date']}", f"- commit: {results['commit']}",
-        f"- machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}, "
-        f"DuckDB {m['duckdb']}", "",
+        (f"- machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}, "
+        f"DuckDB {m['duckdb']}"), "",
         "## Targets", "",
     ]
     if results["mode"] == "quick":

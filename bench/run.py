@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.measure import REPO, run_measured  # noqa: E402
-from bench.report import machine_facts, render_markdown, summarise_repeats  # noqa: E402
+from bench.measure import REPO, run_measured
+from bench.report import machine_facts, render_markdown, summarise_repeats
 
 # The full run: one network year (about 5 million exams), as issue #9 asks.
 FULL = {"start": "2025-04-01", "end": "2026-03-31", "scale": "1.0"}
