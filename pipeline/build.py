@@ -99,15 +99,19 @@ def _release_duckdb() -> None:
 
 
 def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
-              select: str | None = None, threads: int = 2, *,
+              select: str | None = None, threads: int = 2, *, exclude: str | None = None,
+              unit_tests: bool = True,
               memory_limit: str | None = None, feed_late_hour: int | None = None,
               target_dir: Path | None = None,
               on_node: Callable[[str], None] | None = None) -> BuildResult:
     """Seed the reference data and build (models, snapshots, data and unit tests) as of `as_of`.
 
     `full_refresh` rebuilds incremental models (and reloads seeds) from scratch; `select` is a
-    dbt selection; `threads` the dbt and DuckDB threads. `on_node(unique_id)` is called as each
-    node finishes (crash tests hang a fail point on it). `target_dir` keeps dbt's artifacts
+    dbt selection and `exclude` one to leave out; `threads` the dbt and DuckDB threads.
+    `unit_tests=False` leaves out dbt's unit tests: they check the models' SQL on fixed inputs,
+    so their result depends on the code, never on the night's data (a fixed cost of every
+    build that a nightly incremental run of unchanged code can skip). `on_node(unique_id)` is
+    called as each node finishes (crash tests hang a fail point on it). `target_dir` keeps dbt's artifacts
     (manifest, run results) apart, e.g. per test session; logs go beside them.
     """
     from dbt.cli.main import dbtRunner
@@ -148,10 +152,14 @@ def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
             ok = _collect(runner.invoke(seed_args), result, "seed")
             if ok:
                 build_args = ["build", *common, *log_flags, "--exclude-resource-type", "seed"]
+                if not unit_tests:
+                    build_args += ["--exclude-resource-type", "unit_test"]
                 if full_refresh:
                     build_args.append("--full-refresh")
                 if select:
                     build_args += ["--select", select]
+                if exclude:
+                    build_args += ["--exclude", exclude]
                 ok = _collect(runner.invoke(build_args), result, "build")
         finally:
             _release_duckdb()

@@ -124,9 +124,15 @@ def parse_naive(arr: pa.Array, fmt: str) -> tuple[pa.Array, np.ndarray]:
     return pa.array(values, pa.timestamp("us"), mask=~valid), bad
 
 
+_YEAR_ONE = pa.scalar(datetime(1, 1, 1), pa.timestamp("us"))
+
+
 def _parse_naive_general(arr: pa.Array, fmt: str) -> tuple[pa.Array, np.ndarray]:
     """Arrow strptime + round-trip check, confirmed by Python's strptime where the text differs."""
     parsed = pc.strptime(arr, format=fmt, unit="us", error_is_null=True)
+    # arrow accepts year 0, which no calendar (nor Python's strptime) has: treat it as unparseable
+    before_year_one = pc.fill_null(pc.less(parsed, _YEAR_ONE), False)
+    parsed = pc.if_else(before_year_one, pa.scalar(None, parsed.type), parsed)
     bad = (arr.is_valid().to_numpy(zero_copy_only=False)
            & parsed.is_null().to_numpy(zero_copy_only=False))
     # arrow's strptime normalises impossible dates (31 Feb -> 3 Mar): round-trip check, and

@@ -177,8 +177,9 @@ def inject_semantic(exams: pd.DataFrame, events: pd.DataFrame, local_trusts: set
     The watch list names, per defect, the exam (and event) whose first delivered row the defect
     list should point at; generate fills in file and line once the files are written.
     """
-    exams = exams.copy()
-    events = events.copy()
+    # shallow copies: columns are replaced, never changed in place (the caller's frames stay)
+    exams = exams.copy(deep=False)
+    events = events.copy(deep=False)
     watch: list[dict] = []
     n = len(exams)
     # invalid NHS numbers

@@ -140,6 +140,7 @@ class TrustSlice:
     ev_out: np.ndarray  # int8, -1 unknown
     ev_id: pa.Array
     slots: pd.DataFrame
+    slot_text: dict  # slot_id, site_code, room, modality as pa string arrays
     sl_start: np.ndarray
     exam_first: np.ndarray = field(default=None)  # first event row of each exam (or -1)
 
@@ -187,7 +188,8 @@ def trust_slice(exams: pd.DataFrame, events: pd.DataFrame, slots: pd.DataFrame, 
         code=code, exams=cols, n_exams=len(ex), ev_exam=ev_exam, ev_type=etype,
         ev_t=_ts_us(ev["event_at"]), ev_appt=_ts_us(ev["appointment_at"]),
         ev_actor=_strs(ev["actor_id"]), ev_out=out_i8, ev_id=_strs(ev["event_id"]),
-        slots=sl, sl_start=_ts_us(sl["slot_start"]), exam_first=first,
+        slots=sl, slot_text={f: _strs(sl[f]) for f in ("slot_id", "site_code", "room", "modality")},
+        sl_start=_ts_us(sl["slot_start"]), exam_first=first,
     )  # fmt: skip
 
 

@@ -15,7 +15,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -43,7 +43,7 @@ from .defects import (
 )
 from .writers import event_csv, excel, hl7v2, wide_csv
 from .writers import slots as slot_writer
-from .writers.base import assemble
+from .writers.base import LineText, assemble, line_keys
 
 Progress = Callable[[str, int, int], None]
 CHUNK_ROWS = 400_000
@@ -93,7 +93,7 @@ def _procedure_names(seeds_dir: Path) -> dict[str, str]:
 def apply_local_codes(exams: pd.DataFrame, specs: dict[str, FeedSpec], codes: pd.DataFrame
                       ) -> pd.DataFrame:  # fmt: skip
     """Truth `local_procedure_code`: the trust's own code for local-code trusts, else NICIP."""
-    exams = exams.copy()
+    exams = exams.copy(deep=False)  # the column is replaced, not changed in place
     nic = exams["nicip_code"].astype(object)
     trust = exams["trust_code"].astype(object)
     out = nic.copy()
@@ -133,10 +133,11 @@ class _TrustFiles:
     def rel(self, name: str) -> str:
         return f"landing/{self.spec.trust_code}/{name}"
 
-    def write(self, name: str, data: bytes) -> None:
-        (self.dir / name).write_bytes(data)
+    def write(self, name: str, parts: list[bytes | memoryview]) -> None:
+        with open(self.dir / name, "wb") as f:
+            f.writelines(parts)
         self.files += 1
-        self.bytes += len(data)
+        self.bytes += sum(len(p) for p in parts)
 
 
 def _cut_mid_line(data: bytes, header_len: int) -> int:
@@ -192,6 +193,7 @@ def generate_network(home: Path, start: date, end: date, scale: float = 1.0, see
     local_trusts = {c for c, s in specs.items() if s.procedure_code_system == "local"}
     exams, events, watch = inject_semantic(exams, truth.events, local_trusts, rates, rng, log)
     slots = truth.slots
+    del truth  # only the defective truth is kept: the writer workers inherit what is alive
 
     report("truth", 0, 1)
     _write_parquet(exams, home / "truth" / "exams.parquet")
@@ -374,60 +376,75 @@ def _write_text(tw: _TrustFiles, sl: dl.TrustSlice, spec: FeedSpec, dels: list[d
                 forced_k: int, special: dict, plans: dict, where: dict) -> None:  # fmt: skip
     fam = {"wide_csv": wide_csv, "event_csv": event_csv, "hl7v2": hl7v2}[spec.family]
     rend = fam.renderer(spec)
+    rend.prepare(sl)
     bounds = rows.bounds(len(dels))
+    keys = line_keys(rows, spec.family)
     code = spec.trust_code
     header = rend.header
     enc = spec.encoding
     for k0, k1 in _chunks(bounds):
         a0, b0 = int(bounds[k0]), int(bounds[k1])
-        canon = fam.canon(sl, rows, a0, b0)
-        fields = rend.fields(canon)
+        # overlapping snapshots repeat rows: format each distinct line once
+        if spec.mode == "snapshot":
+            _, first, inv = np.unique(keys[a0:b0], return_index=True, return_inverse=True)
+            sel = a0 + first
+        else:
+            sel, inv = slice(a0, b0), None
+        fields = rend.fields(fam.canon(sl, rows, sel, rend.canon_names))
         lines = rend.lines(fields)
+        if inv is not None:
+            lines = lines.take(pa.array(inv.reshape(-1)))
+        text = LineText(lines)
         for k in range(k0, k1):
             d = dels[k]
             a, b = int(bounds[k]) - a0, int(bounds[k + 1]) - a0
             n = b - a
+
+            def at(row: int, a: int = a, inv: np.ndarray | None = inv) -> int:
+                """Row of `fields` holding row `row` of this file."""
+                return a + row if inv is None else int(inv[a + row])
+
             plan = plan_row_defects(_rng(seed, ti, k, 1), n, rates, rend.fmt,
                                     tuple(forced) if k == forced_k else ())  # fmt: skip
             plans[k] = plan
             extras = []
-            sub = {f: (v.slice(a, n) if isinstance(v, pa.Array) else v[a:b])
-                   for f, v in fields.items()}  # fmt: skip
             injected = []
             for dfx, num in zip(plan, extra_line_numbers(rend.first_line, plan), strict=True):
-                data, fld, detail = rend.extra(sub, dfx)
+                data, fld, detail = rend.extra(fields, replace(dfx, row=at(dfx.row)))
                 extras.append((dfx.row, data))
-                injected.append((dfx, num, fld, detail))
+                injected.append((dfx, num, fld, detail, _accession(rend, fields, at(dfx.row))))
             name = file_name(spec, "exams", d.extract_at)
-            replace = None
+            fix = None
             if special["corrected"] == k and n:
-                replace, wrong_detail, wrong_row = _wrong_value(rend, sub, plan, spec)
-            data = assemble(header, lines, a, b, enc, extras, replace)
+                fix, wrong_detail, wrong_row = _wrong_value(rend, fields, at, n, plan, spec)
+            data = assemble(header, text, a, b, enc, extras, fix)
             final_name = name
-            if special["truncated"] == k and len(data) > 0:
+            if special["truncated"] == k and sum(len(p) for p in data) > 0:
+                data = [b"".join(data)]
                 hdr_len = len(header.encode()) + (3 if enc == "utf-8-sig" else 0)
-                cut = _cut_mid_line(data, hdr_len)
-                tw.write(name, data[:cut])
+                cut = _cut_mid_line(data[0], hdr_len)
+                tw.write(name, [data[0][:cut]])
                 tw.log.add("truncated_file", code, tw.rel(name), None, None, None,
-                           f"file cut after {cut} of {len(data)} bytes, mid-line; complete "
+                           f"file cut after {cut} of {len(data[0])} bytes, mid-line; complete "
                            f"re-delivery in {file_name(spec, 'exams', d.extract_at, '_resent')}",
                            "quarantined:truncated_file")  # fmt: skip
                 final_name = file_name(spec, "exams", d.extract_at, "_resent")
                 tw.write(final_name, data)
-            elif replace is not None:
+            elif fix is not None:
                 tw.write(name, data)
                 fixed_x = d.extract_at + CORRECTION_DELAY
                 fixed_name = file_name(spec, "exams", fixed_x)
-                good = assemble(header, lines, a, b, enc, extras, None)
+                good = assemble(header, text, a, b, enc, extras, None)
                 tw.write(fixed_name, good)
                 line = int(line_numbers(np.array([wrong_row]), rend.first_line, plan)[0])
-                acc = sub["accession"][wrong_row].as_py() if "accession" in sub else None
+                acc = _accession(rend, fields, at(wrong_row))
                 tw.log.add("corrected_redelivery", code, tw.rel(name), line, "priority",
-                           _unquote(acc), f"{wrong_detail}; corrected in {tw.rel(fixed_name)} "
+                           acc, f"{wrong_detail}; corrected in {tw.rel(fixed_name)} "
                            f"(extract time {CORRECTION_DELAY} later)", "superseded")  # fmt: skip
                 # the row defects of the corrected file repeat those of the first one
-                for dfx, num, fld, detail in injected:
-                    _log_row(tw, code, tw.rel(fixed_name), dfx, num, fld, detail, sub)
+                for dfx, num, fld, detail, acc in injected:
+                    tw.log.add(dfx.kind, code, tw.rel(fixed_name), num, fld, acc, detail,
+                               ROW_OUTCOME[dfx.kind])  # fmt: skip
             else:
                 tw.write(name, data)
             if special["identical"] == k:
@@ -436,8 +453,9 @@ def _write_text(tw: _TrustFiles, sl: dl.TrustSlice, spec: FeedSpec, dels: list[d
                 tw.log.add("identical_redelivery", code, tw.rel(copy), None, None, None,
                            f"same bytes as {tw.rel(name)}", "skipped_duplicate_file")  # fmt: skip
             where[k] = tw.rel(final_name)
-            for dfx, num, fld, detail in injected:
-                _log_row(tw, code, tw.rel(final_name), dfx, num, fld, detail, sub)
+            for dfx, num, fld, detail, acc in injected:
+                tw.log.add(dfx.kind, code, tw.rel(final_name), num, fld, acc, detail,
+                           ROW_OUTCOME[dfx.kind])  # fmt: skip
 
 
 def _unquote(v: str | None) -> str | None:
@@ -446,25 +464,23 @@ def _unquote(v: str | None) -> str | None:
     return v
 
 
-def _log_row(tw: _TrustFiles, code: str, rel: str, dfx: RowDefect, num: int, fld: str | None,
-             detail: str, sub: dict) -> None:  # fmt: skip
-    acc = _unquote(sub["accession"][dfx.row].as_py()) or None if "accession" in sub else None
-    tw.log.add(dfx.kind, code, rel, num, fld, acc, detail, ROW_OUTCOME[dfx.kind])
+def _accession(rend, fields: dict, j: int) -> str | None:
+    """The accession of row j of `fields`, as the defect list names it."""
+    row = rend.row(fields, j)
+    return _unquote(row["accession"][0].as_py()) or None if "accession" in row else None
 
 
-def _wrong_value(rend, sub: dict, plan: list[RowDefect], spec: FeedSpec
-                 ) -> tuple[dict, str, int]:  # fmt: skip
+def _wrong_value(rend, fields: dict, at: Callable[[int], int], n: int, plan: list[RowDefect],
+                 spec: FeedSpec) -> tuple[dict, str, int]:  # fmt: skip
     """Replace one row's priority by another local word: {row: bytes}, detail, row."""
     busy = {d.row for d in plan}
-    n = len(sub["priority"])
     row = next((r for r in range(n) if r not in busy), 0)
-    true_word = sub["priority"][row].as_py()
+    one = rend.row(fields, at(row))
+    true_word = one["priority"][0].as_py()
     words = list(spec.value_maps.get("priority", {}) or
                  {p: p for p in ("ed", "inpatient", "suspected_cancer", "urgent", "routine",
                                  "planned")})  # fmt: skip
     wrong = next(w for w in words if w != true_word)
-    one = {f: v.slice(row, 1) for f, v in sub.items() if isinstance(v, pa.Array)}
-    one.update({f: v[row:row + 1] for f, v in sub.items() if not isinstance(v, pa.Array)})
     one["priority"] = pa.array([wrong], pa.string())
     line = rend.lines(one)[0].as_py()
     enc = "cp1252" if spec.encoding == "cp1252" else "utf-8"
@@ -477,26 +493,25 @@ def _write_slots_text(tw: _TrustFiles, sl: dl.TrustSlice, spec: FeedSpec,
     if not spec.files.slots or not spec.slot_columns:
         return
     rend = slot_writer.renderer(spec)
+    rend.prepare(sl)
     bounds = srows.bounds(len(dels))
     code = spec.trust_code
     for k0, k1 in _chunks(bounds):
         a0, b0 = int(bounds[k0]), int(bounds[k1])
-        canon = slot_writer.canon(sl, srows, a0, b0)
-        fields = rend.fields(canon)
-        lines = rend.lines(fields)
+        fields = rend.fields(slot_writer.canon(sl, srows, slice(a0, b0), rend.canon_names))
+        text = LineText(rend.lines(fields))
         for k in range(k0, k1):
             a, b = int(bounds[k]) - a0, int(bounds[k + 1]) - a0
             n = b - a
             plan = plan_row_defects(_rng(seed, ti, k, 2), n, rates, "csv")
             plan = [p for p in plan if p.kind != "unparseable_date"]
-            sub = {f: v.slice(a, n) for f, v in fields.items()}
             extras, injected = [], []
             for dfx, num in zip(plan, extra_line_numbers(rend.first_line, plan), strict=True):
-                data, fld, detail = rend.extra(sub, dfx)
+                data, fld, detail = rend.extra(fields, replace(dfx, row=a + dfx.row))
                 extras.append((dfx.row, data))
                 injected.append((dfx, num, fld, detail))
             name = file_name(spec, "slots", dels[k].extract_at)
-            tw.write(name, assemble(rend.header, lines, a, b, spec.encoding, extras))
+            tw.write(name, assemble(rend.header, text, a, b, spec.encoding, extras))
             for dfx, num, fld, detail in injected:
                 tw.log.add(dfx.kind, code, tw.rel(name), num, fld, None, detail,
                            ROW_OUTCOME[dfx.kind])  # fmt: skip
@@ -510,8 +525,8 @@ def _write_excel(tw: _TrustFiles, sl: dl.TrustSlice, spec: FeedSpec, dels: list[
     er, sr = excel.exam_renderer(spec), excel.slot_renderer(spec)
     eb, sb = rows.bounds(len(dels)), srows.bounds(len(dels))
     for k, d in enumerate(dels):
-        ecanon = wide_csv.canon(sl, rows, int(eb[k]), int(eb[k + 1]))
-        scanon = slot_writer.canon(sl, srows, int(sb[k]), int(sb[k + 1]))
+        ecanon = wide_csv.canon(sl, rows, slice(int(eb[k]), int(eb[k + 1])))
+        scanon = slot_writer.canon(sl, srows, slice(int(sb[k]), int(sb[k + 1])))
         ne, ns = int(eb[k + 1] - eb[k]), int(sb[k + 1] - sb[k])
         eplan = plan_row_defects(_rng(seed, ti, k, 1), ne, rates, "xlsx",
                                  tuple(forced) if k == forced_k else ())  # fmt: skip
@@ -536,7 +551,7 @@ def _write_excel(tw: _TrustFiles, sl: dl.TrustSlice, spec: FeedSpec, dels: list[
                        ROW_OUTCOME[dfx.kind])  # fmt: skip
         if special["identical"] == k:
             copy = file_name(spec, "exams", d.extract_at, "_copy")
-            tw.write(copy, data)
+            tw.write(copy, [data])
             tw.log.add("identical_redelivery", code, tw.rel(copy), None, None, None,
                        f"same bytes as {rel}", "skipped_duplicate_file")  # fmt: skip
 

@@ -1,9 +1,13 @@
 """One dbt build of the hand-made landing database per test session (dbt is slow to start).
 
-`dbt_builds` runs three builds in a temporary folder:
+`dbt_builds` runs these builds in a temporary folder:
   1. night 1 (as of 2026-03-31) on the first delivery, from an empty warehouse;
   2. night 2 (as of 2026-04-20) after the second delivery, incremental;
-  3. a copy of night 2's database rebuilt with --full-refresh.
+  3. a copy of night 2's database rebuilt with --full-refresh;
+  4. a copy of night 2's database with a late re-delivery that must lose (a newer file of an
+     older extract), rebuilt incrementally back as of night 1 (models only): the as-of date
+     going backwards takes events out of exams' timelines, and one exam loses all of them;
+  5. the same landing and as-of date rebuilt with --full-refresh (models only).
 """
 
 from __future__ import annotations
@@ -16,7 +20,13 @@ from pathlib import Path
 import pytest
 
 from pipeline.build import BuildResult, run_build
-from tests.dbt.landing_fixture import AS_OF_1, AS_OF_2, add_delivery, build_landing
+from tests.dbt.landing_fixture import (
+    AS_OF_1,
+    AS_OF_2,
+    add_delivery,
+    add_late_redelivery,
+    build_landing,
+)
 
 
 @dataclass
@@ -26,6 +36,10 @@ class DbtBuilds:
     full: BuildResult
     incremental_db: Path
     full_db: Path
+    backdated: BuildResult
+    backdated_full: BuildResult
+    backdated_db: Path
+    backdated_full_db: Path
 
 
 @pytest.fixture(scope="session")
@@ -39,4 +53,14 @@ def dbt_builds(tmp_path_factory: pytest.TempPathFactory) -> DbtBuilds:
     shutil.copyfile(db, full_db)
     full = run_build(full_db, date.fromisoformat(AS_OF_2), full_refresh=True,
                      target_dir=root / "target3")
-    return DbtBuilds(night1, night2, full, db, full_db)
+    backdated_db = root / "backdated.duckdb"
+    shutil.copyfile(db, backdated_db)
+    add_late_redelivery(backdated_db)
+    backdated_full_db = root / "backdated_full_refresh.duckdb"
+    shutil.copyfile(backdated_db, backdated_full_db)
+    backdated = run_build(backdated_db, date.fromisoformat(AS_OF_1), select="resource_type:model",
+                          target_dir=root / "target4")
+    backdated_full = run_build(backdated_full_db, date.fromisoformat(AS_OF_1), full_refresh=True,
+                               select="resource_type:model", target_dir=root / "target5")
+    return DbtBuilds(night1, night2, full, db, full_db, backdated, backdated_full, backdated_db,
+                     backdated_full_db)

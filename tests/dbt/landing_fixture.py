@@ -300,6 +300,35 @@ def add_delivery(db: Path, delivery: int) -> None:
                         "rows_read = ? where file_id = ?", [loaded, rejected, loaded + rejected, fid])
 
 
+LATE_FILE_ID = 900
+
+
+def add_late_redelivery(db: Path) -> None:
+    """A file loaded after night 2 that re-sends an older extract (a trust re-sending a lost
+    delivery): B005 with another priority and its verification at another time, and slot
+    RXK-S1 in another state. Latest extract wins, so every row of it loses to what is kept."""
+    extract = ts("2026-03-30 02:00")
+    with duckdb.connect(str(db)) as con:
+        con.execute("insert into landing.load_manifest values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [LATE_FILE_ID, "landing/RXK/exams_late.csv", "shalate", "RXK", "event_csv",
+                     "exams", extract, 3, 3, 0, ts("2026-04-21 01:00"), ts("2026-04-21 01:01"),
+                     "loaded", None])
+        record = con.execute("select * from landing.exam_records where trust_code = 'RXK' "
+                             "and accession = 'B005' order by extract_at desc limit 1").df()
+        record = record.assign(file_id=LATE_FILE_ID, source_line=2, extract_at=extract,
+                               priority="routine")
+        con.register("late_record", record)
+        con.execute("insert into landing.exam_records select * from late_record")
+        con.execute("insert into landing.exam_events select ?, 3, ?, trust_code, accession, "
+                    "source_event_id, event, event_at + interval 1 day, appointment_at, actor_id, "
+                    "actor_outsourced, local_time_ambiguous, dq_flags from landing.exam_events "
+                    "where source_event_id = 'B005:4'", [LATE_FILE_ID, extract])
+        con.execute("insert into landing.capacity_slots select ?, 4, ?, trust_code, slot_id, "
+                    "site_code, room, modality, slot_start, slot_minutes, 'blocked', accession "
+                    "from landing.capacity_slots where trust_code = 'RXK' "
+                    "order by file_id, source_line limit 1", [LATE_FILE_ID, extract])
+
+
 def build_landing(db: Path, deliveries: int = 1) -> Path:
     create_landing(db)
     for d in range(1, deliveries + 1):

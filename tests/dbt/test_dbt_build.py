@@ -121,6 +121,41 @@ def test_full_refresh_equals_incremental(dbt_builds) -> None:
         pd.testing.assert_frame_equal(a, b, obj=t)
 
 
+def _relations(db, schema: str) -> list[str]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? "
+            "and table_type = 'BASE TABLE' order by 1", [schema]).fetchall()]
+
+
+def test_backdated_incremental_build_equals_full_refresh(dbt_builds) -> None:
+    """A late losing re-delivery and an as-of date going backwards, built incrementally, give
+    the full refresh's staging, intermediate and mart tables."""
+    assert dbt_builds.backdated.success, dbt_builds.backdated.failed
+    assert dbt_builds.backdated_full.success, dbt_builds.backdated_full.failed
+    for schema in ("staging", "intermediate", "main"):
+        tables = _relations(dbt_builds.backdated_db, schema)
+        assert tables == _relations(dbt_builds.backdated_full_db, schema), schema
+        for t in tables:
+            a = _query(dbt_builds.backdated_db, f'select * from {schema}."{t}" order by all')
+            b = _query(dbt_builds.backdated_full_db, f'select * from {schema}."{t}" order by all')
+            pd.testing.assert_frame_equal(a, b, obj=f"{schema}.{t}")
+
+
+def test_backdated_incremental_build_drops_and_keeps_the_right_rows(dbt_builds) -> None:
+    db = dbt_builds.backdated_db
+    # A008's only event (requested 1 April) is after the as-of end: no timeline any more
+    timeline = _query(db, "select accession from intermediate.int_exam_events_pivoted")
+    assert "A008" not in set(timeline["accession"])
+    assert "A008" in set(_query(dbt_builds.incremental_db,
+                                "select accession from intermediate.int_exam_events_pivoted")["accession"])
+    # the late file re-sent an older extract: B005 keeps night 2's priority
+    b005 = _query(db, "select priority, file_id from staging.stg_landing__exam_records "
+                      "where accession = 'B005'")
+    assert b005["priority"].tolist() == ["urgent"]
+    assert (b005["file_id"] < 900).all()
+
+
 def test_known_exams_follow_the_rules(dbt_builds) -> None:
     f = _query(dbt_builds.incremental_db, "select * from main.fct_exams").set_index("exam_key")
     bst = f.loc[_key("RRK", "A004")]

@@ -91,3 +91,69 @@ def test_validation_results_recorded(home, specs):
     loader.ingest_landing(db, home, specs, KEY, trusts=["TWC"])
     rows = _q(db, "select suite, expectation, blocking, success from landing.validation_results")
     assert rows and any(not r[3] and not r[2] for r in rows)  # warnings recorded (dup key, nhs)
+
+
+def _unparseable(home):
+    """A TWC delivery whose every row has a timestamp in an undeclared format: fails the blocking
+    parse-rate expectation."""
+    text = (FIX / "wide_csv/TWC_EXAMS_20241028_0200.csv").read_text().replace("2024-10-26 09:00:00",
+                                                                                "26th October")
+    (home / "landing/TWC/TWC_EXAMS_20241031_0200.csv").write_text(text)
+
+
+def _results_by_file(db):
+    return _q(db, "select m.file_path, m.outcome, coalesce(m.message, ''), v.expectation, v.column_name, "
+                  "v.blocking, v.success, v.observed_value, v.details from landing.load_manifest m "
+                  "left join landing.validation_results v using (file_id) order by all")
+
+
+def test_blocking_expectation_quarantines_only_its_file(home, specs):
+    _unparseable(home)
+    db = home / "r.duckdb"
+    s = loader.ingest_landing(db, home, specs, KEY, trusts=["TWC", "THL"])
+    assert s.trusts["TWC"].loaded == 2 and s.trusts["TWC"].quarantined == 2 and s.trusts["THL"].loaded == 1
+    q = dict(_q(db, "select file_path, reason_code || ' ' || message from landing.quarantined_files"))
+    bad = q["landing/TWC/TWC_EXAMS_20241031_0200.csv"]
+    assert bad.startswith("failed_expectation ") and "ExpectColumnValuesToBeInSet(parsed_ok)" in bad
+    # results are stored for each loaded file (and only those), each with its own suite
+    per_file = _q(db, "select m.file_path, m.outcome, count(v.file_id), min(v.suite) from landing.load_manifest m "
+                      "left join landing.validation_results v using (file_id) group by all order by 1")
+    assert [(p.rsplit("/", 1)[1], o, n > 0, suite) for p, o, n, suite in per_file] == [
+        ("THL_20241028020000.hl7", "loaded", True, "hl7v2.exams"),
+        ("TWC_EXAMS_20241028_0200.csv", "loaded", True, "wide_csv.exams"),
+        ("TWC_EXAMS_20241029_0200.csv", "loaded", True, "wide_csv.exams"),
+        ("TWC_EXAMS_20241030_0200.csv", "quarantined", False, None),
+        ("TWC_EXAMS_20241031_0200.csv", "quarantined", False, None)]
+    # the warnings of the file with duplicate keys are its own, not its batch neighbours'
+    warned = dict(_q(db, "select m.file_path, count(*) filter (where not v.success) from landing.load_manifest m "
+                         "join landing.validation_results v using (file_id) group by 1"))
+    assert warned["landing/TWC/TWC_EXAMS_20241028_0200.csv"] == 0
+    assert warned["landing/TWC/TWC_EXAMS_20241029_0200.csv"] > 0
+
+
+def test_outcomes_do_not_depend_on_the_batch(home, specs, tmp_path, monkeypatch):
+    _unparseable(home)
+    one_go = home / "r.duckdb"
+    loader.ingest_landing(one_go, home, specs, KEY, trusts=["TWC", "THL"])
+    monkeypatch.setattr(loader, "BATCH_FILES", 1)
+    file_by_file = home / "r1.duckdb"
+    loader.ingest_landing(file_by_file, home, specs, KEY, trusts=["TWC", "THL"])
+    assert _results_by_file(one_go) == _results_by_file(file_by_file)
+
+
+def test_ge_failing_on_a_batch_falls_back_to_one_file_at_a_time(home, specs, monkeypatch):
+    from ingest.validation import FeedValidator
+    _unparseable(home)
+    reference = home / "r.duckdb"
+    loader.ingest_landing(reference, home, specs, KEY, trusts=["TWC", "THL"])
+    real = FeedValidator.validate_many
+
+    def fails_on_batches(self, files):
+        if len(files) > 1:
+            raise RuntimeError("GE failed on the batch")
+        return real(self, files)
+
+    monkeypatch.setattr(FeedValidator, "validate_many", fails_on_batches)
+    db = home / "r2.duckdb"
+    loader.ingest_landing(db, home, specs, KEY, trusts=["TWC", "THL"])
+    assert _results_by_file(db) == _results_by_file(reference)

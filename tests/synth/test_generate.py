@@ -64,6 +64,10 @@ def test_every_spec_loads_and_dialects_differ() -> None:
 
 def test_deterministic_bytes(network, tmp_path) -> None:
     home, _, _, tmp = network
+    specs = load_all_specs(tmp / "feeds")  # the run covers every family and both modes
+    assert {s.family for s in specs.values()} == {"wide_csv", "event_csv", "hl7v2", "excel"}
+    assert {(s.family, s.mode) for s in specs.values()} >= {("wide_csv", "snapshot"),
+                                                             ("event_csv", "snapshot")}
     again = tmp_path / "again"
     generate_network(again, START, END, scale=SCALE, seed=3, specs_dir=tmp / "feeds")
     assert tree_digest(home) == tree_digest(again)

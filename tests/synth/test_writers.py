@@ -18,6 +18,7 @@ import pytest
 from ingest.feeds.spec import FEEDS_DIR, load_all_specs
 from ingest.synth.defects import DefectRates, nhs_valid
 from ingest.synth.generate import generate_network
+from ingest.synth.writers import _format
 from ingest.synth.writers._format import format_timestamps, hl7_timestamps
 from ingest.synth.writers.hl7v2 import hl7_escape
 
@@ -204,3 +205,42 @@ def test_formatters() -> None:
     assert hl7_timestamps(t).to_pylist() == ["20240701133456+0100", ""]
     esc = hl7_escape(pa.array(["a|b^c&d~e\\f\ng"])).to_pylist()[0]
     assert esc == "a\\F\\b\\S\\c\\T\\d\\R\\e\\E\\f\\.br\\g"
+
+
+def test_date_and_time_tables_equal_strftime() -> None:
+    """The vectorised tables behind every date/time format equal Python's strftime."""
+    epoch = date(1970, 1, 1)
+    days = list(range(_format._DAY_LO, _format._DAY_HI + 1, 37)) + [_format._DAY_HI]
+    for fmt in ("%Y-%m-%d", "%d-%b-%Y", "%d/%m/%Y", "%Y%m%d", "%e %B %y %%", "%a %d"):
+        table = _format._full_day_table(fmt)
+        got = [table[d - _format._DAY_LO].as_py() for d in days]
+        assert got == [(epoch + pd.Timedelta(days=d)).strftime(fmt) for d in days], fmt
+    for fmt, secs in (("%H:%M:%S", True), ("%H:%M", False), ("%H%M%S", True), ("%I:%M %p", False)):
+        table = _format._time_table(fmt, secs).to_pylist()
+        step = 1 if secs else 60
+        want = [(datetime(1900, 1, 1) + pd.Timedelta(seconds=i * step)).strftime(fmt)
+                for i in range(len(table))]
+        assert table == want, fmt
+
+
+def test_hl7_fast_lines_equal_messages_built_segment_by_segment(tmp_path) -> None:
+    """`lines` (per-exam pieces) and `message` (every field) give the same messages."""
+    from ingest.synth import deliveries as dl
+    from ingest.synth.simulate import simulate_network
+    from ingest.synth.writers import hl7v2
+
+    spec = load_all_specs()["RXK"]
+    truth = simulate_network(date(2024, 3, 1), date(2024, 3, 10), scale=0.005, seed=2,
+                             trusts=["RXK"])
+    ex, ev = truth.exams, truth.events
+    ex = ex.assign(local_procedure_code=ex["nicip_code"].astype(str))
+    sl = dl.trust_slice(ex, ev, truth.slots, "RXK", {})
+    rows = dl.event_rows(sl, dl.make_deliveries(dl.delivery_nights(date(2024, 3, 1),
+                                                                   date(2024, 3, 10))), spec)
+    rend = hl7v2.renderer(spec)
+    rend.prepare(sl)
+    fields = rend.fields(hl7v2.canon(sl, rows, slice(0, len(rows)), rend.canon_names))
+    fast = rend.lines(fields).to_pylist()
+    assert len(fast) > 50 and any(m.startswith("MSH") and "ORU^R01" in m for m in fast)
+    for j in range(0, len(fast), 7):
+        assert fast[j] == rend.message(rend.row(fields, j))[0].as_py()

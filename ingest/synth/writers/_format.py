@@ -8,6 +8,7 @@ value is missing, built by lookup tables and element-wise concatenation (no Pyth
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
@@ -39,14 +40,46 @@ def to_local_us(utc_us: np.ndarray, tz: str) -> np.ndarray:
     return out
 
 
+# Directives whose text depends on one part of a date or time only: a small table per part
+# builds the text of every day (or second of the day) at once, equal to strftime's.
+_BY_PART = {"%Y": "year", "%y": "year", "%C": "year", "%m": "month", "%b": "month",
+            "%B": "month", "%h": "month", "%d": "day", "%e": "day", "%H": "hour", "%I": "hour",
+            "%p": "hour", "%M": "minute", "%S": "second"}  # fmt: skip
+_PART_SAMPLE = {"year": lambda v: datetime(v, 1, 1), "month": lambda v: datetime(2000, v, 1),
+                "day": lambda v: datetime(2000, 1, v), "hour": lambda v: datetime(2000, 1, 1, v),
+                "minute": lambda v: datetime(2000, 1, 1, 0, v),
+                "second": lambda v: datetime(2000, 1, 1, 0, 0, v)}  # fmt: skip
+
+
+def _compose(fmt: str, parts: dict[str, np.ndarray], n: int) -> pa.Array | None:
+    """strftime text of n values given their parts; None if `fmt` has another directive."""
+    tokens = re.findall(r"%.|[^%]+", fmt)
+    if any(t.startswith("%") and t not in _BY_PART and t != "%%" for t in tokens):
+        return None
+    pieces: list = []
+    for t in tokens:
+        part = _BY_PART.get(t)
+        if part is None:
+            pieces.append("%" if t == "%%" else t)
+            continue
+        v = parts[part]
+        lo = int(v.min())
+        table = [_PART_SAMPLE[part](x).strftime(t) for x in range(lo, int(v.max()) + 1)]
+        pieces.append(_take(pa.array(table, pa.string()), v - lo))
+    if not any(isinstance(x, pa.Array) for x in pieces):
+        return pa.array(np.full(n, "".join(pieces), dtype=object), pa.string())
+    return pc.binary_join_element_wise(*pieces, "")
+
+
 @lru_cache(maxsize=64)
 def _time_table(fmt: str, with_seconds: bool) -> pa.Array:
+    n = 86_400 if with_seconds else 1_440
+    sec = np.arange(n) * (1 if with_seconds else 60)
+    out = _compose(fmt, {"hour": sec // 3600, "minute": sec // 60 % 60, "second": sec % 60}, n)
+    if out is not None:
+        return out
     base = datetime(1900, 1, 1)
-    if with_seconds:
-        vals = [(base + timedelta(seconds=s)).strftime(fmt) for s in range(86_400)]
-    else:
-        vals = [(base + timedelta(minutes=m)).strftime(fmt) for m in range(1_440)]
-    return pa.array(vals, pa.string())
+    return pa.array([(base + timedelta(seconds=int(x))).strftime(fmt) for x in sec], pa.string())
 
 
 def _split_format(fmt: str) -> tuple[str, str]:
@@ -62,6 +95,14 @@ _DAY_LO, _DAY_HI = -25_567, 47_482  # 1900-01-01 .. 2099-12-31
 
 @lru_cache(maxsize=64)
 def _full_day_table(fmt: str) -> pa.Array:
+    days = np.arange(_DAY_LO, _DAY_HI + 1).astype("datetime64[D]")
+    months = days.astype("datetime64[M]")
+    parts = {"year": months.astype("datetime64[Y]").astype(np.int64) + 1970,
+             "month": months.astype(np.int64) % 12 + 1,
+             "day": (days - months.astype("datetime64[D]")).astype(np.int64) + 1}  # fmt: skip
+    out = _compose(fmt, parts, days.size)
+    if out is not None:
+        return out
     epoch = date(1970, 1, 1)
     return pa.array([(epoch + timedelta(days=d)).strftime(fmt) for d in range(_DAY_LO, _DAY_HI + 1)],
                     pa.string())

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from ingest.contract import EVENTS
 from ingest.feeds.spec import FeedSpec
 
-from ..deliveries import STATUS_TABLE, Rows, TrustSlice, _strs
+from ..deliveries import STATUS_TABLE, Rows, TrustSlice
 from ._format import (
     NAT,
     bool_text,
@@ -46,28 +46,42 @@ EXAM_ATTRS = ("accession", "procedure_code", "procedure_name", "nicip_code", "mo
               "clock_start_date", "status")  # fmt: skip
 
 
-# --- canonical columns of a slice of rows ------------------------------------------------------
+# --- canonical columns of a selection of rows ---------------------------------------------------
+#
+# `sel` picks rows of a `Rows`: a slice (a run of deliveries) or an index array (one row per
+# distinct line, see `line_keys`). Every canon carries the record of each row (`exam_pos` or
+# `slot_pos`), so that a renderer can take the record's attributes from text it formatted once
+# per record; `names` are the attributes it still wants from the canon.
 
 
-def exam_canon(sl: TrustSlice, exam_pos: np.ndarray) -> dict:
+def _pick(v, sel):
+    if isinstance(v, pa.Array):
+        if isinstance(sel, slice):
+            return v.slice(sel.start, sel.stop - sel.start)
+        return v.take(pa.array(sel))
+    return v[sel]
+
+
+def exam_canon(sl: TrustSlice, exam_pos: np.ndarray, names=EXAM_ATTRS) -> dict:
     idx = pa.array(np.asarray(exam_pos, dtype=np.int64))
     out = {}
-    for f in EXAM_ATTRS:
+    for f in names:
         v = sl.exams[f]
         out[f] = v.take(idx) if isinstance(v, pa.Array) else v[exam_pos]
+    out["exam_pos"] = np.asarray(exam_pos, dtype=np.int64)
     return out
 
 
-def wide_canon(sl: TrustSlice, rows: Rows, a: int, b: int) -> dict:
-    out = exam_canon(sl, rows.ref[a:b])
+def wide_canon(sl: TrustSlice, rows: Rows, sel, names=EXAM_ATTRS) -> dict:
+    out = exam_canon(sl, rows.ref[sel], names)
     for name, v in rows.cols.items():
-        out[name] = v.slice(a, b - a) if isinstance(v, pa.Array) else v[a:b]
+        out[name] = _pick(v, sel)
     return out
 
 
-def event_canon(sl: TrustSlice, rows: Rows, a: int, b: int) -> dict:
-    i = rows.ref[a:b]
-    out = exam_canon(sl, sl.ev_exam[i])
+def event_canon(sl: TrustSlice, rows: Rows, sel, names=EXAM_ATTRS) -> dict:
+    i = rows.ref[sel]
+    out = exam_canon(sl, sl.ev_exam[i], names)
     ia = pa.array(i)
     typ = sl.ev_type[i].astype(np.int64)
     out["event_type"] = typ
@@ -82,18 +96,32 @@ def event_canon(sl: TrustSlice, rows: Rows, a: int, b: int) -> dict:
     return out
 
 
-def slot_canon(sl: TrustSlice, rows: Rows, a: int, b: int) -> dict:
-    ref = rows.ref[a:b]
-    s = sl.slots
-    idx = pa.array(ref)
-    out = {}
-    for f in ("slot_id", "site_code", "room", "modality"):
-        out[f] = _strs(s[f]).take(idx)
-    out["slot_start"] = sl.sl_start[ref]
-    out["slot_minutes"] = s["slot_minutes"].to_numpy(np.int64)[ref]
-    out["state"] = rows.cols["state"].slice(a, b - a)
-    out["accession"] = rows.cols["accession"].slice(a, b - a)
+SLOT_ATTRS = ("slot_id", "site_code", "room", "modality", "slot_start", "slot_minutes")
+
+
+def slot_record_canon(sl: TrustSlice, slot_pos: np.ndarray, names=SLOT_ATTRS) -> dict:
+    idx = pa.array(np.asarray(slot_pos, dtype=np.int64))
+    out = {f: sl.slot_text[f].take(idx) for f in names if f in sl.slot_text}
+    if "slot_start" in names:
+        out["slot_start"] = sl.sl_start[slot_pos]
+    if "slot_minutes" in names:
+        out["slot_minutes"] = sl.slots["slot_minutes"].to_numpy(np.int64)[slot_pos]
+    out["slot_pos"] = np.asarray(slot_pos, dtype=np.int64)
     return out
+
+
+def slot_canon(sl: TrustSlice, rows: Rows, sel, names=SLOT_ATTRS) -> dict:
+    out = slot_record_canon(sl, rows.ref[sel], names)
+    out["state"] = _pick(rows.cols["state"], sel)
+    out["accession"] = _pick(rows.cols["accession"], sel)
+    return out
+
+
+def line_keys(rows: Rows, family: str) -> np.ndarray:
+    """What a row's line depends on: its event (event log, HL7) or, for the wide layout, the last
+    event recorded by the extract (every wide column is the exam's state as at that event).
+    Rows of overlapping snapshots with the same key have the same line."""
+    return rows.cols["last_event"] if family in ("wide_csv", "excel") else rows.ref
 
 
 # --- text formatting (CSV semantics) -------------------------------------------------------------
@@ -125,36 +153,40 @@ def encode_text(s: str, encoding: str) -> bytes:
     return s.encode("cp1252" if encoding == "cp1252" else "utf-8")
 
 
-def assemble(header: str, lines: pa.Array, a: int, b: int, encoding: str,
-             extras: list[tuple[int, bytes]], replace: dict[int, bytes] | None = None) -> bytes:
-    """File bytes: header, body rows a..b of `lines`, each extra (row, bytes) after its row;
-    `replace` swaps the bytes of some body rows (row numbers relative to a)."""
-    data, off = string_slices(lines)
-    buf = memoryview(data)
-    parts = [b"\xef\xbb\xbf"] if encoding == "utf-8-sig" else []
+class LineText:
+    """The bytes of an array of lines, cut into files by row ranges without copying."""
+
+    def __init__(self, lines: pa.Array) -> None:
+        data, self.off = string_slices(lines)
+        self.buf = memoryview(data)
+        self.ascii = len(lines) == 0 or pc.all(pc.string_is_ascii(lines)).as_py()
+
+    def body(self, a: int, b: int, encoding: str) -> bytes | memoryview:
+        if b <= a:
+            return b""
+        raw = self.buf[int(self.off[a]):int(self.off[b])]
+        if encoding == "cp1252" and not self.ascii:
+            raw = bytes(raw)
+            return raw if raw.isascii() else raw.decode("utf-8").encode("cp1252")
+        return raw
+
+
+def assemble(header: str, text: LineText, a: int, b: int, encoding: str,
+             extras: list[tuple[int, bytes]], replace: dict[int, bytes] | None = None
+             ) -> list[bytes | memoryview]:  # fmt: skip
+    """The pieces of a file: header, body rows a..b of `text`, each extra (row, bytes) after its
+    row; `replace` swaps the bytes of some body rows (row numbers relative to a)."""
+    parts: list[bytes | memoryview] = [b"\xef\xbb\xbf"] if encoding == "utf-8-sig" else []
     if header:
         parts.append(encode_text(header, encoding))
     events = [(row, 1, x) for row, x in extras] + [(row, 0, x) for row, x in (replace or {}).items()]
     pos = a
     for row, kind, x in sorted(events, key=lambda e: (e[0], e[1])):
-        if kind == 0:  # replace row
-            parts.append(_body(buf, off, pos, a + row, encoding))
-            parts.append(x)
-        else:
-            parts.append(_body(buf, off, pos, a + row + 1, encoding))
-            parts.append(x)
+        parts.append(text.body(pos, a + row + kind, encoding))  # a replaced row is left out
+        parts.append(x)
         pos = a + row + 1
-    parts.append(_body(buf, off, pos, b, encoding))
-    return b"".join(parts)
-
-
-def _body(buf: memoryview, off: np.ndarray, a: int, b: int, encoding: str) -> bytes:
-    if b <= a:
-        return b""
-    raw = bytes(buf[int(off[a]):int(off[b])])
-    if encoding == "cp1252" and not raw.isascii():
-        return raw.decode("utf-8").encode("cp1252")
-    return raw
+    parts.append(text.body(pos, b, encoding))
+    return parts
 
 
 def one_row(fields: dict, j: int) -> dict:

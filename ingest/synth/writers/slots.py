@@ -11,4 +11,4 @@ canon = slot_canon
 
 
 def renderer(spec: FeedSpec) -> CsvRenderer:
-    return CsvRenderer(spec, spec.slot_columns, key="slot_id")
+    return CsvRenderer(spec, spec.slot_columns, key="slot_id", records="slots")

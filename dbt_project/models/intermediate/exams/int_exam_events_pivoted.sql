@@ -1,12 +1,38 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ wmin.delete_changed_exams(this, 'events_file_id', records=false) }}",
+        post_hook="{{ wmin.stamp_as_of_end(this) }}",
+    )
+}}
 -- One row per exam (trust + accession) with its workflow timeline: events known by the end of
 -- the as-of day, pivoted. First of each event, except the booking (the latest one, with its
 -- appointment) and the verified report (the FIRST verification: addenda never reset it).
+-- Incremental: re-pivots only exams with an event in a file loaded since the last build or
+-- between the previous and the current as-of end (macros/incremental.sql), whose old rows the
+-- pre-hook deletes; every other row is then right for the current as-of end too, which the
+-- post-hook records on all rows.
 with
 
+{% if is_incremental() -%}
+changed_exams as (
+    {{ wmin.changed_exams(wmin.exam_build_state(this, 'events_file_id'), records=false) }}
+),
+
+{% endif -%}
 events as (
     select *
-    from {{ ref('stg_landing__exam_events') }}
+    from {{ ref('stg_landing__exam_events') }} as stg_events
     where event_at < {{ wmin.as_of_end() }}
+    {% if is_incremental() -%}
+    and exists (
+        select 1 from changed_exams
+        where changed_exams.trust_code = stg_events.trust_code
+            and changed_exams.accession = stg_events.accession
+    )
+    {%- endif %}
 ),
 
 first_verification as (
@@ -96,7 +122,8 @@ final as (
         pivoted.addenda_count,
         pivoted.last_addendum_at,
         pivoted.events_file_id,
-        pivoted.events_extract_at
+        pivoted.events_extract_at,
+        {{ wmin.as_of_end() }} as built_as_of_end
     from pivoted
     left join latest_booking
         on latest_booking.trust_code = pivoted.trust_code

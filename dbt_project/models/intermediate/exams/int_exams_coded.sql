@@ -1,11 +1,24 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['trust_code', 'accession'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+    )
+}}
 -- One row per exam with its procedure coded to NICIP and the catalogue's modality, body region
 -- and DM01 test. Order of trust: the NICIP code the feed sent (if in the catalogue), the trust's
 -- local code through local_procedure_codes, a local code that is itself a NICIP code. A code
 -- found nowhere is flagged unknown; the exam keeps the feed's modality and has no DM01 test.
+-- Incremental: recodes only exams whose latest record came in a file loaded since the last
+-- build; a change to the code seeds (procedures, local_procedure_codes) needs a full refresh.
 with
 
 exam_records as (
     select * from {{ ref('stg_landing__exam_records') }}
+    {% if is_incremental() -%}
+    where file_id > {{ wmin.newest_file_id(this) }}
+    {%- endif %}
 ),
 
 local_codes as (

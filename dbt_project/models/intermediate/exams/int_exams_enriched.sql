@@ -1,11 +1,33 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ wmin.delete_changed_exams(this, 'source_file_id') }}",
+        post_hook="{{ wmin.stamp_as_of_end(this) }}",
+    )
+}}
+-- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}
 -- One row per exam: coded record + event timeline + the METRICS.md conventions (local dates,
 -- test time, intervals computed only when both ends exist and are in order, reporting target,
 -- reporter type, age at test, working days). Identifiable columns are still here: the mart
 -- fct_exams drops them.
+-- Incremental (a table, so fct_exams reads it rather than recomputing every exam): rebuilds
+-- only the exams with a record or event in a file loaded since the last build or an event
+-- between the previous and the current as-of end (macros/incremental.sql), whose old rows the
+-- pre-hook deletes; the post-hook records the as-of end on all rows.
 with
 
 coded as (
-    select * from {{ ref('int_exams_coded') }}
+    select * from {{ ref('int_exams_coded') }} as int_exams_coded
+    {% if is_incremental() -%}
+    where exists (
+        select 1
+        from ({{ wmin.changed_exams(wmin.exam_build_state(this, 'source_file_id')) }}) as changed
+        where changed.trust_code = int_exams_coded.trust_code
+            and changed.accession = int_exams_coded.accession
+    )
+    {%- endif %}
 ),
 
 timeline as (
@@ -189,7 +211,8 @@ final as (
             else false
         end as reported_within_target,
         intervals.source_file_id,
-        intervals.source_extract_at
+        intervals.source_extract_at,
+        {{ wmin.as_of_end() }} as built_as_of_end
     from intervals
     left join targets on targets.priority = intervals.priority
     left join calendar as request_day on request_day.date_day = intervals.request_date

@@ -10,9 +10,10 @@
 -- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}
 -- One row per exam (trust + accession), published: no NHS number, birth date, full postcode or
 -- accession. Incremental: a build reprocesses only exams with a delivery in a file loaded
--- since the last build (file_id is the loader's increasing sequence) and exams with an event at
--- or after the earlier of the previous and the current as-of ends (whose view depends on the
--- as-of date). Every other row is then also right for the current as-of end, which the
+-- since the last build (file_id is the loader's increasing sequence) and exams with an event
+-- between the previous and the current as-of ends (whose view depends on the as-of date;
+-- macros/incremental.sql). Every exam keeps a row (it has a record), so delete+insert replaces
+-- them all. Every other row is then also right for the current as-of end, which the
 -- post-hook records on all rows. Changing a seed (procedures, targets) needs a full refresh.
 with
 
@@ -21,22 +22,8 @@ exams as (
 ),
 
 {% if is_incremental() %}
-last_build as (
-    select
-        max(source_file_id) as max_file_id,
-        max(built_as_of_end) as previous_as_of_end
-    from {{ this }}
-),
-
 changed_exams as (
-    select trust_code, accession
-    from {{ ref('stg_landing__exam_records') }}
-    where file_id > (select max_file_id from last_build)
-    union
-    select trust_code, accession
-    from {{ ref('stg_landing__exam_events') }}
-    where file_id > (select max_file_id from last_build)
-        or event_at >= least((select previous_as_of_end from last_build), {{ wmin.as_of_end() }})
+    {{ wmin.changed_exams(wmin.exam_build_state(this, 'source_file_id')) }}
 ),
 
 exams_to_build as (

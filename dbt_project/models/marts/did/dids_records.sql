@@ -1,7 +1,20 @@
-{{ config(meta={'publish': false}, contract={'enforced': false}) }}
+{{
+    config(
+        meta={'publish': false},
+        contract={'enforced': false},
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ wmin.delete_changed_exams(this, 'source_file_id') }}",
+        post_hook="{{ wmin.stamp_as_of_end(this) }}",
+    )
+}}
+-- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}
 -- One row per tested exam with the DIDS items (RESTRICTED: NHS number, birth date, postcode,
 -- accession). Read by `wmin export dids` from the restricted database only; never published.
 -- Identifiers and codes from int_exams_coded, dates from fct_exams (no second events pivot).
+-- Incremental like fct_exams (macros/incremental.sql): the changed exams' rows are deleted by
+-- the pre-hook and rebuilt (an exam no longer tested loses its row).
 with
 
 coded as (
@@ -18,7 +31,15 @@ coded as (
         referring_org_code,
         sent_nicip_code,
         snomed_ct_id
-    from {{ ref('int_exams_coded') }}
+    from {{ ref('int_exams_coded') }} as int_exams_coded
+    {% if is_incremental() -%}
+    where exists (
+        select 1
+        from ({{ wmin.changed_exams(wmin.exam_build_state(this, 'source_file_id')) }}) as changed
+        where changed.trust_code = int_exams_coded.trust_code
+            and changed.accession = int_exams_coded.accession
+    )
+    {%- endif %}
 ),
 
 exams as (
@@ -67,7 +88,9 @@ final as (
         clock_start_date,
         activity_category,
         modality,
-        priority
+        priority,
+        source_file_id,
+        built_as_of_end
     from exams
 )
 

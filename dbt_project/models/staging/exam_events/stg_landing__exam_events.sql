@@ -1,8 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['trust_code', 'source_event_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+    )
+}}
 -- One row per event (trust + source_event_id): the latest delivery wins.
+-- Incremental: only events with a row in a file loaded since the last build are re-ranked,
+-- against the row kept for them last time (macros/incremental.sql).
 with
 
 source as (
     select * from {{ source('landing', 'exam_events') }}
+    {% if is_incremental() -%}
+    where file_id > {{ wmin.newest_file_id(this) }}
+    {%- endif %}
 ),
 
 renamed as (
@@ -23,11 +36,15 @@ renamed as (
     from source
 ),
 
+candidates as (
+    {{ wmin.latest_delivery_candidates('renamed', ['trust_code', 'source_event_id']) }}
+),
+
 ranked as (
     select
         *,
         {{ latest_delivery_rank(['trust_code', 'source_event_id']) }} as delivery_rank
-    from renamed
+    from candidates
 ),
 
 final as (

@@ -1,9 +1,22 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['trust_code', 'accession'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+    )
+}}
 -- One row per exam (trust + accession): the latest delivery wins (latest extract_at, then the
 -- later file and line). Rename, cast and light cleaning only.
+-- Incremental: only exams with a row in a file loaded since the last build are re-ranked,
+-- against the row kept for them last time (macros/incremental.sql).
 with
 
 source as (
     select * from {{ source('landing', 'exam_records') }}
+    {% if is_incremental() -%}
+    where file_id > {{ wmin.newest_file_id(this) }}
+    {%- endif %}
 ),
 
 renamed as (
@@ -38,12 +51,22 @@ renamed as (
     from source
 ),
 
+counted as (
+    select
+        *,
+        count(*) over (partition by trust_code, accession, file_id) as rows_in_file
+    from renamed
+),
+
+candidates as (
+    {{ wmin.latest_delivery_candidates('counted', ['trust_code', 'accession']) }}
+),
+
 ranked as (
     select
         *,
-        {{ latest_delivery_rank(['trust_code', 'accession']) }} as delivery_rank,
-        count(*) over (partition by trust_code, accession, file_id) as rows_in_file
-    from renamed
+        {{ latest_delivery_rank(['trust_code', 'accession']) }} as delivery_rank
+    from candidates
 ),
 
 final as (

@@ -1,0 +1,93 @@
+{#- Incremental models (the nightly run): landing is append-only and the loader numbers files in
+    load order (landing.load_manifest.file_id), so what arrived since a model's last build is
+    the rows of files newer than the newest file the model has taken in. A file seen twice
+    (e.g. a late delivery that loses to a newer extract) is only work done twice, never a wrong
+    row, so the newest file a model kept is a safe watermark. Plain SQL: portable as is. -#}
+
+{#- The newest file id `relation` has taken in (-1 when empty): a scalar subquery. -#}
+{% macro newest_file_id(relation, column='file_id') -%}
+    (select coalesce(max({{ column }}), -1) from {{ relation }})
+{%- endmacro %}
+
+
+{#- Latest delivery wins, incrementally. `new_rows` (a CTE) holds the landing rows of files
+    newer than this model's watermark; in an incremental run the row this model kept for each of
+    their keys joins them, so ranking the union gives the same winner as ranking every delivery
+    (the kept row is the winner of all older deliveries). A full build ranks `new_rows` alone,
+    which is then every landing row. -#}
+{% macro latest_delivery_candidates(new_rows, key_columns) -%}
+    {%- if is_incremental() -%}
+    {%- set columns = [] -%}
+    {%- for column in adapter.get_columns_in_relation(this) -%}
+        {%- if column.name | lower != 'delivery_rank' -%}
+            {%- do columns.append(adapter.quote(column.name)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    select {{ columns | join(', ') }} from {{ new_rows }}
+    union all
+    select {{ columns | join(', ') }}
+    from {{ this }} as kept
+    where exists (
+        select 1 from {{ new_rows }} as arrived
+        where {% for key in key_columns -%}
+            arrived.{{ key }} = kept.{{ key }}{{ ' and ' if not loop.last }}
+        {%- endfor %}
+    )
+    {%- else -%}
+    select * from {{ new_rows }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- What an exam-keyed model was last built from: the newest file id of its `file_column` and the
+    as-of date its rows are right for (stamped on every row by stamp_as_of_end). Read when the
+    model compiles, so that its pre-hook and its query see the same values. -#}
+{% macro exam_build_state(relation, file_column) -%}
+    {%- set state = {'file_id': -1, 'as_of_date': none} -%}
+    {%- if execute -%}
+        {%- set row = run_query(
+            'select coalesce(max(' ~ file_column ~ '), -1), '
+            ~ 'cast(max(' ~ wmin.local_timestamp('built_as_of_end') ~ ') as date) from ' ~ relation
+        ).rows[0] -%}
+        {%- do state.update({'file_id': row[0], 'as_of_date': row[1]}) -%}
+    {%- endif -%}
+    {{ return(state) }}
+{%- endmacro %}
+
+
+{#- The exams (trust_code, accession) whose row built from files up to `state.file_id` and as of
+    `state.as_of_date` may differ now: a record (with `records`) or an event in a newer file, or
+    an event between the previous and the current as-of end (its view depends on the as-of
+    date, in either direction). -#}
+{% macro changed_exams(state, records=true) -%}
+    {%- if records %}
+    select trust_code, accession
+    from {{ ref('stg_landing__exam_records') }}
+    where file_id > {{ state.file_id }}
+    union
+    {% endif -%}
+    select trust_code, accession
+    from {{ ref('stg_landing__exam_events') }}
+    where file_id > {{ state.file_id }}
+    {%- if state.as_of_date is not none %}
+    {%- set previous_end = wmin.local_midnight(dbt.dateadd('day', 1, "cast('" ~ state.as_of_date ~ "' as date)")) %}
+        or (event_at >= least({{ previous_end }}, {{ wmin.as_of_end() }})
+            and event_at < greatest({{ previous_end }}, {{ wmin.as_of_end() }}))
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- Pre-hook of an exam-keyed model built with the append strategy: remove the rows of the
+    changed exams first, so an exam that no longer has a row (all its events now after the
+    as-of end) loses the old one; delete+insert would only replace the exams it inserts. -#}
+{% macro delete_changed_exams(relation, file_column, records=true) -%}
+    {%- if is_incremental() -%}
+    delete from {{ relation }} as built
+    where exists (
+        select 1
+        from ({{ wmin.changed_exams(wmin.exam_build_state(relation, file_column), records) }}) as changed
+        where changed.trust_code = built.trust_code
+            and changed.accession = built.accession
+    )
+    {%- endif -%}
+{%- endmacro %}
