@@ -29,14 +29,15 @@ FULL = {"start": "2025-04-01", "end": "2026-03-31", "scale": "1.0"}
 QUICK = {"start": "2026-02-16", "end": "2026-02-20", "scale": "0.01"}
 
 
-def components(home: Path, quick: bool) -> list[tuple[str, list[str]]]:
+def components(home: Path, quick: bool, reuse: bool = False) -> list[tuple[str, list[str]]]:
     """(name, script arguments) in run order; the network run leaves `home` for the others."""
     window = QUICK if quick else FULL
     analytics = home / "warehouse" / "analytics.duckdb"
     q = ["--quick"] if quick else []
     return [
         ("network", ["bench/network_bench.py", "--home", str(home), "--start", window["start"],
-                     "--end", window["end"], "--scale", window["scale"], "--keep"]),
+                     "--end", window["end"], "--scale", window["scale"], "--keep",
+                     *(["--reuse-landing"] if reuse else [])]),
         ("build", ["bench/build_bench.py", "--home", str(home), *q]),
         ("pandas_vs_marts", ["bench/pandas_vs_marts.py", "--home", str(home)]),
         ("dashboards", ["bench/dashboard_bench.py", str(analytics), "--repeats", "3" if quick else "5"]),
@@ -65,6 +66,9 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=None,
                     help="runs of each benchmark (default 1)")
     ap.add_argument("--only", nargs="*", help="run only these benchmarks")
+    ap.add_argument("--reuse-landing", action="store_true",
+                    help="keep HOME/bench/<mode>'s generated landing from an earlier run (no "
+                         "generate figure) and keep it afterwards")
     a = ap.parse_args()
     repeats = a.repeats or 1
     bench_home = (a.home / "bench").resolve()
@@ -72,7 +76,7 @@ def main() -> int:
     results = {**machine_facts(), "mode": "quick" if a.quick else "full", "repeats": repeats,
                "benchmarks": {}}
     with tempfile.TemporaryDirectory(prefix="wmin-bench-") as scratch:
-        for name, script_args in components(work, a.quick):
+        for name, script_args in components(work, a.quick, a.reuse_landing):
             if a.only and name not in a.only:
                 continue
             print(f"== {name}", flush=True)
@@ -80,7 +84,7 @@ def main() -> int:
             results["benchmarks"][name] = outcome
             if outcome["status"] != "ok":
                 print(f"   FAILED: {outcome['error'][-600:]}", flush=True)
-    if work.exists():
+    if work.exists() and not a.reuse_landing:
         shutil.rmtree(work)
     bench_home.mkdir(parents=True, exist_ok=True)
     name = "results-quick.json" if a.quick else "results.json"
