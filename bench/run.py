@@ -26,11 +26,15 @@ from bench.report import machine_facts, render_markdown, summarise_repeats
 # The full run: one network year (about 5 million exams), as issue #9 asks.
 FULL = {"start": "2025-04-01", "end": "2026-03-31", "scale": "1.0"}
 # The quick run: a few days at demo scale, to keep every script exercised in CI.
-QUICK = {"start": "2026-02-16", "end": "2026-02-20", "scale": "0.01"}
+QUICK = {"start": "2026-02-16", "end": "2026-02-19", "scale": "0.01"}
 
 
 def components(home: Path, quick: bool, reuse: bool = False) -> list[tuple[str, list[str]]]:
-    """(name, script arguments) in run order; the network run leaves `home` for the others."""
+    """(name, script arguments) in run order; the network run leaves `home` for the others.
+
+    The network run's full build and its night's incremental build give the build speed-up
+    (issue #4) at the network's own scale; `bench/build_bench.py` is the tool to study it
+    further (`--verify`, `--multiply`)."""
     window = QUICK if quick else FULL
     analytics = home / "warehouse" / "analytics.duckdb"
     q = ["--quick"] if quick else []
@@ -38,7 +42,6 @@ def components(home: Path, quick: bool, reuse: bool = False) -> list[tuple[str, 
         ("network", ["bench/network_bench.py", "--home", str(home), "--start", window["start"],
                      "--end", window["end"], "--scale", window["scale"], "--keep",
                      *(["--reuse-landing"] if reuse else [])]),
-        ("build", ["bench/build_bench.py", "--home", str(home), *q]),
         ("pandas_vs_marts", ["bench/pandas_vs_marts.py", "--home", str(home)]),
         ("dashboards", ["bench/dashboard_bench.py", str(analytics), "--repeats", "3" if quick else "5"]),
         ("mart_queries", ["bench/mart_query_bench.py", str(analytics)]),
