@@ -83,11 +83,20 @@
 {% macro delete_changed_exams(relation, file_column, records=true) -%}
     {%- if is_incremental() -%}
     delete from {{ relation }} as built
+    {{ wmin.only_changed_exams('built', relation, file_column, records) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- On an incremental run, the filter that keeps only the changed exams' rows of `alias`
+    (a relation with trust_code and accession); nothing on a full build. -#}
+{% macro only_changed_exams(alias, relation, file_column, records=true) -%}
+    {%- if is_incremental() -%}
     where exists (
         select 1
         from ({{ wmin.changed_exams(wmin.exam_build_state(relation, file_column), records) }}) as changed
-        where changed.trust_code = built.trust_code
-            and changed.accession = built.accession
+        where changed.trust_code = {{ alias }}.trust_code
+            and changed.accession = {{ alias }}.accession
     )
     {%- endif -%}
 {%- endmacro %}

@@ -32,14 +32,7 @@ coded as (
         sent_nicip_code,
         snomed_ct_id
     from {{ ref('int_exams_coded') }} as int_exams_coded
-    {% if is_incremental() -%}
-    where exists (
-        select 1
-        from ({{ wmin.changed_exams(wmin.exam_build_state(this, 'source_file_id')) }}) as changed
-        where changed.trust_code = int_exams_coded.trust_code
-            and changed.accession = int_exams_coded.accession
-    )
-    {%- endif %}
+    {{ wmin.only_changed_exams('int_exams_coded', this, 'source_file_id') }}
 ),
 
 exams as (
