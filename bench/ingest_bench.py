@@ -23,8 +23,8 @@ from pathlib import Path
 import duckdb
 
 from ingest.feeds.spec import load_spec
+from ingest.loader import _insert_frame, _x, create_landing
 from ingest.readers import read_file
-from ingest.loader import _insert_frame, create_landing, _x
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
