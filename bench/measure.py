@@ -1,7 +1,7 @@
 """Run one command as a child process and measure its wall time and peak memory.
 
 Peak memory is the largest sum of proportional set sizes (PSS) of the child and all its
-descendants, sampled every 50 ms: `ru_maxrss` alone reports the largest single process, which
+descendants, sampled every 50 ms for the first five seconds and every 500 ms after: `ru_maxrss` alone reports the largest single process, which
 under-counts a stage that writes with worker processes, and summing RSS over-counts forked workers
 that share their parent's pages copy-on-write. PSS splits shared pages between their sharers.
 """
@@ -18,7 +18,10 @@ from pathlib import Path
 import psutil
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE_SECONDS = 0.05
+# Sample often at first (short stages), then every half second: reading the memory maps of a
+# large process costs CPU that the stage being measured would otherwise have.
+SAMPLE_SECONDS = (0.05, 0.5)
+SAMPLE_RAMP_SECONDS = 5.0
 
 
 @dataclass
@@ -60,8 +63,9 @@ def _tree_memory(proc: psutil.Process) -> int:
 
 
 def run_measured(command: list[str], env: dict[str, str] | None = None,
-                 cwd: Path = REPO) -> Measured:
-    """Run `command` to completion; stdout and stderr are captured in files (no pipe stalls)."""
+                 cwd: Path = REPO, memory: bool = True) -> Measured:
+    """Run `command` to completion; stdout and stderr are captured in files (no pipe stalls).
+    `memory=False` only times it (for a command that measures its own stages)."""
     out_dir = Path(os.environ.get("TMPDIR", "/tmp"))
     with (open(out_dir / f"bench-{os.getpid()}.out", "w+") as out,
           open(out_dir / f"bench-{os.getpid()}.err", "w+") as err):
@@ -69,12 +73,14 @@ def run_measured(command: list[str], env: dict[str, str] | None = None,
         popen = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=err)
         proc = psutil.Process(popen.pid)
         peak = 0
-        while popen.poll() is None:
+        while memory and popen.poll() is None:
             try:
                 peak = max(peak, _tree_memory(proc))
             except psutil.Error:
                 pass
-            time.sleep(SAMPLE_SECONDS)
+            fast = time.perf_counter() - t0 < SAMPLE_RAMP_SECONDS
+            time.sleep(SAMPLE_SECONDS[0] if fast else SAMPLE_SECONDS[1])
+        popen.wait()
         seconds = time.perf_counter() - t0
         out.seek(0)
         err.seek(0)

@@ -141,6 +141,8 @@ def render_markdown(results: dict) -> str:
         f"({results['mode']} run, {results['repeats']} run(s) of each benchmark; figures with "
         "several runs read min / median / max)."), "",
         f"- date: {results['date']}", f"- commit: {results['commit']}",
+        *([f"- network window: {w['start']} to {w['end']} at scale {w['scale']}"]
+          if (w := results.get("window")) else []),
         (f"- machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}, "
         f"DuckDB {m['duckdb']}"), "",
         "## Targets", "",

@@ -29,13 +29,14 @@ FULL = {"start": "2025-04-01", "end": "2026-03-31", "scale": "1.0"}
 QUICK = {"start": "2026-02-16", "end": "2026-02-19", "scale": "0.01"}
 
 
-def components(home: Path, quick: bool, reuse: bool = False) -> list[tuple[str, list[str]]]:
+def components(home: Path, quick: bool, reuse: bool = False,
+               window: dict[str, str] | None = None) -> list[tuple[str, list[str]]]:
     """(name, script arguments) in run order; the network run leaves `home` for the others.
 
     The network run's full build and its night's incremental build give the build speed-up
     (issue #4) at the network's own scale; `bench/build_bench.py` is the tool to study it
     further (`--verify`, `--multiply`)."""
-    window = QUICK if quick else FULL
+    window = window or (QUICK if quick else FULL)
     analytics = home / "warehouse" / "analytics.duckdb"
     q = ["--quick"] if quick else []
     return [
@@ -53,7 +54,8 @@ def run_component(script_args: list[str], repeats: int, scratch: Path) -> dict:
     results, runs = [], []
     for i in range(repeats):
         out = scratch / f"result-{i}.json"
-        m = run_measured([sys.executable, *script_args, "--json", str(out)], cwd=REPO)
+        m = run_measured([sys.executable, *script_args, "--json", str(out)], cwd=REPO,
+                         memory=False)  # each script measures its own stages
         runs.append({"seconds": m.seconds, "peak_mb": m.peak_mb, "exit_code": m.exit_code})
         if m.exit_code != 0 or not out.exists():
             return {"status": "failed", "runs": runs,
@@ -72,14 +74,19 @@ def main() -> int:
     ap.add_argument("--reuse-landing", action="store_true",
                     help="keep HOME/bench/<mode>'s generated landing from an earlier run (no "
                          "generate figure) and keep it afterwards")
+    ap.add_argument("--start", help="first day of the network window (default: the mode's)")
+    ap.add_argument("--end", help="last day of the network window")
+    ap.add_argument("--scale", help="network scale")
     a = ap.parse_args()
     repeats = a.repeats or 1
+    window = dict(QUICK if a.quick else FULL)
+    window.update({k: v for k, v in (("start", a.start), ("end", a.end), ("scale", a.scale)) if v})
     bench_home = (a.home / "bench").resolve()
     work = bench_home / ("quick" if a.quick else "network")
     results = {**machine_facts(), "mode": "quick" if a.quick else "full", "repeats": repeats,
-               "benchmarks": {}}
+               "window": window, "benchmarks": {}}
     with tempfile.TemporaryDirectory(prefix="wmin-bench-") as scratch:
-        for name, script_args in components(work, a.quick, a.reuse_landing):
+        for name, script_args in components(work, a.quick, a.reuse_landing, window):
             if a.only and name not in a.only:
                 continue
             print(f"== {name}", flush=True)
