@@ -85,6 +85,24 @@ def test_nightly_ingest_flags_unknown_local_codes_at_load(home: Path) -> None:
     assert set(zip(listed["trust_code"], listed["accession"])) <= flagged
 
 
+def test_report_date_lag_counts_each_verified_report_once(home: Path) -> None:
+    """Timeliness of reports: every verified report of a month is checked once (its first
+    delivery), however many rolling snapshots repeat it."""
+    scored = dict(((t, m), d) for t, m, d in _published(
+        home, "select trust_code, month, denominator from dq_scorecard_monthly "
+              "where measure = 'reports_delivered_promptly'"))
+    truth = pd.read_parquet(home / "truth" / "events.parquet")
+    reports = truth.loc[truth["event"] == "report_verified", "event_at"]
+    window_start = pd.Timestamp(QUALITY_SYNTH_ARGS[1], tz="UTC")
+    delivered_by_now = ((reports >= window_start)
+                        & (reports < pd.Timestamp(AS_OF, tz="UTC") - pd.Timedelta(days=1)))
+    # at most every true report (snapshots repeat rows), at least those surely delivered
+    assert delivered_by_now.sum() <= sum(scored.values()) <= len(reports)
+    passing = _published(home, "select min(rate) from dq_scorecard_monthly "
+                               "where measure = 'reports_delivered_promptly'")[0][0]
+    assert 0 < passing <= 1
+
+
 def test_duplicate_rows_counted_per_delivery_month(home: Path) -> None:
     listed = _defects(home, "duplicate_row")
     assert len(listed)

@@ -4,7 +4,9 @@
 --   exams          - exams of the month of test (else request), latest delivery (dq_exam_flags);
 --   delivered_rows - rows of the month's deliveries, every delivery kept (landing): a duplicate
 --                    row is a fault of the file that carried it, even if a later file fixed it;
---   due_days       - days of the month a delivery was due (feed_health_daily).
+--   due_days       - days of the month a delivery was due (feed_health_daily);
+--   reports        - verified reports of the month (local date of verification), by the first
+--                    delivery that carried them.
 with
 
 flags as (
@@ -103,6 +105,46 @@ delivery_measures as (
     group by 1, trust_code
 ),
 
+{#- Report-date lag: a verified report should reach us by the trust's next due delivery (its
+    cadence, plus a day's grace for the nightly extract's own lag). First delivery only, so a
+    rolling snapshot repeating the report does not count it again. #}
+report_deliveries as (
+    select
+        trust_code,
+        accession,
+        event_at,
+        min(extract_at) as first_delivered_at
+    from {{ source('landing', 'exam_events') }}
+    where event = 'report_verified'
+        and event_at is not null
+        and extract_at < {{ wmin.as_of_end() }}
+    group by trust_code, accession, event_at
+),
+
+trust_cadence as (
+    select trust_code, max(cadence_days) as cadence_days
+    from {{ ref('feed_health_daily') }}
+    group by trust_code
+),
+
+report_measures as (
+    select
+        cast({{ dbt.date_trunc('month', wmin.local_date('reports.event_at')) }} as date) as month,
+        reports.trust_code,
+        'reports_delivered_promptly' as measure,
+        'timeliness' as dimension,
+        'reports' as unit,
+        cast(sum(case
+            when {{ wmin.hours_between('reports.event_at', 'reports.first_delivered_at') }}
+                 <= 24 * (coalesce(trust_cadence.cadence_days, 1) + 1) then 1 else 0
+        end) as bigint) as numerator,
+        cast(count(*) as bigint) as denominator
+    from report_deliveries as reports
+    left join trust_cadence
+        on trust_cadence.trust_code = reports.trust_code
+    group by 1, reports.trust_code
+),
+
 final as (
     select
         month,
@@ -119,6 +161,8 @@ final as (
         select * from row_measures
         union all
         select * from delivery_measures
+        union all
+        select * from report_measures
     ) as measures
 )
 
