@@ -1,0 +1,102 @@
+"""HL7 v2 reader details the fast paths in hl7v2.py must keep as strptime and re.split had them."""
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ingest.readers import read_file
+from ingest.readers.hl7v2 import _Bad, _Msg, parse_ts, split_messages
+
+
+@pytest.mark.parametrize("text,tz,expected", [
+    ("20240305", "UTC", (datetime(2024, 3, 5, tzinfo=UTC), False)),
+    ("2024030514", "UTC", (datetime(2024, 3, 5, 14, tzinfo=UTC), False)),
+    ("202403051430", "UTC", (datetime(2024, 3, 5, 14, 30, tzinfo=UTC), False)),
+    (" 20240305143059.123 \n", "UTC", (datetime(2024, 3, 5, 14, 30, 59, tzinfo=UTC), False)),
+    ("20240305143059Z", "Europe/London", (datetime(2024, 3, 5, 14, 30, 59, tzinfo=UTC), False)),
+    ("202403051430+0100", "Europe/London", (datetime(2024, 3, 5, 13, 30, tzinfo=UTC), False)),
+    ("202403051430-0530", "Europe/London", (datetime(2024, 3, 5, 20, 0, tzinfo=UTC), False)),
+    ("202403051430+1400", "UTC", (datetime(2024, 3, 5, 0, 30, tzinfo=UTC), False)),
+    ("202407011200", "Europe/London", (datetime(2024, 7, 1, 11, 0, tzinfo=UTC), False)),
+    # 01:30 on the October change happens twice in London: the first (BST) reading, flagged ambiguous
+    ("202410270130", "Europe/London", (datetime(2024, 10, 27, 0, 30, tzinfo=UTC), True)),
+    ("20240229", "UTC", (datetime(2024, 2, 29, tzinfo=UTC), False)),
+    # Arabic-Indic digits match \d in the year, as strptime's %Y did
+    ("\u0662\u0660\u0662\u00340101", "UTC", (datetime(2024, 1, 1, tzinfo=UTC), False)),
+])
+def test_parse_ts_accepts(text, tz, expected):
+    assert parse_ts(text, tz) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "20240230",            # no 30 February
+    "20230229",            # not a leap year
+    "20241305", "20240005", "20240132", "00000101",
+    "2024030524", "202403051260", "20240305120060", "20240305120061",  # strptime took 60, 61 then failed
+    "202403051430+1401", "202403051430+0160", "202403051430-1500",
+    "2024030", "2024-03-05", "202403051430+01", "x20240305",
+    "19000\u0662\u0662700",  # a non-ASCII digit in the month, which strptime's %m does not match
+])
+def test_parse_ts_rejects(text):
+    with pytest.raises(ValueError):
+        parse_ts(text, "Europe/London")
+
+
+def test_split_messages_cuts_at_crlf_cr_and_lf_alike():
+    # other line breaks str.splitlines() knows (\x0b, \x1c MLLP framing, \x85) stay inside a segment
+    text = "MSH|a\r\nPID|1\r\rPV1|2\x0bz\x1c\x85\nMSH|b\r\r\nORC|3\r"
+    assert split_messages(text) == [["MSH|a", "PID|1", "PV1|2\x0bz\x1c\x85"], ["MSH|b", "ORC|3"]]
+
+
+def test_get_reads_first_repetition_and_component_and_unescapes():
+    m = _Msg(["MSH|^~\\&|A", "PID|1|a~b|x^y^z|  \\F\\pipe\\S\\hat  ||", "PID|9|second"])
+    assert m.get("MSH", 1, comp=None, rep=None, raw=True) == "|"
+    assert m.get("PID", 2) == "a"
+    assert m.get("PID", 2, rep=1) == "b"
+    assert m.get("PID", 2, rep=2) is None
+    assert m.get("PID", 3) == "x" and m.get("PID", 3, 3) == "z" and m.get("PID", 3, 4) is None
+    assert m.get("PID", 3, comp=None, rep=None, raw=True) == "x^y^z"
+    assert m.get("PID", 4) == "|pipe^hat"
+    assert m.get("PID", 5) is None and m.get("PID", 5, raw=True) == ""
+    assert m.get("PID", 40) is None and m.get("OBR", 1) is None
+    assert m.get("PID", 1) == "1"  # the first of a repeated segment is the one read
+
+
+def test_repeated_segment_is_still_checked():
+    with pytest.raises(_Bad) as bad:
+        _Msg(["MSH|^~\\&|A", "PID|1", "PID^2"])
+    assert bad.value.reason == "malformed_line" and bad.value.field == "PID"
+
+
+_MSG = ("MSH|^~\\&|RIS|THL|WMIN|WMIN|{ts}||ORM^O01|ID{no}|P|2.4\r"
+        "PID|1||M1^^^THL^MR~9434765919^^^NHS^NH||||{birth}|F\r"
+        "ORC|SC||ACC{no}||CM\r"
+        "OBR|1||ACC{no}|XCHE^Chest^L|R||||||||OP|||||||||||DX\r")
+
+
+def test_birth_dates_and_timestamps_loaded_or_rejected_as_before(specs):
+    cases = [("202403051430", "19891222"), ("202403051430", "202411"), ("202403051430", "20241301"),
+             ("202403051430", "1989122"), ("20240230", "19891222"), ("202403051430", "")]
+    data = "".join(_MSG.format(no=no, ts=ts, birth=birth) for no, (ts, birth) in enumerate(cases)).encode()
+    res = read_file(Path("THL_test.hl7"), specs["THL"], data=data, file_path="THL_test.hl7")
+    rec = res.exam_records.set_index("accession")
+    # strptime("%Y%m%d") matched '202411' as 2024-1-1 and '1989122' as 1989-12-2: kept for those
+    assert rec.loc["ACC0", "birth_date"] == date(1989, 12, 22)
+    assert rec.loc["ACC1", "birth_date"] == date(2024, 1, 1)
+    assert rec.loc["ACC3", "birth_date"] == date(1989, 12, 2)
+    assert pd.isna(rec.loc["ACC5", "birth_date"])
+    rej = res.rejected.set_index("line")
+    assert sorted(rej.index) == [3, 5]
+    assert rej.loc[3, "reason_code"] == "unparseable_date" and rej.loc[3, "field"] == "birth_date"
+    assert rej.loc[3, "message"].startswith("message 3: PID-7 '20241301' is not a date YYYYMMDD")
+    assert rej.loc[5, "reason_code"] == "unparseable_timestamp" and rej.loc[5, "field"] == "event_at"
+    assert rej.loc[5, "message"].startswith("message 5: MSH-7 '20240230' is not an HL7 timestamp")
+    assert res.rows_read == 6 and res.rows_loaded == 4
+
+
+def test_timestamp_leaving_the_calendar_is_a_value_error_not_a_crash() -> None:
+    # converting year 1 at +01:00 to UTC falls before datetime.min
+    with pytest.raises(ValueError):
+        parse_ts("00010101000000+0100")
