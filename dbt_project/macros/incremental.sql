@@ -10,6 +10,16 @@
 {%- endmacro %}
 
 
+{#- A landing table's rows: all of them on a full build, those of newly loaded files on an
+    incremental one. -#}
+{% macro landing_rows(table) -%}
+    select * from {{ source('landing', table) }}
+    {% if is_incremental() -%}
+    where file_id > {{ wmin.newest_file_id(this) }}
+    {%- endif %}
+{%- endmacro %}
+
+
 {#- Latest delivery wins, incrementally. `new_rows` (a CTE) holds the landing rows of files
     newer than this model's watermark; in an incremental run the row this model kept for each of
     their keys joins them, so ranking the union gives the same winner as ranking every delivery

@@ -1,21 +1,11 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key=['trust_code', 'slot_id'],
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-    )
-}}
+{{ config(unique_key=['trust_code', 'slot_id']) }}
 -- One row per appointment slot (trust + slot_id): the latest delivery wins.
 -- Incremental: only slots with a row in a file loaded since the last build are re-ranked,
 -- against the row kept for them last time (macros/incremental.sql).
 with
 
 source as (
-    select * from {{ source('landing', 'capacity_slots') }}
-    {% if is_incremental() -%}
-    where file_id > {{ wmin.newest_file_id(this) }}
-    {%- endif %}
+    {{ wmin.landing_rows('capacity_slots') }}
 ),
 
 renamed as (

@@ -1,21 +1,11 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key=['trust_code', 'source_event_id'],
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-    )
-}}
+{{ config(unique_key=['trust_code', 'source_event_id']) }}
 -- One row per event (trust + source_event_id): the latest delivery wins.
 -- Incremental: only events with a row in a file loaded since the last build are re-ranked,
 -- against the row kept for them last time (macros/incremental.sql).
 with
 
 source as (
-    select * from {{ source('landing', 'exam_events') }}
-    {% if is_incremental() -%}
-    where file_id > {{ wmin.newest_file_id(this) }}
-    {%- endif %}
+    {{ wmin.landing_rows('exam_events') }}
 ),
 
 renamed as (

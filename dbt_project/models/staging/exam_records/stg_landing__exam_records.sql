@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key=['trust_code', 'accession'],
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-    )
-}}
+{{ config(unique_key=['trust_code', 'accession']) }}
 -- One row per exam (trust + accession): the latest delivery wins (latest extract_at, then the
 -- later file and line). Rename, cast and light cleaning only.
 -- Incremental: only exams with a row in a file loaded since the last build are re-ranked,
@@ -13,10 +6,7 @@
 with
 
 source as (
-    select * from {{ source('landing', 'exam_records') }}
-    {% if is_incremental() -%}
-    where file_id > {{ wmin.newest_file_id(this) }}
-    {%- endif %}
+    {{ wmin.landing_rows('exam_records') }}
 ),
 
 renamed as (
