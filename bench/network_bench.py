@@ -18,7 +18,7 @@ import argparse
 import json
 import shutil
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -81,8 +81,20 @@ def reset_to_landing(home: Path) -> None:
             path.unlink()
 
 
-def run(home: Path, start: str, end: str, scale: float, seed: int, reuse: bool = False) -> dict:
-    reuse = reuse and (home / "landing").is_dir() and (home / "truth" / "exams.parquet").exists()
+GENERATED = "generated.json"  # beside the landing: the window and how long generating it took
+
+
+def generated_window(home: Path) -> dict | None:
+    path = home / GENERATED
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def run(home: Path, start: str, end: str, scale: float, seed: int, reuse: bool = False,
+        generate_only: bool = False) -> dict:
+    window = {"start": start, "end": end, "scale": scale, "seed": seed}
+    earlier = generated_window(home)
+    reuse = (reuse and (home / "landing").is_dir() and (home / "truth" / "exams.parquet").exists()
+             and earlier is not None and earlier["window"] == window)
     if reuse:
         reset_to_landing(home)
     else:
@@ -97,9 +109,17 @@ def run(home: Path, start: str, end: str, scale: float, seed: int, reuse: bool =
         stages[name] = {"seconds": m.seconds, "peak_mb": m.peak_mb}
         print(f"{name:>9}: {m.seconds:8.1f} s  peak {m.peak_mb:8.0f} MB", flush=True)
 
-    if not reuse:
+    if reuse:  # the generation figures of the run that made this landing, marked as such
+        stages["generate"] = {**earlier["generate"], "earlier_run": earlier["measured_at"]}
+        print(f" generate: reused the landing generated {earlier['measured_at']}", flush=True)
+    else:
         stage("generate", "synth", "--start", start, "--end", end, "--scale", str(scale),
               "--seed", str(seed))
+        (home / GENERATED).write_text(json.dumps(
+            {"window": window, "generate": stages["generate"],
+             "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}))
+        if generate_only:
+            return {"window": window, "stages": stages}
     with duckdb.connect() as con:
         exams = con.execute("select count(*) from read_parquet(?)",
                             [str(home / "truth" / "exams.parquet")]).fetchone()[0]
@@ -117,7 +137,7 @@ def run(home: Path, start: str, end: str, scale: float, seed: int, reuse: bool =
     print(f"  nightly: {nightly.seconds:8.1f} s  ({night_files} files)  "
           + "  ".join(f"{k} {v:.1f} s" for k, v in steps.items()), flush=True)
     return {
-        "window": {"start": start, "end": end, "scale": scale, "seed": seed},
+        "window": window,
         "exams": int(exams), "files": files, "bytes": size,
         "stages": stages,
         "end_to_end_seconds": round(sum(s["seconds"] for s in stages.values()), 1),
@@ -140,12 +160,14 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the home (default: delete it)")
     ap.add_argument("--reuse-landing", action="store_true",
                     help="skip generation when HOME already holds this window's landing and truth")
+    ap.add_argument("--generate-only", action="store_true",
+                    help="generate the window's landing (and its figures) and stop; implies --keep")
     a = ap.parse_args()
-    result = run(a.home, a.start, a.end, a.scale, a.seed, a.reuse_landing)
+    result = run(a.home, a.start, a.end, a.scale, a.seed, a.reuse_landing, a.generate_only)
     if a.json:
         a.json.parent.mkdir(parents=True, exist_ok=True)
         a.json.write_text(json.dumps(result, indent=2))
-    if not a.keep:
+    if not (a.keep or a.generate_only):
         shutil.rmtree(a.home)
     return 0
 
