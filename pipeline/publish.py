@@ -69,24 +69,27 @@ def _identifier_findings(con: duckdb.DuckDBPyConnection, catalog: str) -> list[s
     cols = con.execute(
         "select table_name, column_name, data_type from information_schema.columns "
         "where table_catalog = ? order by table_name, ordinal_position", [catalog]).fetchall()
+    text_columns: dict[str, list[str]] = {}
     for table, column, dtype in cols:
         if FORBIDDEN_COLUMNS.match(column):
             findings.append(f"{table}.{column}: a direct identifier column")
-            continue
-        if dtype.upper() != "VARCHAR":
-            continue
-        q = f'"{catalog}".main."{table}"'
-        c = f'"{column}"'
-        nhs_like = con.execute(
-            f"select count(*) from {q} where regexp_full_match({c}, '[0-9]{{10}}') "
-            f"and wmin_nhs_valid({c})").fetchone()[0]
-        if nhs_like:
-            findings.append(f"{table}.{column}: {nhs_like} value(s) pass the NHS number check")
-        pc = con.execute(
-            f"select count(*) from {q} where regexp_full_match(upper({c}), '{FULL_POSTCODE}')"
-        ).fetchone()[0]
-        if pc:
-            findings.append(f"{table}.{column}: {pc} value(s) look like full postcodes")
+        elif dtype.upper() == "VARCHAR":
+            text_columns.setdefault(table, []).append(column)
+    for table, columns in text_columns.items():
+        # one scan of the table counts both patterns in every text column
+        counts = []
+        for column in columns:
+            c = f'"{column}"'
+            counts += [f"count(*) filter (where regexp_full_match({c}, '[0-9]{{10}}') "
+                       f"and wmin_nhs_valid({c}))",
+                       f"count(*) filter (where regexp_full_match(upper({c}), '{FULL_POSTCODE}'))"]
+        row = con.execute(f'select {", ".join(counts)} from "{catalog}".main."{table}"').fetchone()
+        for i, column in enumerate(columns):
+            nhs_like, postcodes = row[2 * i], row[2 * i + 1]
+            if nhs_like:
+                findings.append(f"{table}.{column}: {nhs_like} value(s) pass the NHS number check")
+            if postcodes:
+                findings.append(f"{table}.{column}: {postcodes} value(s) look like full postcodes")
     return findings
 
 
