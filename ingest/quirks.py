@@ -13,7 +13,8 @@ EXCEL_EPOCH = datetime(1899, 12, 30)  # 1900 date system (Lotus leap-year bug ab
 
 def nhs_number_spaces(values: pa.Array) -> pa.Array:
     """'485 777 3456' -> '4857773456' (spaces and hyphens removed)."""
-    return pc.replace_substring_regex(values, pattern=r"[ \-]", replacement="")
+    # two literal replacements: several times faster than the one regex `[ \-]`
+    return pc.replace_substring(pc.replace_substring(values, " ", ""), "-", "")
 
 
 def trailing_delimiter(fields: list[str]) -> list[str]:

@@ -65,6 +65,15 @@ def compile_format(fmt: str) -> tuple[int, dict[str, int], list[tuple[int, int]]
     return pos, fields, literals
 
 
+def _gather(data: np.ndarray, offsets: np.ndarray, idx: np.ndarray, width: int) -> np.ndarray:
+    """The `width` bytes of each value in `idx` (all of that length), one row per value."""
+    first, last = offsets[0], offsets[-1]
+    if last - first == width * len(idx):
+        # the other values are empty or null, so the candidates lie back to back: a view
+        return data[first:last].reshape(-1, width)
+    return data[offsets[idx][:, None] + np.arange(width)]
+
+
 def parse_canonical(arr: pa.StringArray, fmt: str) -> tuple[np.ndarray, np.ndarray] | None:
     """-> (naive microseconds since the epoch, handled mask) or None if `fmt` is not fixed-width.
 
@@ -85,7 +94,7 @@ def parse_canonical(arr: pa.StringArray, fmt: str) -> tuple[np.ndarray, np.ndarr
     idx = np.flatnonzero(cand)
     if not len(idx):
         return values, handled
-    mat = data[offsets[idx][:, None] + np.arange(width)]
+    mat = _gather(data, offsets, idx, width)
     ok = np.ones(len(idx), dtype=bool)
     for p, byte in literals:
         ok &= mat[:, p] == byte

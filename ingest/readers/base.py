@@ -164,16 +164,17 @@ def localise(naive: pa.Array, tz: str) -> tuple[pa.Array, np.ndarray]:
     naive = naive.cast(pa.timestamp("us"))
     if tz == "UTC":
         return naive.cast(pa.timestamp("us", tz="UTC")), np.zeros(len(naive), dtype=bool)
-    n = len(naive)
     ints = pc.fill_null(naive.cast(pa.int64()), np.iinfo(np.int64).min).to_numpy(zero_copy_only=False)
     idx = pd.DatetimeIndex(ints.view("datetime64[us]"))
-    # pandas localises with the zone's transition table (vectorised); True = DST (first) reading
-    first = idx.tz_localize(tz, ambiguous=np.ones(n, dtype=bool), nonexistent="shift_forward")
-    second = idx.tz_localize(tz, ambiguous=np.zeros(n, dtype=bool), nonexistent="shift_forward")
-    a1 = first.as_unit("us").asi8
-    amb = (a1 != second.as_unit("us").asi8) & ~np.isnat(idx.to_numpy())
-    utc = pa.array(a1, pa.int64(), mask=np.isnat(idx.to_numpy())).cast(pa.timestamp("us", tz="UTC"))
-    return utc, amb
+    missing = np.isnat(idx.to_numpy())
+    # pandas localises with the zone's transition table (vectorised). One pass marks the
+    # ambiguous autumn hour NaT; only those few are localised again with the DST (first) reading.
+    utc = idx.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").as_unit("us").asi8.copy()
+    amb = (utc == np.iinfo(np.int64).min) & ~missing
+    if amb.any():
+        utc[amb] = idx[amb].tz_localize(tz, ambiguous=np.ones(int(amb.sum()), dtype=bool),
+                                        nonexistent="shift_forward").as_unit("us").asi8
+    return pa.array(utc, pa.int64(), mask=missing).cast(pa.timestamp("us", tz="UTC")), amb
 
 
 def parse_dates(arr: pa.Array, fmt: str) -> tuple[pa.Array, np.ndarray]:
@@ -190,7 +191,10 @@ def _as_str(arr) -> pa.Array:
 
 
 def nonempty(arr: pa.Array) -> np.ndarray:
-    return _as_str(arr).is_valid().to_numpy(zero_copy_only=False)
+    # validity is the same before and after a cast to text: no need to format every value
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.is_valid().to_numpy(zero_copy_only=False)
 
 
 # --- value maps and flags -------------------------------------------------------------------
@@ -281,14 +285,21 @@ def frame(columns: dict[str, str], data: dict[str, object], n: int) -> pd.DataFr
     for c in columns:
         v = data.get(c)
         if v is None:
-            out[c] = pd.Series([None] * n, dtype=object)
+            out[c] = pd.Series(np.full(n, None, dtype=object), dtype=object)  # no type inference
         elif isinstance(v, (pa.Array, pa.ChunkedArray)):
             out[c] = to_pandas(v).reset_index(drop=True)
         elif np.isscalar(v) or isinstance(v, datetime):
-            out[c] = pd.Series([v] * n)
+            out[c] = _constant(v, n)
         else:
             out[c] = pd.Series(v).reset_index(drop=True)
     return pd.DataFrame(out)
+
+
+def _constant(v, n: int) -> pd.Series:
+    """`pd.Series([v] * n)` (same dtype) without building and inferring an n-item list."""
+    if n == 0:
+        return pd.Series([v] * n)
+    return pd.Series([v]).repeat(n).reset_index(drop=True)
 
 
 EXAM_TEXT_FIELDS = ("procedure_name", "site_code", "room", "referrer_code", "referring_org_code",
@@ -338,8 +349,7 @@ def exam_attributes(ctx: Ctx, raw: dict[str, pa.Array], n: int, rejects: Rejects
         nhs_raw = quirks.nhs_number_spaces(nhs_raw)
     data["nhs_number"] = nhs_raw
     present = nonempty(nhs_raw)
-    nhs_series = to_pandas(nhs_raw)
-    flags["nhs_number_invalid"] = present & ~nhs.valid_mask(nhs_series)
+    flags["nhs_number_invalid"] = present & ~nhs.valid_mask(nhs_raw)
     for f in ("birth_date", "clock_start_date"):
         if f in raw:
             if pa.types.is_date(raw[f].type):

@@ -10,10 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from python_calamine import CalamineWorkbook
 
 from ingest import quirks
 from ingest.feeds.spec import EXAM_FIELDS, REQUIRED_EXAM_FIELDS, WIDE_EVENT_FIELDS, FeedSpec
+from ingest.readers._timefmt import parse_canonical
 from ingest.readers.base import Ctx, QuarantineError, ReadResult, Rejects
 from ingest.readers.slots import build_slots
 from ingest.readers.wide_csv import build_wide
@@ -39,11 +41,34 @@ def _text(v) -> str | None:
     return s or None
 
 
+# what str.strip() removes: every character for which str.isspace() holds
+_PY_WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+
+
+def _texts(values: list) -> pa.Array:
+    """`_text` of each cell as an Arrow array; a column of text cells only is stripped in bulk."""
+    if all(type(v) is str or v is None for v in values):
+        arr = pc.utf8_trim(pa.array(values, pa.string()), characters=_PY_WHITESPACE)
+        return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+    return pa.array([_text(v) for v in values], pa.string())
+
+
+def _transpose(body: list[list]) -> list[tuple] | None:
+    """Columns of a rectangular sheet body (None when rows differ in length)."""
+    if not body:
+        return []
+    width = len(body[0])
+    if any(len(row) != width for row in body):
+        return None
+    return list(zip(*body))
+
+
 def _when(values: list, spec: FeedSpec, fmt: str, dates: bool) -> tuple[list, np.ndarray]:
     """Cells -> naive datetimes (None if empty) and the mask of cells that are not a date/time."""
     if "excel_serial_dates" in spec.quirks:
         values = quirks.excel_serial_dates(values)
     out, bad = [], np.zeros(len(values), dtype=bool)
+    text_at, texts = [], []
     for i, v in enumerate(values):
         if v is None or v == "":
             out.append(None)
@@ -52,15 +77,39 @@ def _when(values: list, spec: FeedSpec, fmt: str, dates: bool) -> tuple[list, np
         elif isinstance(v, date):
             out.append(datetime(v.year, v.month, v.day))
         elif isinstance(v, str):
-            try:
-                out.append(datetime.strptime(v.strip(), fmt))
-            except ValueError:
-                out.append(None)
-                bad[i] = True
+            out.append(None)
+            text_at.append(i)
+            texts.append(v.strip())
         else:  # numbers without the quirk, times, durations: not a timestamp
             out.append(None)
             bad[i] = True
+    for i, when in zip(text_at, _strptime_many(texts, fmt)):
+        if when is None:
+            bad[i] = True
+        else:
+            out[i] = when
     return out, bad
+
+
+def _strptime_many(texts: list[str], fmt: str) -> list:
+    """`datetime.strptime(t, fmt)` of each text (None where it fails). Texts already in the
+    canonical fixed-width form of `fmt` are parsed in bulk (_timefmt): strptime gives them the
+    same value; only the others pay for a strptime call each."""
+    out: list = [None] * len(texts)
+    fast = parse_canonical(pa.array(texts, pa.string()), fmt) if texts else None
+    if fast is not None:
+        values, handled = fast
+        idx = np.flatnonzero(handled)
+        for i, when in zip(idx.tolist(), values[idx].view("datetime64[us]").astype(object).tolist()):
+            out[i] = when
+    else:
+        handled = np.zeros(len(texts), dtype=bool)
+    for i in np.flatnonzero(~handled).tolist():
+        try:
+            out[i] = datetime.strptime(texts[i], fmt)
+        except ValueError:
+            pass
+    return out
 
 
 def _sheet(wb: CalamineWorkbook, name: str, file_path: str) -> list[list]:
@@ -90,11 +139,15 @@ def _columns(rows: list[list], colmap: dict[str, str], required, spec: FeedSpec,
     n = len(body)
     raw: dict[str, pa.Array] = {}
     pre_bad: dict[str, np.ndarray] = {}
+    columns = _transpose(body)
     for f, c in colmap.items():
         if c not in found:
             continue
         i = found[c]
-        vals = [row[i] if i < len(row) else None for row in body]
+        if columns is not None:
+            vals = list(columns[i]) if i < len(columns) else [None] * n
+        else:
+            vals = [row[i] if i < len(row) else None for row in body]
         if f in _TS_FIELDS:
             v, b = _when(vals, spec, spec.datetime_format, False)
             raw[f] = pa.array(v, pa.timestamp("us"))
@@ -104,7 +157,7 @@ def _columns(rows: list[list], colmap: dict[str, str], required, spec: FeedSpec,
             raw[f] = pa.array([x.date() if x else None for x in v], pa.date32())
             pre_bad[f] = b
         else:
-            raw[f] = pa.array([_text(x) for x in vals], pa.string())
+            raw[f] = _texts(vals)
     seen, dup = set(), np.zeros(n, dtype=bool)
     for k, row in enumerate(body):
         key = tuple(row)

@@ -70,8 +70,10 @@ def build_wide(ctx: Ctx, family: str, raw: dict[str, pa.Array], n: int, lines: n
         if f in pre_bad and pre_bad[f].any():
             _reject_mask(rejects, pre_bad[f], lines, f, pa.array([""] * n), "unparseable_date",
                          f"{f}: not a date; fix the value")
-    rejected_lines = np.fromiter(rejects.rows.keys(), dtype=np.int64, count=len(rejects.rows))
-    keep = ~np.isin(lines, rejected_lines)
+    keep = np.ones(n, dtype=bool)
+    if rejects.rows:
+        rejected_lines = np.fromiter(rejects.rows.keys(), dtype=np.int64, count=len(rejects.rows))
+        keep = ~np.isin(lines, rejected_lines)
 
     tnp = {f[:-3]: ts_numpy(t) for f, t in times.items() if f != "appointment_at"}
     flags["dates_out_of_order"] = out_of_order(tnp, date_numpy(data.get("birth_date")), n)
@@ -101,8 +103,8 @@ def build_wide(ctx: Ctx, family: str, raw: dict[str, pa.Array], n: int, lines: n
             continue
         a = pc.take(acc, idx)
         d = {"accession": a,
-             "source_event_id": pc.binary_join_element_wise(a, pa.array([ev] * k, pa.string()), ":"),
-             "event": pa.array([ev] * k, pa.string()),
+             "source_event_id": pc.binary_join_element_wise(a, pa.scalar(ev, pa.string()), ":"),
+             "event": pa.repeat(pa.scalar(ev, pa.string()), k),
              "event_at": pc.take(t, idx),
              "source_line": pc.take(data["source_line"], idx),
              "local_time_ambiguous": pc.take(pa.array(amb[f]), idx)}

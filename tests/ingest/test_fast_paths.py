@@ -1,0 +1,89 @@
+"""The bulk shortcuts of the readers agree with the plain per-value definitions they replace."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest import nhs
+from ingest.readers import _csv, read_file
+from ingest.readers.excel import _strptime_many, _text, _texts
+from tests.ingest.conftest import FIX
+
+
+def _repeats_exact(buf: bytes, starts: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    bounds = np.append(starts, len(buf))  # a line's bytes run to the next line's start
+    seen: set[bytes] = set()
+    out = []
+    for line in (buf[bounds[i]:bounds[i + 1]] for i in kept):
+        out.append(line in seen)
+        seen.add(line)
+    return np.array(out, dtype=bool)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([b"", b"a", b"a,b", b"0" * 15, b"0" * 16, b"1" * 16, b"x" * 17,
+                                 b"abcdefgh" * 5, b"abcdefgh" * 4 + b"abcdefgX", b"a,b\r"]),
+                min_size=1, max_size=40), st.data())
+def test_repeats_match_exact_comparison(lines, data):
+    buf = b"\n".join(lines) + b"\n"
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    ends = np.flatnonzero(arr == 10).astype(np.int64)
+    starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
+    kept = np.array(sorted(data.draw(st.sets(st.integers(0, len(starts) - 1)))), dtype=np.int64)
+    got = _csv._repeats(buf, arr, starts, ends, kept)
+    assert got.tolist() == _repeats_exact(buf, starts, kept).tolist()
+
+
+def test_whole_file_parse_rejects_the_same_lines_as_line_counting(specs):
+    """A file without quotes takes the whole-buffer pyarrow parse; a quote anywhere forces the
+    per-line accounting. Both give the same rows and rejects."""
+    src = (FIX / "wide_csv/TWC_EXAMS_20241028_0200.csv").read_bytes().replace(b'"', b"")
+    lines = src.split(b"\n")
+    lines[3] = lines[3] + b",extra"  # one field too many
+    lines[5] = lines[5].rsplit(b",", 2)[0]  # two fields short
+    plain = b"\n".join(lines)
+    quoted = plain.replace(b"Chest X-ray", b'"Chest X-ray"', 1)
+    assert b'"' not in plain and b'"' in quoted
+    a = read_file(FIX / "x.csv", specs["TWC"], data=plain, file_path="x")
+    b = read_file(FIX / "x.csv", specs["TWC"], data=quoted, file_path="x")
+    assert a.rejected[["line", "reason_code"]].values.tolist() == [[4, "wrong_column_count"],
+                                                                  [6, "wrong_column_count"]]
+    pd.testing.assert_frame_equal(a.rejected, b.rejected)
+    pd.testing.assert_frame_equal(a.exam_records, b.exam_records)
+    pd.testing.assert_frame_equal(a.exam_events, b.exam_events)
+
+
+_NHS_TEXT = st.one_of(st.none(), st.text("0123456789", min_size=10, max_size=10),
+                      st.text("0123456789 a\u0663\u00e9", max_size=11))
+
+
+@given(st.lists(_NHS_TEXT, max_size=30))
+def test_nhs_valid_mask_arrow_equals_objects(values):
+    expected = nhs._valid_mask_objects(pd.Series(values, dtype=object))
+    assert nhs.valid_mask(pa.array(values, pa.string())).tolist() == expected.tolist()
+    assert nhs.valid_mask(pd.Series(values, dtype=object)).tolist() == expected.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.datetimes(min_value=datetime(1, 1, 1)).map(lambda d: d.strftime("%d/%m/%Y %H:%M")),
+                          st.text("0123456789/: -", max_size=17)), max_size=20))
+def test_excel_bulk_strptime_equals_strptime(texts):
+    fmt = "%d/%m/%Y %H:%M"
+    expected = []
+    for t in texts:
+        try:
+            expected.append(datetime.strptime(t, fmt))
+        except ValueError:
+            expected.append(None)
+    assert _strptime_many(texts, fmt) == expected
+
+
+@given(st.lists(st.one_of(st.none(), st.text(" \t\x1c\x85\xa0\u2003\u3000\u200bxé", max_size=5)), max_size=20))
+def test_excel_bulk_text_equals_text(values):
+    assert _texts(values).to_pylist() == [_text(v) for v in values]
