@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import multiprocessing
+import os
 import re
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -175,12 +179,13 @@ class _ReadFile:
 def ingest_landing(db_path: Path, home: Path, specs: dict[str, FeedSpec], pseudonym_key: bytes,
                    trusts: Sequence[str] | None = None, seeds_dir: Path | None = None,
                    on_file: Callable[[FileOutcome], None] | None = None,
-                   validate: bool = True) -> IngestSummary:
+                   validate: bool = True, read_workers: int | None = None) -> IngestSummary:
     """Load every new delivery of the chosen trusts into the landing schema of `db_path`.
 
     Files are taken in trust and extract-time order; new ones are read ahead in batches
     (`BATCH_FILES`, `BATCH_ROWS`), validated together, then loaded or quarantined one per
-    transaction in the same order."""
+    transaction in the same order. Many new files are read by `read_workers` processes
+    (default: up to 2) while this one loads; the outcome does not depend on it."""
     if not pseudonym_key:
         raise ValueError("pseudonym_key is empty: pass the key bytes from the settings")
     home = Path(home)
@@ -204,7 +209,7 @@ def ingest_landing(db_path: Path, home: Path, specs: dict[str, FeedSpec], pseudo
     try:
         create_landing(con)
         known = {r[0] for r in con.execute("select sha256 from landing.load_manifest").fetchall()}
-        rows_waiting = files_waiting = 0
+        plan: list[FileOutcome | _ReadJob] = []  # in load order
         for code in sorted(specs):
             if trusts is not None and code not in trusts:
                 continue
@@ -212,28 +217,103 @@ def ingest_landing(db_path: Path, home: Path, specs: dict[str, FeedSpec], pseudo
             codes = None if local_codes is None else local_codes.get(code, set())
             for extract_at, content, path, name_err in discover(home, spec):
                 rel = _rel(path, home)
-                data = path.read_bytes()
-                sha = hashlib.sha256(data).hexdigest()
+                sha = hashlib.sha256(path.read_bytes()).hexdigest()
                 if sha in known:
-                    waiting.append(FileOutcome(code, rel, content, "skipped", extract_at=extract_at,
-                                               message="bytes already loaded or quarantined (same sha256)"))
+                    plan.append(FileOutcome(code, rel, content, "skipped", extract_at=extract_at,
+                                            message="bytes already loaded or quarantined (same sha256)"))
                     continue
-                if validate and validator is None:
-                    from ingest.validation import FeedValidator
-                    validator = FeedValidator()
                 known.add(sha)  # the same bytes again later in this run are skipped, as across runs
-                f = _read(spec, path, rel, content, data, sha, extract_at, name_err, codes)
-                del data
-                waiting.append(f)
-                files_waiting += 1
-                rows_waiting += f.res.rows_read if f.res is not None else 0
-                if files_waiting >= BATCH_FILES or rows_waiting >= BATCH_ROWS:
-                    finish_batch()
-                    rows_waiting = files_waiting = 0
+                plan.append(_ReadJob(spec, path, rel, content, sha, extract_at, name_err, codes))
+        jobs = [p for p in plan if isinstance(p, _ReadJob)]
+        if validate and jobs:
+            from ingest.validation import FeedValidator
+            validator = FeedValidator()
+        reads = _reads_in_order(jobs, read_workers if read_workers is not None else _default_workers())
+        rows_waiting = files_waiting = 0
+        for item in plan:
+            if isinstance(item, FileOutcome):
+                waiting.append(item)
+                continue
+            f = next(reads)
+            waiting.append(f)
+            files_waiting += 1
+            rows_waiting += f.res.rows_read if f.res is not None else 0
+            if files_waiting >= BATCH_FILES or rows_waiting >= BATCH_ROWS:
+                finish_batch()
+                rows_waiting = files_waiting = 0
         finish_batch()
     finally:
         con.close()
     return summary
+
+
+# A backfill of many files is read by worker processes ahead of the load: parsing is
+# single-threaded Python, so the next files parse while this process validates and inserts.
+# A night's few dozen files are read here: starting workers would cost more than it saves.
+PARALLEL_MIN_FILES = 64
+READ_AHEAD = 4  # files read by workers and not yet taken, at most (bounds memory)
+
+
+@dataclass(frozen=True)
+class _ReadJob:
+    spec: FeedSpec
+    path: Path
+    rel: str
+    content: str
+    sha: str
+    extract_at: datetime | None
+    name_err: QuarantineError | None
+    codes: set[str] | None
+
+
+def _default_workers() -> int:
+    return min(2, os.cpu_count() or 1)
+
+
+def _read_job(job: _ReadJob) -> _ReadFile:
+    """Read one new delivery; in a worker the bytes are read again, so they must still be the
+    bytes whose sha256 decided that the file is new."""
+    data = job.path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != job.sha:
+        f = _ReadFile(job.spec, job.path, job.rel, job.content, job.sha, job.extract_at,
+                      datetime.now(timezone.utc))
+        f.problem = QuarantineError("unreadable", f"{job.rel}: the file changed while it was being "
+                                    "loaded (a delivery still being written?); its new bytes load on "
+                                    "the next run")
+        return f
+    return _read(job.spec, job.path, job.rel, job.content, data, job.sha, job.extract_at,
+                 job.name_err, job.codes)
+
+
+def _reads_in_order(jobs: list[_ReadJob], workers: int) -> Iterator[_ReadFile]:
+    """The jobs' read files in job order, read ahead by `workers` processes when there are many.
+    Should the worker pool break (e.g. a worker killed for memory), the rest is read here."""
+    if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
+        for job in jobs:
+            yield _read_job(job)
+        return
+    todo = deque(jobs)
+    pending: deque = deque()
+    # spawn, not fork: this process holds DuckDB and Arrow thread pools that a fork would copy
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        while todo or pending:
+            while todo and len(pending) < READ_AHEAD:
+                job = todo.popleft()
+                pending.append((job, pool.submit(_read_job, job)))
+            job, fut = pending.popleft()
+            try:
+                f = fut.result()
+            except Exception:  # the pool is broken: read this file and the rest in-process
+                yield _read_job(job)
+                for job, _ in pending:
+                    yield _read_job(job)
+                for job in todo:
+                    yield _read_job(job)
+                return
+            yield f
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _rel(path: Path, home: Path) -> str:

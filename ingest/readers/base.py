@@ -32,6 +32,9 @@ class QuarantineError(Exception):
         self.reason = reason
         self.message = message
 
+    def __reduce__(self):  # pickled back from reader worker processes
+        return (QuarantineError, (self.reason, self.message))
+
 
 @dataclass
 class ReadResult:

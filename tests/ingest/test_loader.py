@@ -157,3 +157,38 @@ def test_ge_failing_on_a_batch_falls_back_to_one_file_at_a_time(home, specs, mon
     db = home / "r2.duckdb"
     loader.ingest_landing(db, home, specs, KEY, trusts=["TWC", "THL"])
     assert _results_by_file(db) == _results_by_file(reference)
+
+
+def _landing_rows(db) -> dict[str, list]:
+    """Every landing table's rows, without the columns that record when the load ran."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        out = {}
+        for (t,) in con.execute("select table_name from information_schema.tables "
+                                "where table_schema = 'landing' order by 1").fetchall():
+            cols = [c for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'landing' "
+                "and table_name = ? order by ordinal_position", [t]).fetchall()
+                if c not in ("started_at", "finished_at", "quarantined_at", "validated_at")]
+            sel = ", ".join(f'"{c}"' for c in cols)
+            out[t] = con.execute(f"select {sel} from landing.{t} order by all").fetchall()
+        return out
+    finally:
+        con.close()
+
+
+def test_reader_processes_load_exactly_what_one_process_loads(home, specs, monkeypatch):
+    serial, parallel = home / "serial.duckdb", home / "parallel.duckdb"
+    loader.ingest_landing(serial, home, specs, KEY, trusts=["TWC", "THL"], read_workers=1)
+    monkeypatch.setattr(loader, "PARALLEL_MIN_FILES", 1)  # the fixture's four files go to workers
+    monkeypatch.setattr(loader, "READ_AHEAD", 2)
+    s = loader.ingest_landing(parallel, home, specs, KEY, trusts=["TWC", "THL"], read_workers=2)
+    assert s.totals.loaded == 3 and s.totals.quarantined == 1
+    assert _landing_rows(parallel) == _landing_rows(serial)
+
+
+def test_file_changed_after_hashing_is_not_loaded_with_the_old_hash(home, specs):
+    path = home / "landing/TWC/TWC_EXAMS_20241028_0200.csv"
+    job = loader._ReadJob(specs["TWC"], path, "landing/TWC/x.csv", "exams", "0" * 64, None, None, None)
+    f = loader._read_job(job)
+    assert f.res is None and f.problem.reason == "unreadable" and "changed" in f.problem.message
