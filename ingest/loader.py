@@ -223,7 +223,8 @@ def ingest_landing(db_path: Path, home: Path, specs: dict[str, FeedSpec], pseudo
                                             message="bytes already loaded or quarantined (same sha256)"))
                     continue
                 known.add(sha)  # the same bytes again later in this run are skipped, as across runs
-                plan.append(_ReadJob(spec, path, rel, content, sha, extract_at, name_err, codes))
+                plan.append(_ReadJob(spec, path, rel, content, sha, extract_at, name_err, codes,
+                                     path.stat().st_size))
         jobs = [p for p in plan if isinstance(p, _ReadJob)]
         if validate and jobs:
             from ingest.validation import FeedValidator
@@ -251,7 +252,10 @@ def ingest_landing(db_path: Path, home: Path, specs: dict[str, FeedSpec], pseudo
 # single-threaded Python, so the next files parse while this process validates and inserts.
 # A night's few dozen files are read here: starting workers would cost more than it saves.
 PARALLEL_MIN_FILES = 64
-READ_AHEAD = 4  # files read by workers and not yet taken, at most (bounds memory)
+# Files read by workers and not yet taken, at most: enough to keep the workers busy while this
+# process validates and inserts a batch, few enough to bound memory.
+READ_AHEAD_FILES = 16
+READ_AHEAD_BYTES = 256 * 1024 * 1024  # of delivery bytes (frames in memory are a few times more)
 
 
 @dataclass(frozen=True)
@@ -264,6 +268,7 @@ class _ReadJob:
     extract_at: datetime | None
     name_err: QuarantineError | None
     codes: set[str] | None
+    size: int = 0  # bytes of the delivery
 
 
 def _default_workers() -> int:
@@ -294,14 +299,18 @@ def _reads_in_order(jobs: list[_ReadJob], workers: int) -> Iterator[_ReadFile]:
         return
     todo = deque(jobs)
     pending: deque = deque()
+    in_flight = 0  # bytes of the pending jobs' deliveries
     # spawn, not fork: this process holds DuckDB and Arrow thread pools that a fork would copy
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     try:
         while todo or pending:
-            while todo and len(pending) < READ_AHEAD:
+            while todo and (not pending or (len(pending) < READ_AHEAD_FILES and
+                                            in_flight + todo[0].size <= READ_AHEAD_BYTES)):
                 job = todo.popleft()
                 pending.append((job, pool.submit(_read_job, job)))
+                in_flight += job.size
             job, fut = pending.popleft()
+            in_flight -= job.size
             try:
                 f = fut.result()
             except Exception:  # the pool is broken: read this file and the rest in-process
