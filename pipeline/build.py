@@ -110,7 +110,8 @@ def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
     dbt selection and `exclude` one to leave out; `threads` the dbt and DuckDB threads.
     `unit_tests=False` leaves out dbt's unit tests: they check the models' SQL on fixed inputs,
     so their result depends on the code, never on the night's data (a fixed cost of every
-    build that a nightly incremental run of unchanged code can skip). `on_node(unique_id)` is
+    build that a nightly incremental run of unchanged code can skip); on an incremental build
+    it also scopes the data tests of the big tables to the rows this run built. `on_node(unique_id)` is
     called as each node finishes (crash tests hang a fail point on it). `target_dir` keeps dbt's artifacts
     (manifest, run results) apart, e.g. per test session; logs go beside them.
     """
@@ -128,6 +129,10 @@ def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
     if memory_limit:
         env["WMIN_DUCKDB_MEMORY_LIMIT"] = memory_limit
     dbt_vars: dict[str, object] = {"as_of_date": as_of.isoformat()}
+    if not unit_tests and not full_refresh:
+        # the nightly: data tests of the big tables see only the rows this run built
+        # (dbt_project/macros/test_scope.sql); CI and full refreshes test every row
+        dbt_vars["test_new_rows_only"] = True
     if feed_late_hour is not None:
         dbt_vars["feed_late_hour"] = int(feed_late_hour)
     common = [

@@ -7,7 +7,9 @@
   4. a copy of night 2's database with a late re-delivery that must lose (a newer file of an
      older extract), rebuilt incrementally back as of night 1 (models only): the as-of date
      going backwards takes events out of exams' timelines, and one exam loses all of them;
-  5. the same landing and as-of date rebuilt with --full-refresh (models only).
+  5. the same landing and as-of date rebuilt with --full-refresh (models only);
+  6. night 2 as the nightly runs it (no unit tests, data tests of the big tables on the rows
+     the run built: macros/test_scope.sql), on a copy of night 1's database.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class DbtBuilds:
     backdated_full: BuildResult
     backdated_db: Path
     backdated_full_db: Path
+    nightly: BuildResult
+    nightly_db: Path
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +51,11 @@ def dbt_builds(tmp_path_factory: pytest.TempPathFactory) -> DbtBuilds:
     root = tmp_path_factory.mktemp("dbt_build")
     db = build_landing(root / "restricted.duckdb", deliveries=1)
     night1 = run_build(db, date.fromisoformat(AS_OF_1), target_dir=root / "target1")
+    nightly_db = root / "nightly.duckdb"
+    shutil.copyfile(db, nightly_db)
+    add_delivery(nightly_db, 2)
+    nightly = run_build(nightly_db, date.fromisoformat(AS_OF_2), unit_tests=False,
+                        target_dir=root / "target6")
     add_delivery(db, 2)
     night2 = run_build(db, date.fromisoformat(AS_OF_2), target_dir=root / "target2")
     full_db = root / "full_refresh.duckdb"
@@ -63,4 +72,4 @@ def dbt_builds(tmp_path_factory: pytest.TempPathFactory) -> DbtBuilds:
     backdated_full = run_build(backdated_full_db, date.fromisoformat(AS_OF_1), full_refresh=True,
                                select="resource_type:model", target_dir=root / "target5")
     return DbtBuilds(night1, night2, full, db, full_db, backdated, backdated_full, backdated_db,
-                     backdated_full_db)
+                     backdated_full_db, nightly, nightly_db)

@@ -16,6 +16,7 @@ import pytest
 
 from exports.dids import SOURCE_COLUMNS
 from pipeline.publish import FORBIDDEN_COLUMNS, published_relations
+from tests.dbt.landing_fixture import AS_OF_1
 from tests.fixtures.published import METRICS_MARTS, columns_of
 
 pytestmark = pytest.mark.slow
@@ -119,6 +120,30 @@ def test_full_refresh_equals_incremental(dbt_builds) -> None:
         a = _query(dbt_builds.incremental_db, f'select * from main."{t}" order by all')
         b = _query(dbt_builds.full_db, f'select * from main."{t}" order by all')
         pd.testing.assert_frame_equal(a, b, obj=t)
+
+
+def test_nightly_build_equals_full_refresh_and_tests_only_new_rows(dbt_builds) -> None:
+    """The nightly's build (no unit tests, big tables' data tests scoped to the rows it built)
+    passes and gives the full refresh's marts; its scoped tests read the run's watermarks."""
+    result = dbt_builds.nightly
+    assert result.success, result.failed
+    for t in _tables(dbt_builds.full_db):
+        a = _query(dbt_builds.nightly_db, f'select * from main."{t}" order by all')
+        b = _query(dbt_builds.full_db, f'select * from main."{t}" order by all')
+        pd.testing.assert_frame_equal(a, b, obj=t)
+    compiled = result.target_dir / "compiled" / "wmin" / "models" / "marts" / "core"
+    unique_key = next(compiled.rglob("unique_fct_exams_exam_key.sql")).read_text()
+    assert "build_state.test_watermarks" in unique_key
+    watermarks = _query(dbt_builds.nightly_db, "select * from build_state.test_watermarks")
+    assert {"fct_exams", "dq_exam_flags", "stg_landing__exam_events"} <= set(watermarks["model_name"])
+    assert (watermarks["watermark"] >= 1).all()
+    # the previous as-of is night 1's date (the window of events crossing the as-of change
+    # starts at the end of night 1's day, not a day later)
+    fct = next((result.target_dir / "compiled").rglob("fct_exams.sql")).read_text()
+    assert f"cast('{AS_OF_1}' as date)" in fct
+    # a full refresh tests every row
+    full_sql = next((dbt_builds.full.target_dir / "compiled").rglob("unique_fct_exams_exam_key.sql"))
+    assert "test_watermarks" not in full_sql.read_text()
 
 
 def _relations(db, schema: str) -> list[str]:

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ wmin.delete_presubmission_months(this) }}",
+        post_hook="{{ wmin.stamp_as_of_end(this) }}",
+    )
+}}
+-- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}
 -- DIDS pre-submission checks per trust x month of test x rule x severity, so a trust can fix its
 -- data before NHS England rejects the file. The record rules and their codes are those of
 -- exports/dids_checks.py (check_record) plus DUPLICATE_ACCESSION (accession + site repeated in
@@ -52,6 +62,12 @@
 ] %}
 with
 
+{% if is_incremental() -%}
+rebuild_months as (
+    {{ wmin.presubmission_months_to_rebuild(this) }}
+),
+
+{% endif -%}
 records as (
     select
         trust_code,
@@ -71,8 +87,17 @@ records as (
         coalesce(request_date, {{ wmin.local_date('requested_at') }}) as request_day,
         request_received_date as received_day,
         coalesce(test_date, {{ wmin.local_date('test_started_at') }}) as test_day,
-        coalesce(report_issue_date, {{ wmin.local_date('report_verified_at') }}) as report_day
-    from {{ ref('dids_records') }}
+        coalesce(report_issue_date, {{ wmin.local_date('report_verified_at') }}) as report_day,
+        source_file_id
+    from {{ ref('dids_records') }} as dids_records
+    {%- if is_incremental() %}
+    -- incremental: only the trust-months whose checks may have changed (the pre-hook deleted them)
+    where exists (
+        select 1 from rebuild_months as rebuild
+        where rebuild.trust_code = dids_records.trust_code
+            and rebuild.month = {{ wmin.presubmission_month('dids_records') }}
+    )
+    {%- endif %}
 ),
 
 {#- Verhoeff check of each distinct SNOMED CT id: one CTE per digit from the right, so the
@@ -141,6 +166,22 @@ with_gap as (
     from with_submission
 ),
 
+{#- one pass over the records (a union of one aggregate per rule read them 28 times), then one
+    row per rule from the small per trust-month totals #}
+totals as (
+    select
+        trust_code,
+        month,
+        cast(count(*) as bigint) as records_checked,
+        {%- for code, severity, description, failing in rules %}
+        cast(sum(case when {{ failing }} then 1 else 0 end) as bigint) as failing_{{ loop.index0 }},
+        {%- endfor %}
+        max(source_file_id) as source_file_id
+    from with_gap
+    where month is not null
+    group by trust_code, month
+),
+
 findings as (
     {%- for code, severity, description, failing in rules %}
     select
@@ -149,11 +190,10 @@ findings as (
         '{{ code }}' as rule,
         '{{ severity }}' as severity,
         '{{ description }}' as rule_description,
-        cast(count(*) as bigint) as records_checked,
-        cast(sum(case when {{ failing }} then 1 else 0 end) as bigint) as records_failing
-    from with_gap
-    where month is not null
-    group by trust_code, month
+        records_checked,
+        failing_{{ loop.index0 }} as records_failing,
+        source_file_id
+    from totals
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),
@@ -167,7 +207,9 @@ final as (
         rule_description,
         records_checked,
         records_failing,
-        cast(1.0 * records_failing / records_checked as {{ wmin.type_double() }}) as failing_rate
+        cast(1.0 * records_failing / records_checked as {{ wmin.type_double() }}) as failing_rate,
+        source_file_id,
+        {{ wmin.as_of_end() }} as built_as_of_end
     from findings
 )
 

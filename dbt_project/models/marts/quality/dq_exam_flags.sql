@@ -1,7 +1,20 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='exam_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ wmin.stamp_as_of_end(this) }}",
+    )
+}}
+-- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}
 -- Data-quality flags per exam (latest delivery): loaded, never rejected; counted on the Data
 -- quality page. A flag is set by this model's own rule or by the loader's landing dq_flags.
 -- The record-level facts come from int_exams_coded, the timeline from fct_exams (not
 -- re-pivoted here: the events pivot is the expensive part of a build).
+-- Incremental like fct_exams (macros/incremental.sql): only the exams changed since this
+-- model's own last build are re-flagged; every exam of fct_exams has a row, so delete+insert
+-- replaces them all.
 with
 
 coded as (
@@ -12,7 +25,8 @@ coded as (
         rows_in_file,
         is_unknown_procedure_code,
         is_modality_conflict
-    from {{ ref('int_exams_coded') }}
+    from {{ ref('int_exams_coded') }} as int_exams_coded
+    {{ wmin.only_changed_exams('int_exams_coded', this, 'source_file_id') }}
 ),
 
 exams as (
@@ -48,7 +62,8 @@ flagged as (
         coalesce(is_modality_conflict, false) as modality_conflict,
         coalesce(landing_dq_flags, '') like '%unmapped_value%' as unmapped_value,
         (status in ('completed', 'reported') and test_at is null) as missing_test_time,
-        (status = 'reported' and report_verified_at is null) as missing_report_time
+        (status = 'reported' and report_verified_at is null) as missing_report_time,
+        source_file_id
     from exams
 ),
 
@@ -64,7 +79,8 @@ final as (
             + case when unmapped_value then 1 else 0 end
             + case when missing_test_time then 1 else 0 end
             + case when missing_report_time then 1 else 0 end
-            as integer) as flag_count
+            as integer) as flag_count,
+        {{ wmin.as_of_end() }} as built_as_of_end
     from flagged
 )
 

@@ -1,9 +1,24 @@
-{{ config(meta={'publish': false}, contract={'enforced': false}) }}
+{{
+    config(
+        meta={'publish': false},
+        contract={'enforced': false},
+        materialized='incremental',
+        unique_key=['trust_code', 'month'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook=["{{ wmin.drop_example_placeholders(this) }}", "{{ wmin.stamp_as_of_end(this) }}"],
+    )
+}}
+-- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}
 -- RESTRICTED, never published: the worst offending rows behind each failing scorecard measure,
 -- so a trust's information team can find and fix them. At most `dq_examples_per_check` rows per
 -- trust x month x measure, in a fixed order (accession, then file and line). It carries
 -- accessions and raw values (NHS numbers among them): publish.py's identifier gate refuses the
 -- `accession` column and valid-looking NHS numbers if this were ever marked for publishing.
+-- Incremental by trust x month (macros/incremental.sql, example_months_to_rebuild): only the
+-- trust-months a changed exam, a new file or the as-of date may have changed are rebuilt,
+-- replacing their rows (delete+insert); a rebuilt month left without examples gets a
+-- placeholder row (measure null) so its old rows are deleted too, then the post-hook drops it.
 {%- set per_check = var('dq_examples_per_check', 20) %}
 {%- set exam_checks = [
     ('nhs_number_present', 'nhs_number_missing', 'nhs_number', "cast(null as " ~ dbt.type_string() ~ ")"),
@@ -23,11 +38,34 @@
 ] %}
 with
 
-coded as (
+{% if is_incremental() -%}
+rebuild_months as (
+    {{ wmin.example_months_to_rebuild(this) }}
+),
+
+{% endif -%}
+{#- the exams of the months to build (every exam on a full build): the key is hashed only for them #}
+exam_keys as (
     select
         cast({{ dbt.hash(dbt.concat(['trust_code', "'|'", 'accession'])) }} as {{ dbt.type_string() }}) as exam_key,
-        *
-    from {{ ref('int_exams_coded') }}
+        trust_code,
+        accession
+    from {{ ref('int_exams_enriched') }} as enriched
+    {%- if is_incremental() %}
+    where exists (
+        select 1 from rebuild_months
+        where rebuild_months.trust_code = enriched.trust_code
+            and rebuild_months.month = {{ wmin.dq_exam_month('enriched') }}
+    )
+    {%- endif %}
+),
+
+coded as (
+    select exam_keys.exam_key, int_exams_coded.*
+    from exam_keys
+    inner join {{ ref('int_exams_coded') }} as int_exams_coded
+        on int_exams_coded.trust_code = exam_keys.trust_code
+        and int_exams_coded.accession = exam_keys.accession
 ),
 
 exam_examples as (
@@ -50,12 +88,17 @@ exam_examples as (
     {%- endfor %}
 ),
 
+{#- only the files int_delivered_rows_by_file found duplicates in: not every delivery ever made #}
+files_with_duplicates as (
+    select file_id from {{ ref('int_delivered_rows_by_file') }} where duplicate_rows > 0
+),
+
 duplicate_rows as (
     select file_id, source_line, accession from {{ source('landing', 'exam_records') }}
-    where dq_flags like '%duplicate_row%'
+    where dq_flags like '%duplicate_row%' and file_id in (select file_id from files_with_duplicates)
     union all
     select file_id, source_line, accession from {{ source('landing', 'exam_events') }}
-    where dq_flags like '%duplicate_row%'
+    where dq_flags like '%duplicate_row%' and file_id in (select file_id from files_with_duplicates)
     union all
     select file_id, source_line, accession from (
         select
@@ -64,6 +107,7 @@ duplicate_rows as (
             accession,
             row_number() over (partition by file_id, slot_id order by source_line) as copy_number
         from {{ source('landing', 'capacity_slots') }}
+        where file_id in (select file_id from files_with_duplicates)
     ) as slots
     where copy_number > 1
 ),
@@ -82,6 +126,13 @@ row_examples as (
     inner join {{ ref('stg_landing__load_manifest') }} as manifest
         on manifest.file_id = duplicate_rows.file_id
     where manifest.extract_at < {{ wmin.as_of_end() }}
+    {%- if is_incremental() %}
+        and exists (
+            select 1 from rebuild_months
+            where rebuild_months.trust_code = manifest.trust_code
+                and rebuild_months.month = cast({{ dbt.date_trunc('month', wmin.local_date('manifest.extract_at')) }} as date)
+        )
+    {%- endif %}
     group by manifest.trust_code, manifest.extract_at, manifest.file_path, duplicate_rows.source_line
 ),
 
@@ -97,17 +148,48 @@ ranked as (
         union all
         select * from row_examples
     ) as all_examples
+),
+
+examples as (
+    select
+        trust_code,
+        month,
+        measure,
+        cast(example_rank as integer) as example_rank,
+        accession,
+        field,
+        value,
+        file_name,
+        source_line
+    from ranked
+    where example_rank <= {{ per_check }}
+    {%- if is_incremental() %}
+    union all
+    -- placeholders: a rebuilt month's old rows go even when it has no example left
+    select
+        trust_code, month, cast(null as {{ dbt.type_string() }}), cast(null as integer),
+        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_int() }})
+    from rebuild_months
+    {%- endif %}
+),
+
+{#- the incremental build's state: exams of each trust-month (an exam leaving a month changes
+    it), the newest file known and the as-of end #}
+exams_by_month as (
+    select trust_code, month, count(*) as exams_in_month
+    from {{ ref('dq_exam_flags') }}
+    where month is not null
+    group by trust_code, month
 )
 
 select
-    trust_code,
-    month,
-    measure,
-    cast(example_rank as integer) as example_rank,
-    accession,
-    field,
-    value,
-    file_name,
-    source_line
-from ranked
-where example_rank <= {{ per_check }}
+    examples.*,
+    cast(coalesce(exams_by_month.exams_in_month, 0) as {{ dbt.type_bigint() }}) as exams_in_month,
+    (select max(file_id) from {{ ref('stg_landing__load_manifest') }}) as source_file_id,
+    {{ wmin.as_of_end() }} as built_as_of_end
+from examples
+left join exams_by_month
+    on exams_by_month.trust_code = examples.trust_code
+    and exams_by_month.month = examples.month

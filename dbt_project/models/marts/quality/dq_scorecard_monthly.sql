@@ -41,40 +41,17 @@ exam_measures as (
     {%- endfor %}
 ),
 
-{#- Every delivered row once: records and events of one file share a line when one line (or
-    HL7 message) carries both, so a row is (file, line). Slots carry no loader flag: a slot
-    repeated within one file is the duplicate. #}
-exam_rows as (
-    select file_id, source_line, max(case when dq_flags like '%duplicate_row%' then 1 else 0 end) as is_duplicate
-    from (
-        select file_id, source_line, dq_flags from {{ source('landing', 'exam_records') }}
-        union all
-        select file_id, source_line, dq_flags from {{ source('landing', 'exam_events') }}
-    ) as exam_side
-    group by file_id, source_line
-),
-
-slot_rows as (
-    select
-        file_id,
-        source_line,
-        case when row_number() over (partition by file_id, slot_id order by source_line) > 1
-            then 1 else 0 end as is_duplicate
-    from {{ source('landing', 'capacity_slots') }}
-),
-
+{#- Every delivered row once, counted per file by int_delivered_rows_by_file (incremental: a
+    file never changes, so only new files are counted). #}
 delivered_rows as (
     select
         manifest.trust_code,
         cast({{ dbt.date_trunc('month', wmin.local_date('manifest.extract_at')) }} as date) as month,
-        all_rows.is_duplicate
-    from (
-        select file_id, is_duplicate from exam_rows
-        union all
-        select file_id, is_duplicate from slot_rows
-    ) as all_rows
+        by_file.delivered_rows,
+        by_file.duplicate_rows
+    from {{ ref('int_delivered_rows_by_file') }} as by_file
     inner join {{ ref('stg_landing__load_manifest') }} as manifest
-        on manifest.file_id = all_rows.file_id
+        on manifest.file_id = by_file.file_id
     where manifest.extract_at < {{ wmin.as_of_end() }}
 ),
 
@@ -85,8 +62,8 @@ row_measures as (
         'rows_not_duplicated' as measure,
         'consistency' as dimension,
         'delivered_rows' as unit,
-        cast(sum(1 - is_duplicate) as bigint) as numerator,
-        cast(count(*) as bigint) as denominator
+        cast(sum(delivered_rows - duplicate_rows) as bigint) as numerator,
+        cast(sum(delivered_rows) as bigint) as denominator
     from delivered_rows
     group by month, trust_code
 ),
@@ -109,16 +86,9 @@ delivery_measures as (
     cadence, plus a day's grace for the nightly extract's own lag). First delivery only, so a
     rolling snapshot repeating the report does not count it again. #}
 report_deliveries as (
-    select
-        trust_code,
-        accession,
-        event_at,
-        min(extract_at) as first_delivered_at
-    from {{ source('landing', 'exam_events') }}
-    where event = 'report_verified'
-        and event_at is not null
-        and extract_at < {{ wmin.as_of_end() }}
-    group by trust_code, accession, event_at
+    select trust_code, accession, event_at, first_delivered_at
+    from {{ ref('int_report_first_deliveries') }}
+    where first_delivered_at < {{ wmin.as_of_end() }}
 ),
 
 trust_cadence as (

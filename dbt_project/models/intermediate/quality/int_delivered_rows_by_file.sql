@@ -1,0 +1,43 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='file_id',
+        incremental_strategy='delete+insert',
+    )
+}}
+-- Every delivered row once, counted per file (dq_scorecard_monthly's rows_not_duplicated):
+-- records and events of one file share a line when one line (or HL7 message) carries both, so
+-- a row is (file, line), a duplicate when the loader flagged it; slots carry no loader flag,
+-- so a slot repeated within one file is the duplicate. Per file, so incremental: landing is
+-- append-only and a file never changes, so a build counts only the newly loaded files
+-- (macros/incremental.sql) instead of rescanning every delivery ever made.
+with
+
+exam_rows as (
+    select file_id, source_line, max(case when dq_flags like '%duplicate_row%' then 1 else 0 end) as is_duplicate
+    from (
+        select file_id, source_line, dq_flags from ({{ wmin.landing_rows('exam_records') }}) as records
+        union all
+        select file_id, source_line, dq_flags from ({{ wmin.landing_rows('exam_events') }}) as events
+    ) as exam_side
+    group by file_id, source_line
+),
+
+slot_rows as (
+    select
+        file_id,
+        case when row_number() over (partition by file_id, slot_id order by source_line) > 1
+            then 1 else 0 end as is_duplicate
+    from ({{ wmin.landing_rows('capacity_slots') }}) as slots
+)
+
+select
+    file_id,
+    cast(count(*) as bigint) as delivered_rows,
+    cast(sum(is_duplicate) as bigint) as duplicate_rows
+from (
+    select file_id, is_duplicate from exam_rows
+    union all
+    select file_id, is_duplicate from slot_rows
+) as all_rows
+group by file_id
