@@ -158,15 +158,23 @@ BATCH_ROWS = 200_000  # ...and at most this many rows read held in memory while 
 
 
 @dataclass
-class _ReadFile:
-    """A new delivery read and waiting for its batch's validation verdict before it is loaded."""
+class _ReadJob:
+    """A new delivery to read: where it is, what it is and what decided that it is new."""
     spec: FeedSpec
     path: Path
     rel: str
     content: str
     sha: str
     extract_at: datetime | None
-    started: datetime
+    name_err: QuarantineError | None
+    codes: set[str] | None
+    size: int = 0  # bytes of the delivery
+
+
+@dataclass
+class _ReadFile(_ReadJob):
+    """A new delivery read and waiting for its batch's validation verdict before it is loaded."""
+    started: datetime | None = None
     res: ReadResult | None = None
     problem: QuarantineError | None = None  # quarantine reason found by reading or validating
     outcomes: list = field(default_factory=list)
@@ -258,19 +266,6 @@ READ_AHEAD_FILES = 16
 READ_AHEAD_BYTES = 256 * 1024 * 1024  # of delivery bytes (frames in memory are a few times more)
 
 
-@dataclass(frozen=True)
-class _ReadJob:
-    spec: FeedSpec
-    path: Path
-    rel: str
-    content: str
-    sha: str
-    extract_at: datetime | None
-    name_err: QuarantineError | None
-    codes: set[str] | None
-    size: int = 0  # bytes of the delivery
-
-
 def _default_workers() -> int:
     return min(2, os.cpu_count() or 1)
 
@@ -278,16 +273,23 @@ def _default_workers() -> int:
 def _read_job(job: _ReadJob) -> _ReadFile:
     """Read one new delivery; in a worker the bytes are read again, so they must still be the
     bytes whose sha256 decided that the file is new."""
+    f = _ReadFile(**vars(job), started=datetime.now(timezone.utc))
     data = job.path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != job.sha:
-        f = _ReadFile(job.spec, job.path, job.rel, job.content, job.sha, job.extract_at,
-                      datetime.now(timezone.utc))
-        f.problem = QuarantineError("unreadable", f"{job.rel}: the file changed while it was being "
-                                    "loaded (a delivery still being written?); its new bytes load on "
-                                    "the next run")
-        return f
-    return _read(job.spec, job.path, job.rel, job.content, data, job.sha, job.extract_at,
-                 job.name_err, job.codes)
+    try:
+        if hashlib.sha256(data).hexdigest() != job.sha:
+            raise QuarantineError("unreadable", f"{job.rel}: the file changed while it was being "
+                                  "loaded (a delivery still being written?); its new bytes load on "
+                                  "the next run")
+        if job.name_err is not None:
+            raise job.name_err
+        f.res = read_file(job.path, job.spec, job.content, extract_at=job.extract_at,
+                          local_codes=job.codes, file_path=job.rel, data=data)
+    except QuarantineError as q:
+        f.problem = q
+    except Exception as e:  # a reader bug must not stop the night: quarantine the file as unreadable
+        f.problem = QuarantineError("unreadable", f"{job.rel}: the reader failed ({type(e).__name__}: "
+                                    f"{e}); keep the file, report the problem to the warehouse team")
+    return f
 
 
 def _reads_in_order(jobs: list[_ReadJob], workers: int) -> Iterator[_ReadFile]:
@@ -334,21 +336,6 @@ def _rel(path: Path, home: Path) -> str:
 
 def _next_file_id(con) -> int:
     return int(con.execute("select coalesce(max(file_id), 0) + 1 from landing.load_manifest").fetchall()[0][0])
-
-
-def _read(spec, path, rel, content, data, sha, extract_at, name_err, codes) -> _ReadFile:
-    f = _ReadFile(spec, path, rel, content, sha, extract_at, datetime.now(timezone.utc))
-    try:
-        if name_err is not None:
-            raise name_err
-        f.res = read_file(path, spec, content, extract_at=extract_at, local_codes=codes, file_path=rel,
-                          data=data)
-    except QuarantineError as q:
-        f.problem = q
-    except Exception as e:  # a reader bug must not stop the night: quarantine the file as unreadable
-        f.problem = QuarantineError("unreadable", f"{rel}: the reader failed ({type(e).__name__}: {e}); "
-                                    "keep the file, report the problem to the warehouse team")
-    return f
 
 
 def _validate_batch(validator, batch: list[_ReadFile]) -> None:
