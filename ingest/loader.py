@@ -115,10 +115,45 @@ def _x(con, sql: str, params=None):
         return []
 
 
+# The loader's own cache, not part of the landing contract: the sha256 of each file as last seen
+# (path, size, modification time), so that a night does not re-read a year of old deliveries to
+# find the few new ones. Whether a file loads is still decided by its sha256 in load_manifest.
+FILE_FINGERPRINTS = {"file_path": "VARCHAR", "size": "BIGINT", "mtime_ns": "BIGINT",
+                     "sha256": "VARCHAR"}
+
+
 def create_landing(con: duckdb.DuckDBPyConnection) -> None:
     _x(con, "create schema if not exists landing")
-    for name, cols in {**TABLES, "validation_results": _validation_ddl()}.items():
+    for name, cols in {**TABLES, "validation_results": _validation_ddl(),
+                       "file_fingerprints": FILE_FINGERPRINTS}.items():
         _x(con, ddl(f"landing.{name}", cols))
+
+
+class _Fingerprints:
+    """sha256 by file, re-read only when a file's size or modification time changed."""
+
+    def __init__(self, con) -> None:
+        self.seen = {path: (size, mtime, sha) for path, size, mtime, sha in
+                     con.execute("select * from landing.file_fingerprints").fetchall()}
+        self.fresh: list[tuple[str, int, int, str]] = []
+
+    def sha256(self, path: Path, rel: str) -> str:
+        st = path.stat()
+        cached = self.seen.get(rel)
+        if cached is not None and cached[:2] == (st.st_size, st.st_mtime_ns):
+            return cached[2]
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        self.fresh.append((rel, st.st_size, st.st_mtime_ns, sha))
+        return sha
+
+    def save(self, con) -> None:
+        if not self.fresh:
+            return
+        _x(con, "begin transaction")
+        con.executemany("delete from landing.file_fingerprints where file_path = ?",
+                        [(f[0],) for f in self.fresh])
+        con.executemany("insert into landing.file_fingerprints values (?, ?, ?, ?)", self.fresh)
+        _x(con, "commit")
 
 
 def discover(home: Path, spec: FeedSpec) -> list[tuple[datetime | None, str, Path, QuarantineError | None]]:
@@ -217,6 +252,7 @@ def ingest_landing(db_path: Path, home: Path, specs: dict[str, FeedSpec], pseudo
     try:
         create_landing(con)
         known = {r[0] for r in con.execute("select sha256 from landing.load_manifest").fetchall()}
+        fingerprints = _Fingerprints(con)
         plan: list[FileOutcome | _ReadJob] = []  # in load order
         for code in sorted(specs):
             if trusts is not None and code not in trusts:
@@ -225,7 +261,7 @@ def ingest_landing(db_path: Path, home: Path, specs: dict[str, FeedSpec], pseudo
             codes = None if local_codes is None else local_codes.get(code, set())
             for extract_at, content, path, name_err in discover(home, spec):
                 rel = _rel(path, home)
-                sha = hashlib.sha256(path.read_bytes()).hexdigest()
+                sha = fingerprints.sha256(path, rel)
                 if sha in known:
                     plan.append(FileOutcome(code, rel, content, "skipped", extract_at=extract_at,
                                             message="bytes already loaded or quarantined (same sha256)"))
@@ -233,6 +269,7 @@ def ingest_landing(db_path: Path, home: Path, specs: dict[str, FeedSpec], pseudo
                 known.add(sha)  # the same bytes again later in this run are skipped, as across runs
                 plan.append(_ReadJob(spec, path, rel, content, sha, extract_at, name_err, codes,
                                      path.stat().st_size))
+        fingerprints.save(con)  # a cache: should the run stop, the manifest still decides
         jobs = [p for p in plan if isinstance(p, _ReadJob)]
         if validate and jobs:
             from ingest.validation import FeedValidator

@@ -192,3 +192,19 @@ def test_file_changed_after_hashing_is_not_loaded_with_the_old_hash(home, specs)
     job = loader._ReadJob(specs["TWC"], path, "landing/TWC/x.csv", "exams", "0" * 64, None, None, None)
     f = loader._read_job(job)
     assert f.res is None and f.problem.reason == "unreadable" and "changed" in f.problem.message
+
+
+def test_known_files_are_not_read_again_unless_they_change(home, specs, monkeypatch):
+    db = home / "r.duckdb"
+    loader.ingest_landing(db, home, specs, KEY, trusts=["TWC", "THL"], validate=False)
+    assert _q(db, "select count(*) from landing.file_fingerprints")[0][0] == 4
+    hashed = []
+    real_sha256 = loader.hashlib.sha256
+    monkeypatch.setattr(loader.hashlib, "sha256", lambda data=b"": hashed.append(1) or real_sha256(data))
+    s = loader.ingest_landing(db, home, specs, KEY, trusts=["TWC", "THL"], validate=False)
+    assert s.totals.skipped == 4 and not hashed  # a night does not re-read old deliveries
+    # the same name with new bytes (a corrected file sent again under its old name) is new
+    path = home / "landing/TWC/TWC_EXAMS_20241028_0200.csv"
+    path.write_text(path.read_text().replace("RAD1", "RAD2"))
+    s = loader.ingest_landing(db, home, specs, KEY, trusts=["TWC", "THL"], validate=False)
+    assert s.totals.loaded == 1 and s.totals.skipped == 3
