@@ -80,9 +80,12 @@ def _identifier_findings(con: duckdb.DuckDBPyConnection, catalog: str) -> list[s
         counts = []
         for column in columns:
             c = f'"{column}"'
-            counts += [f"count(*) filter (where regexp_full_match({c}, '[0-9]{{10}}') "
-                       f"and wmin_nhs_valid({c}))",
-                       f"count(*) filter (where regexp_full_match(upper({c}), '{FULL_POSTCODE}'))"]
+            # a length test first, as CASE so that DuckDB runs the regex (and the Python NHS
+            # check) only on values of the right length: most values (codes, keys) leave at once
+            counts += [f"count(*) filter (where case when length({c}) = 10 then case when "
+                       f"regexp_full_match({c}, '[0-9]{{10}}') then wmin_nhs_valid({c}) end end)",
+                       f"count(*) filter (where case when length({c}) between 5 and 8 then "
+                       f"regexp_full_match(upper({c}), '{FULL_POSTCODE}') end)"]
         row = con.execute(f'select {", ".join(counts)} from "{catalog}".main."{table}"').fetchone()
         for i, column in enumerate(columns):
             nhs_like, postcodes = row[2 * i], row[2 * i + 1]
