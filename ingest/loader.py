@@ -329,6 +329,19 @@ def _read_job(job: _ReadJob) -> _ReadFile:
     return f
 
 
+def _reader_init(loader_pid: int) -> None:
+    """A reader process dies with the loader: a killed night must not leave readers behind
+    holding its files and its output pipes (PR_SET_PDEATHSIG, Linux)."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the reader ends when its work queue closes
+        pass
+    if os.getppid() != loader_pid:  # the loader died before the line above took effect
+        os._exit(1)
+
+
 def _reads_in_order(jobs: list[_ReadJob], workers: int) -> Iterator[_ReadFile]:
     """The jobs' read files in job order, read ahead by `workers` processes when there are many.
     Should the worker pool break (e.g. a worker killed for memory), the rest is read here."""
@@ -340,7 +353,8 @@ def _reads_in_order(jobs: list[_ReadJob], workers: int) -> Iterator[_ReadFile]:
     pending: deque = deque()
     in_flight = 0  # bytes of the pending jobs' deliveries
     # spawn, not fork: this process holds DuckDB and Arrow thread pools that a fork would copy
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_reader_init, initargs=(os.getpid(),))
     try:
         while todo or pending:
             while todo and (not pending or (len(pending) < READ_AHEAD_FILES and
