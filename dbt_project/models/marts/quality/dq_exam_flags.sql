@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='exam_key',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        post_hook="{{ wmin.stamp_as_of_end(this) }}",
-    )
-}}
+-- incremental by changed exam: config in dbt_project.yml
 -- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}
 -- Data-quality flags per exam (latest delivery): loaded, never rejected; counted on the Data
 -- quality page. A flag is set by this model's own rule or by the loader's landing dq_flags.
