@@ -10,7 +10,9 @@ runs incrementally as of the last extract date. `--verify` then rebuilds a copy 
 with --full-refresh and compares every table of the marts schema, row for row. `--quick` keeps
 only the last two weeks of deliveries and skips the run without unit tests, for a demo-sized
 run; `--multiply N` copies the landing N times over (as other exams) to measure a larger
-network without generating and ingesting it.
+network without generating and ingesting it. `--save-night DIR` keeps the database as it stands
+just before the night's incremental build (and the full build's figures) in DIR;
+`--from-night DIR` starts from there, so an incremental build can be studied again in minutes.
 
 Prints the seconds of the builds, the ratio, seconds per node kind and the slowest nodes of
 each (dbt run_results). Without --quick the night is also built without dbt's unit tests (on a
@@ -34,7 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from pipeline.build import run_build
+from pipeline.build import parse_project, run_build
 
 # Landing tables keyed by the loader's file_id (one sequence for every file it reads).
 FILE_TABLES = ("exam_records", "exam_events", "capacity_slots", "rejected_rows",
@@ -162,6 +164,39 @@ def _build(db: Path, as_of: date, full_refresh: bool, target: Path, threads: int
     return round(seconds, 2)
 
 
+SAVED = "night.json"  # beside a --save-night database: the night and the full build's seconds
+
+
+def incremental_from_saved(a: argparse.Namespace) -> int:
+    """The night's incremental build (without unit tests, as the nightly runs it) on a copy of
+    a --save-night database, against the full build's seconds recorded there."""
+    saved = json.loads((a.from_night / SAVED).read_text())
+    work = a.work or Path(tempfile.mkdtemp(prefix="build_bench_"))
+    work.mkdir(parents=True, exist_ok=True)
+    db = work / "restricted.duckdb"
+    shutil.copyfile(a.from_night / "restricted.duckdb", db)
+    night = date.fromisoformat(saved["night"])
+    # the previous night left dbt's partial-parse state in the target folder: so does this
+    if not parse_project(db, work / "target_incremental", a.threads):
+        raise SystemExit("dbt parse failed")
+    seconds = _build(db, night, False, work / "target_incremental", a.threads, a.exclude,
+                     unit_tests=False)
+    kinds = node_seconds(work / "target_incremental")
+    nodes = slowest_nodes(work / "target_incremental", 15)
+    ratio = round(saved["full_seconds"] / seconds, 2)
+    print(f"incremental, no unit tests:  {seconds:8.2f} s   nodes {kinds}")
+    print(f"ratio to the saved full build ({saved['full_seconds']} s): {ratio:.2f}")
+    print("slowest nodes: " + ", ".join(f"{n} {s}s" for n, s in nodes))
+    if a.json:
+        a.json.write_text(json.dumps({**saved, "incremental_seconds_without_unit_tests": seconds,
+                                      "ratio_without_unit_tests": ratio,
+                                      "incremental_node_seconds": kinds,
+                                      "incremental_slowest": nodes}, indent=2) + "\n")
+    if not a.work:
+        shutil.rmtree(work)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--home", type=Path, required=True, help="home with an ingested restricted database")
@@ -174,7 +209,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--exclude", help="dbt selection to leave out of every build")
     ap.add_argument("--work", type=Path, help="scratch folder (default: a new temporary folder)")
+    ap.add_argument("--save-night", type=Path,
+                    help="keep the database just before the night's build, and the full build's figures, here")
+    ap.add_argument("--from-night", type=Path,
+                    help="start from a --save-night folder: no copy of the home, no full build")
     a = ap.parse_args(argv)
+    if a.from_night:
+        return incremental_from_saved(a)
 
     source = a.home / "warehouse" / "restricted.duckdb"
     if not source.exists():
@@ -205,6 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     with duckdb.connect(str(db)) as con:
         deliver_held_night(con)
         con.execute("checkpoint")
+    if a.save_night:
+        a.save_night.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(db, a.save_night / "restricted.duckdb")
+        (a.save_night / SAVED).write_text(json.dumps(
+            {"night": night.isoformat(), "full_seconds": full_s, "night_files": files,
+             "night_exam_record_rows": night_rows, "threads": a.threads}))
     # the same night without dbt's unit tests (code checks, independent of the data), on a copy
     no_unit_db = work / "incremental_no_unit_tests.duckdb"
     if not a.quick:

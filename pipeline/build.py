@@ -1,8 +1,9 @@
-"""`dbt seed` + `dbt build` on the restricted database, through dbt's programmatic runner.
+"""`dbt build` (seeds included) on the restricted database, through dbt's programmatic runner.
 
 `run_build` is the only way the pipeline runs dbt. It points the project's profile at the
 restricted database through environment variables set here (and restored afterwards), passes
-the as-of date as a dbt var, and returns what happened: success, the failed nodes with their
+the as-of date the same way (the macros read it while dbt executes, so a nightly parse stays
+partial), and returns what happened: success, the failed nodes with their
 messages, counts by status and the elapsed time. It prints nothing beyond what dbt prints.
 """
 
@@ -98,6 +99,53 @@ def _release_duckdb() -> None:
                 DuckDBConnectionManager._ENV = None
 
 
+def _dbt_invocation(restricted_db: Path, as_of: date, threads: int, target: Path, *,
+                    memory_limit: str | None, feed_late_hour: int | None,
+                    test_new_rows_only: bool) -> tuple[dict[str, str], list[str]]:
+    """The environment and the common dbt arguments of a build."""
+    env = {
+        "WMIN_RESTRICTED_DB": str(Path(restricted_db)),
+        "WMIN_DBT_THREADS": str(threads),
+        "WMIN_DUCKDB_THREADS": str(threads),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",  # no phone-home from a hospital server
+    }
+    if memory_limit:
+        env["WMIN_DUCKDB_MEMORY_LIMIT"] = memory_limit
+    # The as-of date and the nightly's test scoping go in the environment, read by the macros
+    # only while dbt executes (dbt_project/macros/as_of.sql): as cli vars they would change
+    # dbt's partial-parse check every night and make it parse the whole project again (~4 s).
+    env["WMIN_BUILD_AS_OF"] = as_of.isoformat()
+    # the nightly: data tests of the big tables see only the rows this run built
+    # (dbt_project/macros/test_scope.sql); CI and full refreshes test every row
+    env["WMIN_BUILD_TEST_NEW_ROWS_ONLY"] = "true" if test_new_rows_only else "false"
+    dbt_vars: dict[str, object] = {}
+    if feed_late_hour is not None:
+        dbt_vars["feed_late_hour"] = int(feed_late_hour)
+    common = [
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(target),
+        "--vars", json.dumps(dbt_vars),
+        "--threads", str(threads),
+    ]
+    return env, common
+
+
+def parse_project(restricted_db: Path, target_dir: Path, threads: int = 2) -> bool:
+    """`dbt parse` into `target_dir` as a build there would: leaves the partial-parse state an
+    earlier night leaves (benchmarks start from it)."""
+    from dbt.cli.main import dbtRunner
+
+    env, common = _dbt_invocation(restricted_db, date.today(), threads, Path(target_dir),
+                                  memory_limit=None, feed_late_hour=None, test_new_rows_only=True)
+    with _environment(env):
+        try:
+            res = dbtRunner().invoke(["parse", *common, "--log-path", str(Path(target_dir) / "logs")])
+        finally:
+            _release_duckdb()
+    return bool(getattr(res, "success", False))
+
+
 def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
               select: str | None = None, threads: int = 2, *, exclude: str | None = None,
               unit_tests: bool = True,
@@ -120,28 +168,9 @@ def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
     started = time.perf_counter()
     target = Path(target_dir) if target_dir else DEFAULT_TARGET_DIR
     result = BuildResult(success=False, target_dir=target)
-    env = {
-        "WMIN_RESTRICTED_DB": str(Path(restricted_db)),
-        "WMIN_DBT_THREADS": str(threads),
-        "WMIN_DUCKDB_THREADS": str(threads),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",  # no phone-home from a hospital server
-    }
-    if memory_limit:
-        env["WMIN_DUCKDB_MEMORY_LIMIT"] = memory_limit
-    dbt_vars: dict[str, object] = {"as_of_date": as_of.isoformat()}
-    if not unit_tests and not full_refresh:
-        # the nightly: data tests of the big tables see only the rows this run built
-        # (dbt_project/macros/test_scope.sql); CI and full refreshes test every row
-        dbt_vars["test_new_rows_only"] = True
-    if feed_late_hour is not None:
-        dbt_vars["feed_late_hour"] = int(feed_late_hour)
-    common = [
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(target),
-        "--vars", json.dumps(dbt_vars),
-        "--threads", str(threads),
-    ]
+    env, common = _dbt_invocation(restricted_db, as_of, threads, target, memory_limit=memory_limit,
+                                  feed_late_hour=feed_late_hour,
+                                  test_new_rows_only=not unit_tests and not full_refresh)
     log_flags = ["--log-path", str(target / "logs")] if target_dir else []
 
     def callback(event: object) -> None:
@@ -153,10 +182,15 @@ def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
     with _environment(env):
         try:
             runner = dbtRunner(callbacks=[callback] if on_node else [])
-            seed_args = ["seed", *common, *log_flags] + (["--full-refresh"] if full_refresh else [])
-            ok = _collect(runner.invoke(seed_args), result, "seed")
+            ok = True
+            if select:  # a selection may leave out the seeds its models read: load them all first
+                seed_args = ["seed", *common, *log_flags] + (["--full-refresh"] if full_refresh else [])
+                ok = _collect(runner.invoke(seed_args), result, "seed")
             if ok:
-                build_args = ["build", *common, *log_flags, "--exclude-resource-type", "seed"]
+                # seeds load inside the build (one dbt invocation: one start-up, one parse check)
+                build_args = ["build", *common, *log_flags]
+                if select:
+                    build_args += ["--exclude-resource-type", "seed"]
                 if not unit_tests:
                     build_args += ["--exclude-resource-type", "unit_test"]
                 if full_refresh:

@@ -1,11 +1,30 @@
-{#- The build's as-of date: var `as_of_date` (YYYY-MM-DD), else today's date on the machine
-    running dbt. Resolved once in Jinja so every model of one build agrees. -#}
+{#- The build's as-of date: var `as_of_date` (YYYY-MM-DD; unit tests and hand-run builds set
+    it), else environment variable WMIN_BUILD_AS_OF (pipeline/build.py sets it), else today's
+    date on the machine running dbt. Resolved once in Jinja so every model of one build agrees.
+    The pipeline passes the date in the environment, not as a var, and it is read only when dbt
+    executes (never while parsing): a var that changes every night makes dbt parse the whole
+    project again each night (cli vars are part of its partial-parse check), and an env_var
+    read at parse time would mark every file using it for re-parsing too. -#}
 {% macro as_of_date_literal() -%}
     {%- set value = var('as_of_date', none) -%}
-    {%- if value is none or value | string | trim in ('', 'None', 'none', 'null') -%}
+    {%- if wmin.is_unset(value) and execute -%}
+        {%- set value = env_var('WMIN_BUILD_AS_OF', '') -%}
+    {%- endif -%}
+    {%- if wmin.is_unset(value) -%}
         {%- set value = modules.datetime.date.today().isoformat() -%}
     {%- endif -%}
     {{ return(value | string | trim) }}
+{%- endmacro %}
+
+{% macro is_unset(value) -%}
+    {{ return(value is none or value | string | trim in ('', 'None', 'none', 'null')) }}
+{%- endmacro %}
+
+{#- A build-time switch: var `name` when true, else environment variable `env_name` = 'true',
+    read only while executing (see as_of_date_literal for why not a var). -#}
+{% macro build_flag(name, env_name) -%}
+    {%- if var(name, false) -%}{{ return(true) }}{%- endif -%}
+    {{ return(execute and env_var(env_name, '') | trim | lower == 'true') }}
 {%- endmacro %}
 
 {% macro as_of_date() -%}

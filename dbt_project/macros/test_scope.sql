@@ -2,14 +2,15 @@
     added or rebuilt (issue #4: their cost must not grow with history). The rows left alone
     were tested by the run that wrote them; a full refresh, CI and `wmin build` test every row.
     Which models, and the column that grows with each newly loaded file: var `new_rows_column`.
-    Scoping is on when var `test_new_rows_only` is true (pipeline/build.py sets it for the
-    nightly) and the build is not a full refresh. Meant for `dbt build` (models and their tests
+    Scoping is on when var `test_new_rows_only` is true, or environment variable
+    WMIN_BUILD_TEST_NEW_ROWS_ONLY is 'true' (pipeline/build.py sets it for the nightly), and
+    the build is not a full refresh. Meant for `dbt build` (models and their tests
     in one run): a separate `dbt test` run would record the watermarks after the models were
     built and test nothing. Plain SQL: portable as is. -#}
 
 {#- on-run-start: remember each scoped model's newest file id before the run builds it. -#}
 {% macro record_test_watermarks() -%}
-    {%- if execute and var('test_new_rows_only', false) and not flags.FULL_REFRESH -%}
+    {%- if execute and wmin.test_new_rows_only() and not flags.FULL_REFRESH -%}
     {%- set names = var('new_rows_column', {}) -%}
     create schema if not exists {{ wmin.build_state_schema() }};
     create table if not exists {{ wmin.test_watermarks() }} (
@@ -30,6 +31,11 @@
 {%- endmacro %}
 
 
+{% macro test_new_rows_only() -%}
+    {{ return(wmin.build_flag('test_new_rows_only', 'WMIN_BUILD_TEST_NEW_ROWS_ONLY')) }}
+{%- endmacro %}
+
+
 {% macro build_state_schema() -%}build_state{%- endmacro %}
 
 {% macro test_watermarks() -%}
@@ -45,7 +51,7 @@
     {%- set where = config.get('where', '') -%}
     {%- if where -%}{%- do conditions.append('(' ~ where ~ ')') -%}{%- endif -%}
     {%- set names = var('new_rows_column', {}) -%}
-    {%- if var('test_new_rows_only', false) and not flags.FULL_REFRESH
+    {%- if wmin.test_new_rows_only() and not flags.FULL_REFRESH
           and relation.identifier in names -%}
         {%- do conditions.append(
             names[relation.identifier] ~ ' > coalesce((select max(watermark) from '

@@ -99,7 +99,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
         con.executemany(f"insert into main.dids_records values ({', '.join('?' * len(COLUMNS))}, 1)",
                         [[r[c] for c in COLUMNS] for r in records])
         con.execute("create table main.dim_trust as select * from (values ('RRK'), ('RQ3')) t(trust_code)")
-    result = run_build(db, AS_OF, select="dids_presubmission_checks",
+    result = run_build(db, AS_OF, select="int_dids_record_checks dids_presubmission_checks",
                        target_dir=root / "target")
     assert result.success, result.failed
     return db, records

@@ -53,7 +53,9 @@ exams as (
         site_code,
         room,
         exam_started_at,
-        exam_completed_at
+        exam_completed_at,
+        {{ wmin.local_date('exam_started_at') }} as start_day,
+        {{ wmin.local_date('exam_completed_at') }} as end_day
     from {{ ref('fct_exams') }}
     where site_code is not null
         and room is not null
@@ -66,8 +68,19 @@ calendar as (
 ),
 
 -- used time in whole seconds (the feeds' precision), so the day's total is exact and a half
--- minute rounds the same way on every engine (fractional hours summed drift below .5)
+-- minute rounds the same way on every engine (fractional hours summed drift below .5).
+-- Nearly every exam starts and ends on one local day: those need no calendar (a range join
+-- of every exam with the calendar was most of this model's time); the few over midnight are
+-- clipped to each day they touch.
 exam_days as (
+    select
+        start_day as date_day,
+        site_code,
+        room,
+        round({{ wmin.hours_between('exam_started_at', 'exam_completed_at') }} * 3600) as used_seconds
+    from exams
+    where start_day = end_day
+    union all
     select
         calendar.date_day,
         exams.site_code,
@@ -78,8 +91,8 @@ exam_days as (
         ) }} * 3600) as used_seconds
     from exams
     inner join calendar
-        on calendar.date_day between {{ wmin.local_date('exams.exam_started_at') }}
-                                 and {{ wmin.local_date('exams.exam_completed_at') }}
+        on calendar.date_day between exams.start_day and exams.end_day
+    where exams.start_day <> exams.end_day
 ),
 
 used as (
