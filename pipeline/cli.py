@@ -143,7 +143,7 @@ def nightly(
     home: HomeOpt = None,
     demo: Annotated[bool, typer.Option(help="allow the demo pseudonymisation key")] = False,
 ) -> None:
-    """Ingest, validate, build, publish and due exports — the one command a network runs nightly."""
+    """Ingest, validate, build, publish, due exports, data docs: what a network runs nightly."""
     from pipeline.lock import AlreadyRunning
     from pipeline.nightly import run_nightly
     from pipeline.progress import file_progress
@@ -161,8 +161,40 @@ def nightly(
     except SettingsError as e:
         _fail(str(e))
     console.print(nightly_summary(result))
+    for warning in result.warnings:
+        err.print(f"[bold yellow]warning:[/] {warning}")
     if result.outcome != "succeeded":
         _fail(f"nightly run failed at {result.failed_step}: {result.message}")
+
+
+@app.command()
+def docs(
+    force: Annotated[bool, typer.Option(help="regenerate even when nothing changed")] = False,
+    home: HomeOpt = None,
+) -> None:
+    """The planners' data docs (dbt docs, one static page) in home/reports/warehouse_docs.html."""
+    from pipeline.docs import DocsError, update_docs
+    from pipeline.lock import AlreadyRunning, RunLock
+
+    s = _settings(home)
+    if not s.restricted_db.exists():
+        _fail(f"{s.restricted_db} does not exist yet: run `wmin nightly` (or `wmin demo`) first")
+    try:
+        # dbt opens the restricted database for writing: never beside a nightly run
+        with RunLock(s.lock_file):
+            result = update_docs(s.restricted_db, s.reports_dir, force=force,
+                                 threads=s.duckdb_threads, as_of=s.effective_as_of(),
+                                 feed_late_hour=s.feed_late_hour,
+                                 memory_limit=s.duckdb_memory_limit)
+    except AlreadyRunning as e:
+        _fail(str(e), code=3)
+    except DocsError as e:
+        _fail(str(e))
+    if result.regenerated:
+        console.print(f"[green]docs written[/] ({result.reason}) in {result.seconds:.1f} s: "
+                      f"{result.path}")
+    else:
+        console.print(f"docs up to date: {result.path}  (--force to regenerate)")
 
 
 @app.command()

@@ -1,8 +1,12 @@
-"""The nightly run: discover → validate → load → build → publish → due exports.
+"""The nightly run: discover → validate → load → build → publish → due exports → docs.
 
 Each step opens and closes its own database connection, so no step holds the restricted
 database while another needs it, and a run killed at any point leaves the published database
 as it was: ingest commits per file, dbt rebuilds, publish swaps by rename.
+
+The last step, the planners' data docs (`pipeline/docs.py`), is regenerated only when the dbt
+project or the warehouse schema changed, and runs after publish: a failure there is recorded as
+a warning on the step and never fails the night's published data.
 """
 
 from __future__ import annotations
@@ -38,6 +42,11 @@ class NightlyResult:
     ingest_summary: object | None = None
     build_result: object | None = None
     exports: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # "<step>: <message>" of warning-only steps
+
+
+# Steps after publish whose failure is a warning on the run, never a failed run.
+WARNING_ONLY_STEPS = {"docs"}
 
 
 def _ingest(settings: Settings, trusts: list[str] | None, on_file: Callable | None,
@@ -121,6 +130,18 @@ def _due_exports(settings: Settings, as_of: date) -> tuple[dict, object]:
     return {"board_pack": month}, result
 
 
+def _docs(settings: Settings, as_of: date) -> tuple[dict, object]:
+    from pipeline.docs import update_docs
+
+    # the build released the restricted database (and publish closed it): same process, under
+    # the run lock, so dbt can open it (DuckDB: one writing process per file)
+    result = update_docs(settings.restricted_db, settings.reports_dir,
+                         threads=settings.duckdb_threads, as_of=as_of,
+                         feed_late_hour=settings.feed_late_hour,
+                         memory_limit=settings.duckdb_memory_limit)
+    return {"docs": f"regenerated ({result.reason})" if result.regenerated else "up to date"}, result
+
+
 def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str] | None = None,
                 full_refresh: bool = False, progress: Progress | None = None,
                 on_file: Callable | None = None) -> NightlyResult:
@@ -138,6 +159,7 @@ def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str]
             ("quality gate", lambda: _quality_gate(settings, run_id)),
             ("publish", lambda: _publish(settings, as_of, fail)),
             ("exports", lambda: _due_exports(settings, as_of)),
+            ("docs", lambda: _docs(settings, as_of)),
         ]
         for name, step in steps:
             say(f"{name} …")
@@ -147,6 +169,13 @@ def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str]
             except Exception as e:  # recorded with the run, then reported in one line
                 seconds = time.perf_counter() - t0
                 message = e.message if isinstance(e, StepFailed) else f"{type(e).__name__}: {e}"
+                if name in WARNING_ONLY_STEPS:  # the data is published: warn, carry on
+                    result.steps.append(runs.StepRecord(name, round(seconds, 2), "warning",
+                                                        {"warning": message[:300]}))
+                    result.warnings.append(f"{name}: {message}")
+                    say(f"{name}: warning: {message}")
+                    runs.record_steps(settings.restricted_db, run_id, result.steps)
+                    continue
                 result.steps.append(runs.StepRecord(name, round(seconds, 2), "failed"))
                 result.outcome, result.failed_step, result.message = "failed", name, message
                 runs.finish_run(settings.restricted_db, run_id, result.steps, "failed", name, message)

@@ -31,7 +31,7 @@ def nightly_summary(result: Any) -> Group:
         steps.add_column(col)
     for s in result.steps:
         counts = ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in s.counts.items())
-        colour = "green" if s.outcome == "succeeded" else "red"
+        colour = {"succeeded": "green", "warning": "yellow"}.get(s.outcome, "red")
         steps.add_row(s.step, f"[{colour}]{s.outcome}[/]", f"{s.seconds:.1f}", counts)
     parts: list[Any] = [steps]
     if result.ingest_summary is not None:

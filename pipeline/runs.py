@@ -32,7 +32,7 @@ create table if not exists pipeline.runs (
 class StepRecord:
     step: str
     seconds: float
-    outcome: str
+    outcome: str  # succeeded | failed | warning (a warning-only step failed; the run goes on)
     counts: dict[str, int | float | str] = field(default_factory=dict)
 
 

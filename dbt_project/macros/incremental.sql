@@ -125,10 +125,17 @@
 
 
 {#- Post-hook of a model whose rows are not one per exam (only failing exams have rows): every
-    row records the newest loaded file the build took in, so the model's watermark
-    (exam_build_state) is that file even when no row of a newer file was made. -#}
+    row records the newest file staging had taken in when it was built, so the model's
+    watermark (exam_build_state) is that file even when no row of a newer file was made. -#}
 {% macro stamp_newest_file(relation, file_column='source_file_id') -%}
+    {%- set newest -%}
+    (select max(file_id) from (
+        select max(file_id) as file_id from {{ ref('stg_landing__exam_records') }}
+        union all
+        select max(file_id) from {{ ref('stg_landing__exam_events') }}
+    ) as staged)
+    {%- endset -%}
     update {{ relation }}
-    set {{ file_column }} = (select max(file_id) from {{ ref('stg_landing__load_manifest') }})
-    where {{ file_column }} is distinct from (select max(file_id) from {{ ref('stg_landing__load_manifest') }})
+    set {{ file_column }} = {{ newest }}
+    where {{ file_column }} is distinct from {{ newest }}
 {%- endmacro %}

@@ -12,8 +12,8 @@
 -- fault, the value as sent and where it came from: the pool dq_failure_examples picks its
 -- examples from. Incremental like dq_exam_flags (macros/incremental.sql): the changed exams'
 -- rows are deleted by the pre-hook and made again. Only failing exams have rows, so the
--- watermark is not a row's file: the post-hook stamps every row with the newest loaded file
--- (every file up to it has been taken in).
+-- watermark is not a row's file: the post-hook stamps every row with the newest file staging
+-- had taken in (macros/incremental.sql, stamp_newest_file).
 {%- set exam_checks = [
     ('nhs_number_present', 'nhs_number_missing', 'nhs_number', "cast(null as " ~ dbt.type_string() ~ ")"),
     ('test_time_present', 'missing_test_time', 'status', 'exams.status'),
@@ -62,6 +62,6 @@ candidates as (
 
 select
     candidates.*,
-    (select max(file_id) from {{ ref('stg_landing__load_manifest') }}) as source_file_id,
+    cast(null as {{ dbt.type_bigint() }}) as source_file_id,  -- set by the post-hook
     {{ wmin.as_of_end() }} as built_as_of_end
 from candidates

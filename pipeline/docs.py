@@ -1,0 +1,241 @@
+"""The warehouse's data docs for planners: `dbt docs generate --static` into home/reports/.
+
+dbt writes one self-contained page, `static_index.html`, with the manifest (every model's
+description, column descriptions, tests, lineage and compiled SQL) and the catalog (each
+relation's columns and their types, read from the restricted database) embedded in it. It is
+copied to `reports/warehouse_docs.html` (DESIGN.md: `reports/` holds the data docs) through a
+temporary file and a rename, so a reader never sees half a page.
+
+What the page holds is schema metadata and code, never data: dbt-duckdb's catalog
+(`duckdb__get_catalog` in dbt/include/duckdb/macros/catalog.sql) reads only
+`duckdb_tables()`, `duckdb_views()` and `duckdb_columns()` - names, types, comments - and
+reports no table statistics (its `stats` hold only dbt's placeholder `has_stats: false`: no row
+counts, no min/max, no sample rows). The manifest holds the project's own text: SQL,
+descriptions, and the hand-typed synthetic rows of the dbt unit tests. It does describe the
+restricted models too (staging, `dids_records`): their names, columns and types, no values.
+
+Generating costs a dbt parse, a compile of every node and a catalog query (5-7 s on the demo
+warehouse, whatever the size of the data), so `update_docs` regenerates only when the page
+could have changed: when it is missing, when the dbt project's files (everything under dbt_project/
+except target/, logs/ and hidden files, plus seeds/*.yml, the seeds' properties) or the dbt
+version differ from those recorded beside the page (`warehouse_docs.json`), or when the
+restricted database's relations and column types differ (the first build after the docs, a
+full refresh that adds a column). The as-of date in the compiled SQL is not a reason: the page
+shows the SQL as of its last generation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from pipeline.build import DBT_PROJECT_DIR, _environment, _release_duckdb
+
+DOCS_FILE = "warehouse_docs.html"
+STAMP_FILE = "warehouse_docs.json"
+# dbt's artifacts of the docs run, apart from the build's (dbt_project/target): the build's
+# manifest (read by publish) and partial-parse state stay as the build left them
+DEFAULT_DOCS_TARGET_DIR = DBT_PROJECT_DIR / "target" / "docs"
+SEEDS_DIR = DBT_PROJECT_DIR.parent / "seeds"
+
+_SKIP_DIRS = {"target", "logs"}  # dbt's output folders under dbt_project/ (clean-targets)
+# schemas the pipeline (not dbt) writes: runs, quality-gate results, test watermarks
+_NON_DBT_SCHEMAS = ("pipeline", "build_state")
+
+
+class DocsError(Exception):
+    """The docs could not be generated; the previous page (if any) is left as it was."""
+
+
+@dataclass
+class DocsResult:
+    path: Path
+    regenerated: bool
+    reason: str  # why it was (or was not) regenerated
+    seconds: float = 0.0
+
+
+def _dbt_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = []
+    for package in ("dbt-core", "dbt-duckdb"):
+        try:
+            parts.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:  # pragma: no cover - both are dependencies
+            parts.append(f"{package}==?")
+    return " ".join(parts)
+
+
+def _project_files() -> list[Path]:
+    files = []
+    for path in DBT_PROJECT_DIR.rglob("*"):
+        rel = path.relative_to(DBT_PROJECT_DIR)
+        if rel.parts[0] in _SKIP_DIRS or any(p.startswith(".") or p == "__pycache__"
+                                             for p in rel.parts):
+            continue
+        if path.is_file():
+            files.append(path)
+    files += [p for p in SEEDS_DIR.glob("*.yml") if p.is_file()]
+    return sorted(files)
+
+
+def project_hash() -> str:
+    """sha256 over the dbt project's files (relative path and bytes) and the dbt version."""
+    h = hashlib.sha256(_dbt_version().encode())
+    root = DBT_PROJECT_DIR.parent
+    for path in _project_files():
+        h.update(b"\0" + str(path.relative_to(root)).encode() + b"\0")
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def schema_hash(restricted_db: Path) -> str:
+    """sha256 over the restricted database's relations and column types (what the catalog shows)."""
+    try:
+        with duckdb.connect(str(restricted_db), read_only=True) as con:
+            rows = con.execute(
+                "select schema_name, table_name, column_name, data_type from duckdb_columns() "
+                "where database_name = current_database() and not internal "
+                f"and schema_name not in ({', '.join('?' for _ in _NON_DBT_SCHEMAS)}) "
+                "and not contains(table_name, '__dbt_tmp') "
+                "and not contains(table_name, '__dbt_backup') "
+                "order by schema_name, table_name, column_index", list(_NON_DBT_SCHEMAS)).fetchall()
+    except duckdb.Error as e:
+        raise DocsError(f"cannot read {restricted_db} ({type(e).__name__}: {e}); "
+                        "is a nightly run writing it?") from None
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+
+
+def read_stamp(out_dir: Path) -> dict | None:
+    try:
+        return json.loads((Path(out_dir) / STAMP_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def stale_reason(restricted_db: Path, out_dir: Path) -> str | None:
+    """Why the docs in `out_dir` must be regenerated, or None when they are up to date."""
+    page = Path(out_dir) / DOCS_FILE
+    stamp = read_stamp(out_dir)
+    if not page.exists():
+        return "missing"
+    if stamp is None:
+        return "no record of what the docs were generated from"
+    if stamp.get("project_sha256") != project_hash():
+        return "dbt project changed"
+    if stamp.get("schema_sha256") != schema_hash(restricted_db):
+        return "warehouse schema changed"
+    return None
+
+
+def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def generate_docs(restricted_db: Path, out_dir: Path, target_dir: Path | None = None,
+                  threads: int = 2, *, as_of: date | None = None,
+                  feed_late_hour: int | None = None, memory_limit: str | None = None) -> Path:
+    """Run `dbt docs generate --static` on the restricted database; return the page written.
+
+    The environment is the one `run_build` gives the profile; `as_of` and `feed_late_hour`
+    only shape the compiled SQL shown. Needs the restricted database free (DuckDB: one writer
+    per file): the nightly calls it after publish, under its run lock. Raises DocsError.
+    """
+    from dbt.cli.main import dbtRunner
+
+    restricted_db, out_dir = Path(restricted_db), Path(out_dir)
+    if not restricted_db.exists():
+        raise DocsError(f"{restricted_db} does not exist yet: run `wmin nightly` first")
+    target = Path(target_dir) if target_dir else DEFAULT_DOCS_TARGET_DIR
+    started = time.perf_counter()
+    stamp = {"project_sha256": project_hash(), "schema_sha256": schema_hash(restricted_db),
+             "dbt_version": _dbt_version()}
+    env = {
+        "WMIN_RESTRICTED_DB": str(restricted_db),
+        "WMIN_DBT_THREADS": str(threads),
+        "WMIN_DUCKDB_THREADS": str(threads),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",  # no phone-home from a hospital server
+        "WMIN_BUILD_TEST_NEW_ROWS_ONLY": "false",  # compiled tests shown in full
+    }
+    if memory_limit:
+        env["WMIN_DUCKDB_MEMORY_LIMIT"] = memory_limit
+    if as_of is not None:
+        env["WMIN_BUILD_AS_OF"] = as_of.isoformat()
+    dbt_vars = {"feed_late_hour": int(feed_late_hour)} if feed_late_hour is not None else {}
+    args = ["docs", "generate", "--static",
+            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(target), "--log-path", str(target / "logs"),
+            "--vars", json.dumps(dbt_vars), "--threads", str(threads), "--quiet"]
+    errors: list[str] = []
+
+    def on_event(event: object) -> None:  # --quiet keeps the console short; keep dbt's errors
+        info = getattr(event, "info", None)
+        if getattr(info, "level", "") == "error" and getattr(info, "msg", ""):
+            errors.append(str(info.msg).strip())
+
+    static = target / "static_index.html"
+    static.unlink(missing_ok=True)  # never copy a page left by an earlier run
+    with _environment(env):
+        try:
+            res = dbtRunner(callbacks=[on_event]).invoke(args)
+        finally:
+            _release_duckdb()
+    if getattr(res, "exception", None) is not None:
+        raise DocsError(f"dbt docs generate failed: {res.exception}")
+    if not getattr(res, "success", False) or not static.exists():
+        detail = "; ".join(errors[:3]) or f"see {target / 'logs' / 'dbt.log'}"
+        raise DocsError(f"dbt docs generate failed: {detail}")
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    page = out_dir / DOCS_FILE
+    _write_atomically(page, lambda tmp: shutil.copyfile(static, tmp))
+    stamp["generated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    stamp["as_of_date"] = as_of.isoformat() if as_of else None
+    stamp["seconds"] = round(time.perf_counter() - started, 2)
+    # the record last: a crash between the two only costs a regeneration next time
+    _write_atomically(out_dir / STAMP_FILE,
+                      lambda tmp: tmp.write_text(json.dumps(stamp, indent=2), encoding="utf-8"))
+    return page
+
+
+def update_docs(restricted_db: Path, out_dir: Path, *, force: bool = False,
+                target_dir: Path | None = None, threads: int = 2, as_of: date | None = None,
+                feed_late_hour: int | None = None,
+                memory_limit: str | None = None) -> DocsResult:
+    """Regenerate the docs when they could have changed (or `force`); else leave them alone."""
+    started = time.perf_counter()
+    reason = "forced" if force else stale_reason(restricted_db, out_dir)
+    page = Path(out_dir) / DOCS_FILE
+    if reason is None:
+        return DocsResult(page, False, "up to date", round(time.perf_counter() - started, 2))
+    page = generate_docs(restricted_db, out_dir, target_dir, threads, as_of=as_of,
+                         feed_late_hour=feed_late_hour, memory_limit=memory_limit)
+    return DocsResult(page, True, reason, round(time.perf_counter() - started, 2))
+
+
+def embedded_artifacts(page: Path) -> tuple[dict, dict]:
+    """The manifest and catalog embedded in a static docs page (for tests and checks)."""
+    text = Path(page).read_text(encoding="utf-8")
+    decoder = json.JSONDecoder()
+    out = []
+    for key in ("manifest:", "catalog:"):
+        start = text.find(key + '{"metadata"')
+        if start < 0:
+            raise DocsError(f"{page}: no embedded {key.rstrip(':')}")
+        out.append(decoder.raw_decode(text, start + len(key))[0])
+    return out[0], out[1]
