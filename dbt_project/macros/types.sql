@@ -19,3 +19,14 @@
 {% macro default__file_name(path) -%}
     regexp_replace({{ path }}, '^.*/', '')
 {%- endmacro %}
+
+
+{#- An instant (timestamp with time zone): dbt.type_timestamp() is a local, zone-less timestamp
+    on DuckDB. -#}
+{% macro type_instant() -%}
+    {{ return(adapter.dispatch('type_instant', 'wmin')()) }}
+{%- endmacro %}
+
+{% macro default__type_instant() -%}timestamp with time zone{%- endmacro %}
+
+{% macro spark__type_instant() -%}timestamp{%- endmacro %}

@@ -122,8 +122,7 @@ final as (
         pivoted.addenda_count,
         pivoted.last_addendum_at,
         pivoted.events_file_id,
-        pivoted.events_extract_at,
-        {{ wmin.as_of_end() }} as built_as_of_end
+        pivoted.events_extract_at
     from pivoted
     left join latest_booking
         on latest_booking.trust_code = pivoted.trust_code

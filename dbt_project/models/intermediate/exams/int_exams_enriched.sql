@@ -204,8 +204,7 @@ final as (
             else false
         end as reported_within_target,
         intervals.source_file_id,
-        intervals.source_extract_at,
-        {{ wmin.as_of_end() }} as built_as_of_end
+        intervals.source_extract_at
     from intervals
     left join targets on targets.priority = intervals.priority
     left join calendar as request_day on request_day.date_day = intervals.request_date

@@ -102,8 +102,7 @@ final as (
               if not wmin.dids_is_month_rule(failing) %}
         coalesce({{ failing }}, false) as {{ wmin.dids_rule_column(code, severity) }},
         {%- endfor %}
-        source_file_id,
-        {{ wmin.as_of_end() }} as built_as_of_end
+        source_file_id
     from checked
 )
 

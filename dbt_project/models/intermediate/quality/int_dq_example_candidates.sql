@@ -62,6 +62,5 @@ candidates as (
 
 select
     candidates.*,
-    cast(null as {{ dbt.type_bigint() }}) as source_file_id,  -- set by the post-hook
-    {{ wmin.as_of_end() }} as built_as_of_end
+    cast(null as {{ dbt.type_bigint() }}) as source_file_id  -- set by the post-hook
 from candidates

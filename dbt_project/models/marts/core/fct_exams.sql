@@ -82,8 +82,7 @@ final as (
         is_request_after_test,
         is_report_before_test,
         source_file_id,
-        source_extract_at,
-        {{ wmin.as_of_end() }} as built_as_of_end
+        source_extract_at
     from exams_to_build
 )
 

@@ -82,8 +82,7 @@ final as (
         activity_category,
         modality,
         priority,
-        source_file_id,
-        built_as_of_end
+        source_file_id
     from exams
 )
 

@@ -71,8 +71,7 @@ final as (
             + case when unmapped_value then 1 else 0 end
             + case when missing_test_time then 1 else 0 end
             + case when missing_report_time then 1 else 0 end
-            as integer) as flag_count,
-        {{ wmin.as_of_end() }} as built_as_of_end
+            as integer) as flag_count
     from flagged
 )
 

@@ -10,8 +10,8 @@
 -- accessions and raw values (NHS numbers among them): publish.py's identifier gate refuses the
 -- `accession` column and valid-looking NHS numbers if this were ever marked for publishing.
 -- A table ranked from the failing exams' rows (int_dq_example_candidates, incremental by
--- changed exam) and the duplicated delivery rows: a night ranks the failures, it does not
--- re-check every exam.
+-- changed exam) and the duplicated delivered rows (int_duplicate_delivered_rows, incremental by
+-- file): a night ranks the failures, it does not re-check every exam or delivery.
 {%- set per_check = var('dq_examples_per_check', 20) %}
 with
 
@@ -20,28 +20,8 @@ exam_examples as (
     from {{ ref('int_dq_example_candidates') }}
 ),
 
-{#- only the files int_delivered_rows_by_file found duplicates in: not every delivery ever made #}
-files_with_duplicates as (
-    select file_id from {{ ref('int_delivered_rows_by_file') }} where duplicate_rows > 0
-),
-
 duplicate_rows as (
-    select file_id, source_line, accession from {{ source('landing', 'exam_records') }}
-    where dq_flags like '%duplicate_row%' and file_id in (select file_id from files_with_duplicates)
-    union all
-    select file_id, source_line, accession from {{ source('landing', 'exam_events') }}
-    where dq_flags like '%duplicate_row%' and file_id in (select file_id from files_with_duplicates)
-    union all
-    select file_id, source_line, accession from (
-        select
-            file_id,
-            source_line,
-            accession,
-            row_number() over (partition by file_id, slot_id order by source_line) as copy_number
-        from {{ source('landing', 'capacity_slots') }}
-        where file_id in (select file_id from files_with_duplicates)
-    ) as slots
-    where copy_number > 1
+    select file_id, source_line, accession from {{ ref('int_duplicate_delivered_rows') }}
 ),
 
 row_examples as (

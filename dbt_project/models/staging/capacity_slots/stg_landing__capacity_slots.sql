@@ -1,4 +1,4 @@
-{{ config(unique_key=['trust_code', 'slot_id']) }}
+{{ config(unique_key='key_hash', pre_hook="{{ wmin.backfill_key_hash(this, ['trust_code', 'slot_id']) }}") }}
 -- One row per appointment slot (trust + slot_id): the latest delivery wins.
 -- Incremental: only slots with a row in a file loaded since the last build are re-ranked,
 -- against the row kept for them last time (macros/incremental.sql).
@@ -21,7 +21,9 @@ renamed as (
         accession,
         file_id,
         source_line,
-        extract_at
+        extract_at,
+        -- the key as one number: incremental runs find a key's kept row by it (macros/incremental.sql)
+        {{ wmin.key_hash(['trust_code', 'slot_id']) }} as key_hash
     from source
 ),
 

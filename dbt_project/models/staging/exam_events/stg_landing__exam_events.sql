@@ -1,4 +1,4 @@
-{{ config(unique_key=['trust_code', 'source_event_id']) }}
+{{ config(unique_key='key_hash', pre_hook="{{ wmin.backfill_key_hash(this, ['trust_code', 'source_event_id']) }}") }}
 -- One row per event (trust + source_event_id): the latest delivery wins.
 -- Incremental: only events with a row in a file loaded since the last build are re-ranked,
 -- against the row kept for them last time (macros/incremental.sql).
@@ -22,7 +22,9 @@ renamed as (
         dq_flags as landing_dq_flags,
         file_id,
         source_line,
-        extract_at
+        extract_at,
+        -- the key as one number: incremental runs find a key's kept row by it (macros/incremental.sql)
+        {{ wmin.key_hash(['trust_code', 'source_event_id']) }} as key_hash
     from source
 ),
 

@@ -1,4 +1,4 @@
-{{ config(unique_key=['trust_code', 'accession']) }}
+{{ config(unique_key='key_hash', pre_hook="{{ wmin.backfill_key_hash(this, ['trust_code', 'accession']) }}") }}
 -- One row per exam (trust + accession): the latest delivery wins (latest extract_at, then the
 -- later file and line). Rename, cast and light cleaning only.
 -- Incremental: only exams with a row in a file loaded since the last build are re-ranked,
@@ -37,7 +37,9 @@ renamed as (
         dq_flags as landing_dq_flags,
         file_id,
         source_line,
-        extract_at
+        extract_at,
+        -- the key as one number: incremental runs find a key's kept row by it (macros/incremental.sql)
+        {{ wmin.key_hash(['trust_code', 'accession']) }} as key_hash
     from source
 ),
 
