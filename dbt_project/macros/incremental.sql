@@ -42,10 +42,30 @@
     union all
     select {{ columns | join(', ') }}
     from {{ this }} as kept
-    where kept.key_hash in (select arrived.key_hash from {{ new_rows }} as arrived)
+    where {{ wmin.kept_rows_of(new_rows) }}
     {%- else -%}
     select * from {{ new_rows }}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- The condition on `kept` (this model's table) that selects the rows whose key_hash a row of
+    `new_rows` has. On DuckDB the matching row ids are found first: the hash column alone is
+    scanned to find them, then only those rows are read (reading every column of a 39 M-row
+    table to keep 0.3% of it took twice as long). -#}
+{% macro kept_rows_of(new_rows) -%}
+    {{ return(adapter.dispatch('kept_rows_of', 'wmin')(new_rows)) }}
+{%- endmacro %}
+
+{% macro default__kept_rows_of(new_rows) -%}
+    kept.key_hash in (select arrived.key_hash from {{ new_rows }} as arrived)
+{%- endmacro %}
+
+{% macro duckdb__kept_rows_of(new_rows) -%}
+    kept.rowid in (
+        select matched.rowid from {{ this }} as matched
+        where matched.key_hash in (select arrived.key_hash from {{ new_rows }} as arrived)
+    )
 {%- endmacro %}
 
 
