@@ -181,6 +181,7 @@ def test_reader_processes_load_exactly_what_one_process_loads(home, specs, monke
     serial, parallel = home / "serial.duckdb", home / "parallel.duckdb"
     loader.ingest_landing(serial, home, specs, KEY, trusts=["TWC", "THL"], read_workers=1)
     monkeypatch.setattr(loader, "PARALLEL_MIN_FILES", 1)  # the fixture's four files go to workers
+    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(loader, "READ_AHEAD_FILES", 2)
     s = loader.ingest_landing(parallel, home, specs, KEY, trusts=["TWC", "THL"], read_workers=2)
     assert s.totals.loaded == 3 and s.totals.quarantined == 1
