@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ wmin.delete_changed_exams(this, 'source_file_id') }}",
-        post_hook="{{ wmin.stamp_as_of_end(this) }}",
-    )
-}}
+-- incremental by changed exam, rows appended: config in dbt_project.yml
 -- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}
 -- One row per exam: coded record + event timeline + the METRICS.md conventions (local dates,
 -- test time, intervals computed only when both ends exist and are in order, reporting target,

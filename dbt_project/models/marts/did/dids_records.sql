@@ -1,14 +1,5 @@
-{{
-    config(
-        meta={'publish': false},
-        contract={'enforced': false},
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ wmin.delete_changed_exams(this, 'source_file_id') }}",
-        post_hook="{{ wmin.stamp_as_of_end(this) }}",
-    )
-}}
+{{ config(meta={'publish': false}, contract={'enforced': false}) }}
+-- incremental by changed exam, rows appended: config in dbt_project.yml
 -- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}
 -- One row per tested exam with the DIDS items (RESTRICTED: NHS number, birth date, postcode,
 -- accession). Read by `wmin export dids` from the restricted database only; never published.
