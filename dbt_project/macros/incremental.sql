@@ -30,7 +30,7 @@
     it. The delete+insert strategy, keyed on key_hash, then deletes exactly the kept rows taken
     here and inserts each key's winner: exact, collision or not, and it compares numbers, not
     strings, over the whole table (3-8x faster on a network year's 39 M events). -#}
-{% macro latest_delivery_candidates(new_rows, key_columns) -%}
+{% macro latest_delivery_candidates(new_rows) -%}
     {%- if is_incremental() -%}
     {%- set columns = [] -%}
     {%- for column in adapter.get_columns_in_relation(this) -%}

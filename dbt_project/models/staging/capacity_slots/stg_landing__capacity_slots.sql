@@ -28,7 +28,7 @@ renamed as (
 ),
 
 candidates as (
-    {{ wmin.latest_delivery_candidates('renamed', ['trust_code', 'slot_id']) }}
+    {{ wmin.latest_delivery_candidates('renamed') }}
 ),
 
 ranked as (

@@ -29,7 +29,7 @@ renamed as (
 ),
 
 candidates as (
-    {{ wmin.latest_delivery_candidates('renamed', ['trust_code', 'source_event_id']) }}
+    {{ wmin.latest_delivery_candidates('renamed') }}
 ),
 
 ranked as (

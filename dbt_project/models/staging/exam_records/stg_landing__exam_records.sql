@@ -51,7 +51,7 @@ counted as (
 ),
 
 candidates as (
-    {{ wmin.latest_delivery_candidates('counted', ['trust_code', 'accession']) }}
+    {{ wmin.latest_delivery_candidates('counted') }}
 ),
 
 ranked as (
