@@ -38,7 +38,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.build import DBT_PROJECT_DIR, _environment, _release_duckdb
+from pipeline.build import DBT_PROJECT_DIR, _dbt_invocation, _environment, _release_duckdb
 
 DOCS_FILE = "warehouse_docs.html"
 STAMP_FILE = "warehouse_docs.json"
@@ -165,22 +165,12 @@ def generate_docs(restricted_db: Path, out_dir: Path, target_dir: Path | None = 
     started = time.perf_counter()
     stamp = {"project_sha256": project_hash(), "schema_sha256": schema_hash(restricted_db),
              "dbt_version": _dbt_version()}
-    env = {
-        "WMIN_RESTRICTED_DB": str(restricted_db),
-        "WMIN_DBT_THREADS": str(threads),
-        "WMIN_DUCKDB_THREADS": str(threads),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",  # no phone-home from a hospital server
-        "WMIN_BUILD_TEST_NEW_ROWS_ONLY": "false",  # compiled tests shown in full
-    }
-    if memory_limit:
-        env["WMIN_DUCKDB_MEMORY_LIMIT"] = memory_limit
-    if as_of is not None:
-        env["WMIN_BUILD_AS_OF"] = as_of.isoformat()
-    dbt_vars = {"feed_late_hour": int(feed_late_hour)} if feed_late_hour is not None else {}
-    args = ["docs", "generate", "--static",
-            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(target), "--log-path", str(target / "logs"),
-            "--vars", json.dumps(dbt_vars), "--threads", str(threads), "--quiet"]
+    # the profile's environment and arguments of a build (pipeline/build.py); tests compiled in
+    # full, not scoped to a night's rows
+    env, common = _dbt_invocation(restricted_db, as_of or date.today(), threads, target,
+                                  memory_limit=memory_limit, feed_late_hour=feed_late_hour,
+                                  test_new_rows_only=False)
+    args = ["docs", "generate", "--static", *common, "--log-path", str(target / "logs"), "--quiet"]
     errors: list[str] = []
 
     def on_event(event: object) -> None:  # --quiet keeps the console short; keep dbt's errors
