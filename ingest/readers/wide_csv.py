@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -46,27 +47,23 @@ def build_wide(ctx: Ctx, family: str, raw: dict[str, pa.Array], n: int, lines: n
     spec = ctx.spec
     pre_bad = pre_bad or {}
     null = pa.nulls(n, pa.string())
+    pool = _pool() if n >= PARALLEL_MIN_ROWS else None
+    # the timestamp columns are parsed on the other core while the exam attributes are built
+    parsed = {f: _submit(pool, _parse_event_column, raw[f], pre_bad.get(f), n, spec)
+              for f in EVENT_COLUMNS + ["appointment_at"] if f in raw}
     missing_key(rejects, raw.get("accession", null), lines, "accession", spec.column("accession"),
                 raw_line)
     data, flags, _ = exam_attributes(ctx, raw, n, rejects, lines)
     field_parse: dict[str, tuple[int, int]] = {}
     times: dict[str, pa.Array] = {}
     amb: dict[str, np.ndarray] = {}
-    for f in EVENT_COLUMNS + ["appointment_at"]:
-        if f not in raw:
-            continue
+    for f, job in parsed.items():  # rejects in column order: the first reason of a row wins
         col = raw[f]
-        if pa.types.is_timestamp(col.type):
-            naive, bad = col, pre_bad.get(f, np.zeros(n, dtype=bool))
-        else:
-            naive, bad = parse_naive(col, spec.datetime_format)
-        present = nonempty(naive) | bad
-        field_parse[f] = (int(present.sum() - bad.sum()), int(present.sum()))
+        times[f], amb[f], bad, field_parse[f] = _result(job)
         _reject_mask(rejects, bad, lines, f, _as_str(col) if not pa.types.is_timestamp(col.type) else
                      pa.array([""] * n), "unparseable_timestamp",
                      f"{f} (column {spec.column(f)!r}): not a timestamp in datetime_format "
                      f"{spec.datetime_format!r}; fix the value or the spec")
-        times[f], amb[f] = localise(naive, spec.timezone)
     for f in ("birth_date", "clock_start_date"):
         if f in pre_bad and pre_bad[f].any():
             _reject_mask(rejects, pre_bad[f], lines, f, pa.array([""] * n), "unparseable_date",
@@ -85,9 +82,8 @@ def build_wide(ctx: Ctx, family: str, raw: dict[str, pa.Array], n: int, lines: n
         mapped, um = map_values(spec, "verified_outsourced", raw["verified_outsourced"])
         outs = to_bool(mapped)
         flags["unmapped_value"] = flags["unmapped_value"] | um | bool_unrecognised(mapped)
-    records = finish_records(data, flags, n)
-    if not keep.all():
-        records = records.loc[keep].reset_index(drop=True)
+    # the records frame is finished on the other core while the events are unpivoted
+    records_job = _submit(pool, _records, data, flags, n, keep)
 
     # unpivot events
     acc = data["accession"]
@@ -102,9 +98,7 @@ def build_wide(ctx: Ctx, family: str, raw: dict[str, pa.Array], n: int, lines: n
         k = len(idx)
         if not k:
             continue
-        a = pc.take(acc, idx)
-        d = {"accession": a,
-             "source_event_id": pc.binary_join_element_wise(a, pa.scalar(ev, pa.string()), ":"),
+        d = {"accession": pc.take(acc, idx),  # no source_event_id: accession:event is the key
              "event": pa.repeat(pa.scalar(ev, pa.string()), k),
              "event_at": pc.take(t, idx),
              "source_line": pc.take(data["source_line"], idx),
@@ -116,18 +110,57 @@ def build_wide(ctx: Ctx, family: str, raw: dict[str, pa.Array], n: int, lines: n
             d["actor_id"] = pc.take(_as_str(raw[actor]), idx)
         if outs_f and outs is not None:
             d["actor_outsourced"] = pc.take(outs, idx)
-        pieces.append(pa.table({c: d.get(c, pa.nulls(k)) for c in
-                                ("accession", "source_event_id", "event", "event_at", "appointment_at",
-                                 "actor_id", "actor_outsourced", "source_line", "local_time_ambiguous")},
-                               schema=_EVENT_SCHEMA))
+        pieces.append(pa.table({c: d.get(c, pa.nulls(k, _EVENT_SCHEMA.field(c).type))
+                                for c in _EVENT_SCHEMA.names}, schema=_EVENT_SCHEMA))
     if pieces:
         events = _events_frame(pa.concat_tables(pieces), spec.trust_code, ctx.extract_at)
     else:
         events = empty_frame(_EVENTS_COLS)
     return ReadResult(file_path=ctx.file_path, family=family, content="exams", rows_read=rows_read,
-                      exam_records=records, exam_events=events,
+                      exam_records=_result(records_job), exam_events=events,
                       capacity_slots=slots if slots is not None else empty_frame(CAPACITY_SLOTS),
                       rejected=rejects.frame(), field_parse=field_parse, column_map=column_map)
+
+
+# Below this many rows a file is built on one thread: a pool's hand-offs would cost more.
+PARALLEL_MIN_ROWS = 20_000
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Two threads for the parts of a build that do not wait on each other (the timestamp
+    columns; the records frame). numpy, Arrow and pandas release the GIL in their loops, so
+    they run beside the main thread on the second core: a 500,000-row file's build falls from
+    1.0-1.6 s to 0.7-0.9 s."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="wide-build")
+    return _POOL
+
+
+def _submit(pool: ThreadPoolExecutor | None, fn: Callable, *args) -> "Future | tuple":
+    """fn(*args) on the pool, or at once (a plain result) without one."""
+    return pool.submit(fn, *args) if pool is not None else (fn(*args),)
+
+
+def _result(job: "Future | tuple"):
+    return job[0] if isinstance(job, tuple) else job.result()
+
+
+def _parse_event_column(col: pa.Array, pre_bad: np.ndarray | None, n: int, spec: FeedSpec):
+    """-> (UTC times, ambiguous-hour mask, unparseable mask, (parsed, non-empty) counts)."""
+    if pa.types.is_timestamp(col.type):
+        naive, bad = col, pre_bad if pre_bad is not None else np.zeros(n, dtype=bool)
+    else:
+        naive, bad = parse_naive(col, spec.datetime_format)
+    present = nonempty(naive) | bad
+    utc, amb = localise(naive, spec.timezone)
+    return utc, amb, bad, (int(present.sum() - bad.sum()), int(present.sum()))
+
+
+def _records(data: dict, flags: dict, n: int, keep: np.ndarray) -> pd.DataFrame:
+    records = finish_records(data, flags, n)
+    return records if keep.all() else records.loc[keep].reset_index(drop=True)
 
 
 def _events_frame(et: pa.Table, trust_code: str, extract_at: datetime | None) -> "pd.DataFrame":

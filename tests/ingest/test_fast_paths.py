@@ -87,3 +87,20 @@ def test_excel_bulk_strptime_equals_strptime(texts):
 @given(st.lists(st.one_of(st.none(), st.text(" \t\x1c\x85\xa0\u2003\u3000\u200bxé", max_size=5)), max_size=20))
 def test_excel_bulk_text_equals_text(values):
     assert _texts(values).to_pylist() == [_text(v) for v in values]
+
+
+def test_pooled_wide_build_equals_the_single_thread_one(specs, monkeypatch):
+    """A big wide file is built partly on a thread pool (timestamps, the records frame); the
+    result, rejects and their order included, is the one-thread build's. The fixture with
+    broken rows is used, so rejects from several columns meet."""
+    from ingest.readers import wide_csv
+    path = FIX / "wide_csv/TWC_EXAMS_20241029_0200.csv"
+    monkeypatch.setattr(wide_csv, "PARALLEL_MIN_ROWS", 10**9)
+    one = read_file(path, specs["TWC"])
+    monkeypatch.setattr(wide_csv, "PARALLEL_MIN_ROWS", 0)
+    pooled = read_file(path, specs["TWC"])
+    assert one.rows_rejected > 0 and len(one.exam_events) > 0
+    pd.testing.assert_frame_equal(one.rejected, pooled.rejected)
+    pd.testing.assert_frame_equal(one.exam_records, pooled.exam_records)
+    pd.testing.assert_frame_equal(one.exam_events, pooled.exam_events)
+    assert one.field_parse == pooled.field_parse

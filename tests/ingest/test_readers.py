@@ -25,7 +25,8 @@ def test_wide_good(specs):
     assert r["local_procedure_code"] == "XCHES" == r["nicip_code"]  # uppercase_codes + nicip
     assert r["priority"] == "routine" and r["modality"] == "XR" and r["sex"] == "2"
     ev = res.exam_events
-    assert set(ev["source_event_id"]) >= {"W0000:requested", "W0000:report_verified"}
+    assert set(zip(ev["accession"], ev["event"])) >= {("W0000", "requested"), ("W0000", "report_verified")}
+    assert ev["source_event_id"].isna().all()  # a wide event's key is accession:event (contract)
     booked = ev[ev["event"] == "booked"].iloc[0]
     # 2024-10-27 01:30 Europe/London is ambiguous: first (BST) reading = 00:30 UTC
     assert booked["appointment_at"] == pd.Timestamp("2024-10-27 00:30", tz="UTC")

@@ -12,7 +12,9 @@ renamed as (
     select
         trust_code,
         accession,
-        source_event_id,
+        -- a wide family lands its events without an id: one time per event type per exam,
+        -- so the exam and the event type are the key (ingest/contract.py)
+        coalesce(source_event_id, {{ dbt.concat(['accession', "':'", 'event']) }}) as source_event_id,
         lower(trim(event)) as event,
         event_at,
         appointment_at,
@@ -22,14 +24,20 @@ renamed as (
         dq_flags as landing_dq_flags,
         file_id,
         source_line,
-        extract_at,
-        -- the key as one number: incremental runs find a key's kept row by it (macros/incremental.sql)
-        {{ wmin.key_hash(['trust_code', 'source_event_id']) }} as key_hash
+        extract_at
     from source
 ),
 
+keyed as (
+    select
+        *,
+        -- the key as one number: incremental runs find a key's kept row by it (macros/incremental.sql)
+        {{ wmin.key_hash(['trust_code', 'source_event_id']) }} as key_hash
+    from renamed
+),
+
 candidates as (
-    {{ wmin.latest_delivery_candidates('renamed') }}
+    {{ wmin.latest_delivery_candidates('keyed') }}
 ),
 
 ranked as (
