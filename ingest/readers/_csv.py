@@ -128,7 +128,7 @@ def tokenise(data: bytes, spec: FeedSpec, colmap: dict[str, str], required: tupl
     if not ends_nl:
         buf = buf + b"\n"
     arr = np.frombuffer(buf, dtype=np.uint8)
-    nl = np.flatnonzero(arr == 10)
+    nl = _positions(arr, 10)
     starts = np.concatenate(([0], nl[:-1] + 1)).astype(np.int64)
     ends = nl.astype(np.int64)
     cr_end = (ends > starts) & (arr[np.maximum(ends - 1, 0)] == 13)
@@ -158,7 +158,7 @@ def tokenise(data: bytes, spec: FeedSpec, colmap: dict[str, str], required: tupl
         """Occurrences of `byte` per line (its line end included: never a delimiter or quote)."""
         if buf.find(bytes([byte])) < 0:  # memchr: most files have no quotes and no CRs
             return np.zeros(nlines, dtype=np.int64)
-        return np.diff(np.searchsorted(np.flatnonzero(arr == byte), bounds))
+        return np.diff(np.searchsorted(_positions(arr, byte), bounds))
 
     lengths = ends_nocr - starts
     is_data = lengths > 0
@@ -231,6 +231,18 @@ def tokenise(data: bytes, spec: FeedSpec, colmap: dict[str, str], required: tupl
     return CsvTable(header=header, columns=cols, column_map=column_map,
                     lines=kept_idx.astype(np.int64) + 1, dup=dup, rows_read=rows_read,
                     rejects=rejects, _buf=buf, _starts=starts[kept_idx], _ends=ends_nocr[kept_idx])
+
+
+_POSITIONS_STEP = 1 << 20
+
+
+def _positions(arr: np.ndarray, byte: int) -> np.ndarray:
+    """Offsets of `byte` in `arr`, a megabyte at a time. `arr == byte` over a whole file is a
+    mask as big as the file, fresh memory the kernel must zero each time (glibc maps anything
+    over 32 MB anew): 0.2 s of a 100 MB file's read, against 0.03 s for a reused 1 MB mask."""
+    parts = [np.flatnonzero(arr[i:i + _POSITIONS_STEP] == byte) + i
+             for i in range(0, len(arr), _POSITIONS_STEP)]
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
 
 
 def _repeats(buf: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray,

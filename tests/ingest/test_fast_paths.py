@@ -104,3 +104,16 @@ def test_pooled_wide_build_equals_the_single_thread_one(specs, monkeypatch):
     pd.testing.assert_frame_equal(one.exam_records, pooled.exam_records)
     pd.testing.assert_frame_equal(one.exam_events, pooled.exam_events)
     assert one.field_parse == pooled.field_parse
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=3000), st.sampled_from([10, 13, 44, 34]), st.integers(1, 700))
+def test_byte_positions_by_blocks_equal_one_mask(data, byte, step):
+    arr = np.frombuffer(data, dtype=np.uint8)
+    old = _csv._POSITIONS_STEP
+    try:
+        _csv._POSITIONS_STEP = step  # blocks smaller than the data, so their seams are crossed
+        got = _csv._positions(arr, byte)
+    finally:
+        _csv._POSITIONS_STEP = old
+    assert got.dtype == np.int64 and got.tolist() == np.flatnonzero(arr == byte).tolist()
