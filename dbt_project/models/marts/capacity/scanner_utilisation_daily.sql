@@ -54,8 +54,8 @@ exams as (
         room,
         exam_started_at,
         exam_completed_at,
-        {{ wmin.local_date('exam_started_at') }} as start_day,
-        {{ wmin.local_date('exam_completed_at') }} as end_day
+        -- the local date of exam_started_at (fct_exams: a test starts when its exam starts)
+        test_date as start_day
     from {{ ref('fct_exams') }}
     where site_code is not null
         and room is not null
@@ -65,6 +65,31 @@ exams as (
 
 calendar as (
     select date_day from {{ ref('dim_date') }}
+),
+
+-- each day's end as an instant, so an exam's end day is found by one comparison: converting
+-- every exam's completion to local time was a sixth of this model's time
+day_ends as (
+    select
+        date_day,
+        {{ wmin.local_midnight(dbt.dateadd('day', 1, 'date_day')) }} as next_midnight
+    from calendar
+),
+
+exam_spans as (
+    select
+        exams.site_code,
+        exams.room,
+        exams.exam_started_at,
+        exams.exam_completed_at,
+        exams.start_day,
+        case
+            when exams.exam_completed_at < day_ends.next_midnight then exams.start_day
+            else {{ wmin.local_date('exams.exam_completed_at') }}
+        end as end_day
+    from exams
+    left join day_ends
+        on day_ends.date_day = exams.start_day
 ),
 
 -- used time in whole seconds (the feeds' precision), so the day's total is exact and a half
@@ -78,7 +103,7 @@ exam_days as (
         site_code,
         room,
         round({{ wmin.hours_between('exam_started_at', 'exam_completed_at') }} * 3600) as used_seconds
-    from exams
+    from exam_spans
     where start_day = end_day
     union all
     select
@@ -89,7 +114,7 @@ exam_days as (
             'greatest(exams.exam_started_at, ' ~ wmin.local_midnight('calendar.date_day') ~ ')',
             'least(exams.exam_completed_at, ' ~ wmin.local_midnight(dbt.dateadd('day', 1, 'calendar.date_day')) ~ ')'
         ) }} * 3600) as used_seconds
-    from exams
+    from exam_spans as exams
     inner join calendar
         on calendar.date_day between exams.start_day and exams.end_day
     where exams.start_day <> exams.end_day
