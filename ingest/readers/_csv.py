@@ -20,6 +20,7 @@ import pyarrow.csv as pacsv
 
 from ingest import quirks
 from ingest.feeds.spec import FeedSpec
+from ingest.readers._pool import pool_for, result, submit
 from ingest.readers.base import QuarantineError, Rejects
 
 _BINARY_MAGIC = {b"PK\x03\x04": "a zip/xlsx workbook", b"%PDF": "a PDF document",
@@ -169,7 +170,14 @@ def tokenise(data: bytes, spec: FeedSpec, colmap: dict[str, str], required: tupl
     rows_read = int(is_data.sum())
 
     whole = None
+    early_repeats = None
     if _one_row_per_line(buf, spec, bad_lines, cr_end):
+        # every data line is likely kept: the repeats of those lines are found on the pool while
+        # pyarrow parses (it leaves a core partly idle), and used if no line is rejected
+        data_idx = np.flatnonzero(is_data)
+        pool = pool_for(len(data_idx))
+        if pool is not None:
+            early_repeats = (data_idx, submit(pool, _repeats, buf, arr, starts, ends, data_idx))
         whole = _parse_whole(buf, spec, expected, {f: found[c] for f, c in colmap.items() if c in found})
     if whole is not None and whole.invalid == 0 and whole.rows == rows_read:
         dcount = np.full(nlines, expected - 1, dtype=np.int64)  # proven by pyarrow: no line to count
@@ -219,7 +227,10 @@ def tokenise(data: bytes, spec: FeedSpec, colmap: dict[str, str], required: tupl
     ok &= ~wrong
 
     kept_idx = np.flatnonzero(ok)
-    dup = _repeats(buf, arr, starts, ends, kept_idx)
+    if early_repeats is not None and np.array_equal(early_repeats[0], kept_idx):
+        dup = result(early_repeats[1])
+    else:
+        dup = _repeats(buf, arr, starts, ends, kept_idx)
 
     needed = {f: found[c] for f, c in colmap.items() if c in found}
     if whole is not None and whole.rows == len(kept_idx) and whole.rows + whole.invalid == rows_read:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -14,6 +13,7 @@ import pyarrow.compute as pc
 
 from ingest.feeds.spec import EXAM_FIELDS, REQUIRED_EXAM_FIELDS, WIDE_EVENT_FIELDS, FeedSpec
 from ingest.readers import _csv
+from ingest.readers._pool import pool_for, result, submit
 from ingest.readers.base import (Ctx, ReadResult, Rejects, _as_str, _reject_mask, empty_frame,
                                  events_frame, exam_attributes, finish_records, localise, map_values,
                                  missing_key, nonempty, out_of_order, parse_naive, to_bool, ts_numpy,
@@ -47,9 +47,9 @@ def build_wide(ctx: Ctx, family: str, raw: dict[str, pa.Array], n: int, lines: n
     spec = ctx.spec
     pre_bad = pre_bad or {}
     null = pa.nulls(n, pa.string())
-    pool = _pool() if n >= PARALLEL_MIN_ROWS else None
+    pool = pool_for(n)
     # the timestamp columns are parsed on the other core while the exam attributes are built
-    parsed = {f: _submit(pool, _parse_event_column, raw[f], pre_bad.get(f), n, spec)
+    parsed = {f: submit(pool, _parse_event_column, raw[f], pre_bad.get(f), n, spec)
               for f in EVENT_COLUMNS + ["appointment_at"] if f in raw}
     missing_key(rejects, raw.get("accession", null), lines, "accession", spec.column("accession"),
                 raw_line)
@@ -59,7 +59,7 @@ def build_wide(ctx: Ctx, family: str, raw: dict[str, pa.Array], n: int, lines: n
     amb: dict[str, np.ndarray] = {}
     for f, job in parsed.items():  # rejects in column order: the first reason of a row wins
         col = raw[f]
-        times[f], amb[f], bad, field_parse[f] = _result(job)
+        times[f], amb[f], bad, field_parse[f] = result(job)
         _reject_mask(rejects, bad, lines, f, _as_str(col) if not pa.types.is_timestamp(col.type) else
                      pa.array([""] * n), "unparseable_timestamp",
                      f"{f} (column {spec.column(f)!r}): not a timestamp in datetime_format "
@@ -83,7 +83,7 @@ def build_wide(ctx: Ctx, family: str, raw: dict[str, pa.Array], n: int, lines: n
         outs = to_bool(mapped)
         flags["unmapped_value"] = flags["unmapped_value"] | um | bool_unrecognised(mapped)
     # the records frame is finished on the other core while the events are unpivoted
-    records_job = _submit(pool, _records, data, flags, n, keep)
+    records_job = submit(pool, _records, data, flags, n, keep)
 
     # unpivot events
     acc = data["accession"]
@@ -117,34 +117,9 @@ def build_wide(ctx: Ctx, family: str, raw: dict[str, pa.Array], n: int, lines: n
     else:
         events = empty_frame(_EVENTS_COLS)
     return ReadResult(file_path=ctx.file_path, family=family, content="exams", rows_read=rows_read,
-                      exam_records=_result(records_job), exam_events=events,
+                      exam_records=result(records_job), exam_events=events,
                       capacity_slots=slots if slots is not None else empty_frame(CAPACITY_SLOTS),
                       rejected=rejects.frame(), field_parse=field_parse, column_map=column_map)
-
-
-# Below this many rows a file is built on one thread: a pool's hand-offs would cost more.
-PARALLEL_MIN_ROWS = 20_000
-_POOL: ThreadPoolExecutor | None = None
-
-
-def _pool() -> ThreadPoolExecutor:
-    """Two threads for the parts of a build that do not wait on each other (the timestamp
-    columns; the records frame). numpy, Arrow and pandas release the GIL in their loops, so
-    they run beside the main thread on the second core: a 500,000-row file's build falls from
-    1.0-1.6 s to 0.7-0.9 s."""
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="wide-build")
-    return _POOL
-
-
-def _submit(pool: ThreadPoolExecutor | None, fn: Callable, *args) -> "Future | tuple":
-    """fn(*args) on the pool, or at once (a plain result) without one."""
-    return pool.submit(fn, *args) if pool is not None else (fn(*args),)
-
-
-def _result(job: "Future | tuple"):
-    return job[0] if isinstance(job, tuple) else job.result()
 
 
 def _parse_event_column(col: pa.Array, pre_bad: np.ndarray | None, n: int, spec: FeedSpec):
