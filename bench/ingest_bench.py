@@ -4,7 +4,8 @@
                                            [--night-home DIR [--night-start DATE]]
 
 `wide_csv_ratio` = bare `read_csv` time / our read + insert time for the same file (target >= 0.5),
-the best of three runs of each side after a first one that is not counted (its ratio is printed too).
+the best of five runs of each side (timeit's default repeat; `--repeats N`) after a first one
+that is not counted (its ratio is printed too).
 `--night-home` also times one nightly run at full scale: it generates `--night-start` plus three
 days at scale 1.0 there (unless already generated), loads every night but the last, then times
 the load of the last night's deliveries of all 15 trusts (target < 10 s).
@@ -46,7 +47,7 @@ def make_wide(path: Path, rows: int) -> None:
     path.write_text("\n".join(out) + "\n")
 
 
-def wide_ratio(tmp: Path, rows: int, repeats: int = 3) -> dict:
+def wide_ratio(tmp: Path, rows: int, repeats: int = 5) -> dict:
     """Bare DuckDB read_csv into a table vs our read + insert of the same file, each timed
     `repeats` times after a first run of the same file that is not counted.
 
@@ -214,6 +215,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=None, help="wide CSV rows (default 500000, quick 50000)")
     ap.add_argument("--quick", action="store_true", help="a small version (< 30 s)")
+    ap.add_argument("--repeats", type=int, default=5, help="timed runs per side of the wide-CSV ratio")
     ap.add_argument("--json", type=Path, help="write the figures here as JSON")
     ap.add_argument("--night-home", type=Path, help="also time one full-scale night (generates there)")
     ap.add_argument("--night-start", type=date.fromisoformat, default=date(2024, 3, 4))
@@ -229,7 +231,7 @@ def main() -> None:
     rows = a.rows or (50_000 if a.quick else 500_000)
     tmp = Path(tempfile.mkdtemp(prefix="ingest_bench_"))
     try:
-        figures = wide_ratio(tmp, rows)
+        figures = wide_ratio(tmp, rows, a.repeats)
         figures["families"] = family_rates(500 if a.quick else 5_000)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
