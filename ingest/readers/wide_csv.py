@@ -15,7 +15,7 @@ from ingest.feeds.spec import EXAM_FIELDS, REQUIRED_EXAM_FIELDS, WIDE_EVENT_FIEL
 from ingest.readers import _csv
 from ingest.readers._pool import pool_for, result, submit
 from ingest.readers.base import (Ctx, ReadResult, Rejects, _as_str, _reject_mask, empty_frame,
-                                 events_frame, exam_attributes, finish_records, localise, map_values,
+                                 exam_attributes, finish_records, localise, map_values,
                                  missing_key, nonempty, out_of_order, parse_naive, to_bool, ts_numpy,
                                  date_numpy, bool_unrecognised)
 from ingest.contract import CAPACITY_SLOTS
