@@ -98,7 +98,7 @@ def build_wide(ctx: Ctx, family: str, raw: dict[str, pa.Array], n: int, lines: n
         k = len(idx)
         if not k:
             continue
-        d = {"accession": pc.take(acc, idx),  # no source_event_id: accession:event is the key
+        d = {"accession": pc.take(acc, idx),
              "event": pa.repeat(pa.scalar(ev, pa.string()), k),
              "event_at": pc.take(t, idx),
              "source_line": pc.take(data["source_line"], idx),
@@ -158,8 +158,8 @@ def _events_frame(et: pa.Table, trust_code: str, extract_at: datetime | None) ->
     return table.to_pandas(types_mapper=pd.ArrowDtype)
 
 
-_EVENT_SCHEMA = pa.schema([("accession", pa.string()), ("source_event_id", pa.string()),
-                           ("event", pa.string()), ("event_at", pa.timestamp("us", tz="UTC")),
+# no source_event_id: a wide event's key is accession:event, derived in staging (contract.py)
+_EVENT_SCHEMA = pa.schema([("accession", pa.string()), ("event", pa.string()), ("event_at", pa.timestamp("us", tz="UTC")),
                            ("appointment_at", pa.timestamp("us", tz="UTC")), ("actor_id", pa.string()),
                            ("actor_outsourced", pa.bool_()), ("source_line", pa.int32()),
                            ("local_time_ambiguous", pa.bool_())])

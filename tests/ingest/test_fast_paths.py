@@ -89,16 +89,21 @@ def test_excel_bulk_text_equals_text(values):
     assert _texts(values).to_pylist() == [_text(v) for v in values]
 
 
+def _one_thread_and_pooled(monkeypatch, path, spec, **kwargs):
+    """The same file read with the readers' pool off, then on for any size."""
+    from ingest.readers import _pool
+    monkeypatch.setattr(_pool, "PARALLEL_MIN_ROWS", 10**9)
+    one = read_file(path, spec, **kwargs)
+    monkeypatch.setattr(_pool, "PARALLEL_MIN_ROWS", 0)
+    return one, read_file(path, spec, **kwargs)
+
+
 def test_pooled_wide_build_equals_the_single_thread_one(specs, monkeypatch):
     """A big wide file is built partly on a thread pool (timestamps, the records frame); the
     result, rejects and their order included, is the one-thread build's. The fixture with
     broken rows is used, so rejects from several columns meet."""
-    from ingest.readers import _pool
-    path = FIX / "wide_csv/TWC_EXAMS_20241029_0200.csv"
-    monkeypatch.setattr(_pool, "PARALLEL_MIN_ROWS", 10**9)
-    one = read_file(path, specs["TWC"])
-    monkeypatch.setattr(_pool, "PARALLEL_MIN_ROWS", 0)
-    pooled = read_file(path, specs["TWC"])
+    one, pooled = _one_thread_and_pooled(monkeypatch, FIX / "wide_csv/TWC_EXAMS_20241029_0200.csv",
+                                         specs["TWC"])
     assert one.rows_rejected > 0 and len(one.exam_events) > 0
     pd.testing.assert_frame_equal(one.rejected, pooled.rejected)
     pd.testing.assert_frame_equal(one.exam_records, pooled.exam_records)
@@ -110,16 +115,13 @@ def test_early_repeats_on_the_pool_equal_the_one_thread_ones(specs, monkeypatch)
     """A clean file's repeated lines are found on the pool while pyarrow parses; a file with a
     rejected line falls back to finding them after. Both flag the same rows as the one-thread
     read."""
-    from ingest.readers import _pool
     clean = (FIX / "wide_csv/TWC_EXAMS_20241028_0200.csv").read_bytes()
     lines = clean.rstrip(b"\n").split(b"\n")
     repeated = b"\n".join(lines + [lines[2]]) + b"\n"
     broken = b"\n".join(lines + [lines[2], lines[3] + b",extra"]) + b"\n"
     for data in (repeated, broken):
-        monkeypatch.setattr(_pool, "PARALLEL_MIN_ROWS", 10**9)
-        one = read_file(FIX / "x.csv", specs["TWC"], data=data, file_path="x")
-        monkeypatch.setattr(_pool, "PARALLEL_MIN_ROWS", 0)
-        pooled = read_file(FIX / "x.csv", specs["TWC"], data=data, file_path="x")
+        one, pooled = _one_thread_and_pooled(monkeypatch, FIX / "x.csv", specs["TWC"], data=data,
+                                             file_path="x")
         assert one.exam_records["dq_flags"].fillna("").str.contains("duplicate_row").sum() == 1
         pd.testing.assert_frame_equal(one.exam_records, pooled.exam_records)
         pd.testing.assert_frame_equal(one.rejected, pooled.rejected)
