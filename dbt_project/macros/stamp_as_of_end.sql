@@ -2,11 +2,14 @@
     current as-of end (see fct_exams), so record it as the model's state, read by the next
     build (exam_build_state) to know the previous as-of. Only the rows a build rewrote carry its
     as-of end in their built_as_of_end column: stamping all of them cost a rewrite of millions
-    of rows a night (1.6 s for int_exam_events_pivoted on a network year). -#}
-{% macro stamp_as_of_end(relation) -%}
+    of rows a night (1.6 s for int_exam_events_pivoted on a network year). With `newest_file`,
+    the newest staged file is recorded too: the month marts (macros/month_partitions.sql) have no
+    file column of their own to find what changed since they were built. -#}
+{% macro stamp_as_of_end(relation, newest_file=false) -%}
     delete from {{ wmin.model_as_of() }} where model_name = '{{ wmin.model_state_name(relation) }}';
-    insert into {{ wmin.model_as_of() }} (model_name, built_as_of_end)
-    values ('{{ wmin.model_state_name(relation) }}', {{ wmin.as_of_end() }})
+    insert into {{ wmin.model_as_of() }} (model_name, built_as_of_end, built_file_id)
+    values ('{{ wmin.model_state_name(relation) }}', {{ wmin.as_of_end() }},
+            {{ wmin.newest_staged_file() if newest_file else 'null' }})
 {%- endmacro %}
 
 {% macro model_as_of() -%}
@@ -23,5 +26,12 @@
     create table if not exists {{ wmin.model_as_of() }} (
         model_name {{ dbt.type_string() }},
         built_as_of_end {{ wmin.type_instant() }}
+    );
+    {#- added after the table first shipped: a table without it gains it once -#}
+    alter table {{ wmin.model_as_of() }} add column if not exists built_file_id {{ dbt.type_bigint() }};
+    {#- the months a month mart's last build rebuilt (macros/month_partitions.sql) -#}
+    create table if not exists {{ wmin.rebuilt_months() }} (
+        model_name {{ dbt.type_string() }},
+        month date
     )
 {%- endmacro %}

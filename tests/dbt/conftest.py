@@ -9,7 +9,12 @@
      going backwards takes events out of exams' timelines, and one exam loses all of them;
   5. the same landing and as-of date rebuilt with --full-refresh (models only);
   6. night 2 as the nightly runs it (no unit tests, data tests of the big tables on the rows
-     the run built: macros/test_scope.sql), on a copy of night 1's database.
+     the run built: macros/test_scope.sql), on a copy of night 1's database whose tables are
+     made as they were before they carried exam_hash (the run adds and fills it);
+  7. a copy of night 1's database built incrementally as of 19 days later, after one file
+     correcting an old exam (tat_monthly and what it reads, models only): figures that depend
+     on the as-of date alone move, and a month out of its reach changes;
+  8. the same rebuilt with --full-refresh.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipeline.build import BuildResult, run_build
 from tests.dbt.landing_fixture import (
     AS_OF_1,
     AS_OF_2,
+    add_correction,
     add_delivery,
     add_late_redelivery,
     build_landing,
@@ -44,6 +51,11 @@ class DbtBuilds:
     backdated_full_db: Path
     nightly: BuildResult
     nightly_db: Path
+    later: BuildResult
+    later_full: BuildResult
+    later_db: Path
+    later_full_db: Path
+    night1_db: Path
 
 
 @pytest.fixture(scope="session")
@@ -51,8 +63,15 @@ def dbt_builds(tmp_path_factory: pytest.TempPathFactory) -> DbtBuilds:
     root = tmp_path_factory.mktemp("dbt_build")
     db = build_landing(root / "restricted.duckdb", deliveries=1)
     night1 = run_build(db, date.fromisoformat(AS_OF_1), target_dir=root / "target1")
+    night1_db = root / "night1.duckdb"
+    later_db, later_full_db = root / "later.duckdb", root / "later_full_refresh.duckdb"
+    for copy in (night1_db, later_db, later_full_db):
+        shutil.copyfile(db, copy)
+    for copy in (later_db, later_full_db):
+        add_correction(copy)
     nightly_db = root / "nightly.duckdb"
     shutil.copyfile(db, nightly_db)
+    drop_exam_hash(nightly_db)
     add_delivery(nightly_db, 2)
     nightly = run_build(nightly_db, date.fromisoformat(AS_OF_2), unit_tests=False,
                         target_dir=root / "target6")
@@ -71,5 +90,25 @@ def dbt_builds(tmp_path_factory: pytest.TempPathFactory) -> DbtBuilds:
                           target_dir=root / "target4")
     backdated_full = run_build(backdated_full_db, date.fromisoformat(AS_OF_1), full_refresh=True,
                                select="resource_type:model", target_dir=root / "target5")
+    later = run_build(later_db, date.fromisoformat(AS_OF_LATER), select=LATER_SELECTION,
+                      target_dir=root / "target7")
+    later_full = run_build(later_full_db, date.fromisoformat(AS_OF_LATER), full_refresh=True,
+                           select=LATER_SELECTION, target_dir=root / "target8")
     return DbtBuilds(night1, night2, full, db, full_db, backdated, backdated_full, backdated_db,
-                     backdated_full_db, nightly, nightly_db)
+                     backdated_full_db, nightly, nightly_db, later, later_full, later_db,
+                     later_full_db, night1_db)
+
+
+# Builds 7 and 8: one correction after night 1, as of 19 days later.
+AS_OF_LATER = "2026-04-19"
+LATER_SELECTION = "+tat_monthly,resource_type:model"
+
+
+def drop_exam_hash(db: Path) -> None:
+    """Take the exam_hash column out of every table: a warehouse built before it existed."""
+    with duckdb.connect(str(db)) as con:
+        tables = con.execute("select table_schema, table_name from information_schema.columns "
+                             "where column_name = 'exam_hash'").fetchall()
+        assert tables, "no table carries exam_hash"
+        for schema, table in tables:
+            con.execute(f'alter table {schema}."{table}" drop column exam_hash')

@@ -334,3 +334,25 @@ def build_landing(db: Path, deliveries: int = 1) -> Path:
     for d in range(1, deliveries + 1):
         add_delivery(db, d)
     return db
+
+
+CORRECTION_FILE_ID = 950
+
+
+def add_correction(db: Path) -> None:
+    """A file after night 1 that corrects one old exam: B006 (tested 10 February) re-sent as
+    urgent. February keeps its number of exams, and is beyond the as-of date's reach of a
+    build three weeks later: only the changed exam tells a month mart to rebuild it."""
+    extract = ts("2026-04-10 02:00")
+    with duckdb.connect(str(db)) as con:
+        con.execute("insert into landing.load_manifest values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [CORRECTION_FILE_ID, "landing/RXK/exams_correction.csv", "shafix", "RXK",
+                     "event_csv", "exams", extract, 1, 1, 0, ts("2026-04-10 03:00"),
+                     ts("2026-04-10 03:01"), "loaded", None])
+        record = con.execute("select * from landing.exam_records where trust_code = 'RXK' "
+                             "and accession = 'B006' order by extract_at desc limit 1").df()
+        assert len(record) == 1 and record["priority"].iloc[0] != "urgent"
+        record = record.assign(file_id=CORRECTION_FILE_ID, source_line=2, extract_at=extract,
+                               priority="urgent")
+        con.register("corrected_record", record)
+        con.execute("insert into landing.exam_records select * from corrected_record")

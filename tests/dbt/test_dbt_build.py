@@ -144,6 +144,15 @@ def test_nightly_build_equals_full_refresh_and_tests_only_new_rows(dbt_builds) -
     # a full refresh tests every row
     full_sql = next((dbt_builds.full.target_dir / "compiled").rglob("unique_fct_exams_exam_key.sql"))
     assert "test_watermarks" not in full_sql.read_text()
+    # its tables predated exam_hash: the run added the column and filled every row
+    with duckdb.connect(str(dbt_builds.nightly_db), read_only=True) as con:
+        tables = con.execute("select table_schema, table_name from information_schema.columns "
+                             "where column_name = 'exam_hash'").fetchall()
+        assert len(tables) >= 6, tables
+        for schema, table in tables:
+            missing = con.execute(f'select count(*) from {schema}."{table}" '
+                                  "where exam_hash is null").fetchone()[0]
+            assert missing == 0, f"{schema}.{table}: {missing} rows without exam_hash"
 
 
 def _relations(db, schema: str) -> list[str]:
@@ -239,3 +248,22 @@ def test_mart_column_types_match_the_published_interface(dbt_builds) -> None:
             for spec in _SCHEMA[mart].split(","):
                 name, dtype = spec.split()[0], spec.split()[1].upper()
                 assert have[name] == aliases.get(dtype, dtype), f"{mart}.{name}: {have[name]}"
+
+
+def test_as_of_date_alone_moving_rebuilds_the_months_it_reaches(dbt_builds) -> None:
+    """19 days on, unreported March exams pass 28 days and leave their target window, and a
+    February exam is corrected: the incremental tat_monthly rebuilds those two months and
+    equals the full refresh."""
+    assert dbt_builds.later.success, dbt_builds.later.failed
+    assert dbt_builds.later_full.success, dbt_builds.later_full.failed
+    query = "select * from main.tat_monthly order by all"
+    later = _query(dbt_builds.later_db, query)
+    pd.testing.assert_frame_equal(later, _query(dbt_builds.later_full_db, query))
+    moved = ["reported_over_28_days", "within_target_denominator"]
+    night1 = _query(dbt_builds.night1_db, query)
+    assert not later[moved].equals(night1[moved]), "the fixture should move an as-of figure"
+    # March: within 29 days of the earlier as-of date (31 March); February: the corrected exam
+    rebuilt = _query(dbt_builds.later_db, "select month from build_state.rebuilt_months "
+                                          "where model_name = 'main.tat_monthly' order by month")
+    assert [str(m)[:10] for m in rebuilt["month"]] == ["2026-02-01", "2026-03-01"]
+    assert "urgent" in set(later[later["month"].astype(str).str[:7] == "2026-02"]["priority"])

@@ -95,9 +95,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
     with duckdb.connect(str(db)) as con:
         con.execute("create table main.dids_records (" + ", ".join(
             f"{c} {'date' if c in ('birth_date', 'request_date', 'request_received_date', 'test_date', 'report_issue_date', 'clock_start_date') else 'timestamptz' if c.endswith('_at') else 'varchar'}"
-            for c in COLUMNS) + ", source_file_id bigint)")  # the model's incremental watermark
-        con.executemany(f"insert into main.dids_records values ({', '.join('?' * len(COLUMNS))}, 1)",
-                        [[r[c] for c in COLUMNS] for r in records])
+            for c in COLUMNS) + ", source_file_id bigint, exam_hash ubigint)")  # the model's
+        # incremental watermark, and the exam as a number (macros/incremental.sql, exam_hash)
+        con.executemany(f"insert into main.dids_records values ({', '.join('?' * len(COLUMNS))}, 1, "
+                        "hash(?, ?))", [[r[c] for c in COLUMNS] + [r["trust_code"], r["accession"]]
+                                        for r in records])
         con.execute("create table main.dim_trust as select * from (values ('RRK'), ('RQ3')) t(trust_code)")
     result = run_build(db, AS_OF, select="int_dids_record_checks dids_presubmission_checks",
                        target_dir=root / "target")

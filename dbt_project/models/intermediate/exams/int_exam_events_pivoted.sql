@@ -16,21 +16,13 @@
 -- post-hook records on all rows.
 with
 
-{% if is_incremental() -%}
-changed_exams as (
-    {{ wmin.changed_exams(wmin.exam_build_state(this, 'events_file_id'), records=false) }}
-),
-
-{% endif -%}
 events as (
     select *
     from {{ ref('stg_landing__exam_events') }} as stg_events
     where event_at < {{ wmin.as_of_end() }}
     {% if is_incremental() -%}
-    and exists (
-        select 1 from changed_exams
-        where changed_exams.trust_code = stg_events.trust_code
-            and changed_exams.accession = stg_events.accession
+    and stg_events.exam_hash in (
+        {{ wmin.changed_exam_hashes(wmin.exam_build_state(this, 'events_file_id'), records=false) }}
     )
     {%- endif %}
 ),
@@ -122,7 +114,8 @@ final as (
         pivoted.addenda_count,
         pivoted.last_addendum_at,
         pivoted.events_file_id,
-        pivoted.events_extract_at
+        pivoted.events_extract_at,
+        {{ wmin.exam_hash('pivoted.trust_code', 'pivoted.accession') }} as exam_hash
     from pivoted
     left join latest_booking
         on latest_booking.trust_code = pivoted.trust_code

@@ -12,7 +12,7 @@ with
 
 coded as (
     select * from {{ ref('int_exams_coded') }} as int_exams_coded
-    {{ wmin.only_changed_exams('int_exams_coded', this, 'source_file_id') }}
+    {{ wmin.only_changed_exams('int_exams_coded', this, 'source_file_id', hash_column='key_hash') }}
 ),
 
 timeline as (
@@ -196,7 +196,8 @@ final as (
             else false
         end as reported_within_target,
         intervals.source_file_id,
-        intervals.source_extract_at
+        intervals.source_extract_at,
+        intervals.key_hash as exam_hash
     from intervals
     left join targets on targets.priority = intervals.priority
     left join calendar as request_day on request_day.date_day = intervals.request_date

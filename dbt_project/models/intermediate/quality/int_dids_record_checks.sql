@@ -34,7 +34,8 @@ records as (
         request_received_date as received_day,
         coalesce(test_date, {{ wmin.local_date('test_started_at') }}) as test_day,
         coalesce(report_issue_date, {{ wmin.local_date('report_verified_at') }}) as report_day,
-        source_file_id
+        source_file_id,
+        exam_hash
     from {{ ref('dids_records') }} as dids_records
     {{ wmin.only_changed_exams('dids_records', this, 'source_file_id') }}
 ),
@@ -94,7 +95,8 @@ final as (
               if not wmin.dids_is_month_rule(failing) %}
         coalesce({{ failing }}, false) as {{ wmin.dids_rule_column(code, severity) }},
         {%- endfor %}
-        source_file_id
+        source_file_id,
+        exam_hash
     from checked
 )
 

@@ -34,10 +34,10 @@ with
 
 coded as (
     select
-        cast({{ dbt.hash(dbt.concat(['trust_code', "'|'", 'accession'])) }} as {{ dbt.type_string() }}) as exam_key,
+        {{ wmin.exam_key('trust_code', 'accession') }} as exam_key,
         int_exams_coded.*
     from {{ ref('int_exams_coded') }} as int_exams_coded
-    {{ wmin.only_changed_exams('int_exams_coded', this, 'source_file_id') }}
+    {{ wmin.only_changed_exams('int_exams_coded', this, 'source_file_id', hash_column='key_hash') }}
 ),
 
 candidates as (
@@ -50,7 +50,8 @@ candidates as (
         '{{ field }}' as field,
         {{ value }} as value,
         {{ wmin.file_name('manifest.file_path') }} as file_name,
-        coded.source_line
+        coded.source_line,
+        coded.key_hash as exam_hash
     from {{ ref('dq_exam_flags') }} as flags
     inner join coded on coded.exam_key = flags.exam_key
     inner join {{ ref('fct_exams') }} as exams on exams.exam_key = flags.exam_key

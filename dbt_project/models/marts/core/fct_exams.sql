@@ -14,16 +14,12 @@ exams as (
 ),
 
 {% if is_incremental() %}
-changed_exams as (
-    {{ wmin.changed_exams(wmin.exam_build_state(this, 'source_file_id')) }}
-),
-
 exams_to_build as (
     select exams.*
     from exams
-    inner join changed_exams
-        on changed_exams.trust_code = exams.trust_code
-        and changed_exams.accession = exams.accession
+    where exams.exam_hash in (
+        {{ wmin.changed_exam_hashes(wmin.exam_build_state(this, 'source_file_id')) }}
+    )
 ),
 {% else %}
 exams_to_build as (
@@ -33,7 +29,7 @@ exams_to_build as (
 
 final as (
     select
-        cast({{ dbt.hash(dbt.concat(['trust_code', "'|'", 'accession'])) }} as {{ dbt.type_string() }}) as exam_key,
+        {{ wmin.exam_key('trust_code', 'accession') }} as exam_key,
         trust_code,
         site_code,
         patient_key,

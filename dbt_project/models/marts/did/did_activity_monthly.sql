@@ -1,5 +1,18 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ wmin.delete_rebuilt_months(this) }}",
+    post_hook="{{ wmin.stamp_as_of_end(this, newest_file=true) }}",
+    rebuild_by_month={
+        'date': 'test_date',
+        'members': 'test_date is not null and modality is not null and patient_source_setting is not null',
+        'built': "sum(case when trust_code = 'NETWORK' then exams_tested else 0 end)",
+    },
+) }}
 -- DID activity by month of test x trust x modality x patient source setting, NETWORK rows
--- computed from the exams.
+-- computed from the exams. Incremental by month (macros/month_partitions.sql): a night rebuilds
+-- the months of the exams that changed; no figure here depends on the as-of date itself.
 with
 
 exams as (
@@ -7,6 +20,7 @@ exams as (
     where test_date is not null
         and modality is not null
         and patient_source_setting is not null
+        {% if is_incremental() %}and {{ wmin.in_rebuilt_months('test_date') }}{% endif %}
 ),
 
 measured as (

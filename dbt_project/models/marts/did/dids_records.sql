@@ -10,7 +10,7 @@ with
 
 coded as (
     select
-        cast({{ dbt.hash(dbt.concat(['trust_code', "'|'", 'accession'])) }} as {{ dbt.type_string() }}) as exam_key,
+        {{ wmin.exam_key('trust_code', 'accession') }} as exam_key,
         accession,
         nhs_number,
         nhs_number_status,
@@ -21,9 +21,10 @@ coded as (
         referrer_code,
         referring_org_code,
         sent_nicip_code,
-        snomed_ct_id
+        snomed_ct_id,
+        key_hash as exam_hash
     from {{ ref('int_exams_coded') }} as int_exams_coded
-    {{ wmin.only_changed_exams('int_exams_coded', this, 'source_file_id') }}
+    {{ wmin.only_changed_exams('int_exams_coded', this, 'source_file_id', hash_column='key_hash') }}
 ),
 
 exams as (
@@ -39,7 +40,8 @@ exams as (
         coded.referrer_code,
         coded.referring_org_code,
         coded.sent_nicip_code,
-        coded.snomed_ct_id
+        coded.snomed_ct_id,
+        coded.exam_hash
     from {{ ref('fct_exams') }} as fct_exams
     inner join coded on coded.exam_key = fct_exams.exam_key
     where fct_exams.test_date is not null
@@ -73,7 +75,8 @@ final as (
         activity_category,
         modality,
         priority,
-        source_file_id
+        source_file_id,
+        exam_hash
     from exams
 )
 

@@ -11,14 +11,14 @@ with
 
 coded as (
     select
-        cast({{ dbt.hash(dbt.concat(['trust_code', "'|'", 'accession'])) }} as {{ dbt.type_string() }}) as exam_key,
+        {{ wmin.exam_key('trust_code', 'accession') }} as exam_key,
         nhs_number,
         landing_dq_flags,
         rows_in_file,
         is_unknown_procedure_code,
         is_modality_conflict
     from {{ ref('int_exams_coded') }} as int_exams_coded
-    {{ wmin.only_changed_exams('int_exams_coded', this, 'source_file_id') }}
+    {{ wmin.only_changed_exams('int_exams_coded', this, 'source_file_id', hash_column='key_hash') }}
 ),
 
 exams as (

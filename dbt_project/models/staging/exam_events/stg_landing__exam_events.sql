@@ -1,4 +1,6 @@
-{{ config(unique_key='key_hash', pre_hook="{{ wmin.backfill_key_hash(this, ['trust_code', 'source_event_id']) }}") }}
+{{ config(unique_key='key_hash', pre_hook=[
+    "{{ wmin.backfill_key_hash(this, ['trust_code', 'source_event_id']) }}",
+    "{{ wmin.backfill_hash(this, 'exam_hash', ['trust_code', 'accession']) }}"]) }}
 -- One row per event (trust + source_event_id): the latest delivery wins.
 -- Incremental: only events with a row in a file loaded since the last build are re-ranked,
 -- against the row kept for them last time (macros/incremental.sql).
@@ -32,12 +34,14 @@ keyed as (
     select
         *,
         -- the key as one number: incremental runs find a key's kept row by it (macros/incremental.sql)
-        {{ wmin.key_hash(['trust_code', 'source_event_id']) }} as key_hash
+        {{ wmin.key_hash(['trust_code', 'source_event_id']) }} as key_hash,
+        -- the exam as one number: the events of changed exams are found by it
+        {{ wmin.exam_hash() }} as exam_hash
     from renamed
 ),
 
 candidates as (
-    {{ wmin.latest_delivery_candidates('keyed') }}
+    {{ wmin.latest_delivery_candidates('keyed', backfilled=['key_hash', 'exam_hash']) }}
 ),
 
 ranked as (

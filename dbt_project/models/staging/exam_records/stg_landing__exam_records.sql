@@ -51,7 +51,7 @@ counted as (
 ),
 
 candidates as (
-    {{ wmin.latest_delivery_candidates('counted') }}
+    {{ wmin.latest_delivery_candidates('counted', backfilled=['key_hash']) }}
 ),
 
 ranked as (
