@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from pipeline.seed_state import loaded_seeds_digest, seeds_digest
+
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 DEFAULT_TARGET_DIR = DBT_PROJECT_DIR / "target"
 
@@ -32,6 +34,7 @@ class BuildResult:
     counts: dict[str, int] = field(default_factory=dict)  # status -> nodes, plus "total"
     elapsed_seconds: float = 0.0
     target_dir: Path = DEFAULT_TARGET_DIR
+    seeds_skipped: bool = False  # the seed files were unchanged since a build loaded them all
 
     @property
     def manifest_path(self) -> Path:
@@ -171,6 +174,11 @@ def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
     env, common = _dbt_invocation(restricted_db, as_of, threads, target, memory_limit=memory_limit,
                                   feed_late_hour=feed_late_hour,
                                   test_new_rows_only=not unit_tests and not full_refresh)
+    # the seeds are reloaded only when their files changed since a build loaded them all
+    env["WMIN_SEEDS_DIGEST"] = seeds_digest()
+    seeds_unchanged = (not full_refresh and not select
+                       and loaded_seeds_digest(restricted_db) == env["WMIN_SEEDS_DIGEST"])
+    result.seeds_skipped = seeds_unchanged
     log_flags = ["--log-path", str(target / "logs")] if target_dir else []
 
     def callback(event: object) -> None:
@@ -189,7 +197,7 @@ def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
             if ok:
                 # seeds load inside the build (one dbt invocation: one start-up, one parse check)
                 build_args = ["build", *common, *log_flags]
-                if select:
+                if select or seeds_unchanged:
                     build_args += ["--exclude-resource-type", "seed"]
                 if not unit_tests:
                     build_args += ["--exclude-resource-type", "unit_test"]

@@ -206,30 +206,54 @@
     {%- if is_incremental() -%}
     {{ wmin.backfill_hash(relation, 'exam_hash', ['trust_code', 'accession']) }}
     {{- ';' if wmin.lacks_column(relation, 'exam_hash') }}
+    {{ wmin.record_changed_exams(relation, file_column, records) }};
     delete from {{ relation }} as built
-    {{ wmin.only_changed_exams('built', relation, file_column, records) }}
+    {{ wmin.only_changed_exams('built') }}
     {%- endif -%}
 {%- endmacro %}
 
 
+{#- Pre-hook of every exam-keyed incremental model: the hashes of its changed exams, kept in
+    build_state.changed_exams for its delete and its query. A table the planner can size: the
+    same filter on a subquery made DuckDB hash the big side (0.17 s against 0.03 s on 5 M rows). -#}
+{% macro record_changed_exams(relation, file_column, records=true) -%}
+    {%- if is_incremental() -%}
+    delete from {{ wmin.changed_exams_table() }} where model_name = '{{ wmin.model_state_name(relation) }}';
+    insert into {{ wmin.changed_exams_table() }} (model_name, exam_hash)
+    select '{{ wmin.model_state_name(relation) }}', changed.exam_hash
+    from ({{ wmin.changed_exam_hashes(wmin.exam_build_state(relation, file_column), records) }}) as changed
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro changed_exams_table() -%}
+    {{ wmin.build_state_schema() }}.changed_exams
+{%- endmacro %}
+
+
 {#- On an incremental run, the filter that keeps only the changed exams' rows of `alias`
-    (a relation with the exam hash in `hash_column`); nothing on a full build.
+    (a relation with the exam hash in `hash_column`); nothing on a full build. The model's
+    pre-hook recorded them (record_changed_exams).
     By hash, not by trust and accession: a number compared over millions of rows instead of
     two strings (4-6x faster on a network year). Every row whose exam shares a changed exam's
     hash is taken: a model deletes and rebuilds all of them alike (same filter on its own table
     in delete_changed_exams), so an unchanged exam that shares a hash is rebuilt unchanged. -#}
-{% macro only_changed_exams(alias, relation, file_column, records=true, hash_column='exam_hash') -%}
+{% macro only_changed_exams(alias, hash_column='exam_hash') -%}
     {%- if is_incremental() -%}
-    where {{ alias }}.{{ hash_column }} in (
-        {{ wmin.changed_exam_hashes(wmin.exam_build_state(relation, file_column), records) }}
-    )
+    where {{ wmin.is_changed_exam(alias ~ '.' ~ hash_column) }}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro is_changed_exam(hash_expression) -%}
+    {{ hash_expression }} in (
+        select exam_hash from {{ wmin.changed_exams_table() }}
+        where model_name = '{{ wmin.model_state_name(this) }}'
+    )
 {%- endmacro %}
 
 
 {#- The exam hashes of changed_exams (see only_changed_exams). -#}
 {% macro changed_exam_hashes(state, records=true) -%}
-    select {{ wmin.exam_hash('changed.trust_code', 'changed.accession') }}
+    select {{ wmin.exam_hash('changed.trust_code', 'changed.accession') }} as exam_hash
     from ({{ wmin.changed_exams(state, records) }}) as changed
 {%- endmacro %}
 

@@ -33,5 +33,10 @@
     create table if not exists {{ wmin.rebuilt_months() }} (
         model_name {{ dbt.type_string() }},
         month date
+    );
+    {#- the exams each exam-keyed model rebuilds this run (macros/incremental.sql) -#}
+    create table if not exists {{ wmin.changed_exams_table() }} (
+        model_name {{ dbt.type_string() }},
+        exam_hash {{ wmin.key_hash_type() }}
     )
 {%- endmacro %}

@@ -16,6 +16,7 @@ import pytest
 
 from exports.dids import SOURCE_COLUMNS
 from pipeline.publish import FORBIDDEN_COLUMNS, published_relations
+from pipeline.seed_state import seeds_digest
 from tests.dbt.landing_fixture import AS_OF_1
 from tests.fixtures.published import METRICS_MARTS, columns_of
 
@@ -139,11 +140,24 @@ def test_nightly_build_equals_full_refresh_and_tests_only_new_rows(dbt_builds) -
     assert (watermarks["watermark"] >= 1).all()
     # the previous as-of is night 1's date (the window of events crossing the as-of change
     # starts at the end of night 1's day, not a day later)
-    fct = next((result.target_dir / "compiled").rglob("fct_exams.sql")).read_text()
-    assert f"cast('{AS_OF_1}' as date)" in fct
+    # (fct_exams' pre-hook records its changed exams: dbt logs the statement it ran)
+    log = (result.target_dir / "logs" / "dbt.log").read_text()
+    recorded = [part for part in log.split("insert into build_state.changed_exams")[1:]
+                if part.lstrip().startswith("(model_name, exam_hash)\n    select 'main.fct_exams'")]
+    assert len(recorded) == 1
+    assert f"cast('{AS_OF_1}' as date)" in recorded[0].split("SQL status")[0]
     # a full refresh tests every row
     full_sql = next((dbt_builds.full.target_dir / "compiled").rglob("unique_fct_exams_exam_key.sql"))
     assert "test_watermarks" not in full_sql.read_text()
+    # the seed files were as night 1 loaded them: the nightly left the seeds out; the full
+    # refresh loaded them all and recorded their digest
+    ran = json.loads((result.target_dir / "run_results.json").read_text())["results"]
+    assert result.seeds_skipped and not [r for r in ran if r["unique_id"].startswith("seed.")]
+    assert not dbt_builds.full.seeds_skipped
+    full_ran = json.loads((dbt_builds.full.target_dir / "run_results.json").read_text())["results"]
+    assert len([r for r in full_ran if r["unique_id"].startswith("seed.")]) == 17
+    assert _query(dbt_builds.full_db, "select digest from build_state.seeds_loaded")["digest"].tolist() \
+        == [seeds_digest()]
     # its tables predated exam_hash: the run added the column and filled every row
     with duckdb.connect(str(dbt_builds.nightly_db), read_only=True) as con:
         tables = con.execute("select table_schema, table_name from information_schema.columns "

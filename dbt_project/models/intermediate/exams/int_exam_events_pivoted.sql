@@ -21,9 +21,7 @@ events as (
     from {{ ref('stg_landing__exam_events') }} as stg_events
     where event_at < {{ wmin.as_of_end() }}
     {% if is_incremental() -%}
-    and stg_events.exam_hash in (
-        {{ wmin.changed_exam_hashes(wmin.exam_build_state(this, 'events_file_id'), records=false) }}
-    )
+    and {{ wmin.is_changed_exam('stg_events.exam_hash') }}
     {%- endif %}
 ),
 

@@ -37,7 +37,7 @@ coded as (
         {{ wmin.exam_key('trust_code', 'accession') }} as exam_key,
         int_exams_coded.*
     from {{ ref('int_exams_coded') }} as int_exams_coded
-    {{ wmin.only_changed_exams('int_exams_coded', this, 'source_file_id', hash_column='key_hash') }}
+    {{ wmin.only_changed_exams('int_exams_coded', hash_column='key_hash') }}
 ),
 
 candidates as (

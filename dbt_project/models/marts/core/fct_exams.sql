@@ -17,9 +17,7 @@ exams as (
 exams_to_build as (
     select exams.*
     from exams
-    where exams.exam_hash in (
-        {{ wmin.changed_exam_hashes(wmin.exam_build_state(this, 'source_file_id')) }}
-    )
+    where {{ wmin.is_changed_exam('exams.exam_hash') }}
 ),
 {% else %}
 exams_to_build as (
