@@ -40,6 +40,15 @@ coded as (
     {{ wmin.only_changed_exams('int_exams_coded', hash_column='key_hash') }}
 ),
 
+{#- the exam's times as fct_exams has them (it copies these columns from int_exams_enriched),
+    read where they can be found by exam_hash: only the changed exams, not a join of every
+    published exam by its key string #}
+exams as (
+    select trust_code, accession, status, requested_at, test_at, report_verified_at
+    from {{ ref('int_exams_enriched') }} as int_exams_enriched
+    {{ wmin.only_changed_exams('int_exams_enriched') }}
+),
+
 candidates as (
     {%- for measure, flag, field, value in exam_checks %}
     select
@@ -54,7 +63,7 @@ candidates as (
         coded.key_hash as exam_hash
     from {{ ref('dq_exam_flags') }} as flags
     inner join coded on coded.exam_key = flags.exam_key
-    inner join {{ ref('fct_exams') }} as exams on exams.exam_key = flags.exam_key
+    inner join exams on exams.trust_code = coded.trust_code and exams.accession = coded.accession
     left join {{ ref('stg_landing__load_manifest') }} as manifest on manifest.file_id = coded.file_id
     where flags.{{ flag }} and flags.month is not null
     {{ 'union all' if not loop.last }}
