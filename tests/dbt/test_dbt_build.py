@@ -281,3 +281,16 @@ def test_as_of_date_alone_moving_rebuilds_the_months_it_reaches(dbt_builds) -> N
                                           "where model_name = 'main.tat_monthly' order by month")
     assert [str(m)[:10] for m in rebuilt["month"]] == ["2026-02-01", "2026-03-01"]
     assert "urgent" in set(later[later["month"].astype(str).str[:7] == "2026-02"]["priority"])
+
+
+
+def test_a_stale_exam_feed_warns_per_trust(dbt_builds) -> None:
+    """Freshness by trust on the manifest's exam files: as of 20 April both trusts' last exam
+    files are fresh; 19 days after night 1's files, only the corrected trust's is (10 April),
+    which is still more than 72 hours old."""
+    def freshness(result) -> dict:
+        ran = json.loads((result.target_dir / "run_results.json").read_text())["results"]
+        return {r["status"]: r["failures"] for r in ran
+                if r["unique_id"].startswith("test.wmin.source_recent_by_group_landing_load_manifest")}
+    assert freshness(dbt_builds.night2) == {"pass": 0}
+    assert freshness(dbt_builds.later) == {"warn": 2}
