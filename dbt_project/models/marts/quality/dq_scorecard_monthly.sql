@@ -14,18 +14,33 @@ flags as (
     where month is not null
 ),
 
+{#- measure: (dimension, the flag that fails it) #}
+{%- set checks = {
+    'nhs_number_present': ('completeness', 'nhs_number_missing'),
+    'test_time_present': ('completeness', 'missing_test_time'),
+    'report_time_present': ('completeness', 'missing_report_time'),
+    'nhs_number_valid': ('validity', 'nhs_number_invalid'),
+    'local_code_known': ('validity', 'unknown_local_code'),
+    'values_mapped': ('validity', 'unmapped_value'),
+    'modality_consistent': ('validity', 'modality_conflict'),
+    'dates_in_order': ('consistency', 'dates_out_of_order'),
+    'accession_unique': ('consistency', 'duplicate_accession')} %}
+
+{#- one pass over the 5 M flag rows, then one row per check from the small totals (a
+    pass per check was 0.8 s of this model's 1.1 s on a network year) #}
+exam_totals as (
+    select
+        month,
+        trust_code,
+        {%- for check, (dimension, flag) in checks.items() %}
+        cast(sum(case when {{ flag }} then 0 else 1 end) as bigint) as passing_{{ loop.index }},
+        {%- endfor %}
+        cast(count(*) as bigint) as exams
+    from flags
+    group by month, trust_code
+),
+
 exam_measures as (
-    {#- measure: (dimension, the flag that fails it) #}
-    {%- set checks = {
-        'nhs_number_present': ('completeness', 'nhs_number_missing'),
-        'test_time_present': ('completeness', 'missing_test_time'),
-        'report_time_present': ('completeness', 'missing_report_time'),
-        'nhs_number_valid': ('validity', 'nhs_number_invalid'),
-        'local_code_known': ('validity', 'unknown_local_code'),
-        'values_mapped': ('validity', 'unmapped_value'),
-        'modality_consistent': ('validity', 'modality_conflict'),
-        'dates_in_order': ('consistency', 'dates_out_of_order'),
-        'accession_unique': ('consistency', 'duplicate_accession')} %}
     {%- for check, (dimension, flag) in checks.items() %}
     select
         month,
@@ -33,10 +48,9 @@ exam_measures as (
         '{{ check }}' as measure,
         '{{ dimension }}' as dimension,
         'exams' as unit,
-        cast(sum(case when {{ flag }} then 0 else 1 end) as bigint) as numerator,
-        cast(count(*) as bigint) as denominator
-    from flags
-    group by month, trust_code
+        passing_{{ loop.index }} as numerator,
+        exams as denominator
+    from exam_totals
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),
