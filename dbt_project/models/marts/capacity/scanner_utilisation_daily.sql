@@ -5,19 +5,48 @@
 -- event on the slot's local date; utilisation = 100 * used / available.
 with
 
+calendar as (
+    select date_day from {{ ref('dim_date') }}
+),
+
+-- each day's start and end as instants, so a local date is found by comparisons: converting
+-- every slot's start and every exam's completion to local time was a third of this model
+day_bounds as (
+    select
+        date_day,
+        {{ wmin.local_midnight('date_day') }} as day_start,
+        {{ wmin.local_midnight(dbt.dateadd('day', 1, 'date_day')) }} as next_midnight
+    from calendar
+),
+
+-- a slot's local date: its UTC date, or the day before or after when the zone's offset moves
+-- it across midnight (any offset under a day)
 slots as (
     select
-        site_code,
-        room,
-        trust_code,
-        accession,
-        state,
-        slot_minutes,
-        {{ wmin.local_date('slot_start') }} as slot_date
-    from {{ ref('stg_landing__capacity_slots') }}
-    where site_code is not null
-        and room is not null
-        and state in ('free', 'booked')
+        slots.site_code,
+        slots.room,
+        slots.trust_code,
+        slots.accession,
+        slots.state,
+        slots.slot_minutes,
+        case
+            -- outside the calendar (dim_date): converted one by one
+            when day_bounds.date_day is null then {{ wmin.local_date('slots.slot_start') }}
+            when slots.slot_start >= day_bounds.next_midnight
+                then cast({{ dbt.dateadd('day', 1, 'slots.utc_date') }} as date)
+            when slots.slot_start < day_bounds.day_start
+                then cast({{ dbt.dateadd('day', -1, 'slots.utc_date') }} as date)
+            else slots.utc_date
+        end as slot_date
+    from (
+        select *, cast(slot_start as date) as utc_date
+        from {{ ref('stg_landing__capacity_slots') }}
+        where site_code is not null
+            and room is not null
+            and state in ('free', 'booked')
+    ) as slots
+    left join day_bounds
+        on day_bounds.date_day = slots.utc_date
 ),
 
 dna_events as (
@@ -63,19 +92,6 @@ exams as (
         and exam_completed_at > exam_started_at
 ),
 
-calendar as (
-    select date_day from {{ ref('dim_date') }}
-),
-
--- each day's end as an instant, so an exam's end day is found by one comparison: converting
--- every exam's completion to local time was a sixth of this model's time
-day_ends as (
-    select
-        date_day,
-        {{ wmin.local_midnight(dbt.dateadd('day', 1, 'date_day')) }} as next_midnight
-    from calendar
-),
-
 exam_spans as (
     select
         exams.site_code,
@@ -88,7 +104,7 @@ exam_spans as (
             else {{ wmin.local_date('exams.exam_completed_at') }}
         end as end_day
     from exams
-    left join day_ends
+    left join day_bounds as day_ends
         on day_ends.date_day = exams.start_day
 ),
 
