@@ -20,6 +20,12 @@ exams as (
     select * from {{ ref('fct_exams') }}
     where activity_category = 'waiting_list'
         and clock_start_date is not null
+        -- most requests leave the list (tested or cancelled) before any census date: by the
+        -- end of their clock start's month, or by the as-of date if earlier (every census date
+        -- after a clock start is one of those or later). Left out before the range join.
+        and coalesce(least(test_date, cancelled_date), test_date, cancelled_date,
+                     cast('9999-12-31' as date))
+            > least(cast({{ dbt.last_day('clock_start_date', 'month') }} as date), {{ wmin.as_of_date() }})
 ),
 
 census_dates as (
