@@ -3,7 +3,7 @@
     recomputed (a quantile per group over every exam). Incrementally, only the months that can
     differ are deleted (pre-hook) and recomputed from the source; the others are kept.
 
-    The model names its partitioning in its config, `rebuild_by_month`:
+    The source is fct_exams. The model names its partitioning in its config, `rebuild_by_month`:
       date     - the source's date column whose month is the mart's `month`;
       members  - the condition a source row meets to count in the mart;
       built    - an aggregate over the mart's rows of one month giving how many source rows it
@@ -15,8 +15,9 @@
     A month is rebuilt when
       * an exam that changed since the mart was built now counts in it - this covers exams that
         arrive, change, or move into the month. Changed against the mart's own recorded state
-        (the newest staged file and the as-of end, stamp_as_of_end): a source row newer than
-        that file, or an exam with an event between that as-of end and this one;
+        (the newest staged file and the as-of end, stamp_as_of_end): a source row whose
+        source_file_id (its record's or latest event's file) is newer than that file, or an
+        exam with an event between that as-of end and this one;
       * its number of counted source rows differs from what the mart counts - an exam that moved
         out of a month (or stopped counting) leaves it one short, and nothing else can change
         that number without an exam arriving, which the first rule catches;
