@@ -1,9 +1,5 @@
+-- incremental by month: config in dbt_project.yml
 {{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ wmin.delete_rebuilt_months(this) }}",
-    post_hook="{{ wmin.stamp_as_of_end(this, newest_file=true) }}",
     rebuild_by_month={
         'date': 'test_date',
         'members': 'test_date is not null and modality is not null and patient_source_setting is not null',
