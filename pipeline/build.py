@@ -102,6 +102,15 @@ def _release_duckdb() -> None:
                 DuckDBConnectionManager._ENV = None
 
 
+def _check_writable(restricted_db: Path) -> None:
+    """Raise duckdb.IOException, naming the holder, when another process has the database
+    open: found here, before dbt, which would report it as a failed build with a traceback."""
+    import duckdb
+
+    if Path(restricted_db).exists():
+        duckdb.connect(str(restricted_db)).close()
+
+
 def _dbt_invocation(restricted_db: Path, as_of: date, threads: int, target: Path, *,
                     memory_limit: str | None, feed_late_hour: int | None,
                     test_new_rows_only: bool) -> tuple[dict[str, str], list[str]]:
@@ -169,6 +178,7 @@ def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
     from dbt.cli.main import dbtRunner
 
     started = time.perf_counter()
+    _check_writable(restricted_db)
     target = Path(target_dir) if target_dir else DEFAULT_TARGET_DIR
     result = BuildResult(success=False, target_dir=target)
     env, common = _dbt_invocation(restricted_db, as_of, threads, target, memory_limit=memory_limit,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
@@ -37,6 +39,26 @@ def _settings(home: Path | None, **overrides: object) -> Settings:
 def _fail(message: str, code: int = 1) -> None:
     err.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
+
+
+@contextmanager
+def _writing_warehouse(s: Settings) -> Iterator[None]:
+    """Run a command that writes the warehouse under the nightly's lock (never two writers),
+    and turn a database held by some other process into a clear error, not a traceback."""
+    import duckdb
+
+    from pipeline.lock import AlreadyRunning, RunLock, database_in_use
+
+    try:
+        with RunLock(s.lock_file):
+            yield
+    except AlreadyRunning as e:
+        _fail(str(e), code=3)
+    except duckdb.IOException as e:
+        message = database_in_use(e, s.restricted_db)
+        if message is None:
+            raise
+        _fail(message, code=3)
 
 
 def _parse_date(text: str, option: str) -> date:
@@ -91,7 +113,7 @@ def ingest(
         key = s.pseudonym_key_bytes()
     except (SpecError, SettingsError) as e:
         _fail(str(e))
-    with file_progress(console) as on_file:
+    with _writing_warehouse(s), file_progress(console) as on_file:
         summary = ingest_landing(s.restricted_db, s.home, specs, key,
                                  trusts=[trust] if trust else None, seeds_dir=s.seeds_dir,
                                  on_file=on_file)
@@ -109,8 +131,9 @@ def build(
 
     s = _settings(home)
     as_of_d = _parse_date(as_of, "--as-of") if as_of else s.effective_as_of()
-    result = run_build(s.restricted_db, as_of=as_of_d, full_refresh=full_refresh,
-                       threads=s.duckdb_threads)
+    with _writing_warehouse(s):
+        result = run_build(s.restricted_db, as_of=as_of_d, full_refresh=full_refresh,
+                           threads=s.duckdb_threads)
     if not result.success:
         names = ", ".join(n for n, _ in result.failed[:10])
         _fail(f"dbt build failed: {len(result.failed)} node(s): {names}")
@@ -129,8 +152,9 @@ def publish(
     s = _settings(home)
     as_of_d = _parse_date(as_of, "--as-of") if as_of else s.effective_as_of()
     try:
-        result = do_publish(s.restricted_db, s.analytics_db, published_relations(manifest_path()),
-                            as_of=as_of_d)
+        with _writing_warehouse(s):
+            result = do_publish(s.restricted_db, s.analytics_db,
+                                published_relations(manifest_path()), as_of=as_of_d)
     except (PublishError, FileNotFoundError) as e:
         _fail(str(e))
     console.print(f"[green]published[/] {len(result.tables)} tables to {result.analytics_db}")
@@ -174,20 +198,17 @@ def docs(
 ) -> None:
     """The planners' data docs (dbt docs, one static page) in home/reports/warehouse_docs.html."""
     from pipeline.docs import DocsError, update_docs
-    from pipeline.lock import AlreadyRunning, RunLock
 
     s = _settings(home)
     if not s.restricted_db.exists():
         _fail(f"{s.restricted_db} does not exist yet: run `wmin nightly` (or `wmin demo`) first")
     try:
         # dbt opens the restricted database for writing: never beside a nightly run
-        with RunLock(s.lock_file):
+        with _writing_warehouse(s):
             result = update_docs(s.restricted_db, s.reports_dir, force=force,
                                  threads=s.duckdb_threads, as_of=s.effective_as_of(),
                                  feed_late_hour=s.feed_late_hour,
                                  memory_limit=s.duckdb_memory_limit)
-    except AlreadyRunning as e:
-        _fail(str(e), code=3)
     except DocsError as e:
         _fail(str(e))
     if result.regenerated:

@@ -28,8 +28,8 @@ class RunLock:
         except BlockingIOError:
             holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
             os.close(fd)
-            raise AlreadyRunning(f"a nightly run is already in progress (pid {holder}); "
-                                 f"this one did nothing. Wait for it to finish.") from None
+            raise AlreadyRunning(f"a run that writes the warehouse is already in progress "
+                                 f"(pid {holder}); this one did nothing. Wait for it to finish.") from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._fd = fd
@@ -40,3 +40,15 @@ class RunLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def database_in_use(error: BaseException, path: Path) -> str | None:
+    """A clear message when DuckDB refused to open `path` because another process holds it
+    (one writer or many readers per file, never both); None for any other error."""
+    text = str(error)
+    if "Could not set lock" not in text and "Conflicting lock" not in text:
+        return None
+    holder = text.split("(PID ", 1)[1].split(")", 1)[0] if "(PID " in text else None
+    who = f"process {holder}" if holder else "another process"
+    return (f"{path} is open in {who} (a notebook, a dbt run by hand, or a dashboard opened "
+            f"for writing?); close it there and run this again")
