@@ -243,10 +243,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro is_changed_exam(hash_expression) -%}
+{% macro is_changed_exam(hash_expression, relation=this) -%}
     {{ hash_expression }} in (
         select exam_hash from {{ wmin.changed_exams_table() }}
-        where model_name = '{{ wmin.model_state_name(this) }}'
+        where model_name = '{{ wmin.model_state_name(relation) }}'
     )
 {%- endmacro %}
 

@@ -38,5 +38,16 @@
     create table if not exists {{ wmin.changed_exams_table() }} (
         model_name {{ dbt.type_string() }},
         exam_hash {{ wmin.key_hash_type() }}
+    );
+    {#- a model keyed by the published exam_key finds its rows by it (int_waiting_list_members) -#}
+    alter table {{ wmin.changed_exams_table() }} add column if not exists exam_key {{ dbt.type_string() }};
+    {#- the patients and census dates int_waiting_list_members rebuilds (macros/census_members.sql) -#}
+    create table if not exists {{ wmin.rebuilt_patients() }} (
+        model_name {{ dbt.type_string() }},
+        patient_hash {{ wmin.key_hash_type() }}
+    );
+    create table if not exists {{ wmin.rebuilt_census_dates() }} (
+        model_name {{ dbt.type_string() }},
+        census_date date
     )
 {%- endmacro %}

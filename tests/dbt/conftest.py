@@ -15,7 +15,10 @@
      correcting an old exam (tat_monthly and what it reads, models only, and the feed
      freshness test): figures that depend on the as-of date alone move, and a month out of
      its reach changes;
-  8. the same rebuilt with --full-refresh.
+  8. the same rebuilt with --full-refresh;
+  9. a copy of build 7's database after a file moving one request to another patient, built
+     incrementally (the same selection and as-of date);
+ 10. the same rebuilt with --full-refresh.
 """
 
 from __future__ import annotations
@@ -32,9 +35,11 @@ from pipeline.build import BuildResult, run_build
 from tests.dbt.landing_fixture import (
     AS_OF_1,
     AS_OF_2,
+    AS_OF_LATER,
     add_correction,
     add_delivery,
     add_late_redelivery,
+    add_patient_move,
     build_landing,
 )
 
@@ -57,6 +62,10 @@ class DbtBuilds:
     later_db: Path
     later_full_db: Path
     night1_db: Path
+    moved: BuildResult
+    moved_full: BuildResult
+    moved_db: Path
+    moved_full_db: Path
 
 
 @pytest.fixture(scope="session")
@@ -95,14 +104,22 @@ def dbt_builds(tmp_path_factory: pytest.TempPathFactory) -> DbtBuilds:
                       target_dir=root / "target7")
     later_full = run_build(later_full_db, date.fromisoformat(AS_OF_LATER), full_refresh=True,
                            select=LATER_SELECTION, target_dir=root / "target8")
+    moved_db, moved_full_db = root / "moved.duckdb", root / "moved_full_refresh.duckdb"
+    shutil.copyfile(later_db, moved_db)
+    add_patient_move(moved_db)
+    shutil.copyfile(moved_db, moved_full_db)
+    moved = run_build(moved_db, date.fromisoformat(AS_OF_LATER), select=LATER_SELECTION,
+                      target_dir=root / "target9")
+    moved_full = run_build(moved_full_db, date.fromisoformat(AS_OF_LATER), full_refresh=True,
+                           select=LATER_SELECTION, target_dir=root / "target10")
     return DbtBuilds(night1, night2, full, db, full_db, backdated, backdated_full, backdated_db,
                      backdated_full_db, nightly, nightly_db, later, later_full, later_db,
-                     later_full_db, night1_db)
+                     later_full_db, night1_db, moved, moved_full, moved_db, moved_full_db)
 
 
 # Builds 7 and 8: one correction after night 1, as of 19 days later.
-AS_OF_LATER = "2026-04-19"
-LATER_SELECTION = "+tat_monthly,resource_type:model test_name:recent_by_group"
+LATER_SELECTION = ("+tat_monthly,resource_type:model +waiting_list_census,resource_type:model "
+                   "test_name:recent_by_group")
 
 
 def drop_exam_hash(db: Path) -> None:

@@ -43,6 +43,7 @@ from ingest.contract import (
 
 AS_OF_1 = "2026-03-31"
 AS_OF_2 = "2026-04-20"
+AS_OF_LATER = "2026-04-19"  # builds 7-10: 19 days after night 1
 
 
 def nhs_number(stem: str) -> str:
@@ -342,13 +343,25 @@ CORRECTION_FILE_ID = 950
 def add_correction(db: Path) -> None:
     """A file after night 1 that corrects one old exam: B006 (tested 10 February) re-sent as
     urgent. February keeps its number of exams, and is beyond the as-of date's reach of a
-    build three weeks later: only the changed exam tells a month mart to rebuild it."""
+    build three weeks later: only the changed exam tells a month mart to rebuild it.
+    The same file sends a request the trust had missed: B007, a CT chest for B001's patient,
+    requested on 15 November 2025, before B001: from then on B007 is the patient's longest
+    wait for CT and counts them on the DM01 list, B001 (unchanged) no longer does."""
     extract = ts("2026-04-10 02:00")
     with duckdb.connect(str(db)) as con:
         con.execute("insert into landing.load_manifest values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [CORRECTION_FILE_ID, "landing/RXK/exams_correction.csv", "shafix", "RXK",
-                     "event_csv", "exams", extract, 1, 1, 0, ts("2026-04-10 03:00"),
+                     "event_csv", "exams", extract, 3, 3, 0, ts("2026-04-10 03:00"),
                      ts("2026-04-10 03:01"), "loaded", None])
+        missed = con.execute("select * from landing.exam_records where trust_code = 'RXK' "
+                             "and accession = 'B001' order by extract_at desc limit 1").df()
+        missed = missed.assign(file_id=CORRECTION_FILE_ID, source_line=3, extract_at=extract,
+                               accession="B007")
+        con.register("missed_record", missed)
+        con.execute("insert into landing.exam_records select * from missed_record")
+        con.execute(f"insert into landing.exam_events values ({', '.join('?' * len(EXAM_EVENTS))})",
+                    [CORRECTION_FILE_ID, 4, extract, "RXK", "B007", "B007:1", "requested",
+                     ts("2025-11-15 09:00"), None, None, None, False, None])
         record = con.execute("select * from landing.exam_records where trust_code = 'RXK' "
                              "and accession = 'B006' order by extract_at desc limit 1").df()
         assert len(record) == 1 and record["priority"].iloc[0] != "urgent"
@@ -356,3 +369,25 @@ def add_correction(db: Path) -> None:
                                priority="urgent")
         con.register("corrected_record", record)
         con.execute("insert into landing.exam_records select * from corrected_record")
+
+
+PATIENT_MOVE_FILE_ID = 951
+
+
+def add_patient_move(db: Path) -> None:
+    """A file after add_correction's re-sending B007 with another patient's NHS number (the
+    trust had put it on the wrong patient): B001, unchanged, counts its patient again."""
+    extract = ts("2026-04-11 02:00")
+    other = nhs_number("401023230")
+    with duckdb.connect(str(db)) as con:
+        con.execute("insert into landing.load_manifest values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [PATIENT_MOVE_FILE_ID, "landing/RXK/exams_patient_move.csv", "shamove", "RXK",
+                     "event_csv", "exams", extract, 1, 1, 0, ts("2026-04-11 03:00"),
+                     ts("2026-04-11 03:01"), "loaded", None])
+        record = con.execute("select * from landing.exam_records where trust_code = 'RXK' "
+                             "and accession = 'B007' order by extract_at desc limit 1").df()
+        assert len(record) == 1 and record["nhs_number"].iloc[0] != other
+        record = record.assign(file_id=PATIENT_MOVE_FILE_ID, source_line=2, extract_at=extract,
+                               nhs_number=other, patient_key="pk_" + other)
+        con.register("moved_record", record)
+        con.execute("insert into landing.exam_records select * from moved_record")

@@ -17,7 +17,7 @@ import pytest
 from exports.dids import SOURCE_COLUMNS
 from pipeline.publish import FORBIDDEN_COLUMNS, published_relations
 from pipeline.seed_state import seeds_digest
-from tests.dbt.landing_fixture import AS_OF_1
+from tests.dbt.landing_fixture import AS_OF_1, AS_OF_LATER
 from tests.fixtures.published import METRICS_MARTS, columns_of
 
 pytestmark = pytest.mark.slow
@@ -294,3 +294,29 @@ def test_a_stale_exam_feed_warns_per_trust(dbt_builds) -> None:
                 if r["unique_id"].startswith("test.wmin.source_recent_by_group_landing_load_manifest")}
     assert freshness(dbt_builds.night2) == {"pass": 0}
     assert freshness(dbt_builds.later) == {"warn": 2}
+
+
+def _counted(db, accession: str) -> dict:
+    """An RXK request's is_counted_for_dm01 by census date."""
+    rows = _query(db, "select census_date, is_counted_for_dm01 from intermediate.int_waiting_list_members "
+                      "where exam_key = ? order by census_date", [_key("RXK", accession)])
+    return {str(r.census_date)[:10]: bool(r.is_counted_for_dm01) for r in rows.itertuples()}
+
+
+@pytest.mark.parametrize("build", ["later", "moved"])
+def test_a_changed_request_rebuilds_its_patients_census_rows(dbt_builds, build: str) -> None:
+    """Build 7 adds B007 for B001's patient with an earlier clock start: B001, unchanged, stops
+    counting the patient. Build 9 moves B007 to another patient: B001 counts again. Both
+    incremental builds equal their full refresh, rows and marts."""
+    incremental, full = getattr(dbt_builds, build), getattr(dbt_builds, f"{build}_full")
+    assert incremental.success, incremental.failed
+    assert full.success, full.failed
+    db, full_db = getattr(dbt_builds, f"{build}_db"), getattr(dbt_builds, f"{build}_full_db")
+    for table in ("intermediate.int_waiting_list_members", "main.waiting_list_census",
+                  "main.waiting_list_bands"):
+        query = f"select * from {table} order by all"
+        pd.testing.assert_frame_equal(_query(db, query), _query(full_db, query), obj=table)
+    before = _counted(dbt_builds.night1_db, "B001")
+    assert before and all(before.values())
+    assert _counted(db, "B001") == {d: build == "moved" for d in [*before, AS_OF_LATER]}
+    assert all(_counted(db, "B007").values())

@@ -1,5 +1,15 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ wmin.delete_rebuilt_census_members(this) }}",
+    post_hook="{{ wmin.stamp_as_of_end(this, newest_file=true) }}"
+) }}
+-- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}, {{ ref('int_exams_enriched') }}
 -- A table: three marts read it (census, bands, scheduling) and it is a range join.
+-- Incremental (macros/census_members.sql): a night rebuilds the rows of the patients with a
+-- changed exam (one request's change can move which of the patient's requests counts) and
+-- the census dates that are new (the as-of date); the other rows cannot differ.
 -- Who is on the waiting list at the end of each census date C (METRICS.md):
 -- activity_category = 'waiting_list', clock_start_date <= C, no test date <= C and no
 -- cancellation on or before C (a DNA does not remove a patient). Weeks waited =
@@ -29,26 +39,37 @@ exams as (
 ),
 
 census_dates as (
-    select report_date as census_date from {{ ref('int_report_dates') }} where is_census_date
+    {{ wmin.census_dates() }}
+),
+
+{% if is_incremental() -%}
+{#- the pre-hook chose them and deleted their rows: the rebuilt patients at every census date,
+    everyone else at the new census dates (disjoint, so each patient's rows rank together) -#}
+rebuilt_exams as (
+    select * from exams
+    where {{ wmin.is_rebuilt_patient('coalesce(exams.patient_key, exams.exam_key)') }}
+),
+
+other_exams as (
+    select * from exams
+    where not {{ wmin.is_rebuilt_patient('coalesce(exams.patient_key, exams.exam_key)') }}
+),
+
+new_census_dates as (
+    select census_date from census_dates
+    where census_date in ({{ wmin.rebuilt_census_dates_of(this) }})
 ),
 
 members as (
-    select
-        census_dates.census_date,
-        exams.exam_key,
-        exams.trust_code,
-        coalesce(exams.patient_key, exams.exam_key) as counted_patient_key,
-        exams.modality,
-        exams.dm01_test,
-        exams.clock_start_date,
-        exams.booked_for,
-        {{ dbt.datediff('exams.clock_start_date', 'census_dates.census_date', 'day') }} as days_waited
-    from exams
-    inner join census_dates
-        on exams.clock_start_date <= census_dates.census_date
-        and (exams.test_date is null or exams.test_date > census_dates.census_date)
-        and (exams.cancelled_date is null or exams.cancelled_date > census_dates.census_date)
+    {{ wmin.census_members('rebuilt_exams', 'census_dates') }}
+    union all
+    {{ wmin.census_members('other_exams', 'new_census_dates') }}
 ),
+{%- else -%}
+members as (
+    {{ wmin.census_members('exams', 'census_dates') }}
+),
+{%- endif %}
 
 final as (
     select
