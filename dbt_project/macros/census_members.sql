@@ -40,13 +40,14 @@
         {#- the patients before the change: the rows built for the changed exams #}
         select built.counted_patient_key
         from {{ relation }} as built
-        where built.exam_key in (
-            select exam_key from {{ wmin.changed_exams_table() }} where model_name = '{{ name }}')
+        where {{ wmin.matching_rows(relation, 'built', 'exam_key',
+            'select exam_key from ' ~ wmin.changed_exams_table() ~ " where model_name = '" ~ name ~ "'") }}
         union all
         {#- and after it (fct_exams' patient, read by hash from the model it copies) #}
         select coalesce(exams.patient_key, {{ wmin.exam_key('exams.trust_code', 'exams.accession') }}) as counted_patient_key
         from {{ ref('int_exams_enriched') }} as exams
-        where {{ wmin.is_changed_exam('exams.exam_hash', relation) }}
+        where {{ wmin.matching_rows(ref('int_exams_enriched'), 'exams', 'exam_hash',
+                                    wmin.changed_exam_hashes_of(relation)) }}
     ) as patients;
     delete from {{ relation }} as built
     where built.census_date not in (select census.census_date from ({{ wmin.census_dates() }}) as census)

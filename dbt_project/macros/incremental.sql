@@ -54,21 +54,29 @@
 
 
 {#- The condition on `kept` (this model's table) that selects the rows whose key_hash a row of
-    `new_rows` has. On DuckDB the matching row ids are found first: the hash column alone is
-    scanned to find them, then only those rows are read (reading every column of a 39 M-row
-    table to keep 0.3% of it took twice as long). -#}
+    `new_rows` has. -#}
 {% macro kept_rows_of(new_rows) -%}
-    {{ return(adapter.dispatch('kept_rows_of', 'wmin')(new_rows)) }}
+    {{ wmin.matching_rows(this, 'kept', 'key_hash', 'select arrived.key_hash from ' ~ new_rows ~ ' as arrived') }}
 {%- endmacro %}
 
-{% macro default__kept_rows_of(new_rows) -%}
-    kept.key_hash in (select arrived.key_hash from {{ new_rows }} as arrived)
+
+{#- The condition `alias.column in (values)` on `relation`, for a few of its rows. On DuckDB the
+    matching row ids are found first, scanning `column` alone, then only those rows are read:
+    filtered on the column, the scan decompressed every other column it reads for the whole
+    table (reading every column of a 39 M-row table to keep 0.3% of it took twice as long; the
+    patients of 60 k changed exams in a 5 M-row table, 0.37 s against 0.06 s). -#}
+{% macro matching_rows(relation, alias, column, values) -%}
+    {{ return(adapter.dispatch('matching_rows', 'wmin')(relation, alias, column, values)) }}
 {%- endmacro %}
 
-{% macro duckdb__kept_rows_of(new_rows) -%}
-    kept.rowid in (
-        select matched.rowid from {{ this }} as matched
-        where matched.key_hash in (select arrived.key_hash from {{ new_rows }} as arrived)
+{% macro default__matching_rows(relation, alias, column, values) -%}
+    {{ alias }}.{{ column }} in ({{ values }})
+{%- endmacro %}
+
+{% macro duckdb__matching_rows(relation, alias, column, values) -%}
+    {{ alias }}.rowid in (
+        select matched.rowid from {{ relation }} as matched
+        where matched.{{ column }} in ({{ values }})
     )
 {%- endmacro %}
 
@@ -236,18 +244,29 @@
     By hash, not by trust and accession: a number compared over millions of rows instead of
     two strings (4-6x faster on a network year). Every row whose exam shares a changed exam's
     hash is taken: a model deletes and rebuilds all of them alike (same filter on its own table
-    in delete_changed_exams), so an unchanged exam that shares a hash is rebuilt unchanged. -#}
-{% macro only_changed_exams(alias, hash_column='exam_hash') -%}
+    in delete_changed_exams), so an unchanged exam that shares a hash is rebuilt unchanged.
+    Reading another model's rows, name it as `relation` (`alias` is then its alias in the
+    from clause): its few matching rows are found first (matching_rows; 0.66 s against 0.17 s
+    for fct_exams' read of int_exams_enriched on a network year). -#}
+{% macro only_changed_exams(alias, hash_column='exam_hash', relation=none) -%}
     {%- if is_incremental() -%}
-    where {{ wmin.is_changed_exam(alias ~ '.' ~ hash_column) }}
+    where {{ wmin.is_changed_exam(alias ~ '.' ~ hash_column, relation) }}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro is_changed_exam(hash_expression, relation=this) -%}
-    {{ hash_expression }} in (
-        select exam_hash from {{ wmin.changed_exams_table() }}
-        where model_name = '{{ wmin.model_state_name(relation) }}'
-    )
+{% macro is_changed_exam(hash_expression, relation=none) -%}
+    {%- if relation is none -%}
+    {{ hash_expression }} in ({{ wmin.changed_exam_hashes_of(this) }})
+    {%- else -%}
+    {%- set alias, column = hash_expression.split('.') -%}
+    {{ wmin.matching_rows(relation, alias, column, wmin.changed_exam_hashes_of(this)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The exam hashes `relation`'s pre-hook recorded as changed. -#}
+{% macro changed_exam_hashes_of(relation) -%}
+    select exam_hash from {{ wmin.changed_exams_table() }}
+    where model_name = '{{ wmin.model_state_name(relation) }}'
 {%- endmacro %}
 
 

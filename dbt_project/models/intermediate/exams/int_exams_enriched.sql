@@ -12,12 +12,12 @@ with
 
 coded as (
     select * from {{ ref('int_exams_coded') }} as int_exams_coded
-    {{ wmin.only_changed_exams('int_exams_coded', hash_column='key_hash') }}
+    {{ wmin.only_changed_exams('int_exams_coded', hash_column='key_hash', relation=ref('int_exams_coded')) }}
 ),
 
 timeline as (
     select * from {{ ref('int_exam_events_pivoted') }} as int_exam_events_pivoted
-    {{ wmin.only_changed_exams('int_exam_events_pivoted') }}
+    {{ wmin.only_changed_exams('int_exam_events_pivoted', relation=ref('int_exam_events_pivoted')) }}
 ),
 
 targets as (

@@ -37,7 +37,7 @@ records as (
         source_file_id,
         exam_hash
     from {{ ref('dids_records') }} as dids_records
-    {{ wmin.only_changed_exams('dids_records') }}
+    {{ wmin.only_changed_exams('dids_records', relation=ref('dids_records')) }}
 ),
 
 {#- Verhoeff check of each distinct SNOMED CT id: one CTE per digit from the right, so the

@@ -37,7 +37,7 @@ coded as (
         {{ wmin.exam_key('trust_code', 'accession') }} as exam_key,
         int_exams_coded.*
     from {{ ref('int_exams_coded') }} as int_exams_coded
-    {{ wmin.only_changed_exams('int_exams_coded', hash_column='key_hash') }}
+    {{ wmin.only_changed_exams('int_exams_coded', hash_column='key_hash', relation=ref('int_exams_coded')) }}
 ),
 
 {#- the exam's times as fct_exams has them (it copies these columns from int_exams_enriched),
@@ -46,7 +46,7 @@ coded as (
 exams as (
     select trust_code, accession, status, requested_at, test_at, report_verified_at
     from {{ ref('int_exams_enriched') }} as int_exams_enriched
-    {{ wmin.only_changed_exams('int_exams_enriched') }}
+    {{ wmin.only_changed_exams('int_exams_enriched', relation=ref('int_exams_enriched')) }}
 ),
 
 candidates as (

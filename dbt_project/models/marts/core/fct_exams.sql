@@ -9,21 +9,10 @@
 -- post-hook records on all rows. Changing a seed (procedures, targets) needs a full refresh.
 with
 
-exams as (
-    select * from {{ ref('int_exams_enriched') }}
-),
-
-{% if is_incremental() %}
 exams_to_build as (
-    select exams.*
-    from exams
-    where {{ wmin.is_changed_exam('exams.exam_hash') }}
+    select * from {{ ref('int_exams_enriched') }} as exams
+    {{ wmin.only_changed_exams('exams', relation=ref('int_exams_enriched')) }}
 ),
-{% else %}
-exams_to_build as (
-    select * from exams
-),
-{% endif %}
 
 final as (
     select

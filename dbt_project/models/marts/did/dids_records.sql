@@ -24,7 +24,7 @@ coded as (
         snomed_ct_id,
         key_hash as exam_hash
     from {{ ref('int_exams_coded') }} as int_exams_coded
-    {{ wmin.only_changed_exams('int_exams_coded', hash_column='key_hash') }}
+    {{ wmin.only_changed_exams('int_exams_coded', hash_column='key_hash', relation=ref('int_exams_coded')) }}
 ),
 
 exams as (

@@ -18,7 +18,7 @@ coded as (
         is_unknown_procedure_code,
         is_modality_conflict
     from {{ ref('int_exams_coded') }} as int_exams_coded
-    {{ wmin.only_changed_exams('int_exams_coded', hash_column='key_hash') }}
+    {{ wmin.only_changed_exams('int_exams_coded', hash_column='key_hash', relation=ref('int_exams_coded')) }}
 ),
 
 exams as (
