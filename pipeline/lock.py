@@ -48,6 +48,9 @@ def database_in_use(error: BaseException, path: Path) -> str | None:
     text = str(error)
     if "Could not set lock" not in text and "Conflicting lock" not in text:
         return None
+    # DuckDB names the file it could not lock (the restricted or the analytics database)
+    if 'on file "' in text:
+        path = Path(text.split('on file "', 1)[1].split('"', 1)[0])
     holder = text.split("(PID ", 1)[1].split(")", 1)[0] if "(PID " in text else None
     who = f"process {holder}" if holder else "another process"
     return (f"{path} is open in {who} (a notebook, a dbt run by hand, or a dashboard opened "

@@ -250,18 +250,14 @@
     for fct_exams' read of int_exams_enriched on a network year). -#}
 {% macro only_changed_exams(alias, hash_column='exam_hash', relation=none) -%}
     {%- if is_incremental() -%}
-    where {{ wmin.is_changed_exam(alias ~ '.' ~ hash_column, relation) }}
+    where {% if relation is none -%}
+        {{ alias }}.{{ hash_column }} in ({{ wmin.changed_exam_hashes_of(this) }})
+    {%- else -%}
+        {{ wmin.matching_rows(relation, alias, hash_column, wmin.changed_exam_hashes_of(this)) }}
+    {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro is_changed_exam(hash_expression, relation=none) -%}
-    {%- if relation is none -%}
-    {{ hash_expression }} in ({{ wmin.changed_exam_hashes_of(this) }})
-    {%- else -%}
-    {%- set alias, column = hash_expression.split('.') -%}
-    {{ wmin.matching_rows(relation, alias, column, wmin.changed_exam_hashes_of(this)) }}
-    {%- endif -%}
-{%- endmacro %}
 
 {#- The exam hashes `relation`'s pre-hook recorded as changed. -#}
 {% macro changed_exam_hashes_of(relation) -%}

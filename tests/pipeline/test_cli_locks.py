@@ -64,6 +64,7 @@ def test_a_second_writer_waits_for_the_nightly_lock(tmp_path: Path) -> None:
 
 def test_other_database_errors_are_not_mistaken_for_a_lock() -> None:
     assert database_in_use(OSError("Catalog Error: table x does not exist"), Path("db")) is None
-    message = database_in_use(OSError('Could not set lock on file "db": Conflicting lock is held '
-                                      'in python (PID 42). See also'), Path("db"))
+    message = database_in_use(OSError('Could not set lock on file "/w/analytics.duckdb": Conflicting '
+                                      'lock is held in python (PID 42). See also'), Path("db"))
     assert message is not None and "process 42" in message
+    assert message.startswith("/w/analytics.duckdb is open")  # the file DuckDB named

@@ -21,7 +21,8 @@ events as (
     from {{ ref('stg_landing__exam_events') }} as stg_events
     where event_at < {{ wmin.as_of_end() }}
     {% if is_incremental() -%}
-    and {{ wmin.is_changed_exam('stg_events.exam_hash', ref('stg_landing__exam_events')) }}
+    and {{ wmin.matching_rows(ref('stg_landing__exam_events'), 'stg_events', 'exam_hash',
+                             wmin.changed_exam_hashes_of(this)) }}
     {%- endif %}
 ),
 
