@@ -26,7 +26,7 @@ HOLD_LOCK = (
 def _wmin(home: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "WMIN_HOME": str(home), "WMIN_DEMO": "true", "COLUMNS": "200"}
     return subprocess.run([sys.executable, "-c", "from pipeline.cli import app; app()", *args],
-                          env=env, capture_output=True, text=True, timeout=120)
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
 def _holding(script: str, path: Path) -> subprocess.Popen:
