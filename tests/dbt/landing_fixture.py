@@ -314,12 +314,7 @@ def add_late_redelivery(db: Path) -> None:
                     [LATE_FILE_ID, "landing/RXK/exams_late.csv", "shalate", "RXK", "event_csv",
                      "exams", extract, 3, 3, 0, ts("2026-04-21 01:00"), ts("2026-04-21 01:01"),
                      "loaded", None])
-        record = con.execute("select * from landing.exam_records where trust_code = 'RXK' "
-                             "and accession = 'B005' order by extract_at desc limit 1").df()
-        record = record.assign(file_id=LATE_FILE_ID, source_line=2, extract_at=extract,
-                               priority="routine")
-        con.register("late_record", record)
-        con.execute("insert into landing.exam_records select * from late_record")
+        _resend_record(con, LATE_FILE_ID, 2, extract, "B005", priority="routine")
         con.execute("insert into landing.exam_events select ?, 3, ?, trust_code, accession, "
                     "source_event_id, event, event_at + interval 1 day, appointment_at, actor_id, "
                     "actor_outsourced, local_time_ambiguous, dq_flags from landing.exam_events "
@@ -340,6 +335,29 @@ def build_landing(db: Path, deliveries: int = 1) -> Path:
 CORRECTION_FILE_ID = 950
 
 
+def _add_exam_file(con, file_id: int, name: str, extract: datetime, rows: int) -> None:
+    """The manifest row of a loaded RXK exam file extracted at `extract`, loaded an hour later."""
+    con.execute("insert into landing.load_manifest values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [file_id, f"landing/RXK/{name}", f"sha_{name}", "RXK", "event_csv", "exams",
+                 extract, rows, rows, 0, extract + timedelta(hours=1),
+                 extract + timedelta(hours=1, minutes=1), "loaded", None])
+
+
+def _resend_record(con, file_id: int, line: int, extract: datetime, copied: str,
+                   **changes: object) -> None:
+    """The latest record of RXK exam `copied` delivered again in file `file_id`, with `changes`
+    (another accession makes it a new exam's record)."""
+    record = con.execute("select * from landing.exam_records where trust_code = 'RXK' "
+                         "and accession = ? order by extract_at desc limit 1", [copied]).df()
+    assert len(record) == 1, copied
+    for column, value in changes.items():
+        assert record[column].iloc[0] != value, (copied, column)
+    con.register("resent_record", record.assign(file_id=file_id, source_line=line,
+                                                extract_at=extract, **changes))
+    con.execute("insert into landing.exam_records select * from resent_record")
+    con.unregister("resent_record")
+
+
 def add_correction(db: Path) -> None:
     """A file after night 1 that corrects one old exam: B006 (tested 10 February) re-sent as
     urgent. February keeps its number of exams, and is beyond the as-of date's reach of a
@@ -349,26 +367,12 @@ def add_correction(db: Path) -> None:
     wait for CT and counts them on the DM01 list, B001 (unchanged) no longer does."""
     extract = ts("2026-04-10 02:00")
     with duckdb.connect(str(db)) as con:
-        con.execute("insert into landing.load_manifest values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [CORRECTION_FILE_ID, "landing/RXK/exams_correction.csv", "shafix", "RXK",
-                     "event_csv", "exams", extract, 3, 3, 0, ts("2026-04-10 03:00"),
-                     ts("2026-04-10 03:01"), "loaded", None])
-        missed = con.execute("select * from landing.exam_records where trust_code = 'RXK' "
-                             "and accession = 'B001' order by extract_at desc limit 1").df()
-        missed = missed.assign(file_id=CORRECTION_FILE_ID, source_line=3, extract_at=extract,
-                               accession="B007")
-        con.register("missed_record", missed)
-        con.execute("insert into landing.exam_records select * from missed_record")
+        _add_exam_file(con, CORRECTION_FILE_ID, "exams_correction.csv", extract, rows=3)
+        _resend_record(con, CORRECTION_FILE_ID, 2, extract, "B006", priority="urgent")
+        _resend_record(con, CORRECTION_FILE_ID, 3, extract, "B001", accession="B007")
         con.execute(f"insert into landing.exam_events values ({', '.join('?' * len(EXAM_EVENTS))})",
                     [CORRECTION_FILE_ID, 4, extract, "RXK", "B007", "B007:1", "requested",
                      ts("2025-11-15 09:00"), None, None, None, False, None])
-        record = con.execute("select * from landing.exam_records where trust_code = 'RXK' "
-                             "and accession = 'B006' order by extract_at desc limit 1").df()
-        assert len(record) == 1 and record["priority"].iloc[0] != "urgent"
-        record = record.assign(file_id=CORRECTION_FILE_ID, source_line=2, extract_at=extract,
-                               priority="urgent")
-        con.register("corrected_record", record)
-        con.execute("insert into landing.exam_records select * from corrected_record")
 
 
 PATIENT_MOVE_FILE_ID = 951
@@ -380,14 +384,6 @@ def add_patient_move(db: Path) -> None:
     extract = ts("2026-04-11 02:00")
     other = nhs_number("401023230")
     with duckdb.connect(str(db)) as con:
-        con.execute("insert into landing.load_manifest values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [PATIENT_MOVE_FILE_ID, "landing/RXK/exams_patient_move.csv", "shamove", "RXK",
-                     "event_csv", "exams", extract, 1, 1, 0, ts("2026-04-11 03:00"),
-                     ts("2026-04-11 03:01"), "loaded", None])
-        record = con.execute("select * from landing.exam_records where trust_code = 'RXK' "
-                             "and accession = 'B007' order by extract_at desc limit 1").df()
-        assert len(record) == 1 and record["nhs_number"].iloc[0] != other
-        record = record.assign(file_id=PATIENT_MOVE_FILE_ID, source_line=2, extract_at=extract,
-                               nhs_number=other, patient_key="pk_" + other)
-        con.register("moved_record", record)
-        con.execute("insert into landing.exam_records select * from moved_record")
+        _add_exam_file(con, PATIENT_MOVE_FILE_ID, "exams_patient_move.csv", extract, rows=1)
+        _resend_record(con, PATIENT_MOVE_FILE_ID, 2, extract, "B007",
+                       nhs_number=other, patient_key="pk_" + other)
