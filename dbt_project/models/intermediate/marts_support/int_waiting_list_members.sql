@@ -45,14 +45,19 @@ census_dates as (
 {% if is_incremental() -%}
 {#- the pre-hook chose them and deleted their rows: the rebuilt patients at every census date,
     everyone else at the new census dates (disjoint, so each patient's rows rank together) -#}
+marked_exams as (
+    select
+        exams.*,
+        {{ wmin.is_rebuilt_patient('coalesce(exams.patient_key, exams.exam_key)') }} as is_rebuilt
+    from exams
+),
+
 rebuilt_exams as (
-    select * from exams
-    where {{ wmin.is_rebuilt_patient('coalesce(exams.patient_key, exams.exam_key)') }}
+    select * from marked_exams where is_rebuilt
 ),
 
 other_exams as (
-    select * from exams
-    where not {{ wmin.is_rebuilt_patient('coalesce(exams.patient_key, exams.exam_key)') }}
+    select * from marked_exams where not is_rebuilt
 ),
 
 new_census_dates as (
