@@ -15,6 +15,7 @@ import re
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 # directive -> (field, width). Only fixed-width numeric fields and the C-locale month abbreviation.
 _DIRECTIVES = {"%Y": ("year", 4), "%m": ("month", 2), "%d": ("day", 2), "%H": ("hour", 2),
@@ -95,6 +96,10 @@ def parse_canonical(arr: pa.StringArray, fmt: str) -> tuple[np.ndarray, np.ndarr
     if not len(idx):
         return values, handled
     mat = _gather(data, offsets, idx, width)
+    if len(idx) == n - arr.null_count and _is_iso(fields, literals):
+        iso = _parse_iso(arr, mat, fields, literals)
+        if iso is not None:
+            return iso
     ok = np.ones(len(idx), dtype=bool)
     for p, byte in literals:
         ok &= mat[:, p] == byte
@@ -131,3 +136,38 @@ def parse_canonical(arr: pa.StringArray, fmt: str) -> tuple[np.ndarray, np.ndarr
     values[good] = micros[ok]
     handled[good] = True
     return values, handled
+
+
+# ISO 8601 layouts (date, or date and time to the second): Arrow's cast from text parses them
+# strictly (month, day of month, hour, minute and second in range) and several times faster
+# than the arithmetic above. The layout is checked here first, since the cast takes more forms.
+_ISO_FIELDS = {"year": 0, "month": 5, "day": 8}
+_ISO_CLOCK = {"hour": 11, "minute": 14, "second": 17}
+
+
+def _is_iso(fields: dict[str, int], literals: list[tuple[int, int]]) -> bool:
+    if fields == _ISO_FIELDS:
+        return literals == [(4, ord("-")), (7, ord("-"))]
+    return (fields == {**_ISO_FIELDS, **_ISO_CLOCK} and
+            literals in ([(4, 45), (7, 45), (10, sep), (13, 58), (16, 58)] for sep in (32, 84)))
+
+
+def _parse_iso(arr: pa.StringArray, mat: np.ndarray, fields: dict[str, int],
+               literals: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Every non-null value of `arr` is one row of `mat` (the layout's width): parsed whole by
+    Arrow when every row has the layout's literals and digits and a year after 0; None when
+    some row does not, or when Arrow finds an impossible value (31 February): the caller then
+    parses value by value and rejects only those."""
+    literal = np.zeros(mat.shape[1], dtype=bool)
+    for p, byte in literals:
+        if not (mat[:, p] == byte).all():
+            return None
+        literal[p] = True
+    if ((mat[:, ~literal] - np.uint8(48)) > 9).any() or (mat[:, :4] == 48).all(axis=1).any():
+        return None
+    try:
+        micros = pc.cast(arr, pa.timestamp("us")).cast(pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    return pc.fill_null(micros, 0).to_numpy(zero_copy_only=False), valid

@@ -85,37 +85,12 @@ def build_wide(ctx: Ctx, family: str, raw: dict[str, pa.Array], n: int, lines: n
     # the records frame is finished on the other core while the events are unpivoted
     records_job = submit(pool, _records, data, flags, n, keep)
 
-    # unpivot events
-    acc = data["accession"]
-    pieces = []
-    keep_pa = pa.array(keep)
-    for f, t in times.items():
-        if f == "appointment_at":
-            continue
-        ev = f[:-3]
-        m = pc.and_(pc.is_valid(t), keep_pa)
-        idx = pc.indices_nonzero(m)
-        k = len(idx)
-        if not k:
-            continue
-        d = {"accession": pc.take(acc, idx),
-             "event": pa.repeat(pa.scalar(ev, pa.string()), k),
-             "event_at": pc.take(t, idx),
-             "source_line": pc.take(data["source_line"], idx),
-             "local_time_ambiguous": pc.take(pa.array(amb[f]), idx)}
-        if ev == "booked" and "appointment_at" in times:
-            d["appointment_at"] = pc.take(times["appointment_at"], idx)
-        actor, outs_f = ACTORS.get(ev, (None, None))
-        if actor and actor in raw:
-            d["actor_id"] = pc.take(_as_str(raw[actor]), idx)
-        if outs_f and outs is not None:
-            d["actor_outsourced"] = pc.take(outs, idx)
-        pieces.append(pa.table({c: d.get(c, pa.nulls(k, _EVENT_SCHEMA.field(c).type))
-                                for c in _EVENT_SCHEMA.names}, schema=_EVENT_SCHEMA))
-    if pieces:
-        events = _events_frame(pa.concat_tables(pieces), spec.trust_code, ctx.extract_at)
-    else:
-        events = empty_frame(_EVENTS_COLS)
+    events = _unpivot_events(data["accession"], lines, tnp, times.get("appointment_at"), amb, keep,
+                             {ev: _as_str(raw[actor]) for ev, (actor, _) in ACTORS.items()
+                              if actor in raw},
+                             {"report_verified": outs} if outs is not None else {})
+    events = (_events_frame(events, spec.trust_code, ctx.extract_at) if events.num_rows
+              else empty_frame(_EVENTS_COLS))
     return ReadResult(file_path=ctx.file_path, family=family, content="exams", rows_read=rows_read,
                       exam_records=result(records_job), exam_events=events,
                       capacity_slots=slots if slots is not None else empty_frame(CAPACITY_SLOTS),
@@ -136,6 +111,53 @@ def _parse_event_column(col: pa.Array, pre_bad: np.ndarray | None, n: int, spec:
 def _records(data: dict, flags: dict, n: int, keep: np.ndarray) -> pd.DataFrame:
     records = finish_records(data, flags, n)
     return records if keep.all() else records.loc[keep].reset_index(drop=True)
+
+
+def _unpivot_events(acc: pa.Array, lines: np.ndarray, tnp: dict[str, np.ndarray],
+                    appointment: pa.Array | None, amb: dict[str, np.ndarray], keep: np.ndarray,
+                    actors: dict[str, pa.Array], outsourced: dict[str, pa.Array]) -> pa.Table:
+    """One event row per kept exam and timestamp column sent, in exam order and, within an
+    exam, in workflow order: as a RIS lists an exam's history. Built with one take per output
+    column from the exam-by-event matrix (it was a take per column per event type and a concat);
+    an exam's events side by side also compress better when they are inserted."""
+    names = [ev for ev in tnp if not np.isnat(tnp[ev]).all()]
+    n = len(keep)
+    valid = np.empty((n, len(names)), dtype=bool)
+    for j, ev in enumerate(names):
+        np.logical_and(~np.isnat(tnp[ev]), keep, out=valid[:, j])
+    rows, cols = np.nonzero(valid)  # row-major: exam order, then column (workflow) order
+    flat = rows + cols * n  # position in the event columns laid end to end
+    stamp = pa.timestamp("us", tz="UTC")
+    at = np.concatenate([tnp[ev].view(np.int64) for ev in names]) if names else np.zeros(0, np.int64)
+    ambiguous = (np.concatenate([amb[f"{ev}_at"] for ev in names]) if names
+                 else np.zeros(0, dtype=bool))
+    k = len(rows)
+    out = {"accession": pc.take(acc, pa.array(rows)),
+           "event": pc.take(pa.array(names, pa.string()), pa.array(cols)),
+           "event_at": pa.array(at[flat]).view(stamp),
+           "source_line": pa.array(lines[rows].astype(np.int32)),
+           "local_time_ambiguous": pa.array(ambiguous[flat])}
+    if appointment is not None and "booked" in names:
+        booked = cols == names.index("booked")
+        out["appointment_at"] = _on_event_rows(appointment.cast(pa.int64()), rows, booked).view(stamp)
+    for column, by_event in (("actor_id", actors), ("actor_outsourced", outsourced)):
+        sent = [(ev, values) for ev, values in by_event.items() if ev in names]
+        if not sent:
+            continue
+        # one take from the event types' values laid end to end; other rows take a null
+        index = np.full(k, -1, dtype=np.int64)
+        for i, (ev, _) in enumerate(sent):
+            on = cols == names.index(ev)
+            index[on] = rows[on] + i * n
+        values = pa.concat_arrays([v for _, v in sent])
+        out[column] = pc.take(values, pa.array(index, mask=index < 0))
+    return pa.table(out)
+
+
+def _on_event_rows(values: pa.Array, rows: np.ndarray, on: np.ndarray) -> pa.Array:
+    """values[rows] where `on`, null elsewhere."""
+    index = np.where(on, rows, -1)
+    return pc.take(values, pa.array(index, mask=~on))
 
 
 def _events_frame(et: pa.Table, trust_code: str, extract_at: datetime | None) -> "pd.DataFrame":
@@ -159,8 +181,4 @@ def _events_frame(et: pa.Table, trust_code: str, extract_at: datetime | None) ->
 
 
 # no source_event_id: a wide event's key is accession:event, derived in staging (contract.py)
-_EVENT_SCHEMA = pa.schema([("accession", pa.string()), ("event", pa.string()), ("event_at", pa.timestamp("us", tz="UTC")),
-                           ("appointment_at", pa.timestamp("us", tz="UTC")), ("actor_id", pa.string()),
-                           ("actor_outsourced", pa.bool_()), ("source_line", pa.int32()),
-                           ("local_time_ambiguous", pa.bool_())])
 from ingest.contract import EXAM_EVENTS as _EVENTS_COLS  # noqa: E402

@@ -55,3 +55,42 @@ def test_bulk_parse_equals_general_strict_parse(cases):
         slow, slow_bad = _parse_naive_general(arr, fmt)
         assert fast_bad.tolist() == slow_bad.tolist()
         assert fast.to_pylist() == slow.to_pylist()
+
+
+ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
+
+
+def test_iso_layouts_are_parsed_whole_when_every_value_fits(monkeypatch):
+    """A column whose every value has an ISO layout is cast by Arrow in one go; one value it
+    cannot take (31 February, hour 24, second 60, year 0) sends the column back to the
+    value-by-value path, which rejects only that value."""
+    from ingest.readers import _timefmt
+
+    calls = []
+    real = _timefmt._parse_iso
+    monkeypatch.setattr(_timefmt, "_parse_iso", lambda *a: calls.append(r := real(*a)) or r)
+    good = ["2024-02-29 10:00:00", None, "2024-10-27 01:30:59", "0001-01-01 00:00:00"]
+    values, handled = parse_canonical(pa.array(good), "%Y-%m-%d %H:%M:%S")
+    assert calls[-1] is not None and handled.tolist() == [True, False, True, True]
+    assert values[0] == (datetime(2024, 2, 29, 10) - datetime(1970, 1, 1)) // _MICROSECOND
+    for odd in ("2023-02-29 10:00:00", "2024-01-01 24:00:00", "2024-01-01 23:59:60",
+                "0000-01-01 00:00:00", "2024-01-01T10:00:00", "2024-01-0a 10:00:00"):
+        values, handled = parse_canonical(pa.array(good + [odd]), "%Y-%m-%d %H:%M:%S")
+        assert calls[-1] is None, odd
+        assert handled.tolist() == [True, False, True, True, False], odd
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.datetimes(min_value=datetime(1, 1, 1),
+                                                  max_value=datetime(9999, 12, 31))), min_size=1),
+       st.sampled_from(ISO_FORMATS), st.integers(0, 18), st.sampled_from(list("0912:-T x")),
+       st.booleans())
+def test_iso_bulk_parse_equals_general_strict_parse(times, fmt, pos, char, mutate):
+    texts = [None if t is None else t.strftime(fmt) for t in times]
+    if mutate and texts[0] is not None:
+        texts[0] = _mutate(texts[0], pos, char)
+    arr = pa.array(texts, pa.string())
+    fast, fast_bad = parse_naive(arr, fmt)
+    slow, slow_bad = _parse_naive_general(arr, fmt)
+    assert fast_bad.tolist() == slow_bad.tolist()
+    assert fast.to_pylist() == slow.to_pylist()
