@@ -97,7 +97,7 @@ def parse_canonical(arr: pa.StringArray, fmt: str) -> tuple[np.ndarray, np.ndarr
         return values, handled
     mat = _gather(data, offsets, idx, width)
     if len(idx) == n - arr.null_count and _is_iso(fields, literals):
-        iso = _parse_iso(arr, mat, fields, literals)
+        iso = _parse_iso(arr, mat, literals)
         if iso is not None:
             return iso
     ok = np.ones(len(idx), dtype=bool)
@@ -152,18 +152,19 @@ def _is_iso(fields: dict[str, int], literals: list[tuple[int, int]]) -> bool:
             literals in ([(4, 45), (7, 45), (10, sep), (13, 58), (16, 58)] for sep in (32, 84)))
 
 
-def _parse_iso(arr: pa.StringArray, mat: np.ndarray, fields: dict[str, int],
-               literals: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray] | None:
+def _parse_iso(arr: pa.StringArray, mat: np.ndarray, literals: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray] | None:
     """Every non-null value of `arr` is one row of `mat` (the layout's width): parsed whole by
     Arrow when every row has the layout's literals and digits and a year after 0; None when
     some row does not, or when Arrow finds an impossible value (31 February): the caller then
     parses value by value and rejects only those."""
-    literal = np.zeros(mat.shape[1], dtype=bool)
+    # one pass over the bytes: each position within its allowed range (a digit, or its literal)
+    low = np.full(mat.shape[1], ord("0"), dtype=np.uint8)
+    span = np.full(mat.shape[1], 9, dtype=np.uint8)
     for p, byte in literals:
-        if not (mat[:, p] == byte).all():
-            return None
-        literal[p] = True
-    if ((mat[:, ~literal] - np.uint8(48)) > 9).any() or (mat[:, :4] == 48).all(axis=1).any():
+        low[p], span[p] = byte, 0
+    if ((mat - low) > span).any():
+        return None
+    if (mat[:, 0] == 48).any() and (mat[:, :4] == 48).all(axis=1).any():  # year 0
         return None
     try:
         micros = pc.cast(arr, pa.timestamp("us")).cast(pa.int64())

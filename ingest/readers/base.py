@@ -298,6 +298,35 @@ def frame(columns: dict[str, str], data: dict[str, object], n: int) -> pd.DataFr
     return pd.DataFrame(out)
 
 
+_ARROW_TYPES = {"VARCHAR": pa.string(), "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+                "DATE": pa.date32(), "BOOLEAN": pa.bool_(), "INTEGER": pa.int32(),
+                "BIGINT": pa.int64()}
+
+
+def arrow_frame(columns: dict[str, str], data: dict[str, object], n: int,
+                keep: np.ndarray | None = None) -> pd.DataFrame:
+    """A landing frame in contract column order whose columns stay Arrow arrays (pandas
+    ArrowDtype): built without a copy into pandas, and inserted without one back to Arrow
+    (for a big file, both conversions cost more than building the arrays). Absent columns are
+    null; scalars repeat; `keep` selects rows."""
+    out = {}
+    for c, kind in columns.items():
+        t = _ARROW_TYPES[kind]
+        v = data.get(c)
+        if v is None:
+            out[c] = pa.nulls(n, t)
+        elif isinstance(v, (pa.Array, pa.ChunkedArray)):
+            out[c] = v if v.type == t else v.cast(t)
+        elif isinstance(v, np.ndarray):
+            out[c] = pa.array(v, t, from_pandas=True)
+        else:
+            out[c] = pa.repeat(pa.scalar(v, t), n)
+    table = pa.table(out)
+    if keep is not None and not keep.all():
+        table = table.filter(pa.array(keep))
+    return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
 def _constant(v, n: int) -> pd.Series:
     """`pd.Series([v] * n)` (same dtype) without building and inferring an n-item list."""
     if n == 0:

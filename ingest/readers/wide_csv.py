@@ -14,11 +14,11 @@ import pyarrow.compute as pc
 from ingest.feeds.spec import EXAM_FIELDS, REQUIRED_EXAM_FIELDS, WIDE_EVENT_FIELDS, FeedSpec
 from ingest.readers import _csv
 from ingest.readers._pool import pool_for, result, submit
-from ingest.readers.base import (Ctx, ReadResult, Rejects, _as_str, _reject_mask, empty_frame,
-                                 exam_attributes, finish_records, localise, map_values,
+from ingest.readers.base import (Ctx, ReadResult, Rejects, _as_str, _reject_mask, arrow_frame,
+                                 empty_frame, exam_attributes, join_flags, localise, map_values,
                                  missing_key, nonempty, out_of_order, parse_naive, to_bool, ts_numpy,
                                  date_numpy, bool_unrecognised)
-from ingest.contract import CAPACITY_SLOTS
+from ingest.contract import CAPACITY_SLOTS, EXAM_EVENTS, EXAM_RECORDS
 
 EVENT_COLUMNS = [f for f in WIDE_EVENT_FIELDS if f.endswith("_at") and f != "appointment_at"]
 ACTORS = {"reported_prelim": ("prelim_reporter_id", None),
@@ -90,7 +90,7 @@ def build_wide(ctx: Ctx, family: str, raw: dict[str, pa.Array], n: int, lines: n
                               if actor in raw},
                              {"report_verified": outs} if outs is not None else {})
     events = (_events_frame(events, spec.trust_code, ctx.extract_at) if events.num_rows
-              else empty_frame(_EVENTS_COLS))
+              else empty_frame(EXAM_EVENTS))
     return ReadResult(file_path=ctx.file_path, family=family, content="exams", rows_read=rows_read,
                       exam_records=result(records_job), exam_events=events,
                       capacity_slots=slots if slots is not None else empty_frame(CAPACITY_SLOTS),
@@ -109,8 +109,7 @@ def _parse_event_column(col: pa.Array, pre_bad: np.ndarray | None, n: int, spec:
 
 
 def _records(data: dict, flags: dict, n: int, keep: np.ndarray) -> pd.DataFrame:
-    records = finish_records(data, flags, n)
-    return records if keep.all() else records.loc[keep].reset_index(drop=True)
+    return arrow_frame(EXAM_RECORDS, {**data, "dq_flags": join_flags(n, flags)}, n, keep)
 
 
 def _unpivot_events(acc: pa.Array, lines: np.ndarray, tnp: dict[str, np.ndarray],
@@ -160,25 +159,10 @@ def _on_event_rows(values: pa.Array, rows: np.ndarray, on: np.ndarray) -> pa.Arr
     return pc.take(values, pa.array(index, mask=~on))
 
 
-def _events_frame(et: pa.Table, trust_code: str, extract_at: datetime | None) -> "pd.DataFrame":
-    """The unpivoted events as a landing frame whose columns stay Arrow arrays (pandas
-    ArrowDtype): no copy into pandas here and none back to Arrow at insert. A wide file has
-    about four events per exam, so this frame is the biggest of the read (converting it both
-    ways was a third of a wide file's read and insert)."""
-    n = et.num_rows
-    stamp = pa.timestamp("us", tz="UTC")
-    given = {
-        "trust_code": pa.repeat(pa.scalar(trust_code, pa.string()), n),
-        "extract_at": (pa.repeat(pa.scalar(extract_at, stamp), n) if extract_at is not None
-                       else pa.nulls(n, stamp)),
-        **{c: et.column(c) for c in et.column_names},
-    }
-    types = {"VARCHAR": pa.string(), "TIMESTAMPTZ": stamp, "BOOLEAN": pa.bool_(),
-             "INTEGER": pa.int32(), "BIGINT": pa.int64()}
-    table = pa.table({c: given[c] if c in given else pa.nulls(n, types[kind])
-                      for c, kind in _EVENTS_COLS.items()})
-    return table.to_pandas(types_mapper=pd.ArrowDtype)
+def _events_frame(et: pa.Table, trust_code: str, extract_at: datetime | None) -> pd.DataFrame:
+    """A wide file has about four events per exam: this frame is the biggest of the read."""
+    data = {"trust_code": trust_code, "extract_at": extract_at,
+            **{c: et.column(c) for c in et.column_names}}
+    return arrow_frame(EXAM_EVENTS, data, et.num_rows)
 
 
-# no source_event_id: a wide event's key is accession:event, derived in staging (contract.py)
-from ingest.contract import EXAM_EVENTS as _EVENTS_COLS  # noqa: E402
