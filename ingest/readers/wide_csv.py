@@ -130,33 +130,25 @@ def _unpivot_events(acc: pa.Array, lines: np.ndarray, tnp: dict[str, np.ndarray]
     at = np.concatenate([tnp[ev].view(np.int64) for ev in names]) if names else np.zeros(0, np.int64)
     ambiguous = (np.concatenate([amb[f"{ev}_at"] for ev in names]) if names
                  else np.zeros(0, dtype=bool))
-    k = len(rows)
     out = {"accession": pc.take(acc, pa.array(rows)),
            "event": pc.take(pa.array(names, pa.string()), pa.array(cols)),
            "event_at": pa.array(at[flat]).view(stamp),
            "source_line": pa.array(lines[rows].astype(np.int32)),
            "local_time_ambiguous": pa.array(ambiguous[flat])}
-    if appointment is not None and "booked" in names:
-        booked = cols == names.index("booked")
-        out["appointment_at"] = _on_event_rows(appointment.cast(pa.int64()), rows, booked).view(stamp)
-    for column, by_event in (("actor_id", actors), ("actor_outsourced", outsourced)):
-        sent = [(ev, values) for ev, values in by_event.items() if ev in names]
+    # a value sent once per exam goes on the row of its event type: the appointment on booked,
+    # a reporter on its report; other rows hold null
+    for column, by_event in (("appointment_at", {"booked": appointment}), ("actor_id", actors),
+                             ("actor_outsourced", outsourced)):
+        sent = [(ev, values) for ev, values in by_event.items() if ev in names and values is not None]
         if not sent:
             continue
-        # one take from the event types' values laid end to end; other rows take a null
-        index = np.full(k, -1, dtype=np.int64)
+        index = np.full(len(rows), -1, dtype=np.int64)  # into the sent columns laid end to end
         for i, (ev, _) in enumerate(sent):
             on = cols == names.index(ev)
             index[on] = rows[on] + i * n
         values = pa.concat_arrays([v for _, v in sent])
         out[column] = pc.take(values, pa.array(index, mask=index < 0))
     return pa.table(out)
-
-
-def _on_event_rows(values: pa.Array, rows: np.ndarray, on: np.ndarray) -> pa.Array:
-    """values[rows] where `on`, null elsewhere."""
-    index = np.where(on, rows, -1)
-    return pc.take(values, pa.array(index, mask=~on))
 
 
 def _events_frame(et: pa.Table, trust_code: str, extract_at: datetime | None) -> pd.DataFrame:

@@ -138,3 +138,45 @@ def test_byte_positions_by_blocks_equal_one_mask(data, byte, step):
     finally:
         _csv._POSITIONS_STEP = old
     assert got.dtype == np.int64 and got.tolist() == np.flatnonzero(arr == byte).tolist()
+
+
+def _times(*values):
+    return np.array([np.datetime64(v, "us") if v else np.datetime64("NaT", "us") for v in values])
+
+
+def _unpivot_by_row(tnp, appointment, actors, keep):
+    """The definition: for each kept exam in file order, each event type sent, in workflow
+    order, with the exam's appointment on booked and its reporter on the report."""
+    rows = []
+    for i in np.flatnonzero(keep):
+        for ev, at in tnp.items():
+            if np.isnat(at[i]):
+                continue
+            rows.append((f"A{i}", ev, at[i], appointment[i] if ev == "booked" else None,
+                         actors[ev][i] if ev in actors else None))
+    return rows
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(*[st.booleans()] * 6), min_size=1, max_size=12))
+def test_wide_events_are_the_row_by_row_unpivot_in_exam_order(exams):
+    """The exam-by-event matrix unpivot gives exactly the row-by-row definition's rows, in
+    its order (exam, then workflow), with values sent once per exam on their event's row."""
+    from ingest.readers.wide_csv import _unpivot_events
+
+    n = len(exams)
+    events = ("requested", "booked", "reported_prelim", "report_verified")
+    tnp = {ev: _times(*[f"2024-01-0{j + 1}T1{i % 10}:00" if e[j] else None for i, e in enumerate(exams)])
+           for j, ev in enumerate(events)}
+    keep = np.array([e[4] for e in exams])
+    appointment = pa.array([datetime(2024, 2, 1, i % 24) if e[5] else None for i, e in enumerate(exams)],
+                           pa.timestamp("us", tz="UTC"))
+    reporters = {ev: pa.array([f"{ev}-{i}" for i in range(n)]) for ev in events[2:]}
+    amb = {f"{ev}_at": np.zeros(n, dtype=bool) for ev in tnp}
+    got = _unpivot_events(pa.array([f"A{i}" for i in range(n)]), np.arange(2, n + 2), tnp,
+                          appointment, amb, keep, reporters, {}).to_pylist()
+    want = _unpivot_by_row(tnp, appointment.to_pylist(),
+                           {ev: r.to_pylist() for ev, r in reporters.items()}, keep)
+    assert [(r["accession"], r["event"], np.datetime64(r["event_at"].replace(tzinfo=None), "us"),
+             r.get("appointment_at"), r.get("actor_id")) for r in got] == want
+    assert [r["source_line"] for r in got] == [int(a[1:]) + 2 for a, *_ in want]
