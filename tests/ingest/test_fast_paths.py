@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -180,3 +180,47 @@ def test_wide_events_are_the_row_by_row_unpivot_in_exam_order(exams):
     assert [(r["accession"], r["event"], np.datetime64(r["event_at"].replace(tzinfo=None), "us"),
              r.get("appointment_at"), r.get("actor_id")) for r in got] == want
     assert [r["source_line"] for r in got] == [int(a[1:]) + 2 for a, *_ in want]
+
+
+def _localise_one(value: datetime | None, tz: str) -> tuple[datetime | None, bool]:
+    """The definition, value by value: the zone's reading of a wall-clock time, the first
+    (summer) one in the repeated autumn hour, shifted forward out of the spring gap."""
+    if value is None:
+        return None, False
+    ts = pd.Timestamp(value)
+    try:
+        ts.tz_localize(tz, ambiguous="raise", nonexistent="shift_forward")
+        ambiguous = False
+    except Exception:  # pytz.AmbiguousTimeError
+        ambiguous = True
+    utc = ts.tz_localize(tz, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
+    return utc.to_pydatetime(), ambiguous
+
+
+def _times_near(*changes: datetime):
+    """Wall-clock times near a zone's changes of the clocks, or anywhere, many missing."""
+    near = [st.datetimes(min_value=c - timedelta(hours=2), max_value=c + timedelta(hours=2))
+            for c in changes]
+    return st.one_of(st.none(), st.datetimes(min_value=datetime(1990, 1, 1),
+                                             max_value=datetime(2030, 1, 1)), *near)
+
+
+# London changes by an hour on the hour; Lord Howe by half an hour (at 02:00 both ways)
+_ZONES = {"Europe/London": _times_near(datetime(2024, 3, 31, 1), datetime(2024, 10, 27, 1)),
+          "Australia/Lord_Howe": _times_near(datetime(2024, 4, 7, 2), datetime(2024, 10, 6, 2))}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(_ZONES)).flatmap(
+    lambda tz: st.tuples(st.just(tz), st.lists(_ZONES[tz], max_size=30))))
+def test_localise_equals_the_value_by_value_reading(case):
+    """Mostly-missing columns are localised on their values alone, the others whole, by the
+    hour where the clocks do not change; all give each value's own reading and ambiguity."""
+    from ingest.readers.base import localise
+
+    tz, values = case
+    values = [None if v is None else v.replace(microsecond=0) for v in values]
+    utc, amb = localise(pa.array(values, pa.timestamp("us")), tz)
+    want = [_localise_one(v, tz) for v in values]
+    assert utc.to_pylist() == [u for u, _ in want]
+    assert amb.tolist() == [a for _, a in want]
