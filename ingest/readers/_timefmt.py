@@ -75,6 +75,18 @@ def _gather(data: np.ndarray, offsets: np.ndarray, idx: np.ndarray, width: int) 
     return data[offsets[idx][:, None] + np.arange(width)]
 
 
+def _fixed_width_rows(arr: pa.StringArray, width: int):
+    """-> (byte data, int64 offsets, indices of the non-null values `width` bytes long)."""
+    n = len(arr)
+    bufs = arr.buffers()
+    if n == 0 or bufs[2] is None:
+        return None, None, np.zeros(0, dtype=np.int64)
+    offsets = np.frombuffer(bufs[1], dtype=np.int32)[arr.offset:arr.offset + n + 1].astype(np.int64)
+    data = np.frombuffer(bufs[2], dtype=np.uint8)
+    cand = (np.diff(offsets) == width) & arr.is_valid().to_numpy(zero_copy_only=False)
+    return data, offsets, np.flatnonzero(cand)
+
+
 def parse_canonical(arr: pa.StringArray, fmt: str) -> tuple[np.ndarray, np.ndarray] | None:
     """-> (naive microseconds since the epoch, handled mask) or None if `fmt` is not fixed-width.
 
@@ -86,20 +98,10 @@ def parse_canonical(arr: pa.StringArray, fmt: str) -> tuple[np.ndarray, np.ndarr
     n = len(arr)
     values = np.zeros(n, dtype=np.int64)
     handled = np.zeros(n, dtype=bool)
-    bufs = arr.buffers()
-    if n == 0 or bufs[2] is None:
-        return values, handled
-    offsets = np.frombuffer(bufs[1], dtype=np.int32)[arr.offset:arr.offset + n + 1].astype(np.int64)
-    data = np.frombuffer(bufs[2], dtype=np.uint8)
-    cand = (np.diff(offsets) == width) & arr.is_valid().to_numpy(zero_copy_only=False)
-    idx = np.flatnonzero(cand)
+    data, offsets, idx = _fixed_width_rows(arr, width)
     if not len(idx):
         return values, handled
     mat = _gather(data, offsets, idx, width)
-    if len(idx) == n - arr.null_count and _is_iso(fields, literals):
-        iso = _parse_iso(arr, mat, literals)
-        if iso is not None:
-            return iso
     ok = np.ones(len(idx), dtype=bool)
     for p, byte in literals:
         ok &= mat[:, p] == byte
@@ -152,14 +154,22 @@ def _is_iso(fields: dict[str, int], literals: list[tuple[int, int]]) -> bool:
             literals in ([(4, 45), (7, 45), (10, sep), (13, 58), (16, 58)] for sep in (32, 84)))
 
 
-def _parse_iso(arr: pa.StringArray, mat: np.ndarray, literals: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray] | None:
-    """Every non-null value of `arr` is one row of `mat` (the layout's width): parsed whole by
-    Arrow when every row has the layout's literals and digits and a year after 0; None when
-    some row does not, or when Arrow finds an impossible value (31 February): the caller then
+def parse_iso(arr: pa.StringArray, fmt: str) -> pa.TimestampArray | None:
+    """Naive timestamp[us] of every value when `fmt` is an ISO layout and every non-null value
+    has it exactly (its literals, digits elsewhere, a year after 0): parsed whole by Arrow.
+    None otherwise, or when Arrow finds an impossible value (31 February): the caller then
     parses value by value and rejects only those."""
+    layout = compile_format(fmt)
+    if layout is None or not pa.types.is_string(arr.type) or not _is_iso(*layout[1:]):
+        return None
+    width, _, literals = layout
+    data, offsets, idx = _fixed_width_rows(arr, width)
+    if not len(idx) or len(idx) != len(arr) - arr.null_count:
+        return None
+    mat = _gather(data, offsets, idx, width)
     # one pass over the bytes: each position within its allowed range (a digit, or its literal)
-    low = np.full(mat.shape[1], ord("0"), dtype=np.uint8)
-    span = np.full(mat.shape[1], 9, dtype=np.uint8)
+    low = np.full(width, ord("0"), dtype=np.uint8)
+    span = np.full(width, 9, dtype=np.uint8)
     for p, byte in literals:
         low[p], span[p] = byte, 0
     if ((mat - low) > span).any():
@@ -167,8 +177,6 @@ def _parse_iso(arr: pa.StringArray, mat: np.ndarray, literals: list[tuple[int, i
     if (mat[:, 0] == 48).any() and (mat[:, :4] == 48).all(axis=1).any():  # year 0
         return None
     try:
-        micros = pc.cast(arr, pa.timestamp("us")).cast(pa.int64())
+        return pc.cast(arr, pa.timestamp("us"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    valid = arr.is_valid().to_numpy(zero_copy_only=False)
-    return pc.fill_null(micros, 0).to_numpy(zero_copy_only=False), valid

@@ -17,7 +17,7 @@ from ingest import nhs, quirks
 from ingest.contract import (CAPACITY_SLOTS, EXAM_EVENTS, EXAM_RECORDS, FILE_QUARANTINE_REASONS,
                              ROW_REJECT_REASONS)
 from ingest.feeds.spec import FeedSpec
-from ingest.readers._timefmt import parse_canonical
+from ingest.readers._timefmt import parse_canonical, parse_iso
 
 REJECT_COLUMNS = ["file_path", "line", "field", "raw_text", "reason_code", "message"]
 RAW_TEXT_MAX = 2000
@@ -112,6 +112,9 @@ def parse_naive(arr: pa.Array, fmt: str) -> tuple[pa.Array, np.ndarray]:
     arr = _as_str(arr)
     if arr.null_count == len(arr):  # a column the trust leaves empty
         return pa.nulls(len(arr), pa.timestamp("us")), np.zeros(len(arr), dtype=bool)
+    whole = parse_iso(arr, fmt)
+    if whole is not None:
+        return whole, np.zeros(len(arr), dtype=bool)
     fast = parse_canonical(arr, fmt)
     if fast is None:
         return _parse_naive_general(arr, fmt)

@@ -8,7 +8,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.readers._timefmt import compile_format, parse_canonical
+from ingest.readers._timefmt import compile_format, parse_canonical, parse_iso
 from ingest.readers.base import _parse_naive_general, parse_naive
 
 _MICROSECOND = timedelta(microseconds=1)
@@ -60,24 +60,23 @@ def test_bulk_parse_equals_general_strict_parse(cases):
 ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 
 
-def test_iso_layouts_are_parsed_whole_when_every_value_fits(monkeypatch):
+def test_iso_layouts_are_parsed_whole_when_every_value_fits():
     """A column whose every value has an ISO layout is cast by Arrow in one go; one value it
-    cannot take (31 February, hour 24, second 60, year 0) sends the column back to the
-    value-by-value path, which rejects only that value."""
-    from ingest.readers import _timefmt
-
-    calls = []
-    real = _timefmt._parse_iso
-    monkeypatch.setattr(_timefmt, "_parse_iso", lambda *a: calls.append(r := real(*a)) or r)
+    cannot take (31 February, hour 24, second 60, year 0, another layout) sends the column
+    to the value-by-value path, which rejects only that value."""
     good = ["2024-02-29 10:00:00", None, "2024-10-27 01:30:59", "0001-01-01 00:00:00"]
-    values, handled = parse_canonical(pa.array(good), "%Y-%m-%d %H:%M:%S")
-    assert calls[-1] is not None and handled.tolist() == [True, False, True, True]
-    assert values[0] == (datetime(2024, 2, 29, 10) - datetime(1970, 1, 1)) // _MICROSECOND
+    whole = parse_iso(pa.array(good), "%Y-%m-%d %H:%M:%S")
+    assert whole.to_pylist() == [datetime(2024, 2, 29, 10), None, datetime(2024, 10, 27, 1, 30, 59),
+                                 datetime(1, 1, 1)]
+    assert parse_iso(pa.array(["2024-02-29"]), "%Y-%m-%d").to_pylist() == [datetime(2024, 2, 29)]
+    assert parse_iso(pa.array(["29/02/2024"]), "%d/%m/%Y") is None  # not an ISO layout
     for odd in ("2023-02-29 10:00:00", "2024-01-01 24:00:00", "2024-01-01 23:59:60",
-                "0000-01-01 00:00:00", "2024-01-01T10:00:00", "2024-01-0a 10:00:00"):
-        values, handled = parse_canonical(pa.array(good + [odd]), "%Y-%m-%d %H:%M:%S")
-        assert calls[-1] is None, odd
-        assert handled.tolist() == [True, False, True, True, False], odd
+                "0000-01-01 00:00:00", "2024-01-01T10:00:00", "2024-01-0a 10:00:00",
+                "2024-01-01 10:00"):
+        assert parse_iso(pa.array(good + [odd]), "%Y-%m-%d %H:%M:%S") is None, odd
+        parsed, bad = parse_naive(pa.array(good + [odd]), "%Y-%m-%d %H:%M:%S")
+        assert parsed.to_pylist()[:4] == whole.to_pylist(), odd
+        assert bad.tolist()[:4] == [False] * 4, odd
 
 
 @settings(max_examples=200, deadline=None)
