@@ -54,9 +54,12 @@ def _as_text(values) -> pa.Array | None:
 
 def _checks(d8: np.ndarray) -> np.ndarray:
     """Mod-11 check digit and no reversed halves, on rows of 10 ASCII bytes (non-digits: any)."""
-    d = d8.astype(np.int64) - 48
-    check = 11 - (d[:, :9] @ _WEIGHTS) % 11
-    check = np.where(check == 11, 0, check)
+    d = d8 - np.uint8(48)  # the caller has checked for digits; others wrap, and fail anyway
+    total = np.zeros(len(d), dtype=np.int32)
+    for i, weight in enumerate(_WEIGHTS.tolist()):  # nine column sums: no int64 matrix
+        total += d[:, i] * np.int32(weight)
+    check = 11 - total % 11
+    check[check == 11] = 0
     ok = (check != 10) & (check == d[:, 9])
     reversed_halves = (d[:, :5] == d[:, :4:-1]).all(axis=1)
     return ok & ~reversed_halves
