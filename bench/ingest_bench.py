@@ -28,6 +28,10 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.memory import keep_freed_memory
+
+keep_freed_memory()  # as `wmin ingest` and `wmin nightly` do, before pyarrow loads
+
 from ingest.feeds.spec import load_spec
 from ingest.loader import _insert_frame, _x, create_landing
 from ingest.readers import read_file

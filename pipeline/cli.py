@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from ingest.memory import keep_freed_memory
 from pipeline.settings import Settings, SettingsError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -99,6 +100,7 @@ def ingest(
     demo: Annotated[bool, typer.Option(help="allow the demo pseudonymisation key")] = False,
 ) -> None:
     """Load new deliveries from home/landing into the restricted database."""
+    keep_freed_memory()
     from pipeline.progress import file_progress
     from pipeline.reporting import ingest_table
     from ingest.feeds.spec import SpecError, load_all_specs
@@ -168,6 +170,7 @@ def nightly(
     demo: Annotated[bool, typer.Option(help="allow the demo pseudonymisation key")] = False,
 ) -> None:
     """Ingest, validate, build, publish, due exports, data docs: what a network runs nightly."""
+    keep_freed_memory()
     from pipeline.lock import AlreadyRunning
     from pipeline.nightly import run_nightly
     from pipeline.progress import file_progress
@@ -274,6 +277,7 @@ def demo(
     """Synthesise a default window (13 months at scale 0.05), then run the nightly pipeline."""
     err.print("[yellow]demo mode:[/] synthetic data and the built-in pseudonymisation key "
               "(never use demo mode for patient data)")
+    keep_freed_memory()  # before synth loads pyarrow: the night after it reads every file
     synth(start=start, end=end, scale=scale, seed=seed, home=home)
     end_d = _parse_date(end, "--end")
     nightly(as_of=(end_d.fromordinal(end_d.toordinal() + 1)).isoformat(), full_refresh=False,

@@ -1,0 +1,74 @@
+"""keep_freed_memory: a freed big block stays in the process for the next file.
+
+Each case runs in a fresh interpreter: the settings are for the whole process and pyarrow
+must not have loaded yet."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+
+import pytest
+
+# a 64 MB block allocated, written and freed, then glibc's own account of its heap (mallinfo2)
+_PROBE = """
+import ctypes, json, os, sys
+from ingest.memory import keep_freed_memory
+kept = keep_freed_memory() if sys.argv[1] == "keep" else None
+env = os.environ.get("MIMALLOC_PURGE_DELAY")
+block = bytearray(64 << 20)
+block[::4096] = b"x" * len(range(0, len(block), 4096))
+del block
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype = MallInfo2
+info = libc.mallinfo2()
+print(json.dumps({"kept": kept, "env": env, "heap": info.arena, "free_in_heap": info.fordblks}))
+"""
+
+glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator only")
+
+
+def _probe(mode: str, env_extra: dict | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "MIMALLOC_PURGE_DELAY"}
+    out = subprocess.run([sys.executable, "-c", _PROBE, mode], check=True, capture_output=True,
+                         text=True, env={**env, **(env_extra or {})})
+    return json.loads(out.stdout)
+
+
+@glibc
+def test_a_freed_big_block_stays_in_the_heap_for_the_next_file():
+    kept = _probe("keep")
+    assert kept["kept"] is True
+    assert kept["free_in_heap"] >= 64 << 20  # the block, ready for reuse without page faults
+
+
+@glibc
+def test_without_it_a_big_block_goes_back_to_the_kernel():
+    # the control: glibc maps a 64 MB block on its own and unmaps it when freed
+    default = _probe("default")
+    assert default["heap"] < 64 << 20
+
+
+def test_arrows_allocator_is_told_to_keep_its_pages_before_pyarrow_loads():
+    assert _probe("keep")["env"] == "-1"
+    assert _probe("default")["env"] is None
+    # a value the operator set is left alone
+    assert _probe("keep", {"MIMALLOC_PURGE_DELAY": "10"})["env"] == "10"
+
+
+def test_after_pyarrow_has_loaded_its_allocator_is_left_alone():
+    code = ("import os, pyarrow; from ingest.memory import keep_freed_memory; keep_freed_memory();"
+            " print(os.environ.get('MIMALLOC_PURGE_DELAY'))")
+    env = {k: v for k, v in os.environ.items() if k != "MIMALLOC_PURGE_DELAY"}
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                         env=env)
+    assert out.stdout.strip() == "None"
