@@ -28,6 +28,7 @@ import pyarrow as pa
 from ingest.contract import (CAPACITY_SLOTS, EXAM_EVENTS, EXAM_RECORDS, LOAD_MANIFEST, REJECTED_ROWS,
                              ddl)
 from ingest.feeds.spec import FeedSpec
+from ingest.memory import keep_freed_memory
 from ingest.pseudonym import patient_keys
 from ingest.readers import read_file
 from ingest.readers.base import QuarantineError, ReadResult, extract_time
@@ -342,6 +343,9 @@ def _reader_init(loader_pid: int) -> None:
         pass
     if os.getppid() != loader_pid:  # the loader died before the line above took effect
         os._exit(1)
+    # a reader reads file after file as the benchmark's process does; Arrow's part of the
+    # setting came in the environment, if the loader's process made it
+    keep_freed_memory()
 
 
 def _reads_in_order(jobs: list[_ReadJob], workers: int) -> Iterator[_ReadFile]:
