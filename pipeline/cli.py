@@ -277,7 +277,7 @@ def demo(
     """Synthesise a default window (13 months at scale 0.05), then run the nightly pipeline."""
     err.print("[yellow]demo mode:[/] synthetic data and the built-in pseudonymisation key "
               "(never use demo mode for patient data)")
-    keep_freed_memory()  # before synth loads pyarrow: the night after it reads every file
+    keep_freed_memory()  # here, before synth loads pyarrow: nightly's own call is too late for Arrow
     synth(start=start, end=end, scale=scale, seed=seed, home=home)
     end_d = _parse_date(end, "--end")
     nightly(as_of=(end_d.fromordinal(end_d.toordinal() + 1)).isoformat(), full_refresh=False,
