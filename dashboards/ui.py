@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import data
-from dashboards.suppression import MARK
+from reporting.disclosure import MARK
 
 SUPPRESSION_NOTE = ("Trust figures: counts of 1-7 shown as *, other counts rounded to the nearest 5, "
                     "medians on 1-7 values suppressed, percentages from rounded counts. "

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from exports import disclosure as dc
+from reporting import disclosure as dc
 from exports.pack_data import Headline, collect
 from exports.pack_pdf import write_pdf
 from exports.pack_xlsx import write_workbook

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from exports import disclosure as dc
+from reporting import disclosure as dc
 from exports.xmr import Xmr, xmr
 
 LONDON = ZoneInfo("Europe/London")
@@ -164,7 +164,7 @@ def _rows(df: pd.DataFrame, columns: list[Column]) -> list[dict]:
 def _protect(df: pd.DataFrame, spec: dc.Spec, suppress: bool) -> pd.DataFrame:
     if df.empty:
         return df
-    return dc.apply(df, spec, suppress)
+    return dc.protect(df, spec, suppress)
 
 
 # --------------------------------------------------------------------------- sections
@@ -180,13 +180,7 @@ TAT_COLUMNS = [
     Column("reported_within_target_pct", "Reported within target %", "pct"),
     Column("reported_over_28_days", "Reported over 28 days", "count"),
 ]
-TAT_SPEC = dc.Spec(
-    counts=("exams_tested", "exams_reported", "reported_over_28_days"),
-    statistics={"request_to_test_median_days": "exams_tested", "request_to_test_p90_days": "exams_tested",
-                "test_to_report_median_days": "exams_reported", "test_to_report_p90_days": "exams_reported",
-                "test_to_report_median_hours": "exams_reported"},
-    rates={"reported_within_target_pct": "exams_tested"},
-)
+TAT_SPEC = dc.MART_RULES["tat_monthly"]
 
 
 def tat_table(con, m: date, suppress: bool) -> Table:

@@ -7,7 +7,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from exports import disclosure as dc
+from reporting import disclosure as dc
 from exports.definitions import DEFINITIONS, SOURCE
 from exports.pack_data import PRIORITIES, PackData, SpcSeries, Table
 

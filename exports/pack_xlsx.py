@@ -10,7 +10,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from exports import disclosure as dc
+from reporting import disclosure as dc
 from exports.definitions import DEFINITIONS, SOURCE
 from exports.pack_data import PackData, Table
 from exports.safe_cells import WORKBOOK_OPTIONS, write_cell

@@ -8,7 +8,7 @@ import mimetypes
 import streamlit as st
 
 from dashboards import data, filters, ui
-from dashboards.suppression import suppress_mart
+from reporting.disclosure import suppress_mart
 
 f = filters.render(show=("period", "trusts"))
 ui.header("Downloads", "The monthly board pack and extracts of the published marts for the period and trusts.")

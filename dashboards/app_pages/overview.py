@@ -7,7 +7,7 @@ import pydeck as pdk
 import streamlit as st
 
 from dashboards import data, filters, ui
-from dashboards.suppression import MARK, NETWORK, suppress_frame, suppress_percentage
+from reporting.disclosure import MARK, NETWORK, suppress_frame, percentage
 
 STALE_HOURS = 36
 
@@ -63,14 +63,14 @@ def change_pct(trust: str, now: float, before: float) -> float | str | None:
         return None
     if trust == NETWORK:
         return round(100 * (now - before) / before, 1)
-    ratio = suppress_percentage(now, before)
+    ratio = percentage(now, before)
     return ratio if ratio in (None, MARK) else round(ratio - 100, 1)  # type: ignore[operator]
 
 
 overview["change_pct"] = [change_pct(t, a, b) for t, a, b in zip(
     overview["trust_code"], overview["exams_tested"], overview["exams_same_month_last_year"])]
 overview["pct_waiting_6_plus_weeks"] = [
-    (round(100 * a / b, 1) if b else None) if t == NETWORK else suppress_percentage(a, b)
+    (round(100 * a / b, 1) if b else None) if t == NETWORK else percentage(a, b)
     for t, a, b in zip(overview["trust_code"], overview["waiting_6_plus_weeks"], overview["total_waiting"])]
 shown = suppress_frame(
     overview,

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import data, filters, ui
-from dashboards.suppression import NETWORK, suppress_frame
+from reporting.disclosure import NETWORK, suppress_frame
 
 AGE_BANDS = {"age_0_2_days": "0-2 days", "age_3_7_days": "3-7 days", "age_8_14_days": "8-14 days",
              "age_15_28_days": "15-28 days", "age_over_28_days": "over 28 days"}

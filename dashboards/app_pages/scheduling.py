@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import data, filters, ui
-from dashboards.suppression import suppress_frame
+from reporting.disclosure import suppress_frame
 
 f = filters.render(show=("trusts", "modalities"))
 ui.header("Scheduling capacity", "Free slots in the next six weeks at every site (scheduling_capacity), "

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import data, filters, spc, ui
-from dashboards.suppression import NETWORK, suppress_frame, suppress_mart
+from reporting.disclosure import NETWORK, suppress_frame, suppress_mart
 
 TARGET_HOURS = {"ed": 24, "inpatient": 48, "suspected_cancer": 168, "urgent": 168,
                 "routine": 672, "planned": 672}  # METRICS.md defaults, drawn as the SPC target line

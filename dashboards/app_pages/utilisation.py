@@ -6,7 +6,7 @@ import altair as alt
 import streamlit as st
 
 from dashboards import data, filters, ui
-from dashboards.suppression import suppress_frame
+from reporting.disclosure import suppress_frame
 
 f = filters.render(show=("period", "trusts"))
 ui.header("Scanner utilisation", "Minutes available (free + booked slots), booked and used (exam start to "

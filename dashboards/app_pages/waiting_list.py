@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import data, filters, ui
-from dashboards.suppression import NETWORK, suppress_frame, suppress_mart, suppress_percentage
+from reporting.disclosure import NETWORK, suppress_frame, suppress_mart, percentage
 
 DM01_TESTS = ["MRI", "CT", "NOUS", "DEXA", "BARIUM_ENEMA"]
 BANDS = [str(i) for i in range(13)] + ["13+"]
@@ -30,10 +30,10 @@ census_date = pd.Timestamp(census["census_date"].max()).date()
 at_date = census[census["census_date"] == pd.Timestamp(census_date)]
 per_trust = at_date.groupby("trust_code")[["total_waiting", "waiting_6_plus_weeks",
                                            "waiting_13_plus_weeks"]].sum().reset_index()
-per_trust["pct_6_plus"] = [(round(100 * a / b, 1) if b else None) if t == NETWORK else suppress_percentage(a, b)
+per_trust["pct_6_plus"] = [(round(100 * a / b, 1) if b else None) if t == NETWORK else percentage(a, b)
                            for t, a, b in zip(per_trust["trust_code"], per_trust["waiting_6_plus_weeks"],
                                               per_trust["total_waiting"])]
-per_trust["pct_13_plus"] = [(round(100 * a / b, 1) if b else None) if t == NETWORK else suppress_percentage(a, b)
+per_trust["pct_13_plus"] = [(round(100 * a / b, 1) if b else None) if t == NETWORK else percentage(a, b)
                             for t, a, b in zip(per_trust["trust_code"], per_trust["waiting_13_plus_weeks"],
                                                per_trust["total_waiting"])]
 per_trust = suppress_frame(ui.order_network_last(per_trust),
@@ -78,7 +78,7 @@ st.altair_chart(alt.Chart(sel).mark_bar().encode(
 st.subheader("Trend")
 trend = census.groupby(["census_date", "trust_code"])[["total_waiting", "waiting_6_plus_weeks",
                                                        "waiting_13_plus_weeks"]].sum().reset_index()
-trend["pct_6_plus"] = [(100 * a / b if b else None) if t == NETWORK else suppress_percentage(a, b)
+trend["pct_6_plus"] = [(100 * a / b if b else None) if t == NETWORK else percentage(a, b)
                        for t, a, b in zip(trend["trust_code"], trend["waiting_6_plus_weeks"], trend["total_waiting"])]
 trend["pct_6_plus"] = pd.to_numeric(trend["pct_6_plus"], errors="coerce")
 trend = suppress_frame(trend, counts=["total_waiting", "waiting_6_plus_weeks", "waiting_13_plus_weeks"], numeric=True)

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboards.suppression import MARK, suppress_count
+from reporting.disclosure import MARK
+from reporting.disclosure import count as suppress_count
 from tests.fixtures.published import EDGE_CASES
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"

@@ -1,3 +1,6 @@
+"""Disclosure control (reporting/disclosure.py): scalar edges, whole frames against the scalar
+rules, NETWORK rows exact, negative counts by absolute value, the internal mode."""
+
 import math
 
 import pandas as pd
@@ -5,14 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 
-from dashboards.suppression import (
-    MARK,
-    suppress_count,
-    suppress_frame,
-    suppress_mart,
-    suppress_percentage,
-    suppress_statistic,
-)
+from reporting import disclosure as dc
+from reporting.disclosure import MARK, suppress_frame
+
+suppress_count, suppress_statistic, suppress_percentage = dc.count, dc.statistic, dc.percentage
 
 
 @pytest.mark.parametrize(("n", "shown"), [(0, 0), (1, MARK), (7, MARK), (8, 10), (12, 10), (13, 15),
@@ -49,22 +48,6 @@ def test_frame_keeps_network_rows_and_suppresses_trusts() -> None:
     assert numeric["exams_tested"].iloc[-1] == 3
 
 
-def test_tat_rule_on_fixture_edge_rows(analytics_db) -> None:
-    import duckdb
-
-    from tests.fixtures.published import EDGE_CASES
-
-    with duckdb.connect(str(analytics_db), read_only=True) as con:
-        df = con.execute("select * from tat_monthly where trust_code = 'RRJ' and modality = 'MR' "
-                         "and month = (select max(month) from tat_monthly)").df()
-    out = suppress_mart("tat_monthly", df).set_index("priority")
-    for (_, _, _, priority), n in EDGE_CASES.items():
-        assert out.at[priority, "exams_tested"] == suppress_count(n)
-        if 1 <= n <= 7:
-            assert out.at[priority, "request_to_test_median_days"] == MARK
-            assert out.at[priority, "reported_within_target_pct"] == MARK
-
-
 def _cell_by_cell(df: pd.DataFrame, numeric: bool) -> pd.DataFrame:
     """The rules applied one cell at a time with the scalar functions (the reference)."""
     mark = float("nan") if numeric else MARK
@@ -99,3 +82,50 @@ def test_frame_matches_the_scalar_rules(rows, numeric) -> None:
                 assert got is None or (isinstance(got, float) and math.isnan(got)), (col, got, want)
             else:
                 assert got == want, (col, got, want)
+
+
+@pytest.mark.parametrize("n, shown", [(0, 0), (1, "*"), (7, "*"), (8, 10), (12, 10), (13, 15),
+                                      (2, "*"), (5, "*"), (10, 10), (17, 15), (18, 20), (1003, 1005)])
+def test_count_edges(n, shown):
+    assert dc.count(n) == shown
+    assert dc.count(n, suppress=False) == n
+
+
+def test_count_missing_and_negative():
+    assert dc.count(None) is None
+    assert dc.count(float("nan")) is None
+    assert dc.count(-3) == "*"
+    assert dc.count(-12) == -10
+    assert dc.count(-13) == -15
+
+
+@pytest.mark.parametrize("base, shown", [(0, 4.5), (1, "*"), (7, "*"), (8, 4.5), (12, 4.5), (13, 4.5)])
+def test_statistic_on_small_base(base, shown):
+    assert dc.statistic(4.5, base) == shown
+    assert dc.statistic(4.5, base, suppress=False) == 4.5
+    assert dc.statistic(None, base) is None
+
+
+def test_percentage_from_rounded_numerator_and_denominator():
+    assert dc.percentage(12, 13) == round(100 * 10 / 15, 1)   # 66.7, not 92.3
+    assert dc.percentage(8, 12) == 100.0                       # 10/10
+    assert dc.percentage(7, 100) == "*"                        # numerator 1-7
+    assert dc.percentage(0, 13) == 0.0
+    assert dc.percentage(0, 0) is None
+    assert dc.percentage(12, 13, suppress=False) == round(100 * 12 / 13, 1)
+
+
+def test_apply_leaves_network_rows_exact():
+    df = pd.DataFrame({"trust_code": ["RRK", "NETWORK"], "n": [7, 7], "d": [13, 13],
+                       "median": [2.5, 2.5], "pct": [53.8, 53.8]})
+    spec = dc.Spec(counts=("n", "d"), statistics={"median": "n"}, percentages={"pct": ("n", "d")})
+    out = dc.protect(df, spec, suppress=True)
+    assert out.loc[0].tolist() == ["RRK", "*", 15, "*", "*"]
+    assert out.loc[1].tolist() == ["NETWORK", 7, 13, 2.5, 53.8]
+    internal = dc.protect(df, spec, suppress=False)
+    assert internal.loc[0].tolist() == ["RRK", 7, 13, 2.5, 53.8]
+
+
+def test_total_is_protected_from_the_exact_sum():
+    assert dc.total([3, 3, 3]) == 10       # 9 -> 10, not * + * + *
+    assert dc.total([4, 3]) == "*"
