@@ -13,8 +13,9 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -25,6 +26,7 @@ FORBIDDEN_COLUMNS = re.compile(
     re.IGNORECASE,
 )
 FULL_POSTCODE = r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$"
+LOCAL = ZoneInfo("Europe/London")
 
 
 class PublishError(Exception):
@@ -108,12 +110,34 @@ def _register_nhs_check(con: duckdb.DuckDBPyConnection) -> None:
     con.create_function("wmin_nhs_valid", valid, ["VARCHAR"], "BOOLEAN", null_handling="special")
 
 
+def data_window(con: duckdb.DuckDBPyConnection, as_of: date) -> tuple[date | None, date | None]:
+    """The days the delivered data covers: (first day, last day), or (None, None) before any
+    delivery. An extract taken on local day D carries the trust's data to the end of D-1 (the
+    nightly run reads what the night before sent), so the window runs from the day before the
+    first loaded extract to the day before the last one known at the as-of date."""
+    exists = con.execute("select count(*) from information_schema.tables "
+                         "where table_schema = 'landing' and table_name = 'load_manifest'").fetchone()[0]
+    if not exists:
+        return None, None
+    as_of_end = datetime.combine(as_of + timedelta(days=1), time(0), LOCAL)
+    first, last = con.execute(
+        "select min(extract_at), max(extract_at) from landing.load_manifest "
+        "where outcome = 'loaded' and extract_at < ?", [as_of_end]).fetchone()
+    if first is None:
+        return None, None
+    day_before = [at.astimezone(LOCAL).date() - timedelta(days=1) for at in (first, last)]
+    return day_before[0], day_before[1]
+
+
 def publish(restricted_db: Path, analytics_db: Path, relations: list[tuple[str, str, str]],
-            as_of: date, data_window: tuple[date | None, date | None] = (None, None),
+            as_of: date, data_window_days: tuple[date | None, date | None] | None = None,
             extra_tables: dict[str, str] | None = None,
             before_rename: Callable[[], None] | None = None) -> PublishResult:
     """Copy `relations` (and `extra_tables`: name -> SQL over the restricted db) to a new file
-    and swap it in atomically. Raises PublishError and leaves the old file in place on failure."""
+    and swap it in atomically. Raises PublishError and leaves the old file in place on failure.
+
+    publish_info records the as-of date and the data window (`data_window_days`, by default
+    read from the deliveries by `data_window`), so every reader can say what the data covers."""
     if not relations:
         raise PublishError("nothing to publish: no model is marked `meta: {publish: true}`")
     analytics_db.parent.mkdir(parents=True, exist_ok=True)
@@ -124,6 +148,7 @@ def publish(restricted_db: Path, analytics_db: Path, relations: list[tuple[str, 
     result = PublishResult(analytics_db=analytics_db, published_at=published_at)
     con = duckdb.connect(str(restricted_db))
     try:
+        window = data_window_days if data_window_days is not None else data_window(con, as_of)
         con.execute(f"attach '{new_file.as_posix()}' as pub")
         for schema, relation, name in relations:
             con.execute(f'create table pub.main."{name}" as select * from "{schema}"."{relation}"')
@@ -132,7 +157,7 @@ def publish(restricted_db: Path, analytics_db: Path, relations: list[tuple[str, 
         con.execute(
             "create table pub.main.publish_info as select ?::timestamptz as published_at, "
             "?::date as as_of_date, ?::date as data_window_start, ?::date as data_window_end",
-            [published_at, as_of, data_window[0], data_window[1]])
+            [published_at, as_of, window[0], window[1]])
         _register_nhs_check(con)
         findings = _identifier_findings(con, "pub")
         if findings:
