@@ -20,6 +20,10 @@ from pipeline.seed_state import seeds_digest
 from tests.dbt.landing_fixture import AS_OF_1, AS_OF_LATER
 from tests.fixtures.published import METRICS_MARTS, columns_of
 
+# the fixture's other tables that real builds publish (publish_info is written by publish)
+FIXTURE_TABLES = ["dim_trust", "dim_site", "dim_date", "dim_reporting_target", "dq_scorecard_monthly",
+                  "rejections_by_reason", "quarantined_files"]
+
 pytestmark = pytest.mark.slow
 
 
@@ -103,8 +107,7 @@ def test_every_mart_key_is_never_null(dbt_builds) -> None:
 
 def test_every_metrics_mart_has_its_columns(dbt_builds) -> None:
     tables = set(_tables(dbt_builds.incremental_db))
-    for mart in METRICS_MARTS + ["dim_trust", "dim_site", "dq_scorecard_monthly",
-                                 "rejections_by_reason", "quarantined_files"]:
+    for mart in METRICS_MARTS + FIXTURE_TABLES:
         assert mart in tables, f"{mart} missing"
         have = _columns(dbt_builds.incremental_db, mart)
         missing = [c for c in columns_of(mart) if c not in have]
@@ -294,8 +297,7 @@ def test_mart_column_types_match_the_published_interface(dbt_builds) -> None:
 
     aliases = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}
     with duckdb.connect(str(dbt_builds.incremental_db), read_only=True) as con:
-        for mart in METRICS_MARTS + ["dim_trust", "dim_site", "dq_scorecard_monthly",
-                                     "rejections_by_reason", "quarantined_files"]:
+        for mart in METRICS_MARTS + FIXTURE_TABLES:
             have = dict(con.execute(
                 "select column_name, data_type from information_schema.columns "
                 "where table_schema = 'main' and table_name = ?", [mart]).fetchall())

@@ -1,0 +1,139 @@
+"""The board's headline measures month by month, per trust and for the network, judged by SPC.
+
+`measure_frame` reads one measure's monthly values from the published marts (NETWORK rows are
+computed from exams, never by averaging trusts); `spc_table` puts one trust's series through
+`reporting.spc.xmr` with each immature month left out for its reason (`reporting.maturity`);
+`judgements` reads every trust x measure the way Making Data Count's summary matrix does.
+The board pack and the app call these, so both judge a month the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from reporting import maturity, spc
+from reporting.measures import (
+    DM01_WAITING,
+    DM01_WAITING_6_WEEKS_PCT,
+    EXAMS_PER_WORKING_DAY,
+    EXAMS_TESTED,
+    REPORTED_OVER_28_DAYS_PCT,
+    REPORTED_WITHIN_TARGET_PCT,
+    REQUEST_TO_TEST_MEDIAN_DAYS,
+    TEST_TO_REPORT_MEDIAN_HOURS,
+    Measure,
+)
+
+NETWORK = maturity.NETWORK
+# Request-to-test in whole days is not among them: a median of whole days moves in steps of a
+# day, so runs of equal months read as shifts; DM01's 6-week measure judges access instead.
+PACK_MEASURES: tuple[Measure, ...] = (
+    EXAMS_PER_WORKING_DAY, TEST_TO_REPORT_MEDIAN_HOURS, REPORTED_WITHIN_TARGET_PCT,
+    REPORTED_OVER_28_DAYS_PCT, DM01_WAITING, DM01_WAITING_6_WEEKS_PCT,
+)
+
+# the exams tat_monthly counts: tested, with a modality and a priority
+_TESTED_EXAMS = "test_date is not null and modality is not null and priority is not null"
+_TAT = """
+    select trust_code, month, sum(exams_tested) as exams_tested,
+           sum(reported_over_28_days) as over_28, sum(reported_within_target) as within_target,
+           sum(within_target_denominator) as target_denominator
+    from tat_monthly group by trust_code, month"""
+_MEDIAN_FROM_EXAMS = """
+    select coalesce(trust_code, 'NETWORK') as trust_code, month, value from (
+        select trust_code, cast(date_trunc('month', test_date) as date) as month,
+               quantile_cont({column}, 0.5) as value
+        from fct_exams where {tested}
+        group by grouping sets ((trust_code, month), (month)))"""
+_CENSUS = """
+    select trust_code, cast(date_trunc('month', census_date) as date) as month,
+           sum(total_waiting) as waiting, sum(waiting_6_plus_weeks) as waiting_6
+    from waiting_list_census
+    where census_date = last_day(census_date)
+    group by trust_code, census_date"""
+_WORKING_DAYS = """
+    select cast(month as date) as month, count(*) filter (where is_working_day) as working_days
+    from dim_date group by month"""
+
+_SQL = {
+    EXAMS_TESTED.key: f"select trust_code, month, exams_tested as value from ({_TAT})",
+    EXAMS_PER_WORKING_DAY.key: f"""
+        select t.trust_code, t.month, t.exams_tested / nullif(w.working_days, 0) as value
+        from ({_TAT}) t join ({_WORKING_DAYS}) w using (month)""",
+    REQUEST_TO_TEST_MEDIAN_DAYS.key: _MEDIAN_FROM_EXAMS.format(column="request_to_test_days",
+                                                               tested=_TESTED_EXAMS),
+    TEST_TO_REPORT_MEDIAN_HOURS.key: _MEDIAN_FROM_EXAMS.format(column="test_to_report_hours",
+                                                               tested=_TESTED_EXAMS),
+    REPORTED_WITHIN_TARGET_PCT.key: f"""
+        select trust_code, month, 100.0 * within_target / nullif(target_denominator, 0) as value
+        from ({_TAT})""",
+    REPORTED_OVER_28_DAYS_PCT.key: f"""
+        select trust_code, month, 100.0 * over_28 / nullif(exams_tested, 0) as value from ({_TAT})""",
+    DM01_WAITING.key: f"select trust_code, month, waiting as value from ({_CENSUS})",
+    DM01_WAITING_6_WEEKS_PCT.key: f"""
+        select trust_code, month, 100.0 * waiting_6 / nullif(waiting, 0) as value from ({_CENSUS})""",
+}
+
+
+def measure_frame(con: duckdb.DuckDBPyConnection, measure: Measure) -> pd.DataFrame:
+    """trust_code (NETWORK included), month (date), value: every published month of the measure."""
+    if measure.key not in _SQL:
+        raise KeyError(f"no monthly series is defined for the measure {measure.key!r}")
+    frame = con.execute(f"select * from ({_SQL[measure.key]}) order by trust_code, month").df()
+    frame["month"] = pd.to_datetime(frame["month"]).dt.date
+    frame["value"] = frame["value"].astype("float64")
+    return frame
+
+
+def spc_table(con: duckdb.DuckDBPyConnection, measure: Measure, trust_code: str = NETWORK,
+              as_of: date | None = None, frame: pd.DataFrame | None = None,
+              feed_starts: dict[str, date] | None = None, last_months: int | None = None) -> pd.DataFrame:
+    """The `reporting.spc.xmr` table of one trust's monthly series, months in order.
+
+    Every month from the trust's first published month to the last is a row (a gap is a row
+    with no value); months in the feed's run-in, incomplete or not mature for the measure at
+    `as_of` (default: the published as-of date) are left out with their reason.
+    last_months keeps only the newest N months (the baseline is then the first 12 judged of them)."""
+    as_of = as_of or maturity.published_as_of(con)
+    starts = feed_starts if feed_starts is not None else maturity.feed_starts(con)
+    frame = frame if frame is not None else measure_frame(con, measure)
+    series = frame[frame["trust_code"] == trust_code].set_index("month")["value"]
+    if series.empty:
+        return spc.xmr([], [])
+    months, k = [], min(series.index)
+    while k <= max(series.index):
+        months.append(k)
+        k = maturity.add_months(k, 1)
+    if last_months is not None:
+        months = months[-last_months:]
+    start = starts.get(trust_code)
+    reasons = [maturity.left_out_reason(m, as_of, start, measure.maturity_days) for m in months]
+    values = [series.get(m) for m in months]
+    return spc.xmr(values, months, reasons, floor=measure.floor, ceiling=measure.ceiling)
+
+
+def judgements(con: duckdb.DuckDBPyConnection, measures: tuple[Measure, ...] = PACK_MEASURES,
+               as_of: date | None = None, last_months: int | None = None) -> pd.DataFrame:
+    """One row per trust (NETWORK first, then by code) x measure: the latest judged month and
+    value, MDC variation and assurance, the process limits and the months flagged."""
+    as_of = as_of or maturity.published_as_of(con)
+    starts = maturity.feed_starts(con)
+    rows = []
+    for measure in measures:
+        frame = measure_frame(con, measure)
+        trusts = sorted(set(frame["trust_code"]), key=lambda t: (t != NETWORK, t))
+        for trust in trusts:
+            table = spc_table(con, measure, trust, as_of, frame, starts, last_months)
+            verdict = spc.judge(table, measure.improvement, measure.target)
+            judged = table[table["judged"]]
+            rows.append({
+                "trust_code": trust, "measure": measure.key, "label": measure.label,
+                "unit": measure.unit, "latest_month": verdict.latest_label,
+                "latest_value": verdict.latest_value, "mean": verdict.mean,
+                "lnpl": verdict.lnpl, "unpl": verdict.unpl, "variation": verdict.variation,
+                "assurance": verdict.assurance, "target": measure.target,
+                "judged_months": len(judged), "flagged_months": spc.flagged_labels(table)})
+    return pd.DataFrame(rows)
