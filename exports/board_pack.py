@@ -1,11 +1,10 @@
 """The monthly board pack: `<out_dir>/<YYYY-MM>/board_pack_<YYYY-MM>.xlsx` and `.pdf`.
 
-Reads only the published database (opened read-only). Sections: summary (network headline
-figures and change from the previous month, each trust's completeness), reporting turnaround by
-trust x modality x priority, DID activity, DM01 census and 6-week performance, reporting backlog
-and outsourcing, data quality and completeness, SPC (XmR) charts of the headline measures and the
-definitions (from METRICS.md). Disclosure control is on by default (`suppress=False` for
-internal use); the pack says which mode it is in on every page.
+Reads only the published database (opened read-only). The PDF is the board paper (cover,
+summary with Making Data Count icons, trust x measure matrix, the network's XmR charts,
+completeness and feed cautions, how to read it: at most 12 pages); the workbook adds the detail
+per trust, modality and priority. Disclosure control is on by default (`suppress=False` for
+internal use); the pack says which mode it is in on every page. docs/board-pack.md explains it.
 """
 
 from __future__ import annotations
@@ -17,10 +16,10 @@ from pathlib import Path
 
 import duckdb
 
-from reporting import disclosure as dc
 from exports.pack_data import Headline, collect
 from exports.pack_pdf import write_pdf
 from exports.pack_xlsx import write_workbook
+from reporting import disclosure as dc
 
 
 @dataclass
@@ -43,7 +42,8 @@ class BoardPackResult:
         return "disclosure control ON" if self.suppressed else "INTERNAL (disclosure control OFF)"
 
     def __str__(self) -> str:
-        lines = [f"Board pack {self.month} ({self.mode}), data as of {self.as_of_date}"
+        lines = [f"Board pack {self.month} ({self.mode}), data as of {self.as_of_date}, "
+                 f"data window {self.data_window[0]} to {self.data_window[1]}"
                  + (" - incomplete month" if self.partial_month else ""),
                  f"  {self.xlsx_path}", f"  {self.pdf_path} ({self.pages} pages)"]
         lines += [f"  {t}: {a}" for t, a in self.cautions.items() if a != "complete"]

@@ -8,6 +8,8 @@ core fonts).
 
 from __future__ import annotations
 
+from reporting.spc import BASELINE_POINTS, E2
+
 SOURCE = "METRICS.md (Metrics and the published marts) - definitions embedded in exports/definitions.py"
 METRICS_VERSION_NOTE = "Text taken from METRICS.md as published with the marts of this release."
 
@@ -27,8 +29,8 @@ DEFINITIONS: list[tuple[str, str]] = [
      "An interval is computed only when both ends exist and are in order; exams with ends out of "
      "order are flagged in data quality and left out (never counted as zero).")),
     ("NETWORK rows", ("Network totals are computed from exams, not by averaging trusts.")),
-    ("Reporting targets", ("Seed data, by priority. Defaults: ed 24 h, inpatient 48 h, "
-     "suspected cancer 168 h, urgent 168 h, routine 672 h, planned 672 h.")),
+    ("Reporting targets", ("Hours by priority from the published dim_reporting_target (seed "
+     "reporting_targets); the pack prints the values it read under 'How to read this pack'.")),
     ("Exams tested / reported (TAT)", ("Exams tested in the month; reported figures count exams "
      "tested in the month whose report exists at build time.")),
     ("Reported within target %", ("100 x exams reported within their priority's target hours / "
@@ -54,9 +56,12 @@ DEFINITIONS: list[tuple[str, str]] = [
      "verified. The pack sums the weeks that begin in the month.")),
     ("Data quality", ("Per trust and month: records passing each check / records checked "
      "(dq_scorecard_monthly). Feed health per day: files received, rows read, loaded, rejected.")),
-    ("SPC (XmR) charts", ("Mean and natural process limits = mean +/- 2.66 x mean moving range. "
-     "Special cause marked: a point beyond a limit, or a run of 7+ points on one side of the mean. "
-     "Incomplete months are left out of the charts.")),
+    ("SPC (XmR) charts", (f"Making Data Count XmR: mean and natural process limits = mean +/- {E2} x "
+     f"mean moving range of the first {BASELINE_POINTS} mature months, then fixed. Special cause: a point beyond a "
+     "limit, 7 in a row on one side of the mean, 6 rising or falling, or 2 of 3 beyond 2 sigma. "
+     "Run-in, incomplete and immature months are left out, with their reasons.")),
+    ("Mature month", ("Complete before the as-of date, after every trust's feed started, and for "
+     "a 28-day measure 28 days past its end (reporting.maturity).")),
     ("Disclosure control", ("Trust-level counts of 1-7 shown as *, others rounded to the nearest 5; "
      "medians, percentiles and maxima on 1-7 values suppressed; percentages from rounded numerator "
      "and denominator (reported-within-target % is published without its numerator, so it is shown "

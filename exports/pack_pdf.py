@@ -1,20 +1,33 @@
-"""The board pack PDF (fpdf2, A4 landscape, core fonts only so nothing is read from disk)."""
+"""The board pack PDF (fpdf2, A4 landscape, core fonts only so nothing is read from disk).
+
+Main body, at most `MAX_MAIN_PAGES` pages: cover (month, as-of date, publish time, data window,
+disclosure mode); a one-page summary of the headline measures with Making Data Count icons; the
+trust x measure matrix of variation icons; the network's XmR charts (two measures a page); the
+completeness and feed cautions per trust; how to read the pack and the definitions. Per-trust
+detail tables are in the workbook only.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from reporting import disclosure as dc
 from exports.definitions import DEFINITIONS, SOURCE
-from exports.pack_data import PRIORITIES, PackData, SpcSeries, Table
+from exports.pack_data import Headline, PackData
+from exports.pack_icons import assurance_icon, legend, variation_icon
+from exports.pack_spc_chart import draw_xmr
+from exports.pack_tables import Table
+from reporting import disclosure as dc
+from reporting.measures import Measure
+from reporting.spc import ASSURANCE_TEXT, BASELINE_POINTS, E2, VARIATION_TEXT
 
+MAX_MAIN_PAGES = 12
 BLUE = (0, 94, 184)
 GREY = (90, 90, 90)
 RED = (204, 0, 0)
-ORANGE = (237, 139, 0)
 
 
 def latin1(text: object) -> str:
@@ -25,6 +38,7 @@ def latin1(text: object) -> str:
 
 
 def fmt(v: object, kind: str) -> str:
+    """A detail-table cell for the PDF: counts whole, statistics and percentages to 1 dp."""
     if v is None:
         return ""
     if v == dc.SUPPRESSED:
@@ -34,6 +48,22 @@ def fmt(v: object, kind: str) -> str:
     if kind in ("stat", "pct") and isinstance(v, (int, float)):
         return f"{float(v):,.1f}"
     return latin1(v)
+
+
+def fmt_measure(measure: Measure, v: float | None, signed: bool = False) -> str:
+    """A measure's value in its unit: percentages to 1 dp, large counts whole."""
+    if v is None:
+        return "-"
+    sign = "+" if signed else ""
+    if measure.unit == "%":
+        return f"{v:{sign}.1f}" + (" pts" if signed else "%")
+    if abs(v) >= 100 or float(v).is_integer():
+        return f"{v:{sign},.0f}"
+    return f"{v:{sign},.1f}"
+
+
+def day(d: date | None) -> str:
+    return f"{d:%d %B %Y}" if d else "not recorded"
 
 
 class _Pdf(FPDF):
@@ -46,6 +76,8 @@ class _Pdf(FPDF):
         self.alias_nb_pages()
 
     def header(self) -> None:
+        if self.page_no() == 1:
+            return
         self.set_font("Helvetica", "", 7)
         self.set_text_color(*GREY)
         self.cell(0, 4, latin1(f"WMIN imaging board pack - {self.data.month_label} - {self.mode_short}"),
@@ -57,9 +89,8 @@ class _Pdf(FPDF):
         self.set_y(-10)
         self.set_font("Helvetica", "", 7)
         self.set_text_color(*GREY)
-        asof = self.data.as_of_date.isoformat() if self.data.as_of_date else "unknown"
-        self.cell(0, 4, latin1(f"Data as of {asof}. Source: the published marts (analytics.duckdb). "
-                               f"Page {self.page_no()} of {{nb}}"), align="C")
+        self.cell(0, 4, latin1(f"Data as of {day(self.data.as_of_date)}. Source: the published "
+                               f"marts (analytics.duckdb). Page {self.page_no()} of {{nb}}"), align="C")
         self.set_text_color(0, 0, 0)
 
     def h1(self, text: str) -> None:
@@ -67,10 +98,6 @@ class _Pdf(FPDF):
         self.set_text_color(*BLUE)
         self.cell(0, 8, latin1(text), new_x="LMARGIN", new_y="NEXT")
         self.set_text_color(0, 0, 0)
-
-    def h2(self, text: str) -> None:
-        self.set_font("Helvetica", "B", 11)
-        self.cell(0, 6, latin1(text), new_x="LMARGIN", new_y="NEXT")
 
     def para(self, text: str, size: float = 8.5, style: str = "", color=(0, 0, 0)) -> None:
         self.set_font("Helvetica", style, size)
@@ -85,16 +112,15 @@ class _Pdf(FPDF):
         if sum(widths) > avail:  # real data can bring more columns than the page holds
             widths = [w * avail / sum(widths) for w in widths]
         self.set_font("Helvetica", "", size)
+        self.set_fill_color(255, 255, 255)
         heading = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=BLUE)
         with self.table(col_widths=widths, width=sum(widths), align="LEFT", text_align=aligns,
-                        headings_style=heading, line_height=size * 0.5 + 0.6,
-                        padding=0.6) as t:
+                        headings_style=heading, line_height=size * 0.5 + 0.6, padding=0.6) as t:
             r = t.row()
             for h in headers:
                 r.cell(latin1(h))
             for i, values in enumerate(rows):
-                style = FontFace(emphasis="BOLD") if i in bold_rows else None
-                r = t.row(style=style)
+                r = t.row(style=FontFace(emphasis="BOLD") if i in bold_rows else None)
                 for v in values:
                     r.cell(latin1(v))
         self.ln(2)
@@ -102,97 +128,261 @@ class _Pdf(FPDF):
     def table_of(self, table: Table, size: float = 7, widths: dict[str, float] | None = None) -> None:
         widths = widths or {}
         cols = table.columns
-        avail = self.w - self.l_margin - self.r_margin
-        base = [widths.get(c.key, 19 if c.kind != "text" else 18) for c in cols]
-        scale = min(1.0, avail / sum(base))
-        ws = [w * scale for w in base]
         rows = [[fmt(r.get(c.key), c.kind) for c in cols] for r in table.rows]
-        bold = {i for i, r in enumerate(table.rows) if r.get("trust_code") == dc.NETWORK}
-        aligns = ["LEFT" if c.kind == "text" else "RIGHT" for c in cols]
         if not rows:
             self.para("(no rows)", style="I")
             return
-        self.grid([c.header for c in cols], rows, ws, aligns, size, bold)
+        bold = {i for i, r in enumerate(table.rows) if r.get("trust_code") == dc.NETWORK}
+        self.grid([c.header for c in cols], rows, [widths.get(c.key, 19) for c in cols],
+                  ["LEFT" if c.kind == "text" else "RIGHT" for c in cols], size, bold)
 
 
-def _pivot(table: Table, value_key: str, kind: str, columns: list[str]) -> tuple[list[str], list[list[str]], set[int]]:
-    """TAT rows trust x modality, one column per priority."""
-    out: dict[tuple[str, str], dict[str, object]] = {}
-    for r in table.rows:
-        out.setdefault((r["trust_code"], r["modality"]), {})[r["priority"]] = r.get(value_key)
-    rows, bold = [], set()
-    for i, ((trust, mod), vals) in enumerate(out.items()):
-        rows.append([trust, mod] + [fmt(vals.get(p), kind) for p in columns])
-        if trust == dc.NETWORK:
-            bold.add(i)
-    return ["Trust", "Modality"] + [p.replace("_", " ") for p in columns], rows, bold
-
-
-def _spc_chart(pdf: _Pdf, s: SpcSeries, x0: float, y0: float, w: float, h: float) -> None:
-    pdf.set_font("Helvetica", "B", 9)
-    pdf.set_xy(x0, y0)
-    pdf.cell(w, 5, latin1(s.measure))
-    c = s.chart
-    top, left, bottom = y0 + 7, x0 + 14, y0 + h - 14
-    right = x0 + w - 4
-    pdf.set_draw_color(0, 0, 0)
-    pdf.set_line_width(0.2)
-    pdf.line(left, top, left, bottom)
-    pdf.line(left, bottom, right, bottom)
-    if len(c.points) < 2:
-        pdf.set_font("Helvetica", "I", 8)
-        pdf.set_xy(left + 2, top + 10)
-        pdf.cell(w - 20, 5, "Not enough complete months for an XmR chart.")
-        return
-    vals = [p.value for p in c.points] + [c.unpl, c.lnpl, c.mean]
-    lo, hi = min(vals), max(vals)
-    pad = (hi - lo) * 0.08 or 1
-    lo, hi = lo - pad, hi + pad
-
-    def X(i: int) -> float:
-        return left + 3 + (right - left - 6) * i / (len(c.points) - 1)
-
-    def Y(v: float) -> float:
-        return bottom - (bottom - top) * (v - lo) / (hi - lo)
-
-    pdf.set_font("Helvetica", "", 6)
-    for v in (c.lnpl, c.mean, c.unpl):
-        pdf.set_xy(x0, Y(v) - 1.5)
-        pdf.cell(13, 3, f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}", align="R")
-    for label, v, color, dash in [("mean", c.mean, GREY, False), ("UNPL", c.unpl, GREY, True),
-                                  ("LNPL", c.lnpl, GREY, True)]:
-        pdf.set_draw_color(*color)
-        pdf.set_dash_pattern(dash=1.2, gap=1.0) if dash else pdf.set_dash_pattern()
-        pdf.line(left, Y(v), right, Y(v))
-        pdf.set_xy(right - 12, Y(v) - 3.2)
-        pdf.set_text_color(*GREY)
-        pdf.cell(12, 3, label, align="R")
-    pdf.set_dash_pattern()
+# ------------------------------------------------------------------------------ pages
+def cover(pdf: _Pdf, data: PackData, mode_text: str) -> None:
+    pdf.add_page()
+    pdf.set_fill_color(*BLUE)
+    pdf.rect(0, 0, pdf.w, 62, style="F")
+    pdf.set_text_color(255, 255, 255)
+    pdf.set_xy(18, 16)
+    pdf.set_font("Helvetica", "B", 26)
+    pdf.cell(0, 12, "West Midlands Imaging Network")
+    pdf.set_xy(18, 30)
+    pdf.set_font("Helvetica", "", 18)
+    pdf.cell(0, 10, latin1(f"Imaging board pack - {data.month_label}"))
     pdf.set_text_color(0, 0, 0)
-    pdf.set_draw_color(*BLUE)
-    pdf.set_line_width(0.4)
-    for i in range(1, len(c.points)):
-        pdf.line(X(i - 1), Y(c.points[i - 1].value), X(i), Y(c.points[i].value))
-    pdf.set_line_width(0.2)
-    for i, p in enumerate(c.points):
-        color = ORANGE if p.special_cause else BLUE
-        pdf.set_fill_color(*color)
-        pdf.set_draw_color(*color)
-        r = 1.1 if p.special_cause else 0.8
-        pdf.circle(x=X(i), y=Y(p.value), radius=r, style="F")
-        pdf.set_xy(X(i) - 5, bottom + 1)
-        pdf.set_font("Helvetica", "", 5.5)
-        pdf.cell(10, 3, p.label[2:], align="C")
-    pdf.set_draw_color(0, 0, 0)
-    pdf.set_font("Helvetica", "", 6.5)
-    pdf.set_xy(left, bottom + 5)
-    special = c.special_cause_labels
-    d = 2 if abs(c.mean) < 100 else 0
-    text = (f"Mean {c.mean:,.{d}f}; limits {c.lnpl:,.{d}f} to {c.unpl:,.{d}f}. "
-            + (f"Special cause (orange): {', '.join(special)}." if special else "Common-cause variation only."))
-    if s.left_out:
-        text += " Left out: " + ", ".join(s.left_out) + "."
-    pdf.multi_cell(right - left, 3, latin1(text))
+    pdf.set_xy(18, 74)
+    published = (data.published_at.strftime("%d %B %Y at %H:%M %Z") if data.published_at else "not recorded")
+    facts = [("Month reported", data.month_label),
+             ("Data as of", day(data.as_of_date) + " (the data run to the end of the day before)"),
+             ("Published", published),
+             ("Data window", f"{day(data.window_start)} to {day(data.window_end)}"),
+             ("Disclosure control", "ON (published)" if data.suppress else "OFF - INTERNAL USE ONLY")]
+    for key, value in facts:
+        pdf.set_x(18)
+        pdf.set_font("Helvetica", "B", 12)
+        pdf.cell(55, 8, latin1(key))
+        pdf.set_font("Helvetica", "", 12)
+        pdf.cell(0, 8, latin1(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_x(18)
+    pdf.set_font("Helvetica", "I", 9)
+    pdf.set_text_color(*(RED if not data.suppress else GREY))
+    pdf.multi_cell(250, 4.5, latin1(mode_text), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(*RED)
+    for note in data.notes:
+        pdf.set_x(18)
+        pdf.multi_cell(250, 4.5, latin1(note), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(4)
+    pdf.set_x(18)
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.cell(0, 6, "Contents", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    for line in ["Summary: the network's headline measures, with variation and assurance",
+                 "Trust x measure matrix: which trust moved",
+                 "SPC (XmR) charts of the headline measures for the network",
+                 "Completeness and feed cautions per trust",
+                 "How to read this pack; definitions",
+                 "Detail per trust, modality and priority: the workbook (.xlsx) of this pack"]:
+        pdf.set_x(22)
+        pdf.cell(0, 5.5, latin1("- " + line), new_x="LMARGIN", new_y="NEXT")
+
+
+def _compared(h: Headline) -> str:
+    if h.month is None:
+        return "no mature month"
+    if h.previous_month is None:
+        return f"{h.month:%b %Y}"
+    return f"{h.month:%b %Y} vs {h.previous_month:%b %Y}"
+
+
+def summary(pdf: _Pdf, data: PackData) -> None:
+    pdf.add_page()
+    pdf.h1(f"Summary: the network's headline measures ({data.month_label} pack)")
+    pdf.para("Each measure shows its latest month that is mature at the as-of date, compared with "
+             "the mature month before it. A 28-day measure matures 28 days after its month ends, "
+             "so it may lag the pack's month. Variation and assurance read the month against the "
+             "SPC limits (Making Data Count).", 8, "I", GREY)
+    pdf.ln(1)
+    cols = [("Measure", 72), ("Months compared", 34), ("Latest", 22), ("Previous", 22),
+            ("Change", 22), ("Target", 20), ("Variation", 17), ("Assurance", 17), ("Reading", 51)]
+    x0, y = pdf.l_margin, pdf.get_y()
+    pdf.set_font("Helvetica", "B", 8)
+    pdf.set_fill_color(*BLUE)
+    pdf.set_text_color(255, 255, 255)
+    x = x0
+    for name, w in cols:
+        pdf.set_xy(x, y)
+        pdf.cell(w, 7, name, fill=True, align="L" if name in ("Measure", "Reading") else "C")
+        x += w
+    pdf.set_text_color(0, 0, 0)
+    y += 7
+    row_h = 14
+    for i, h in enumerate(data.headlines):
+        m, j = h.measure, h.chart.judgement
+        if i % 2:
+            pdf.set_fill_color(242, 245, 250)
+            pdf.rect(x0, y, sum(w for _, w in cols), row_h, style="F")
+        target = fmt_measure(m, m.target) if m.target is not None else "none"
+        reading = j.variation_text + ". " + (ASSURANCE_TEXT[j.assurance] if j.assurance else "No target.")
+        cells = [f"{m.label} ({m.unit})", _compared(h), fmt_measure(m, h.value), fmt_measure(m, h.previous_value),
+                 fmt_measure(m, h.change, signed=True) if h.change is not None else "-", target]
+        x = x0
+        for (name, w), text in zip(cols, cells):
+            pdf.set_font("Helvetica", "B" if name == "Latest" else "", 8.5 if name != "Measure" else 9)
+            pdf.set_xy(x, y)
+            pdf.cell(w, row_h, latin1(text), align="L" if name == "Measure" else "C")
+            x += w
+        variation_icon(pdf, x + 17 / 2, y + row_h / 2, 4.2, j.variation)
+        x += 17
+        assurance_icon(pdf, x + 17 / 2, y + row_h / 2, 4.2, j.assurance)
+        if j.assurance is None:
+            pdf.set_font("Helvetica", "", 7)
+            pdf.set_xy(x, y)
+            pdf.cell(17, row_h, "no target", align="C")
+        x += 17
+        pdf.set_font("Helvetica", "", 7)
+        pdf.set_xy(x, y + 1.5)
+        pdf.multi_cell(cols[-1][1], 3.4, latin1(reading), align="L")
+        y += row_h
+    pdf.set_y(y + 4)
+    pdf.para("Key to the icons", 9, "B")
+    legend(pdf, pdf.l_margin, pdf.get_y() + 1, 270)
+
+
+def trust_matrix(pdf: _Pdf, data: PackData) -> None:
+    pdf.add_page()
+    pdf.h1("Which trust moved: variation of each trust's latest mature month")
+    pdf.para(f"One SPC chart per trust and measure (limits from the trust's own first {BASELINE_POINTS} mature "
+             "months). Blue/orange icons mark a trust whose latest month is special cause; the "
+             "month judged is in each column's heading. Trust-level values are in the workbook.",
+             8, "I", GREY)
+    matrix = data.matrix
+    measures = list(dict.fromkeys(matrix["measure"]))
+    trusts = list(dict.fromkeys(matrix["trust_code"]))
+    headings = {h.measure.key: h for h in data.headlines}
+    name_w, col_w, row_h = 82, (pdf.w - 20 - 82) / max(len(measures), 1), 7.6
+    x0, y = pdf.l_margin, pdf.get_y() + 1
+    pdf.set_fill_color(*BLUE)
+    pdf.rect(x0, y, name_w + col_w * len(measures), 11, style="F")
+    pdf.set_text_color(255, 255, 255)
+    pdf.set_font("Helvetica", "B", 8)
+    pdf.set_xy(x0 + 1, y)
+    pdf.cell(name_w, 11, "Trust")
+    for k, key in enumerate(measures):
+        h = headings.get(key)
+        label = matrix.loc[matrix["measure"] == key, "label"].iloc[0]
+        month = f" ({h.month:%b %Y})" if h is not None and h.month else ""
+        pdf.set_xy(x0 + name_w + k * col_w, y + 0.6)
+        pdf.multi_cell(col_w, 3.3, latin1(label + month), align="C")
+    pdf.set_text_color(0, 0, 0)
+    y += 11
+    cells = {(r.trust_code, r.measure): r for r in matrix.itertuples()}
+    for i, trust in enumerate(trusts):
+        if i % 2:
+            pdf.set_fill_color(242, 245, 250)
+            pdf.rect(x0, y, name_w + col_w * len(measures), row_h, style="F")
+        pdf.set_font("Helvetica", "B" if trust == dc.NETWORK else "", 7)
+        pdf.set_xy(x0 + 1, y)
+        name = data.trust_names.get(trust, "whole network" if trust == dc.NETWORK else "")
+        pdf.cell(name_w, row_h, latin1(f"{trust}  {name}"[:64]))
+        for k, key in enumerate(measures):
+            r = cells.get((trust, key))
+            if r is None:
+                continue
+            cx = x0 + name_w + k * col_w + col_w / 2
+            if r.assurance:
+                variation_icon(pdf, cx - 3.2, y + row_h / 2, 2.9, r.variation)
+                assurance_icon(pdf, cx + 3.2, y + row_h / 2, 2.9, r.assurance)
+            else:
+                variation_icon(pdf, cx, y + row_h / 2, 2.9, r.variation)
+        y += row_h
+    legend(pdf, pdf.l_margin, y + 3, 270)
+
+
+def spc_pages(pdf: _Pdf, data: PackData) -> None:
+    charts = data.charts
+    for start in range(0, len(charts), 2):
+        pdf.add_page()
+        pdf.h1("SPC (XmR) charts: the network" + (" (continued)" if start else ""))
+        if not start:
+            pdf.para("Points coloured by Making Data Count: grey common cause, blue improvement, "
+                     "orange concern, purple neither; hollow grey points are months left out "
+                     "(run-in, incomplete or not yet mature), listed under each chart. Limits "
+                     f"= mean +/- {E2} x mean moving range of the baseline, fixed after it.",
+                     7.5, "I", GREY)
+        top = pdf.get_y() + 2
+        width = (pdf.w - 20) / 2
+        for k, chart in enumerate(charts[start:start + 2]):
+            x = 10 + k * width
+            j = chart.judgement
+            pdf.set_xy(x, top)
+            pdf.set_font("Helvetica", "B", 10)
+            pdf.cell(width - 6, 5, latin1(chart.measure.label + f" ({chart.measure.unit})"))
+            variation_icon(pdf, x + width - 14, top + 2.5, 2.6, j.variation)
+            assurance_icon(pdf, x + width - 8, top + 2.5, 2.6, j.assurance)
+            pdf.set_xy(x, top + 5.5)
+            pdf.set_font("Helvetica", "", 7.5)
+            latest = (f"Latest mature month {j.latest_label:%b %Y}: "
+                      f"{fmt_measure(chart.measure, j.latest_value)}. " if j.latest_label else "")
+            pdf.cell(width - 6, 4, latin1(latest + VARIATION_TEXT[j.variation]
+                                          + (f"; {ASSURANCE_TEXT[j.assurance]}" if j.assurance else "")))
+            draw_xmr(pdf, chart, x, top + 13, width - 6, pdf.h - top - 13 - 22,
+                     lambda v, m=chart.measure: fmt_measure(m, v))
+
+
+def completeness(pdf: _Pdf, data: PackData) -> None:
+    comp = data.tables["completeness"]
+    pdf.add_page()
+    pdf.h1("Completeness and feed cautions per trust")
+    pdf.para(comp.note, 7.5, "I", GREY)
+    keep = ("trust_code", "cadence", "exams_tested", "volume_pct", "deliveries", "rows_rejected_pct",
+            "lowest_dq_pct", "feed_status_as_of", "assessment")
+    short = Table(comp.name, comp.title, [c for c in comp.columns if c.key in keep], comp.rows)
+    pdf.table_of(short, 7, {"trust_code": 16, "cadence": 16, "exams_tested": 18, "volume_pct": 20,
+                            "deliveries": 22, "rows_rejected_pct": 18, "lowest_dq_pct": 20,
+                            "feed_status_as_of": 18, "assessment": 129})
+
+
+def how_to_read(pdf: _Pdf, data: PackData, mode_text: str) -> None:
+    pdf.add_page()
+    pdf.h1("How to read this pack")
+    targets = ", ".join(f"{p.replace('_', ' ')} {h} h" for p, h in data.targets.items()) or "not published"
+    for head, text in [
+        ("Mature months", ("A month is compared and judged only when it is mature at the as-of date: "
+         "complete (its last day before the as-of date), past the feeds' run-in (months before every "
+         "trust's feed started are backlog, not activity), and for a 28-day measure 28 days past "
+         "its end, so exams tested late in the month have had time to breach. Months left out are "
+         "listed under each chart with the reason.")),
+        ("Variation icons", ("Grey: common cause variation (no signal). Blue: special cause "
+         "improvement; orange: special cause concern; purple: special cause where neither way is "
+         "better. H/L says whether the latest month is high or low. Special cause is a month beyond "
+         "a process limit, a run of 7 on one side of the mean, a trend of 6 rising or falling, or 2 "
+         "of 3 beyond 2 sigma.")),
+        ("Assurance icons", ("For a measure with a target: P (blue) the process limits are all on "
+         "the good side of the target, so it will consistently pass; F (orange) all on the bad "
+         "side, so it will consistently fail without a change to the process; ? (grey) the target "
+         "lies between the limits: hit and miss.")),
+        ("Limits", (f"Mean and natural process limits (mean +/- {E2} x mean moving range) come from "
+         f"the first {BASELINE_POINTS} mature months (the baseline) and are then fixed; a limit is never drawn "
+         "below 0 or above 100% for a percentage.")),
+        ("Reporting targets", f"Per priority, from the published dim_reporting_target: {targets}."),
+        ("Disclosure control", mode_text + " Network totals and the network's charts are exact; "
+         "the trust matrix shows icons only."),
+    ]:
+        pdf.set_font("Helvetica", "B", 9)
+        pdf.cell(0, 5, latin1(head), new_x="LMARGIN", new_y="NEXT")
+        pdf.para(text, 8.5)
+        pdf.ln(1.5)
+    pdf.add_page()
+    pdf.h1("Definitions")
+    pdf.para(f"Source: {SOURCE}.", 7.5, "I", GREY)
+    for term, text in DEFINITIONS:
+        pdf.set_font("Helvetica", "B", 7.5)
+        pdf.cell(55, 3.6, latin1(term))
+        pdf.set_font("Helvetica", "", 7.5)
+        pdf.multi_cell(0, 3.6, latin1(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(0.4)
 
 
 def write_pdf(data: PackData, path: Path, mode_text: str) -> int:
@@ -201,119 +391,11 @@ def write_pdf(data: PackData, path: Path, mode_text: str) -> int:
     pdf = _Pdf(data, mode_short)
     pdf.set_title(f"WMIN imaging board pack {data.month:%Y-%m}")
     pdf.set_author("WMIN imaging warehouse")
-
-    # ---- 1 Summary
-    pdf.add_page()
-    pdf.h1(f"WMIN imaging board pack - {data.month_label}")
-    pub = data.published_at.strftime("%Y-%m-%d %H:%M %Z") if data.published_at else "unknown"
-    pdf.para(f"Data as of {data.as_of_date} (published {pub}). Data window "
-             f"{data.window_start} to {data.window_end}.", 9, "B")
-    pdf.para(mode_text, 8, "I", RED if not data.suppress else GREY)
-    for n in data.notes:
-        pdf.para(n, 8.5, "B", RED)
-    pdf.ln(1)
-    pdf.h2("Network headline figures")
-    rows = []
-    for h in data.headlines:
-        k = "pct" if h.kind == "pct" else "count"
-        ch = "" if h.change is None else (("+" if h.change > 0 else "") + fmt(h.change, k))
-        rows.append([h.measure, fmt(h.current, k), fmt(h.previous, k), ch,
-                     "" if h.change_pct is None else f"{h.change_pct:+.1f}%"])
-    pdf.grid(["Measure", data.month_label, "Previous month", "Change", "Change %"], rows,
-             [95, 30, 30, 25, 22], ["LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"], 8)
-    pdf.h2("Completeness per trust")
-    comp = data.tables["completeness"]
-    short = Table(comp.name, comp.title,
-                  [c for c in comp.columns if c.key in ("trust_code", "exams_tested", "volume_pct",
-                                                        "feed_days", "lowest_dq_pct", "feed_status_as_of",
-                                                        "assessment")], comp.rows)
-    pdf.table_of(short, 7, {"trust_code": 16, "exams_tested": 18, "volume_pct": 18, "feed_days": 20,
-                            "lowest_dq_pct": 18, "feed_status_as_of": 18, "assessment": 150})
-
-    # ---- 2 TAT
-    tat = data.tables["tat"]
-    pdf.add_page()
-    pdf.h1("Reporting turnaround (TAT) by trust, modality and priority")
-    pdf.para("Exams tested in the month and % reported within the priority's target. Full table "
-             "(medians, 90th percentiles) in the workbook, sheet TAT.", 8, "I", GREY)
-    heads, rows_n, bold = _pivot(tat, "exams_tested", "count", PRIORITIES)
-    _, rows_p, _ = _pivot(tat, "reported_within_target_pct", "pct", PRIORITIES)
-    merged = [r[:2] + [x for pair in zip(r[2:], p[2:]) for x in pair] for r, p in zip(rows_n, rows_p)]
-    hdr = heads[:2] + [f"{p} {s}" for p in heads[2:] for s in ("n", "% in target")]
-    w = [16, 14] + [20.5] * 12
-    pdf.grid(hdr, merged, w, ["LEFT", "LEFT"] + ["RIGHT"] * 12, 6.5, bold)
-    pdf.add_page()
-    pdf.h1("Reporting turnaround: median hours and exams reported over 28 days")
-    _, rows_h, _ = _pivot(tat, "test_to_report_median_hours", "stat", PRIORITIES)
-    _, rows_o, _ = _pivot(tat, "reported_over_28_days", "count", PRIORITIES)
-    merged = [r[:2] + [x for pair in zip(r[2:], o[2:]) for x in pair] for r, o in zip(rows_h, rows_o)]
-    hdr = heads[:2] + [f"{p} {s}" for p in heads[2:] for s in ("median h", ">28 d")]
-    pdf.grid(hdr, merged, w, ["LEFT", "LEFT"] + ["RIGHT"] * 12, 6.5, bold)
-
-    # ---- 3 DID
-    pdf.add_page()
-    pdf.h1("DID activity: exams tested by patient source setting")
-    pdf.para(data.tables["did_pivot"].note, 8, "I", GREY)
-    pdf.table_of(data.tables["did_pivot"], 7, {"trust_code": 18, "modality": 16})
-
-    # ---- 4 DM01
-    pdf.add_page()
-    pdf.h1("DM01 waiting list and 6-week performance")
-    pdf.para(data.tables["dm01"].title + ". " + data.tables["dm01"].note, 8, "I", GREY)
-    pdf.table_of(data.tables["dm01"], 7.5, {"trust_code": 18, "dm01_test": 22})
-
-    # ---- 5 Backlog + outsourcing
-    pdf.add_page()
-    pdf.h1("Reporting backlog")
-    pdf.h2(data.tables["backlog"].title)
-    pdf.para(data.tables["backlog"].note, 8, "I", GREY)
-    pdf.table_of(data.tables["backlog"], 7)
-    pdf.add_page()
-    pdf.h1("Reporting throughput and outsourcing")
-    pdf.para(data.tables["outsourcing"].title + ". " + data.tables["outsourcing"].note, 8, "I", GREY)
-    pdf.table_of(data.tables["outsourcing"], 7, {"weeks": 12})
-
-    # ---- 6 Data quality and completeness
-    pdf.add_page()
-    pdf.h1("Data quality and completeness per trust")
-    pdf.para(comp.note, 8, "I", GREY)
-    pdf.table_of(comp, 6.5, {"trust_code": 14, "trust_name": 52, "feed_days": 16, "lowest_dq": 26,
-                             "feed_status_as_of": 14, "assessment": 70, "expected_exams": 16})
-    dq = data.tables["dq"]
-    pdf.h2("Data-quality checks: % of records passing")
-    measures = list(dict.fromkeys(r["measure"] for r in dq.rows))
-    by: dict[str, dict[str, object]] = {}
-    for r in dq.rows:
-        by.setdefault(r["trust_code"], {})[r["measure"]] = r["passing_pct"]
-    rows = [[t] + [fmt(v.get(m), "pct") for m in measures] for t, v in by.items()]
-    if rows:
-        pdf.grid(["Trust"] + [m.replace("_", " ") for m in measures], rows,
-                 [20] + [34] * len(measures), ["LEFT"] + ["RIGHT"] * len(measures), 7.5,
-                 {i for i, t in enumerate(by) if t == dc.NETWORK})
-    else:
-        pdf.para(dq.note, 8, "I")
-
-    # ---- 7 SPC
-    pdf.add_page()
-    pdf.h1("SPC (XmR) charts of the network headline measures")
-    pdf.para("Mean and natural process limits (mean +/- 2.66 x mean moving range). Orange points "
-             "are special cause: beyond a limit, or part of a run of 7+ on one side of the mean.",
-             8, "I", GREY)
-    top = pdf.get_y() + 1
-    cw, chh = (pdf.w - 20) / 2, (pdf.h - top - 14) / 2
-    for i, s in enumerate(data.spc[:4]):
-        _spc_chart(pdf, s, 10 + (i % 2) * cw, top + (i // 2) * chh, cw - 4, chh - 2)
-
-    # ---- 8 Definitions
-    pdf.add_page()
-    pdf.h1("Definitions")
-    pdf.para(f"Source: {SOURCE}.", 8, "I", GREY)
-    pdf.ln(1)
-    for term, text in DEFINITIONS:
-        pdf.set_font("Helvetica", "B", 8)
-        pdf.cell(55, 4, latin1(term))
-        pdf.set_font("Helvetica", "", 8)
-        pdf.multi_cell(0, 4, latin1(text), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(0.6)
+    cover(pdf, data, mode_text)
+    summary(pdf, data)
+    trust_matrix(pdf, data)
+    spc_pages(pdf, data)
+    completeness(pdf, data)
+    how_to_read(pdf, data, mode_text)
     pdf.output(str(path))
     return pdf.pages_count

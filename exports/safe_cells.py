@@ -2,8 +2,8 @@
 
 A text cell that begins with `=`, `+`, `-`, `@`, tab, carriage return or line feed gets a
 leading single quote, so a spreadsheet shows it as text and never evaluates it. Numbers stay
-numeric cells (a negative number is a number, not text beginning with `-`). Booleans, dates
-and None pass through.
+numeric cells (a negative number is a number, not text beginning with `-`). Booleans and None
+pass through; dates and times are written as real spreadsheet dates (pass a date format).
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ def write_cell(ws: Any, row: int, col: int, value: Any, fmt: Any = None,
         ws.write_boolean(row, col, value, fmt)
     elif isinstance(value, Number):
         ws.write_number(row, col, float(value) if not isinstance(value, int) else value, fmt)
-    elif isinstance(value, datetime):
-        ws.write_string(row, col, value.isoformat(sep=" ", timespec="minutes"), text_fmt)
-    elif isinstance(value, date):
-        ws.write_string(row, col, value.isoformat(), text_fmt)
+    elif isinstance(value, (date, datetime)):
+        # a spreadsheet has no time zones: an aware time is written as its own wall-clock time
+        naive = value.replace(tzinfo=None) if isinstance(value, datetime) else value
+        ws.write_datetime(row, col, naive, fmt)
     else:
         ws.write_string(row, col, neutralise(str(value)), text_fmt)
 

@@ -33,3 +33,18 @@ def test_workbook_cells_are_inert_and_numbers_numeric(tmp_path):
     assert cells[4].value == "'@cmd"
     assert cells[5].value == "plain"
     assert all(c.data_type != "f" for c in cells)
+
+
+def test_dates_and_times_are_spreadsheet_dates(tmp_path):
+    from datetime import UTC, date, datetime
+
+    path = tmp_path / "d.xlsx"
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    ws = wb.add_worksheet("s")
+    day_format = wb.add_format({"num_format": "dd mmm yyyy"})
+    write_cell(ws, 0, 0, date(2026, 11, 1), day_format)
+    write_cell(ws, 1, 0, datetime(2026, 11, 1, 2, 15, tzinfo=UTC), day_format)
+    wb.close()
+    a, b = [c for (c,) in openpyxl.load_workbook(path).active.iter_rows(max_col=1)]
+    assert a.is_date and a.value == datetime(2026, 11, 1) and a.number_format == "dd mmm yyyy"
+    assert b.is_date and b.value == datetime(2026, 11, 1, 2, 15)
