@@ -120,6 +120,13 @@ class PackData:
         return [h.chart for h in self.headlines]
 
 
+def assurance_reading(measure: Measure, assurance: str | None) -> str:
+    """MDC's assurance in words; without an icon, say whether there is no target or too few months."""
+    if assurance:
+        return spc.ASSURANCE_TEXT[assurance]
+    return "No target" if measure.target is None else "Target not judged: too few mature months"
+
+
 def _publish_info(con: duckdb.DuckDBPyConnection, have: set[str]) -> dict:
     if "publish_info" not in have:
         return {}

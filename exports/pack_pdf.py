@@ -16,7 +16,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from exports.definitions import DEFINITIONS, SOURCE
-from exports.pack_data import Headline, PackData
+from exports.pack_data import Headline, PackData, assurance_reading
 from exports.pack_icons import assurance_icon, legend, variation_icon
 from exports.pack_spc_chart import draw_xmr
 from exports.pack_tables import Table
@@ -224,7 +224,7 @@ def summary(pdf: _Pdf, data: PackData) -> None:
             pdf.set_fill_color(242, 245, 250)
             pdf.rect(x0, y, sum(w for _, w in cols), row_h, style="F")
         target = fmt_measure(m, m.target) if m.target is not None else "none"
-        reading = j.variation_text + ". " + (ASSURANCE_TEXT[j.assurance] if j.assurance else "No target.")
+        reading = f"{j.variation_text}. {assurance_reading(m, j.assurance)}."
         cells = [f"{m.label} ({m.unit})", _compared(h), fmt_measure(m, h.value), fmt_measure(m, h.previous_value),
                  fmt_measure(m, h.change, signed=True) if h.change is not None else "-", target]
         x = x0
@@ -239,7 +239,7 @@ def summary(pdf: _Pdf, data: PackData) -> None:
         if j.assurance is None:
             pdf.set_font("Helvetica", "", 7)
             pdf.set_xy(x, y)
-            pdf.cell(17, row_h, "no target", align="C")
+            pdf.cell(17, row_h, "no target" if m.target is None else "-", align="C")
         x += 17
         pdf.set_font("Helvetica", "", 7)
         pdf.set_xy(x, y + 1.5)

@@ -13,12 +13,13 @@ from pathlib import Path
 import xlsxwriter
 
 from exports.definitions import DEFINITIONS, SOURCE
-from exports.pack_data import Chart, PackData
+from exports.pack_data import Chart, PackData, assurance_reading
 from exports.pack_spc_chart import left_out_text
 from exports.pack_tables import Column, Table
 from exports.safe_cells import WORKBOOK_OPTIONS, write_cell
 from reporting import disclosure as dc
-from reporting.spc import ASSURANCE_TEXT, BASELINE_POINTS, E2, RULES, VARIATION_TEXT, point_classes
+from reporting.measures import MEASURES
+from reporting.spc import BASELINE_POINTS, E2, RULES, VARIATION_TEXT, point_classes
 
 NUMBER_FORMATS = {"count": "#,##0", "stat": "0.0", "pct": "0.0", "text": "@", "value": "#,##0.0##",
                   "date": "dd mmm yyyy", "month": "mmm yyyy", "datetime": "dd mmm yyyy hh:mm"}
@@ -72,7 +73,7 @@ def summary_table(data: PackData) -> Table:
     rows = [{"label": h.measure.label, "unit": h.measure.unit, "month": h.month, "value": h.value,
              "previous_month": h.previous_month, "previous_value": h.previous_value, "change": h.change,
              "target": h.measure.target, "variation": VARIATION_TEXT[h.chart.judgement.variation],
-             "assurance": ASSURANCE_TEXT.get(h.chart.judgement.assurance or "", "No target"),
+             "assurance": assurance_reading(h.measure, h.chart.judgement.assurance),
              "left_out": left_out_text(h.chart.left_out())} for h in data.headlines]
     return Table("Summary", f"Network headline measures: latest mature month ({data.month_label} pack)",
                  cols, rows, "Whole-network figures (exact). Only mature months are compared; a "
@@ -84,7 +85,7 @@ def matrix_table(data: PackData) -> Table:
             Column("latest_month", "Month judged", "month"), Column("variation", "Variation"),
             Column("assurance", "Assurance"), Column("judged_months", "Mature months charted", "count")]
     rows = [{**r, "variation": VARIATION_TEXT[r["variation"]],
-             "assurance": ASSURANCE_TEXT.get(r["assurance"] or "", "No target")}
+             "assurance": assurance_reading(MEASURES[r["measure"]], r["assurance"])}
             for r in data.matrix.to_dict("records")]
     return Table("Trust matrix", "Variation and assurance of each trust's latest mature month", cols, rows,
                  f"Each trust's own XmR chart (limits from its own first {BASELINE_POINTS} mature months). Icons only: "

@@ -216,3 +216,16 @@ def test_every_data_sheet_has_a_filter_a_frozen_header_and_real_dates(packs):
     assert {r["Trust"] for r in matrix} == {"NETWORK", "RRK", "RXK", "RKB", "RRJ"}
     assert len(matrix) == 5 * len(PACK_MEASURES)
     assert {r["Variation"] for r in matrix} <= set(spc.VARIATION_TEXT.values())
+
+
+@needs_poppler
+def test_a_pack_before_enough_mature_months_says_so(packs, tmp_path):
+    db, _ = packs
+    res = build_board_pack(db, "2025-10", tmp_path)  # the first month after the feeds' run-in
+    rows = sheet_rows(openpyxl.load_workbook(res.xlsx_path)["Summary"])
+    assert {r["Variation"] for r in rows} == {spc.VARIATION_TEXT["not_enough_data"]}
+    dm01 = next(r for r in rows if r["Measure"] == DM01_WAITING_6_WEEKS_PCT.label)
+    assert dm01["Assurance"] == "Target not judged: too few mature months"
+    subprocess.run(["pdftoppm", "-r", "30", "-png", str(res.pdf_path), str(tmp_path / "e")], check=True)
+    assert len(list(tmp_path.glob("e-*.png"))) == res.pages <= MAX_MAIN_PAGES
+    assert "Not enough mature months for an XmR chart" in text_of(res.pdf_path)
