@@ -98,7 +98,7 @@ def spc_table(charts: list[Chart]) -> Table:
             Column("mean", "Mean", "value"), Column("unpl", "Upper process limit", "value"),
             Column("lnpl", "Lower process limit", "value"), Column("moving_range", "Moving range", "value"),
             Column("mr_upper_limit", "Moving range limit", "value"), Column("point", "Point"),
-            Column("rules", "Special-cause rules")]
+            Column("rules", "Special-cause rules"), Column("charted", "Judged value (charted)", "value")]
     rows = []
     for c in charts:
         classes = point_classes(c.table, c.measure.improvement)
@@ -108,7 +108,8 @@ def spc_table(charts: list[Chart]) -> Table:
                          "baseline": "yes" if r["baseline"] else "", "mean": r["mean"], "unpl": r["unpl"],
                          "lnpl": r["lnpl"], "moving_range": r["moving_range"],
                          "mr_upper_limit": r["mr_upper_limit"], "point": cls,
-                         "rules": ", ".join(rule for rule in RULES if r[rule])})
+                         "rules": ", ".join(rule for rule in RULES if r[rule]),
+                         "charted": r["value"] if r["judged"] else None})
     return Table("SPC data", "SPC (XmR) of the network's headline measures, month by month", cols, rows,
                  f"Limits = mean +/- {E2} x mean moving range of the baseline (the first {BASELINE_POINTS} judged months), "
                  "then fixed; run-in, incomplete and immature months left out with their reasons.")
@@ -122,7 +123,8 @@ def _spc_charts(wb: xlsxwriter.Workbook, charts: list[Chart], f: _Formats) -> No
     for k, c in enumerate(charts):
         last = first + len(c.table) - 1
         ch = wb.add_chart({"type": "line"})
-        for col, name, style in [(2, "Value", {"marker": {"type": "circle"}}),
+        # judged values only: a run-in month's backlog would squash the scale
+        for col, name, style in [(13, "Value", {"marker": {"type": "circle"}}),
                                  (6, "Mean", {"line": {"color": "#444444"}}),
                                  (7, "Upper limit", {"line": {"color": "#999999", "dash_type": "dash"}}),
                                  (8, "Lower limit", {"line": {"color": "#999999", "dash_type": "dash"}})]:

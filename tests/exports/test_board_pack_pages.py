@@ -143,6 +143,8 @@ def test_spc_baseline_leaves_out_run_in_and_immature_months(packs):
         if month == LATEST_MONTH:
             assert r["Judged"] == "no" and r["Left out because"].startswith("incomplete")
     judged = [r for r in rows if r["Judged"] == "yes"]
+    # the workbook's charts plot the judged values only
+    assert all(r["Judged value (charted)"] == (r["Value"] if r["Judged"] == "yes" else None) for r in rows)
     assert judged and min(r["Month"] for r in judged) >= datetime(2025, 10, 1)
     over_28 = [r for r in rows if r["Measure"] == "% reported over 28 days after test"]
     september = next(r for r in over_28 if r["Month"] == datetime(2026, 9, 1))
