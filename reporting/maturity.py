@@ -1,8 +1,8 @@
 """Which months are complete and mature enough to judge, for a measure and a trust.
 
 A month is left out of an SPC baseline (and of month-on-month comparisons) when:
-- it is in the run-in of a feed: it began before the trust's first delivery, so its exams
-  arrived as a backlog (for the network, before the last trust's first delivery);
+- it is in the run-in of a feed: it began before the first day the trust's deliveries cover,
+  so its exams arrived as a backlog (for the network, before the last trust's feed started);
 - it is not complete: its last day is not before the as-of date (data run to the day before);
 - it is not mature for the measure: a 28-day measure needs 28 days after the month's end
   before the as-of date, or exams tested late in the month cannot yet have breached.
@@ -61,11 +61,16 @@ def latest_mature_month(as_of: date, feed_start: date | None = None, maturity_da
 
 
 def feed_starts(con: duckdb.DuckDBPyConnection) -> dict[str, date]:
-    """Each trust's first delivery day (published `feed_health_daily`), and the network's:
-    the day the last trust's feed started, since before it the network total is incomplete."""
-    rows = con.execute("select trust_code, min(date) from feed_health_daily "
-                       "where files_received > 0 group by trust_code").fetchall()
-    starts = {trust: (day.date() if hasattr(day, "date") else day) for trust, day in rows}
+    """The first day each trust's data cover, and the network's (the last trust's start, since
+    before it the network total is incomplete).
+
+    A delivery carries the days since the one before, so a feed's first delivery covers its
+    cadence before it: a nightly file of 2 October covers 1 October, a weekly one of 8 October
+    the week from 1 October (`feed_health_daily`: first delivery day less `cadence_days`)."""
+    rows = con.execute("select trust_code, min(date), coalesce(max(cadence_days), 1) "
+                       "from feed_health_daily where files_received > 0 group by trust_code").fetchall()
+    starts = {trust: (day.date() if hasattr(day, "date") else day) - timedelta(days=int(cadence))
+              for trust, day, cadence in rows}
     if starts:
         starts[NETWORK] = max(starts.values())
     return starts

@@ -37,7 +37,7 @@ def test_network_rates_come_from_summed_counts(con) -> None:
 
 def test_run_in_incomplete_and_immature_months_are_left_out(con) -> None:
     table = monthly.spc_table(con, REPORTED_WITHIN_TARGET_PCT).set_index("label")
-    # fixture: feeds start 10 Sep 2025, as of 28 Oct 2026; a 28-day measure
+    # fixture: first deliveries 10 Sep 2025 (nightly), as of 28 Oct 2026; a 28-day measure
     assert table.loc[date(2025, 9, 1), "left_out"].startswith("run-in")
     assert table.loc[date(2026, 10, 1), "left_out"].startswith("incomplete")
     assert table.loc[date(2026, 9, 1), "left_out"].startswith("not mature")
@@ -64,3 +64,16 @@ def test_an_unknown_measure_is_named() -> None:
 
     with pytest.raises(KeyError, match="no monthly series"):
         monthly.measure_frame(None, Measure("made_up", "Made up", "x", None))  # type: ignore[arg-type]
+
+
+def test_a_feed_starts_one_cadence_before_its_first_delivery(tmp_path) -> None:
+    from reporting.maturity import feed_starts, first_full_month
+
+    with duckdb.connect(str(tmp_path / "feeds.duckdb")) as db:
+        db.execute("create table feed_health_daily as select * from (values "
+                   "(date '2025-10-02', 'DAILY', 1, 1), (date '2025-10-03', 'DAILY', 1, 1), "
+                   "(date '2025-10-01', 'WEEKLY', 0, 7), (date '2025-10-08', 'WEEKLY', 1, 7)) "
+                   "t(date, trust_code, files_received, cadence_days)")
+        starts = feed_starts(db)
+    assert starts == {"DAILY": date(2025, 10, 1), "WEEKLY": date(2025, 10, 1), "NETWORK": date(2025, 10, 1)}
+    assert first_full_month(starts["NETWORK"]) == date(2025, 10, 1)
