@@ -39,22 +39,7 @@ from reporting.targets import reporting_targets
 LONDON = ZoneInfo("Europe/London")
 
 
-@dataclass
-class Chart:
-    """One measure's XmR chart of a series (a `reporting.spc.xmr` table, labels = months)."""
-
-    measure: Measure
-    trust_code: str
-    table: pd.DataFrame
-    judgement: spc.Judgement
-
-    def judged(self) -> pd.DataFrame:
-        return self.table[self.table["judged"]]
-
-    def left_out(self) -> list[tuple[date, str]]:
-        """(month, reason) of every month left out of the judgement, in order."""
-        rows = self.table[~self.table["judged"]]
-        return [(m, str(r)) for m, r in zip(rows["label"], rows["left_out"])]
+Chart = monthly.Chart
 
 
 @dataclass
@@ -141,17 +126,9 @@ def charts_to(con: duckdb.DuckDBPyConnection, month: date, as_of: date | None,
 
     Later months are cut before the chart is built, so a pack for an earlier month reads as it
     would have read then (with maturity still judged at the as-of date)."""
-    starts = maturity.feed_starts(con)
-    out: dict[str, list[Chart]] = {}
-    for measure in measures:
-        frame = monthly.measure_frame(con, measure)
-        frame = frame[frame["month"] <= month]
-        trusts = sorted(set(frame["trust_code"]), key=lambda t: (t != NETWORK, t))
-        out[measure.key] = []
-        for trust in trusts:
-            table = monthly.spc_table(con, measure, trust, as_of, frame=frame, feed_starts=starts)
-            out[measure.key].append(Chart(measure, trust, table,
-                                          spc.judge(table, measure.improvement, measure.target)))
+    out: dict[str, list[Chart]] = {m.key: [] for m in measures}
+    for chart in monthly.charts(con, measures, as_of, until=month):
+        out[chart.measure.key].append(chart)
     return out
 
 

@@ -9,6 +9,7 @@ The board pack and the app call these, so both judge a month the same way.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import duckdb
@@ -115,25 +116,55 @@ def spc_table(con: duckdb.DuckDBPyConnection, measure: Measure, trust_code: str 
     return spc.xmr(values, months, reasons, floor=measure.floor, ceiling=measure.ceiling)
 
 
-def judgements(con: duckdb.DuckDBPyConnection, measures: tuple[Measure, ...] = PACK_MEASURES,
-               as_of: date | None = None, last_months: int | None = None) -> pd.DataFrame:
-    """One row per trust (NETWORK first, then by code) x measure: the latest judged month and
-    value, MDC variation and assurance, the process limits and the months flagged."""
+@dataclass(frozen=True)
+class Chart:
+    """One trust's series of one measure, its XmR table and Making Data Count's judgement."""
+
+    measure: Measure
+    trust_code: str
+    table: pd.DataFrame
+    judgement: spc.Judgement
+
+    def judged(self) -> pd.DataFrame:
+        return self.table[self.table["judged"]]
+
+    def left_out(self) -> list[tuple[date, str]]:
+        """(month, reason) of every month left out of the judgement, in order."""
+        rows = self.table[~self.table["judged"]]
+        return [(m, str(r)) for m, r in zip(rows["label"], rows["left_out"])]
+
+
+def charts(con: duckdb.DuckDBPyConnection, measures: tuple[Measure, ...] = PACK_MEASURES,
+           as_of: date | None = None, until: date | None = None,
+           last_months: int | None = None) -> list[Chart]:
+    """A Chart per measure x trust (NETWORK first, then by code).
+
+    until: months after it are cut before judging, so a pack for an earlier month reads as it
+    would have then (maturity is still judged at `as_of`)."""
     as_of = as_of or maturity.published_as_of(con)
     starts = maturity.feed_starts(con)
-    rows = []
+    out = []
     for measure in measures:
         frame = measure_frame(con, measure)
-        trusts = sorted(set(frame["trust_code"]), key=lambda t: (t != NETWORK, t))
-        for trust in trusts:
+        if until is not None:
+            frame = frame[frame["month"] <= until]
+        for trust in sorted(set(frame["trust_code"]), key=lambda t: (t != NETWORK, t)):
             table = spc_table(con, measure, trust, as_of, frame, starts, last_months)
-            verdict = spc.judge(table, measure.improvement, measure.target)
-            judged = table[table["judged"]]
-            rows.append({
-                "trust_code": trust, "measure": measure.key, "label": measure.label,
-                "unit": measure.unit, "latest_month": verdict.latest_label,
-                "latest_value": verdict.latest_value, "mean": verdict.mean,
-                "lnpl": verdict.lnpl, "unpl": verdict.unpl, "variation": verdict.variation,
-                "assurance": verdict.assurance, "target": measure.target,
-                "judged_months": len(judged), "flagged_months": spc.flagged_labels(table)})
+            out.append(Chart(measure, trust, table, spc.judge(table, measure.improvement, measure.target)))
+    return out
+
+
+def judgements(con: duckdb.DuckDBPyConnection, measures: tuple[Measure, ...] = PACK_MEASURES,
+               as_of: date | None = None, until: date | None = None,
+               last_months: int | None = None) -> pd.DataFrame:
+    """One row per measure x trust (NETWORK first): the latest judged month and value, MDC
+    variation and assurance, the process limits and the months flagged."""
+    rows = [{"trust_code": c.trust_code, "measure": c.measure.key, "label": c.measure.label,
+             "unit": c.measure.unit, "latest_month": c.judgement.latest_label,
+             "latest_value": c.judgement.latest_value, "mean": c.judgement.mean,
+             "lnpl": c.judgement.lnpl, "unpl": c.judgement.unpl,
+             "variation": c.judgement.variation, "assurance": c.judgement.assurance,
+             "target": c.measure.target, "judged_months": int(c.table["judged"].sum()),
+             "flagged_months": spc.flagged_labels(c.table)}
+            for c in charts(con, measures, as_of, until, last_months)]
     return pd.DataFrame(rows)
