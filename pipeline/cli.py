@@ -28,6 +28,11 @@ console = Console()
 err = Console(stderr=True)
 
 HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="home folder (default ./var or WMIN_HOME)")]
+ScenarioOpt = Annotated[Optional[list[str]], typer.Option(
+    "--scenario", metavar="KIND:TRUST:YYYY-MM-DD",
+    help="a known change to inject (repeatable): halve-reporting:TRUST:YYYY-MM-DD halves the "
+         "trust's in-house reporting capacity from that day (docs/scenarios.md); recorded in "
+         "home/truth/scenarios.csv")]
 
 
 def _settings(home: Path | None, **overrides: object) -> Settings:
@@ -76,11 +81,13 @@ def synth(
     end: Annotated[str, typer.Option(help="last day, YYYY-MM-DD")],
     scale: Annotated[float, typer.Option(help="1.0 = about 5 million exams a year")] = 1.0,
     seed: Annotated[int, typer.Option(help="random seed; same arguments give identical files")] = 42,
+    scenario: ScenarioOpt = None,
     home: HomeOpt = None,
 ) -> None:
     """Generate the synthetic 15-trust network into home/landing and home/truth."""
     from pipeline.progress import stage_progress
     from ingest.synth import generate_network
+    from ingest.synth.scenarios import ScenarioError, parse_scenario
 
     s = _settings(home)
     start_d, end_d = _parse_date(start, "--start"), _parse_date(end, "--end")
@@ -88,8 +95,16 @@ def synth(
         _fail("--end is before --start")
     if not 0 < scale <= 5:
         _fail("--scale must be above 0 and at most 5")
+    try:
+        scenarios = [parse_scenario(text) for text in scenario or []]
+    except ScenarioError as e:
+        _fail(str(e))
+    for sc in scenarios:
+        if not start_d <= sc.from_day <= end_d:
+            _fail(f"scenario {sc}: {sc.from_day} is outside --start {start_d} .. --end {end_d}")
     with stage_progress(console) as progress:
-        summary = generate_network(s.home, start_d, end_d, scale=scale, seed=seed, progress=progress)
+        summary = generate_network(s.home, start_d, end_d, scale=scale, seed=seed, progress=progress,
+                                   scenarios=scenarios)
     console.print(summary.render() if hasattr(summary, "render") else summary)
 
 
@@ -272,13 +287,14 @@ def demo(
     end: Annotated[str, typer.Option(help="last day of the demo window")] = "2026-10-31",
     scale: Annotated[float, typer.Option(help="network scale")] = 0.05,
     seed: int = 42,
+    scenario: ScenarioOpt = None,
     home: HomeOpt = None,
 ) -> None:
     """Synthesise a default window (13 months at scale 0.05), then run the nightly pipeline."""
     err.print("[yellow]demo mode:[/] synthetic data and the built-in pseudonymisation key "
               "(never use demo mode for patient data)")
     keep_freed_memory()  # here, before synth loads pyarrow: nightly's own call is too late for Arrow
-    synth(start=start, end=end, scale=scale, seed=seed, home=home)
+    synth(start=start, end=end, scale=scale, seed=seed, scenario=scenario, home=home)
     end_d = _parse_date(end, "--end")
     nightly(as_of=(end_d.fromordinal(end_d.toordinal() + 1)).isoformat(), full_refresh=False,
             home=home, demo=True)

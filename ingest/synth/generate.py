@@ -1,9 +1,10 @@
 """Generate the synthetic network: ground truth in `home/truth`, deliveries in `home/landing`.
 
-    generate_network(home, start, end, scale=0.05)
+    generate_network(home, start, end, scale=0.05, scenarios=(parse_scenario(text), ...))
 
 Simulates the network (ingest.synth.simulate), applies the trusts' local procedure codes and the
-semantic defects to the truth, writes the truth, then every delivery of every trust from its
+semantic defects to the truth, writes the truth (and the scenarios injected, if any, in
+truth/scenarios.csv), then every delivery of every trust from its
 feed spec, injecting the structural defects, and finally the list of defects. The same arguments
 give byte-identical files.
 """
@@ -14,7 +15,7 @@ import multiprocessing
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -41,6 +42,7 @@ from .defects import (
     line_numbers,
     plan_row_defects,
 )
+from .scenarios import Scenario, scenario_frame
 from .writers import event_csv, excel, hl7v2, wide_csv
 from .writers import slots as slot_writer
 from .writers.base import LineText, assemble, line_keys
@@ -67,6 +69,7 @@ class GenerateSummary:
     seconds_simulate: float = 0.0
     seconds_total: float = 0.0
     files_by_trust: dict[str, int] = field(default_factory=dict)
+    scenarios: list[str] = field(default_factory=list)
 
 
 # --- helpers ----------------------------------------------------------------------------------------
@@ -159,7 +162,8 @@ def _cut_mid_line(data: bytes, header_len: int) -> int:
 def generate_network(home: Path, start: date, end: date, scale: float = 1.0, seed: int = 42,
                      rates: DefectRates | None = None, specs_dir: Path | None = None,
                      seeds_dir: Path | None = None, progress: Progress | None = None,
-                     workers: int | None = None) -> GenerateSummary:  # fmt: skip
+                     workers: int | None = None,
+                     scenarios: Sequence[Scenario] = ()) -> GenerateSummary:  # fmt: skip
     """Simulate the network and write truth, deliveries and the defect list under `home`.
 
     `workers` processes write the trusts' deliveries (default: up to 2); the output does not
@@ -183,7 +187,8 @@ def generate_network(home: Path, start: date, end: date, scale: float = 1.0, see
     (home / "landing").mkdir(parents=True, exist_ok=True)
 
     report("simulate", 0, 1)
-    truth = simulate_network(start, end, scale=scale, seed=seed, seeds_dir=seeds_dir, trusts=trusts)
+    truth = simulate_network(start, end, scale=scale, seed=seed, seeds_dir=seeds_dir, trusts=trusts,
+                             scenarios=scenarios)
     t_sim = time.perf_counter() - t0
     report("simulate", 1, 1)
 
@@ -199,11 +204,14 @@ def generate_network(home: Path, start: date, end: date, scale: float = 1.0, see
     _write_parquet(exams, home / "truth" / "exams.parquet")
     _write_parquet(events, home / "truth" / "events.parquet")
     _write_parquet(slots, home / "truth" / "slots.parquet")
+    if scenarios:
+        scenario_frame(scenarios).to_csv(home / "truth" / "scenarios.csv", index=False)
     report("truth", 1, 1)
 
     targets = _file_defect_targets(specs, rates, rng)
     summary = GenerateSummary(home, start, end, scale, seed, trusts, exams=len(exams),
-                              events=len(events), slots=len(slots))  # fmt: skip
+                              events=len(events), slots=len(slots),
+                              scenarios=[str(s) for s in scenarios])  # fmt: skip
     _SHARED.clear()
     _SHARED.update(
         home=home, specs=specs, start=start, end=end, seed=seed, rates=rates, targets=targets,

@@ -3,6 +3,9 @@
 Queue order: ed/inpatient, then suspected cancer/urgent, then routine/planned, FIFO by the day
 the exam became reportable. US and IR are reported by the operator at the exam. While the
 routine backlog is old, a share of new CT/MR goes to an outsourcing company (1-5 days).
+
+Every random draw is made per exam before the queue runs, so a change of capacity (a scenario,
+`capacity_factor`) changes only what the capacity decides: the reports before it stay the same.
 """
 
 from __future__ import annotations
@@ -46,8 +49,12 @@ def report_exams(
     first_day: int,
     last_day: int,
     demand_last_day: int,
+    capacity_factor: np.ndarray | None = None,  # per day first_day..last_day (default 1)
 ) -> Reports:
     n = completed.size
+    # per-exam draws, whatever the queue does with the exam
+    u_time, u_kind = rng.random(n), rng.random(n)
+    short_wait = rng.integers(5 * MINUTE, 60 * MINUTE, n)
     verified = np.full(n, -1, dtype=np.int64)
     vkind = np.full(n, R_NONE, dtype=np.int8)
     done = completed >= 0
@@ -75,6 +82,8 @@ def report_exams(
     mean_daily_units = float(units[span].sum()) / demand_days
     week_units = (5 + WEEKEND_CAPACITY[0] + WEEKEND_CAPACITY[1])
     cap_day = profile.reporting_ratio * mean_daily_units * 7.0 / week_units * wfac
+    if capacity_factor is not None:
+        cap_day = cap_day * capacity_factor
 
     orders, eligs, heads = [], [], []
     for c in range(3):
@@ -133,17 +142,17 @@ def report_exams(
                 lo = np.maximum(d * DAY + start_h * HOUR, completed[s] + 15 * MINUTE)
                 hi = d * DAY + end_h * HOUR
                 span_s = np.maximum(hi - lo, 0)
-                tt = lo + (rng.random(s.size) * span_s).astype(np.int64)
-                tt = np.where(span_s < 5 * MINUTE, lo + rng.integers(5 * MINUTE, 60 * MINUTE,
-                                                                     s.size), tt)  # fmt: skip
+                tt = lo + (u_time[s] * span_s).astype(np.int64)
+                tt = np.where(span_s < 5 * MINUTE, lo + short_wait[s], tt)
                 verified[s] = tt
                 xr = XR_LIKE[modality[s]]
-                vkind[s] = np.where(xr & (rng.random(s.size) < 0.4), R_RGR, R_RAD)
+                vkind[s] = np.where(xr & (u_kind[s] < 0.4), R_RGR, R_RAD)
     # outsourced reports: 1-5 days, reported 07:00-23:00
+    out_days, out_tod = rng.integers(1, 6, n), rng.integers(7 * HOUR, 23 * HOUR, n)
     oi = np.flatnonzero(outsourced)
     if oi.size:
-        back = completed[oi] + rng.integers(1, 6, oi.size) * DAY
-        tod = rng.integers(7 * HOUR, 23 * HOUR, oi.size)
+        back = completed[oi] + out_days[oi] * DAY
+        tod = out_tod[oi]
         verified[oi] = np.maximum(back - back % DAY + tod, completed[oi] + HOUR)
         vkind[oi] = R_OUT
 
@@ -153,14 +162,16 @@ def report_exams(
     pm = qmask & is_ed & (rng.random(n) < 0.65)
     delay = np.minimum(rng.lognormal(np.log(45 * 60), 0.8, n), 8 * HOUR).astype(np.int64)
     pt = completed + 5 * MINUTE + delay
+    u_prelim_kind = rng.random(n)
     pm &= (verified < 0) | (pt < verified)
     prelim[pm] = pt[pm]
-    pkind[pm] = np.where(XR_LIKE[modality[pm]] & (rng.random(int(pm.sum())) < 0.5), R_RGR, R_RAD)
+    pkind[pm] = np.where(XR_LIKE[modality[pm]] & (u_prelim_kind[pm] < 0.5), R_RGR, R_RAD)
 
     # addenda ~1%, days after verification, in office hours
     addendum = np.full(n, -1, dtype=np.int64)
     am = (verified >= 0) & (rng.random(n) < 0.01)
-    base = verified[am] + rng.integers(1, 11, int(am.sum())) * DAY
-    addendum[am] = base - base % DAY + rng.integers(9 * HOUR, 18 * HOUR, int(am.sum()))
+    add_days, add_tod = rng.integers(1, 11, n), rng.integers(9 * HOUR, 18 * HOUR, n)
+    base = verified[am] + add_days[am] * DAY
+    addendum[am] = base - base % DAY + add_tod[am]
     addendum[am] = np.maximum(addendum[am], verified[am] + HOUR)
     return Reports(verified, vkind, prelim, pkind, addendum)

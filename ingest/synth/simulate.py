@@ -48,6 +48,7 @@ from .network import (
 )
 from .patients import choose_patients, make_pool
 from .reporting import R_OUT, R_RAD, R_RGR, R_SON, report_exams
+from .scenarios import Scenario, reporting_factor_by_day
 
 WARMUP_DAYS = 182
 HORIZON_DAYS = 42
@@ -147,6 +148,7 @@ def _simulate_trust(
     start_day: int,
     end_day: int,
     horizon_day: int,
+    scenarios: Sequence[Scenario] = (),
 ) -> TrustResult:
     profile = PROFILES[code]
     r_dem, r_cap, r_exam, r_rep, r_pat, r_misc = (np.random.default_rng(s) for s in seq.spawn(6))
@@ -288,8 +290,9 @@ def _simulate_trust(
     rclass = np.select(
         [unsched, np.isin(req.priority, [PRIO["suspected_cancer"], PRIO["urgent"]])], [0, 1], 2
     ).astype(np.int8)
+    factor = reporting_factor_by_day(scenarios, code, first_day, horizon_day)
     rep = report_exams(r_rep, profile, ref, req.modality.astype(np.int64), rclass, is_ed,
-                       completed, first_day, horizon_day, end_day)  # fmt: skip
+                       completed, first_day, horizon_day, end_day, factor)  # fmt: skip
 
     # --- actors: kind * 1000 + number (1-based); -1 none
     n_rad, n_rgr, n_son, n_rgp = _actor_counts(profile)
@@ -534,11 +537,13 @@ def simulate_network(
     seed: int = 42,
     seeds_dir: Path | None = None,
     trusts: Sequence[str] | None = None,
+    scenarios: Sequence[Scenario] = (),
 ) -> Truth:
     """Simulate the network from start - 182 days to end + 42 days; truth for start..end.
 
     Each trust draws from its own random stream (spawned from `seed` in a fixed trust order),
-    so a trust's data is the same whichever other trusts are simulated with it.
+    so a trust's data is the same whichever other trusts are simulated with it, and whatever
+    `scenarios` (ingest.synth.scenarios) change at the other trusts.
     """
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
@@ -558,7 +563,7 @@ def simulate_network(
     children = dict(zip(TRUST_ORDER, np.random.SeedSequence(seed).spawn(len(TRUST_ORDER)),
                         strict=True))  # fmt: skip
     results = [
-        _simulate_trust(t, children[t], ref, scale, day0, d_start, d_end, d_hor)
+        _simulate_trust(t, children[t], ref, scale, day0, d_start, d_end, d_hor, scenarios)
         for t in sorted(wanted)
     ]
     return _assemble(results, ref, start, end, horizon_end)
