@@ -25,10 +25,19 @@ def main() -> None:
 
     st.set_page_config(page_title="WMIN imaging", page_icon=":material/radiology:", layout="wide")
     here = Path(__file__).resolve().parent / "app_pages"
+    overview = st.Page(here / "overview.py", title="Network overview", icon=":material/map:",
+                       url_path="overview")
+
+    def open_overview() -> None:
+        # The default page is served at the root URL only, so the overview is not the default:
+        # the root forwards to /overview with the link's filters, and /overview works as a link.
+        st.switch_page(overview, query_params=[(k, st.query_params.get_all(k)) for k in st.query_params])
+
     pages = {
         "Network": [
-            st.Page(here / "overview.py", title="Network overview", icon=":material/map:", default=True,
-                    url_path="overview"),
+            st.Page(open_overview, title="Home", url_path="home", default=True, visibility="hidden"),
+            overview,
+            st.Page(here / "spc.py", title="Board measures (SPC)", icon=":material/monitoring:", url_path="spc"),
         ],
         "Performance": [
             st.Page(here / "turnaround.py", title="Turnaround times", icon=":material/timer:", url_path="turnaround"),

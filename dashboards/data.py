@@ -16,22 +16,30 @@
   unpickles a fresh DataFrame every time (about 1-2 ms each, thousands of times per run).
 - SQL is parameterised; the only identifiers put into SQL text come from fixed allow-lists.
 - Pages import this module and never open the database themselves. This module imports no
-  other room of the project (ingest, pipeline, exports).
+  other room of the project (ingest, pipeline, exports); the shared rules of `reporting` that
+  read the database (targets, feed starts, monthly measures) run here on the same connection.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from types import MappingProxyType
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
 import streamlit as st
 
+from reporting import maturity, monthly, targets
+from reporting.colours import trust_colours as _trust_colours
+from reporting.measures import MEASURES
+
+T = TypeVar("T")
 ENV_ANALYTICS_DB = "WMIN_ANALYTICS_DB"
 ENV_EXPORTS_DIR = "WMIN_EXPORTS_DIR"
 TTL_SECONDS = 8 * 3600
@@ -97,6 +105,11 @@ def _connection() -> _Connection:
 
 
 def _fetch(identity: tuple[str, int, int], sql: str, params: tuple) -> pd.DataFrame:
+    return _on_connection(identity, lambda cur: cur.execute(sql, list(params)).df())
+
+
+def _on_connection(identity: tuple[str, int, int], read: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    """`read(cursor)` on the read-only connection, reopened when a publish replaced the file."""
     holder = _connection()
     # one lock for reopen and queries: a query never runs on a connection being closed
     with holder.lock:
@@ -112,7 +125,7 @@ def _fetch(identity: tuple[str, int, int], sql: str, params: tuple) -> pd.DataFr
             holder.opened += 1
         cur = holder.con.cursor()
         try:
-            return cur.execute(sql, list(params)).df()
+            return read(cur)
         finally:
             cur.close()
 
@@ -493,3 +506,54 @@ def board_pack_files(month: date) -> list[Path]:
 def month_end(month: date) -> date:
     nxt = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     return nxt - timedelta(days=1)
+
+
+# --------------------------------------------------------------------------- shared rules (reporting)
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=4)
+def _reporting_targets(identity: tuple[str, int, int]) -> dict[str, int]:
+    return _on_connection(identity, targets.reporting_targets)
+
+
+def reporting_targets() -> dict[str, int]:
+    """{priority: target hours} from dim_reporting_target (empty when it is not published)."""
+    return _reporting_targets(db_identity()) if has_table("dim_reporting_target") else {}
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=4)
+def _feed_starts(identity: tuple[str, int, int]) -> dict[str, date]:
+    return _on_connection(identity, maturity.feed_starts)
+
+
+def feed_starts() -> dict[str, date]:
+    """Each trust's first delivery day and the network's (the last trust's): run-in months."""
+    return _feed_starts(db_identity())
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _colours(identity: tuple[str, int, int]) -> MappingProxyType:
+    return MappingProxyType(_trust_colours(trusts()["trust_code"]))
+
+
+def trust_colours() -> MappingProxyType:
+    """{trust code: colour} for every trust of dim_trust (never a filtered selection), NETWORK black."""
+    return _colours(db_identity())
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=32)
+def _measure_frame(identity: tuple[str, int, int], key: str) -> pd.DataFrame:
+    return _on_connection(identity, lambda cur: monthly.measure_frame(cur, MEASURES[key]))
+
+
+def measure_frame(key: str) -> pd.DataFrame:
+    """trust_code (NETWORK included), month, value of a board measure (`reporting.monthly`)."""
+    return _measure_frame(db_identity(), key)
+
+
+def spc_table(key: str, trust_code: str, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The `reporting.spc.xmr` table of a measure for one trust, months judged as the board pack
+    judges them (`reporting.monthly.spc_table`); `frame` (trust_code, month, value) gives another
+    series of the measure, e.g. one modality and priority; default the board's series."""
+    frame = measure_frame(key) if frame is None else frame
+    starts, as_of = feed_starts(), as_of_date()  # cached reads first: the lock is not re-entrant
+    return _on_connection(db_identity(), lambda cur: monthly.spc_table(
+        cur, MEASURES[key], trust_code, as_of, frame, starts))

@@ -3,11 +3,14 @@
 A link carries the view: `?from=2025-11&to=2026-09&trust=RRK&trust=RXK&modality=CT&priority=routine`.
 Precedence when a page starts: the widget's own state, then the values this session chose on
 another page, then the URL, then the defaults. After the widgets are drawn the URL is rewritten
-from the chosen values, so the address bar always shows the current view.
+from the chosen values, so the address bar always shows the current view. A page's own choices
+(`choice`: the SPC trust and measure, the scheduling modality, the highlighted trust) sit beside
+them in the URL under their own names.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,6 +19,8 @@ import streamlit as st
 from dashboards import data
 
 _SAVED = "_filters_saved"
+_CHOICES = "_page_choices"
+URL_NAMES = ("from", "to", "trust", "modality", "priority")
 KEYS = ("period", "trusts", "modalities", "priorities")
 
 
@@ -69,6 +74,7 @@ def _from_url(key: str, options: dict[str, list]) -> object | None:
 
 
 def _write_url(saved: dict[str, object]) -> None:
+    """Rewrite the filters' names in the URL; a page's own choices (`choice`) stay."""
     params: dict[str, object] = {}
     a, b = saved["period"]  # type: ignore[misc]
     params["from"] = f"{a:%Y-%m}"
@@ -76,7 +82,35 @@ def _write_url(saved: dict[str, object]) -> None:
     for key, name in (("trusts", "trust"), ("modalities", "modality"), ("priorities", "priority")):
         if saved[key]:
             params[name] = list(saved[key])  # type: ignore[arg-type]
-    st.query_params.from_dict(params)
+    if {k: st.query_params.get_all(k) for k in URL_NAMES if k in st.query_params} == {
+            k: (v if isinstance(v, list) else [v]) for k, v in params.items()}:
+        return  # unchanged: no message to the browser
+    for name in URL_NAMES:
+        if name in st.query_params:
+            del st.query_params[name]
+    st.query_params.update(params)
+
+
+def choice(label: str, options: Sequence[str], *, name: str, default: str | None = None,
+           format_func: Callable[[str], str] = str, where: object = None, help: str | None = None) -> str:
+    """A page's own selectbox (SPC trust, scheduling modality, highlighted trust) kept in the URL
+    as `?name=value` and for the session, so a link or a return to the page shows the same view.
+
+    Precedence as for the filters: the widget, this session's choice, the URL, `default`."""
+    options = list(options)
+    saved: dict[str, str] = st.session_state.setdefault(_CHOICES, {})
+    start = saved.get(name)
+    if start not in options:
+        start = st.query_params.get(name)
+    if start not in options:
+        start = default if default in options else options[0]
+    box = where if where is not None else st
+    value = box.selectbox(label, options, index=options.index(start), key=f"choice_{name}",  # type: ignore[attr-defined]
+                          format_func=format_func, help=help)
+    saved[name] = value
+    if st.query_params.get(name) != value:
+        st.query_params[name] = value
+    return value
 
 
 def render(show: tuple[str, ...] = KEYS) -> Filters:

@@ -1,224 +1,215 @@
-"""Statistical process control: XmR charts as NHS England's "Making Data Count" draws them.
+"""The XmR chart as NHS England's "Making Data Count" draws it, from a `reporting.spc.xmr` table.
 
-X (individuals) chart: the values in time order, their mean, and natural process limits
-mean +/- 2.66 x mean moving range (2.66 = 3 / d2 with d2 = 1.128, so the limits are 3 sigma).
-mR chart: |x_i - x_(i-1)| with its mean and upper range limit 3.267 x mean moving range.
-
-Special-cause rules (each point is flagged by every rule it takes part in):
-- `beyond_limits`: a point above the upper or below the lower natural process limit;
-- `shift`: a run of 7 or more consecutive points on the same side of the mean (a point on the
-  mean breaks the run);
-- `trend`: 6 or more consecutive points each strictly higher (or each strictly lower) than the
-  one before (an equal value breaks the trend);
-- `two_of_three`: 2 of 3 consecutive points beyond 2 sigma (mean +/- 2/3 x 2.66 x mR-bar) on the
-  same side of the mean; the points beyond are flagged.
+Drawing only: every number (mean, limits, moving ranges, special-cause flags, which months are
+left out and why) comes from `reporting.spc`, the one implementation the app and the board pack
+share. The X chart and its mR chart are one Vega-Lite `vconcat` sharing the month axis, so a
+point and its moving range sit one above the other. Written as a plain spec, not with Altair:
+building this layered chart with Altair costs a few hundred ms per page run, the dict almost
+nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-E2 = 2.66  # 3 / 1.128
-D4 = 3.267  # upper range limit factor for moving ranges of two
-D2 = 1.128
-RUN_LENGTH = 7
-TREND_LENGTH = 6
+from reporting.spc import POINT_COLOURS, RULES, Improvement, point_classes
 
-Direction = Literal["up", "down"] | None
+Y_AXIS_EXTENT = 56  # both y axes take the same width, so the two plots line up
+TARGET_COLOUR = "#d62728"
+MR_HEIGHT_SHARE = 3  # the mR chart is a third of the X chart's height
+# A target further from the data than this share of the data's span squashes the data: not drawn.
+TARGET_REACH = 0.5
 
 
 @dataclass(frozen=True)
-class XmrSummary:
-    mean: float
-    mr_mean: float
-    unpl: float
-    lnpl: float
-    variation: str  # "common cause", "special cause - improvement", "special cause - concern", ...
-    assurance: str | None  # for a target: "consistently passes", "consistently fails", "hit and miss"
+class YRange:
+    low: float
+    high: float
+    target_drawn: bool
 
 
-def _runs(values: np.ndarray, mean: float, length: int) -> np.ndarray:
-    flags = np.zeros(len(values), dtype=bool)
-    side = np.sign(values - mean)
-    start = 0
-    for i in range(1, len(values) + 1):
-        if i == len(values) or side[i] != side[start] or side[i] == 0:
-            if side[start] != 0 and i - start >= length:
-                flags[start:i] = True
-            start = i
-    return flags
+def y_range(table: pd.DataFrame, target: float | None, floor: float | None = None,
+            ceiling: float | None = None) -> YRange:
+    """The X chart's value axis: the judged values and the limits, and the target only when it
+    is near them (months left out, such as a run-in backlog, may lie off the scale)."""
+    judged = table[table["judged"]]
+    values = pd.concat([judged["value"], judged["unpl"], judged["lnpl"]]).astype(float).dropna()
+    low, high = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
+    span = (high - low) or max(abs(high), 1.0)
+    drawn = target is not None and low - TARGET_REACH * span <= target <= high + TARGET_REACH * span
+    if drawn:
+        low, high = min(low, float(target)), max(high, float(target))  # type: ignore[arg-type]
+    pad = 0.08 * ((high - low) or span)
+    low, high = low - pad, high + pad
+    if floor is not None:
+        low = max(low, floor)
+    if ceiling is not None:
+        high = min(high, ceiling)
+    return YRange(low, high, drawn)
 
 
-def _trends(values: np.ndarray, length: int) -> np.ndarray:
-    flags = np.zeros(len(values), dtype=bool)
-    n = len(values)
-    if n < length:
-        return flags
-    step = np.sign(np.diff(values))  # step[i] compares values[i+1] with values[i]
-    start = 0  # first step index of the current monotone stretch
-    for i in range(1, len(step) + 1):
-        if i == len(step) or step[i] != step[start] or step[i] == 0:
-            if step[start] != 0 and (i - start) + 1 >= length:
-                flags[start:i + 1] = True
-            start = i
-    return flags
+def target_note(table: pd.DataFrame, target: float | None, unit: str, drawn: bool) -> str:
+    """Why a target is not drawn: it lies far outside every value."""
+    if target is None or drawn:
+        return ""
+    values = table.loc[table["judged"], "value"].astype(float).dropna()
+    if values.empty:
+        return ""
+    side = "above" if target > values.max() else "below"
+    edge = values.max() if side == "above" else values.min()
+    return (f"Target {target:,.0f} {unit} is far {side} every month's value "
+            f"({'highest' if side == 'above' else 'lowest'} {edge:,.1f} {unit}), so it is not drawn.")
 
 
-def _two_of_three(values: np.ndarray, mean: float, sigma: float) -> np.ndarray:
-    flags = np.zeros(len(values), dtype=bool)
-    high = values > mean + 2 * sigma
-    low = values < mean - 2 * sigma
-    for i in range(len(values) - 2):
-        for beyond in (high, low):
-            window = beyond[i:i + 3]
-            if window.sum() >= 2:
-                flags[i:i + 3] |= window
-    return flags
+def off_scale_note(table: pd.DataFrame, span: YRange, unit: str) -> str:
+    """Months left out whose value lies outside the axis (drawn at its edge would mislead)."""
+    values = table.loc[~table["judged"], ["label", "value"]].dropna()
+    off = values[(values["value"] < span.low) | (values["value"] > span.high)]
+    if off.empty:
+        return ""
+    listed = ", ".join(f"{pd.Timestamp(m):%b %Y} {v:,.1f}" for m, v in zip(off["label"], off["value"]))
+    return f"Left out and off the scale: {listed} {unit}."
 
 
-def xmr(values: Sequence[float], labels: Sequence[object] | None = None) -> pd.DataFrame:
-    """XmR table: one row per value with mean, limits, moving range and special-cause flags.
-
-    Missing values (None/NaN, e.g. suppressed) are dropped first."""
-    labels = list(labels) if labels is not None else list(range(len(values)))
-    frame = pd.DataFrame({"label": labels, "value": pd.to_numeric(pd.Series(list(values)), errors="coerce")})
-    frame = frame.dropna(subset=["value"]).reset_index(drop=True)
-    x = frame["value"].to_numpy(dtype=float)
-    n = len(x)
-    mr = np.abs(np.diff(x)) if n >= 2 else np.array([])
-    mean = float(x.mean()) if n else float("nan")
-    mr_mean = float(mr.mean()) if len(mr) else float("nan")
-    sigma = mr_mean / D2 if len(mr) else float("nan")
-    frame["moving_range"] = np.concatenate([[np.nan], mr]) if n else []
-    frame["mean"] = mean
-    frame["unpl"] = mean + E2 * mr_mean
-    frame["lnpl"] = mean - E2 * mr_mean
-    frame["upper_2_sigma"] = mean + 2 * sigma
-    frame["lower_2_sigma"] = mean - 2 * sigma
-    frame["mr_mean"] = mr_mean
-    frame["mr_upper_limit"] = D4 * mr_mean
-    if n >= 2 and mr_mean > 0:
-        frame["beyond_limits"] = (x > mean + E2 * mr_mean) | (x < mean - E2 * mr_mean)
-        frame["two_of_three"] = _two_of_three(x, mean, sigma)
-    else:
-        frame["beyond_limits"] = False
-        frame["two_of_three"] = False
-    frame["shift"] = _runs(x, mean, RUN_LENGTH) if n else []
-    frame["trend"] = _trends(x, TREND_LENGTH) if n else []
-    rules = ["beyond_limits", "shift", "trend", "two_of_three"]
-    frame["special_cause"] = frame[rules].any(axis=1) if n else []
-    frame["side"] = np.where(x > mean, "high", np.where(x < mean, "low", "on mean")) if n else []
-    return frame
+def _records(table: pd.DataFrame, improvement: Improvement) -> list[dict[str, object]]:
+    classes = point_classes(table, improvement)
+    rows = []
+    for row, cls in zip(table.to_dict("records"), classes):
+        month = row["label"]
+        why = row["left_out"] if not row["judged"] else (
+            ", ".join(r.replace("_", " ") for r in RULES if row[r]) or "-")
+        rows.append({
+            "month": (month if isinstance(month, date) else pd.Timestamp(month).date()).isoformat(),
+            "value": None if pd.isna(row["value"]) else float(row["value"]),
+            "judged": bool(row["judged"]), "class": cls, "why": why,
+            "mean": _num(row["mean"]), "unpl": _num(row["unpl"]), "lnpl": _num(row["lnpl"]),
+            "moving_range": _num(row["moving_range"]), "mr_mean": _num(row["mr_mean"]),
+            "mr_upper_limit": _num(row["mr_upper_limit"])})
+    return rows
 
 
-def summarise(table: pd.DataFrame, improvement: Direction = None,
-              target: float | None = None) -> XmrSummary:
-    """Making Data Count variation and assurance for the latest point of an `xmr` table."""
-    if table.empty:
-        nan = float("nan")
-        return XmrSummary(nan, nan, nan, nan, "not enough data", None)
-    first = table.iloc[0]
-    last = table.iloc[-1]
-    if not bool(last["special_cause"]):
-        variation = "common cause"
-    else:
-        if bool(last["trend"]) and len(table) >= 2:
-            high = last["value"] > table.iloc[-2]["value"]
-        else:
-            high = last["value"] > last["mean"]
-        if improvement is None:
-            variation = f"special cause - {'higher' if high else 'lower'}"
-        else:
-            good = high == (improvement == "up")
-            variation = f"special cause - {'improvement' if good else 'concern'}"
-    assurance = None
-    if target is not None and improvement is not None and not np.isnan(first["unpl"]):
-        lo, hi = float(first["lnpl"]), float(first["unpl"])
-        if improvement == "up":
-            assurance = ("consistently passes" if lo > target else
-                         "consistently fails" if hi < target else "hit and miss")
-        else:
-            assurance = ("consistently passes" if hi < target else
-                         "consistently fails" if lo > target else "hit and miss")
-    return XmrSummary(float(first["mean"]), float(first["mr_mean"]), float(first["unpl"]),
-                      float(first["lnpl"]), variation, assurance)
+def _num(v: object) -> float | None:
+    return None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)  # type: ignore[arg-type]
 
 
-_COLOURS = {"common cause": "#7f7f7f", "improvement": "#2b8cbe", "concern": "#f28e2b",
-            "special cause": "#8e44ad"}
-_RULES = ("beyond_limits", "shift", "trend", "two_of_three")
+def _x(labels: bool) -> dict[str, object]:
+    axis: dict[str, object] = {"title": None, "format": "%b %Y", "labelAngle": -40,
+                               "tickCount": {"interval": "month", "step": 1}, "grid": True}
+    if not labels:
+        axis |= {"labels": False, "ticks": False}
+    return {"field": "month", "type": "temporal", "timeUnit": "yearmonth", "axis": axis}
 
 
-def _point_classes(table: pd.DataFrame, improvement: Direction) -> list[str]:
-    classes = []
-    for special, value, mean in zip(table["special_cause"], table["value"], table["mean"]):
-        if not special:
-            classes.append("common cause")
-        elif improvement is None:
-            classes.append("special cause")
-        else:
-            classes.append("improvement" if (value > mean) == (improvement == "up") else "concern")
-    return classes
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
-    """Rows as JSON-ready dicts: timestamps as ISO text, NaN as null."""
-    def plain(v: object) -> object:
-        if isinstance(v, pd.Timestamp):
-            return v.isoformat()
-        return None if v is None or (isinstance(v, float) and np.isnan(v)) else v
-    return [{k: plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
-
-
-def _line(field: str, colour: str, dash: list[int] | None = None, **y: object) -> dict[str, object]:
-    mark: dict[str, object] = {"type": "line", "color": colour}
+def _rule(field: str, colour: str, dash: list[int] | None = None) -> dict[str, object]:
+    mark: dict[str, object] = {"type": "line", "color": colour, "strokeWidth": 1.5, "clip": True}
     if dash:
         mark["strokeDash"] = dash
-    return {"mark": mark, "encoding": {"y": {"field": field, "type": "quantitative", **y}}}
+    return {"mark": mark, "encoding": {"y": {"field": field, "type": "quantitative"}}}
 
 
-def xmr_chart(table: pd.DataFrame, title: str, y_title: str, improvement: Direction = None,
-              target: float | None = None, height: int = 260) -> dict[str, object]:
-    """A Vega-Lite spec (for `st.vega_lite_chart`): the X chart (limits, special-cause colours,
-    an optional target) above its mR chart. `table` is the output of `xmr`; labels should be
-    dates or strings. Written as a plain spec, not with Altair: building this layered chart
-    with Altair costs a few hundred ms per page run, the dict almost nothing."""
-    data = table[["label", "value", "mean", "unpl", "lnpl", "moving_range", "mr_mean",
-                  "mr_upper_limit"]].copy()
-    data["class"] = _point_classes(table, improvement)
-    data["rules"] = [", ".join(k for k, on in zip(_RULES, flags) if on) or "-"
-                     for flags in zip(*(table[k] for k in _RULES))]
-    temporal = pd.api.types.is_datetime64_any_dtype(pd.to_datetime(data["label"], errors="coerce"))
-    x = {"x": {"field": "label", "type": "temporal" if temporal else "ordinal", "title": None}}
-    layers = [
-        _line("value", "#5b5b5b", title=y_title, scale={"zero": False}),
-        _line("mean", "#333333"),
-        _line("unpl", "#999999", [6, 4]),
-        _line("lnpl", "#999999", [6, 4]),
-        {"mark": {"type": "circle", "size": 70, "opacity": 1},
-         "encoding": {"y": {"field": "value", "type": "quantitative"},
-                      "color": {"field": "class", "type": "nominal", "title": "variation",
-                                "scale": {"domain": list(_COLOURS), "range": list(_COLOURS.values())}},
-                      "tooltip": [{"field": "label", "type": x["x"]["type"], "title": "period"},
-                                  {"field": "value", "type": "quantitative", "format": ",.1f"},
-                                  {"field": "rules", "type": "nominal", "title": "special-cause rules"}]}},
+def _with_x(layers: list[dict[str, object]], labels: bool) -> list[dict[str, object]]:
+    """The month axis on every layer that draws by month (a target rule spans the plot instead)."""
+    for layer in layers:
+        layer["encoding"] = {"x": _x(labels), **layer["encoding"]}  # type: ignore[dict-item]
+    return layers
+
+
+def xmr_chart(table: pd.DataFrame, y_title: str, improvement: Improvement = None,
+              target: float | None = None, floor: float | None = None,
+              ceiling: float | None = None, height: int = 280) -> dict[str, object]:
+    """A Vega-Lite spec for `st.vega_lite_chart(..., width="stretch")`: the X chart (limits,
+    MDC point colours, months left out in grey with the reason in the tooltip, the target when
+    it is near the data) above its mR chart, sharing one month axis."""
+    records = _records(table, improvement)
+    span = y_range(table, target, floor, ceiling)
+    judged = {"filter": "datum.judged"}
+    y_axis = {"minExtent": Y_AXIS_EXTENT, "maxExtent": Y_AXIS_EXTENT}
+    value_y = {"field": "value", "type": "quantitative", "title": y_title, "axis": y_axis,
+               "scale": {"domain": [span.low, span.high], "nice": False, "zero": False}}
+    layers: list[dict[str, object]] = [
+        _rule("unpl", "#8c8c8c", [6, 4]), _rule("lnpl", "#8c8c8c", [6, 4]), _rule("mean", "#333333"),
+        {"transform": [judged], "mark": {"type": "line", "color": "#7b7d7d", "clip": True},
+         "encoding": {"y": value_y}},
+        {"mark": {"type": "circle", "size": 80, "opacity": 1, "clip": True},
+         "encoding": {
+             "y": {"field": "value", "type": "quantitative"},
+             "color": {"field": "class", "type": "nominal", "title": None,
+                       "scale": {"domain": list(POINT_COLOURS), "range": list(POINT_COLOURS.values())},
+                       "legend": {"orient": "top", "direction": "horizontal"}},
+             "tooltip": [{"field": "month", "type": "temporal", "timeUnit": "yearmonth", "title": "month",
+                          "format": "%b %Y"},
+                         {"field": "value", "type": "quantitative", "format": ",.1f"},
+                         {"field": "class", "title": "reading"},
+                         {"field": "why", "title": "rules / left out because"}]}},
     ]
-    if target is not None:
-        data["target"] = target
-        layers.insert(0, _line("target", "#d62728", [2, 2]))
-    records = _records(data)
-    x_chart = {"title": title, "height": height, "data": {"values": records}, "encoding": x,
-               "layer": layers}
-    mr_chart = {"height": max(80, height // 3), "encoding": x,
-                "data": {"values": [r for r in records if r["moving_range"] is not None]},
-                "layer": [{"mark": {"type": "line", "color": "#5b5b5b", "point": True},
-                           "encoding": {"y": {"field": "moving_range", "type": "quantitative",
-                                              "title": "moving range"}}},
-                          _line("mr_mean", "#333333"),
-                          _line("mr_upper_limit", "#999999", [6, 4])]}
-    return {"vconcat": [x_chart, mr_chart], "resolve": {"scale": {"color": "independent"}}}
+    layers = _with_x(layers, labels=False)
+    if span.target_drawn:
+        layers.insert(0, {"mark": {"type": "rule", "color": TARGET_COLOUR, "strokeDash": [2, 2],
+                                   "strokeWidth": 2},
+                          "encoding": {"y": {"datum": float(target)}}})  # type: ignore[arg-type]
+    x_chart = {"height": height, "layer": layers}
+    mr_chart = {
+        "height": max(80, height // MR_HEIGHT_SHARE),
+        "layer": _with_x([
+            {"transform": [judged, {"filter": "isValid(datum.moving_range)"}],
+             "mark": {"type": "line", "color": "#7b7d7d", "point": {"color": "#7b7d7d"}},
+             "encoding": {"y": {"field": "moving_range", "type": "quantitative", "title": "moving range",
+                                "axis": y_axis},
+                          "tooltip": [{"field": "month", "type": "temporal", "timeUnit": "yearmonth",
+                                       "format": "%b %Y", "title": "month"},
+                                      {"field": "moving_range", "format": ",.1f", "title": "moving range"}]}},
+            _rule("mr_mean", "#333333"), _rule("mr_upper_limit", "#8c8c8c", [6, 4])], labels=True)}
+    return {"data": {"values": records}, "vconcat": [x_chart, mr_chart], "spacing": 6,
+            "autosize": {"type": "fit-x", "contains": "padding"},
+            "resolve": {"scale": {"x": "shared", "color": "independent"}}}
+
+
+def left_out_note(table: pd.DataFrame) -> str:
+    """'Left out: Aug 2025-Oct 2025 (run-in: ...); Oct 2026 (not mature: ...)' grouped by reason."""
+    groups: dict[str, list[str]] = {}
+    for month, why in zip(table["label"], table["left_out"]):
+        if why:
+            groups.setdefault(str(why), []).append(f"{pd.Timestamp(month):%b %Y}")
+    parts = [f"{m[0]}" + (f" to {m[-1]}" if len(m) > 1 else "") + f" ({why})" for why, m in groups.items()]
+    return ("Months left out of the judgement (grey): " + "; ".join(parts) + ".") if parts else ""
+
+
+def show(table: pd.DataFrame, y_title: str, unit: str, improvement: Improvement = None,
+         target: float | None = None, target_label: str = "target", floor: float | None = None,
+         ceiling: float | None = None, key: str | None = None) -> None:
+    """Draw the chart with MDC's reading of the latest judged month underneath."""
+    import streamlit as st
+
+    from reporting.spc import judge
+
+    if int(table["judged"].sum()) < 2:
+        st.info("Fewer than two months can be judged yet (run-in, incomplete or immature months "
+                "are left out): no XmR chart. " + left_out_note(table))
+        return
+    spec = xmr_chart(table, y_title, improvement, target, floor, ceiling)
+    st.vega_lite_chart(spec, width="stretch", key=key)
+    verdict = judge(table, improvement, target)
+    drawn = y_range(table, target, floor, ceiling).target_drawn
+    latest = f"{pd.Timestamp(verdict.latest_label):%b %Y}"
+    lines = [f"**{latest}: {verdict.variation_text}**"
+             + (f"; {target_label} {target:,.0f} {unit}: {verdict.assurance_text}" if target is not None
+                and verdict.assurance else ""),
+             f"Mean {verdict.mean:,.1f} {unit}; natural process limits {verdict.lnpl:,.1f} to "
+             f"{verdict.unpl:,.1f} {unit} (from the first {int(table['baseline'].sum())} judged months"
+             + (", clipped at what the measure can reach" if floor is not None or ceiling is not None else "")
+             + ")."]
+    note = target_note(table, target, unit, drawn)
+    lines.append(off_scale_note(table, y_range(table, target, floor, ceiling), unit))
+    if note:
+        lines.append(note)
+    elif target is not None:
+        lines.append(f"Red dotted line: {target_label} {target:,.0f} {unit}.")
+    lines.append(left_out_note(table))
+    lines.append("Special cause: a point beyond the limits, 7+ points on one side of the mean, 6+ points "
+                 "rising or falling, or 2 of 3 points beyond 2 sigma. Blue improvement, orange concern, "
+                 "purple neither (no better direction), grey common cause.")
+    st.caption("  \n".join(x for x in lines if x))

@@ -16,6 +16,7 @@ SUPPRESSION_NOTE = ("Trust figures: counts of 1-7 shown as *, other counts round
                     "Network rows are not suppressed.")
 STATUS_ICON = {"ok": "🟢 ok", "late": "🟠 late", "missing": "🔴 missing", "failed": "🔴 failed"}
 NETWORK_LABEL = "NETWORK (all trusts)"
+WHOLE_TABLE_ROWS = 20  # tables up to this many rows are shown whole (the network and 15 trusts)
 
 
 def header(title: str, what: str) -> None:
@@ -65,22 +66,49 @@ def _fmt(value: object, digits: int | None) -> str:
     return str(value)
 
 
+def _as_dates(column: pd.Series) -> pd.Series:
+    """Timestamps that are all midnight shown as dates (not '2026-11-01 00:00:00'); local
+    date-times as '01 Nov 2026 14:05'."""
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        return pd.Series([("" if pd.isna(t) else f"{t:%d %b %Y %H:%M}") for t in column], index=column.index)
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        times = column.dropna()
+        if (times == times.dt.normalize()).all():
+            return column.dt.date
+    return column
+
+
+def rows_height(rows: int) -> int:
+    """Pixel height of a table showing all its rows (header + rows) without a scroll box."""
+    return 38 + 35 * rows
+
+
 def table(df: pd.DataFrame, decimals: dict[str, int] | None = None, hide_index: bool = True,
-          height: int | None = None, key: str | None = None) -> pd.DataFrame:
+          height: int | None = None, key: str | None = None,
+          column_config: dict[str, object] | None = None) -> pd.DataFrame:
     """Show a frame whose suppressed columns mix numbers and '*': such columns become text with
-    thousands separators (and `decimals` places); other columns are shown as they are.
+    thousands separators (and `decimals` places); other columns are shown as they are, dates
+    as dates. Up to WHOLE_TABLE_ROWS rows are shown whole, without a scroll box.
     Returns the frame shown (tests read it back)."""
     decimals = decimals or {}
     shown = df.copy()
     for col in shown.columns:
-        if shown[col].dtype == object and any(isinstance(v, str) and v == MARK for v in shown[col]):
-            shown[col] = [_fmt(v, decimals.get(col))
-                          for v in shown[col]]
+        if shown[col].dtype == object and any(
+                (isinstance(v, str) and v == MARK) or v is None for v in shown[col]):
+            shown[col] = [_fmt(v, decimals.get(col)) for v in shown[col]]
+        elif col in decimals:
+            shown[col] = pd.to_numeric(shown[col], errors="coerce").round(decimals[col])
+    for col in shown.columns:
+        shown[col] = _as_dates(shown[col])
     kwargs = {"hide_index": hide_index, "width": "stretch"}
+    if height is None and 0 < len(shown) <= WHOLE_TABLE_ROWS:
+        height = rows_height(len(shown))  # a table per trust shows every trust without scrolling
     if height is not None:
         kwargs["height"] = height
     if key is not None:
         kwargs["key"] = key
+    if column_config is not None:
+        kwargs["column_config"] = column_config
     st.dataframe(shown, **kwargs)
     return shown
 
@@ -91,8 +119,9 @@ def apply_trust_labels(df: pd.DataFrame, col: str = "trust_code") -> pd.DataFram
     return out
 
 
-def order_network_last(df: pd.DataFrame, col: str = "trust_code", others: Sequence[str] = ()) -> pd.DataFrame:
-    key = df[col].eq(data.NETWORK)
+def order_network_first(df: pd.DataFrame, col: str = "trust_code", others: Sequence[str] = ()) -> pd.DataFrame:
+    """NETWORK's row(s) first, then the trusts by code (as the board pack orders them)."""
+    key = df[col].ne(data.NETWORK)
     return df.assign(_n=key).sort_values(["_n", col, *others]).drop(columns="_n").reset_index(drop=True)
 
 

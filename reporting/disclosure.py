@@ -182,7 +182,8 @@ def suppress_frame(df: pd.DataFrame, counts: Sequence[str] = (),
 # What to protect in each published mart. Minutes, slots and file rows are not patients.
 MART_RULES: dict[str, Spec] = {
     "tat_monthly": Spec(
-        counts=("exams_tested", "exams_reported", "reported_over_28_days"),
+        counts=("exams_tested", "exams_reported", "reported_over_28_days", "reported_within_target",
+                "within_target_denominator"),
         statistics={"request_to_test_median_days": "exams_tested",
                     "request_to_test_p90_days": "exams_tested",
                     "test_to_report_median_days": "exams_reported",

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import data, filters, ui
+from dashboards import charts, data, filters, ui
 
 STATUS_COLOURS = {"ok": "#1a9641", "late": "#fdae61", "missing": "#d7191c", "failed": "#7b3294"}
 
@@ -35,7 +35,7 @@ st.altair_chart(alt.Chart(history).mark_rect().encode(
     x=alt.X("date:T", title=None), y=alt.Y("trust:N", title=None),
     color=alt.Color("status:N", scale=alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values()))),
     tooltip=["trust", "date:T", "status", "rows_read", "rows_rejected", "hours_since_last_file"]
-).properties(height=40 + 30 * history["trust"].nunique(), title="Status by day, last six weeks"), width="stretch")
+).properties(height=charts.height_for_rows(history["trust"].nunique(), 30, 110), title="Status by day, last six weeks"), width="stretch")
 
 st.subheader("Data-quality scorecard")
 score = data.dq_scorecard(f.start, f.end, f.trusts)
@@ -53,7 +53,8 @@ else:
         x=alt.X("measure:N", title=None), y=alt.Y("trust:N", title=None),
         color=alt.Color("rate_pct:Q", title="% passing", scale=alt.Scale(scheme="redyellowgreen", domain=[90, 100],
                                                                         clamp=True)),
-        tooltip=["trust", "measure", "numerator", "denominator", "rate_pct"]).properties(height=220),
+        tooltip=["trust", "measure", "numerator", "denominator", "rate_pct"]).properties(
+            height=charts.height_for_rows(now["trust"].nunique(), 24, 120)),
         width="stretch")
 
 st.subheader("Rows rejected, by reason")
@@ -64,8 +65,9 @@ else:
     rej["trust"] = ui.trust_labels(rej["trust_code"].tolist())
     st.altair_chart(alt.Chart(rej).mark_bar().encode(
         y=alt.Y("reason_code:N", title=None, sort="-x"), x=alt.X("sum(rows):Q", title="rows rejected"),
-        color=alt.Color("trust_code:N", title="trust"), tooltip=["trust", "reason_code", "rows"]
-    ).properties(height=40 + 28 * rej["reason_code"].nunique()), width="stretch")
+        color=alt.Color("trust_code:N", title="trust", scale=charts.trust_colour_scale(rej["trust_code"]),
+                        legend=alt.Legend(orient="right")), tooltip=["trust", "reason_code", "rows"]
+    ).properties(height=charts.height_for_rows(rej["reason_code"].nunique(), 28, 70)), width="stretch")
     ui.table(rej[["trust", "reason_code", "rows"]], key="dq_rejections")
 
 st.subheader("Quarantined files")

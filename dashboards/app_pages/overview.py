@@ -7,7 +7,7 @@ import pydeck as pdk
 import streamlit as st
 
 from dashboards import data, filters, ui
-from reporting.disclosure import MARK, NETWORK, suppress_frame, percentage
+from reporting.disclosure import MARK, NETWORK, percentage, suppress_frame
 
 STALE_HOURS = 36
 
@@ -52,7 +52,7 @@ overview = (activity.merge(medians, on="trust_code", how="outer")
             .merge(waiting, on="trust_code", how="outer")
             .merge(backlog, on="trust_code", how="outer")
             .merge(feeds, on="trust_code", how="left"))
-overview = ui.order_network_last(overview)
+overview = ui.order_network_first(overview)
 
 # disclosure control: change % and % waiting from rounded counts
 
@@ -88,8 +88,10 @@ if not net.empty:
                    delta=None if pd.isna(n["change_pct"]) else f"{n['change_pct']:+.1f}% vs {ui.month_label(last_year)}")
     cols[1].metric("Median request to test", "-" if pd.isna(n["request_to_test_median_days"])
                    else f"{n['request_to_test_median_days']:.1f} days")
-    cols[2].metric("Median test to report", "-" if pd.isna(n["test_to_report_median_days"])
-                   else f"{n['test_to_report_median_days']:.1f} days")
+    cols[2].metric("Median test to report", "-" if pd.isna(n["test_to_report_median_hours"])
+                   else f"{n['test_to_report_median_hours']:.1f} hours",
+                   help="Half of the month's exams were reported within this many hours of the test "
+                        "(all priorities; see Turnaround times for each priority against its target).")
     cols[3].metric("Waiting 6+ weeks (DM01)", "-" if pd.isna(n["pct_waiting_6_plus_weeks"])
                    else f"{n['pct_waiting_6_plus_weeks']:.1f}%")
     cols[4].metric("Unreported over 28 days", "-" if pd.isna(n["age_over_28_days"])
@@ -97,18 +99,24 @@ if not net.empty:
 
 st.subheader(f"Trusts, {ui.month_label(month)}")
 feed_state = shown["status"].fillna("")
-shown["feed"] = [ui.STATUS_ICON.get(s, s) if t != NETWORK else "" for t, s in zip(shown["trust_code"], feed_state)]
-shown["data_as_of"] = [("" if pd.isna(x) else f"{pd.Timestamp(x):%d %b %Y %H:%M}") for x in shown["last_file_at"]]
+shown["feed"] = ["" if t == NETWORK else ui.STATUS_ICON.get(s, s) + ("" if pd.isna(x) else f" · {pd.Timestamp(x):%d %b %H:%M}")
+                 for t, s, x in zip(shown["trust_code"], feed_state, shown["last_file_at"])]
 shown = ui.apply_trust_labels(shown)
-ui.table(shown[["trust", "exams_tested", "exams_same_month_last_year", "change_pct",
-                "request_to_test_median_days", "test_to_report_median_days", "pct_waiting_6_plus_weeks",
-                "age_over_28_days", "feed", "data_as_of"]].rename(columns={
-    "exams_tested": "exams tested", "exams_same_month_last_year": f"exams {ui.month_label(last_year)}",
-    "change_pct": "change %", "request_to_test_median_days": "median request→test (days)",
-    "test_to_report_median_days": "median test→report (days)",
-    "pct_waiting_6_plus_weeks": "% waiting 6+ weeks", "age_over_28_days": "unreported > 28 days",
-    "feed": "feed status", "data_as_of": "data as of (last file)"}), decimals={"change %": 1},
-    key="overview_table")
+columns = {  # short headings so every column fits at 1280 px; the help says what each is
+    "trust": ("trust", "Trust (NETWORK: all trusts, exact figures)"),
+    "exams_tested": ("exams", f"Exams tested in {ui.month_label(month)}"),
+    "exams_same_month_last_year": (f"{last_year:%b %y}", f"Exams tested in {ui.month_label(last_year)}"),
+    "change_pct": ("change %", "Change on the same month last year"),
+    "request_to_test_median_days": ("request→test d", "Median days from request to test"),
+    "test_to_report_median_hours": ("test→report h", "Median hours from test to verified report"),
+    "pct_waiting_6_plus_weeks": ("6+ wk %", "% of the DM01 waiting list waiting 6+ weeks at the census"),
+    "age_over_28_days": ("unrep. >28 d", "Exams unreported more than 28 days after the test"),
+    "feed": ("feed · last file", "Feed status on the as-of date; when the last file arrived (local)")}
+config = {heading: st.column_config.Column(heading, help=help_text, width=160 if key == "trust" else None)
+          for key, (heading, help_text) in columns.items()}
+ui.table(shown[list(columns)].rename(columns={k: v[0] for k, v in columns.items()}),
+         decimals={"change %": 1, "test→report h": 1, "request→test d": 1},
+         height=ui.rows_height(len(shown)), key="overview_table", column_config=config)
 ui.suppression_note()
 
 stale = feeds[(feeds["status"] != "ok") | (feeds["hours_since_last_file"] > STALE_HOURS)]

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import data, filters, ui
+from dashboards import charts, data, filters, ui
 from reporting.disclosure import NETWORK, suppress_frame
 
 AGE_BANDS = {"age_0_2_days": "0-2 days", "age_3_7_days": "3-7 days", "age_8_14_days": "8-14 days",
@@ -61,7 +61,7 @@ table["status"] = table.apply(verdict, axis=1)
 table = table.drop(columns="tested")
 table["inflow_per_week"] = table["inflow_per_week"].round(0)
 table["reports_per_week"] = table["reports_per_week"].round(0)
-table = ui.order_network_last(table)
+table = ui.order_network_first(table)
 shown = suppress_frame(table, counts=["unreported_exams", *bands, "inflow_per_week", "reports_per_week",
                                       "backlog_change"],
                        statistics={"oldest_age_days": "unreported_exams", "days_to_clear": "unreported_exams"})
@@ -105,11 +105,12 @@ st.altair_chart(alt.Chart(long).mark_bar().encode(
     color=alt.Color("age:N", sort=list(AGE_BANDS.values()), title="age",
                     scale=alt.Scale(domain=list(AGE_BANDS.values()),
                                     range=["#c6dbef", "#6baed6", "#fdae6b", "#f16913", "#a50f15"])),
-    order=alt.Order("age_order:Q"), tooltip=["trust", "age", "exams"]).properties(height=220), width="stretch")
+    order=alt.Order("age_order:Q"), tooltip=["trust", "age", "exams"]).properties(
+        height=charts.height_for_rows(long["trust"].nunique(), 24, 80)), width="stretch")
 
 st.subheader("Throughput against inflow")
 choices = [NETWORK] + sorted(t for t in weeks["trust_code"].unique() if t != NETWORK)
-who = st.selectbox("Trust", choices, format_func=ui.trust_label, key="rep_trust")
+who = filters.choice("Trust", choices, name="reporting_trust", format_func=ui.trust_label)
 w = weeks[weeks["trust_code"] == who].groupby("week")[["exams_tested", "reports_verified",
                                                        "reports_outsourced"]].sum().reset_index()
 w = suppress_frame(w.assign(trust_code=who), counts=["exams_tested", "reports_verified", "reports_outsourced"],

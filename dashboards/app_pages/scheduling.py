@@ -6,10 +6,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import data, filters, ui
+from dashboards import charts, data, filters, ui
 from reporting.disclosure import suppress_frame
 
-f = filters.render(show=("trusts", "modalities"))
+f = filters.render(show=("trusts",))
 ui.header("Scheduling capacity", "Free slots in the next six weeks at every site (scheduling_capacity), "
           "ranked so a patient can be offered the site that can see them soonest.")
 ui.stop_if_missing("scheduling_capacity")
@@ -18,8 +18,8 @@ options = data.scheduling_modalities()
 if not options:
     st.info("No scheduling capacity published.")
     st.stop()
-preferred = next((m for m in f.modalities if m in options), "MR" if "MR" in options else options[0])
-modality = st.selectbox("Modality", options, index=options.index(preferred), key="sched_modality")
+preferred = next((m for m in f.modalities if m in options), "MR")
+modality = filters.choice("Modality", options, name="sched_modality", default=preferred)
 cap = data.scheduling_capacity(modality)
 site_frame = data.sites()
 names = dict(zip(site_frame["site_code"], site_frame["site_name"]))
@@ -41,7 +41,12 @@ st.subheader(f"{modality}: sites ranked, as of {as_of:%d %b %Y}")
 if not cap.empty:
     first = cap.iloc[0]
     if not pd.isna(first["earliest_free_slot_at"]):
-        st.success(f"Soonest: **{first['site']}** ({first['trust_code']}) on {first['earliest free slot']}")
+        among = (f"among the sites of the {len(f.trusts)} trust{'s' if len(f.trusts) > 1 else ''} chosen in the "
+                 f"sidebar ({', '.join(f.trusts)})" if f.trusts else "in the whole network")
+        st.success(f"Soonest {among}: **{first['site']}** ({first['trust_code']}) on {first['earliest free slot']}")
+if f.trusts:
+    st.caption(f"Only the sites of {', '.join(f.trusts)} are ranked (the sidebar's trust filter); clear it "
+               "to see every site in the network.")
 ui.table(shown[["rank", "site", "trust_code", "earliest free slot", "free_slots", "free_slots_per_week",
                 "free_minutes", "waiting_unbooked", "est_weeks_to_clear"]].rename(columns={
     "trust_code": "trust", "free_slots": "free slots (6 weeks)", "free_slots_per_week": "free slots / week",
@@ -55,8 +60,9 @@ st.subheader("Free slots by week")
 st.altair_chart(alt.Chart(cap).mark_bar().encode(
     x=alt.X("free_slots_per_week:Q", title="free slots per week (six-week average)"),
     y=alt.Y("site:N", sort=alt.EncodingSortField("rank"), title=None),
-    color=alt.Color("trust_code:N", title="trust"),
-    tooltip=["site", "free_slots", "free_slots_per_week", "earliest free slot"]).properties(height=40 + 28 * len(cap)),
+    color=alt.Color("trust_code:N", title="trust", scale=charts.trust_colour_scale(cap["trust_code"]),
+                    legend=alt.Legend(orient="right")),
+    tooltip=["site", "free_slots", "free_slots_per_week", "earliest free slot"]).properties(height=charts.height_for_rows(len(cap), 28, 70)),
     width="stretch")
 history = data.scheduling_history(modality)
 if history["as_of_date"].nunique() > 1:
@@ -66,5 +72,7 @@ if history["as_of_date"].nunique() > 1:
     history["free_slots_per_week"] = history["free_slots"] / 6
     st.altair_chart(alt.Chart(history).mark_line(point=True).encode(
         x=alt.X("as_of_date:T", title="snapshot"), y=alt.Y("free_slots_per_week:Q", title="free slots per week"),
-        color=alt.Color("site_code:N", title="site"), tooltip=["site_code", "as_of_date:T", "free_slots"]
+        color=alt.Color("trust_code:N", title="trust", scale=charts.trust_colour_scale(history["trust_code"]),
+                        legend=alt.Legend(orient="right")),
+        detail="site_code:N", tooltip=["site_code", "trust_code", "as_of_date:T", "free_slots"]
     ).properties(height=260), width="stretch")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import data, filters, ui
-from reporting.disclosure import NETWORK, suppress_frame, suppress_mart, percentage
+from dashboards import charts, data, filters, ui
+from reporting.disclosure import NETWORK, percentage, suppress_frame, suppress_mart
 
 DM01_TESTS = ["MRI", "CT", "NOUS", "DEXA", "BARIUM_ENEMA"]
 BANDS = [str(i) for i in range(13)] + ["13+"]
@@ -36,7 +35,7 @@ per_trust["pct_6_plus"] = [(round(100 * a / b, 1) if b else None) if t == NETWOR
 per_trust["pct_13_plus"] = [(round(100 * a / b, 1) if b else None) if t == NETWORK else percentage(a, b)
                             for t, a, b in zip(per_trust["trust_code"], per_trust["waiting_13_plus_weeks"],
                                                per_trust["total_waiting"])]
-per_trust = suppress_frame(ui.order_network_last(per_trust),
+per_trust = suppress_frame(ui.order_network_first(per_trust),
                            counts=["total_waiting", "waiting_6_plus_weeks", "waiting_13_plus_weeks"])
 net = per_trust[per_trust["trust_code"] == NETWORK]
 if not net.empty:
@@ -53,28 +52,23 @@ ui.table(ui.apply_trust_labels(per_trust).drop(columns="trust_code").rename(colu
     "pct_6_plus": "% 6+ weeks", "pct_13_plus": "% 13+ weeks"}), key="wl_by_trust")
 
 st.subheader(f"By trust and test at {census_date:%d %b %Y}")
-by_test = ui.order_network_last(at_date, others=("dm01_test",))
+by_test = ui.order_network_first(at_date, others=("dm01_test",))
 ui.table(ui.apply_trust_labels(suppress_mart("waiting_list_census", by_test)).drop(
     columns=["trust_code", "census_date"]), key="wl_by_test")
 ui.suppression_note()
 
-# --- weeks waited bands
+# --- weeks waited bands and the trend: the highlighted trust against the network
+highlighted = charts.highlight_choice(f.trusts)
 st.subheader("Weeks waited")
 bands = data.waiting_list_bands(census_date, f.trusts, tests)
 bands = bands.groupby(["trust_code", "weeks_band"])["patients"].sum().reset_index()
 bands = suppress_frame(bands, counts=["patients"], numeric=True)
-bands["trust"] = ui.trust_labels(bands["trust_code"].tolist())
-bands["band"] = pd.Categorical(bands["weeks_band"].astype(str), categories=BANDS, ordered=True)
-scope = st.radio("Show", ["Trusts", "Network"], horizontal=True, key="wl_band_scope")
-sel = bands[(bands["trust_code"] == NETWORK) == (scope == "Network")]
-st.altair_chart(alt.Chart(sel).mark_bar().encode(
-    x=alt.X("weeks_band:O", sort=BANDS, title="weeks waited"),
-    y=alt.Y("patients:Q", title="patients"),
-    color=alt.condition(alt.datum.weeks_band >= "6", alt.value("#f28e2b"), alt.value("#4c78a8"))
-    if False else alt.Color("trust:N", legend=alt.Legend(orient="bottom", columns=2)),
-    xOffset="trust:N", tooltip=["trust", "weeks_band", "patients"]).properties(height=300), width="stretch")
+bands["weeks_band"] = bands["weeks_band"].astype(str)
+st.altair_chart(charts.share_bars(bands, "weeks_band", "patients", highlighted, "weeks waited", sort=BANDS),
+                width="stretch")
+st.caption(f"Share of the patients waiting at {census_date:%d %b %Y} in each week band (6+ weeks breach the "
+           "DM01 standard); trust counts rounded to 5, bands of 1-7 patients left out.")
 
-# --- trend
 st.subheader("Trend")
 trend = census.groupby(["census_date", "trust_code"])[["total_waiting", "waiting_6_plus_weeks",
                                                        "waiting_13_plus_weeks"]].sum().reset_index()
@@ -82,18 +76,13 @@ trend["pct_6_plus"] = [(100 * a / b if b else None) if t == NETWORK else percent
                        for t, a, b in zip(trend["trust_code"], trend["waiting_6_plus_weeks"], trend["total_waiting"])]
 trend["pct_6_plus"] = pd.to_numeric(trend["pct_6_plus"], errors="coerce")
 trend = suppress_frame(trend, counts=["total_waiting", "waiting_6_plus_weeks", "waiting_13_plus_weeks"], numeric=True)
-trend["trust"] = ui.trust_labels(trend["trust_code"].tolist())
 t1, t2 = st.columns(2)
-t1.altair_chart(alt.Chart(trend[trend["trust_code"] != NETWORK]).mark_line(point=True).encode(
-    x=alt.X("census_date:T", title=None), y=alt.Y("total_waiting:Q", title="patients waiting"),
-    color=alt.Color("trust:N", legend=alt.Legend(orient="bottom", columns=2)),
-    tooltip=["trust", "census_date:T", "total_waiting", "waiting_6_plus_weeks", "waiting_13_plus_weeks"]
-).properties(height=280), width="stretch")
-t2.altair_chart(alt.Chart(trend).mark_line(point=True).encode(
-    x=alt.X("census_date:T", title=None), y=alt.Y("pct_6_plus:Q", title="% waiting 6+ weeks"),
-    color=alt.Color("trust:N", legend=alt.Legend(orient="bottom", columns=2)),
-    tooltip=["trust", "census_date:T", alt.Tooltip("pct_6_plus:Q", format=".1f")]).properties(height=280),
-    width="stretch")
+t1.altair_chart(charts.trust_lines(trend, "census_date", "total_waiting", "patients waiting", highlighted,
+                                   network=False, y_format=",.0f"), width="stretch")
+t2.altair_chart(charts.trust_lines(trend, "census_date", "pct_6_plus", "% waiting 6+ weeks", highlighted),
+                width="stretch")
+st.caption(charts.others_note(f.trusts, highlighted) + " Patients waiting: trusts only (the network's "
+           "total is in the table above).")
 
 # --- DM01 activity
 st.subheader("DM01 activity")
@@ -101,5 +90,5 @@ act = data.dm01_activity_monthly(f.start, f.end, f.trusts, tests)
 cols = ["waiting_list_tests", "planned_tests", "unscheduled_tests"]
 last = act[act["month"] == act["month"].max()].groupby("trust_code")[cols].sum().reset_index()
 st.caption(f"{ui.month_label(pd.Timestamp(act['month'].max()).date())}, chosen tests" if not act.empty else "")
-ui.table(ui.apply_trust_labels(suppress_frame(ui.order_network_last(last), counts=cols)).drop(
+ui.table(ui.apply_trust_labels(suppress_frame(ui.order_network_first(last), counts=cols)).drop(
     columns="trust_code"), key="wl_activity")

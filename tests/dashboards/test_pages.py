@@ -15,7 +15,7 @@ from reporting.disclosure import count as suppress_count
 from tests.fixtures.published import EDGE_CASES
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
-PAGES = ["overview", "turnaround", "waiting_list", "reporting", "scheduling", "utilisation",
+PAGES = ["overview", "spc", "turnaround", "waiting_list", "reporting", "scheduling", "utilisation",
          "data_quality", "downloads"]
 NON_DEFAULT = {"from": "2026-01", "to": "2026-10", "trust": ["RRJ", "RXK"], "modality": ["MR"],
                "priority": ["routine", "urgent"]}
@@ -77,10 +77,10 @@ def test_overview_figures(app_env: Path) -> None:
                        "where month = '2026-09-01' group by 1")
     n = dict(zip(tat.trust_code, tat.n))
     assert metric(at, "Exams tested, Sep 2026") == f"{int(n['NETWORK']):,}"
-    table = frame_with(at, "exams tested").set_index("trust")
+    table = frame_with(at, "exams").set_index("trust")
     rrk = next(i for i in table.index if i.startswith("RRK"))
-    assert table.at[rrk, "exams tested"] == suppress_count(n["RRK"])
-    assert table.at["NETWORK (all trusts)", "exams tested"] == n["NETWORK"]
+    assert table.at[rrk, "exams"] == suppress_count(n["RRK"])
+    assert table.at["NETWORK (all trusts)", "exams"] == n["NETWORK"]
     over28 = sql(app_env, "select sum(age_over_28_days) as n from reporting_backlog "
                           "where trust_code = 'NETWORK' and as_of_date = '2026-09-30'").n[0]
     assert metric(at, "Unreported over 28 days") == f"{int(over28):,}"
@@ -150,3 +150,60 @@ def test_downloads_offer_board_pack_and_extracts(app_env: Path) -> None:
     assert any("board_pack_2026-09.xlsx" in str(b.proto.label) for b in at.get("download_button"))
     assert any("CSV" in str(b.proto.label) for b in at.get("download_button"))
     _ = labels
+
+
+def test_page_choices_are_restored_from_and_kept_in_the_url(app_env: Path) -> None:
+    at = run_page("turnaround", {"spc_trust": "RXK", "spc_measure": "reported_within_target_pct",
+                                 "highlight": "RKB", "from": "2026-01"})
+    assert at.selectbox(key="choice_spc_trust").value == "RXK"
+    assert at.selectbox(key="choice_spc_measure").value == "reported_within_target_pct"
+    assert at.selectbox(key="choice_highlight").value == "RKB"
+    at.selectbox(key="choice_spc_trust").set_value("RRK").run()
+    qp = {k: (v if isinstance(v, list) else [v]) for k, v in at.query_params.items()}
+    assert qp["spc_trust"] == ["RRK"] and qp["highlight"] == ["RKB"] and qp["from"] == ["2026-01"]
+
+
+def test_turnaround_target_comes_from_the_published_targets(app_env: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "analytics.duckdb"
+    db.write_bytes(app_env.read_bytes())
+    with duckdb.connect(str(db)) as con:
+        con.execute("update dim_reporting_target set target_hours = 61 where priority = 'routine'")
+    monkeypatch.setenv("WMIN_ANALYTICS_DB", str(db))
+    at = run_page("turnaround", {"spc_priority": "routine", "spc_measure": "test_to_report_median_hours"})
+    captions = " ".join(c.value for c in at.caption)
+    assert "routine reporting target 61 hours" in captions
+
+
+def test_overview_headline_turnaround_in_hours_and_network_first(app_env: Path) -> None:
+    at = run_page("overview")
+    hours = sql(app_env, "select quantile_cont(test_to_report_hours, 0.5) as h from fct_exams "
+                         "where test_date between '2026-09-01' and '2026-09-30'").h[0]
+    assert metric(at, "Median test to report") == f"{hours:.1f} hours"
+    table = frame_with(at, "exams")
+    assert table["trust"].iloc[0] == "NETWORK (all trusts)"
+
+
+def test_scheduling_says_the_sidebar_narrows_the_soonest_site(app_env: Path) -> None:
+    at = run_page("scheduling", {"trust": ["RRK", "RXK"], "sched_modality": "CT"})
+    assert at.selectbox(key="choice_sched_modality").value == "CT"
+    said = " ".join([s.value for s in at.success] + [c.value for c in at.caption])
+    assert "2 trusts chosen in the sidebar" in said
+
+
+def test_spc_page_reads_every_trust_as_the_pack_does(app_env: Path) -> None:
+    at = run_page("spc", {"spc_measure": "test_to_report_median_hours", "spc_trust": "RRK"})
+    assert at.selectbox(key="choice_spc_trust").value == "RRK"
+    matrix = frame_with(at, "variation")
+    assert matrix["trust"].iloc[0] == "NETWORK (all trusts)" and len(matrix) == 1 + len(
+        sql(app_env, "select trust_code from dim_trust where trust_code <> 'NETWORK'"))
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+
+
+def test_tables_show_dates_as_dates() -> None:
+    from dashboards.ui import _as_dates
+
+    midnight = pd.Series(pd.to_datetime(["2026-11-01", "2026-10-31"]))
+    assert _as_dates(midnight).tolist() == [date(2026, 11, 1), date(2026, 10, 31)]
+    local = pd.Series(pd.to_datetime(["2026-11-01 14:05"]).tz_localize("Europe/London"))
+    assert _as_dates(local).tolist() == ["01 Nov 2026 14:05"]
