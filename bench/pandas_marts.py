@@ -466,31 +466,57 @@ def scanner_utilisation_daily(truth: Truth, seeds: Seeds, as_of: date,
         available_minutes=("slot_minutes", "sum"), booked_minutes=("booked_minutes", "sum"),
         dna_slots=("dna", "sum")).reset_index()
 
-    # exam time clipped to each local day it spans (an exam over midnight counts on both days)
+    # exams and open (free or booked) slot time, each cut at every local midnight it crosses
     x = f[f["exam_started_at"].notna() & (f["exam_completed_at"] > f["exam_started_at"])]
-    rows = []
+    busy: dict[tuple, list] = {}
+    open_time: dict[tuple, list] = {}
     for site, room, start, end in zip(x["site_code"], x["room"], x["exam_started_at"],
                                       x["exam_completed_at"], strict=True):  # fmt: skip
-        day = start.tz_convert(LONDON).date()
-        last = end.tz_convert(LONDON).date()
-        while day <= last:
-            lo = max(start, local_midnight(day))
-            hi = min(end, local_midnight(day + timedelta(days=1)))
-            rows.append((pd.Timestamp(day), site, room, (hi - lo).total_seconds()))
-            day += timedelta(days=1)
-    # summed in whole seconds, so a total of exactly half a minute stays exactly half
-    used = (pd.DataFrame(rows, columns=["date", "site_code", "room", "used_seconds"])
-            .groupby(["date", "site_code", "room"], sort=False).sum().reset_index())  # fmt: skip
-    used["used_minutes_exact"] = used.pop("used_seconds") / 60.0
+        _cut_at_midnights(busy, site, room, start, end)
+    for site, room, start, minutes in zip(s["site_code"], s["room"], s["slot_start"],
+                                          s["slot_minutes"], strict=True):  # fmt: skip
+        _cut_at_midnights(open_time, site, room, start, start + pd.Timedelta(minutes=int(minutes)))
+    rows = []
+    for key, pieces in busy.items():
+        merged = _union(pieces)
+        opened = _union(open_time.get(key, []))
+        inside = sum(max(0.0, (min(b, d) - max(a, c)).total_seconds())
+                     for a, b in merged for c, d in opened)  # fmt: skip
+        rows.append((*key, sum((b - a).total_seconds() for a, b in merged), inside))
+    used = pd.DataFrame(rows, columns=["date", "site_code", "room", "used_seconds", "in_seconds"])
     out = slots.merge(used, on=["date", "site_code", "room"], how="outer")
     out = out[out["date"] <= pd.Timestamp(as_of)]
     out = out.fillna({"available_minutes": 0, "booked_minutes": 0, "dna_slots": 0,
-                      "used_minutes_exact": 0.0})  # fmt: skip
+                      "used_seconds": 0.0, "in_seconds": 0.0})  # fmt: skip
     # whole minutes, halves rounded up (numpy's round() would round them to even)
-    out["used_minutes"] = np.floor(out["used_minutes_exact"] + 0.5)
+    out["used_minutes"] = np.floor(out["used_seconds"] / 60 + 0.5)
+    out["used_in_slots_minutes"] = np.floor(out["in_seconds"] / 60 + 0.5)
+    out["used_outside_slots_minutes"] = out["used_minutes"] - out["used_in_slots_minutes"]
     avail = out["available_minutes"]
-    out["utilisation_pct"] = (100.0 * out["used_minutes_exact"] / avail).where(avail > 0)
-    return out.reset_index(drop=True)
+    out["utilisation_pct"] = (100.0 * out["in_seconds"] / 60 / avail).where(avail > 0)
+    return out.drop(columns=["used_seconds", "in_seconds"]).reset_index(drop=True)
+
+
+def _cut_at_midnights(into: dict, site, room, start: pd.Timestamp, end: pd.Timestamp) -> None:
+    """Add start..end to into[(local date, site, room)], one piece per local day it touches."""
+    day = start.tz_convert(LONDON).date()
+    while local_midnight(day) < end:
+        lo = max(start, local_midnight(day))
+        hi = min(end, local_midnight(day + timedelta(days=1)))
+        if hi > lo:
+            into.setdefault((pd.Timestamp(day), site, room), []).append((lo, hi))
+        day += timedelta(days=1)
+
+
+def _union(pieces: list) -> list:
+    """Overlapping intervals merged: time covered once however many intervals cover it."""
+    merged: list = []
+    for lo, hi in sorted(pieces):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
 
 
 def scheduling_capacity(truth: Truth, seeds: Seeds, as_of: date,

@@ -284,3 +284,35 @@ def run_queue(
         attended=attended,
         extra=extra,
     )
+
+
+def one_patient_at_a_time(
+    planned: np.ndarray, duration: np.ndarray, room: np.ndarray
+) -> np.ndarray:
+    """Start times when each room scans one patient at a time.
+
+    An exam starts at its planned time or when the room's previous exam completes, whichever
+    is later, so a list whose exams run longer than their slots runs late rather than putting
+    two patients in one scanner. With D the room's running total of durations, the k-th exam
+    completes at D_k + max over j <= k of (planned_j - D_(j-1)): one running maximum per room.
+    """
+    n = planned.size
+    if n == 0:
+        return planned.copy()
+    order = np.lexsort((planned, room))
+    p, d, r = planned[order], duration[order], room[order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = r[1:] != r[:-1]
+    group = np.cumsum(first) - 1
+    total = np.cumsum(d)
+    before = total - d  # durations of earlier exams, over every room
+    total_in_room = total - before[first][group]
+    lead = p - (total_in_room - d)
+    # rooms follow one another in `order`: lifting each room above the last keeps the running
+    # maximum inside its room
+    lift = np.int64(1) << 40
+    base = group.astype(np.int64) * lift
+    running = np.maximum.accumulate(lead - lead.min() + base) - base + lead.min()
+    start = np.empty(n, dtype=planned.dtype)
+    start[order] = running + total_in_room - d
+    return start

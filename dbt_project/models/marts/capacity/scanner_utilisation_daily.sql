@@ -1,8 +1,11 @@
 -- Scanner utilisation by local date x site x room, up to the as-of date.
 -- available = free + booked slot minutes (blocked slots are not available); booked = booked
--- slot minutes; used = exam start to completion, clipped to the local day (an exam over
--- midnight counts on both days); dna_slots = booked slots whose exam has a did-not-attend
--- event on the slot's local date; utilisation = 100 * used / available.
+-- slot minutes; used = time the room has an exam in it (exam start to completion; exams that
+-- overlap in one room count once), clipped to the local day; used_in_slots = the part of it
+-- inside the room's free or booked slots, used_outside_slots = the rest (lists running late,
+-- blocked slots, rooms or days without an appointment book); dna_slots = booked slots whose
+-- exam has a did-not-attend event on the slot's local date;
+-- utilisation = 100 * used_in_slots / available, so never above 100.
 with
 
 calendar as (
@@ -28,6 +31,7 @@ slots as (
         slots.trust_code,
         slots.accession,
         slots.state,
+        slots.slot_start,
         slots.slot_minutes,
         case
             -- outside the calendar (dim_date): converted one by one
@@ -77,69 +81,117 @@ slot_days as (
     group by slots.slot_date, slots.site_code, slots.room
 ),
 
-exams as (
-    select
-        site_code,
-        room,
-        exam_started_at,
-        exam_completed_at,
-        -- the local date of exam_started_at (fct_exams: a test starts when its exam starts)
-        test_date as start_day
+-- the room's time with an exam in it, and its open time (free and booked slots), as intervals
+-- with the local date of their start (fct_exams: a test starts when its exam starts)
+intervals as (
+    select 'exam' as kind, site_code, room, exam_started_at as starts_at,
+        exam_completed_at as ends_at, test_date as start_day
     from {{ ref('fct_exams') }}
     where site_code is not null
         and room is not null
         and exam_started_at is not null
         and exam_completed_at > exam_started_at
+    union all
+    select 'slot' as kind, site_code, room, slot_start as starts_at,
+        {{ dbt.dateadd('minute', 'slot_minutes', 'slot_start') }} as ends_at, slot_date as start_day
+    from slots
+    where slot_minutes > 0
 ),
 
-exam_spans as (
+spans as (
     select
-        exams.site_code,
-        exams.room,
-        exams.exam_started_at,
-        exams.exam_completed_at,
-        exams.start_day,
+        intervals.*,
         case
-            when exams.exam_completed_at < day_ends.next_midnight then exams.start_day
-            else {{ wmin.local_date('exams.exam_completed_at') }}
+            when intervals.ends_at <= day_ends.next_midnight then intervals.start_day
+            else {{ wmin.local_date('intervals.ends_at') }}
         end as end_day
-    from exams
+    from intervals
     left join day_bounds as day_ends
-        on day_ends.date_day = exams.start_day
+        on day_ends.date_day = intervals.start_day
 ),
 
--- used time in whole seconds (the feeds' precision), so the day's total is exact and a half
--- minute rounds the same way on every engine (fractional hours summed drift below .5).
--- Nearly every exam starts and ends on one local day: those need no calendar (a range join
--- of every exam with the calendar was most of this model's time); the few over midnight are
--- clipped to each day they touch.
-exam_days as (
-    select
-        start_day as date_day,
-        site_code,
-        room,
-        round({{ wmin.hours_between('exam_started_at', 'exam_completed_at') }} * 3600) as used_seconds
-    from exam_spans
+-- each interval clipped to the local days it touches. Nearly every one starts and ends on one
+-- day: those need no calendar (a range join of every exam with the calendar was most of this
+-- model's time); the few over midnight are cut at each midnight.
+pieces as (
+    select kind, site_code, room, start_day as date_day, starts_at, ends_at
+    from spans
     where start_day = end_day
     union all
     select
+        spans.kind,
+        spans.site_code,
+        spans.room,
         calendar.date_day,
-        exams.site_code,
-        exams.room,
-        round({{ wmin.hours_between(
-            'greatest(exams.exam_started_at, ' ~ wmin.local_midnight('calendar.date_day') ~ ')',
-            'least(exams.exam_completed_at, ' ~ wmin.local_midnight(dbt.dateadd('day', 1, 'calendar.date_day')) ~ ')'
-        ) }} * 3600) as used_seconds
-    from exam_spans as exams
+        greatest(spans.starts_at, {{ wmin.local_midnight('calendar.date_day') }}) as starts_at,
+        least(spans.ends_at, {{ wmin.local_midnight(dbt.dateadd('day', 1, 'calendar.date_day')) }})
+            as ends_at
+    from spans
     inner join calendar
-        on calendar.date_day between exams.start_day and exams.end_day
-    where exams.start_day <> exams.end_day
+        on calendar.date_day between spans.start_day and spans.end_day
+    where spans.start_day <> spans.end_day
 ),
 
+-- overlapping pieces of one kind, room and day merged into islands: two accessions scanned in
+-- one sitting, or back-to-back slots, are one stretch of time
+reached as (
+    select
+        *,
+        max(ends_at) over (
+            partition by kind, site_code, room, date_day order by starts_at, ends_at
+            rows between unbounded preceding and 1 preceding
+        ) as reached_before
+    from pieces
+    where ends_at > starts_at
+),
+
+numbered as (
+    select
+        *,
+        sum(case when reached_before is null or starts_at > reached_before then 1 else 0 end) over (
+            partition by kind, site_code, room, date_day order by starts_at, ends_at
+            rows between unbounded preceding and current row
+        ) as island
+    from reached
+),
+
+islands as (
+    select kind, site_code, room, date_day, min(starts_at) as starts_at, max(ends_at) as ends_at
+    from numbered
+    group by kind, site_code, room, date_day, island
+),
+
+-- time in whole seconds (the feeds' precision), so the day's total is exact and a half minute
+-- rounds the same way on every engine (fractional hours summed drift below .5)
 used as (
-    select date_day, site_code, room, sum(used_seconds) / 60.0 as used_minutes
-    from exam_days
+    select
+        date_day,
+        site_code,
+        room,
+        sum(round({{ wmin.hours_between('starts_at', 'ends_at') }} * 3600)) as used_seconds
+    from islands
+    where kind = 'exam'
     group by date_day, site_code, room
+),
+
+used_in_slots as (
+    select
+        busy.date_day,
+        busy.site_code,
+        busy.room,
+        sum(round({{ wmin.hours_between(
+            'greatest(busy.starts_at, open_time.starts_at)', 'least(busy.ends_at, open_time.ends_at)'
+        ) }} * 3600)) as in_slots_seconds
+    from islands as busy
+    inner join islands as open_time
+        on open_time.kind = 'slot'
+        and open_time.date_day = busy.date_day
+        and open_time.site_code = busy.site_code
+        and open_time.room = busy.room
+        and open_time.starts_at < busy.ends_at
+        and open_time.ends_at > busy.starts_at
+    where busy.kind = 'exam'
+    group by busy.date_day, busy.site_code, busy.room
 ),
 
 final as (
@@ -149,15 +201,24 @@ final as (
         coalesce(slot_days.room, used.room) as room,
         cast(coalesce(slot_days.available_minutes, 0) as bigint) as available_minutes,
         cast(coalesce(slot_days.booked_minutes, 0) as bigint) as booked_minutes,
-        cast(round(coalesce(used.used_minutes, 0)) as bigint) as used_minutes,
+        cast(round(coalesce(used.used_seconds, 0) / 60.0) as bigint) as used_minutes,
         cast(coalesce(slot_days.dna_slots, 0) as bigint) as dna_slots,
-        cast({{ wmin.pct('coalesce(used.used_minutes, 0)', 'slot_days.available_minutes') }}
-            as {{ wmin.type_double() }}) as utilisation_pct
+        cast({{ wmin.pct('coalesce(used_in_slots.in_slots_seconds, 0) / 60.0', 'slot_days.available_minutes') }}
+            as {{ wmin.type_double() }}) as utilisation_pct,
+        cast(round(coalesce(used_in_slots.in_slots_seconds, 0) / 60.0) as bigint)
+            as used_in_slots_minutes,
+        cast(round(coalesce(used.used_seconds, 0) / 60.0)
+            - round(coalesce(used_in_slots.in_slots_seconds, 0) / 60.0) as bigint)
+            as used_outside_slots_minutes
     from slot_days
     full outer join used
         on used.date_day = slot_days.date_day
         and used.site_code = slot_days.site_code
         and used.room = slot_days.room
+    left join used_in_slots
+        on used_in_slots.date_day = used.date_day
+        and used_in_slots.site_code = used.site_code
+        and used_in_slots.room = used.room
     where coalesce(slot_days.date_day, used.date_day) <= {{ wmin.as_of_date() }}
 )
 
