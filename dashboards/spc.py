@@ -20,6 +20,7 @@ from reporting.spc import POINT_COLOURS, RULES, Improvement, point_classes
 
 Y_AXIS_EXTENT = 56  # both y axes take the same width, so the two plots line up
 TARGET_COLOUR = "#d62728"
+X_PADDING = 12  # px
 MR_HEIGHT_SHARE = 3  # the mR chart is a third of the X chart's height
 # A target further from the data than this share of the data's span squashes the data: not drawn.
 TARGET_REACH = 0.5
@@ -101,7 +102,9 @@ def _x(labels: bool) -> dict[str, object]:
                                "tickCount": {"interval": "month", "step": 1}, "grid": True}
     if not labels:
         axis |= {"labels": False, "ticks": False}
-    return {"field": "month", "type": "temporal", "timeUnit": "yearmonth", "axis": axis}
+    # padding: the first and last months' points are drawn whole, not cut by the plot's edge
+    return {"field": "month", "type": "temporal", "timeUnit": "yearmonth", "axis": axis,
+            "scale": {"padding": X_PADDING}}
 
 
 def _rule(field: str, colour: str, dash: list[int] | None = None) -> dict[str, object]:

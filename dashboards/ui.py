@@ -16,6 +16,7 @@ SUPPRESSION_NOTE = ("Trust figures: counts of 1-7 shown as *, other counts round
                     "Network rows are not suppressed.")
 STATUS_ICON = {"ok": "🟢 ok", "late": "🟠 late", "missing": "🔴 missing", "failed": "🔴 failed"}
 NETWORK_LABEL = "NETWORK (all trusts)"
+NAME_WIDTH = 190  # px of a trust or site name column
 WHOLE_TABLE_ROWS = 20  # tables up to this many rows are shown whole (the network and 15 trusts)
 
 
@@ -107,8 +108,12 @@ def table(df: pd.DataFrame, decimals: dict[str, int] | None = None, hide_index: 
         kwargs["height"] = height
     if key is not None:
         kwargs["key"] = key
-    if column_config is not None:
-        kwargs["column_config"] = column_config
+    # long trust and site names get a fixed width (truncated, full on hover), so the figures fit
+    config = {name: st.column_config.TextColumn(width=NAME_WIDTH) for name in ("trust", "site")
+              if name in shown.columns and shown[name].astype(str).str.len().max() > NAME_WIDTH // 8}
+    for name, given in (column_config or {}).items():  # the page's settings win where it sets them
+        config[name] = {**config.get(name, {}), **{k: v for k, v in dict(given).items() if v is not None}}
+    kwargs["column_config"] = config
     st.dataframe(shown, **kwargs)
     return shown
 

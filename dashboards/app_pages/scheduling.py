@@ -47,12 +47,18 @@ if not cap.empty:
 if f.trusts:
     st.caption(f"Only the sites of {', '.join(f.trusts)} are ranked (the sidebar's trust filter); clear it "
                "to see every site in the network.")
-ui.table(shown[["rank", "site", "trust_code", "earliest free slot", "free_slots", "free_slots_per_week",
-                "free_minutes", "waiting_unbooked", "est_weeks_to_clear"]].rename(columns={
-    "trust_code": "trust", "free_slots": "free slots (6 weeks)", "free_slots_per_week": "free slots / week",
-    "free_minutes": "free minutes", "waiting_unbooked": "waiting, unbooked",
-    "est_weeks_to_clear": "weeks to clear"}), decimals={"weeks to clear": 1, "free slots / week": 1},
-    key="sched_table")
+columns = {  # short headings so the figures fit at 1280 px; the help says what each is
+    "rank": ("rank", "By earliest free slot, then weeks to clear"), "site": ("site", "Site code and name"),
+    "trust_code": ("trust", "The site's trust"),
+    "earliest free slot": ("earliest free slot", "The first free slot in the next six weeks"),
+    "free_slots": ("free slots", "Free slots in the next six weeks"),
+    "free_slots_per_week": ("per week", "Free slots per week (six-week average)"),
+    "free_minutes": ("free min", "Free slot minutes in the next six weeks"),
+    "waiting_unbooked": ("unbooked", "The trust's waiting patients for this modality without a booking"),
+    "est_weeks_to_clear": ("weeks to clear", "Unbooked waiting patients ÷ the site's free slots per week")}
+ui.table(shown[list(columns)].rename(columns={k: v[0] for k, v in columns.items()}),
+         decimals={"weeks to clear": 1, "per week": 1}, key="sched_table",
+         column_config={h: st.column_config.Column(h, help=text) for h, text in columns.values()})
 st.caption("Weeks to clear = the trust's unbooked waiting patients for this modality ÷ the site's free slots "
            "per week. " + ui.SUPPRESSION_NOTE)
 
