@@ -400,14 +400,22 @@ def scheduling_history(modality: str) -> pd.DataFrame:
 
 
 def scanner_utilisation_by_room(start: date, end: date, site_codes: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Per site and room over start..end: minutes available, booked, used, DNA slots."""
+    """Per site and room over start..end: minutes available, booked, used in and outside the
+    slots, DNA slots. Days without available slots (a room or day without an appointment book)
+    stay out of utilisation: their scanning is `no_book_minutes`; `outside_slots_minutes` is
+    scanning outside the slots on days with a book (lists running late, blocked slots)."""
     params: list[object] = [start, end]
     where = "date between ? and ?" + _in("site_code", site_codes, params)
-    sql = f"""select site_code, room, count(*) as days,
+    sql = f"""select site_code, room,
+                     count(*) filter (where available_minutes > 0) as days,
                      sum(available_minutes) as available_minutes,
                      sum(booked_minutes) as booked_minutes, sum(used_minutes) as used_minutes,
+                     sum(used_in_slots_minutes) as used_in_slots_minutes,
+                     coalesce(sum(used_outside_slots_minutes) filter (where available_minutes > 0), 0)
+                        as outside_slots_minutes,
+                     coalesce(sum(used_minutes) filter (where available_minutes = 0), 0) as no_book_minutes,
                      sum(dna_slots) as dna_slots,
-                     round(100 * sum(used_minutes) / nullif(sum(available_minutes), 0), 1)
+                     round(100 * sum(used_in_slots_minutes) / nullif(sum(available_minutes), 0), 1)
                         as utilisation_pct
               from scanner_utilisation_daily where {where}
               group by site_code, room order by site_code, room"""
@@ -415,13 +423,16 @@ def scanner_utilisation_by_room(start: date, end: date, site_codes: tuple[str, .
 
 
 def scanner_utilisation_weekly(start: date, end: date, site_codes: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Per site and ISO week: minutes available and used, utilisation %, DNA slots."""
+    """Per site and ISO week with available slots: minutes available, used in and outside the
+    slots (days with a book), utilisation %, DNA slots."""
     params: list[object] = [start, end]
-    where = "date between ? and ?" + _in("site_code", site_codes, params)
+    where = "date between ? and ? and available_minutes > 0" + _in("site_code", site_codes, params)
     sql = f"""select site_code, date_trunc('week', date)::date as week,
-                     sum(available_minutes) as available_minutes, sum(used_minutes) as used_minutes,
+                     sum(available_minutes) as available_minutes,
+                     sum(used_in_slots_minutes) as used_in_slots_minutes,
+                     sum(used_outside_slots_minutes) as outside_slots_minutes,
                      sum(dna_slots) as dna_slots,
-                     round(100 * sum(used_minutes) / nullif(sum(available_minutes), 0), 1)
+                     round(100 * sum(used_in_slots_minutes) / sum(available_minutes), 1)
                         as utilisation_pct
               from scanner_utilisation_daily where {where}
               group by all order by site_code, week"""
