@@ -76,10 +76,12 @@ def trust_lines(frame: pd.DataFrame, x: str, y: str, y_title: str, highlighted: 
 
 
 def share_bars(frame: pd.DataFrame, bin_col: str, count_col: str, highlighted: str, x_title: str,
-               sort: Sequence[object] | None = None, height: int = 320) -> alt.Chart:
+               sort: Sequence[object] | None = None, height: int = 320,
+               labels: Sequence[object] | None = None) -> alt.Chart:
     """Each bin's share of the highlighted trust's and of the network's total, side by side, so
     a trust's distribution reads against the network's whatever its size. `frame` holds counts
-    after disclosure control (suppressed bins missing): shares come from the counts shown."""
+    after disclosure control (suppressed bins missing): shares come from the counts shown.
+    labels: the bins labelled on the axis (default: every bin)."""
     rows = frame[frame["trust_code"].isin([highlighted, data.NETWORK])].dropna(subset=[count_col]).copy()
     totals = rows.groupby("trust_code")[count_col].transform("sum")
     rows["share"] = 100 * rows[count_col] / totals.where(totals > 0)
@@ -87,7 +89,7 @@ def share_bars(frame: pd.DataFrame, bin_col: str, count_col: str, highlighted: s
     rows["trust"] = ui.trust_labels(rows["trust_code"].tolist())
     return alt.Chart(rows).mark_bar().encode(
         x=alt.X(f"{bin_col}:O", title=x_title, sort=list(sort) if sort is not None else "ascending",
-                axis=alt.Axis(labelAngle=0)),
+                axis=alt.Axis(labelAngle=0, values=list(labels) if labels is not None else alt.Undefined)),
         y=alt.Y("share:Q", title="% of the trust's total"),
         xOffset=alt.XOffset("role:N", sort=[highlighted, data.NETWORK]),
         color=alt.Color("role:N", title=None, scale=role_scale(highlighted, others=False),

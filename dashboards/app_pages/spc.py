@@ -22,6 +22,8 @@ measure = MEASURES[filters.choice("Measure", list(MEASURES), name="spc_measure",
                                   format_func=lambda k: f"{MEASURES[k].label} ({MEASURES[k].unit})", where=c1)]
 trusts = [data.NETWORK] + (list(f.trusts) or sorted(data.trust_names()))
 trust = filters.choice("Trust", trusts, name="spc_trust", format_func=ui.trust_label, where=c2)
+if f.trusts:
+    st.caption(f"Trusts offered: the network and the {len(f.trusts)} chosen in the sidebar ({', '.join(f.trusts)}).")
 
 st.subheader(f"{ui.trust_label(trust)}: {measure.label}")
 table = data.spc_table(measure.key, trust)

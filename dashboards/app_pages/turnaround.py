@@ -52,6 +52,10 @@ priority = filters.choice("Priority", pri_options, name="spc_priority", where=c3
                           default="routine")
 measure = SPC_MEASURES[filters.choice("Measure", list(SPC_MEASURES), name="spc_measure", where=c4,
                                       format_func=lambda k: SPC_MEASURES[k].label)]
+narrowed = [f"{what} ({', '.join(chosen)})" for what, chosen in (
+    ("trusts", f.trusts), ("modalities", f.modalities), ("priorities", f.priorities)) if chosen]
+if narrowed:
+    st.caption("Offered here: the " + " and the ".join(narrowed) + " chosen in the sidebar.")
 months = data.months()
 series = data.tat_monthly(months[0], data.month_end(months[-1]), (trust,), (modality,), (priority,))
 series = suppress_mart("tat_monthly", series[series["trust_code"] == trust], numeric=True)
@@ -79,14 +83,17 @@ st.caption(charts.others_note(f.trusts, highlighted))
 # --- distributions from the exams of the period: the highlighted trust against the network
 st.subheader("Distributions (exams tested in the period)")
 d1, d2 = st.columns(2)
-for column, measure_name, unit, title in (
-        (d1, "request_to_test_days", "weeks", "Request to test"),
-        (d2, "test_to_report_days", "days", "Test to report")):
-    hist = data.exam_interval_histogram(measure_name, f.start, f.end, f.trusts, f.modalities, f.priorities)
+for column, measure_name, unit, title, cap in (
+        (d1, "request_to_test_days", "weeks", "Request to test", 70),
+        (d2, "test_to_report_days", "days", "Test to report", 28)):  # 28+ days: past the national limit
+    hist = data.exam_interval_histogram(measure_name, f.start, f.end, f.trusts, f.modalities, f.priorities,
+                                        cap=cap)
     hist = suppress_frame(hist, counts=["exams"], numeric=True)
     hist["interval"] = hist["bin_start"] // (7 if unit == "weeks" else 1)
-    column.altair_chart(charts.share_bars(
-        hist, "interval", "exams", highlighted,
-        f"{title} ({unit}; last bar = {'10+ weeks' if unit == 'weeks' else '70+ days'})"), width="stretch")
+    last = f"{cap // 7}+ weeks" if unit == "weeks" else f"{cap}+ days"
+    column.altair_chart(charts.share_bars(hist, "interval", "exams", highlighted,
+                                          f"{title} ({unit}; last bar = {last})",
+                                          labels=None if unit == "weeks" else range(0, cap + 1, 7)),
+                        width="stretch")
 st.caption(f"Share of the exams of {ui.trust_label(highlighted)} and of the network in each interval "
            "(trust counts rounded to 5, bins of 1-7 exams left out).")
