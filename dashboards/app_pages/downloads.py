@@ -28,7 +28,7 @@ else:
 
 st.subheader("Mart extracts")
 available = [t for t in (*data.MART_TABLES, "dq_scorecard_monthly") if data.has_table(t)]
-table = st.selectbox("Mart", available, key="dl_mart")
+table = filters.choice("Mart", available, name="mart")
 extract = data.mart_extract(table, f.start, f.end, f.trusts)
 st.caption(f"{len(extract):,} rows for {ui.month_label(f.start)} to {ui.month_label(f.end_month)}"
            + (f", trusts {', '.join(f.trusts)} and NETWORK" if f.trusts else "")
