@@ -62,7 +62,7 @@ def target_note(table: pd.DataFrame, target: float | None, unit: str, drawn: boo
         return ""
     side = "above" if target > values.max() else "below"
     edge = values.max() if side == "above" else values.min()
-    return (f"Target {target:,.0f} {unit} is far {side} every month's value "
+    return (f"Target {target:,.{_digits(target)}f} {unit} is far {side} every month's value "
             f"({'highest' if side == 'above' else 'lowest'} {edge:,.1f} {unit}), so it is not drawn.")
 
 
@@ -74,6 +74,10 @@ def off_scale_note(table: pd.DataFrame, span: YRange, unit: str) -> str:
         return ""
     listed = ", ".join(f"{pd.Timestamp(m):%b %Y} {v:,.1f}" for m, v in zip(off["label"], off["value"]))
     return f"Left out and off the scale: {listed} {unit}."
+
+
+def _digits(value: float) -> int:
+    return 0 if float(value).is_integer() else 1
 
 
 def _records(table: pd.DataFrame, improvement: Improvement) -> list[dict[str, object]]:
@@ -182,9 +186,10 @@ def left_out_note(table: pd.DataFrame) -> str:
 
 
 def show(table: pd.DataFrame, y_title: str, unit: str, improvement: Improvement = None,
-         target: float | None = None, target_label: str = "target", floor: float | None = None,
+         target: float | None = None, target_text: str = "", floor: float | None = None,
          ceiling: float | None = None, key: str | None = None) -> None:
-    """Draw the chart with MDC's reading of the latest judged month underneath."""
+    """Draw the chart with MDC's reading of the latest judged month underneath. target_text says
+    what the target is in words (default: 'target 672 hours')."""
     import streamlit as st
 
     from reporting.spc import judge
@@ -196,10 +201,12 @@ def show(table: pd.DataFrame, y_title: str, unit: str, improvement: Improvement 
     spec = xmr_chart(table, y_title, improvement, target, floor, ceiling)
     st.vega_lite_chart(spec, width="stretch", key=key)
     verdict = judge(table, improvement, target)
+    if target is not None and not target_text:
+        target_text = f"target {target:,.{_digits(target)}f} {unit}"
     drawn = y_range(table, target, floor, ceiling).target_drawn
     latest = f"{pd.Timestamp(verdict.latest_label):%b %Y}"
     lines = [f"**{latest}: {verdict.variation_text}**"
-             + (f"; {target_label} {target:,.0f} {unit}: {verdict.assurance_text}" if target is not None
+             + (f"; {target_text}: {verdict.assurance_text}" if target is not None
                 and verdict.assurance else ""),
              f"Mean {verdict.mean:,.1f} {unit}; natural process limits {verdict.lnpl:,.1f} to "
              f"{verdict.unpl:,.1f} {unit} (from the first {int(table['baseline'].sum())} judged months"
@@ -210,7 +217,7 @@ def show(table: pd.DataFrame, y_title: str, unit: str, improvement: Improvement 
     if note:
         lines.append(note)
     elif target is not None:
-        lines.append(f"Red dotted line: {target_label} {target:,.0f} {unit}.")
+        lines.append(f"Red dotted line: {target_text}.")
     lines.append(left_out_note(table))
     lines.append("Special cause: a point beyond the limits, 7+ points on one side of the mean, 6+ points "
                  "rising or falling, or 2 of 3 points beyond 2 sigma. Blue improvement, orange concern, "

@@ -28,7 +28,7 @@ if f.trusts:
 st.subheader(f"{ui.trust_label(trust)}: {measure.label}")
 table = data.spc_table(measure.key, trust)
 spc.show(table, f"{measure.label} ({measure.unit})", measure.unit, measure.improvement, measure.target,
-         measure.target_label or "target", measure.floor, measure.ceiling, key="board_spc")
+         measure.target_label or "", measure.floor, measure.ceiling, key="board_spc")
 
 st.subheader(f"Every trust: {measure.label}, latest judged month")
 rows = []

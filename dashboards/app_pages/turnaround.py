@@ -64,7 +64,7 @@ table = data.spc_table(measure.key, trust, series[["trust_code", "month"]].assig
 target = targets.get(priority) if measure is TEST_TO_REPORT_MEDIAN_HOURS else None
 st.markdown(f"**{ui.trust_label(trust)} · {modality} · {priority} · {measure.label} ({measure.unit})**")
 spc.show(table, f"{measure.label} ({measure.unit})", measure.unit, measure.improvement, target,
-         f"{priority} reporting target", measure.floor, measure.ceiling, key="spc_chart")
+         f"{priority} reporting target {target} hours", measure.floor, measure.ceiling, key="spc_chart")
 st.caption("The chart uses every published month, whatever the sidebar's period. Trust months with "
            "1-7 exams are suppressed and so left out.")
 
