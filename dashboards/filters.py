@@ -113,6 +113,26 @@ def choice(label: str, options: Sequence[str], *, name: str, default: str | None
     return value
 
 
+def choices(label: str, options: Sequence[str], *, name: str, where: object = None) -> list[str]:
+    """A page's own multiselect kept in the URL as `?name=a&name=b` (none chosen: all options,
+    and nothing in the URL); the same precedence as `choice`."""
+    options = list(options)
+    saved: dict[str, list[str]] = st.session_state.setdefault(_CHOICES, {})
+    start = saved.get(name)
+    if start is None:
+        start = [v for v in st.query_params.get_all(name) if v in options]
+    box = where if where is not None else st
+    value = box.multiselect(label, options, default=[v for v in start if v in options],  # type: ignore[attr-defined]
+                            key=f"choice_{name}", placeholder="All")
+    saved[name] = list(value)
+    if st.query_params.get_all(name) != list(value):
+        if value:
+            st.query_params[name] = list(value)
+        elif name in st.query_params:
+            del st.query_params[name]
+    return list(value) or options
+
+
 def render(show: tuple[str, ...] = KEYS) -> Filters:
     """Draw the filters named in `show` in the sidebar; return all four (hidden ones keep the
     value chosen elsewhere or in the URL)."""

@@ -21,7 +21,7 @@ if census.empty:
     st.info("No census in this period.")
     st.stop()
 tests_present = [t for t in DM01_TESTS if t in set(census["dm01_test"])]
-tests = tuple(st.multiselect("DM01 tests", tests_present, default=tests_present, key="wl_tests")) or tuple(tests_present)
+tests = tuple(filters.choices("DM01 tests", tests_present, name="dm01_test"))
 census = census[census["dm01_test"].isin(tests)]
 census_date = pd.Timestamp(census["census_date"].max()).date()
 

@@ -207,3 +207,16 @@ def test_tables_show_dates_as_dates() -> None:
     assert _as_dates(midnight).tolist() == [date(2026, 11, 1), date(2026, 10, 31)]
     local = pd.Series(pd.to_datetime(["2026-11-01 14:05"]).tz_localize("Europe/London"))
     assert _as_dates(local).tolist() == ["01 Nov 2026 14:05"]
+
+
+def test_waiting_list_tests_kept_in_the_url(app_env: Path) -> None:
+    at = run_page("waiting_list", {"dm01_test": ["CT", "MRI"]})
+    assert at.multiselect(key="choice_dm01_test").value == ["CT", "MRI"]
+    mart = sql(app_env, "select sum(total_waiting) as t from waiting_list_census where trust_code = 'NETWORK' "
+                        "and census_date = '2026-09-30' and dm01_test in ('CT', 'MRI')")
+    assert metric(at, "Waiting at 30 Sep 2026") == f"{int(mart.t[0]):,}"
+    at.multiselect(key="choice_dm01_test").set_value([]).run()
+    assert "dm01_test" not in at.query_params
+    everything = sql(app_env, "select sum(total_waiting) as t from waiting_list_census "
+                              "where trust_code = 'NETWORK' and census_date = '2026-09-30'")
+    assert metric(at, "Waiting at 30 Sep 2026") == f"{int(everything.t[0]):,}"
