@@ -82,11 +82,15 @@ def synth(
     scale: Annotated[float, typer.Option(help="1.0 = about 5 million exams a year")] = 1.0,
     seed: Annotated[int, typer.Option(help="random seed; same arguments give identical files")] = 42,
     scenario: ScenarioOpt = None,
+    trusts: Annotated[Optional[str], typer.Option(
+        help="only these trusts, comma-separated ODS codes (default all 15); each trust's data "
+             "is the same as in the whole network")] = None,
     home: HomeOpt = None,
 ) -> None:
     """Generate the synthetic 15-trust network into home/landing and home/truth."""
     from pipeline.progress import stage_progress
     from ingest.synth import generate_network
+    from ingest.synth.network import PROFILES
     from ingest.synth.scenarios import ScenarioError, parse_scenario
 
     s = _settings(home)
@@ -102,9 +106,16 @@ def synth(
     for sc in scenarios:
         if not start_d <= sc.from_day <= end_d:
             _fail(f"scenario {sc}: {sc.from_day} is outside --start {start_d} .. --end {end_d}")
+    chosen = [t.strip() for t in trusts.split(",") if t.strip()] if trusts else None
+    unknown = sorted(set(chosen or ()) - set(PROFILES))
+    if unknown:
+        _fail(f"--trusts: unknown trust(s) {', '.join(unknown)}; known: {', '.join(sorted(PROFILES))}")
+    missing = sorted({sc.trust for sc in scenarios} - set(chosen or PROFILES))
+    if missing:
+        _fail(f"--scenario names trust(s) {', '.join(missing)} that --trusts leaves out")
     with stage_progress(console) as progress:
         summary = generate_network(s.home, start_d, end_d, scale=scale, seed=seed, progress=progress,
-                                   scenarios=scenarios)
+                                   scenarios=scenarios, trusts=chosen)
     console.print(summary.render() if hasattr(summary, "render") else summary)
 
 

@@ -162,12 +162,13 @@ def _cut_mid_line(data: bytes, header_len: int) -> int:
 def generate_network(home: Path, start: date, end: date, scale: float = 1.0, seed: int = 42,
                      rates: DefectRates | None = None, specs_dir: Path | None = None,
                      seeds_dir: Path | None = None, progress: Progress | None = None,
-                     workers: int | None = None,
-                     scenarios: Sequence[Scenario] = ()) -> GenerateSummary:  # fmt: skip
+                     workers: int | None = None, scenarios: Sequence[Scenario] = (),
+                     trusts: Sequence[str] | None = None) -> GenerateSummary:  # fmt: skip
     """Simulate the network and write truth, deliveries and the defect list under `home`.
 
     `workers` processes write the trusts' deliveries (default: up to 2); the output does not
-    depend on it."""
+    depend on it. `trusts` (default: every trust with a feed spec) generates part of the
+    network; each trust's data is the same as in the whole network."""
     from .network import default_seeds_dir
     from .simulate import simulate_network
 
@@ -178,6 +179,11 @@ def generate_network(home: Path, start: date, end: date, scale: float = 1.0, see
     specs = load_all_specs(Path(specs_dir) if specs_dir is not None else FEEDS_DIR)
     if not specs:
         raise ValueError(f"no feed specs (*.yml) in {specs_dir or FEEDS_DIR}")
+    if trusts is not None:
+        unknown = sorted(set(trusts) - set(specs))
+        if unknown:
+            raise ValueError(f"no feed spec for trust(s) {', '.join(unknown)}")
+        specs = {code: spec for code, spec in specs.items() if code in trusts}
     trusts = sorted(specs)
     report = progress or (lambda stage, done, total: None)
 

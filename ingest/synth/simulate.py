@@ -1,9 +1,13 @@
 """Simulate the imaging network: referrals, appointment books, exams and reports.
 
 `simulate_network` returns the ground truth (exams, events, slots) in the vocabulary of
-`ingest.contract`. The simulation runs from `start - 182 days` (warm-up, so queues and
+`ingest.contract`. The simulation runs from `start - 730 days` (warm-up, so queues and
 backlogs are in steady state) to `end + 42 days` (so the future appointment book exists);
-only events up to the end of local day `end` are emitted.
+only events up to the end of local day `end` are emitted. Two years, because a strained
+trust's waiting list grows by its capacity shortfall (6-14% of demand a week) until the longest
+routine wait passes 13 weeks and extra sessions start, and a trust short of reporters builds its
+backlog until outsourcing starts: with half a year, both were still growing through the first
+year of the window, so a network with no change in it showed special causes.
 
 Internally times are local wall-clock seconds (Europe/London, naive) since 1970-01-01;
 they are converted to UTC on output.
@@ -50,7 +54,7 @@ from .patients import choose_patients, make_pool
 from .reporting import R_OUT, R_RAD, R_RGR, R_SON, report_exams
 from .scenarios import Scenario, reporting_factor_by_day
 
-WARMUP_DAYS = 182
+WARMUP_DAYS = 730
 HORIZON_DAYS = 42
 N_OUTSOURCED = 60
 EV = {e: i for i, e in enumerate(EVENTS)}
@@ -539,7 +543,7 @@ def simulate_network(
     trusts: Sequence[str] | None = None,
     scenarios: Sequence[Scenario] = (),
 ) -> Truth:
-    """Simulate the network from start - 182 days to end + 42 days; truth for start..end.
+    """Simulate the network from start - WARMUP_DAYS to end + 42 days; truth for start..end.
 
     Each trust draws from its own random stream (spawned from `seed` in a fixed trust order),
     so a trust's data is the same whichever other trusts are simulated with it, and whatever

@@ -43,7 +43,7 @@ def _in_house_units_per_day(truth, trust: str, first: date, last: date) -> float
     ev = truth.events
     ex = truth.exams[truth.exams.trust_code == trust][["accession", "modality"]]
     rep = ev[(ev.trust_code == trust) & (ev.event == "report_verified")
-             & (ev.actor_outsourced == False)]  # noqa: E712 (a nullable boolean column)
+             & ~ev.actor_outsourced.fillna(True).astype(bool)]
     rep = rep.merge(ex, on="accession")
     rep = rep[~rep.modality.astype(str).isin(OPERATOR_REPORTED)]
     day = rep.event_at.dt.tz_convert("Europe/London").dt.tz_localize(None).dt.normalize()
@@ -90,13 +90,14 @@ def test_other_trusts_are_unchanged(runs):
 def test_before_the_change_nothing_differs(runs):
     base, halved = runs
     cut = pd.Timestamp(CHANGE, tz="Europe/London")
-    before_b = _events(base, TRUST).query("event_at < @cut").reset_index(drop=True)
-    before_h = _events(halved, TRUST).query("event_at < @cut").reset_index(drop=True)
+    ev_b, ev_h = _events(base, TRUST), _events(halved, TRUST)
+    before_b = ev_b[ev_b.event_at < cut].reset_index(drop=True)
+    before_h = ev_h[ev_h.event_at < cut].reset_index(drop=True)
     assert len(before_b) > 20_000
     pd.testing.assert_frame_equal(before_b, before_h)
     # and the change is there after it
-    after_b = _events(base, TRUST).query("event_at >= @cut")
-    after_h = _events(halved, TRUST).query("event_at >= @cut")
+    after_b = ev_b[ev_b.event_at >= cut]
+    after_h = ev_h[ev_h.event_at >= cut]
     assert not after_b.reset_index(drop=True).equals(after_h.reset_index(drop=True))
 
 
@@ -131,3 +132,40 @@ def test_cli_refuses_a_bad_scenario_in_one_line(tmp_path):
     assert result.exit_code == 1
     assert "outside --start 2026-01-01 .. --end 2026-01-31" in " ".join(result.output.split())
     assert "Traceback" not in result.output and not (tmp_path / "truth").exists()
+    for args, says in ((["--trusts", "RLT,XYZ"], "--trusts: unknown trust(s) XYZ"),
+                       (["--trusts", "RLT", "--scenario", "halve-reporting:RXK:2026-01-10"],
+                        "--scenario names trust(s) RXK that --trusts leaves out")):
+        result = CliRunner().invoke(app, ["synth", "--start", "2026-01-01", "--end", "2026-01-31",
+                                          "--home", str(tmp_path), *args])
+        assert result.exit_code == 1 and says in " ".join(result.output.split())
+        assert not (tmp_path / "truth").exists()
+
+
+def test_without_a_scenario_the_queues_are_steady_from_the_first_month():
+    """The warm-up is long enough that a network with no change in it shows none: a trust short
+    of reporters (RXK, 0.93 x demand) already has its backlog, and a strained trust's waiting
+    list (RRK, MR at 0.88 x demand) is already as long, in the window's first months as later."""
+    truth = simulate_network(date(2025, 1, 1), date(2025, 12, 31), scale=0.01, seed=7,
+                             trusts=["RXK", "RRK"])
+    ev = truth.events
+    first = ev.pivot_table(index=["trust_code", "accession"], columns="event", values="event_at",
+                           aggfunc="min", observed=True)
+    first = first.reset_index()
+    local = first.exam_completed.dt.tz_convert("Europe/London").dt.tz_localize(None)
+    rxk = first[(first.trust_code == "RXK") & local.between("2025-01-01", "2025-11-30")]
+    late = (rxk.report_verified - rxk.exam_completed).dt.days.fillna(999) > 28
+    by_month = late.groupby(local[rxk.index].dt.month).mean()
+    assert by_month.loc[1:2].min() > 0.5 * by_month.loc[6:11].mean() > 0.05, by_month.round(2)
+
+    rrk = first[first.trust_code == "RRK"]
+    elective = truth.exams.set_index("accession").activity_category.astype(str) != "unscheduled"
+    rrk = rrk[rrk.accession.map(elective).fillna(False).astype(bool)]
+    done = rrk[["exam_completed", "cancelled"]].min(axis=1)
+
+    def waiting(day: str) -> int:
+        t = pd.Timestamp(day, tz="Europe/London")
+        return int(((rrk.requested < t) & (done.isna() | (done >= t))).sum())
+
+    early = np.mean([waiting(d) for d in ("2025-02-01", "2025-03-01", "2025-04-01")])
+    late_ = np.mean([waiting(d) for d in ("2025-10-01", "2025-11-01", "2025-12-01")])
+    assert 0.8 < early / late_ < 1.25, (early, late_)

@@ -227,8 +227,9 @@ def test_waits_emerge(timeline):
     med = wait.groupby([t.index.get_level_values("trust_code"), month], observed=True).median()
     strained, spare = med.xs("RXK"), med.xs("RNA")
     first, last = pd.Period(START, "M"), pd.Period(END, "M")
-    assert strained[last] >= strained[first] + 7, strained
-    assert strained[last] > 21
+    # waits have grown in the two-year warm-up to where extra sessions hold them: long in every
+    # month of the window (they no longer climb through it: that was the warm-up's run-in)
+    assert strained.min() > 21 and strained[last] > 21, strained
     assert spare.max() <= 14, spare
     assert abs(spare[last] - spare[first]) <= 4
     over6 = (wait > 42).groupby(t.index.get_level_values("trust_code"), observed=True).mean()
