@@ -37,7 +37,7 @@ from ingest.contract import (
     TRUTH_SLOTS,
 )
 
-from .capacity import NEVER, Queue, Slots, base_slots, run_queue
+from .capacity import NEVER, Queue, Slots, base_slots, one_patient_at_a_time, run_queue
 from .demand import CAT_UNSCHEDULED, DAY, HOUR, MINUTE, PRIO, Requests, generate_requests
 from .demand import stream_volumes as _stream_volumes
 from .network import (
@@ -286,9 +286,13 @@ def _simulate_trust(
     ae, a_start, a_at = b_exam[att], b_start[att], b_at[att]
     na = ae.size
     st = a_start + np.maximum(r_exam.normal(3, 4, na), 0).astype(np.int64) * MINUTE
-    started[ae] = st
     arrived[ae] = np.maximum(a_start - r_exam.integers(5 * MINUTE, 21 * MINUTE, na), a_at + MINUTE)
-    completed[ae] = st + _durations(r_exam, typical[ae])
+    took = _durations(r_exam, typical[ae])
+    # a scanner holds one patient: an exam longer than its slot delays the room's next one
+    a_room = S.site[b_slot[att]].astype(np.int64) * len(rooms) + S.room[b_slot[att]]
+    st = one_patient_at_a_time(st, took, a_room)
+    started[ae] = st
+    completed[ae] = st + took
 
     # --- reporting
     rclass = np.select(
