@@ -136,9 +136,7 @@ DID_COLUMNS = [
     Column("request_to_test_median_days", "Request to test median (days)", "stat"),
     Column("test_to_report_median_days", "Test to report median (days)", "stat"),
 ]
-DID_SPEC = dc.Spec(counts=("exams_tested",),
-                   statistics={"request_to_test_median_days": "exams_tested",
-                               "test_to_report_median_days": "exams_tested"})
+DID_SPEC = dc.MART_RULES["did_activity_monthly"]
 
 
 def did_table(con, m: date, suppress: bool) -> tuple[Table, pd.DataFrame]:

@@ -7,7 +7,11 @@ import pandas as pd
 import pytest
 
 from reporting import monthly
-from reporting.measures import EXAMS_PER_WORKING_DAY, REPORTED_OVER_28_DAYS_PCT, REPORTED_WITHIN_TARGET_PCT
+from reporting.measures import (
+    EXAMS_PER_WORKING_DAY,
+    REPORTED_OVER_28_DAYS_PCT,
+    REPORTED_WITHIN_TARGET_PCT,
+)
 from tests.fixtures.published import TRUST_CODES, build_published_fixture
 
 
