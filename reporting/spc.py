@@ -15,7 +15,11 @@ the NHS-R community's reference implementation, NHSRplotthedots (`ptd_spc`); the
   Months that are not complete or not mature for the measure are left out of the chart's
   judgement altogether (`left_out` gives each one's reason; `reporting.maturity` decides).
 - A measure that cannot go below `floor` or above `ceiling` (0 and 100 for a percentage, 0 for
-  a count) has its limits clipped there.
+  a count) has its limits clipped there. When half or more of the baseline sits exactly at the
+  floor or ceiling (a small trust reporting 100% within target month after month), the data
+  are not the continuous values an XmR chart assumes: the chart is drawn but no rule is
+  applied (`suitable` is False) and the verdict is `not_suitable`, rather than reading the one
+  month at 99.6% as a run of "100% above the mean".
 
 Special-cause rules (a point is flagged by every rule it takes part in):
 - `beyond_limits`: above the upper or below the lower process limit ("astronomical");
@@ -60,7 +64,9 @@ VARIATION_TEXT = {
     "neutral_high": "Special cause: higher (neither better nor worse)",
     "neutral_low": "Special cause: lower (neither better nor worse)",
     "not_enough_data": "Not enough mature months to judge",
+    "not_suitable": "Not judged: most months sit at the measure's limit (such as 0% or 100%)",
 }
+AT_BOUND_SHARE = 0.5  # a baseline this much at the floor or ceiling is not judged by XmR
 ASSURANCE_TEXT = {
     "pass": "Consistently passes the target",
     "fail": "Consistently fails the target",
@@ -135,7 +141,8 @@ def screened_mr_mean(moving_ranges: np.ndarray) -> float:
         return float("nan")
     first = float(moving_ranges.mean())
     kept = moving_ranges[moving_ranges <= D4 * first]
-    return float(kept.mean()) if len(kept) else first
+    screened = float(kept.mean()) if len(kept) else first
+    return screened if screened > 0 else first  # a flat run with one step keeps that step
 
 
 def _clip(value: float, floor: float | None, ceiling: float | None) -> float:
@@ -154,7 +161,8 @@ def xmr(values: Sequence[float | None], labels: Sequence[object] | None = None,
     left_out: per value, None when the value may be judged, else why not (an immature month,
     the feed's run-in); missing values (None/NaN, e.g. suppressed) are left out as "no value".
     Columns: label, value, left_out, judged, baseline, moving_range, mean, unpl, lnpl,
-    upper_2_sigma, lower_2_sigma, mr_mean, mr_upper_limit, the four rules, special_cause, side."""
+    upper_2_sigma, lower_2_sigma, mr_mean, mr_upper_limit, suitable, the four rules,
+    special_cause, side."""
     labels = list(labels) if labels is not None else list(range(len(values)))
     frame = pd.DataFrame({"label": labels,
                           "value": pd.to_numeric(pd.Series(list(values), dtype="object"), errors="coerce")})
@@ -184,11 +192,15 @@ def xmr(values: Sequence[float | None], labels: Sequence[object] | None = None,
     frame["lower_2_sigma"] = _clip(lo2, floor, ceiling) if n >= 2 else np.nan
     frame["mr_mean"] = mr_mean
     frame["mr_upper_limit"] = D4 * mr_mean
+    bounds = [b for b in (floor, ceiling) if b is not None]
+    at_bound = np.isin(x[:base_n], bounds).sum() if bounds and base_n else 0
+    suitable = not (base_n and at_bound >= AT_BOUND_SHARE * base_n)
+    frame["suitable"] = suitable
     flags = {rule: np.zeros(n, dtype=bool) for rule in RULES}
-    if n >= 2 and mr_mean > 0:
+    if n >= 2 and mr_mean > 0 and suitable:
         flags["beyond_limits"] = (x > unpl) | (x < lnpl)
         flags["two_of_three"] = _two_of_three(x, up2, lo2)
-    if n:
+    if n and suitable:
         flags["shift"] = _same_side_runs(x, mean, SHIFT_LENGTH)
         flags["trend"] = _trends(x, TREND_LENGTH)
     for rule in RULES:
@@ -228,7 +240,9 @@ def judge(table: pd.DataFrame, improvement: Improvement = None,
                          None if last is None else last["label"],
                          None if last is None else float(last["value"]))
     last, before = points.iloc[-1], points.iloc[-2]
-    if not bool(last["special_cause"]):
+    if not bool(last["suitable"]):
+        variation = "not_suitable"
+    elif not bool(last["special_cause"]):
         variation = "common_cause"
     else:
         rising_trend = bool(last["trend"]) and last["value"] > before["value"]

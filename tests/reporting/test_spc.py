@@ -110,3 +110,17 @@ def test_judgement_icons() -> None:
 def test_false_alarm_rate_of_a_stable_process_is_small() -> None:
     rate = spc.false_alarm_rate(24, charts=400)
     assert 0.02 < rate < 0.15  # per point, 24 points, limits from the first 12
+
+
+def test_a_measure_pinned_at_its_ceiling_is_not_judged() -> None:
+    values = [100.0] * 11 + [99.6]
+    t = spc.xmr(values, floor=0, ceiling=100)
+    assert not t["suitable"].any() and not t["special_cause"].any()
+    assert spc.judge(t, improvement="up").variation == "not_suitable"
+    lively = spc.xmr([100.0] * 5 + [98.0, 97.5, 99.0, 96.0, 98.5, 97.0, 99.5], floor=0, ceiling=100)
+    assert lively["suitable"].all()
+
+
+def test_screening_never_leaves_a_flat_series_without_spread() -> None:
+    t = xmr([5.0] * 10 + [6.0])
+    assert t["mr_mean"].iloc[0] == pytest.approx(0.1)
