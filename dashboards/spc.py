@@ -208,7 +208,8 @@ def show(table: pd.DataFrame, y_title: str, unit: str, improvement: Improvement 
     lines = [f"**{latest}: {verdict.variation_text}**"
              + (f"; {target_text}: {verdict.assurance_text}" if target is not None
                 and verdict.assurance else ""),
-             f"Mean {verdict.mean:,.1f} {unit}; natural process limits {verdict.lnpl:,.1f} to "
+             f"{'Median' if table['centre_line'].iloc[0] != 'mean' else 'Mean'} {verdict.mean:,.1f} "
+             f"{unit}; natural process limits {verdict.lnpl:,.1f} to "
              f"{verdict.unpl:,.1f} {unit} (from the first {int(table['baseline'].sum())} judged months"
              + (", clipped at what the measure can reach" if floor is not None or ceiling is not None else "")
              + ")."]

@@ -48,7 +48,7 @@ def _disc(pdf: FPDF, x: float, y: float, r: float, colour: tuple[int, int, int])
 def variation_icon(pdf: FPDF, x: float, y: float, r: float, key: str) -> None:
     """The variation icon of `key` (a `VARIATION_TEXT` key) centred on (x, y)."""
     pdf.set_line_width(max(0.15, r * 0.12))
-    if key in ("not_enough_data", "not_suitable"):  # not judged: an empty circle with a dash
+    if key == "not_enough_data":
         pdf.set_draw_color(*VARIATION_COLOURS["common"])
         pdf.circle(x, y, r, style="D")
         pdf.line(x - r * 0.4, y, x + r * 0.4, y)
@@ -87,7 +87,7 @@ def legend(pdf: FPDF, x: float, y: float, width: float, with_assurance: bool = T
         ("v", "improvement_high", "Special cause improvement (H higher / L lower)"),
         ("v", "concern_low", "Special cause concern (H / L)"),
         ("v", "neutral_high", "Special cause, neither better nor worse"),
-        ("v", "not_enough_data", "Not judged: too few mature months, or most at the limit"),
+        ("v", "not_enough_data", VARIATION_TEXT["not_enough_data"]),
     ]
     if with_assurance:
         items += [("a", k, ASSURANCE_TEXT[k]) for k in ("pass", "fail", "inconsistent")]

@@ -96,7 +96,8 @@ def draw_xmr(pdf: FPDF, chart, x0: float, y0: float, w: float, h: float,
         pdf.set_text_color(*GREY)
         pdf.set_xy(bx - 20, x_top)
         pdf.cell(19.5, 2.5, f"baseline ({len(baseline)} months)", align="R")
-    _hline(pdf, left, right, Y(mean), GREY, False, f"mean {fmt(mean)}")
+    centre = "median" if first["centre_line"] != "mean" else "mean"  # a series pinned at a bound
+    _hline(pdf, left, right, Y(mean), GREY, False, f"{centre} {fmt(mean)}")
     _hline(pdf, left, right, Y(unpl), GREY, True, f"upper {fmt(unpl)}")
     _hline(pdf, left, right, Y(lnpl), GREY, True, f"lower {fmt(lnpl)}")
     if target_drawn:

@@ -15,11 +15,12 @@ the NHS-R community's reference implementation, NHSRplotthedots (`ptd_spc`); the
   Months that are not complete or not mature for the measure are left out of the chart's
   judgement altogether (`left_out` gives each one's reason; `reporting.maturity` decides).
 - A measure that cannot go below `floor` or above `ceiling` (0 and 100 for a percentage, 0 for
-  a count) has its limits clipped there. When half or more of the baseline sits exactly at the
-  floor or ceiling (a small trust reporting 100% within target month after month), the data
-  are not the continuous values an XmR chart assumes: the chart is drawn but no rule is
-  applied (`suitable` is False) and the verdict is `not_suitable`, rather than reading the one
-  month at 99.6% as a run of "100% above the mean".
+  a count) has its limits clipped there.
+- A series pinned at a bound (half or more of the baseline exactly at the floor or ceiling: a
+  small trust reporting 100% within target month after month, 0% over 28 days) takes the
+  baseline's median, the bound itself, as its centre line, as a run chart does. With the mean,
+  one month at 99.6% would put the other eleven "above the mean" and read as a shift; with the
+  bound as the centre, months at it break runs and a move away from it is still caught.
 
 Special-cause rules (a point is flagged by every rule it takes part in):
 - `beyond_limits`: above the upper or below the lower process limit ("astronomical");
@@ -64,9 +65,8 @@ VARIATION_TEXT = {
     "neutral_high": "Special cause: higher (neither better nor worse)",
     "neutral_low": "Special cause: lower (neither better nor worse)",
     "not_enough_data": "Not enough mature months to judge",
-    "not_suitable": "Not judged: most months sit at the measure's limit (such as 0% or 100%)",
 }
-AT_BOUND_SHARE = 0.5  # a baseline this much at the floor or ceiling is not judged by XmR
+AT_BOUND_SHARE = 0.5  # a baseline this much at the floor or ceiling is centred on its median
 ASSURANCE_TEXT = {
     "pass": "Consistently passes the target",
     "fail": "Consistently fails the target",
@@ -161,8 +161,8 @@ def xmr(values: Sequence[float | None], labels: Sequence[object] | None = None,
     left_out: per value, None when the value may be judged, else why not (an immature month,
     the feed's run-in); missing values (None/NaN, e.g. suppressed) are left out as "no value".
     Columns: label, value, left_out, judged, baseline, moving_range, mean, unpl, lnpl,
-    upper_2_sigma, lower_2_sigma, mr_mean, mr_upper_limit, suitable, the four rules,
-    special_cause, side."""
+    upper_2_sigma, lower_2_sigma, mr_mean, mr_upper_limit, centre_line ("mean", or "median" for
+    a series pinned at a bound; `mean` then holds the median), the four rules, special_cause, side."""
     labels = list(labels) if labels is not None else list(range(len(values)))
     frame = pd.DataFrame({"label": labels,
                           "value": pd.to_numeric(pd.Series(list(values), dtype="object"), errors="coerce")})
@@ -175,7 +175,10 @@ def xmr(values: Sequence[float | None], labels: Sequence[object] | None = None,
     n = len(x)
     mr = np.abs(np.diff(x)) if n >= 2 else np.array([])
     base_n = min(n, baseline_points)
-    mean = float(x[:base_n].mean()) if n else float("nan")
+    bounds = [b for b in (floor, ceiling) if b is not None]
+    pinned = bool(base_n) and np.isin(x[:base_n], bounds).sum() >= AT_BOUND_SHARE * base_n
+    centre = np.median if pinned else np.mean
+    mean = float(centre(x[:base_n])) if n else float("nan")
     mr_mean = screened_mr_mean(mr[:max(base_n - 1, 0)])
     sigma = mr_mean / D2
     unpl, lnpl = mean + E2 * mr_mean, mean - E2 * mr_mean
@@ -186,21 +189,18 @@ def xmr(values: Sequence[float | None], labels: Sequence[object] | None = None,
     frame["moving_range"] = np.nan
     frame.loc[np.flatnonzero(judged)[1:], "moving_range"] = mr
     frame["mean"] = mean
+    frame["centre_line"] = "median (pinned at a bound)" if pinned else "mean"
     frame["unpl"] = _clip(unpl, floor, ceiling) if n >= 2 else np.nan
     frame["lnpl"] = _clip(lnpl, floor, ceiling) if n >= 2 else np.nan
     frame["upper_2_sigma"] = _clip(up2, floor, ceiling) if n >= 2 else np.nan
     frame["lower_2_sigma"] = _clip(lo2, floor, ceiling) if n >= 2 else np.nan
     frame["mr_mean"] = mr_mean
     frame["mr_upper_limit"] = D4 * mr_mean
-    bounds = [b for b in (floor, ceiling) if b is not None]
-    at_bound = np.isin(x[:base_n], bounds).sum() if bounds and base_n else 0
-    suitable = not (base_n and at_bound >= AT_BOUND_SHARE * base_n)
-    frame["suitable"] = suitable
     flags = {rule: np.zeros(n, dtype=bool) for rule in RULES}
-    if n >= 2 and mr_mean > 0 and suitable:
+    if n >= 2 and mr_mean > 0:
         flags["beyond_limits"] = (x > unpl) | (x < lnpl)
         flags["two_of_three"] = _two_of_three(x, up2, lo2)
-    if n and suitable:
+    if n:
         flags["shift"] = _same_side_runs(x, mean, SHIFT_LENGTH)
         flags["trend"] = _trends(x, TREND_LENGTH)
     for rule in RULES:
@@ -240,9 +240,7 @@ def judge(table: pd.DataFrame, improvement: Improvement = None,
                          None if last is None else last["label"],
                          None if last is None else float(last["value"]))
     last, before = points.iloc[-1], points.iloc[-2]
-    if not bool(last["suitable"]):
-        variation = "not_suitable"
-    elif not bool(last["special_cause"]):
+    if not bool(last["special_cause"]):
         variation = "common_cause"
     else:
         rising_trend = bool(last["trend"]) and last["value"] > before["value"]

@@ -112,13 +112,15 @@ def test_false_alarm_rate_of_a_stable_process_is_small() -> None:
     assert 0.02 < rate < 0.15  # per point, 24 points, limits from the first 12
 
 
-def test_a_measure_pinned_at_its_ceiling_is_not_judged() -> None:
-    values = [100.0] * 11 + [99.6]
-    t = spc.xmr(values, floor=0, ceiling=100)
-    assert not t["suitable"].any() and not t["special_cause"].any()
-    assert spc.judge(t, improvement="up").variation == "not_suitable"
+def test_a_series_pinned_at_a_bound_is_centred_on_it() -> None:
+    stable = spc.xmr([100.0] * 11 + [99.6], floor=0, ceiling=100)
+    assert stable["centre_line"].iloc[0].startswith("median") and stable["mean"].iloc[0] == 100
+    assert not stable["shift"].any()  # eleven months at 100% are not a run "above the mean"
+    zero_then_breaches = spc.xmr([0.0] * 12 + [23.0, 30.0, 28.0, 34.0, 25.0, 27.0, 31.0],
+                                 floor=0, ceiling=100)
+    assert zero_then_breaches["special_cause"].tolist() == [False] * 12 + [True] * 7
     lively = spc.xmr([100.0] * 5 + [98.0, 97.5, 99.0, 96.0, 98.5, 97.0, 99.5], floor=0, ceiling=100)
-    assert lively["suitable"].all()
+    assert (lively["centre_line"] == "mean").all()
 
 
 def test_screening_never_leaves_a_flat_series_without_spread() -> None:
