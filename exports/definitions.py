@@ -28,6 +28,9 @@ DEFINITIONS: list[tuple[str, str]] = [
     ("Medians and 90th percentiles", ("Continuous (linear interpolation, DuckDB quantile_cont). "
      "An interval is computed only when both ends exist and are in order; exams with ends out of "
      "order are flagged in data quality and left out (never counted as zero).")),
+    ("90th percentile test to report", ("Of the exams tested in the month (not cancelled), the "
+     "hours from test to verified report, an exam still unreported counting at its age at the "
+     "as-of time, so a growing backlog shows; the board's turnaround measure.")),
     ("NETWORK rows", ("Network totals are computed from exams, not by averaging trusts.")),
     ("Reporting targets", ("Hours by priority from the published dim_reporting_target (seed "
      "reporting_targets); the pack prints the values it read under 'How to read this pack'.")),

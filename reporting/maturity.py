@@ -11,11 +11,13 @@ A month is left out of an SPC baseline (and of month-on-month comparisons) when:
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import duckdb
 
 NETWORK = "NETWORK"
+LONDON = ZoneInfo("Europe/London")
 
 
 def month_end(month: date) -> date:
@@ -74,6 +76,13 @@ def feed_starts(con: duckdb.DuckDBPyConnection) -> dict[str, date]:
     if starts:
         starts[NETWORK] = max(starts.values())
     return starts
+
+
+def as_of_end(as_of: date | None) -> datetime | None:
+    """The end of the as-of day, local midnight after it (METRICS.md's "at the as-of time")."""
+    if as_of is None:
+        return None
+    return datetime.combine(as_of + timedelta(days=1), time(), tzinfo=LONDON)
 
 
 def published_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
