@@ -37,7 +37,7 @@ REQUEST_TO_TEST_MEDIAN_DAYS = Measure("request_to_test_median_days", "Median req
 TEST_TO_REPORT_MEDIAN_HOURS = Measure("test_to_report_median_hours", "Median test to report",
                                       "hours", "down", maturity_days=DAYS_28)
 TEST_TO_REPORT_P90_HOURS = Measure("test_to_report_p90_hours_with_unreported",
-                                   "90th percentile test to report, unreported at their age",
+                                   "90th centile test to report",  # unreported exams at their age
                                    "hours", "down", maturity_days=DAYS_28)
 REPORTED_WITHIN_TARGET_PCT = percentage("reported_within_target_pct", "% reported within target",
                                         "up", DAYS_28)
