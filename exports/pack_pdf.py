@@ -365,7 +365,8 @@ def how_to_read(pdf: _Pdf, data: PackData, mode_text: str) -> None:
          "lies between the limits: hit and miss.")),
         ("Limits", (f"Mean and natural process limits (mean +/- {E2} x mean moving range) come from "
          f"the first {BASELINE_POINTS} mature months (the baseline) and are then fixed; a limit is never drawn "
-         "below 0 or above 100% for a percentage.")),
+         "below 0 or above 100% for a percentage. A chart whose baseline sits mostly at 0% or 100% "
+         "is centred on that value (its median) rather than on the mean.")),
         ("Reporting targets", f"Per priority, from the published dim_reporting_target: {targets}."),
         ("Disclosure control", mode_text + " Network totals and the network's charts are exact; "
          "the trust matrix shows icons only."),
