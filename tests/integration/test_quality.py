@@ -16,8 +16,10 @@ from typer.testing import CliRunner
 from tests.integration.harness import AS_OF, SYNTH_ARGS, extract_time, wmin
 
 pytestmark = pytest.mark.slow
-# The harness's network with seed 3: its ten days hold every semantic defect type at least once.
-QUALITY_SYNTH_ARGS = [*SYNTH_ARGS[:-1], "3"]
+# The harness's network with seed 8: its ten days hold every semantic defect type at least once
+# (defects are drawn at a rate, so a seed is chosen that draws each; seed 3 stopped drawing a
+# dates_out_of_order when the generator's warm-up and reporting draws changed).
+QUALITY_SYNTH_ARGS = [*SYNTH_ARGS[:-1], "8"]
 SEMANTIC = {"nhs_number_invalid": "nhs_number_valid", "dates_out_of_order": "dates_in_order",
             "unknown_local_code": "local_code_known"}
 
