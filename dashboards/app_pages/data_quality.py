@@ -67,7 +67,9 @@ else:
         y=alt.Y("reason_code:N", title=None, sort="-x"), x=alt.X("sum(rows):Q", title="rows rejected"),
         color=alt.Color("trust_code:N", title="trust", scale=charts.trust_colour_scale(rej["trust_code"]),
                         legend=alt.Legend(orient="right")), tooltip=["trust", "reason_code", "rows"]
-    ).properties(height=charts.height_for_rows(rej["reason_code"].nunique(), 28, 70)), width="stretch")
+    ).properties(height=charts.height_for_rows(  # tall enough for the legend's trusts beside it
+        rej["reason_code"].nunique(), 28, 70, minimum=18 * rej["trust_code"].nunique() + 40)),
+        width="stretch")
     ui.table(rej[["trust", "reason_code", "rows"]], key="dq_rejections")
 
 st.subheader("Quarantined files")
