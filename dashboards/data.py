@@ -560,6 +560,17 @@ def measure_frame(key: str) -> pd.DataFrame:
     return _measure_frame(db_identity(), key)
 
 
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=32)
+def _judgements(identity: tuple[str, int, int], key: str) -> pd.DataFrame:
+    return _on_connection(identity, lambda cur: monthly.judgements(cur, (MEASURES[key],)))
+
+
+def judgements(key: str) -> pd.DataFrame:
+    """Every trust's (NETWORK first) latest judged month of a board measure, as the pack reads it
+    (`reporting.monthly.judgements`)."""
+    return _judgements(db_identity(), key)
+
+
 def spc_table(key: str, trust_code: str, frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """The `reporting.spc.xmr` table of a measure for one trust, months judged as the board pack
     judges them (`reporting.monthly.spc_table`); `frame` (trust_code, month, value) gives another

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboards import data, filters, spc, ui
 from reporting.monthly import PACK_MEASURES
-from reporting.spc import ASSURANCE_TEXT, VARIATION_TEXT, judge
+from reporting.spc import ASSURANCE_TEXT, VARIATION_TEXT
 
 MEASURES = {m.key: m for m in PACK_MEASURES}
 
@@ -31,16 +31,15 @@ spc.show(table, f"{measure.label} ({measure.unit})", measure.unit, measure.impro
          measure.target_label or "", measure.floor, measure.ceiling, key="board_spc")
 
 st.subheader(f"Every trust: {measure.label}, latest judged month")
-rows = []
-for code in trusts:
-    verdict = judge(data.spc_table(measure.key, code), measure.improvement, measure.target)
-    rows.append({"trust_code": code,
-                 "latest judged month": "" if verdict.latest_label is None
-                 else f"{pd.Timestamp(verdict.latest_label):%b %Y}",
-                 f"value ({measure.unit})": verdict.latest_value,
-                 "variation": VARIATION_TEXT[verdict.variation],
-                 "assurance": ASSURANCE_TEXT.get(verdict.assurance or "", "no target"),
-                 "mean": verdict.mean, "lower limit": verdict.lnpl, "upper limit": verdict.unpl})
+verdicts = data.judgements(measure.key).set_index("trust_code").reindex(trusts)
+verdicts["variation"] = verdicts["variation"].fillna("not_enough_data")  # a trust with no series
+rows = [{"trust_code": code,
+         "latest judged month": "" if pd.isna(v["latest_month"]) else f"{pd.Timestamp(v['latest_month']):%b %Y}",
+         f"value ({measure.unit})": v["latest_value"],
+         "variation": VARIATION_TEXT[v["variation"]],
+         "assurance": ASSURANCE_TEXT.get(v["assurance"] if isinstance(v["assurance"], str) else "", "no target"),
+         "mean": v["mean"], "lower limit": v["lnpl"], "upper limit": v["unpl"]}
+        for code, v in verdicts.iterrows()]
 matrix = ui.apply_trust_labels(pd.DataFrame(rows)).drop(columns="trust_code")
 ui.table(matrix.round(1), height=ui.rows_height(len(matrix)), key="spc_matrix")
 st.caption("Trust values are computed from every exam of the trust (not from suppressed counts); a month is "
