@@ -28,7 +28,7 @@ console = Console()
 err = Console(stderr=True)
 
 HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="home folder (default ./var or WMIN_HOME)")]
-ScenarioOpt = Annotated[Optional[list[str]], typer.Option(
+ScenarioOpt = Annotated[list[str] | None, typer.Option(
     "--scenario", metavar="KIND:TRUST:YYYY-MM-DD",
     help="a known change to inject (repeatable): halve-reporting:TRUST:YYYY-MM-DD halves the "
          "trust's in-house reporting capacity from that day (docs/scenarios.md); recorded in "
@@ -82,7 +82,7 @@ def synth(
     scale: Annotated[float, typer.Option(help="1.0 = about 5 million exams a year")] = 1.0,
     seed: Annotated[int, typer.Option(help="random seed; same arguments give identical files")] = 42,
     scenario: ScenarioOpt = None,
-    trusts: Annotated[Optional[str], typer.Option(
+    trusts: Annotated[str | None, typer.Option(
         help="only these trusts, comma-separated ODS codes (default all 15); each trust's data "
              "is the same as in the whole network")] = None,
     home: HomeOpt = None,
