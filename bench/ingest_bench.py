@@ -140,14 +140,14 @@ def nightly(home: Path, start: date, scale: float) -> dict:
     from ingest.feeds.spec import load_all_specs
     from ingest.loader import discover, ingest_landing
     from ingest.synth.generate import generate_network
-    from ingest.synth.network import default_seeds_dir
+    from ingest.synth.network import SYNTHETIC_FEEDS_DIR, default_seeds_dir
 
     end = start + timedelta(days=3)
     if not (home / "truth" / "exams.parquet").exists():
         t = time.perf_counter()
         generate_network(home, start, end, scale=scale, seed=42)
         print(f"generated {start}..{end} at scale {scale} in {time.perf_counter() - t:.0f}s")
-    specs = load_all_specs()
+    specs = load_all_specs(SYNTHETIC_FEEDS_DIR)
     found = [(code, f[0], f[2]) for code, sp in specs.items() for f in discover(home, sp) if f[0]]
     last = max(at for _, at, _ in found)
     night = last.date()
@@ -181,7 +181,7 @@ def night_on(home: Path, work: Path) -> dict:
     from bench.build_bench import _landing_tables, last_extract_date
     from ingest.feeds.spec import load_all_specs
     from ingest.loader import _Fingerprints, _rel, create_landing, ingest_landing
-    from ingest.synth.network import default_seeds_dir
+    from ingest.synth.network import SYNTHETIC_FEEDS_DIR, default_seeds_dir
     from pipeline.settings import DEMO_PSEUDONYM_KEY
 
     db = work / "restricted.duckdb"
@@ -205,7 +205,7 @@ def night_on(home: Path, work: Path) -> dict:
         prints.save(con)
         con.execute("checkpoint")
     t = time.perf_counter()
-    summary = ingest_landing(db, home, load_all_specs(), DEMO_PSEUDONYM_KEY.encode(),
+    summary = ingest_landing(db, home, load_all_specs(SYNTHETIC_FEEDS_DIR), DEMO_PSEUDONYM_KEY.encode(),
                              seeds_dir=default_seeds_dir())
     secs = time.perf_counter() - t
     tot = summary.totals

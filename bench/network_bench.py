@@ -27,11 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.measure import run_measured, wmin_command, wmin_env
 from ingest.feeds.spec import load_all_specs
+from ingest.synth.network import SYNTHETIC_FEEDS_DIR
 
 
 def last_night(landing: Path) -> date:
     """The latest extract date of any delivery in the landing folder."""
-    specs = load_all_specs()
+    specs = load_all_specs(SYNTHETIC_FEEDS_DIR)
     dates = [stamp.date() for trust_dir in landing.iterdir() if trust_dir.name in specs
              for f in trust_dir.iterdir()
              if (stamp := specs[trust_dir.name].extract_time.parse(f.name)) is not None]
@@ -40,7 +41,7 @@ def last_night(landing: Path) -> date:
 
 def move_night(src: Path, dst: Path, night: date) -> int:
     """Move the deliveries extracted on `night` from one landing folder to another."""
-    specs = load_all_specs()
+    specs = load_all_specs(SYNTHETIC_FEEDS_DIR)
     moved = 0
     for trust_dir in sorted(p for p in src.iterdir() if p.name in specs):
         for f in sorted(trust_dir.iterdir()):

@@ -88,10 +88,10 @@ def synth(
     home: HomeOpt = None,
 ) -> None:
     """Generate the synthetic 15-trust network into home/landing and home/truth."""
-    from pipeline.progress import stage_progress
     from ingest.synth import generate_network
     from ingest.synth.network import PROFILES
     from ingest.synth.scenarios import ScenarioError, parse_scenario
+    from pipeline.progress import stage_progress
 
     s = _settings(home)
     start_d, end_d = _parse_date(start, "--start"), _parse_date(end, "--end")
@@ -127,15 +127,15 @@ def ingest(
 ) -> None:
     """Load new deliveries from home/landing into the restricted database."""
     keep_freed_memory()
+    from ingest.feeds.spec import SpecError, home_feeds_dir, load_all_specs
+    from ingest.loader import ingest_landing
     from pipeline.progress import file_progress
     from pipeline.reporting import ingest_table
-    from ingest.feeds.spec import SpecError, load_all_specs
-    from ingest.loader import ingest_landing
 
     s = _settings(home, demo=demo or None)
     s.ensure_dirs()
     try:
-        specs = load_all_specs()
+        specs = load_all_specs(home_feeds_dir(s.home))
         if trust and trust not in specs:
             _fail(f"no feed spec for trust {trust!r}; known: {', '.join(sorted(specs))}")
         key = s.pseudonym_key_bytes()
@@ -175,7 +175,8 @@ def publish(
 ) -> None:
     """Publish the analytics database atomically from the last build."""
     from pipeline.build import manifest_path
-    from pipeline.publish import PublishError, publish as do_publish, published_relations
+    from pipeline.publish import PublishError, published_relations
+    from pipeline.publish import publish as do_publish
 
     s = _settings(home)
     as_of_d = _parse_date(as_of, "--as-of") if as_of else s.effective_as_of()

@@ -51,7 +51,7 @@ WARNING_ONLY_STEPS = {"docs"}
 
 def _ingest(settings: Settings, trusts: list[str] | None, on_file: Callable | None,
             fail: FailPoints) -> tuple[dict, object]:
-    from ingest.feeds.spec import load_all_specs
+    from ingest.feeds.spec import home_feeds_dir, load_all_specs
     from ingest.loader import ingest_landing
 
     def file_done(*args: object, **kwargs: object) -> None:
@@ -59,7 +59,7 @@ def _ingest(settings: Settings, trusts: list[str] | None, on_file: Callable | No
             on_file(*args, **kwargs)
         fail.hit("ingest")
 
-    summary = ingest_landing(settings.restricted_db, settings.home, load_all_specs(),
+    summary = ingest_landing(settings.restricted_db, settings.home, load_all_specs(home_feeds_dir(settings.home)),
                              settings.pseudonym_key_bytes(), trusts=trusts,
                              seeds_dir=settings.seeds_dir, on_file=file_done)
     t = summary.totals

@@ -17,7 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ingest.contract import FAMILIES
 
+# Onboarded trusts' specs (real deliveries). The synthetic network keeps its own specs in
+# `ingest/synth/feeds/`, so onboarding a trust never changes the demo and the demo never
+# assumes which trusts are onboarded.
 FEEDS_DIR = Path(__file__).parent
+# The copy of its specs that `wmin synth` writes into a home, so a synthetic home is read with
+# the specs its files were written with.
+HOME_FEEDS = "feeds"
 
 # Canonical fields a trust's columns map onto (wide CSV, event-log CSV and Excel families).
 # Exam attributes:
@@ -210,8 +216,15 @@ def load_spec(path: Path) -> FeedSpec:
     return spec
 
 
+def home_feeds_dir(home: Path) -> Path:
+    """The feed specs a home is read with: `<home>/feeds/` when present (a synthetic home, or an
+    operator's own folder), else the project's onboarded specs in `ingest/feeds/`."""
+    own = Path(home) / HOME_FEEDS
+    return own if own.is_dir() else FEEDS_DIR
+
+
 def load_all_specs(feeds_dir: Path = FEEDS_DIR) -> dict[str, FeedSpec]:
-    """Every trust's spec, by trust code."""
+    """Every trust's spec in a folder, by trust code."""
     specs = [load_spec(p) for p in sorted(Path(feeds_dir).glob("*.yml"))]
     return {s.trust_code: s for s in specs}
 

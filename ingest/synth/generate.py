@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ingest.feeds.spec import FEEDS_DIR, FeedSpec, load_all_specs
+from ingest.feeds.spec import HOME_FEEDS, FeedSpec, load_all_specs
 
 from . import deliveries as dl
 from .defects import (
@@ -169,16 +169,17 @@ def generate_network(home: Path, start: date, end: date, scale: float = 1.0, see
     `workers` processes write the trusts' deliveries (default: up to 2); the output does not
     depend on it. `trusts` (default: every trust with a feed spec) generates part of the
     network; each trust's data is the same as in the whole network."""
-    from .network import default_seeds_dir
+    from .network import SYNTHETIC_FEEDS_DIR, default_seeds_dir
     from .simulate import simulate_network
 
     t0 = time.perf_counter()
     home = Path(home)
     rates = rates if rates is not None else DefectRates()
     seeds_dir = Path(seeds_dir) if seeds_dir is not None else default_seeds_dir()
-    specs = load_all_specs(Path(specs_dir) if specs_dir is not None else FEEDS_DIR)
+    specs_dir = Path(specs_dir) if specs_dir is not None else SYNTHETIC_FEEDS_DIR
+    specs = load_all_specs(specs_dir)
     if not specs:
-        raise ValueError(f"no feed specs (*.yml) in {specs_dir or FEEDS_DIR}")
+        raise ValueError(f"no feed specs (*.yml) in {specs_dir}")
     if trusts is not None:
         unknown = sorted(set(trusts) - set(specs))
         if unknown:
@@ -187,8 +188,12 @@ def generate_network(home: Path, start: date, end: date, scale: float = 1.0, see
     trusts = sorted(specs)
     report = progress or (lambda stage, done, total: None)
 
-    for sub in ("landing", "truth"):
+    for sub in ("landing", "truth", HOME_FEEDS):
         shutil.rmtree(home / sub, ignore_errors=True)
+    # the home is read with the specs its files are written with (ingest.feeds.spec.home_feeds_dir)
+    (home / HOME_FEEDS).mkdir(parents=True)
+    for code in trusts:
+        shutil.copy(specs_dir / f"{code}.yml", home / HOME_FEEDS / f"{code}.yml")
     (home / "truth").mkdir(parents=True, exist_ok=True)
     (home / "landing").mkdir(parents=True, exist_ok=True)
 

@@ -17,6 +17,10 @@ import pandas as pd
 
 from ingest.contract import MODALITIES
 
+# The synthetic trusts' own feed specs (one per trust of TRUST_ORDER); onboarded trusts' specs
+# live in ingest/feeds/ and never reach the generator.
+SYNTHETIC_FEEDS_DIR = Path(__file__).parent / "feeds"
+
 # Fixed order of the trusts: random streams are spawned in this order, so a trust's data does
 # not depend on which other trusts are simulated.
 TRUST_ORDER: tuple[str, ...] = (

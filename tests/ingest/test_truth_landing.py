@@ -19,7 +19,7 @@ import pytest
 from ingest.feeds.spec import load_all_specs
 from ingest.loader import ingest_landing
 from ingest.synth.generate import generate_network
-from ingest.synth.network import default_seeds_dir
+from ingest.synth.network import SYNTHETIC_FEEDS_DIR, default_seeds_dir
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +38,7 @@ def network(tmp_path_factory):
     home = tmp_path_factory.mktemp("truth_network")
     generate_network(home, START, END, scale=0.01, seed=7)
     db = home / "restricted.duckdb"
-    ingest_landing(db, home, load_all_specs(), b"k" * 32, seeds_dir=default_seeds_dir())
+    ingest_landing(db, home, load_all_specs(SYNTHETIC_FEEDS_DIR), b"k" * 32, seeds_dir=default_seeds_dir())
     con = duckdb.connect(str(db), read_only=True)
     yield home, con
     con.close()
@@ -104,7 +104,7 @@ def test_every_true_event_is_in_landing_with_identical_values(network):
     landing = con.sql(f"select * from {keyed} qualify {LATEST.format(key='source_event_id')}").df()
     truth = _truth(home, "events")
     truth["event"] = truth["event"].astype(str)
-    specs = load_all_specs()
+    specs = load_all_specs(SYNTHETIC_FEEDS_DIR)
     wide = truth["trust_code"].map(lambda c: specs[c].family in ("wide_csv", "excel")).astype(bool)
     # a wide row carries one time per event type (the latest: a rebooking overwrites the booking)
     truth["source_event_id"] = truth["event_id"].where(

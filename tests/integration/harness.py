@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from ingest.feeds.spec import load_all_specs
+from ingest.synth.network import SYNTHETIC_FEEDS_DIR
 
 # A small network: ten days at 1% scale (a nightly run takes well under a minute). The truth is exact, so figures can be compared.
 SYNTH_ARGS = ["--start", "2026-02-16", "--end", "2026-02-25", "--scale", "0.01", "--seed", "7"]
@@ -37,7 +38,7 @@ def wmin(home: Path, *args: str, fail_point: str | None = None, check: bool = Tr
 
 
 def extract_time(trust: str, name: str) -> datetime | None:
-    return load_all_specs()[trust].extract_time.parse(name)
+    return load_all_specs(SYNTHETIC_FEEDS_DIR)[trust].extract_time.parse(name)
 
 
 def split_landing(src_home: Path, dst_home: Path, until: str) -> None:

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from ingest.contract import DQ_FLAGS, FILE_QUARANTINE_REASONS, ROW_REJECT_REASONS
-from ingest.feeds.spec import FEEDS_DIR, load_all_specs
+from ingest.feeds.spec import load_all_specs
 from ingest.synth.defects import (
     BAD_DATE,
     BAD_HL7_DATE,
@@ -31,6 +31,7 @@ from ingest.synth.defects import (
     plan_row_defects,
 )
 from ingest.synth.generate import generate_network
+from ingest.synth.network import SYNTHETIC_FEEDS_DIR as FEEDS_DIR
 
 TRUSTS = ("RRK", "RQ3", "RRJ", "RXK", "RNA", "RKB", "RJC", "RWP", "RL1", "RJE")
 RATES = DefectRates(duplicate_row=0.003, malformed_line=0.002, wrong_column_count=0.002,

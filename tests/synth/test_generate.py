@@ -13,10 +13,11 @@ import pandas as pd
 import pytest
 
 from ingest.contract import TRUTH_EVENTS, TRUTH_EXAMS, TRUTH_SLOTS
-from ingest.feeds.spec import FEEDS_DIR, load_all_specs, load_spec
+from ingest.feeds.spec import load_all_specs, load_spec
 from ingest.synth.defects import DefectRates
 from ingest.synth.deliveries import delivery_nights
 from ingest.synth.generate import generate_network
+from ingest.synth.network import SYNTHETIC_FEEDS_DIR as FEEDS_DIR
 
 TRUSTS = ("RRK", "RQ3", "RXK", "RBK", "RKB", "RLT", "RJC", "RWP", "RL1", "RNA")
 START, END, SCALE = date(2024, 3, 1), date(2024, 3, 31), 0.01
@@ -47,7 +48,7 @@ def network(tmp_path_factory):
 
 
 def test_every_spec_loads_and_dialects_differ() -> None:
-    specs = load_all_specs()
+    specs = load_all_specs(FEEDS_DIR)
     assert sorted(specs) == sorted(["RRK", "RQ3", "RRJ", "RXK", "RNA", "RBK", "RL4", "RKB", "RLT",
                                     "RJC", "RWP", "RLQ", "RXW", "RL1", "RJE"])
     dialects = {(s.family, s.delimiter, s.encoding, s.datetime_format, s.timezone, s.quirks)

@@ -15,9 +15,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from ingest.feeds.spec import FEEDS_DIR, load_all_specs
+from ingest.feeds.spec import load_all_specs
 from ingest.synth.defects import DefectRates, nhs_valid
 from ingest.synth.generate import generate_network
+from ingest.synth.network import SYNTHETIC_FEEDS_DIR as FEEDS_DIR
 from ingest.synth.writers import _format
 from ingest.synth.writers._format import format_timestamps, hl7_timestamps
 from ingest.synth.writers.hl7v2 import hl7_escape
@@ -229,7 +230,7 @@ def test_hl7_fast_lines_equal_messages_built_segment_by_segment(tmp_path) -> Non
     from ingest.synth.simulate import simulate_network
     from ingest.synth.writers import hl7v2
 
-    spec = load_all_specs()["RXK"]
+    spec = load_all_specs(FEEDS_DIR)["RXK"]
     truth = simulate_network(date(2024, 3, 1), date(2024, 3, 10), scale=0.005, seed=2,
                              trusts=["RXK"])
     ex, ev = truth.exams, truth.events

@@ -15,10 +15,11 @@ import pandas as pd
 import pytest
 
 from bench import pandas_marts
-from ingest.feeds.spec import FEEDS_DIR, load_all_specs
+from ingest.feeds.spec import load_all_specs
 from ingest.loader import ingest_landing
 from ingest.synth.defects import DefectRates
 from ingest.synth.generate import generate_network
+from ingest.synth.network import SYNTHETIC_FEEDS_DIR as FEEDS_DIR
 from ingest.synth.network import default_seeds_dir
 from pipeline.build import run_build
 
@@ -35,7 +36,7 @@ def truth_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = home / "warehouse" / "restricted.duckdb"
     db.parent.mkdir(parents=True)
     # Pre-load validation is covered elsewhere; clean deliveries have nothing for it to catch.
-    ingest_landing(db, home, load_all_specs(), PSEUDONYM_KEY, validate=False)
+    ingest_landing(db, home, load_all_specs(FEEDS_DIR), PSEUDONYM_KEY, validate=False)
     result = run_build(db, AS_OF, full_refresh=True, target_dir=home / "dbt_target")
     assert result.success, f"dbt build failed: {result.failed[:5]}"
     return home
