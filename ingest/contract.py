@@ -11,7 +11,11 @@ PRIORITIES = ("ed", "inpatient", "suspected_cancer", "urgent", "routine", "plann
 ACTIVITY_CATEGORIES = ("waiting_list", "planned", "unscheduled")
 MODALITIES = ("XR", "US", "CT", "MR", "FL", "NM", "PET", "MG", "DEXA", "IR")
 DM01_TESTS = ("MRI", "CT", "NOUS", "DEXA", "BARIUM_ENEMA")
-STATUSES = ("requested", "booked", "completed", "reported", "cancelled", "did_not_attend")
+# entered_in_error: the request was withdrawn as entered in error (HL7 ORC-16 `EIE`, or the
+# feed's own word): it never existed, so it leaves every waiting-list census, past ones too,
+# and counts as no activity (a cancellation only ends the request on its date).
+STATUSES = ("requested", "booked", "completed", "reported", "cancelled", "did_not_attend",
+            "entered_in_error")
 PATIENT_SOURCE_SETTINGS = ("01", "02", "03", "04", "05", "06", "07")
 SEXES = ("0", "1", "2", "9")
 SLOT_STATES = ("free", "booked", "blocked")
@@ -31,6 +35,7 @@ EVENTS = (
     "cancelled",
     "did_not_attend",
     "addendum",
+    "entered_in_error",  # the request withdrawn as entered in error (last: not a workflow step)
 )
 
 # --- Ground truth written by the generator (home/truth/*.parquet) -------------------------
@@ -203,6 +208,7 @@ DQ_FLAGS = (
     "unknown_local_code",
     "unmapped_value",
     "duplicate_row",  # byte-identical repeat of an earlier row of the same file
+    "event_after_extract",  # an event later than its delivery's extract time
 )
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest import quirks
 from ingest.contract import CAPACITY_SLOTS
@@ -23,6 +24,12 @@ _TS = re.compile(r"^(\d{8})(\d{2})?(\d{2})?(\d{2})?(?:\.\d{1,4})?([+-]\d{4}|Z)?$
 _ESC = re.compile(r"\\(F|S|T|R|E|\.br|X[0-9A-Fa-f]+)\\")
 _ESC_MAP = {"F": "|", "S": "^", "T": "&", "R": "~", "E": "\\", ".br": "\n"}
 _FALLBACK_EVENT = {"P": "reported_prelim", "F": "report_verified", "A": "addendum"}
+
+
+def is_entered_in_error(order_control: str | None, control_reason: str | None) -> bool:
+    """A cancel message (ORC-1 `CA`) whose order control code reason (ORC-16) is `EIE`: the
+    request was entered in error and withdrawn, which is not an ordinary cancellation."""
+    return (order_control or "").upper() == "CA" and (control_reason or "").upper() == "EIE"
 
 
 def unescape(text: str) -> str:
@@ -160,7 +167,8 @@ _TEXT = ("accession", "procedure_code", "procedure_name", "modality", "site_code
 _ROW_FIELDS = ("accession", "event_id", "event", "event_at", "ambiguous", "appointment_at",
                "actor_id", "actor_outsourced", "procedure_code", "procedure_name", "modality", "priority",
                "activity_category", "site_code", "room", "patient_source_setting", "referrer_code",
-               "referring_org_code", "nhs_number", "sex", "postcode", "ethnicity", "birth_date")
+               "referring_org_code", "nhs_number", "sex", "postcode", "ethnicity", "birth_date",
+               "entered_in_error")
 
 
 def read(path: Path, spec: FeedSpec, *, extract_at: datetime | None = None,
@@ -227,6 +235,11 @@ def read(path: Path, spec: FeedSpec, *, extract_at: datetime | None = None,
     raw_cols["birth_date"] = pa.array(cols["birth_date"], pa.date32())
     data_, flags, _ = exam_attributes(ctx, raw_cols, n, None, lines)
     ev, ev_um = map_values(spec, "event", pa.array(cols["event"], pa.string()))
+    # ORC-16 EIE names the event itself, whatever ORC-5 (the order status word) says
+    eie = np.array(cols["entered_in_error"], dtype=bool)
+    if eie.any():
+        ev = pc.if_else(pa.array(eie), pa.scalar("entered_in_error"), ev)
+        ev_um = ev_um & ~eie
     src = pa.array(lines.astype(np.int32))
     dup_a = np.array(dup, dtype=bool)
     edata = {"trust_code": spec.trust_code, "extract_at": extract_at, "source_line": src,
@@ -249,7 +262,7 @@ def read(path: Path, spec: FeedSpec, *, extract_at: datetime | None = None,
                       rejected=rejects.frame(),
                       field_parse={"event_at": (n, n + sum(1 for r in rejects.rows.values()
                                                            if r[4] == "unparseable_timestamp"))},
-                      column_map={"accession": "ORC-3", "event_id": "MSH-10", "event": "ORC-5",
+                      column_map={"accession": "ORC-3", "event_id": "MSH-10", "event": "ORC-5 (ORC-16 EIE)",
                                   "event_at": "MSH-7", "nhs_number": "PID-3", "procedure_code": "OBR-4"})
 
 
@@ -313,4 +326,5 @@ def _extract(m: _Msg, spec: FeedSpec) -> tuple:
         m.get("PV1", 8, 1), m.get("ORC", 17, 1),
         unescape(nhs_no).strip() if nhs_no else None, m.get("PID", 8),
         m.get("PID", 11, 5), m.get("PID", 22, 1), birth,
+        is_entered_in_error(m.get("ORC", 1), m.get("ORC", 16, 1)),
     )

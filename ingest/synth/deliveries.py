@@ -41,7 +41,7 @@ STATUS_OF_EVENT = {
     "booked": "booked", "arrived": "completed", "exam_started": "completed",
     "exam_completed": "completed", "reported_prelim": "completed",
     "report_verified": "reported", "addendum": "reported", "cancelled": "cancelled",
-    "did_not_attend": "did_not_attend",
+    "did_not_attend": "did_not_attend", "entered_in_error": "entered_in_error",
 }  # fmt: skip
 STATUS_TABLE = pa.array([STATUS_OF_EVENT[e] for e in EVENTS], pa.string())
 

@@ -100,3 +100,17 @@ def test_timestamp_leaving_the_calendar_is_a_value_error_not_a_crash() -> None:
     # converting year 1 at +01:00 to UTC falls before datetime.min
     with pytest.raises(ValueError):
         parse_ts("00010101000000+0100")
+
+
+def test_cancel_with_order_control_reason_eie_is_entered_in_error(specs):
+    """ORC-1 CA with ORC-16 EIE withdraws the request as entered in error (canonical event
+    `entered_in_error`, not flagged unmapped); a cancel for another reason stays `cancelled`, and
+    EIE on a message that is no cancel changes nothing."""
+    path = Path(__file__).parent / "fixtures/hl7v2_entered_in_error/THL_20241101020000.hl7"
+    res = read_file(path, specs["THL"], file_path=path.name)
+    ev = res.exam_events.set_index("source_event_id")
+    assert res.rejected.empty and len(ev) == 5
+    assert ev.loc["E3", ["accession", "event"]].tolist() == ["H1", "entered_in_error"]
+    assert ev.loc["E4", ["accession", "event"]].tolist() == ["H2", "cancelled"]
+    assert ev.loc["E5", "event"] == "booked"
+    assert not ev["dq_flags"].fillna("").str.contains("unmapped_value").any()
