@@ -97,6 +97,10 @@ def _decode(data: bytes, spec: FeedSpec, name: str) -> tuple[bytes, set[int]]:
         except UnicodeDecodeError:
             bad.add(i)
             out.append(b"")
+    if len(parts) - 1 in bad:  # blanked, a last line without a line end would vanish uncounted
+        raise QuarantineError("truncated_file", f"{name}: the last line ({len(parts)}) holds bytes that "
+                              f"are not valid {enc} and has no line end; the file is truncated: ask the "
+                              "trust to resend the whole delivery")
     ndata = max(1, sum(1 for p in parts[1:] if p.strip()))
     nbad = len(bad - {0})
     if 0 in bad or (nbad >= 3 and nbad > 0.2 * ndata):
