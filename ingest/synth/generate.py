@@ -169,7 +169,7 @@ def generate_network(home: Path, start: date, end: date, scale: float = 1.0, see
     `workers` processes write the trusts' deliveries (default: up to 2); the output does not
     depend on it. `trusts` (default: every trust with a feed spec) generates part of the
     network; each trust's data is the same as in the whole network."""
-    from .network import SYNTHETIC_FEEDS_DIR, default_seeds_dir
+    from .network import SYNTHETIC_FEEDS_DIR, TRUST_ORDER, default_seeds_dir
     from .simulate import simulate_network
 
     t0 = time.perf_counter()
@@ -180,6 +180,11 @@ def generate_network(home: Path, start: date, end: date, scale: float = 1.0, see
     specs = load_all_specs(specs_dir)
     if not specs:
         raise ValueError(f"no feed specs (*.yml) in {specs_dir}")
+    foreign = sorted(set(specs) - set(TRUST_ORDER))
+    if foreign:
+        raise ValueError(f"{specs_dir}: feed spec(s) for {', '.join(foreign)}, which the synthetic "
+                         "network does not simulate (ingest/synth/network.py TRUST_ORDER); an "
+                         "onboarded trust's spec belongs in ingest/feeds/")
     if trusts is not None:
         unknown = sorted(set(trusts) - set(specs))
         if unknown:

@@ -181,7 +181,11 @@ def load_reference(seeds_dir: Path | None = None) -> Reference:
     )
     sites_path = seeds / "sites.csv"
     if sites_path.exists():
-        sites = pd.read_csv(sites_path, dtype=str)[["site_code", "trust_code", "postcode_district"]]
+        sites = pd.read_csv(sites_path, dtype=str, keep_default_na=False)
+        # an onboarded trust's real (ODS) sites may sit beside the invented ones of the same
+        # trust code: the simulation runs only on the invented sites
+        sites = sites.loc[sites["is_synthetic_code"].str.lower() == "true",
+                          ["site_code", "trust_code", "postcode_district"]].reset_index(drop=True)
     else:
         sites = pd.DataFrame(columns=["site_code", "trust_code", "postcode_district"])
     hol: set[int] = set()

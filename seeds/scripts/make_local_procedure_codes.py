@@ -1,13 +1,16 @@
 """Write seeds/local_procedure_codes.csv from seeds/procedures.csv.
 
 Eight synthetic trusts send their own RIS procedure codes instead of NICIP (see
-ingest/feeds/README.md). Each gets one local code per procedure, in a house style of its own,
+ingest/synth/feeds/). Each gets one local code per procedure, in a house style of its own,
 so that the code maps are recognisably different. The codes are invented: no randomness, only
 the order of procedures.csv, so re-running the script gives the same file.
 
 Stability: sequence numbers follow the row order of procedures.csv (globally, or within the
 modality). Add new procedures at the END of procedures.csv and existing local codes keep their
 values.
+
+Rows of other trusts (an onboarded trust's real code map, added by hand) are kept as they are,
+after the synthetic trusts' rows.
 
 Usage (from the repository root):  python seeds/scripts/make_local_procedure_codes.py
 """
@@ -64,7 +67,16 @@ def styles(nicip: str, modality: str, n: int, k: int) -> dict[str, str]:
 TRUSTS = ("RQ3", "RXK", "RNA", "RKB", "RLT", "RWP", "RXW", "RJE")
 
 
-def build() -> list[tuple[str, str, str]]:
+def kept_rows(path: Path = OUT) -> list[tuple[str, str, str]]:
+    """Rows of trusts this script does not generate, in file order (an onboarded trust's map)."""
+    if not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8") as f:
+        return [(r["trust_code"], r["local_code"], r["nicip_code"]) for r in csv.DictReader(f)
+                if r["trust_code"] not in TRUSTS]
+
+
+def build(existing: Path = OUT) -> list[tuple[str, str, str]]:
     with PROCEDURES.open(newline="", encoding="utf-8") as f:
         procedures = list(csv.DictReader(f))
     per_modality: dict[str, int] = defaultdict(int)
@@ -84,7 +96,7 @@ def build() -> list[tuple[str, str, str]]:
         if nicip & set(locals_):
             raise SystemExit(f"{trust}: a local code equals a NICIP code: {nicip & set(locals_)}")
         rows += [(trust, local, code) for local, code in codes[trust]]
-    return rows
+    return rows + kept_rows(existing)
 
 
 def main() -> None:

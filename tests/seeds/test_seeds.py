@@ -13,6 +13,8 @@ import pytest
 import yaml
 
 from ingest import contract
+from ingest.feeds.spec import FEEDS_DIR, load_all_specs
+from ingest.synth.network import SYNTHETIC_FEEDS_DIR, TRUST_ORDER
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -72,24 +74,15 @@ COLUMNS = {
     "reporter_types": ["reporter_type", "reporter_type_name", "is_outsourced"],
 }
 
+# The synthetic network is DOMAIN.md's fifteen trusts; onboarded (real) trusts may sit beside
+# them in the seeds, so the seeds are checked against the specs, never against a count.
 DOMAIN_TRUSTS = {
-    "RRK",
-    "RQ3",
-    "RRJ",
-    "RXK",
-    "RNA",
-    "RBK",
-    "RL4",
-    "RKB",
-    "RLT",
-    "RJC",
-    "RWP",
-    "RLQ",
-    "RXW",
-    "RL1",
-    "RJE",
-}
-LOCAL_CODE_TRUSTS = {"RQ3", "RXK", "RNA", "RKB", "RLT", "RWP", "RXW", "RJE"}
+    "RRK", "RQ3", "RRJ", "RXK", "RNA", "RBK", "RL4", "RKB",
+    "RLT", "RJC", "RWP", "RLQ", "RXW", "RL1", "RJE",
+}  # fmt: skip
+SYNTHETIC_SPECS = load_all_specs(SYNTHETIC_FEEDS_DIR)
+ONBOARDED_SPECS = load_all_specs(FEEDS_DIR)
+TRUST_TYPES = {"acute", "specialist", "community_diagnostic_centre", "independent_sector"}
 BOOLEANS = {"true", "false"}
 
 
@@ -179,15 +172,24 @@ def test_no_absolute_paths_in_seed_files():
 # --- trusts and sites ----------------------------------------------------------------------
 
 
+def test_synthetic_network_is_the_domain_network():
+    assert set(TRUST_ORDER) == DOMAIN_TRUSTS
+    assert set(SYNTHETIC_SPECS) == set(TRUST_ORDER)  # one spec per simulated trust
+
+
 def test_trusts():
     trusts = read("trusts")
     codes = [t["trust_code"] for t in trusts]
-    assert len(codes) == 15 and set(codes) == DOMAIN_TRUSTS
-    assert {t["trust_type"] for t in trusts} <= {"acute", "specialist"}
-    confirmed = {t["trust_code"] for t in trusts if t["membership_confirmed"] == "true"}
-    assert confirmed == {"RRJ", "RL1", "RQ3"}
+    assert len(codes) == len(set(codes))
+    assert all(re.fullmatch(r"[A-Z0-9]{3,5}", c) for c in codes)  # as FeedSpec.trust_code
+    assert set(SYNTHETIC_SPECS) <= set(codes)  # every synthetic trust has its row
+    assert set(ONBOARDED_SPECS) <= set(codes)  # every onboarded feed's trust has its row
+    assert {t["trust_type"] for t in trusts} <= TRUST_TYPES
     assert {t["membership_confirmed"] for t in trusts} <= BOOLEANS
-    assert len({t["icb_name"] for t in trusts}) == 6
+    synthetic = [t for t in trusts if t["trust_code"] in SYNTHETIC_SPECS]
+    confirmed = {t["trust_code"] for t in synthetic if t["membership_confirmed"] == "true"}
+    assert confirmed == {"RRJ", "RL1", "RQ3"}
+    assert len({t["icb_name"] for t in synthetic}) == 6
     for t in trusts:
         assert 51.8 < float(t["latitude"]) < 53.3 and -3.3 < float(t["longitude"]) < -1.0
 
@@ -197,15 +199,23 @@ def test_sites():
     sites = read("sites")
     codes = [s["site_code"] for s in sites]
     assert len(codes) == len(set(codes))
-    per_trust = Counter(s["trust_code"] for s in sites)
-    assert set(per_trust) == set(trusts)  # every site's trust exists, every trust has a site
+    assert set(Counter(s["trust_code"] for s in sites)) == set(trusts)  # every site's trust
+    # exists, every trust has a site
     for s in sites:
-        assert re.fullmatch(rf"{s['trust_code']}\d{{2}}", s["site_code"])
-        assert s["is_synthetic_code"] == "true"
+        assert s["is_synthetic_code"] in BOOLEANS
+        assert re.fullmatch(r"[A-Z0-9]{3,10}", s["site_code"]), s["site_code"]
         assert 51.8 < float(s["latitude"]) < 53.3 and -3.3 < float(s["longitude"]) < -1.0
         assert re.fullmatch(r"[A-Z]{1,2}\d{1,2}[A-Z]?", s["postcode_district"])
-    for code, t in trusts.items():
-        if t["trust_type"] == "acute":
+    invented = [s for s in sites if s["is_synthetic_code"] == "true"]
+    # invented codes are the synthetic network's (trust code + 2 digits); an onboarded trust's
+    # sites carry their real ODS codes
+    for s in invented:
+        assert s["trust_code"] in SYNTHETIC_SPECS, s["site_code"]
+        assert re.fullmatch(rf"{s['trust_code']}\d{{2}}", s["site_code"])
+    per_trust = Counter(s["trust_code"] for s in invented)
+    assert set(per_trust) == set(SYNTHETIC_SPECS)  # the generator has sites for every trust
+    for code in SYNTHETIC_SPECS:
+        if trusts[code]["trust_type"] == "acute":
             assert 1 <= per_trust[code] <= 5
     # large acute trusts run several hospitals
     for code in ("RRK", "RXK", "RWP", "RJE", "RKB", "RXW", "RL4", "RNA", "RJC"):
@@ -307,20 +317,40 @@ def test_dm01_mapping():
 # --- local codes ---------------------------------------------------------------------------
 
 
+def _local_codes_script():
+    import importlib.util
+
+    path = SEEDS / "scripts" / "make_local_procedure_codes.py"
+    spec = importlib.util.spec_from_file_location("make_local_procedure_codes", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_local_procedure_codes():
     nicip = {p["nicip_code"] for p in read("procedures")}
     rows = read("local_procedure_codes")
     by_trust: dict[str, list[dict[str, str]]] = defaultdict(list)
     for r in rows:
         by_trust[r["trust_code"]].append(r)
-    assert set(by_trust) == LOCAL_CODE_TRUSTS
+    synthetic_local = {c for c, s in SYNTHETIC_SPECS.items() if s.procedure_code_system == "local"}
+    onboarded_local = {c for c, s in ONBOARDED_SPECS.items() if s.procedure_code_system == "local"}
+    assert synthetic_local and set(_local_codes_script().TRUSTS) == synthetic_local
+    # a local-code feed has its map; a map belongs to a local-code feed
+    assert synthetic_local | onboarded_local <= set(by_trust)
+    assert set(by_trust) <= synthetic_local | onboarded_local
     for trust, trs in by_trust.items():
         locals_ = [r["local_code"] for r in trs]
         assert len(locals_) == len(set(locals_)), trust
-        assert {r["nicip_code"] for r in trs} == nicip, trust  # one local code per procedure
+        assert {r["nicip_code"] for r in trs} <= nicip, trust
+        assert all(c.strip() == c and c for c in locals_), trust
+    for trust in synthetic_local:  # the invented maps: one upper-case code per procedure
+        trs = by_trust[trust]
+        locals_ = [r["local_code"] for r in trs]
+        assert {r["nicip_code"] for r in trs} == nicip, trust
         assert len(trs) == len(nicip)
         assert not set(locals_) & nicip, trust
-        assert all(c == c.upper() and c.strip() == c and c for c in locals_)
+        assert all(c == c.upper() for c in locals_)
     styles = {t: {r["local_code"][:2] for r in trs} for t, trs in by_trust.items()}
     assert styles["RNA"] == {"DG"}
     assert all(re.fullmatch(r"DG\d{4}", r["local_code"]) for r in by_trust["RNA"])
@@ -328,14 +358,20 @@ def test_local_procedure_codes():
 
 
 def test_local_codes_script_reproduces_file():
-    import importlib.util
-
-    path = SEEDS / "scripts" / "make_local_procedure_codes.py"
-    spec = importlib.util.spec_from_file_location("make_local_procedure_codes", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     expected = [tuple(r.values()) for r in read("local_procedure_codes")]
-    assert module.build() == expected
+    assert _local_codes_script().build() == expected
+
+
+def test_local_codes_script_keeps_an_onboarded_trusts_map(tmp_path):
+    module = _local_codes_script()
+    current = (SEEDS / "local_procedure_codes.csv").read_text(encoding="utf-8")
+    onboarded = [("NCDC1", "cdc-0001", "XCHES"), ("NCDC1", "cdc-0002", "UABDO")]
+    existing = tmp_path / "local_procedure_codes.csv"
+    existing.write_text(current + "".join(f"{t},{lc},{n}\n" for t, lc, n in onboarded),
+                        encoding="utf-8")
+    rows = module.build(existing)
+    assert rows[-2:] == onboarded
+    assert rows[:-2] == module.build()
 
 
 # --- calendar, targets, bands, vocabularies ------------------------------------------------
