@@ -457,7 +457,9 @@ def _finish(con, home, f: _ReadFile, key) -> FileOutcome:
     if f.problem is not None:
         return _quarantine(con, home, f.spec, f.rel, f.content, f.family, f.sha, f.extract_at, f.started,
                            f.problem)
-    return _insert(con, f.spec, f.rel, f.content, f.family, f.sha, f.extract_at, f.started, f.res, key,
+    # the reader's extract time: the file name's, or the spec's extract-time column when it has one
+    extract_at = f.res.extract_at or f.extract_at
+    return _insert(con, f.spec, f.rel, f.content, f.family, f.sha, extract_at, f.started, f.res, key,
                    f.outcomes)
 
 

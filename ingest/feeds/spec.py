@@ -74,13 +74,33 @@ class _Strict(BaseModel):
 
 
 class ExtractTime(_Strict):
-    """Where the delivery's extract time comes from: its file name, by regex and strptime."""
+    """Where a delivery's extract time comes from: its file name (regex and strptime), a column
+    every row carries, or both. With both, the column wins (a name often holds only the date)."""
 
-    pattern: str = Field(description="regex with one group capturing the timestamp text")
-    format: str = Field(description="strptime format of the captured text")
+    pattern: str | None = Field(default=None, description="regex with one group capturing the timestamp text")
+    format: str | None = Field(default=None, description="strptime format of the captured text")
+    column: str | None = Field(default=None, description="the trust's column holding the extract time")
+    column_format: str | None = Field(
+        default=None, description="strptime format of the column's values (default: datetime_format)")
+
+    @model_validator(mode="after")
+    def _a_source(self) -> ExtractTime:
+        if self.pattern is None and self.column is None:
+            raise ValueError("give 'pattern' and 'format' (the time in the file name), 'column' "
+                             "(a column every row carries), or both")
+        if (self.pattern is None) != (self.format is None):
+            raise ValueError("'pattern' and 'format' go together: the regex capturing the time in "
+                             "the file name and the strptime format of what it captures; for the "
+                             "column's format use 'column_format'")
+        if self.column_format is not None and self.column is None:
+            raise ValueError("'column_format' needs 'column'")
+        return self
 
     def parse(self, file_name: str) -> datetime | None:
-        """The local extract time a file name carries, or None when the name does not match."""
+        """The local extract time a file name carries, or None when the name does not match
+        (or the spec takes the time from a column only)."""
+        if self.pattern is None or self.format is None:
+            return None
         m = re.search(self.pattern, file_name)
         if not m:
             return None
@@ -159,6 +179,9 @@ class FeedSpec(_Strict):
             missing = [f for f in ("event_id", "event", "event_at") if f not in self.columns]
             if missing:
                 raise ValueError(f"an event_csv feed must map {missing} in columns")
+        if self.family == "hl7v2" and self.extract_time.column is not None:
+            raise ValueError("extract_time.column: an hl7v2 feed has no columns; its extract time "
+                             "comes from the file name ('pattern' and 'format')")
         if self.mode == "snapshot" and self.snapshot_days is None:
             raise ValueError("mode 'snapshot' needs snapshot_days (the rolling window length)")
         return self

@@ -50,6 +50,9 @@ class ReadResult:
     check_frame: pd.DataFrame | None = None
     field_parse: dict[str, tuple[int, int]] = field(default_factory=dict)  # field -> (ok, non-empty)
     column_map: dict[str, str | None] = field(default_factory=dict)  # canonical -> column found
+    # the delivery's extract time (UTC) as read: from the file name, or its extract-time column
+    extract_at: datetime | None = None
+    extract_source: str | None = None  # where extract_at came from, said for a person
 
     @property
     def rows_rejected(self) -> int:
@@ -88,8 +91,11 @@ def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
 
 # --- time -----------------------------------------------------------------------------------
 
-def extract_time(spec: FeedSpec, name: str) -> datetime:
-    """Extract time (UTC) from a file name by the spec's regex and strptime format."""
+def extract_time(spec: FeedSpec, name: str) -> datetime | None:
+    """Extract time (UTC) from a file name by the spec's regex and strptime format; None when the
+    spec takes it from a column only (ingest/readers/extract_column.py reads that)."""
+    if spec.extract_time.pattern is None:
+        return None
     m = re.search(spec.extract_time.pattern, name)
     if not m:
         raise QuarantineError("unreadable", f"file name {name!r} does not contain the extract time "

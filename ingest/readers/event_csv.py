@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from ingest.feeds.spec import EVENT_LOG_FIELDS, EXAM_FIELDS, REQUIRED_EXAM_FIELDS, FeedSpec
 from ingest.readers import _csv
+from ingest.readers.extract_column import extract_column, resolve
 from ingest.readers.base import (Ctx, ReadResult, Rejects, _as_str, _reject_mask, bool_unrecognised,
                                  empty_frame, events_frame, exam_attributes, finish_records,
                                  join_flags, localise, map_values, merge_flags, missing_key, nonempty,
@@ -26,10 +27,14 @@ def read(path: Path, spec: FeedSpec, *, extract_at: datetime | None = None,
     file_path = file_path or str(path)
     data = Path(path).read_bytes() if data is None else data
     colmap = {f: c for f, c in spec.columns.items() if f in EXAM_FIELDS or f in EVENT_LOG_FIELDS}
-    tab = _csv.tokenise(data, spec, colmap, REQUIRED, file_path)
-    ctx = Ctx(spec, file_path, extract_at, local_codes)
-    return build_events(ctx, tab.columns, tab.n, tab.lines, tab.dup, tab.rejects, tab.rows_read,
-                        tab.raw_line, tab.column_map)
+    tab = _csv.tokenise(data, spec, {**colmap, **extract_column(spec)},
+                        REQUIRED + tuple(extract_column(spec)), file_path)
+    at, source = resolve(spec, extract_at, tab.columns, tab.lines, tab.rejects, file_path)
+    ctx = Ctx(spec, file_path, at, local_codes)
+    res = build_events(ctx, tab.columns, tab.n, tab.lines, tab.dup, tab.rejects, tab.rows_read,
+                       tab.raw_line, tab.column_map)
+    res.extract_at, res.extract_source = at, source
+    return res
 
 
 def build_events(ctx: Ctx, raw, n, lines, dup, rejects: Rejects, rows_read, raw_line, column_map,

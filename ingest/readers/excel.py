@@ -17,6 +17,7 @@ from ingest import quirks
 from ingest.feeds.spec import EXAM_FIELDS, REQUIRED_EXAM_FIELDS, WIDE_EVENT_FIELDS, FeedSpec
 from ingest.readers._timefmt import parse_canonical
 from ingest.readers.base import Ctx, QuarantineError, ReadResult, Rejects
+from ingest.readers.extract_column import EXTRACT_FIELD, column_format, extract_column, resolve
 from ingest.readers.slots import build_slots
 from ingest.readers.wide_csv import build_wide
 
@@ -148,8 +149,9 @@ def _columns(rows: list[list], colmap: dict[str, str], required, spec: FeedSpec,
             vals = list(columns[i]) if i < len(columns) else [None] * n
         else:
             vals = [row[i] if i < len(row) else None for row in body]
-        if f in _TS_FIELDS:
-            v, b = _when(vals, spec, spec.datetime_format, False)
+        if f in _TS_FIELDS or f == EXTRACT_FIELD:
+            v, b = _when(vals, spec, column_format(spec) if f == EXTRACT_FIELD else spec.datetime_format,
+                         False)
             raw[f] = pa.array(v, pa.timestamp("us"))
             pre_bad[f] = b
         elif f in _DATE_FIELDS:
@@ -192,17 +194,21 @@ def read(path: Path, spec: FeedSpec, *, extract_at: datetime | None = None,
         raise QuarantineError("unreadable", f"{file_path}: the workbook cannot be read ({e}); open it in "
                               "Excel to check, and ask the trust to resend it") from None
     ctx = Ctx(spec, file_path, extract_at, local_codes)
+    rejects = Rejects(file_path)
     try:
         rows = _sheet(wb, spec.exam_sheet, file_path)
         colmap = {f: c for f, c in spec.columns.items() if f in EXAM_FIELDS or f in WIDE_EVENT_FIELDS}
-        raw, pre_bad, n, lines, dup, raw_line, cmap = _columns(rows, colmap, REQUIRED_EXAM_FIELDS, spec,
-                                                               file_path, spec.exam_sheet, "")
+        raw, pre_bad, n, lines, dup, raw_line, cmap = _columns(
+            rows, {**colmap, **extract_column(spec)}, REQUIRED_EXAM_FIELDS + tuple(extract_column(spec)),
+            spec, file_path, spec.exam_sheet, "")
+        ctx.extract_at, source = resolve(spec, extract_at, raw, lines, rejects, file_path,
+                                         pre_bad.pop(EXTRACT_FIELD, None))
         slot_res = None
         if spec.slot_columns and spec.slot_sheet in wb.sheet_names:
             srows = wb.get_sheet_by_name(spec.slot_sheet).to_python(skip_empty_area=False)
             sraw, spre, sn, slines, _sdup, sraw_line, scmap = _columns(
                 srows, dict(spec.slot_columns), ("slot_id", "slot_start"), spec, file_path,
-                spec.slot_sheet, f"{spec.slot_sheet}!")
+                spec.slot_sheet, f"{spec.slot_sheet}!")  # the workbook's extract time serves its slots
             mins = sraw.get("slot_minutes")
             slot_minutes = None
             if mins is not None:
@@ -216,8 +222,9 @@ def read(path: Path, spec: FeedSpec, *, extract_at: datetime | None = None,
     except Exception as e:
         raise QuarantineError("unreadable", f"{file_path}: the workbook cannot be read ({e}); open it in "
                               "Excel to check, and ask the trust to resend it") from None
-    res = build_wide(ctx, "excel", raw, n, lines, dup, Rejects(file_path), n, raw_line, cmap,
+    res = build_wide(ctx, "excel", raw, n, lines, dup, rejects, n, raw_line, cmap,
                      pre_bad=pre_bad, slots=slot_res.capacity_slots if slot_res else None)
+    res.extract_at, res.extract_source = ctx.extract_at, source
     if slot_res is not None:
         res.rows_read += slot_res.rows_read
         if len(slot_res.rejected):

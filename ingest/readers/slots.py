@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 from ingest.contract import EXAM_EVENTS, EXAM_RECORDS
 from ingest.feeds.spec import FeedSpec
 from ingest.readers import _csv
+from ingest.readers.extract_column import extract_column, resolve
 from ingest.readers.base import (Ctx, ReadResult, Rejects, _as_str, _reject_mask, empty_frame,
                                  localise, map_values, missing_key, nonempty, parse_naive, slots_frame)
 
@@ -23,10 +24,14 @@ def read(path: Path, spec: FeedSpec, *, extract_at: datetime | None = None,
          data: bytes | None = None) -> ReadResult:
     file_path = file_path or str(path)
     data = Path(path).read_bytes() if data is None else data
-    tab = _csv.tokenise(data, spec, dict(spec.slot_columns), REQUIRED, file_path)
-    ctx = Ctx(spec, file_path, extract_at, local_codes)
-    return build_slots(ctx, tab.columns, tab.n, tab.lines, tab.rejects, tab.rows_read, tab.raw_line,
-                       tab.column_map, family=spec.family)
+    # a slots extract may lack the exams' extract-time column: the file name's time then serves
+    tab = _csv.tokenise(data, spec, {**spec.slot_columns, **extract_column(spec)}, REQUIRED, file_path)
+    at, source = resolve(spec, extract_at, tab.columns, tab.lines, tab.rejects, file_path)
+    ctx = Ctx(spec, file_path, at, local_codes)
+    res = build_slots(ctx, tab.columns, tab.n, tab.lines, tab.rejects, tab.rows_read, tab.raw_line,
+                      tab.column_map, family=spec.family)
+    res.extract_at, res.extract_source = at, source
+    return res
 
 
 def build_slots(ctx: Ctx, raw, n, lines, rejects: Rejects, rows_read, raw_line, column_map,

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from ingest.feeds.spec import EXAM_FIELDS, REQUIRED_EXAM_FIELDS, WIDE_EVENT_FIELDS, FeedSpec
 from ingest.readers import _csv
 from ingest.readers._pool import pool_for, result, submit
+from ingest.readers.extract_column import extract_column, resolve
 from ingest.readers.base import (Ctx, ReadResult, Rejects, _as_str, _reject_mask, arrow_frame,
                                  empty_frame, exam_attributes, join_flags, localise, map_values,
                                  missing_key, nonempty, out_of_order, parse_naive, to_bool, ts_numpy,
@@ -34,10 +35,14 @@ def read(path: Path, spec: FeedSpec, *, extract_at: datetime | None = None,
          data: bytes | None = None) -> ReadResult:
     file_path = file_path or str(path)
     data = Path(path).read_bytes() if data is None else data
-    tab = _csv.tokenise(data, spec, wide_columns(spec), REQUIRED_EXAM_FIELDS, file_path)
-    ctx = Ctx(spec, file_path, extract_at, local_codes)
-    return build_wide(ctx, "wide_csv", tab.columns, tab.n, tab.lines, tab.dup, tab.rejects,
-                      tab.rows_read, tab.raw_line, tab.column_map)
+    tab = _csv.tokenise(data, spec, {**wide_columns(spec), **extract_column(spec)},
+                        REQUIRED_EXAM_FIELDS + tuple(extract_column(spec)), file_path)
+    at, source = resolve(spec, extract_at, tab.columns, tab.lines, tab.rejects, file_path)
+    ctx = Ctx(spec, file_path, at, local_codes)
+    res = build_wide(ctx, "wide_csv", tab.columns, tab.n, tab.lines, tab.dup, tab.rejects,
+                     tab.rows_read, tab.raw_line, tab.column_map)
+    res.extract_at, res.extract_source = at, source
+    return res
 
 
 def build_wide(ctx: Ctx, family: str, raw: dict[str, pa.Array], n: int, lines: np.ndarray,
