@@ -261,18 +261,25 @@ def status(home: HomeOpt = None) -> None:
 def feeds_check(
     feed: Annotated[Path, typer.Argument(help="the trust's feed spec YAML")],
     file: Annotated[Path, typer.Argument(help="a sample delivery")],
+    accept_unmapped: Annotated[bool, typer.Option(
+        "--accept-unmapped", help="exit 0 even when rows would load with unmapped values")] = False,
+    seeds: Annotated[Optional[Path], typer.Option(
+        "--seeds", help="seed folder for the site and local code checks (default: the project's "
+                        "seeds/ or WMIN_SEEDS_DIR)")] = None,
 ) -> None:
-    """Try a feed spec on a sample delivery: mapping, parse rates, first rejected lines."""
+    """Try a feed spec on a sample delivery: columns, unmapped values, codes, sites, extract time.
+
+    Exit 0: the file reads; 1: it cannot be read with the spec; 2: rows would load with
+    unmapped values (unless --accept-unmapped)."""
     from ingest.feeds.check import check_feed, render
-    from ingest.feeds.spec import SpecError
 
     if not file.exists():
         _fail(f"{file}: no such file")
-    try:
-        report = check_feed(feed, file)
-    except SpecError as e:
-        _fail(str(e))
-    console.print(render(report))
+    report = check_feed(feed, file, seeds_dir=seeds or _settings(None).seeds_dir)
+    typer.echo(render(report, accept_unmapped))
+    code = report.exit_code(accept_unmapped)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -290,7 +293,31 @@ def map_values(spec: FeedSpec, field_name: str, arr: pa.Array) -> tuple[pa.Array
         unmapped.append(v is None)
     out = pc.take(pa.array(mapped, pa.string()), enc.indices)
     um = pc.fill_null(pc.take(pa.array(unmapped, pa.bool_()), enc.indices), False)
+    words_seen = _UNMAPPED_WORDS.get()
+    if words_seen is not None and any(unmapped):
+        counts = np.bincount(enc.indices.drop_null().to_numpy(zero_copy_only=False),
+                             minlength=len(words))
+        for w, missing, k in zip(words, unmapped, counts.tolist()):
+            if missing and k:
+                words_seen[(field_name, w)] = words_seen.get((field_name, w), 0) + k
     return out, um.to_numpy(zero_copy_only=False)
+
+
+# (field, local word) -> rows, for `wmin feeds check`: set by unmapped_words() around a read
+_UNMAPPED_WORDS: ContextVar[dict[tuple[str, str], int] | None] = ContextVar("unmapped_words",
+                                                                           default=None)
+
+
+@contextmanager
+def unmapped_words() -> Iterator[dict[tuple[str, str], int]]:
+    """Collect the local words that map_values finds no mapping for, with their row counts,
+    during the reads inside the block (on this thread)."""
+    seen: dict[tuple[str, str], int] = {}
+    token = _UNMAPPED_WORDS.set(seen)
+    try:
+        yield seen
+    finally:
+        _UNMAPPED_WORDS.reset(token)
 
 
 _TRUE = {"true", "t", "y", "yes", "1"}

@@ -28,6 +28,7 @@
         dbt.concat(["coalesce(cast(exams.requested_at as " ~ dbt.type_string() ~ "), '-')", "' / '",
                     "coalesce(cast(exams.test_at as " ~ dbt.type_string() ~ "), '-')", "' / '",
                     "coalesce(cast(exams.report_verified_at as " ~ dbt.type_string() ~ "), '-')"])),
+    ('events_before_extract', 'event_after_extract', 'dq_flags', 'coded.landing_dq_flags'),
     ('accession_unique', 'duplicate_accession', 'rows_in_file', 'cast(coded.rows_in_file as ' ~ dbt.type_string() ~ ')'),
 ] %}
 with

@@ -53,6 +53,7 @@ flagged as (
         rows_in_file > 1 as duplicate_accession,
         coalesce(is_modality_conflict, false) as modality_conflict,
         coalesce(landing_dq_flags, '') like '%unmapped_value%' as unmapped_value,
+        coalesce(landing_dq_flags, '') like '%event_after_extract%' as event_after_extract,
         (status in ('completed', 'reported') and test_at is null) as missing_test_time,
         (status = 'reported' and report_verified_at is null) as missing_report_time,
         source_file_id
@@ -69,6 +70,7 @@ final as (
             + case when duplicate_accession then 1 else 0 end
             + case when modality_conflict then 1 else 0 end
             + case when unmapped_value then 1 else 0 end
+            + case when event_after_extract then 1 else 0 end
             + case when missing_test_time then 1 else 0 end
             + case when missing_report_time then 1 else 0 end
             as integer) as flag_count

@@ -24,6 +24,7 @@ flags as (
     'values_mapped': ('validity', 'unmapped_value'),
     'modality_consistent': ('validity', 'modality_conflict'),
     'dates_in_order': ('consistency', 'dates_out_of_order'),
+    'events_before_extract': ('consistency', 'event_after_extract'),
     'accession_unique': ('consistency', 'duplicate_accession')} %}
 
 {#- one pass over the 5 M flag rows, then one row per check from the small totals (a
