@@ -257,6 +257,27 @@ def status(home: HomeOpt = None) -> None:
     console.print(status_report(s))
 
 
+@app.command()
+def sql(
+    query: Annotated[str | None, typer.Argument(
+        help="one query to run; none: an interactive SQL IDE (or the SQL piped into stdin)")] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="write the result to this CSV file")] = None,
+    parquet: Annotated[Path | None, typer.Option(
+        "--parquet", help="write the result to this Parquet file")] = None,
+    home: HomeOpt = None,
+) -> None:
+    """SQL on the published marts: read-only, times in UK local time (docs/sql.md)."""
+    from pipeline.sql import SqlError, run_sql
+
+    s = _settings(home)
+    try:
+        result = run_sql(s.analytics_db, query, csv=csv, parquet=parquet)
+    except SqlError as e:
+        _fail(str(e))
+    if result.exit_code != 0:
+        _fail(result.error or "the query failed", code=result.exit_code)
+
+
 @feeds_app.command("check")
 def feeds_check(
     feed: Annotated[Path, typer.Argument(help="the trust's feed spec YAML")],
