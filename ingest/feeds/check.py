@@ -213,14 +213,14 @@ def render(report: FeedCheckReport, accept_unmapped: bool = False) -> str:
     lines += [f"  family {report.family}, {report.content} extract",
               f"  extract time: {report.extract_at or 'unknown'}"
               + (f", from {report.extract_source}" if report.extract_source else ""),
-              f"  rows: read {report.rows_read}, loaded {report.rows_loaded}, "
-              f"rejected {report.rows_rejected}", ""]
+              (f"  rows: read {report.rows_read}, loaded {report.rows_loaded}, "
+               f"rejected {report.rows_rejected}"), ""]
     lines.append("Columns (canonical field <- file column):")
     lines += _table(("field", "column", "in the file"),
                     [(f, c or "", "yes" if c else "MISSING") for f, c in report.column_map.items()])
     if report.unmapped_columns:
-        lines += ["", f"File columns the spec maps to nothing ({len(report.unmapped_columns)}): map "
-                  "each one that carries a canonical field in 'columns', or leave it unread:"]
+        lines += ["", (f"File columns the spec maps to nothing ({len(report.unmapped_columns)}): map "
+                       "each one that carries a canonical field in 'columns', or leave it unread:")]
         lines += [f"  {c}" for c in report.unmapped_columns]
     elif report.family != "hl7v2" or report.content == "slots":
         lines += ["", "Every file column is mapped."]
