@@ -7,23 +7,33 @@ timestamp formats (each candidate tried with the readers' own parser on the colu
 the extract time (a timestamp in the file name, an extract-time column), and the columns (by
 name through `synonyms.FIELD_NAMES`, then by content: NHS numbers, postcodes, birth dates,
 unnamed timestamp columns in workflow order). Each guess carries a note saying how sure it is;
-`yaml_text` writes them as comments beside the keys, and the TODO list at the end.
+draft_yaml.py writes them as comments beside the keys, and the TODO list at the end; sample.py
+reads the sample.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 from ingest import contract, nhs
+from ingest.feeds.sample import (
+    DraftError,
+    Guess,
+    SampleTable,
+    csv_table,
+    detect_encoding,
+    excel_table,
+    hl7_words,
+    name_timestamp,
+    sniff,
+)
 from ingest.feeds.spec import (
     EVENT_LOG_FIELDS,
     EXAM_FIELDS,
@@ -33,7 +43,6 @@ from ingest.feeds.spec import (
 )
 from ingest.feeds.synonyms import VALUE_WORDS, fields_named, is_extract_time_name, normalise
 
-MAX_ROWS = 20_000  # rows of the sample looked at
 FORMAT_SAMPLE = 500  # values of a column a format is tried on
 SURE_SHARE = 0.95  # a column is of a format when this share of its values parse
 MAX_WORDS = 40  # a mappable column with more distinct words is probably not a code
@@ -48,11 +57,6 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d-%b-%Y", "%d.%m.%Y", "%Y%
                 "%m/%d/%Y")
 _US = {"%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S"}
 
-# File-name timestamps: (date part, separator, time part) combinations tried on a name's digit run.
-_NAME_DATES = ("%Y%m%d", "%d%m%Y", "%Y-%m-%d", "%d-%m-%Y")
-_NAME_SEPS = ("", "_", "-", "T")
-_NAME_TIMES = ("%H%M%S", "%H%M", "%H%M%SZ", "%H-%M")
-
 _VOCAB = {"priority": contract.PRIORITIES, "patient_source_setting": contract.PATIENT_SOURCE_SETTINGS,
           "activity_category": contract.ACTIVITY_CATEGORIES, "sex": contract.SEXES,
           "status": contract.STATUSES, "event": contract.EVENTS, "modality": contract.MODALITIES,
@@ -60,16 +64,6 @@ _VOCAB = {"priority": contract.PRIORITIES, "patient_source_setting": contract.PA
           "verified_outsourced": ("true", "false")}
 _POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
 _NHS_SHAPE = re.compile(r"^\d{3} ?\d{3} ?\d{4}$")
-
-
-class DraftError(Exception):
-    """A sample that cannot be drafted from; the message says why and what to do."""
-
-
-@dataclass
-class Guess:
-    value: object
-    note: str  # "sure: ...", "likely: ...", "guess: ..." or "given"
 
 
 @dataclass
@@ -94,122 +88,6 @@ class Draft:
     todo: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Table:
-    """A sample's columns as text values (empty cells dropped), plus typed cells from a workbook."""
-    header: list[str]
-    values: dict[str, list[str]]
-    typed: dict[str, str] = field(default_factory=dict)  # column -> 'datetime' | 'date' | 'serial'
-    repeats: dict[str, bool] = field(default_factory=dict)  # column -> some value repeats
-
-
-# --- the sample's bytes -----------------------------------------------------------------------
-
-def detect_encoding(data: bytes) -> Guess:
-    """One of the readers' three encodings, by strict decoding (no statistical guess needed)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return Guess("utf-8-sig", "sure: the file starts with a UTF-8 byte-order mark")
-    if data.isascii():
-        return Guess("utf-8", "likely: plain ASCII so far, read the same as utf-8 or cp1252; if "
-                              "names with accents arrive garbled, the trust writes cp1252")
-    try:
-        data.decode("utf-8")
-        return Guess("utf-8", "sure: decodes as UTF-8, with non-ASCII characters")
-    except UnicodeDecodeError:
-        pass
-    try:
-        data.decode("cp1252")
-        return Guess("cp1252", "likely: not UTF-8; decodes as Windows cp1252")
-    except UnicodeDecodeError:
-        pass
-    # a few damaged lines (the reader rejects them): the encoding most lines decode in
-    lines = data.split(b"\n")
-    bad = {enc: sum(1 for line in lines if not _decodes(line, enc)) for enc in ("utf-8", "cp1252")}
-    enc = min(bad, key=bad.get)
-    if bad[enc] > max(1, 0.01 * len(lines)):
-        raise DraftError("the sample is neither UTF-8 nor cp1252 text (nor an .xlsx or HL7 "
-                         "file); ask the trust which encoding it writes")
-    return Guess(enc, f"likely: every line but {bad[enc]} decodes as {enc} (the reader rejects those lines)")
-
-
-def _decodes(line: bytes, enc: str) -> bool:
-    try:
-        line.decode(enc)
-        return True
-    except UnicodeDecodeError:
-        return False
-
-
-def name_timestamp(name: str) -> dict | None:
-    """The extract time a file name carries: regex pattern, strptime format, the glob of the
-    name with the time as `*`, the time read, and whether it has a time of day."""
-    found = []
-    for m in re.finditer(r"\d[\dT_\-]*\dZ?", name):
-        run = m.group(0)
-        for d in _NAME_DATES:
-            for sep in _NAME_SEPS:
-                for t in _NAME_TIMES + ("",):
-                    fmt = d + (sep + t if t else "")
-                    try:
-                        when = datetime.strptime(run, fmt)
-                    except ValueError:
-                        continue
-                    if 2000 <= when.year <= 2099 and when.strftime(fmt) == run:
-                        found.append((len(fmt), m, run, fmt, when, bool(t)))
-    if not found:
-        return None
-    _, m, run, fmt, when, has_time = max(found, key=lambda f: (f[5], f[0]))
-    shape = re.sub(r"\d+", lambda g: rf"\d{{{len(g.group(0))}}}", run)
-    before = name[m.start() - 1] if m.start() > 0 and name[m.start() - 1] in "_-." else ""
-    pattern = re.escape(before) if before == "." else before
-    pattern += f"({shape})"
-    glob = name[:m.start()] + "*" + name[m.end():]
-    return {"pattern": pattern, "format": fmt, "glob": glob, "when": when, "has_time": has_time,
-            "text": run}
-
-
-def _csv_table(text: str, delimiter: str, quotechar: str) -> tuple[_Table, bool]:
-    rows = []
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=quotechar)
-    try:
-        for i, row in enumerate(reader):
-            if i > MAX_ROWS:
-                break
-            if row:
-                rows.append(row)
-    except csv.Error as e:
-        raise DraftError(f"the sample is not delimited text the csv module can read ({e})") from None
-    if not rows:
-        raise DraftError("the sample is empty")
-    header = [h.strip() for h in rows[0]]
-    trailing = header[-1] == "" and len(header) > 1 and all(not r[-1].strip() for r in rows[1:50] if r)
-    if trailing:
-        header = header[:-1]
-    values: dict[str, list[str]] = {h: [] for h in header}
-    for r in rows[1:]:
-        for h, v in zip(header, r):
-            v = v.strip()
-            if v:
-                values[h].append(v)
-    repeats = {h: len(set(v)) < len(v) for h, v in values.items()}
-    return _Table(header, values, repeats=repeats), trailing
-
-
-def _sniff(text: str) -> tuple[str, str, str]:
-    head = "\n".join(text.splitlines()[:50])
-    try:
-        d = csv.Sniffer().sniff(head, delimiters=",;|\t")
-        return d.delimiter, d.quotechar or '"', "sure: csv.Sniffer finds the same field count on every line"
-    except csv.Error:
-        first = text.splitlines()[0] if text else ""
-        counts = {c: first.count(c) for c in ",;|\t"}
-        best = max(counts, key=counts.get)
-        if not counts[best]:
-            raise DraftError("the sample's first line has no , ; | or tab: not a delimited extract "
-                             "with a header line") from None
-        return best, '"', "guess: the commonest of , ; | tab in the header (csv.Sniffer could not decide)"
-
-
 # --- formats, columns, words -------------------------------------------------------------------
 
 def _share_parsed(values: list[str], fmt: str) -> float:
@@ -231,7 +109,7 @@ def _best_format(values: list[str], formats: tuple[str, ...]) -> tuple[str | Non
     return fmt, share, ambiguous
 
 
-def _spec_format(columns: dict[str, tuple[str, float, bool]], table: _Table, what: str) -> Guess | None:
+def _spec_format(columns: dict[str, tuple[str, float, bool]], table: SampleTable, what: str) -> Guess | None:
     if not columns:
         return None
     weight = Counter()
@@ -286,7 +164,7 @@ def _word_guesses(field_name: str, words: Counter) -> dict[str, Guess]:
     return out
 
 
-def _assign_columns(table: _Table, family: str, ts_cols: dict, date_cols: dict) -> tuple[dict, list[str]]:
+def _assign_columns(table: SampleTable, family: str, ts_cols: dict, date_cols: dict) -> tuple[dict, list[str]]:
     allowed = set(EXAM_FIELDS) | (set(EVENT_LOG_FIELDS) if family == "event_csv" else set(WIDE_EVENT_FIELDS))
     if family == "event_csv":
         allowed -= {"verified_outsourced"}
@@ -345,7 +223,7 @@ _TIMESTAMP_PRIORITY = ("requested_at", "exam_completed_at", "report_verified_at"
                        "addendum_at")
 
 
-def _median_time(table: _Table, column: str, fmt: tuple | None) -> str:
+def _median_time(table: SampleTable, column: str, fmt: tuple | None) -> str:
     """The column's median time as sortable text (a workbook's cells are ISO text already)."""
     values = table.values[column]
     if fmt is not None:
@@ -356,7 +234,7 @@ def _median_time(table: _Table, column: str, fmt: tuple | None) -> str:
     return values[len(values) // 2] if values else ""
 
 
-def _family_of_text(table: _Table, ts_cols: dict) -> Guess:
+def _family_of_text(table: SampleTable, ts_cols: dict) -> Guess:
     named = {f for c in table.header for f in fields_named(c)}
     acc = next((c for c in table.header if "accession" in fields_named(c)), None)
     if {"event", "event_at"} <= named or {"event_id", "event"} <= named:
@@ -369,62 +247,6 @@ def _family_of_text(table: _Table, ts_cols: dict) -> Guess:
 
 
 # --- the families ---------------------------------------------------------------------------------
-
-def _excel_table(data: bytes) -> tuple[_Table, str, list[str]]:
-    from python_calamine import CalamineWorkbook
-    try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as e:  # calamine raises its own error types for unreadable workbooks
-        raise DraftError(f"the workbook cannot be read ({e})") from None
-    sheets = list(wb.sheet_names)
-    sheet = next((s for s in sheets if any("accession" in fields_named(str(h)) for h in
-                                            (wb.get_sheet_by_name(s).to_python(nrows=1) or [[]])[0])),
-                 sheets[0])
-    rows = wb.get_sheet_by_name(sheet).to_python()[: MAX_ROWS + 1]
-    if not rows:
-        raise DraftError(f"sheet {sheet!r} is empty")
-    header = [str(h).strip() for h in rows[0]]
-    values: dict[str, list[str]] = {h: [] for h in header}
-    typed: dict[str, str] = {}
-    kinds: dict[str, Counter] = {h: Counter() for h in header}
-    for r in rows[1:]:
-        for h, v in zip(header, r):
-            if v is None or v == "":
-                continue
-            if isinstance(v, datetime):
-                kinds[h]["datetime"] += 1
-            elif isinstance(v, date):
-                kinds[h]["date"] += 1
-            elif isinstance(v, (int, float)) and not isinstance(v, bool) and 20_000 < v < 80_000:
-                kinds[h]["serial"] += 1
-            if isinstance(v, float) and v.is_integer():
-                v = int(v)
-            values[h].append(str(v).strip())
-    for h, k in kinds.items():
-        if k and values[h] and max(k.values()) >= 0.9 * len(values[h]):
-            typed[h] = k.most_common(1)[0][0]
-    repeats = {h: len(set(v)) < len(v) for h, v in values.items()}
-    return _Table(header, values, typed, repeats), sheet, sheets
-
-
-def _hl7_words(sample: Path, data: bytes, enc: str, trust: str) -> dict[str, Counter]:
-    """Local words of an HL7 batch, read by the HL7 reader with no value maps."""
-    from ingest.feeds.spec import ExtractTime, FeedSpec, FilePatterns
-    from ingest.readers import hl7v2
-    spec = FeedSpec.model_construct(
-        trust_code=trust, family="hl7v2", mode="delta", files=FilePatterns(exams="*"),
-        extract_time=ExtractTime(pattern="(.)", format="%Y"), encoding=enc, value_maps={},
-        quirks=("hl7_repeat_nhs_in_pid3",) if b"^NHS^" in data else (), timezone="Europe/London",
-        procedure_code_system="nicip", columns={}, slot_columns={}, date_format="%Y-%m-%d",
-        datetime_format="%Y-%m-%d %H:%M", delimiter=",", quotechar='"')
-    res = hl7v2.read(sample, spec, data=data)
-    words: dict[str, Counter] = {}
-    for f in ("priority", "modality", "sex", "patient_source_setting", "activity_category"):
-        words[f] = Counter(v for v in res.exam_records[f].dropna().astype(str) if v)
-    words["event"] = Counter(v for v in res.exam_events["event"].dropna().astype(str) if v)
-    words["procedure_code"] = Counter(res.exam_records["local_procedure_code"].dropna().astype(str))
-    return words
-
 
 def draft_spec(sample: Path, trust: str | None = None, seeds_dir: Path | None = None) -> Draft:
     sample = Path(sample)
@@ -448,7 +270,7 @@ def draft_spec(sample: Path, trust: str | None = None, seeds_dir: Path | None = 
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     if data.startswith(b"PK\x03\x04"):
         draft = Draft(str(sample), trust_guess, Guess("excel", "sure: an .xlsx workbook (zip)"), glob)
-        table, sheet, sheets = _excel_table(data)
+        table, sheet, sheets = excel_table(data)
         draft.exam_sheet = Guess(sheet, f"likely: the sheet with an accession column (sheets: {sheets})")
     elif body.lstrip().startswith(b"MSH"):
         draft = Draft(str(sample), trust_guess, Guess("hl7v2", "sure: the file starts with an MSH segment"), glob)
@@ -458,8 +280,8 @@ def draft_spec(sample: Path, trust: str | None = None, seeds_dir: Path | None = 
         encoding = detect_encoding(data)
         text = data.decode("utf-8-sig" if encoding.value == "utf-8-sig" else str(encoding.value),
                            errors="replace")
-        delimiter, quotechar, note = _sniff(text)
-        table, trailing = _csv_table(text, delimiter, quotechar)
+        delimiter, quotechar, note = sniff(text)
+        table, trailing = csv_table(text, delimiter, quotechar)
         draft = Draft(str(sample), trust_guess, Guess("wide_csv", ""), glob, encoding=encoding,
                       delimiter=Guess(delimiter, note), quotechar=quotechar)
         if trailing:
@@ -485,7 +307,7 @@ def _extract_from_name(draft: Draft, stamp: dict | None) -> None:
 def _finish_hl7(draft: Draft, sample: Path, data: bytes, seeds_dir: Path | None) -> None:
     enc = "utf-8" if draft.encoding.value == "utf-8-sig" else draft.encoding.value
     try:
-        words = _hl7_words(sample, data, enc, str(draft.trust_code.value))
+        words = hl7_words(sample, data, enc, str(draft.trust_code.value))
     except Exception as e:  # the reader's quarantine, or a batch it cannot parse: say so
         raise DraftError(f"{sample}: the HL7 reader cannot read the batch ({getattr(e, 'message', e)})") from None
     if b"^NHS^" in data:
@@ -498,7 +320,7 @@ def _finish_hl7(draft: Draft, sample: Path, data: bytes, seeds_dir: Path | None)
     _words(draft, words)
 
 
-def _finish_table(draft: Draft, table: _Table, seeds_dir: Path | None) -> None:
+def _finish_table(draft: Draft, table: SampleTable, seeds_dir: Path | None) -> None:
     ts_cols, date_cols = {}, {}
     for c in table.header:
         kind = table.typed.get(c)
