@@ -4,7 +4,11 @@ dbt writes one self-contained page, `static_index.html`, with the manifest (ever
 description, column descriptions, tests, lineage and compiled SQL) and the catalog (each
 relation's columns and their types, read from the restricted database) embedded in it. It is
 copied to `reports/warehouse_docs.html` (DESIGN.md: `reports/` holds the data docs) through a
-temporary file and a rename, so a reader never sees half a page.
+temporary file and a rename, so a reader never sees half a page. Before it is copied, the
+published models are renamed in the page's manifest and catalog from the restricted database's
+`restricted.main.<name>` to the names a planner types on the published database
+(`analytics.main.<name>`, or just `<name>`); the page opens on the project's `__overview__` docs
+block (dbt_project/models/_overview.md), written for planners.
 
 What the page holds is schema metadata and code, never data: dbt-duckdb's catalog
 (`duckdb__get_catalog` in dbt/include/duckdb/macros/catalog.sql) reads only
@@ -29,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +42,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.build import DBT_PROJECT_DIR, _dbt_invocation, _environment, _release_duckdb
+from pipeline.publish import published_relations
 
 DOCS_FILE = "warehouse_docs.html"
 STAMP_FILE = "warehouse_docs.json"
@@ -50,6 +54,9 @@ SEEDS_DIR = DBT_PROJECT_DIR.parent / "seeds"
 _SKIP_DIRS = {"target", "logs"}  # dbt's output folders under dbt_project/ (clean-targets)
 # schemas the pipeline (not dbt) writes: runs, quality-gate results, test watermarks
 _NON_DBT_SCHEMAS = ("pipeline", "build_state")
+# DuckDB names a database after its file: planners open warehouse/analytics.duckdb
+# (Settings.analytics_db), where publish copies each published model into `main`
+PUBLISHED_DATABASE, PUBLISHED_SCHEMA = "analytics", "main"
 
 
 class DocsError(Exception):
@@ -147,6 +154,50 @@ def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def show_published_names(manifest: dict, catalog: dict,
+                          published: list[tuple[str, str, str]]) -> int:
+    """Rename the published models in dbt's manifest and catalog (in place) to the relations a
+    planner queries: database `analytics`, schema `main`, the published name; return how many.
+
+    `published` is publish's list of (schema, relation, published name), so the page follows
+    the same rule as the publish step. The restricted models keep their restricted names.
+    """
+    by_relation = {(schema, relation): name for schema, relation, name in published}
+    renamed = 0
+    for uid, node in manifest["nodes"].items():
+        if node.get("resource_type") != "model":
+            continue
+        name = by_relation.get((node.get("schema"), node.get("alias") or node.get("name")))
+        if name is None:
+            continue
+        node.update(database=PUBLISHED_DATABASE, schema=PUBLISHED_SCHEMA, alias=name,
+                    relation_name=f'"{PUBLISHED_DATABASE}"."{PUBLISHED_SCHEMA}"."{name}"')
+        entry = catalog.get("nodes", {}).get(uid)
+        if entry is not None:
+            entry["metadata"].update(database=PUBLISHED_DATABASE, schema=PUBLISHED_SCHEMA,
+                                     name=name)
+        renamed += 1
+    return renamed
+
+
+def _with_published_names(static: Path, target: Path) -> str:
+    """The static page's text with the published models under their published names.
+
+    dbt's static page is its docs template with manifest.json and catalog.json pasted in as
+    written, so each is found by its exact text and replaced by the renamed JSON.
+    """
+    text = static.read_text(encoding="utf-8")
+    manifest_text = (target / "manifest.json").read_text(encoding="utf-8")
+    catalog_text = (target / "catalog.json").read_text(encoding="utf-8")
+    if text.count(manifest_text) != 1 or text.count(catalog_text) != 1:
+        raise DocsError(f"{static}: the manifest and catalog are not embedded as dbt wrote them; "
+                        "this dbt version's static page needs pipeline/docs.py updated")
+    manifest, catalog = json.loads(manifest_text), json.loads(catalog_text)
+    show_published_names(manifest, catalog, published_relations(target / "manifest.json"))
+    return (text.replace(manifest_text, json.dumps(manifest))
+                .replace(catalog_text, json.dumps(catalog)))
+
+
 def generate_docs(restricted_db: Path, out_dir: Path, target_dir: Path | None = None,
                   threads: int = 2, *, as_of: date | None = None,
                   feed_late_hour: int | None = None, memory_limit: str | None = None) -> Path:
@@ -193,7 +244,8 @@ def generate_docs(restricted_db: Path, out_dir: Path, target_dir: Path | None = 
 
     out_dir.mkdir(parents=True, exist_ok=True)
     page = out_dir / DOCS_FILE
-    _write_atomically(page, lambda tmp: shutil.copyfile(static, tmp))
+    text = _with_published_names(static, target)
+    _write_atomically(page, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     stamp["generated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     stamp["as_of_date"] = as_of.isoformat() if as_of else None
     stamp["seconds"] = round(time.perf_counter() - started, 2)

@@ -219,3 +219,49 @@ def test_nightly_docs_failure_is_a_warning_not_a_failed_run(
     assert recorded["outcome"] == "succeeded"
     steps = json.loads(recorded["steps"])
     assert steps[-1]["step"] == "docs" and steps[-1]["outcome"] == "warning"
+
+
+def test_page_opens_on_the_planners_overview(generated: Generated) -> None:
+    manifest, _ = embedded_artifacts(generated.first.path)
+    overview = manifest["docs"]["doc.wmin.__overview__"]["block_contents"]
+    # what the overview must tell a planner (issue #22): the marts, joins and conventions
+    for needle in ("What each mart answers", "How the marts join", "NETWORK", "is_month_end",
+                   "dim_dm01_test", "Europe/London", "_local", "docs/metrics.md", "wmin sql"):
+        assert needle in overview, needle
+    for mart in METRICS_MARTS:
+        assert f"`{mart}`" in overview, mart
+
+
+def test_published_marts_are_listed_under_the_names_planners_type(generated: Generated) -> None:
+    manifest, _ = embedded_artifacts(generated.first.path)
+    html = generated.first.path.read_text(encoding="utf-8")
+    models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    for mart in METRICS_MARTS:
+        node = models[mart]
+        assert (node["database"], node["schema"], node["alias"]) == ("analytics", "main", mart)
+        assert node["relation_name"] == f'"analytics"."main"."{mart}"'
+        assert f'"restricted"."main"."{mart}"' not in html
+    # the warehouse's own models keep their restricted names
+    staging = models["stg_landing__exam_records"]
+    assert staging["database"] == "restricted" and staging["schema"] == "staging"
+
+
+def test_show_published_names_renames_only_published_models() -> None:
+    manifest = {"nodes": {
+        "model.wmin.tat_monthly": {"resource_type": "model", "name": "tat_monthly",
+                                   "alias": "tat_monthly", "database": "restricted",
+                                   "schema": "main"},
+        "model.wmin.dids_records": {"resource_type": "model", "name": "dids_records",
+                                    "alias": "dids_records", "database": "restricted",
+                                    "schema": "main"},
+        "test.wmin.some_test": {"resource_type": "test", "name": "tat_monthly",
+                                "database": "restricted", "schema": "main"}}}
+    catalog = {"nodes": {"model.wmin.tat_monthly": {"metadata": {
+        "database": "restricted", "schema": "main", "name": "tat_monthly"}}}}
+    renamed = docs.show_published_names(manifest, catalog,
+                                        [("main", "tat_monthly", "tat_monthly")])
+    assert renamed == 1
+    assert manifest["nodes"]["model.wmin.tat_monthly"]["database"] == "analytics"
+    assert catalog["nodes"]["model.wmin.tat_monthly"]["metadata"]["database"] == "analytics"
+    assert manifest["nodes"]["model.wmin.dids_records"]["database"] == "restricted"
+    assert manifest["nodes"]["test.wmin.some_test"]["database"] == "restricted"

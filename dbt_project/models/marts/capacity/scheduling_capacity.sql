@@ -96,7 +96,8 @@ final as (
                      case when free_slots > 0
                           then waiting_unbooked / (free_slots / {{ var('scheduling_weeks') }}.0) end,
                      site_code
-        ) as integer) as network_rank
+        ) as integer) as network_rank,
+        {{ wmin.local_timestamp('earliest_free_slot_at') }} as earliest_free_slot_at_local
     from joined
 )
 

@@ -65,7 +65,14 @@ final as (
         is_request_after_test,
         is_report_before_test,
         source_file_id,
-        source_extract_at
+        source_extract_at,
+        -- the instants planners read, as Europe/London wall-clock time (UTC columns unchanged)
+        {{ wmin.local_timestamp('requested_at') }} as requested_at_local,
+        {{ wmin.local_timestamp('booked_for') }} as booked_for_local,
+        {{ wmin.local_timestamp('exam_started_at') }} as exam_started_at_local,
+        {{ wmin.local_timestamp('exam_completed_at') }} as exam_completed_at_local,
+        {{ wmin.local_timestamp('report_verified_at') }} as report_verified_at_local,
+        {{ wmin.local_timestamp('test_at') }} as test_at_local
     from exams_to_build
 )
 

@@ -46,9 +46,12 @@ final as (
         aggregated.dm01_test,
         aggregated.weeks_band,
         cast(aggregated.patients as bigint) as patients,
-        cast(bands.sort_order as integer) as band_sort_order
+        cast(bands.sort_order as integer) as band_sort_order,
+        calendar.is_month_end
     from aggregated
     inner join bands on bands.weeks_band = aggregated.weeks_band
+    -- the calendar says which census dates are month ends (the as-of date may be one or not)
+    inner join {{ ref('dim_date') }} as calendar on calendar.date_day = aggregated.census_date
 )
 
 select * from final

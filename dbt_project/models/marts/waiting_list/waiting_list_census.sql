@@ -34,8 +34,11 @@ final as (
         cast({{ wmin.pct('waiting_6_plus_weeks', 'total_waiting') }} as {{ wmin.type_double() }})
             as pct_waiting_6_plus_weeks,
         cast(median_weeks_waited as {{ wmin.type_double() }}) as median_weeks_waited,
-        cast(max_weeks_waited as integer) as max_weeks_waited
+        cast(max_weeks_waited as integer) as max_weeks_waited,
+        calendar.is_month_end
     from aggregated
+    -- the calendar says which census dates are month ends (the as-of date may be one or not)
+    inner join {{ ref('dim_date') }} as calendar on calendar.date_day = aggregated.census_date
 )
 
 select * from final
