@@ -17,7 +17,7 @@ from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -25,9 +25,11 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from ingest.as_of import deferred_message, extracted_by
 from ingest.contract import (CAPACITY_SLOTS, EXAM_EVENTS, EXAM_RECORDS, LOAD_MANIFEST, REJECTED_ROWS,
                              ddl)
 from ingest.feeds.spec import FeedSpec
+from ingest.key_fingerprint import check_key, record_key
 from ingest.memory import keep_freed_memory
 from ingest.pseudonym import patient_keys
 from ingest.readers import read_file
@@ -55,7 +57,7 @@ class FileOutcome:
     trust_code: str
     file_path: str
     content: str
-    outcome: str  # loaded | skipped | quarantined
+    outcome: str  # loaded | skipped | quarantined | deferred (extracted after the as-of date)
     file_id: int | None = None
     extract_at: datetime | None = None
     rows_read: int = 0
@@ -73,6 +75,7 @@ class TrustSummary:
     loaded: int = 0
     skipped: int = 0
     quarantined: int = 0
+    deferred: int = 0
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
@@ -101,8 +104,8 @@ class IngestSummary:
     def totals(self) -> TrustSummary:
         tot = TrustSummary()
         for t in self.trusts.values():
-            for k in ("files", "loaded", "skipped", "quarantined", "rows_read", "rows_loaded",
-                      "rows_rejected"):
+            for k in ("files", "loaded", "skipped", "quarantined", "deferred", "rows_read",
+                      "rows_loaded", "rows_rejected"):
                 setattr(tot, k, getattr(tot, k) + getattr(t, k))
             tot.reject_reasons.update(t.reject_reasons)
         return tot
@@ -224,8 +227,12 @@ class _ReadFile(_ReadJob):
 def ingest_landing(db_path: Path, home: Path, specs: dict[str, FeedSpec], pseudonym_key: bytes,
                    trusts: Sequence[str] | None = None, seeds_dir: Path | None = None,
                    on_file: Callable[[FileOutcome], None] | None = None,
-                   validate: bool = True, read_workers: int | None = None) -> IngestSummary:
+                   validate: bool = True, read_workers: int | None = None,
+                   as_of: date | None = None) -> IngestSummary:
     """Load every new delivery of the chosen trusts into the landing schema of `db_path`.
+
+    With `as_of`, a delivery extracted after the end of that date is deferred (ingest/as_of.py):
+    left in landing untouched, nothing written, loaded by a later night.
 
     Files are taken in trust and extract-time order; new ones are read ahead in batches
     (`BATCH_FILES`, `BATCH_ROWS`), validated together, then loaded or quarantined one per
@@ -245,14 +252,17 @@ def ingest_landing(db_path: Path, home: Path, specs: dict[str, FeedSpec], pseudo
         if validator is not None:
             _validate_batch(validator.get(), batch)
         for w in waiting:
-            o = w if isinstance(w, FileOutcome) else _finish(con, home, w, pseudonym_key)
+            o = w if isinstance(w, FileOutcome) else (_deferred_after_read(w, as_of)
+                                                      or _finish(con, home, w, pseudonym_key))
             summary.add(o)
             if on_file is not None:
                 on_file(o)
         waiting.clear()
 
     try:
+        check_key(con, pseudonym_key, db_path)  # raises KeyMismatch before anything is written
         create_landing(con)
+        record_key(con, pseudonym_key)
         known = {r[0] for r in con.execute("select sha256 from landing.load_manifest").fetchall()}
         fingerprints = _Fingerprints(con)
         plan: list[FileOutcome | _ReadJob] = []  # in load order
@@ -263,6 +273,11 @@ def ingest_landing(db_path: Path, home: Path, specs: dict[str, FeedSpec], pseudo
             codes = None if local_codes is None else local_codes.get(code, set())
             for extract_at, content, path, name_err in discover(home, spec):
                 rel = _rel(path, home)
+                # a time in the name alone decides now; with an extract-time column, after the read
+                if spec.extract_time.column is None and not extracted_by(extract_at, as_of):
+                    plan.append(FileOutcome(code, rel, content, "deferred", extract_at=extract_at,
+                                            message=deferred_message(extract_at, as_of)))
+                    continue
                 sha = fingerprints.sha256(path, rel)
                 if sha in known:
                     plan.append(FileOutcome(code, rel, content, "skipped", extract_at=extract_at,
@@ -451,6 +466,16 @@ def _validate_batch(validator, batch: list[_ReadFile]) -> None:
             f.problem = QuarantineError("failed_expectation", f"{f.rel}: blocking expectation(s) failed: "
                                         f"{desc}; inspect the file with `wmin feeds check` and ask the "
                                         "trust to resend a corrected delivery")
+
+
+def _deferred_after_read(f: _ReadFile, as_of: date | None) -> FileOutcome | None:
+    """A delivery whose extract time only its rows carry (an extract-time column), read and found
+    to be extracted after the as-of date: deferred like one whose name says so, nothing written."""
+    extract_at = f.res.extract_at if f.res is not None else None
+    if extracted_by(extract_at, as_of):
+        return None
+    return FileOutcome(f.spec.trust_code, f.rel, f.content, "deferred", extract_at=extract_at,
+                       message=deferred_message(extract_at, as_of))
 
 
 def _finish(con, home, f: _ReadFile, key) -> FileOutcome:

@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ingest.memory import keep_freed_memory
 from pipeline.settings import Settings, SettingsError
@@ -43,7 +44,8 @@ def _settings(home: Path | None, **overrides: object) -> Settings:
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}")
+    # one line whatever the terminal's width (no wrapping), the message's brackets kept as text
+    err.print(f"[bold red]error:[/] {escape(' '.join(message.split()))}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -122,17 +124,21 @@ def synth(
 @app.command()
 def ingest(
     trust: Annotated[Optional[str], typer.Option(help="one trust's ODS code")] = None,
+    as_of: Annotated[Optional[str], typer.Option(
+        "--as-of", help="YYYY-MM-DD: load only files extracted by the end of that day (default today)")] = None,
     home: HomeOpt = None,
     demo: Annotated[bool, typer.Option(help="allow the demo pseudonymisation key")] = False,
 ) -> None:
     """Load new deliveries from home/landing into the restricted database."""
     keep_freed_memory()
     from ingest.feeds.spec import SpecError, home_feeds_dir, load_all_specs
+    from ingest.key_fingerprint import KeyMismatch, check_database
     from ingest.loader import ingest_landing
     from pipeline.progress import file_progress
     from pipeline.reporting import ingest_table
 
     s = _settings(home, demo=demo or None)
+    as_of_d = _parse_date(as_of, "--as-of") if as_of else s.effective_as_of()
     s.ensure_dirs()
     try:
         specs = load_all_specs(home_feeds_dir(s.home))
@@ -141,10 +147,15 @@ def ingest(
         key = s.pseudonym_key_bytes()
     except (SpecError, SettingsError) as e:
         _fail(str(e))
-    with _writing_warehouse(s), file_progress(console) as on_file:
-        summary = ingest_landing(s.restricted_db, s.home, specs, key,
-                                 trusts=[trust] if trust else None, seeds_dir=s.seeds_dir,
-                                 on_file=on_file)
+    with _writing_warehouse(s):
+        try:
+            check_database(s.restricted_db, key)
+        except KeyMismatch as e:
+            _fail(str(e))
+        with file_progress(console) as on_file:
+            summary = ingest_landing(s.restricted_db, s.home, specs, key,
+                                     trusts=[trust] if trust else None, seeds_dir=s.seeds_dir,
+                                     on_file=on_file, as_of=as_of_d)
     console.print(ingest_table(summary))
 
 
@@ -198,6 +209,7 @@ def nightly(
 ) -> None:
     """Ingest, validate, build, publish, due exports, data docs: what a network runs nightly."""
     keep_freed_memory()
+    from ingest.key_fingerprint import KeyMismatch
     from pipeline.lock import AlreadyRunning
     from pipeline.nightly import run_nightly
     from pipeline.progress import file_progress
@@ -212,7 +224,7 @@ def nightly(
                                  progress=lambda m: console.print(f"[bold]{m}[/]"), on_file=on_file)
     except AlreadyRunning as e:
         _fail(str(e), code=3)
-    except SettingsError as e:
+    except (SettingsError, KeyMismatch) as e:
         _fail(str(e))
     console.print(nightly_summary(result))
     for warning in result.warnings:
@@ -297,6 +309,32 @@ def feeds_init(
     typer.echo(f"Drafted {path}: family {draft.family.value}, {len(draft.columns)} column(s) matched, "
                f"{len(draft.todo)} TODO item(s) listed at its end.")
     typer.echo(f"Next: finish it, then `wmin feeds check {path} {sample}`.")
+
+
+@app.command()
+def rekey(
+    new_key_file: Annotated[Path, typer.Option(
+        "--new-key-file", help="file holding the new pseudonymisation key (32+ characters)")],
+    home: HomeOpt = None,
+) -> None:
+    """Change the pseudonymisation key: every patient_key is made again under the new key."""
+    from pipeline.rekey import RekeyError
+    from pipeline.rekey import rekey as do_rekey
+
+    s = _settings(home)
+    try:  # the new key passes the same rules as the settings' key
+        new_key = Settings(pseudonym_key=None, pseudonym_key_file=new_key_file,
+                           demo=False).pseudonym_key_bytes()
+    except SettingsError as e:
+        _fail(f"--new-key-file: {e}")
+    try:
+        with _writing_warehouse(s):
+            result = do_rekey(s.restricted_db, new_key)
+    except RekeyError as e:
+        _fail(str(e))
+    console.print(result.render())
+    console.print(f"From now on set WMIN_PSEUDONYM_KEY_FILE={new_key_file} (or WMIN_PSEUDONYM_KEY) "
+                  "for every run on this home.")
 
 
 @feeds_app.command("check")

@@ -49,7 +49,7 @@ class NightlyResult:
 WARNING_ONLY_STEPS = {"docs"}
 
 
-def _ingest(settings: Settings, trusts: list[str] | None, on_file: Callable | None,
+def _ingest(settings: Settings, as_of: date, trusts: list[str] | None, on_file: Callable | None,
             fail: FailPoints) -> tuple[dict, object]:
     from ingest.feeds.spec import home_feeds_dir, load_all_specs
     from ingest.loader import ingest_landing
@@ -61,9 +61,9 @@ def _ingest(settings: Settings, trusts: list[str] | None, on_file: Callable | No
 
     summary = ingest_landing(settings.restricted_db, settings.home, load_all_specs(home_feeds_dir(settings.home)),
                              settings.pseudonym_key_bytes(), trusts=trusts,
-                             seeds_dir=settings.seeds_dir, on_file=file_done)
+                             seeds_dir=settings.seeds_dir, on_file=file_done, as_of=as_of)
     t = summary.totals
-    return {"files": t.files, "skipped": t.skipped, "quarantined": t.quarantined,
+    return {"files": t.files, "skipped": t.skipped, "quarantined": t.quarantined, "deferred": t.deferred,
             "rows_read": t.rows_read, "rows_loaded": t.rows_loaded,
             "rows_rejected": t.rows_rejected}, summary
 
@@ -145,16 +145,21 @@ def _docs(settings: Settings, as_of: date) -> tuple[dict, object]:
 def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str] | None = None,
                 full_refresh: bool = False, progress: Progress | None = None,
                 on_file: Callable | None = None) -> NightlyResult:
-    """Run every step under the lock. Raises lock.AlreadyRunning if another run holds it."""
+    """Run every step under the lock. Raises lock.AlreadyRunning if another run holds it, and
+    KeyMismatch, before anything is written, if the restricted database was built with another
+    pseudonymisation key."""
+    from ingest.key_fingerprint import check_database
+
     say = progress or (lambda _msg: None)
     as_of = as_of or settings.effective_as_of()
     settings.ensure_dirs()
     fail = FailPoints(settings.fail_point)
     with RunLock(settings.lock_file):
+        check_database(settings.restricted_db, settings.pseudonym_key_bytes())
         run_id = runs.start_run(settings.restricted_db, as_of)
         result = NightlyResult(run_id=run_id, as_of=as_of)
         steps: list[tuple[str, Callable[[], tuple[dict, object]]]] = [
-            ("ingest", lambda: _ingest(settings, trusts, on_file, fail)),
+            ("ingest", lambda: _ingest(settings, as_of, trusts, on_file, fail)),
             ("build", lambda: _build(settings, as_of, full_refresh, fail)),
             ("quality gate", lambda: _quality_gate(settings, run_id)),
             ("publish", lambda: _publish(settings, as_of, fail)),

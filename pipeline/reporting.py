@@ -15,13 +15,17 @@ from pipeline.settings import Settings
 def ingest_table(summary: Any) -> Table:
     """Per-trust table: files, rows read / loaded / rejected, top rejection reasons."""
     table = Table(title="Ingest", show_lines=False)
-    for col in ("trust", "files", "skipped", "quarantined", "rows read", "loaded", "rejected",
-                "top rejection reasons"):
+    for col in ("trust", "files", "skipped", "quarantined", "deferred", "rows read", "loaded",
+                "rejected", "top rejection reasons"):
         table.add_column(col, justify="left" if col in ("trust", "top rejection reasons") else "right")
     for trust, t in sorted(summary.trusts.items()):
         reasons = ", ".join(f"{r} {n}" for r, n in t.top_rejections(3)) or "-"
-        table.add_row(trust, str(t.loaded), str(t.skipped), str(t.quarantined),
+        table.add_row(trust, str(t.loaded), str(t.skipped), str(t.quarantined), str(t.deferred),
                       f"{t.rows_read:,}", f"{t.rows_loaded:,}", f"{t.rows_rejected:,}", reasons)
+    deferred = summary.totals.deferred
+    if deferred:  # said under the table: these files are waiting, not lost
+        table.caption = (f"{deferred} file(s) extracted after the as-of date were left in landing "
+                         "for a later night")
     return table
 
 

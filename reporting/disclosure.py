@@ -196,7 +196,7 @@ MART_RULES: dict[str, Spec] = {
                     "test_to_report_median_days": "exams_tested"}),
     "waiting_list_census": Spec(
         counts=("total_waiting", "waiting_6_plus_weeks", "waiting_13_plus_weeks"),
-        statistics={"median_weeks_waited": "total_waiting"},
+        statistics={"median_weeks_waited": "total_waiting", "max_weeks_waited": "total_waiting"},
         percentages={"pct_waiting_6_plus_weeks": ("waiting_6_plus_weeks", "total_waiting")}),
     "waiting_list_bands": Spec(counts=("patients",)),
     "dm01_activity_monthly": Spec(counts=("waiting_list_tests", "planned_tests", "unscheduled_tests")),
