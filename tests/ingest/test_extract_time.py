@@ -126,3 +126,32 @@ def test_hl7_takes_the_name_and_rejects_a_column(specs, tmp_path):
 def test_extract_time_keys_are_checked(extract, message):
     with pytest.raises(ValueError, match=message):
         ExtractTime(**extract)
+
+
+def test_the_loader_lands_the_column_time_and_the_flag(specs, tmp_path):
+    import shutil
+
+    import duckdb
+
+    from ingest import loader
+    land = tmp_path / "landing" / "TXC"
+    land.mkdir(parents=True)
+    for day in ("28", "29", "30"):
+        shutil.copy(WIDE / f"TXC_EXAMS_202410{day}.csv", land)
+    db = tmp_path / "r.duckdb"
+    summary = loader.ingest_landing(db, tmp_path, {"TXC": specs["TXC"]}, b"k", validate=False)
+    assert summary.trusts["TXC"].loaded == 2 and summary.trusts["TXC"].quarantined == 1
+    with duckdb.connect(str(db), read_only=True) as con:
+        manifest = dict(con.execute("select file_path, extract_at from landing.load_manifest "
+                                    "where outcome = 'loaded'").fetchall())
+        got = {k.rsplit("/", 1)[1]: v.astimezone(UTC) for k, v in manifest.items()}
+        assert got == {"TXC_EXAMS_20241028.csv": datetime(2024, 10, 28, 6, 30, tzinfo=UTC),
+                       "TXC_EXAMS_20241030.csv": datetime(2024, 10, 30, 6, 30, tzinfo=UTC)}
+        landed = con.execute("select distinct extract_at from landing.exam_records "
+                             "where file_id = (select min(file_id) from landing.load_manifest)").fetchall()
+        assert [t.astimezone(UTC) for (t,) in landed] == [got["TXC_EXAMS_20241028.csv"]]
+        flagged = con.execute("select accession from landing.exam_records "
+                              "where dq_flags like '%event_after_extract%'").fetchall()
+        assert flagged == [("W0003",)]
+        reason, message = con.execute("select reason_code, message from landing.quarantined_files").fetchone()
+        assert reason == "missing_required_columns" and "EXTRACT_DTTM" in message
