@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from pipeline.seed_state import loaded_seeds_digest, seeds_digest
+from pipeline.seed_state import SEEDS_DIR, loaded_seeds_digest, seeds_digest
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 DEFAULT_TARGET_DIR = DBT_PROJECT_DIR / "target"
@@ -111,9 +112,25 @@ def _check_writable(restricted_db: Path) -> None:
         duckdb.connect(str(restricted_db)).close()
 
 
+def _project_for_seeds(seeds_dir: Path, target: Path) -> Path:
+    """The dbt project to build with `seeds_dir`: the repository's for its own seeds/, else a
+    copy in the target folder with the other seeds beside it as ../seeds. (dbt writes each
+    seed's SQL under target/run/ at the seed's path: an absolute seed path would be
+    overwritten with SQL, so the project's seed-paths stays relative.)"""
+    if Path(seeds_dir).resolve() == SEEDS_DIR.resolve():
+        return DBT_PROJECT_DIR
+    scratch = Path(target) / "project_with_seeds"
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.copytree(DBT_PROJECT_DIR, scratch / DBT_PROJECT_DIR.name,
+                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    shutil.copytree(seeds_dir, scratch / "seeds", ignore=shutil.ignore_patterns("scripts"))
+    return scratch / DBT_PROJECT_DIR.name
+
+
 def _dbt_invocation(restricted_db: Path, as_of: date, threads: int, target: Path, *,
                     memory_limit: str | None, feed_late_hour: int | None,
-                    test_new_rows_only: bool) -> tuple[dict[str, str], list[str]]:
+                    test_new_rows_only: bool, project_dir: Path = DBT_PROJECT_DIR,
+                    ) -> tuple[dict[str, str], list[str]]:
     """The environment and the common dbt arguments of a build."""
     env = {
         "WMIN_RESTRICTED_DB": str(Path(restricted_db)),
@@ -134,8 +151,8 @@ def _dbt_invocation(restricted_db: Path, as_of: date, threads: int, target: Path
     if feed_late_hour is not None:
         dbt_vars["feed_late_hour"] = int(feed_late_hour)
     common = [
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--project-dir", str(project_dir),
+        "--profiles-dir", str(project_dir),
         "--target-path", str(target),
         "--vars", json.dumps(dbt_vars),
         "--threads", str(threads),
@@ -162,7 +179,7 @@ def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
               select: str | None = None, threads: int = 2, *, exclude: str | None = None,
               unit_tests: bool = True,
               memory_limit: str | None = None, feed_late_hour: int | None = None,
-              target_dir: Path | None = None,
+              target_dir: Path | None = None, seeds_dir: Path | None = None,
               on_node: Callable[[str], None] | None = None) -> BuildResult:
     """Seed the reference data and build (models, snapshots, data and unit tests) as of `as_of`.
 
@@ -173,7 +190,8 @@ def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
     build that a nightly incremental run of unchanged code can skip); on an incremental build
     it also scopes the data tests of the big tables to the rows this run built. `on_node(unique_id)` is
     called as each node finishes (crash tests hang a fail point on it). `target_dir` keeps dbt's artifacts
-    (manifest, run results) apart, e.g. per test session; logs go beside them.
+    (manifest, run results) apart, e.g. per test session; logs go beside them. `seeds_dir` is the
+    folder of seed files to load (default: the project's seeds/).
     """
     from dbt.cli.main import dbtRunner
 
@@ -181,11 +199,13 @@ def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
     _check_writable(restricted_db)
     target = Path(target_dir) if target_dir else DEFAULT_TARGET_DIR
     result = BuildResult(success=False, target_dir=target)
+    seeds = Path(seeds_dir) if seeds_dir is not None else SEEDS_DIR
     env, common = _dbt_invocation(restricted_db, as_of, threads, target, memory_limit=memory_limit,
                                   feed_late_hour=feed_late_hour,
-                                  test_new_rows_only=not unit_tests and not full_refresh)
+                                  test_new_rows_only=not unit_tests and not full_refresh,
+                                  project_dir=_project_for_seeds(seeds, target))
     # the seeds are reloaded only when their files changed since a build loaded them all
-    env["WMIN_SEEDS_DIGEST"] = seeds_digest()
+    env["WMIN_SEEDS_DIGEST"] = seeds_digest(seeds)
     seeds_unchanged = (not full_refresh and not select
                        and loaded_seeds_digest(restricted_db) == env["WMIN_SEEDS_DIGEST"])
     result.seeds_skipped = seeds_unchanged

@@ -172,7 +172,7 @@ def build(
     as_of_d = _parse_date(as_of, "--as-of") if as_of else s.effective_as_of()
     with _writing_warehouse(s):
         result = run_build(s.restricted_db, as_of=as_of_d, full_refresh=full_refresh,
-                           threads=s.duckdb_threads)
+                           threads=s.duckdb_threads, seeds_dir=s.seeds_dir)
     if not result.success:
         names = ", ".join(n for n, _ in result.failed[:10])
         _fail(f"dbt build failed: {len(result.failed)} node(s): {names}")

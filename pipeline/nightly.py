@@ -76,7 +76,7 @@ def _build(settings: Settings, as_of: date, full_refresh: bool, fail: FailPoints
     result = run_build(settings.restricted_db, as_of=as_of, full_refresh=full_refresh,
                        threads=settings.duckdb_threads, memory_limit=settings.duckdb_memory_limit,
                        feed_late_hour=settings.feed_late_hour, unit_tests=full_refresh,
-                       on_node=lambda _node: fail.hit("build"))
+                       seeds_dir=settings.seeds_dir, on_node=lambda _node: fail.hit("build"))
     if not result.success:
         failed = "; ".join(f"{n}: {m}" for n, m in result.failed[:5])
         raise StepFailed("build", f"dbt build failed ({len(result.failed)} node(s)): {failed}")

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # A fixed key for the synthetic demo only. It is public (it is in the repository), so any
 # pseudonym made with it can be reversed: `Settings.pseudonym_key()` refuses it outside demo mode.
 DEMO_PSEUDONYM_KEY = "wmin-demo-key-not-for-patient-data"
+PROJECT_SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
 
 
 class SettingsError(Exception):
@@ -34,10 +35,9 @@ class Settings(BaseSettings):
     # Crash tests only: SIGKILL the nightly process at a named point (see pipeline/failpoints.py).
     fail_point: str | None = Field(default=None, pattern=r"^(ingest:file:\d+|build:node:\d+|publish:before_rename)$")
 
-    # --- reference data: the project's seeds (local code maps for the ingest's code check) ---
-    @property
-    def seeds_dir(self) -> Path:
-        return Path(__file__).resolve().parents[1] / "seeds"
+    # Reference data: the ingest's local code maps and the tables dbt seeds. The project's
+    # seeds/ unless pointed at a copy (a test onboarding a provider without touching seeds/).
+    seeds_dir: Path = Field(default=PROJECT_SEEDS_DIR, description="folder of the seed CSV files")
 
     # --- derived paths (home layout of DESIGN.md) ---
     @property

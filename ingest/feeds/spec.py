@@ -213,7 +213,7 @@ def _describe(err: ValidationError, path: Path) -> str:
     for e in err.errors():
         key = ".".join(str(p) for p in e["loc"]) or "(top level)"
         lines.append(f"  - key '{key}': {e['msg']}")
-    lines.append("  Fix these keys (see ingest/feeds/README.md for every key) and run again.")
+    lines.append("  Fix these keys (docs/feed-spec.md lists every key) and run again.")
     return "\n".join(lines)
 
 

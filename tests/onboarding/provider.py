@@ -121,6 +121,7 @@ value_maps:
     Cancelled: cancelled
     Did Not Attend: did_not_attend
     Addendum: addendum
+    Entered In Error: entered_in_error
   actor_outsourced:
     'Yes': 'true'
     'No': 'false'
