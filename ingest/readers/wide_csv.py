@@ -93,7 +93,8 @@ def build_wide(ctx: Ctx, family: str, raw: dict[str, pa.Array], n: int, lines: n
     events = _unpivot_events(data["accession"], lines, tnp, times.get("appointment_at"), amb, keep,
                              {ev: _as_str(raw[actor]) for ev, (actor, _) in ACTORS.items()
                               if actor in raw},
-                             {"report_verified": outs} if outs is not None else {})
+                             {"report_verified": outs} if outs is not None else {},
+                             entered_in_error_rows(data.get("status")))
     events = (_events_frame(events, spec.trust_code, ctx.extract_at) if events.num_rows
               else empty_frame(EXAM_EVENTS))
     return ReadResult(file_path=ctx.file_path, family=family, content="exams", rows_read=rows_read,
@@ -119,7 +120,8 @@ def _records(data: dict, flags: dict, n: int, keep: np.ndarray) -> pd.DataFrame:
 
 def _unpivot_events(acc: pa.Array, lines: np.ndarray, tnp: dict[str, np.ndarray],
                     appointment: pa.Array | None, amb: dict[str, np.ndarray], keep: np.ndarray,
-                    actors: dict[str, pa.Array], outsourced: dict[str, pa.Array]) -> pa.Table:
+                    actors: dict[str, pa.Array], outsourced: dict[str, pa.Array],
+                    entered_in_error: np.ndarray | None = None) -> pa.Table:
     """One event row per kept exam and timestamp column sent, in exam order and, within an
     exam, in workflow order: as a RIS lists an exam's history. Built with one take per output
     column from the exam-by-event matrix (it was a take per column per event type and a concat);
@@ -137,7 +139,8 @@ def _unpivot_events(acc: pa.Array, lines: np.ndarray, tnp: dict[str, np.ndarray]
     ambiguous = (np.concatenate([amb[f"{ev}_at"] for ev in names]) if names
                  else np.zeros(0, dtype=bool))
     out = {"accession": pc.take(acc, pa.array(rows)),
-           "event": pc.take(pa.array(names, pa.string()), pa.array(cols)),
+           "event": _withdrawn_in_error(pc.take(pa.array(names, pa.string()), pa.array(cols)),
+                                        names, rows, cols, entered_in_error),
            "event_at": pa.array(at[flat]).view(stamp),
            "source_line": pa.array(lines[rows].astype(np.int32)),
            "local_time_ambiguous": pa.array(ambiguous[flat])}
@@ -157,6 +160,26 @@ def _unpivot_events(acc: pa.Array, lines: np.ndarray, tnp: dict[str, np.ndarray]
         if filled is not None:
             out[column] = filled
     return pa.table(out)
+
+
+def entered_in_error_rows(status: pa.Array | None) -> np.ndarray | None:
+    """The exam rows whose status word maps to entered_in_error: a wide feed tells a request
+    withdrawn as entered in error by its status, the time of the withdrawal in its cancelled
+    column (ingest/feeds/README.md)."""
+    if status is None:
+        return None
+    return pc.fill_null(pc.equal(status, "entered_in_error"), False).to_numpy(zero_copy_only=False)
+
+
+def _withdrawn_in_error(event: pa.Array, names: list[str], rows: np.ndarray, cols: np.ndarray,
+                        entered_in_error: np.ndarray | None) -> pa.Array:
+    """The cancelled event of an exam withdrawn as entered in error is that withdrawal."""
+    if entered_in_error is None or "cancelled" not in names:
+        return event
+    withdrawn = (cols == names.index("cancelled")) & entered_in_error[rows]
+    if not withdrawn.any():
+        return event
+    return pc.if_else(pa.array(withdrawn), pa.scalar("entered_in_error"), event)
 
 
 def _events_frame(et: pa.Table, trust_code: str, extract_at: datetime | None) -> pd.DataFrame:
