@@ -8,6 +8,10 @@ finding: data row, accession, site, rule, severity, item, message - no other ide
 short `.txt` summary. A file with any `reject` finding would be rejected by NHS England; saying
 so with a non-zero exit code is the CLI's job.
 
+The files go to `<exports>/dids/<YYYY-MM>/`, apart from the board pack's folder (the app offers
+that one for download): owner-only files (0600) in owner-only folders (0700), see
+exports/private_files.py.
+
 The DIDS CSV is written exactly as the collection expects: no formula-injection prefix is added
 to it (it is a submission file, not a spreadsheet), but the validation report is neutralised.
 """
@@ -15,7 +19,6 @@ to it (it is a submission file, not a spreadsheet), but the validation report is
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -24,6 +27,7 @@ import duckdb
 
 from exports.dids_checks import LONDON, REJECT, WARNING, Finding, check_record, format_problem, text
 from exports.pack_data import month_end, parse_month
+from exports.private_files import private_dir, write_private
 from exports.safe_cells import neutralise
 
 IDENTIFIERS_NOTICE = ("DIDS files carry patient identifiers (NHS number, birth date, postcode): this "
@@ -214,19 +218,17 @@ def validate(records: list[dict], items: list[LayoutItem], submission_date: date
 
 
 def _write_atomic(path: Path, rows: list[list[str]]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    def write(tmp: Path) -> None:
         with tmp.open("w", newline="", encoding="utf-8") as fh:
             csv.writer(fh, lineterminator="\r\n").writerows(rows)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_private(path, write)
 
 
 def build_dids(restricted_db: Path, month: str, out_dir: Path, trust: str | None = None,
                layout: str = "v1", submission_date: date | None = None) -> list[DidsFileResult]:
     """Write the DIDS file(s) of `month` (one per trust, or only `trust`) with their validation
-    reports under `<out_dir>/<YYYY-MM>/`; return one result per file.
+    reports under `<out_dir>/dids/<YYYY-MM>/`, readable by their owner only; return one result
+    per file.
 
     THIS EXPORT CARRIES PATIENT IDENTIFIERS (it is the only one). Exams are those whose test date
     (local) falls in the month. `submission_date` (default today) drives the "test date not after
@@ -244,8 +246,7 @@ def build_dids(restricted_db: Path, month: str, out_dir: Path, trust: str | None
         by_trust.setdefault(text(r["trust_code"]), []).append(r)
     if trust and trust not in by_trust:
         by_trust[trust] = []
-    folder = Path(out_dir) / label
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(private_dir(Path(out_dir) / "dids") / label)
     suffix = "" if layout_name == "v1" else f"_{layout_name}"
     results = []
     for code, recs in sorted(by_trust.items()):
@@ -259,7 +260,8 @@ def build_dids(restricted_db: Path, month: str, out_dir: Path, trust: str | None
             [f.row, f.row + 1] + [neutralise(x) for x in (f.accession, f.site_code, f.rule, f.severity,
                                                           f.item, f.message)] for f in findings])
         result = DidsFileResult(code, label, layout_name, path, vpath, tpath, len(recs), findings)
-        tpath.write_text(_summary(result, submission_date), encoding="utf-8")
+        summary = _summary(result, submission_date)
+        write_private(tpath, lambda tmp, text=summary: tmp.write_text(text, encoding="utf-8"))
         results.append(result)
     return results
 

@@ -55,11 +55,16 @@ def _writing_warehouse(s: Settings) -> Iterator[None]:
     and turn a database held by some other process into a clear error, not a traceback."""
     import duckdb
 
+    from exports.private_files import make_private
     from pipeline.lock import AlreadyRunning, RunLock, database_in_use
 
     try:
         with RunLock(s.lock_file):
-            yield
+            s.ensure_dirs()  # the restricted database's folder is the owner's only, before it is opened
+            try:
+                yield
+            finally:
+                make_private(s.restricted_db)
     except AlreadyRunning as e:
         _fail(str(e), code=3)
     except duckdb.IOException as e:
@@ -209,6 +214,7 @@ def nightly(
 ) -> None:
     """Ingest, validate, build, publish, due exports, data docs: what a network runs nightly."""
     keep_freed_memory()
+    from exports.private_files import make_private
     from ingest.key_fingerprint import KeyMismatch
     from pipeline.lock import AlreadyRunning
     from pipeline.nightly import run_nightly
@@ -222,6 +228,7 @@ def nightly(
         with file_progress(console) as on_file:
             result = run_nightly(s, as_of=as_of_d, full_refresh=full_refresh,
                                  progress=lambda m: console.print(f"[bold]{m}[/]"), on_file=on_file)
+        make_private(s.restricted_db)  # made by the run in the owner-only folder: the file too
     except AlreadyRunning as e:
         _fail(str(e), code=3)
     except (SettingsError, KeyMismatch) as e:

@@ -77,8 +77,13 @@ class Settings(BaseSettings):
         return self.home / "nightly.lock"
 
     def ensure_dirs(self) -> None:
-        for d in (self.landing_dir, self.warehouse_dir, self.exports_dir, self.reports_dir, self.logs_dir):
+        from exports.private_files import make_private, private_dir
+
+        for d in (self.landing_dir, self.exports_dir, self.reports_dir, self.logs_dir):
             d.mkdir(parents=True, exist_ok=True)
+        # the restricted database carries identifiers: its folder and file are the owner's only
+        private_dir(self.warehouse_dir)
+        make_private(self.restricted_db)
 
     def pseudonym_key_bytes(self) -> bytes:
         """The HMAC key. A real key comes from WMIN_PSEUDONYM_KEY or WMIN_PSEUDONYM_KEY_FILE."""
