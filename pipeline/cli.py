@@ -191,7 +191,8 @@ def publish(
 ) -> None:
     """Publish the analytics database atomically from the last build."""
     from pipeline.build import manifest_path
-    from pipeline.publish import PublishError, published_relations
+    from exports.extracts import write_extracts
+    from pipeline.publish import PublishError, published_docs, published_relations
     from pipeline.publish import publish as do_publish
 
     s = _settings(home)
@@ -199,10 +200,12 @@ def publish(
     try:
         with _writing_warehouse(s):
             result = do_publish(s.restricted_db, s.analytics_db,
-                                published_relations(manifest_path()), as_of=as_of_d)
+                                published_relations(manifest_path()), as_of=as_of_d,
+                                docs=published_docs(manifest_path()))
     except (PublishError, FileNotFoundError) as e:
         _fail(str(e))
     console.print(f"[green]published[/] {len(result.tables)} tables to {result.analytics_db}")
+    console.print(write_extracts(s.analytics_db, s.extracts_dir))
 
 
 @app.command()

@@ -46,7 +46,8 @@ class NightlyResult:
 
 
 # Steps after publish whose failure is a warning on the run, never a failed run.
-WARNING_ONLY_STEPS = {"docs"}
+# (the extracts are files made from the published database: a failure there leaves last night's)
+WARNING_ONLY_STEPS = {"extracts", "docs"}
 
 
 def _ingest(settings: Settings, as_of: date, trusts: list[str] | None, on_file: Callable | None,
@@ -101,11 +102,11 @@ def _quality_gate(settings: Settings, run_id: str) -> tuple[dict, object]:
 
 def _publish(settings: Settings, as_of: date, fail: FailPoints) -> tuple[dict, object]:
     from pipeline.build import manifest_path
-    from pipeline.publish import publish, published_relations
+    from pipeline.publish import publish, published_docs, published_relations
 
     relations = published_relations(manifest_path())
     result = publish(settings.restricted_db, settings.analytics_db, relations, as_of=as_of,
-                     before_rename=lambda: fail.hit("publish"))
+                     before_rename=lambda: fail.hit("publish"), docs=published_docs(manifest_path()))
     return {"tables": len(result.tables), "rows": sum(result.tables.values())}, result
 
 
@@ -114,6 +115,13 @@ def due_board_pack_month(as_of: date) -> str:
     first = as_of.replace(day=1)
     last_month_end = date.fromordinal(first.toordinal() - 1)
     return f"{last_month_end:%Y-%m}"
+
+
+def _extracts(settings: Settings) -> tuple[dict, object]:
+    from exports.extracts import write_extracts
+
+    result = write_extracts(settings.analytics_db, settings.extracts_dir)
+    return {"tables": len(result.tables)}, result
 
 
 def _due_exports(settings: Settings, as_of: date) -> tuple[dict, object]:
@@ -163,6 +171,7 @@ def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str]
             ("build", lambda: _build(settings, as_of, full_refresh, fail)),
             ("quality gate", lambda: _quality_gate(settings, run_id)),
             ("publish", lambda: _publish(settings, as_of, fail)),
+            ("extracts", lambda: _extracts(settings)),
             ("exports", lambda: _due_exports(settings, as_of)),
             ("docs", lambda: _docs(settings, as_of)),
         ]

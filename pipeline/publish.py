@@ -4,6 +4,10 @@ Readers holding the old file keep a consistent view (the inode they opened lives
 close it); a reader that reopens sees the new file. The nightly run never waits for readers.
 Before the rename the new file must pass the identifier gate: no column named like a direct
 identifier and no text value that looks like a valid NHS number or a full postcode.
+
+The published database documents itself: every table and column carries its dbt description
+as a DuckDB comment (`duckdb_tables()`, `duckdb_columns()`), so a planner's SQL client shows
+what the models' YAML says, with no second copy of the text to keep in step.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -58,6 +62,59 @@ def published_relations(manifest_path: Path) -> list[tuple[str, str, str]]:
             name = node.get("alias") or node["name"]
             out.append((node["schema"], name, name))
     return sorted(out, key=lambda r: r[2])
+
+
+@dataclass(frozen=True)
+class RelationDocs:
+    """A published relation's dbt description and its columns' descriptions."""
+
+    description: str
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+PUBLISH_INFO_DOCS = RelationDocs(
+    "One row: when this database was published and what its data covers.",
+    {"published_at": "When the nightly run published this database (shown in local time).",
+     "as_of_date": "The as-of date the run built the marts for.",
+     "data_window_start": "First day the delivered data covers.",
+     "data_window_end": "Last day the delivered data covers (the day before the last extract)."})
+
+
+def published_docs(manifest_path: Path) -> dict[str, RelationDocs]:
+    """Published name -> its dbt descriptions, as the manifest of the build has them."""
+    published = {name for _, _, name in published_relations(manifest_path)}
+    out = {}
+    for node in _model_nodes(manifest_path):
+        name = node.get("alias") or node["name"]
+        if name in published:
+            columns = {c: (v.get("description") or "").strip()
+                       for c, v in (node.get("columns") or {}).items()}
+            out[name] = RelationDocs((node.get("description") or "").strip(), columns)
+    return out
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _write_comments(con: duckdb.DuckDBPyConnection, catalog: str,
+                    docs: Mapping[str, RelationDocs]) -> None:
+    """COMMENT ON every documented table and column of `catalog` that exists there."""
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+            "select table_name, column_name from duckdb_columns() where database_name = ?",
+            [catalog]).fetchall():
+        existing.setdefault(table, set()).add(column)
+    for name, relation in docs.items():
+        if name not in existing:
+            continue
+        if relation.description:
+            con.execute(f'comment on table {catalog}.main."{name}" is '
+                        f'{_sql_text(relation.description)}')
+        for column, text in relation.columns.items():
+            if text and column in existing[name]:
+                con.execute(f'comment on column {catalog}.main."{name}"."{column}" is '
+                            f'{_sql_text(text)}')
 
 
 def model_relations(manifest_path: Path) -> dict[str, str]:
@@ -132,9 +189,11 @@ def data_window(con: duckdb.DuckDBPyConnection, as_of: date) -> tuple[date | Non
 def publish(restricted_db: Path, analytics_db: Path, relations: list[tuple[str, str, str]],
             as_of: date, data_window_days: tuple[date | None, date | None] | None = None,
             extra_tables: dict[str, str] | None = None,
-            before_rename: Callable[[], None] | None = None) -> PublishResult:
+            before_rename: Callable[[], None] | None = None,
+            docs: Mapping[str, RelationDocs] | None = None) -> PublishResult:
     """Copy `relations` (and `extra_tables`: name -> SQL over the restricted db) to a new file
     and swap it in atomically. Raises PublishError and leaves the old file in place on failure.
+    `docs` (from `published_docs`) become the tables' and columns' comments.
 
     publish_info records the as-of date and the data window (`data_window_days`, by default
     read from the deliveries by `data_window`), so every reader can say what the data covers."""
@@ -158,6 +217,7 @@ def publish(restricted_db: Path, analytics_db: Path, relations: list[tuple[str, 
             "create table pub.main.publish_info as select ?::timestamptz as published_at, "
             "?::date as as_of_date, ?::date as data_window_start, ?::date as data_window_end",
             [published_at, as_of, window[0], window[1]])
+        _write_comments(con, "pub", {**(docs or {}), "publish_info": PUBLISH_INFO_DOCS})
         _register_nhs_check(con)
         findings = _identifier_findings(con, "pub")
         if findings:

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         return self.home / "reports"
 
     @property
+    def extracts_dir(self) -> Path:
+        """Parquet and CSV files of the published marts, for Excel and Power BI."""
+        return self.home / "extracts"
+
+    @property
     def logs_dir(self) -> Path:
         return self.home / "logs"
 

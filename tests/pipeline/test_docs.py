@@ -199,7 +199,7 @@ def test_nightly_docs_failure_is_a_warning_not_a_failed_run(
     def step(name: str):
         return lambda *_a, **_k: (order.append(name), ({}, None))[1]
 
-    for name in ("ingest", "build", "quality_gate", "publish", "due_exports"):
+    for name in ("ingest", "build", "quality_gate", "publish", "extracts", "due_exports"):
         monkeypatch.setattr(nightly, f"_{name}", step(name))
 
     def broken_docs(*_a: object) -> None:
@@ -209,7 +209,7 @@ def test_nightly_docs_failure_is_a_warning_not_a_failed_run(
     monkeypatch.setattr(nightly, "_docs", broken_docs)
     settings = Settings(home=tmp_path, demo=True)
     result = nightly.run_nightly(settings, as_of=AS_OF)
-    assert order == ["ingest", "build", "quality_gate", "publish", "due_exports", "docs"]
+    assert order == ["ingest", "build", "quality_gate", "publish", "extracts", "due_exports", "docs"]
     assert result.outcome == "succeeded" and result.failed_step is None
     docs_step = result.steps[-1]
     assert (docs_step.step, docs_step.outcome) == ("docs", "warning")

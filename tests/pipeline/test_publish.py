@@ -78,3 +78,51 @@ def test_stale_new_file_from_killed_publish_is_replaced(tmp_path: Path) -> None:
     publish(restricted, analytics, [("main", "tat_monthly", "tat_monthly")], as_of=date(2026, 1, 1))
     with duckdb.connect(str(analytics), read_only=True) as con:
         assert con.execute("select count(*) from tat_monthly").fetchone()[0] == 2
+
+
+def _documented_manifest(path: Path) -> Path:
+    nodes = {"model.wmin.tat_monthly": {
+        "resource_type": "model", "name": "tat_monthly", "alias": "tat_monthly", "schema": "main",
+        "config": {"meta": {"publish": True}}, "meta": {},
+        "description": "Turnaround by month, trust, modality and priority; the planners' view.",
+        "columns": {"n": {"name": "n", "description": "Exams tested (a count, it's exact)."},
+                    "trust_code": {"name": "trust_code", "description": ""},
+                    "gone": {"name": "gone", "description": "A column the table no longer has."}}}}
+    path.write_text(json.dumps({"nodes": nodes}))
+    return path
+
+
+def test_published_tables_and_columns_carry_their_dbt_descriptions(tmp_path: Path) -> None:
+    from pipeline.publish import published_docs
+
+    manifest = _documented_manifest(tmp_path / "manifest.json")
+    restricted = _restricted(tmp_path / "restricted.duckdb", rows=2)
+    analytics = tmp_path / "analytics.duckdb"
+    publish(restricted, analytics, published_relations(manifest), as_of=date(2026, 1, 1),
+            docs=published_docs(manifest))
+    with duckdb.connect(str(analytics), read_only=True) as con:
+        tables = dict(con.execute("select table_name, comment from duckdb_tables() "
+                                  "where database_name = 'analytics' and schema_name = 'main'")
+                      .fetchall())
+        columns = dict(con.execute("select column_name, comment from duckdb_columns() "
+                                   "where table_name = 'tat_monthly'").fetchall())
+        info = dict(con.execute("select column_name, comment from duckdb_columns() "
+                                "where table_name = 'publish_info'").fetchall())
+        assert con.execute("select count(*) from tat_monthly").fetchone()[0] == 2  # as typed
+    assert tables["tat_monthly"].startswith("Turnaround by month")
+    assert columns == {"n": "Exams tested (a count, it's exact).", "trust_code": None}
+    assert tables["publish_info"] and all(info.values()) and "as-of" in info["as_of_date"]
+
+
+@pytest.mark.slow
+def test_every_published_model_and_column_of_the_project_is_described(tmp_path: Path) -> None:
+    """What the published database's comments come from: the project's own dbt YAML."""
+    from pipeline.build import parse_project
+    from pipeline.publish import published_docs
+
+    assert parse_project(tmp_path / "restricted.duckdb", tmp_path / "target")
+    docs = published_docs(tmp_path / "target" / "manifest.json")
+    assert {"tat_monthly", "fct_exams", "waiting_list_census"} <= set(docs)
+    undocumented = [name for name, d in docs.items() if not d.description]
+    undocumented += [f"{name}.{c}" for name, d in docs.items() for c, t in d.columns.items() if not t]
+    assert not undocumented, f"published without a dbt description: {undocumented}"
