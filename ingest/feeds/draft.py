@@ -249,6 +249,15 @@ def _family_of_text(table: SampleTable, ts_cols: dict) -> Guess:
 # --- the families ---------------------------------------------------------------------------------
 
 def draft_spec(sample: Path, trust: str | None = None, seeds_dir: Path | None = None) -> Draft:
+    """The drafted spec of a sample; DraftError names the sample and what to do."""
+    try:
+        return _draft_spec(Path(sample), trust, seeds_dir)
+    except DraftError as e:
+        message = str(e)
+        raise DraftError(message if message.startswith(str(sample)) else f"{sample}: {message}") from None
+
+
+def _draft_spec(sample: Path, trust: str | None, seeds_dir: Path | None) -> Draft:
     sample = Path(sample)
     try:
         data = sample.read_bytes()
@@ -262,7 +271,7 @@ def draft_spec(sample: Path, trust: str | None = None, seeds_dir: Path | None = 
     else:
         m = re.match(r"([A-Z][A-Z0-9]{2,4})(?=[_\- ])", sample.name)
         if not m:
-            raise DraftError(f"{sample.name}: no trust code in the file name; give it with --trust ODS")
+            raise DraftError("no trust code in the file name; give it with --trust ODS")
         trust_guess = Guess(m.group(1), "guess: the start of the file name; set the trust's ODS code")
     glob = Guess(stamp["glob"] if stamp else sample.name,
                  "likely: the sample's name with its timestamp as *" if stamp else
