@@ -57,16 +57,22 @@ def onboarded(tmp_path_factory):
     maps = yaml.safe_load(provider.SPEC_YAML)["value_maps"]
     files = provider.write_deliveries(exams, events, names, maps, home / "landing",
                                       START + timedelta(days=1), AS_OF)
-    # step: the feed spec in the home's feeds folder, the seed rows in a copy of seeds/
+    sample = files[3]
+    # step: draft the spec from the sample into the home's feeds folder, and try the draft
     (home / "feeds").mkdir(parents=True)
     spec_path = home / "feeds" / f"{provider.TRUST}.yml"
+    seeds = provider.seeds_with_provider(default_seeds_dir(), tmp / "seeds")  # the seed rows
+    init = wmin(home, seeds, "feeds", "init", str(sample), "--trust", provider.TRUST,
+                "--out", str(spec_path))
+    draft = spec_path.read_text(encoding="utf-8") if spec_path.exists() else ""
+    draft_check = wmin(home, seeds, "feeds", "check", str(spec_path), str(sample))
+    # step: finish the draft with the provider's answers, and try it again
     spec_path.write_text(provider.SPEC_YAML, encoding="utf-8")
-    seeds = provider.seeds_with_provider(default_seeds_dir(), tmp / "seeds")
-    # step: try the spec on a sample delivery
-    check = wmin(home, seeds, "feeds", "check", str(spec_path), str(files[3]))
+    check = wmin(home, seeds, "feeds", "check", str(spec_path), str(sample))
     # step: the first backfill
     nightly = wmin(home, seeds, "nightly", "--as-of", AS_OF.isoformat(), "--demo")
-    return {"home": home, "seeds": seeds, "files": files, "check": check, "nightly": nightly,
+    return {"home": home, "seeds": seeds, "files": files, "init": init, "draft": draft,
+            "draft_check": draft_check, "check": check, "nightly": nightly,
             "truth": pandas_marts.Truth(exams, events, truth.slots.iloc[0:0])}
 
 
@@ -99,6 +105,22 @@ def test_the_deliveries_are_in_the_centres_dialect(onboarded) -> None:
     assert b"\x96" in raw  # the en dash of '2WW – Suspected Cancer', in cp1252
     header = raw.split(b"\r\n", 1)[0].decode("cp1252")
     assert header.count(";") >= 20 and "Extract Time" in header
+
+
+def test_feeds_init_drafts_the_centres_dialect(onboarded) -> None:
+    assert onboarded["init"].returncode == 0, onboarded["init"].stdout + onboarded["init"].stderr
+    draft = yaml.safe_load(onboarded["draft"])
+    assert (draft["family"], draft["delimiter"], draft["encoding"]) == ("event_csv", ";", "cp1252")
+    assert draft["date_format"] == provider.DATE_FORMAT
+    assert draft["procedure_code_system"] == "local"
+    assert draft["columns"]["accession"] == "Accession No"
+    assert "TODO" in onboarded["draft"]  # what is left for the person to finish
+
+
+def test_feeds_check_refuses_the_unfinished_draft(onboarded) -> None:
+    out = onboarded["draft_check"].stdout + onboarded["draft_check"].stderr
+    assert onboarded["draft_check"].returncode != 0 and "Traceback" not in out
+    assert "event_id" in out  # the draft does not map the event log's required columns yet
 
 
 def test_feeds_check_accepts_the_finished_spec(onboarded) -> None:
