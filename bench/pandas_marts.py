@@ -107,6 +107,11 @@ def local_date(instants: pd.Series) -> pd.Series:
     return instants.dt.tz_convert(LONDON).dt.tz_localize(None).dt.normalize()
 
 
+def is_month_end(days: pd.Series) -> pd.Series:
+    """Whether each date (naive Timestamp) is the last day of its month."""
+    return (days + pd.Timedelta(days=1)).dt.day == 1
+
+
 def local_midnight(day: date) -> pd.Timestamp:
     """The instant (UTC) local midnight starts `day`."""
     return pd.Timestamp(day).tz_localize(LONDON).tz_convert("UTC")
@@ -338,7 +343,9 @@ def waiting_list_census(truth: Truth, seeds: Seeds, as_of: date,
         out["pct_waiting_6_plus_weeks"] = 100.0 * out["waiting_6_plus_weeks"] / out["total_waiting"]
         return out.reset_index()
 
-    return _with_network(m, ["census_date", "dm01_test"], aggregate)
+    out = _with_network(m, ["census_date", "dm01_test"], aggregate)
+    out["is_month_end"] = is_month_end(out["census_date"])
+    return out
 
 
 def waiting_list_bands(truth: Truth, seeds: Seeds, as_of: date,
@@ -358,6 +365,7 @@ def waiting_list_bands(truth: Truth, seeds: Seeds, as_of: date,
     out = _with_network(m, ["census_date", "dm01_test", "weeks_band"], aggregate)
     order = bands.set_index("weeks_band")["sort_order"].astype(int)
     out["band_sort_order"] = out["weeks_band"].map(order)
+    out["is_month_end"] = is_month_end(out["census_date"])
     return out
 
 
@@ -546,6 +554,8 @@ def scheduling_capacity(truth: Truth, seeds: Seeds, as_of: date,
     out = out.sort_values(["modality", "earliest_free_slot_at", "est_weeks_to_clear", "site_code"],
                           na_position="last", kind="stable")  # fmt: skip
     out["network_rank"] = out.groupby("modality", sort=False).cumcount() + 1
+    out["earliest_free_slot_at_local"] = (
+        out["earliest_free_slot_at"].dt.tz_convert(LONDON).dt.tz_localize(None))
     return out.reset_index(drop=True)
 
 
