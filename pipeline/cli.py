@@ -286,6 +286,8 @@ def sql(
     csv: Annotated[Path | None, typer.Option("--csv", help="write the result to this CSV file")] = None,
     parquet: Annotated[Path | None, typer.Option(
         "--parquet", help="write the result to this Parquet file")] = None,
+    rows: Annotated[int | None, typer.Option(
+        help="rows a printed result shows (default 40 of at most 500; -1 for all)")] = None,
     home: HomeOpt = None,
 ) -> None:
     """SQL on the published marts: read-only, times in UK local time (docs/sql.md)."""
@@ -293,7 +295,7 @@ def sql(
 
     s = _settings(home)
     try:
-        result = run_sql(s.analytics_db, query, csv=csv, parquet=parquet)
+        result = run_sql(s.analytics_db, query, csv=csv, parquet=parquet, rows=rows)
     except SqlError as e:
         _fail(str(e))
     if result.exit_code != 0:

@@ -16,6 +16,7 @@ timestamptz through a DuckDB connection of its own, which takes the process's zo
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -75,12 +76,15 @@ def ide_command(analytics_db: Path, script: Path) -> list[str]:
 
 
 def hsql_command(analytics_db: Path, script: Path, query: str | None, csv: Path | None = None,
-                 parquet: Path | None = None) -> list[str]:
+                 parquet: Path | None = None, rows: int | None = None) -> list[str]:
     """hsql on `query` (None: SQL from standard input), printing a table or writing a file.
 
-    `-P None` leaves out any personal Harlequin profile, so output is the same for everyone."""
+    `-P None` leaves out any personal Harlequin profile, so output is the same for everyone.
+    `rows` is how many rows a printed table shows (-1: all; None: hsql's 40 of at most 500)."""
     cmd = [_tool("hsql"), "-P", "None", "--read-only", "--init-path", str(script)]
     cmd += ["-f", "-"] if query is None else ["-c", query]
+    if rows is not None:
+        cmd += ["--limit", str(rows), "--display-rows", str(rows)]
     if csv is not None:
         cmd += ["--format", "csv", "--limit", "-1", "-o", str(csv)]
     elif parquet is not None:
@@ -102,8 +106,16 @@ def check_database(analytics_db: Path) -> None:
                        f"first")
 
 
+def _our_options(notes: str) -> str:
+    """hsql's notes in the words of `wmin sql`'s options."""
+    return re.sub(r"results truncated at --limit (\d+); pass --limit -1 for all rows",
+                  r"only the first \1 rows were fetched; --rows -1 prints all, --csv FILE writes all",
+                  notes)
+
+
 def run_sql(analytics_db: Path, query: str | None = None, csv: Path | None = None,
-            parquet: Path | None = None, interactive: bool | None = None) -> SqlRun:
+            parquet: Path | None = None, interactive: bool | None = None,
+            rows: int | None = None) -> SqlRun:
     """Run `wmin sql`. With no query, an interactive terminal gets Harlequin; piped standard
     input is run as a script. Query errors come back as one line, never a traceback."""
     check_database(analytics_db)
@@ -113,15 +125,17 @@ def run_sql(analytics_db: Path, query: str | None = None, csv: Path | None = Non
         raise SqlError("the query is empty")
     if query is None and interactive is None:
         interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if rows is not None and rows < -1:
+        raise SqlError("--rows must be -1 (all) or a number of rows")
     if query is None and (csv is not None or parquet is not None):
         raise SqlError("--csv and --parquet need a query: wmin sql \"select ...\" --csv FILE")
     with session_script() as script:
         if query is None and interactive:
             return SqlRun(subprocess.call(ide_command(analytics_db, script), env=session_env()))
-        done = subprocess.run(hsql_command(analytics_db, script, query, csv, parquet),
+        done = subprocess.run(hsql_command(analytics_db, script, query, csv, parquet, rows),
                               env=session_env(), stderr=subprocess.PIPE, text=True, check=False)
     if done.returncode != 0:
         return SqlRun(done.returncode, one_line(done.stderr))
     if done.stderr:
-        sys.stderr.write(done.stderr)  # hsql's notes, e.g. that a result was cut at its limit
+        sys.stderr.write(_our_options(done.stderr))  # e.g. that a result was cut at its limit
     return SqlRun(0)

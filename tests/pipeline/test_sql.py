@@ -61,6 +61,20 @@ def test_one_query_prints_a_table(home: Path) -> None:
     assert [c.strip() for c in row.split("|")] == ["RRK", str(months)]
 
 
+def test_a_long_result_says_how_to_see_it_all(home: Path) -> None:
+    query = "select month, trust_code from tat_monthly order by month, trust_code"
+    cut = _wmin(home, query)
+    assert cut.returncode == 0 and "(40 of >500 rows)" in cut.stdout
+    assert "--rows -1 prints all, --csv FILE writes all" in cut.stderr
+    assert "--limit" not in cut.stderr  # hsql's own option, which wmin sql does not take
+    three = _wmin(home, query, "--rows", "3")
+    assert len([line for line in three.stdout.splitlines() if line.startswith(" 20")]) == 3
+    every = _wmin(home, query, "--rows", "-1")
+    with duckdb.connect(str(home / "warehouse" / "analytics.duckdb"), read_only=True) as con:
+        rows = con.execute("select count(*) from tat_monthly").fetchone()[0]
+    assert rows > 500 and f"({rows} rows)" in every.stdout and every.stderr == ""
+
+
 def test_csv_and_parquet_hold_the_whole_result(home: Path, tmp_path: Path) -> None:
     query = "select * from tat_monthly order by month, trust_code, modality, priority"
     with duckdb.connect(str(home / "warehouse" / "analytics.duckdb"), read_only=True) as con:
