@@ -407,7 +407,7 @@ def _todo(draft: Draft, stamp: dict | None) -> None:
             t.append(f"Map the required field(s) {missing} in 'columns' (the spec is not valid without them).")
         if draft.unmatched_columns:
             t.append(f"Columns not matched to a canonical field: {draft.unmatched_columns}: map any that "
-                     "carries one (ingest/feeds/README.md lists the fields), leave the rest unread.")
+                     "carries one (docs/feed-spec.md lists the fields), leave the rest unread.")
     for f, counts in draft.words.items():
         known = draft.value_maps.get(f, {})
         open_words = [w for w in counts if w not in known]

@@ -31,7 +31,7 @@ def yaml_text(d: Draft) -> str:
               f"`wmin feeds init` on {date.today():%Y-%m-%d}."),
              "# Each guessed line says how sure the guess is (sure / likely / guess). Finish the TODO",
              "# list at the end, then try it: wmin feeds check <this file> <the sample>.",
-             "# Every key is explained in ingest/feeds/README.md."]
+             "# Every key is explained in docs/feed-spec.md; the steps around it in docs/onboarding.md."]
     _g(lines, 0, "trust_code", d.trust_code, quote=False)
     _g(lines, 0, "family", d.family, quote=False)
     lines.append(_line(0, "mode", "delta", "TODO: delta or snapshot (see the TODO list)"))
