@@ -18,7 +18,10 @@
   8. the same rebuilt with --full-refresh;
   9. a copy of build 7's database after a file moving one request to another patient, built
      incrementally (the same selection and as-of date);
- 10. the same rebuilt with --full-refresh.
+ 10. the same rebuilt with --full-refresh;
+ 11. a copy of build 9's database after a file withdrawing a request of every past census as
+     entered in error, built incrementally (the same selection and as-of date);
+ 12. the same rebuilt with --full-refresh.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from tests.dbt.landing_fixture import (
     AS_OF_LATER,
     add_correction,
     add_delivery,
+    add_entered_in_error,
     add_late_redelivery,
     add_patient_move,
     build_landing,
@@ -66,6 +70,10 @@ class DbtBuilds:
     moved_full: BuildResult
     moved_db: Path
     moved_full_db: Path
+    withdrawn: BuildResult
+    withdrawn_full: BuildResult
+    withdrawn_db: Path
+    withdrawn_full_db: Path
 
 
 @pytest.fixture(scope="session")
@@ -112,9 +120,20 @@ def dbt_builds(tmp_path_factory: pytest.TempPathFactory) -> DbtBuilds:
                       target_dir=root / "target9")
     moved_full = run_build(moved_full_db, date.fromisoformat(AS_OF_LATER), full_refresh=True,
                            select=LATER_SELECTION, target_dir=root / "target10")
+    withdrawn_db = root / "withdrawn.duckdb"
+    withdrawn_full_db = root / "withdrawn_full_refresh.duckdb"
+    shutil.copyfile(moved_db, withdrawn_db)
+    add_entered_in_error(withdrawn_db)
+    shutil.copyfile(withdrawn_db, withdrawn_full_db)
+    withdrawn = run_build(withdrawn_db, date.fromisoformat(AS_OF_LATER), select=LATER_SELECTION,
+                          target_dir=root / "target11")
+    withdrawn_full = run_build(withdrawn_full_db, date.fromisoformat(AS_OF_LATER),
+                               full_refresh=True, select=LATER_SELECTION,
+                               target_dir=root / "target12")
     return DbtBuilds(night1, night2, full, db, full_db, backdated, backdated_full, backdated_db,
                      backdated_full_db, nightly, nightly_db, later, later_full, later_db,
-                     later_full_db, night1_db, moved, moved_full, moved_db, moved_full_db)
+                     later_full_db, night1_db, moved, moved_full, moved_db, moved_full_db,
+                     withdrawn, withdrawn_full, withdrawn_db, withdrawn_full_db)
 
 
 # Builds 7 and 8: one correction after night 1, as of 19 days later.

@@ -387,3 +387,18 @@ def add_patient_move(db: Path) -> None:
         _add_exam_file(con, PATIENT_MOVE_FILE_ID, "exams_patient_move.csv", extract, rows=1)
         _resend_record(con, PATIENT_MOVE_FILE_ID, 2, extract, "B007",
                        nhs_number=other, patient_key="pk_" + other)
+
+
+ENTERED_IN_ERROR_FILE_ID = 952
+
+
+def add_entered_in_error(db: Path) -> None:
+    """A file after add_patient_move withdrawing B001 as entered in error on 12 April (the
+    event HL7 ORC-16 EIE lands as): B001, on the list since December, never existed, so it
+    leaves every census, the past month ends too."""
+    extract = ts("2026-04-13 02:00")
+    with duckdb.connect(str(db)) as con:
+        _add_exam_file(con, ENTERED_IN_ERROR_FILE_ID, "exams_entered_in_error.csv", extract, rows=1)
+        con.execute(f"insert into landing.exam_events values ({', '.join('?' * len(EXAM_EVENTS))})",
+                    [ENTERED_IN_ERROR_FILE_ID, 2, extract, "RXK", "B001", "B001:eie",
+                     "entered_in_error", ts("2026-04-12 10:00"), None, None, None, False, None])

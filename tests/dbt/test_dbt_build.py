@@ -362,3 +362,27 @@ def test_a_changed_request_rebuilds_its_patients_census_rows(dbt_builds, build: 
     assert before and all(before.values())
     assert _counted(db, "B001") == {d: build == "moved" for d in [*before, AS_OF_LATER]}
     assert all(_counted(db, "B007").values())
+
+
+def test_entered_in_error_arriving_later_leaves_every_past_census(dbt_builds) -> None:
+    """Build 11: a file withdraws B001, on every census since December, as entered in error.
+    The incremental build takes it out of every census date, the past month ends too (an
+    ordinary cancellation would leave those), records it as entered in error rather than
+    cancelled, and equals its full refresh."""
+    incremental, full = dbt_builds.withdrawn, dbt_builds.withdrawn_full
+    assert incremental.success, incremental.failed
+    assert full.success, full.failed
+    db, full_db = dbt_builds.withdrawn_db, dbt_builds.withdrawn_full_db
+    for table in ("main.fct_exams", "intermediate.int_waiting_list_members",
+                  "main.waiting_list_census", "main.waiting_list_bands"):
+        query = f"select * from {table} order by all"
+        pd.testing.assert_frame_equal(_query(db, query), _query(full_db, query), obj=table)
+    before = _counted(dbt_builds.moved_db, "B001")
+    assert [d for d in before if d < "2026-04-12"] == ["2026-02-28", AS_OF_1]  # before withdrawal
+    assert _counted(db, "B001") == {}
+    exam = _query(db, "select status, cancelled_at, entered_in_error_at from main.fct_exams "
+                      "where exam_key = ?", [_key("RXK", "B001")])
+    assert exam["status"].tolist() == ["entered_in_error"]
+    assert exam["cancelled_at"].isna().all() and exam["entered_in_error_at"].notna().all()
+    census = "select sum(total_waiting) from main.waiting_list_census where trust_code = 'RXK'"
+    assert _query(db, census).iloc[0, 0] == _query(dbt_builds.moved_db, census).iloc[0, 0] - len(before)

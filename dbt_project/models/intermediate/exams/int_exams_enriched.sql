@@ -8,6 +8,7 @@
 -- only the exams with a record or event in a file loaded since the last build or an event
 -- between the previous and the current as-of end (macros/incremental.sql), whose old rows the
 -- pre-hook deletes; the post-hook records the as-of end on all rows.
+{%- set is_eie = "(timeline.entered_in_error_at is not null or coalesce(coded.status, '') = 'entered_in_error')" %}
 with
 
 coded as (
@@ -45,7 +46,12 @@ joined as (
         timeline.verifier_actor_id,
         timeline.verifier_outsourced,
         coalesce(timeline.verifications, 0) as verifications,
-        timeline.cancelled_at,
+        -- withdrawn as entered in error (an HL7 EIE event, or the feed's status word with the
+        -- time in its cancelled column): recorded as such, never as a cancellation
+        case when not {{ is_eie }} then timeline.cancelled_at end as cancelled_at,
+        case when {{ is_eie }} then coalesce(timeline.entered_in_error_at, timeline.cancelled_at) end
+            as entered_in_error_at,
+        {{ is_eie }} as is_entered_in_error,
         coalesce(timeline.did_not_attend_count, 0) as did_not_attend_count,
         timeline.last_did_not_attend_at,
         coalesce(timeline.addenda_count, 0) as addenda_count,
@@ -112,9 +118,10 @@ final as (
         intervals.priority,
         intervals.patient_source_setting,
         intervals.activity_category,
-        -- a feed that sends no status (HL7) gets the one its timeline implies, in the order
-        -- the RIS would show it: cancelled, reported, attended, a DNA after the last booking
-        coalesce(
+        -- entered in error whatever else was sent; a feed that sends no status (HL7) gets the
+        -- one its timeline implies, in the order the RIS would show it: cancelled, reported,
+        -- attended, a DNA after the last booking
+        case when intervals.is_entered_in_error then 'entered_in_error' else coalesce(
             intervals.status,
             case
                 when intervals.cancelled_at is not null then 'cancelled'
@@ -128,7 +135,7 @@ final as (
                 when intervals.booked_at is not null then 'booked'
                 when intervals.requested_at is not null then 'requested'
             end
-        ) as status,
+        ) end as status,
         intervals.landing_dq_flags,
         intervals.rows_in_file,
         intervals.requested_at,
@@ -149,6 +156,7 @@ final as (
         intervals.addenda_count,
         intervals.last_addendum_at,
         intervals.cancelled_at,
+        intervals.entered_in_error_at,
         intervals.did_not_attend_count,
         intervals.last_did_not_attend_at,
         case

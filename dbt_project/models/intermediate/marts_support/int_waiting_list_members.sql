@@ -12,7 +12,10 @@
 -- the census dates that are new (the as-of date); the other rows cannot differ.
 -- Who is on the waiting list at the end of each census date C (METRICS.md):
 -- activity_category = 'waiting_list', clock_start_date <= C, no test date <= C and no
--- cancellation on or before C (a DNA does not remove a patient). Weeks waited =
+-- cancellation on or before C (a DNA does not remove a patient); a request withdrawn as
+-- entered in error never existed, so it is on no list at any census date, past ones too
+-- (macros/entered_in_error.sql; an EIE arriving later changes the exam, so the incremental
+-- build rebuilds its patient at every census date). Weeks waited =
 -- floor((C - clock_start_date) / 7). All modalities are kept here: the DM01 census keeps
 -- exams with a DM01 test, scheduling_capacity uses every modality.
 -- One row per exam on the list; the marts count patients (DOMAIN.md DM01: "each patient counted
@@ -30,6 +33,7 @@ exams as (
     select * from {{ ref('fct_exams') }}
     where activity_category = 'waiting_list'
         and clock_start_date is not null
+        and {{ wmin.is_live_request() }}
         -- most requests leave the list (tested or cancelled) before any census date: by the
         -- end of their clock start's month, or by the as-of date if earlier (every census date
         -- after a clock start is one of those or later). Left out before the range join.

@@ -91,6 +91,7 @@ intervals as (
         and room is not null
         and exam_started_at is not null
         and exam_completed_at > exam_started_at
+        and {{ wmin.is_live_request() }}
     union all
     select 'slot' as kind, site_code, room, slot_start as starts_at,
         {{ dbt.dateadd('minute', 'slot_minutes', 'slot_start') }} as ends_at, slot_date as start_day

@@ -53,6 +53,7 @@ final as (
         received_date,
         report_date,
         cancelled_date,
+        entered_in_error_at,
         test_at,
         booked_at,
         arrived_at,

@@ -14,6 +14,7 @@ with
 exams as (
     select * from {{ ref('fct_exams') }}
     where test_date is not null
+        and {{ wmin.is_live_request() }}
         and modality is not null
         and patient_source_setting is not null
         {% if is_incremental() %}and {{ wmin.in_rebuilt_months('test_date') }}{% endif %}

@@ -45,6 +45,7 @@ exams as (
     from {{ ref('fct_exams') }} as fct_exams
     inner join coded on coded.exam_key = fct_exams.exam_key
     where fct_exams.test_date is not null
+        and {{ wmin.is_live_request('fct_exams.status') }}
 ),
 
 final as (

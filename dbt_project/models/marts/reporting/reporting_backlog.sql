@@ -22,6 +22,7 @@ exams as (
     from {{ ref('fct_exams') }}
     where test_date is not null
         and modality is not null
+        and {{ wmin.is_live_request() }}
     group by 1, 2, 3, 4
 ),
 

@@ -6,6 +6,7 @@ with
 exams as (
     select * from {{ ref('fct_exams') }}
     where modality is not null
+        and {{ wmin.is_live_request() }}
 ),
 
 tested_exams as (

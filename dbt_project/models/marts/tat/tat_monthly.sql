@@ -19,6 +19,7 @@ with
 exams as (
     select * from {{ ref('fct_exams') }}
     where test_date is not null
+        and {{ wmin.is_live_request() }}
         and modality is not null
         and priority is not null
         {% if is_incremental() %}and {{ wmin.in_rebuilt_months('test_date') }}{% endif %}

@@ -11,6 +11,7 @@ exams as (
     from {{ ref('fct_exams') }}
     where test_date is not null
         and dm01_test is not null
+        and {{ wmin.is_live_request() }}
 ),
 
 aggregated as (
