@@ -169,6 +169,7 @@ def exam_facts(truth: Truth, seeds: Seeds, as_of: date, pseudonym_key: bytes | N
     out["exam_started_at"] = at("exam_started")
     out["exam_completed_at"] = at("exam_completed")
     out["cancelled_at"] = at("cancelled")
+    out["entered_in_error_at"] = at("entered_in_error")
     idx = pd.MultiIndex.from_frame(out[key])
     out["report_verified_at"] = pd.to_datetime(
         verified["event_at"].reindex(idx).to_numpy(), utc=True)
@@ -219,7 +220,10 @@ def exam_facts(truth: Truth, seeds: Seeds, as_of: date, pseudonym_key: bytes | N
 
 
 def _facts(truth: Truth, seeds: Seeds, as_of: date, facts: pd.DataFrame | None) -> pd.DataFrame:
-    return facts if facts is not None else exam_facts(truth, seeds, as_of)
+    """The exams the marts count: METRICS.md, a request withdrawn as entered in error never
+    existed (on no waiting list, past censuses too, and no activity); fct_exams keeps it."""
+    f = facts if facts is not None else exam_facts(truth, seeds, as_of)
+    return f[f["entered_in_error_at"].isna()]
 
 
 def _month(dates: pd.Series) -> pd.Series:

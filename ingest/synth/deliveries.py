@@ -266,6 +266,8 @@ def wide_rows(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec) -> Row
     cols: dict = {}
     for name, ev in WIDE_TS.items():
         mask = sl.ev_type == EV[ev]
+        if ev == "cancelled":  # a withdrawal as entered in error is sent there too, its status says which
+            mask |= sl.ev_type == EV["entered_in_error"]
         if ev == "report_verified":  # the first verified report
             vi = np.flatnonzero(mask)
             firsts = vi[np.r_[True, sl.ev_exam[vi][1:] != sl.ev_exam[vi][:-1]]] if vi.size else vi

@@ -57,6 +57,7 @@ from .scenarios import Scenario, reporting_factor_by_day
 WARMUP_DAYS = 730
 HORIZON_DAYS = 42
 N_OUTSOURCED = 60
+ENTERED_IN_ERROR_SHARE = 0.3  # of the requests leaving the list unseen (some 0.3% of all requests)
 EV = {e: i for i, e in enumerate(EVENTS)}
 
 
@@ -294,6 +295,14 @@ def _simulate_trust(
     started[ae] = st
     completed[ae] = st + took
 
+    # a few requests that leave the list unseen were entered in error (a duplicate order, the
+    # wrong patient): withdrawn at the same moment, as another event and status. Drawn from a
+    # stream of their own so that every other draw of the trust stays as it was.
+    r_eie = np.random.default_rng(seq.spawn(1)[0])
+    entered_in_error = (cancelled >= 0) & (r_eie.random(n) < ENTERED_IN_ERROR_SHARE)
+    withdrawn = np.where(entered_in_error, cancelled, -1)
+    cancelled = np.where(entered_in_error, -1, cancelled)
+
     # --- reporting
     rclass = np.select(
         [unsched, np.isin(req.priority, [PRIO["suspected_cancer"], PRIO["urgent"]])], [0, 1], 2
@@ -332,11 +341,11 @@ def _simulate_trust(
     start_cut = start_day * DAY
     last_t = np.max(
         np.stack([req.requested, req.received, req.vetted, arrived, started, completed,
-                  rep.prelim_at, rep.verified_at, rep.addendum_at, cancelled]), axis=0
+                  rep.prelim_at, rep.verified_at, rep.addendum_at, cancelled, withdrawn]), axis=0
     )  # fmt: skip
     if b_exam.size:
         np.maximum.at(last_t, b_exam, np.maximum(b_at, b_dna))
-    open_ = (rep.verified_at < 0) & (cancelled < 0)
+    open_ = (rep.verified_at < 0) & (cancelled < 0) & (withdrawn < 0)
     include = (req.requested < end_cut) & ((last_t >= start_cut) | open_)
     del last_t
     sel = np.flatnonzero(include)
@@ -379,6 +388,7 @@ def _simulate_trust(
     add(rep.prelim_at, EV["reported_prelim"], p_actor, zeros8)
     add(rep.verified_at, EV["report_verified"], v_actor, is_out)
     add(cancelled, EV["cancelled"])
+    add(withdrawn, EV["entered_in_error"])
     add(rep.addendum_at, EV["addendum"], ad_actor, zeros8)
     e_row, e_type, e_t, e_appt, e_actor, e_out = (np.concatenate([p[i] for p in parts])
                                                   for i in range(6))  # fmt: skip
@@ -422,11 +432,11 @@ def _simulate_trust(
         return (t >= 0) & (t < end_cut)
 
     status = np.select(
-        [in_win(cancelled), in_win(rep.verified_at),
+        [in_win(withdrawn), in_win(cancelled), in_win(rep.verified_at),
          in_win(completed) | in_win(started) | in_win(arrived),
          (last_dna >= 0) & (last_dna > last_b), last_b >= 0],
-        [STATUSES.index(s) for s in ("cancelled", "reported", "completed", "did_not_attend",
-                                     "booked")],
+        [STATUSES.index(s) for s in ("entered_in_error", "cancelled", "reported", "completed",
+                                     "did_not_attend", "booked")],
         STATUSES.index("requested"),
     ).astype(np.int8)  # fmt: skip
     # site/room: the latest booking visible at the end of the window
@@ -682,6 +692,8 @@ def _assemble(
     flag[out < 0] = pd.NA
     events["actor_outsourced"] = flag
     del out, flag
+    # the simulation withdraws nothing; the generator may (defects.withdraw_reports)
+    events["withdrawn_at"] = _ts(np.full(len(events), -1, dtype=np.int64))
     assert list(events.columns) == list(TRUTH_EVENTS)
 
     # --- slots

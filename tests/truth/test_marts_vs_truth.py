@@ -40,7 +40,7 @@ FCT_COLUMNS = [
     "activity_category", "status", "requested_at", "request_received_at", "clock_start_date",
     "booked_for", "exam_started_at", "exam_completed_at", "report_verified_at", "cancelled_at",
     "reporter_type", "test_date", "request_to_test_days", "test_to_report_days",
-    "test_to_report_hours", "reported_within_target",
+    "test_to_report_hours", "reported_within_target", "entered_in_error_at",
 ]  # fmt: skip
 
 
@@ -91,3 +91,14 @@ def test_waiting_list_has_patients_waiting_twice_for_one_test(facts: pd.DataFram
     is on a trust's list with two requests for the same test on a census date."""
     members = pandas_marts.waiting_list_members(facts, pandas_marts.census_dates(facts, AS_OF))
     assert members.duplicated(["census_date", "trust_code", "dm01_test", "patient"]).any()
+
+
+def test_waiting_list_loses_requests_entered_in_error_from_past_censuses(facts: pd.DataFrame) -> None:
+    """The census comparisons cover METRICS.md's entered in error: some request withdrawn as
+    entered in error was waiting at a census date before its withdrawal, where a cancellation
+    would have kept it; the marts, equal to the recomputation, leave it out there too."""
+    withdrawn = facts[facts["entered_in_error_at"].notna()]
+    assert (withdrawn["status"] == "entered_in_error").all() and withdrawn["cancelled_at"].isna().all()
+    was_waiting = pandas_marts.waiting_list_members(withdrawn, pandas_marts.census_dates(facts, AS_OF))
+    before = was_waiting["census_date"] < pandas_marts.local_date(was_waiting["entered_in_error_at"])
+    assert before.any(), "no request entered in error was on an earlier census"

@@ -22,7 +22,8 @@ canon = event_canon
 
 REPORT_EVENTS = ("reported_prelim", "report_verified", "addendum")
 RESULT_STATUS = {"reported_prelim": "P", "report_verified": "F", "addendum": "A"}
-ORDER_CONTROL = {"requested": "NW", "cancelled": "CA", **{e: "RE" for e in REPORT_EVENTS}}
+ORDER_CONTROL = {"requested": "NW", "cancelled": "CA", "entered_in_error": "CA",
+                 **{e: "RE" for e in REPORT_EVENTS}}
 FINDINGS = (
     "No acute abnormality.",
     "Appearances stable c/w prior; review 6/12 & discuss at MDT.",
@@ -125,7 +126,11 @@ class Hl7Renderer:
         f["msgtype"] = pa.array(np.where(is_rep, "ORU^R01", "ORM^O01").astype(object), pa.string())
         f["ctrl"] = text(c["event_id"])
         f["orc1"] = _lookup(typ, [ORDER_CONTROL.get(e, "SC") for e in EVENTS])
-        f["status"] = local_words(spec, "event", c["event"])
+        # a withdrawal as entered in error is a cancel (ORC-1 CA, ORC-5 the cancelled word) whose
+        # order control code reason (ORC-16) is EIE
+        eie = pc.equal(c["event"], "entered_in_error")
+        f["status"] = local_words(spec, "event", pc.if_else(eie, "cancelled", c["event"]))
+        f["orc16"] = pc.if_else(eie, "EIE", "")
         f["result"] = _lookup(typ, [RESULT_STATUS.get(e, "") for e in EVENTS])
         actor = text(c["actor_id"])
         out = pc.equal(bool_text(c["actor_outsourced"]), "true")
@@ -170,7 +175,7 @@ class Hl7Renderer:
 
     def lines(self, f: dict[str, pa.Array]) -> pa.Array:
         orc = pc.binary_join_element_wise("ORC", f["orc1"], "", f["accession"], "", f["status"],
-                                          "", "", "", f["ts"], *[""] * 7, "|")  # fmt: skip
+                                          "", "", "", f["ts"], *[""] * 6, f["orc16"], "|")  # fmt: skip
         obr = _fields(self._obr_fields(f), 25, 36)
         return pc.binary_join_element_wise(self._msh(f), "\r", f["pid_pv1"], "\r", orc, "|",
                                            f["orc17_obr24"], "|", obr, self._obx(f), "\r\n",
@@ -179,7 +184,7 @@ class Hl7Renderer:
     def message(self, f: dict[str, pa.Array]) -> pa.Array:
         """Messages built from every part (per-event and per-exam), segment by segment."""
         orc = _seg("ORC", {1: f["orc1"], 3: f["accession"], 5: f["status"], 9: f["ts"],
-                           17: f["ref_org"]})  # fmt: skip
+                           16: f["orc16"], 17: f["ref_org"]})  # fmt: skip
         obr = _seg("OBR", self._obr_fields(f))
         return pc.binary_join_element_wise(self._msh(f), "\r", self._pid(f), "\r", self._pv1(f),
                                            "\r", orc, "\r", obr, self._obx(f), "\r\n",
