@@ -122,6 +122,16 @@ def as_of_end(as_of: date) -> pd.Timestamp:
     return local_midnight(as_of + timedelta(days=1))
 
 
+def known_events(events: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """The events the figures count at the as-of time: happened by its end and not withdrawn by
+    then (a withdrawn event, e.g. a report the RIS took back, counts nowhere once withdrawn)."""
+    end = as_of_end(as_of)
+    known = events["event_at"] < end
+    if "withdrawn_at" in events:  # a truth written before withdrawals were recorded has none
+        known &= events["withdrawn_at"].isna() | (events["withdrawn_at"] >= end)
+    return events[known]
+
+
 def _days(a: pd.Series, b: pd.Series) -> pd.Series:
     """Whole calendar days b - a between two date columns (NaN if either is missing)."""
     return (b - a).dt.days
@@ -144,7 +154,7 @@ def exam_facts(truth: Truth, seeds: Seeds, as_of: date, pseudonym_key: bytes | N
     METRICS.md conventions (local dates, intervals only when in order, target, reporter type).
     With `pseudonym_key`, also the published keys `exam_key` and `patient_key`. The NHS number
     stays (in memory only): the DM01 waiting list counts each patient once per test."""
-    ev = truth.events[truth.events["event_at"] < as_of_end(as_of)]
+    ev = known_events(truth.events, as_of)
     ev = ev.sort_values(["event_at", "event_id"], kind="stable")
     key = ["trust_code", "accession"]
     firsts = ev.groupby(key + ["event"], sort=False)["event_at"].first().unstack("event")
@@ -467,8 +477,8 @@ def scanner_utilisation_daily(truth: Truth, seeds: Seeds, as_of: date,
     s = truth.slots[truth.slots["state"].isin(["free", "booked"])].copy()
     s["date"] = local_date(s["slot_start"])
     s["booked_minutes"] = s["slot_minutes"].where(s["state"] == "booked", 0)
-    ev = truth.events
-    dna = ev[(ev["event"] == "did_not_attend") & (ev["event_at"] < as_of_end(as_of))]
+    ev = known_events(truth.events, as_of)
+    dna = ev[ev["event"] == "did_not_attend"]
     dna = dna.assign(date=local_date(dna["event_at"]))[["trust_code", "accession", "date"]]
     dna_keys = set(map(tuple, dna.drop_duplicates().to_numpy()))
     s["dna"] = [(s_state == "booked") and (t, a, d) in dna_keys

@@ -74,6 +74,9 @@ TRUTH_EVENTS: dict[str, str] = {
     "appointment_at": "TIMESTAMPTZ",  # booked events only
     "actor_id": "VARCHAR",
     "actor_outsourced": "BOOLEAN",
+    # when the RIS took the event back (e.g. a report withdrawn), null if never: deliveries
+    # extracted before it carry the event, later ones do not (ingest/synth/deliveries.py)
+    "withdrawn_at": "TIMESTAMPTZ",
 }
 
 TRUTH_SLOTS: dict[str, str] = {
@@ -173,6 +176,11 @@ LOAD_MANIFEST: dict[str, str] = {
     "finished_at": "TIMESTAMPTZ",
     "outcome": "VARCHAR",  # loaded | quarantined
     "message": "VARCHAR",
+    # the feed spec's `mode` when the file was read: a snapshot delivery is authoritative for
+    # the exams it carries (an event of theirs it no longer carries is withdrawn; staging,
+    # stg_landing__exam_full_deliveries). Added after the first release: the loader adds the
+    # column to an older landing schema and fills its rows from the specs (loader.create_landing).
+    "feed_mode": "VARCHAR",  # delta | snapshot
 }
 
 REJECTED_ROWS: dict[str, str] = {

@@ -127,11 +127,21 @@ FILE_FINGERPRINTS = {"file_path": "VARCHAR", "size": "BIGINT", "mtime_ns": "BIGI
                      "sha256": "VARCHAR"}
 
 
-def create_landing(con: duckdb.DuckDBPyConnection) -> None:
+def create_landing(con: duckdb.DuckDBPyConnection, specs: dict[str, FeedSpec] | None = None) -> None:
     _x(con, "create schema if not exists landing")
     for name, cols in {**TABLES, "validation_results": _validation_ddl(),
                        "file_fingerprints": FILE_FINGERPRINTS}.items():
         _x(con, ddl(f"landing.{name}", cols))
+    _migrate_feed_mode(con, specs or {})
+
+
+def _migrate_feed_mode(con, specs: dict[str, FeedSpec]) -> None:
+    """A landing schema made before the manifest recorded `feed_mode` gains the column; files
+    read before then get the mode their trust's spec declares now (the best knowledge there is)."""
+    _x(con, "alter table landing.load_manifest add column if not exists feed_mode varchar")
+    for code, spec in specs.items():
+        _x(con, "update landing.load_manifest set feed_mode = ? where trust_code = ? and feed_mode is null",
+           [spec.mode, code])
 
 
 class _Fingerprints:
@@ -261,7 +271,7 @@ def ingest_landing(db_path: Path, home: Path, specs: dict[str, FeedSpec], pseudo
 
     try:
         check_key(con, pseudonym_key, db_path)  # raises KeyMismatch before anything is written
-        create_landing(con)
+        create_landing(con, specs)
         record_key(con, pseudonym_key)
         known = {r[0] for r in con.execute("select sha256 from landing.load_manifest").fetchall()}
         fingerprints = _Fingerprints(con)
@@ -510,7 +520,7 @@ def _insert(con, spec, rel, content, family, sha, extract_at, started, res: Read
         warnings = sum(1 for o in outcomes if not o.success and not o.blocking)
         _manifest(con, file_id, rel, sha, spec.trust_code, family, content, extract_at, res.rows_read,
                   res.rows_loaded, res.rows_rejected, started, "loaded",
-                  f"{warnings} expectation warning(s)" if warnings else None)
+                  f"{warnings} expectation warning(s)" if warnings else None, spec.mode)
         _x(con, "commit")
     except BaseException:
         _x(con, "rollback")
@@ -545,10 +555,10 @@ def _as_arrow(df: pd.DataFrame):
 
 
 def _manifest(con, file_id, rel, sha, trust, family, content, extract_at, read, loaded, rejected,
-              started, outcome, message) -> None:
-    _x(con, "insert into landing.load_manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              started, outcome, message, feed_mode) -> None:
+    _x(con, "insert into landing.load_manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [file_id, rel, sha, trust, family, content, extract_at, read, loaded, rejected, started,
-                 datetime.now(timezone.utc), outcome, message])
+                 datetime.now(timezone.utc), outcome, message, feed_mode])
 
 
 def _quarantine(con, home, spec, rel, content, family, sha, extract_at, started, q: QuarantineError):
@@ -565,7 +575,7 @@ def _quarantine(con, home, spec, rel, content, family, sha, extract_at, started,
     try:
         file_id = _next_file_id(con)
         _manifest(con, file_id, rel, sha, spec.trust_code, family, content, extract_at, 0, 0, 0, started,
-                  "quarantined", f"{q.reason}: {q.message}")
+                  "quarantined", f"{q.reason}: {q.message}", spec.mode)
         _x(con, "insert into landing.quarantined_files values (?, ?, ?, ?, ?, ?, ?, ?)",
                     [file_id, rel, sha, spec.trust_code, q.reason, q.message, _rel(report, home),
                      datetime.now(timezone.utc)])

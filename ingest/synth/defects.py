@@ -75,6 +75,9 @@ class DefectRates:
     missing_night_trust: str = "RNA"
     identical_redelivery_trust: str = "RWP"
     corrected_redelivery_trust: str = "RL1"
+    # Not a defect but RIS behaviour the feeds must carry: a verified report taken back a few
+    # hours later (per reported exam of a trust whose feed can withdraw: withdraw_reports)
+    withdrawn_report: float = 0.001
 
     @classmethod
     def none(cls) -> DefectRates:
@@ -83,7 +86,7 @@ class DefectRates:
                    duplicate_row=0, malformed_line=0, wrong_column_count=0, missing_key=0,
                    unparseable_timestamp=0, unparseable_date=0, min_each=0,
                    truncated_file=False, missing_night=False, identical_redelivery=False,
-                   corrected_redelivery=False)  # fmt: skip
+                   corrected_redelivery=False, withdrawn_report=0)  # fmt: skip
 
     def row_rate(self, kind: str) -> float:
         return float(getattr(self, kind))
@@ -276,3 +279,53 @@ def inject_semantic(exams: pd.DataFrame, events: pd.DataFrame, local_trusts: set
                                     f"exam started at {oldt.strftime(fmt)} UTC"),
                             outcome="loaded_flagged:dates_out_of_order"))  # fmt: skip
     return exams, events, watch
+
+
+# --- withdrawals (RIS behaviour, recorded in the truth's events.withdrawn_at) --------------------
+
+
+def withdraw_reports(exams: pd.DataFrame, events: pd.DataFrame, full_trusts: set[str],
+                     rate: float, before: pd.Timestamp, rng: np.random.Generator
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """The RIS takes back some verified reports 2-30 hours after verification: the truth's
+    events get `withdrawn_at` (null for every other event) and those exams the status of the
+    event before the report. Only trusts whose feed can say so (`full_trusts`: a wide family,
+    or a snapshot; a delta event log cannot), only an exam's last event (its only verified
+    report, nothing after it), and only before `before` (so that a later delivery carries it)."""
+    from .deliveries import STATUS_OF_EVENT
+
+    events = events.copy(deep=False)
+    if rate <= 0 or not len(events):
+        events["withdrawn_at"] = pd.Series(pd.NaT, index=events.index, dtype="datetime64[us, UTC]")
+        return exams, events
+    # an exam's events in frame order are in the RIS's recording order (deliveries.trust_slice)
+    acc = events["accession"].astype(object).to_numpy()
+    typ = events["event"].astype(object).to_numpy()
+    by_exam = pd.Series(acc).groupby(acc, sort=False)
+    order_in_exam = by_exam.cumcount().to_numpy()
+    n_events = by_exam.transform("size").to_numpy()
+    n_reports = pd.Series(typ == "report_verified").groupby(acc, sort=False).transform("sum")
+    is_full = events["trust_code"].astype(object).isin(full_trusts).to_numpy(bool)
+    cand = np.flatnonzero((order_in_exam == n_events - 1) & (n_events > 1) & is_full
+                          & (typ == "report_verified") & (n_reports.to_numpy() == 1))  # fmt: skip
+    pick = cand[rng.random(cand.size) < rate]
+    hours = rng.uniform(2, 30, size=pick.size)
+    at = events["event_at"].iloc[pick].dt.tz_convert("UTC") + pd.to_timedelta(hours, unit="h")
+    keep = (at < before).to_numpy()
+    pick, at = pick[keep], at[keep]
+    values = np.full(len(events), np.datetime64("NaT"), dtype="datetime64[us]")
+    values[pick] = at.dt.floor("s").dt.tz_localize(None).to_numpy("datetime64[us]")
+    events["withdrawn_at"] = pd.Series(pd.DatetimeIndex(values).tz_localize("UTC"),
+                                       index=events.index)
+    if pick.size:
+        # the status the exam had before the report: that of its event before it
+        picked = set(acc[pick])
+        before_last = np.flatnonzero(order_in_exam == n_events - 2)
+        prev = {a: STATUS_OF_EVENT[t] for a, t in zip(acc[before_last], typ[before_last],
+                                                          strict=True) if a in picked}
+        accessions = exams["accession"].astype(object)
+        status = exams["status"].astype(object).where(~accessions.isin(picked),
+                                                      accessions.map(prev))
+        exams = exams.copy(deep=False)
+        exams["status"] = status.astype(exams["status"].dtype)
+    return exams, events

@@ -5,7 +5,13 @@ A trust delivers at 02:00 local on the mornings from `start + 1` to `end + 1` (w
 end of the previous local day; the first one also carries the history of exams open at `start`.
 
 - delta mode: what happened since the previous extract (a skipped night rolls into the next);
-- snapshot mode: every exam with activity in the last `snapshot_days` days (overlapping).
+- snapshot mode: every exam with activity in the last `snapshot_days` days (overlapping), with
+  all its events (an event log's snapshot too: a snapshot is authoritative for its exams).
+
+An event the RIS withdrew (truth `withdrawn_at`, e.g. a report taken back) is in the deliveries
+extracted before it was withdrawn and in none after; the withdrawal is activity on its exam, so
+a wide feed re-sends the exam with the cell empty (delta or snapshot) and a snapshot re-sends
+the exam without the event. Only feeds that can say so get withdrawals (defects.py).
 
 Wide families (wide CSV, Excel) get one row per exam touched in the period with its state as at
 the extract; the event log and HL7 one row / message per event. Slot extracts hold the slots that
@@ -139,6 +145,7 @@ class TrustSlice:
     ev_actor: pa.Array
     ev_out: np.ndarray  # int8, -1 unknown
     ev_id: pa.Array
+    ev_withdrawn: np.ndarray  # UTC us the RIS withdrew the event, NAT if never
     slots: pd.DataFrame
     slot_text: dict  # slot_id, site_code, room, modality as pa string arrays
     sl_start: np.ndarray
@@ -188,6 +195,8 @@ def trust_slice(exams: pd.DataFrame, events: pd.DataFrame, slots: pd.DataFrame, 
         code=code, exams=cols, n_exams=len(ex), ev_exam=ev_exam, ev_type=etype,
         ev_t=_ts_us(ev["event_at"]), ev_appt=_ts_us(ev["appointment_at"]),
         ev_actor=_strs(ev["actor_id"]), ev_out=out_i8, ev_id=_strs(ev["event_id"]),
+        ev_withdrawn=(_ts_us(ev["withdrawn_at"]) if "withdrawn_at" in ev
+                      else np.full(len(ev), NAT, dtype=np.int64)),
         slots=sl, slot_text={f: _strs(sl[f]) for f in ("slot_id", "site_code", "room", "modality")},
         sl_start=_ts_us(sl["slot_start"]), exam_first=first,
     )  # fmt: skip
@@ -236,11 +245,71 @@ def _event_deliveries(t: np.ndarray, deliveries: list[Delivery], spec: FeedSpec
     return rep[keep], kk[keep]
 
 
-def event_rows(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec) -> Rows:
-    """One row per (event, delivery), ordered by delivery, then event time."""
+def _withdrawal_touches(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec
+                        ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(event index, delivery k) pairs of the withdrawals: activity on the event's exam."""
+    j = np.flatnonzero(sl.ev_withdrawn != NAT)
+    if not j.size:
+        return j, j
+    i, k = _event_deliveries(sl.ev_withdrawn[j], deliveries, spec)
+    return j[i], k
+
+
+def _withdrawn_by(sl: TrustSlice, i: np.ndarray, k: np.ndarray, deliveries: list[Delivery]
+                  ) -> np.ndarray:  # fmt: skip
+    """For (event, delivery) pairs: the event was withdrawn before the delivery's cutoff."""
+    cut = np.array([d.cutoff_us for d in deliveries], dtype=np.int64)
+    wd = sl.ev_withdrawn[i]
+    return (wd != NAT) & (wd < cut[k])
+
+
+def _touched_exams(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """(exam, delivery k, latest event index in it) of every exam with activity in a delivery,
+    sorted by exam, then delivery."""
     i, k = _event_deliveries(sl.ev_t, deliveries, spec)
+    wi, wk = _withdrawal_touches(sl, deliveries, spec)
+    i, k = np.r_[i, wi].astype(np.int64), np.r_[k, wk].astype(np.int64)
+    ex = sl.ev_exam[i]
+    o = np.lexsort((i, k, ex))
+    i, k, ex = i[o], k[o], ex[o]
+    last = np.r_[(ex[1:] != ex[:-1]) | (k[1:] != k[:-1]), True] if i.size else np.zeros(0, bool)
+    return ex[last], k[last], i[last]
+
+
+def event_rows(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec) -> Rows:
+    """One row per (event, delivery), ordered by delivery, then event time. A snapshot carries
+    every event (up to its cutoff) of each exam with activity in its window."""
+    if spec.mode == "snapshot":
+        ex, k, _ = _touched_exams(sl, deliveries, spec)
+        i, k = _events_of_exams(sl, ex, k, deliveries)
+    else:
+        i, k = _event_deliveries(sl.ev_t, deliveries, spec)
+    keep = ~_withdrawn_by(sl, i, k, deliveries)
+    i, k = i[keep], k[keep]
     o = np.lexsort((i, sl.ev_t[i], k))
     return Rows(k=k[o], ref=i[o], cols={})
+
+
+def _events_of_exams(sl: TrustSlice, ex: np.ndarray, k: np.ndarray, deliveries: list[Delivery]
+                     ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(event index, delivery k) of every event of exam `ex[n]` before delivery `k[n]`'s cutoff."""
+    # events are sorted by exam: an exam's events end where the next exam with events starts
+    first = sl.exam_first
+    ends = np.full(first.size, sl.ev_exam.size, dtype=np.int64)
+    has = np.flatnonzero(first >= 0)
+    if has.size:
+        ends[has[:-1]] = first[has[1:]]
+    start = first[ex]
+    cnt = ends[ex] - start
+    rep = np.repeat(np.arange(ex.size), cnt)
+    offs = np.arange(rep.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    i = start[rep] + offs
+    kk = k[rep]
+    cut = np.array([d.cutoff_us for d in deliveries], dtype=np.int64)
+    t = sl.ev_t[i]
+    ok = (t != NAT) & (t < cut[kk])
+    return i[ok], kk[ok]
 
 
 def _latest(mask: np.ndarray, at: np.ndarray, sl: TrustSlice) -> tuple[np.ndarray, np.ndarray]:
@@ -254,15 +323,7 @@ def _latest(mask: np.ndarray, at: np.ndarray, sl: TrustSlice) -> tuple[np.ndarra
 
 def wide_rows(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec) -> Rows:
     """One row per (exam, delivery) touched, with the exam's state as at the extract."""
-    i, k = _event_deliveries(sl.ev_t, deliveries, spec)
-    ex = sl.ev_exam[i]
-    o = np.lexsort((i, k, ex))
-    i, k, ex = i[o], k[o], ex[o]
-    if i.size:
-        last = np.r_[(ex[1:] != ex[:-1]) | (k[1:] != k[:-1]), True]
-    else:
-        last = np.zeros(0, dtype=bool)
-    at, k, ex = i[last], k[last], ex[last]
+    ex, k, at = _touched_exams(sl, deliveries, spec)
     cols: dict = {}
     for name, ev in WIDE_TS.items():
         mask = sl.ev_type == EV[ev]
@@ -284,8 +345,42 @@ def wide_rows(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec) -> Row
             cols["verified_outsourced"] = np.where(valid, sl.ev_out[c], -1).astype(np.int8)
     cols["status"] = STATUS_TABLE.take(pa.array(sl.ev_type[at].astype(np.int64)))
     cols["last_event"] = at
+    _empty_withdrawn_cells(sl, cols, at, k, deliveries)
     o = np.lexsort((ex, k))
     return Rows(k=k[o], ref=ex[o], cols={n: _take_col(v, o) for n, v in cols.items()})
+
+
+# Wide columns to empty when an event of the type is withdrawn, besides its timestamp.
+WIDE_WITHDRAWN_EXTRAS = {
+    "booked": {"appointment_at": NAT}, "reported_prelim": {"prelim_reporter_id": None},
+    "report_verified": {"verified_reporter_id": None, "verified_outsourced": -1},
+}  # fmt: skip
+
+
+def _empty_withdrawn_cells(sl: TrustSlice, cols: dict, at: np.ndarray, k: np.ndarray,
+                           deliveries: list[Delivery]) -> None:  # fmt: skip
+    """Wide rows extracted after an exam's last event was withdrawn: that event's cells empty and
+    the status of the event before it (defects.py only withdraws an exam's last event)."""
+    gone = np.flatnonzero(_withdrawn_by(sl, at, k, deliveries))
+    if not gone.size:
+        return
+    ts_name = {ev: name for name, ev in WIDE_TS.items()}
+    status = cols["status"].to_pylist()
+    for r in gone.tolist():
+        j = int(at[r])
+        ev = EVENTS[int(sl.ev_type[j])]
+        cols[ts_name[ev]][r] = NAT
+        for name, empty in WIDE_WITHDRAWN_EXTRAS.get(ev, {}).items():
+            if isinstance(cols[name], np.ndarray):
+                cols[name][r] = empty
+            else:
+                values = cols[name].to_pylist()
+                values[r] = empty
+                cols[name] = pa.array(values, pa.string())
+        before = j - 1 if j > 0 and sl.ev_exam[j - 1] == sl.ev_exam[j] else j
+        status[r] = STATUS_OF_EVENT[EVENTS[int(sl.ev_type[before])]]
+        cols["last_event"][r] = -(j + 1)  # another line than the rows before the withdrawal
+    cols["status"] = pa.array(status, pa.string())
 
 
 def _mask_null(arr: pa.Array, valid: np.ndarray) -> pa.Array:

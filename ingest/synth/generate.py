@@ -41,6 +41,7 @@ from .defects import (
     inject_semantic,
     line_numbers,
     plan_row_defects,
+    withdraw_reports,
 )
 from .scenarios import Scenario, scenario_frame
 from .writers import event_csv, excel, hl7v2, wide_csv
@@ -213,6 +214,13 @@ def generate_network(home: Path, start: date, end: date, scale: float = 1.0, see
     rng = np.random.default_rng([seed, 7_001])
     local_trusts = {c for c, s in specs.items() if s.procedure_code_system == "local"}
     exams, events, watch = inject_semantic(exams, truth.events, local_trusts, rates, rng, log)
+    # feeds that can withdraw an event (a wide row, a snapshot); an rng of its own, so that the
+    # other defects are drawn as before
+    full_trusts = {c for c, s in specs.items() if s.family in ("wide_csv", "excel")
+                   or s.mode == "snapshot"}
+    exams, events = withdraw_reports(exams, events, full_trusts, rates.withdrawn_report,
+                                     pd.Timestamp(dl.local_instant_us(end), unit="us", tz="UTC"),
+                                     np.random.default_rng([seed, 7_002]))
     slots = truth.slots
     del truth  # only the defective truth is kept: the writer workers inherit what is alive
 
