@@ -4,6 +4,8 @@ Two deliveries: `add_delivery(db, 1)` is the first night (as of 2026-03-31, two 
 clocks went forward), `add_delivery(db, 2)` the next one (as of 2026-04-20), which re-delivers
 some exams and events and adds new ones. Every row is here for a rule of METRICS.md:
 
+Both trusts' exam files are delta event logs (they send event ids): no delivery is full, so
+nothing is withdrawn by absence (stg_landing__exam_full_deliveries; withdrawals: test_dbt_build).
 RRK (sends NICIP):
   A001 ED chest X-ray, reported the same day; an addendum three days later (never resets it).
   A002 routine MRI head on the waiting list: booked, did not attend (stays on the list),
@@ -256,17 +258,17 @@ def add_delivery(db: Path, delivery: int) -> None:
             fid = base_id + i
             files[(trust, content)] = fid
             extract = night + (timedelta(hours=6) if (trust, delivery) == ("RXK", 2) else timedelta())
-            con.execute("insert into landing.load_manifest values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            con.execute("insert into landing.load_manifest values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         [fid, f"landing/{trust}/{content}_{delivery}.csv", f"sha{fid}", trust,
-                         "wide_csv" if trust == "RRK" else "event_csv", content, extract,
+                         "event_csv", content, extract,
                          0, 0, 0, night + timedelta(hours=1), night + timedelta(hours=1, minutes=1),
-                         "loaded", None])
+                         "loaded", None, "delta"])
         if delivery == 1:
             fid = base_id + 9
-            con.execute("insert into landing.load_manifest values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            con.execute("insert into landing.load_manifest values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         [fid, "landing/RXK/broken_1.csv", "shabad", "RXK", "event_csv", "exams",
                          night - timedelta(days=1), 0, 0, 0, night, night, "quarantined",
-                         "truncated_file: the file ends inside a quoted field"])
+                         "truncated_file: the file ends inside a quoted field", "delta"])
         counts: dict[int, list[int]] = {fid: [0, 0] for fid in files.values()}
         for line, r in enumerate(_exams(delivery), start=2):
             fid = files[(r["trust_code"], "exams")]
@@ -310,10 +312,10 @@ def add_late_redelivery(db: Path) -> None:
     RXK-S1 in another state. Latest extract wins, so every row of it loses to what is kept."""
     extract = ts("2026-03-30 02:00")
     with duckdb.connect(str(db)) as con:
-        con.execute("insert into landing.load_manifest values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        con.execute("insert into landing.load_manifest values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [LATE_FILE_ID, "landing/RXK/exams_late.csv", "shalate", "RXK", "event_csv",
                      "exams", extract, 3, 3, 0, ts("2026-04-21 01:00"), ts("2026-04-21 01:01"),
-                     "loaded", None])
+                     "loaded", None, "delta"])
         _resend_record(con, LATE_FILE_ID, 2, extract, "B005", priority="routine")
         con.execute("insert into landing.exam_events select ?, 3, ?, trust_code, accession, "
                     "source_event_id, event, event_at + interval 1 day, appointment_at, actor_id, "
@@ -337,10 +339,10 @@ CORRECTION_FILE_ID = 950
 
 def _add_exam_file(con, file_id: int, name: str, extract: datetime, rows: int) -> None:
     """The manifest row of a loaded RXK exam file extracted at `extract`, loaded an hour later."""
-    con.execute("insert into landing.load_manifest values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    con.execute("insert into landing.load_manifest values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [file_id, f"landing/RXK/{name}", f"sha_{name}", "RXK", "event_csv", "exams",
                  extract, rows, rows, 0, extract + timedelta(hours=1),
-                 extract + timedelta(hours=1, minutes=1), "loaded", None])
+                 extract + timedelta(hours=1, minutes=1), "loaded", None, "delta"])
 
 
 def _resend_record(con, file_id: int, line: int, extract: datetime, copied: str,
@@ -402,3 +404,89 @@ def add_entered_in_error(db: Path) -> None:
         con.execute(f"insert into landing.exam_events values ({', '.join('?' * len(EXAM_EVENTS))})",
                     [ENTERED_IN_ERROR_FILE_ID, 2, extract, "RXK", "B001", "B001:eie",
                      "entered_in_error", ts("2026-04-12 10:00"), None, None, None, False, None])
+
+
+# Builds 13-15: withdrawals by full deliveries, after night 2, as of two days later.
+AS_OF_WITHDRAWALS = "2026-04-22"
+WIDE_FILE_IDS = (960, 961)
+SNAPSHOT_FILE_ID = 962
+
+
+def _add_file(con, file_id: int, trust: str, family: str, mode: str, name: str,
+              extract: datetime) -> None:
+    con.execute("insert into landing.load_manifest values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [file_id, f"landing/{trust}/{name}", f"sha_{name}", trust, family, "exams",
+                 extract, 1, 1, 0, extract + timedelta(hours=1),
+                 extract + timedelta(hours=1, minutes=1), "loaded", None, mode])
+
+
+def _wide_row(con, file_id: int, line: int, extract: datetime, accession: str, template: str,
+              status: str, events: dict[str, tuple[str, str | None]]) -> None:
+    """One wide row of RRK: the exam record (copied from `template`'s) and one event per
+    non-empty cell, without an event id, as the wide readers land them."""
+    _resend_record_of(con, "RRK", file_id, line, extract, template, accession=accession,
+                      status=status)
+    for event, (at, appointment) in events.items():
+        con.execute(f"insert into landing.exam_events values ({', '.join('?' * len(EXAM_EVENTS))})",
+                    [file_id, line, extract, "RRK", accession, None, event, ts(at),
+                     ts(appointment) if appointment else None, None, None, False, None])
+
+
+def _resend_record_of(con, trust: str, file_id: int, line: int, extract: datetime, copied: str,
+                      **changes: object) -> None:
+    record = con.execute("select * from landing.exam_records where trust_code = ? "
+                         "and accession = ? order by extract_at desc limit 1", [trust, copied]).df()
+    assert len(record) == 1, copied
+    con.register("resent_record", record.assign(file_id=file_id, source_line=line,
+                                                extract_at=extract, **changes))
+    con.execute("insert into landing.exam_records select * from resent_record")
+    con.unregister("resent_record")
+
+
+def add_wide_exams(db: Path) -> None:
+    """A wide RRK file (delta) after night 2: C001, booked and did not attend on 10 April (a
+    booked MR slot that day); C002, a CT tested on 15 April and reported on the 16th."""
+    extract = ts("2026-04-21 02:00")
+    with duckdb.connect(str(db)) as con:
+        _add_file(con, WIDE_FILE_IDS[0], "RRK", "wide_csv", "delta", "wide_1.csv", extract)
+        _wide_row(con, WIDE_FILE_IDS[0], 2, extract, "C001", "A002", "did_not_attend", {
+            "requested": ("2026-04-01 09:00", None),
+            "booked": ("2026-04-02 10:00", "2026-04-10 09:00"),
+            "did_not_attend": ("2026-04-10 09:30", None)})
+        _wide_row(con, WIDE_FILE_IDS[0], 3, extract, "C002", "A004", "reported", {
+            "requested": ("2026-04-12 08:00", None),
+            "exam_started": ("2026-04-15 10:00", None),
+            "exam_completed": ("2026-04-15 10:20", None),
+            "report_verified": ("2026-04-16 12:00", None)})
+        for line, (slot, start) in enumerate([("S20", "2026-04-10 09:00"),
+                                              ("S21", "2026-04-17 09:00")], start=4):
+            con.execute(f"insert into landing.capacity_slots values "
+                        f"({', '.join('?' * len(CAPACITY_SLOTS))})",
+                        [WIDE_FILE_IDS[0], line, extract, "RRK", slot, "RRK01", "MR1", "MR",
+                         ts(start), 30, "booked", "C001"])
+
+
+def add_withdrawals(db: Path) -> None:
+    """The next night, full deliveries withdraw and repeat events:
+    - wide RRK file: C001 rebooked and did not attend again on 17 April (the booked and DNA
+      cells moved forward: second occurrences, the first ones stay); C002's report cell is
+      empty (the report was taken back): withdrawn;
+    - an RXK snapshot: B004 with every event but its verified report: withdrawn."""
+    extract = ts("2026-04-22 02:00")
+    with duckdb.connect(str(db)) as con:
+        _add_file(con, WIDE_FILE_IDS[1], "RRK", "wide_csv", "delta", "wide_2.csv", extract)
+        _wide_row(con, WIDE_FILE_IDS[1], 2, extract, "C001", "C001", "did_not_attend", {
+            "requested": ("2026-04-01 09:00", None),
+            "booked": ("2026-04-11 10:00", "2026-04-17 09:00"),
+            "did_not_attend": ("2026-04-17 09:30", None)})
+        _wide_row(con, WIDE_FILE_IDS[1], 3, extract, "C002", "C002", "completed", {
+            "requested": ("2026-04-12 08:00", None),
+            "exam_started": ("2026-04-15 10:00", None),
+            "exam_completed": ("2026-04-15 10:20", None)})
+        _add_file(con, SNAPSHOT_FILE_ID, "RXK", "event_csv", "snapshot", "snapshot.csv", extract)
+        _resend_record_of(con, "RXK", SNAPSHOT_FILE_ID, 2, extract, "B004", status="completed")
+        con.execute("insert into landing.exam_events select ?, source_line, ?, trust_code, "
+                    "accession, source_event_id, event, event_at, appointment_at, actor_id, "
+                    "actor_outsourced, local_time_ambiguous, dq_flags from landing.exam_events "
+                    "where accession = 'B004' and event <> 'report_verified'",
+                    [SNAPSHOT_FILE_ID, extract])

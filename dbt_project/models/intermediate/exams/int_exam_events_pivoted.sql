@@ -7,11 +7,13 @@
         post_hook="{{ wmin.stamp_as_of_end(this) }}",
     )
 }}
--- One row per exam (trust + accession) with its workflow timeline: events known by the end of
--- the as-of day, pivoted. First of each event, except the booking (the latest one, with its
--- appointment) and the verified report (the FIRST verification: addenda never reset it).
--- Incremental: re-pivots only exams with an event in a file loaded since the last build or
--- between the previous and the current as-of end (macros/incremental.sql), whose old rows the
+-- One row per exam (trust + accession) with its workflow timeline: live (not withdrawn) events
+-- known by the end of the as-of day, pivoted. First of each event, except the booking (the
+-- latest one, with its appointment) and the verified report (the FIRST verification: addenda
+-- never reset it). A wide feed's repeated events are occurrences here too (macros/wide_events.sql).
+-- Incremental: re-pivots only exams with an event in a file loaded (or withdrawn by a file
+-- loaded) since the last build or between the previous and the current as-of end
+-- (macros/incremental.sql), whose old rows the
 -- pre-hook deletes; every other row is then right for the current as-of end too, which the
 -- post-hook records on all rows.
 with
@@ -20,6 +22,7 @@ events as (
     select *
     from {{ ref('stg_landing__exam_events') }} as stg_events
     where event_at < {{ wmin.as_of_end() }}
+        and is_withdrawn is not true  -- live events only (stg_landing__exam_events)
     {% if is_incremental() -%}
     and {{ wmin.matching_rows(ref('stg_landing__exam_events'), 'stg_events', 'exam_hash',
                              wmin.changed_exam_hashes_of(this)) }}

@@ -60,6 +60,7 @@ dna_events as (
         {{ wmin.local_date('event_at') }} as dna_date
     from {{ ref('stg_landing__exam_events') }}
     where event = 'did_not_attend'
+        and is_withdrawn is not true  -- live events only (stg_landing__exam_events)
         and event_at < {{ wmin.as_of_end() }}
 ),
 

@@ -1,9 +1,16 @@
 {{ config(unique_key='key_hash', pre_hook=[
     "{{ wmin.backfill_key_hash(this, ['trust_code', 'source_event_id']) }}",
     "{{ wmin.backfill_hash(this, 'exam_hash', ['trust_code', 'accession']) }}"]) }}
--- One row per event (trust + source_event_id): the latest delivery wins.
--- Incremental: only events with a row in a file loaded since the last build are re-ranked,
--- against the row kept for them last time (macros/incremental.sql).
+-- One row per event (trust + source_event_id): the latest delivery wins. Withdrawn events keep
+-- their row (history) with is_withdrawn; every model that counts events takes the live ones.
+-- An event is withdrawn when the exam's latest full delivery (stg_landing__exam_full_deliveries)
+-- is newer than the event's own latest delivery, i.e. no longer carries it, except an earlier
+-- occurrence of a repeatable wide event type (macros/wide_events.sql) while that delivery's cell
+-- holds a later time of the same type (the cell moved on to the next occurrence). A delta event
+-- log or HL7 feed cannot withdraw: its deliveries are never full.
+-- Incremental: the events of exams with a row in a file loaded since the last build, or with a
+-- newer full delivery, are re-ranked and judged again with every kept event of their exam
+-- (macros/incremental.sql).
 with
 
 source as (
@@ -14,9 +21,11 @@ renamed as (
     select
         trust_code,
         accession,
-        -- a wide family lands its events without an id: one time per event type per exam,
-        -- so the exam and the event type are the key (ingest/contract.py)
-        coalesce(source_event_id, {{ dbt.concat(['accession', "':'", 'event']) }}) as source_event_id,
+        -- a wide family lands its events without an id: the exam, the event type and, for a
+        -- type that can recur, the time are the key (macros/wide_events.sql)
+        coalesce(source_event_id, {{ wmin.wide_event_key('accession', 'event', 'event_at') }})
+            as source_event_id,
+        source_event_id is null as from_wide_row,
         lower(trim(event)) as event,
         event_at,
         appointment_at,
@@ -40,8 +49,20 @@ keyed as (
     from renamed
 ),
 
+{% if is_incremental() -%}
+changed_exams as (
+    select exam_hash from keyed
+    union
+    select key_hash from {{ ref('stg_landing__exam_full_deliveries') }}
+    where file_id > {{ wmin.newest_file_id(this) }}
+),
+{%- endif %}
+
 candidates as (
-    {{ wmin.latest_delivery_candidates('keyed', backfilled=['key_hash', 'exam_hash']) }}
+    {{ wmin.latest_delivery_candidates('keyed', backfilled=['key_hash', 'exam_hash'],
+                                        derived=['delivery_rank', 'is_withdrawn', 'withdrawn_by_file_id',
+                                                 'withdrawn_at_extract'],
+                                        kept_exams='select exam_hash from changed_exams') }}
 ),
 
 ranked as (
@@ -51,8 +72,60 @@ ranked as (
     from candidates
 ),
 
+latest as (
+    select
+        ranked.*,
+        -- carried by the exam's latest full delivery (or the exam never had one)
+        full_deliveries.file_id is null
+            or ranked.extract_at > full_deliveries.extract_at
+            or (ranked.extract_at = full_deliveries.extract_at
+                and ranked.file_id >= full_deliveries.file_id) as in_latest_full_delivery,
+        full_deliveries.file_id as full_file_id,
+        full_deliveries.extract_at as full_extract_at
+    from ranked
+    left join {{ ref('stg_landing__exam_full_deliveries') }} as full_deliveries
+        on full_deliveries.trust_code = ranked.trust_code
+        and full_deliveries.accession = ranked.accession
+    where ranked.delivery_rank = 1
+),
+
+judged as (
+    select
+        *,
+        not (
+            in_latest_full_delivery
+            or (from_wide_row
+                and event in ('{{ wmin.repeatable_wide_events() | join("', '") }}')
+                -- null (false) when that delivery's cell of the type is empty
+                and coalesce(event_at < max(case when in_latest_full_delivery then event_at end)
+                    over (partition by trust_code, accession, event), false))
+        ) as is_withdrawn
+    from latest
+),
+
 final as (
-    select * from ranked where delivery_rank = 1
+    select
+        trust_code,
+        accession,
+        source_event_id,
+        from_wide_row,
+        event,
+        event_at,
+        appointment_at,
+        actor_id,
+        actor_outsourced,
+        local_time_ambiguous,
+        landing_dq_flags,
+        file_id,
+        source_line,
+        extract_at,
+        key_hash,
+        exam_hash,
+        delivery_rank,
+        is_withdrawn,
+        case when is_withdrawn then full_file_id end as withdrawn_by_file_id,
+        case when is_withdrawn then full_extract_at end as withdrawn_at_extract
+    from judged
 )
 
 select * from final
