@@ -47,7 +47,8 @@ DEFINITIONS: list[tuple[str, str]] = [
     ("DM01 waiting list census", ("Census date = last day of each month (the latest as-of date for "
      "the current month). On the list at census date C: activity category waiting_list, a DM01 "
      "test, clock start on or before C, no test date on or before C, not cancelled on or before C "
-     "(a DNA does not remove a patient). Weeks waited = floor((C - clock start) / 7).")),
+     "(a DNA does not remove a patient). A request withdrawn as entered in error is on no list, "
+     "past months included. Weeks waited = floor((C - clock start) / 7).")),
     ("DM01 6-week performance", ("Percentage of patients on the list waiting 6 or more weeks. "
      "Operational standard: no more than 1% waiting 6+ weeks; interim ambition 5% (DOMAIN.md).")),
     ("DM01 activity", ("Tests in the month split into waiting-list, planned and unscheduled tests.")),

@@ -41,8 +41,9 @@ PACK_MEASURES: tuple[Measure, ...] = (
     REPORTED_OVER_28_DAYS_PCT, DM01_WAITING, DM01_WAITING_6_WEEKS_PCT,
 )
 
-# the exams tat_monthly counts: tested, with a modality and a priority
-_TESTED_EXAMS = "test_date is not null and modality is not null and priority is not null"
+# the exams tat_monthly counts: tested, with a modality and a priority, not entered in error
+_TESTED_EXAMS = ("test_date is not null and modality is not null and priority is not null "
+                 "and status is distinct from 'entered_in_error'")
 _TAT = """
     select trust_code, month, sum(exams_tested) as exams_tested,
            sum(reported_over_28_days) as over_28, sum(reported_within_target) as within_target,
