@@ -241,11 +241,12 @@ def build_dids(restricted_db: Path, month: str, out_dir: Path, trust: str | None
         raise FileNotFoundError(f"restricted database not found: {restricted_db}")
     submission_date = submission_date or datetime.now(LONDON).date()
     records = _records(restricted_db, m, trust)
+    if not records:  # a month outside the data or a trust code mistyped: no empty submission
+        raise ValueError(f"no exams with a test date in {label}" + (f" at trust {trust}" if trust else "")
+                         + f" in {restricted_db}: nothing written; check --month and --trust")
     by_trust: dict[str, list[dict]] = {}
     for r in records:
         by_trust.setdefault(text(r["trust_code"]), []).append(r)
-    if trust and trust not in by_trust:
-        by_trust[trust] = []
     folder = private_dir(private_dir(Path(out_dir) / "dids") / label)
     suffix = "" if layout_name == "v1" else f"_{layout_name}"
     results = []

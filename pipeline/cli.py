@@ -16,9 +16,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from ingest.memory import keep_freed_memory
+from pipeline.cli_errors import OneLineErrors
 from pipeline.settings import Settings, SettingsError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = OneLineErrors(add_completion=False, no_args_is_help=True,
                   help="West Midlands Imaging Network warehouse: synth, ingest, build, publish, serve.")
 feeds_app = typer.Typer(no_args_is_help=True, help="Feed specs: try a trust's spec on a sample file.")
 export_app = typer.Typer(no_args_is_help=True, help="Monthly board pack and DIDS submission files.")
@@ -74,6 +75,18 @@ def _writing_warehouse(s: Settings) -> Iterator[None]:
         _fail(message, code=3)
 
 
+def _require_restricted(s: Settings) -> None:
+    if not s.restricted_db.exists():
+        _fail(f"{s.restricted_db} does not exist yet: run `wmin nightly` (or `wmin ingest`) first")
+
+
+def _window(start: str, end: str) -> tuple[date, date]:
+    start_d, end_d = _parse_date(start, "--start"), _parse_date(end, "--end")
+    if end_d < start_d:
+        _fail("--end is before --start")
+    return start_d, end_d
+
+
 def _parse_date(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -101,9 +114,7 @@ def synth(
     from pipeline.progress import stage_progress
 
     s = _settings(home)
-    start_d, end_d = _parse_date(start, "--start"), _parse_date(end, "--end")
-    if end_d < start_d:
-        _fail("--end is before --start")
+    start_d, end_d = _window(start, end)
     if not 0 < scale <= 5:
         _fail("--scale must be above 0 and at most 5")
     try:
@@ -175,6 +186,7 @@ def build(
 
     s = _settings(home)
     as_of_d = _parse_date(as_of, "--as-of") if as_of else s.effective_as_of()
+    _require_restricted(s)
     with _writing_warehouse(s):
         result = run_build(s.restricted_db, as_of=as_of_d, full_refresh=full_refresh,
                            threads=s.duckdb_threads, seeds_dir=s.seeds_dir)
@@ -197,6 +209,7 @@ def publish(
 
     s = _settings(home)
     as_of_d = _parse_date(as_of, "--as-of") if as_of else s.effective_as_of()
+    _require_restricted(s)
     try:
         with _writing_warehouse(s):
             result = do_publish(s.restricted_db, s.analytics_db,
@@ -276,6 +289,9 @@ def status(home: HomeOpt = None) -> None:
     from pipeline.reporting import status_report
 
     s = _settings(home)
+    if not s.home.is_dir():
+        _fail(f"home folder {s.home} does not exist: give --home (or WMIN_HOME) of a warehouse, "
+              "or make one with `wmin demo` or `wmin nightly`")
     console.print(status_report(s))
 
 
@@ -402,11 +418,11 @@ def demo(
     home: HomeOpt = None,
 ) -> None:
     """Synthesise a default window (13 months at scale 0.05), then run the nightly pipeline."""
+    _, end_d = _window(start, end)  # a bad window is said alone, before the notice
     err.print("[yellow]demo mode:[/] synthetic data and the built-in pseudonymisation key "
-              "(never use demo mode for patient data)")
+              "(never use demo mode for patient data)", soft_wrap=True)
     keep_freed_memory()  # here, before synth loads pyarrow: nightly's own call is too late for Arrow
     synth(start=start, end=end, scale=scale, seed=seed, scenario=scenario, home=home)
-    end_d = _parse_date(end, "--end")
     nightly(as_of=(end_d.fromordinal(end_d.toordinal() + 1)).isoformat(), full_refresh=False,
             home=home, demo=True)
 
@@ -423,7 +439,10 @@ def export_board_pack(
     s = _settings(home)
     if not s.analytics_db.exists():
         _fail(f"{s.analytics_db} does not exist yet: run `wmin nightly` first")
-    result = build_board_pack(s.analytics_db, month, s.exports_dir, suppress=not internal)
+    try:  # a month that is not YYYY-MM, or one without published data
+        result = build_board_pack(s.analytics_db, month, s.exports_dir, suppress=not internal)
+    except ValueError as e:
+        _fail(f"--month: {e}")
     console.print(result)
 
 
@@ -438,9 +457,14 @@ def export_dids(
     from exports.dids import build_dids
 
     s = _settings(home)
+    _require_restricted(s)
+    try:  # a month that is not YYYY-MM or holds no exams, an unknown layout, a database not built
+        results = build_dids(s.restricted_db, month, s.exports_dir, trust=trust, layout=layout)
+    except ValueError as e:
+        _fail(str(e))
     err.print("[yellow]This export carries patient identifiers (NHS number, birth date, "
-              "postcode) from the restricted database. Send it only through the DIDS route.[/]")
-    results = build_dids(s.restricted_db, month, s.exports_dir, trust=trust, layout=layout)
+              "postcode) from the restricted database. Send it only through the DIDS route.[/]",
+              soft_wrap=True)
     rejected = [r for r in results if getattr(r, "would_be_rejected", False)]
     for r in results:
         console.print(r)
