@@ -34,9 +34,14 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+# Harlequin keeps its history, cache and editor's text in the user's folders: the test's own
+USER_FOLDERS = ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME")
+
+
 def _wmin(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "WMIN_HOME": str(home), "COLUMNS": "200"}
     env.pop("TZ", None)  # the command must set the zone itself
+    env.update({folder: str(home / "user" / folder) for folder in USER_FOLDERS})
     return subprocess.run([sys.executable, "-c", "from pipeline.cli import app; app()", "sql", *args],
                           env=env, input=stdin if stdin is not None else "", capture_output=True,
                           text=True, timeout=120, check=False)
@@ -150,8 +155,7 @@ class Terminal:
     def __init__(self, home: Path) -> None:
         env = {**os.environ, "WMIN_HOME": str(home), "TERM": "xterm-256color"}
         env.pop("TZ", None)
-        for folder in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME"):
-            env[folder] = str(home / "user" / folder)  # Harlequin keeps its editor's text there
+        env.update({folder: str(home / "user" / folder) for folder in USER_FOLDERS})
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: exec the command on the terminal
             os.execve(sys.executable, [sys.executable, "-c",
