@@ -218,7 +218,7 @@ def publish(
     except (PublishError, FileNotFoundError) as e:
         _fail(str(e))
     console.print(f"[green]published[/] {len(result.tables)} tables to {result.analytics_db}")
-    console.print(write_extracts(s.analytics_db, s.extracts_dir))
+    console.print(str(write_extracts(s.analytics_db, s.extracts_dir)))
 
 
 @app.command()
