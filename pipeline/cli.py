@@ -223,7 +223,9 @@ def publish(
 
 @app.command()
 def nightly(
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="as-of date, YYYY-MM-DD")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help=(
+        "as-of date, YYYY-MM-DD (default today); files extracted after the end of that day wait "
+        "in landing for a later night"))] = None,
     full_refresh: Annotated[bool, typer.Option(help="rebuild incremental models from scratch")] = False,
     home: HomeOpt = None,
     demo: Annotated[bool, typer.Option(help="allow the demo pseudonymisation key")] = False,
