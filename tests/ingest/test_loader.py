@@ -209,3 +209,19 @@ def test_known_files_are_not_read_again_unless_they_change(home, specs, monkeypa
     path.write_text(path.read_text().replace("RAD1", "RAD2"))
     s = loader.ingest_landing(db, home, specs, KEY, trusts=["TWC", "THL"], validate=False)
     assert s.totals.loaded == 1 and s.totals.skipped == 3
+
+
+def test_the_manifest_records_the_feed_mode_and_an_older_one_gains_it(home, specs):
+    """Every file's row says its feed's `mode`; a landing made before the manifest had the
+    column gains it on the next run, its old rows filled from the trust's spec."""
+    db = home / "r.duckdb"
+    specs = {**specs, "TWC": specs["TWC"].model_copy(update={"mode": "snapshot",
+                                                            "snapshot_days": 7})}
+    loader.ingest_landing(db, home, specs, KEY, trusts=["TWC", "THL"])
+    modes = _q(db, "select distinct trust_code, feed_mode from landing.load_manifest order by 1")
+    assert modes == [("THL", "delta"), ("TWC", "snapshot")]
+    with duckdb.connect(str(db)) as con:
+        con.execute("alter table landing.load_manifest drop column feed_mode")
+    loader.ingest_landing(db, home, specs, KEY, trusts=["TWC", "THL"])
+    rows = _q(db, "select trust_code, feed_mode from landing.load_manifest order by file_id")
+    assert len(rows) == 4 and all(mode == specs[trust].mode for trust, mode in rows)

@@ -7,6 +7,7 @@ the last delivery, when every event of the truth is known to the warehouse.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -24,7 +25,9 @@ from ingest.synth.network import default_seeds_dir
 from pipeline.build import run_build
 
 START, END, AS_OF = date(2026, 3, 20), date(2026, 4, 5), date(2026, 4, 6)
-SCALE, SEED = 0.01, 7  # seed 7: three exams of wide-feed trusts DNA twice (KNOWN_GAPS)
+SCALE, SEED = 0.01, 7  # seed 7: three exams of wide-feed trusts DNA twice
+# clean deliveries, except that the RIS takes back some reports (the feeds withdraw them)
+RATES = replace(DefectRates.none(), withdrawn_report=0.03)
 # A test-only key: the pandas side pseudonymises NHS numbers with it independently.
 PSEUDONYM_KEY = b"truth-suite-key-0123456789abcdef-0123"
 
@@ -32,7 +35,7 @@ PSEUDONYM_KEY = b"truth-suite-key-0123456789abcdef-0123"
 @pytest.fixture(scope="session")
 def truth_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("truth")
-    generate_network(home, START, END, scale=SCALE, seed=SEED, rates=DefectRates.none())
+    generate_network(home, START, END, scale=SCALE, seed=SEED, rates=RATES)
     db = home / "warehouse" / "restricted.duckdb"
     db.parent.mkdir(parents=True)
     # Pre-load validation is covered elsewhere; clean deliveries have nothing for it to catch.

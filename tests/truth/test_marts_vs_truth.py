@@ -28,11 +28,8 @@ MART_KEYS = {
     "scheduling_capacity": ["as_of_date", "site_code", "modality"],
 }
 # Known gaps, each failing today: (mart, column) -> why. strict, so a fix turns them red.
-KNOWN_GAPS = {
-    ("scanner_utilisation_daily", "dna_slots"): (
-        "a wide feed (wide CSV, Excel) carries only an exam's latest did_not_attend_at; staging "
-        "keeps the latest delivery, so an earlier DNA of an exam that DNAs twice is lost"),
-}
+# None now: a wide feed's second DNA is kept since staging keys a repeatable event by its time.
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 # fct_exams columns of METRICS.md (exam_key and patient_key recomputed from their definitions)
 FCT_COLUMNS = [
     "trust_code", "site_code", "patient_key", "age_at_test", "sex", "modality", "nicip_code",
@@ -102,3 +99,15 @@ def test_waiting_list_loses_requests_entered_in_error_from_past_censuses(facts: 
     was_waiting = pandas_marts.waiting_list_members(withdrawn, pandas_marts.census_dates(facts, AS_OF))
     before = was_waiting["census_date"] < pandas_marts.local_date(was_waiting["entered_in_error_at"])
     assert before.any(), "no request entered in error was on an earlier census"
+
+
+def test_truth_withdraws_reports_and_wide_exams_dna_twice(truth: pandas_marts.Truth) -> None:
+    """The comparisons cover withdrawals and repeated events: reports the RIS took back (in a
+    wide feed and in a snapshot event log), and exams of wide-feed trusts that did not attend
+    twice (each DNA a slot of scanner_utilisation_daily)."""
+    ev = truth.events
+    withdrawn = set(ev.loc[ev["withdrawn_at"].notna(), "trust_code"])
+    assert {"RJC", "RBK"} <= withdrawn and withdrawn & {"RRK", "RNA", "RKB", "RL1"}
+    wide = ev[ev["trust_code"].isin(["RRK", "RNA", "RKB", "RJC", "RL1", "RRJ", "RLT", "RLQ"])
+              & (ev["event"] == "did_not_attend")]
+    assert wide.groupby("accession", observed=True).size().max() >= 2
