@@ -201,9 +201,11 @@ def _text_dt(s: pd.Series) -> pd.Series:
 
 def write_deliveries(exams: pd.DataFrame, events: pd.DataFrame, procedure_names: dict[str, str],
                      spec_maps: dict, landing: Path, first_night: date, last_night: date,
-                     extract_time: str = "01:30:00") -> list[Path]:  # fmt: skip
+                     extract_time: str = "01:30:00", withdrawn: dict[str, date] | None = None,
+                     ) -> list[Path]:  # fmt: skip
     """One file a night: every exam with activity in the last SNAPSHOT_DAYS days (all of its
-    events known by the extract), the night's extract time in every row."""
+    events known by the extract), the night's extract time in every row. `withdrawn`: event
+    id -> the first night the RIS no longer has the event (left out from then on)."""
     folder = landing / TRUST
     folder.mkdir(parents=True, exist_ok=True)
     ex = exams.set_index("accession")
@@ -245,6 +247,8 @@ def write_deliveries(exams: pd.DataFrame, events: pd.DataFrame, procedure_names:
         take = known & rows["accession"].isin(active)
         if night == first_night:
             take = known  # the first delivery is the whole history
+        gone = [e for e, since in (withdrawn or {}).items() if since <= night]
+        take &= ~rows["event_id"].isin(gone)
         stamp = f"{night:%d.%m.%Y} {extract_time}"
         part = out[take].assign(**{"Extract Time": stamp})
         path = folder / f"{FILE_PREFIX}{night:%Y%m%d}.csv"
@@ -252,3 +256,19 @@ def write_deliveries(exams: pd.DataFrame, events: pd.DataFrame, procedure_names:
         written.append(path)
         night += timedelta(days=1)
     return written
+
+
+def a_report_to_withdraw(exams: pd.DataFrame, events: pd.DataFrame, after: date, before: date
+                         ) -> tuple[str, str, str]:  # fmt: skip
+    """(accession, event id, status without it) of an exam whose last event is its verified
+    report, made between the dates: the report the RIS will withdraw in a later snapshot."""
+    from ingest.synth.deliveries import STATUS_OF_EVENT
+
+    ev = events.sort_values(["accession", "event_at", "event_id"], kind="stable")
+    last = ev.groupby("accession").tail(1)
+    day = last["event_at"].dt.tz_convert("Europe/London").dt.date
+    pick = last[(last["event"] == "report_verified") & (day > after) & (day < before)]
+    pick = pick[~pick["accession"].isin(ev.loc[ev["event"] == "addendum", "accession"])]
+    row = pick.sort_values("accession").iloc[0]
+    before_report = ev[(ev["accession"] == row["accession"]) & (ev["event_id"] != row["event_id"])]
+    return row["accession"], row["event_id"], STATUS_OF_EVENT[before_report["event"].iloc[-1]]

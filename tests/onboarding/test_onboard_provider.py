@@ -5,6 +5,7 @@ the published database equal to a recomputation in pandas from the events it sen
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -55,8 +56,15 @@ def onboarded(tmp_path_factory):
     procedures = pd.read_csv(default_seeds_dir() / "procedures.csv", dtype=str)
     names = dict(zip(procedures["nicip_code"], procedures["procedure_name"], strict=True))
     maps = yaml.safe_load(provider.SPEC_YAML)["value_maps"]
+    # a verified report the RIS withdraws: the last three snapshots no longer carry it
+    accession, report_id, status = provider.a_report_to_withdraw(
+        exams, events, START + timedelta(days=3), END - timedelta(days=5))
     files = provider.write_deliveries(exams, events, names, maps, home / "landing",
-                                      START + timedelta(days=1), AS_OF)
+                                      START + timedelta(days=1), AS_OF,
+                                      withdrawn={report_id: AS_OF - timedelta(days=2)})
+    # the truth after the withdrawal: the exam is back to its status before the report
+    events = events[events["event_id"] != report_id].reset_index(drop=True)
+    exams.loc[exams["accession"] == accession, "status"] = status
     sample = files[3]
     # step: draft the spec from the sample into the home's feeds folder, and try the draft
     (home / "feeds").mkdir(parents=True)
@@ -72,6 +80,7 @@ def onboarded(tmp_path_factory):
     # step: the first backfill
     nightly = wmin(home, seeds, "nightly", "--as-of", AS_OF.isoformat(), "--demo")
     return {"home": home, "seeds": seeds, "files": files, "init": init, "draft": draft,
+            "withdrawn": accession,
             "draft_check": draft_check, "check": check, "nightly": nightly,
             "truth": pandas_marts.Truth(exams, events, truth.slots.iloc[0:0])}
 
@@ -153,6 +162,13 @@ def test_mart_equals_recomputation(published, expected, mart, keys, measures) ->
     assert set(measures) <= set(columns), f"{mart}: {sorted(set(measures) - set(columns))}"
     problems = compare(want, got, keys, columns)
     assert not problems, f"{mart}:\n" + "\n".join(problems)
+
+
+def test_a_report_the_snapshot_no_longer_carries_is_withdrawn(onboarded, published) -> None:
+    """mode: snapshot (docs/onboarding.md): a later delivery is authoritative for its exams."""
+    exam_key = hashlib.md5(f"{provider.TRUST}|{onboarded['withdrawn']}".encode()).hexdigest()
+    row = published("fct_exams").set_index("exam_key").loc[exam_key]
+    assert pd.isna(row["report_verified_at"]) and row["status"] != "reported"
 
 
 def test_the_centre_is_in_the_dimensions(onboarded, published) -> None:
