@@ -1,8 +1,9 @@
 """The feed spec: what a trust's deliveries look like, as configuration.
 
-A trust is a YAML file (`ingest/feeds/<ODS>.yml`) naming its feed family and its quirks. The
-synthetic generator writes each trust's files *from* its spec and the readers read them *with*
-it, so the two can never disagree about a dialect.
+A trust is a YAML file naming its feed family and its quirks: an onboarded trust's in
+`ingest/feeds/<ODS>.yml`, a synthetic trust's in `ingest/synth/feeds/`. The synthetic generator
+writes each of its trusts' files *from* its spec and the readers read them *with* it, so the two
+can never disagree about a dialect. Every key: docs/feed-spec.md.
 """
 
 from __future__ import annotations
