@@ -171,6 +171,13 @@ def test_a_report_the_snapshot_no_longer_carries_is_withdrawn(onboarded, publish
     assert pd.isna(row["report_verified_at"]) and row["status"] != "reported"
 
 
+def test_the_build_leaves_the_seeds_copy_as_written(onboarded, published) -> None:
+    for path in sorted(onboarded["seeds"].glob("*.csv")):
+        first = path.read_text(encoding="utf-8").split("\n", 1)[0]
+        assert first == (default_seeds_dir() / path.name).read_text(encoding="utf-8").split(
+            "\n", 1)[0], path.name  # a seed file is never replaced by dbt's SQL
+
+
 def test_the_centre_is_in_the_dimensions(onboarded, published) -> None:
     trust = published("dim_trust")
     assert trust["trust_type"].tolist() == ["community_diagnostic_centre"]
