@@ -56,6 +56,11 @@ class Published:
             self._tables[name] = self.con.execute(f'select * from "{name}"').df()
         return self._tables[name].copy()
 
+    def exams(self) -> pd.DataFrame:
+        """fct_exams without the requests entered in error, which no mart counts (metrics.md)."""
+        exams = self.table("fct_exams")
+        return exams[exams.entered_in_error_at.isna()]
+
     def run(self, sql: str) -> pd.DataFrame:
         return self.con.execute(sql).df()
 
@@ -165,7 +170,7 @@ def waiting_6_weeks_at_month_end(p: Published) -> pd.DataFrame:
 
 
 def ct_report_times(p: Published) -> pd.DataFrame:
-    ex = p.table("fct_exams")
+    ex = p.exams()
     ex = ex[(ex.modality == "CT") & in_last_month(ex.test_date) & ex.test_to_report_hours.notna()]
     hours = ex.groupby(["trust_code", "priority"]).test_to_report_hours
     out = pd.DataFrame({"exams_reported": hours.size(), "median_hours": hours.median(),
@@ -174,7 +179,7 @@ def ct_report_times(p: Published) -> pd.DataFrame:
 
 
 def backlog_ageing(p: Published) -> pd.DataFrame:
-    ex = p.table("fct_exams")
+    ex = p.exams()
     tested, cancelled, reported = (_dates(ex[c]) for c in ("test_date", "cancelled_date",
                                                            "report_date"))
     open_ = (ex.modality.notna() & tested.notna() & (tested <= AS_OF)
@@ -193,7 +198,7 @@ def backlog_ageing(p: Published) -> pd.DataFrame:
 def dna_rate(p: Published) -> pd.DataFrame:
     use = p.table("scanner_utilisation_daily")
     missed = use[in_last_month(use.date)].groupby("site_code").dna_slots.sum().rename("missed")
-    ex = p.table("fct_exams")
+    ex = p.exams()
     ex = ex[ex.booked_for.notna() & ex.site_code.notna() & in_last_month(ex.test_date)]
     attended = ex.groupby("site_code").size().rename("attended")
     out = pd.concat([missed, attended], axis=1).fillna(0).reset_index(names="site_code")
@@ -214,7 +219,7 @@ def capacity_against_demand(p: Published) -> pd.DataFrame:
 
 
 def month_on_month(p: Published) -> pd.DataFrame:
-    ex = p.table("fct_exams")
+    ex = p.exams()
     ex = ex[ex.test_date.notna() & ex.modality.notna() & ex.priority.notna()]
     month = pd.to_datetime(ex.test_date).dt.to_period("M").dt.to_timestamp()
     out = ex.assign(month=month).groupby(["month", "modality"]).size().rename(
@@ -224,7 +229,7 @@ def month_on_month(p: Published) -> pd.DataFrame:
 
 
 def within_target_by_trust(p: Published) -> pd.DataFrame:
-    ex = p.table("fct_exams")
+    ex = p.exams()
     ex = ex[in_last_month(ex.test_date) & ex.modality.notna() & ex.priority.notna()]
     as_of_end = pd.Timestamp(AS_OF + timedelta(days=1), tz=LOCAL)
     hours_since_test = (as_of_end - ex.test_at).dt.total_seconds() / 3600
@@ -256,7 +261,7 @@ def mri_weeks_histogram(p: Published) -> pd.DataFrame:
 
 
 def outsourced_share(p: Published) -> pd.DataFrame:
-    ex = p.table("fct_exams")
+    ex = p.exams()
     ex = ex[in_last_month(ex.report_date)]
     ex = ex.assign(outsourced=(ex.reporter_type == "outsourced").astype(int))
     out = ex.groupby("trust_code", as_index=False).agg(
@@ -277,7 +282,7 @@ def site_utilisation(p: Published) -> pd.DataFrame:
 
 
 def routine_mri_waits(p: Published) -> pd.DataFrame:
-    ex = p.table("fct_exams")
+    ex = p.exams()
     ex = ex[in_last_month(ex.test_date) & (ex.modality == "MR") & (ex.priority == "routine")]
     days = ex.groupby("trust_code").request_to_test_days
     out = pd.DataFrame({"exams_tested": ex.groupby("trust_code").size(),
