@@ -89,18 +89,29 @@ latest as (
     where ranked.delivery_rank = 1
 ),
 
+-- a repeatable wide type's time in the exam's latest full delivery: the cell's current value
+latest_cells as (
+    select trust_code, accession, event, max(event_at) as cell_at
+    from latest
+    where in_latest_full_delivery
+        and from_wide_row
+        and event in ('{{ wmin.repeatable_wide_events() | join("', '") }}')
+    group by trust_code, accession, event
+),
+
 judged as (
     select
-        *,
+        latest.*,
         not (
-            in_latest_full_delivery
-            or (from_wide_row
-                and event in ('{{ wmin.repeatable_wide_events() | join("', '") }}')
-                -- null (false) when that delivery's cell of the type is empty
-                and coalesce(event_at < max(case when in_latest_full_delivery then event_at end)
-                    over (partition by trust_code, accession, event), false))
+            latest.in_latest_full_delivery
+            -- an earlier occurrence, while the cell holds a later time (never when it is empty)
+            or (latest.from_wide_row and coalesce(latest.event_at < latest_cells.cell_at, false))
         ) as is_withdrawn
     from latest
+    left join latest_cells
+        on latest_cells.trust_code = latest.trust_code
+        and latest_cells.accession = latest.accession
+        and latest_cells.event = latest.event
 ),
 
 final as (
