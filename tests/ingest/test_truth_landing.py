@@ -103,6 +103,9 @@ def test_every_true_event_is_in_landing_with_identical_values(network):
              "source_event_id) from landing.exam_events)")
     landing = con.sql(f"select * from {keyed} qualify {LATEST.format(key='source_event_id')}").df()
     truth = _truth(home, "events")
+    # a report the RIS took back is in landing only if a delivery came between the two (what
+    # the warehouse then does with it: tests/truth)
+    truth = truth[truth["withdrawn_at"].isna()].copy()
     truth["event"] = truth["event"].astype(str)
     specs = load_all_specs(SYNTHETIC_FEEDS_DIR)
     wide = truth["trust_code"].map(lambda c: specs[c].family in ("wide_csv", "excel")).astype(bool)
