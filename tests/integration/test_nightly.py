@@ -91,6 +91,29 @@ def test_analytics_holds_no_identifiers(baseline_home: Path, synth_home: Path) -
     assert not found, found
 
 
+def test_a_night_documents_the_database_and_writes_the_planners_files(
+        baseline_home: Path, synth_home: Path) -> None:
+    """Every published column carries its description; every table but the row-level ones is
+    a CSV and a Parquet file in home/extracts, and no file holds an identifier."""
+    with duckdb.connect(str(baseline_home / "warehouse" / "analytics.duckdb"), read_only=True) as con:
+        undocumented = con.execute(
+            "select table_name || '.' || column_name from duckdb_columns() "
+            "where database_name = 'analytics' and comment is null").fetchall()
+        tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    assert not undocumented, undocumented
+    extracts = baseline_home / "extracts"
+    expected = tables - {"fct_exams", "dq_exam_flags"}
+    assert {p.stem for p in extracts.glob("*.csv")} == expected
+    assert {p.stem for p in extracts.glob("*.parquet")} == expected
+    truth = pd.read_parquet(synth_home / "truth" / "exams.parquet")
+    identifiers = (set(truth["nhs_number"].dropna()) | set(truth["accession"])
+                   | set(truth["postcode"].dropna().str.upper()))
+    for csv in sorted(extracts.glob("*.csv")):
+        cells = pd.read_csv(csv, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+        found = set(cells.stack().str.strip()) & identifiers
+        assert not found, f"{csv.name}: {len(found)} identifier(s)"
+
+
 def test_rerun_with_nothing_new_changes_nothing(tmp_path: Path, baseline_home: Path) -> None:
     home = tmp_path / "home"
     shutil.copytree(baseline_home, home)
