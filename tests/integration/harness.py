@@ -41,8 +41,14 @@ def extract_time(trust: str, name: str) -> datetime | None:
     return load_all_specs(SYNTHETIC_FEEDS_DIR)[trust].extract_time.parse(name)
 
 
+def copy_feeds(src_home: Path, dst_home: Path) -> None:
+    """The feed specs `wmin synth` wrote beside the landing: without them a home reads none."""
+    shutil.copytree(src_home / "feeds", dst_home / "feeds", dirs_exist_ok=True)
+
+
 def split_landing(src_home: Path, dst_home: Path, until: str) -> None:
     """Copy the deliveries whose extract date is on or before `until` into another home."""
+    copy_feeds(src_home, dst_home)
     cutoff = datetime.fromisoformat(until)
     for trust_dir in sorted((src_home / "landing").iterdir()):
         for f in sorted(trust_dir.iterdir()):
@@ -54,6 +60,7 @@ def split_landing(src_home: Path, dst_home: Path, until: str) -> None:
 
 
 def copy_landing(src_home: Path, dst_home: Path) -> None:
+    copy_feeds(src_home, dst_home)
     shutil.copytree(src_home / "landing", dst_home / "landing", dirs_exist_ok=True)
 
 
