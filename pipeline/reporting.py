@@ -15,7 +15,7 @@ from pipeline.settings import Settings
 def ingest_table(summary: Any) -> Table:
     """Per-trust table: files, rows read / loaded / rejected, top rejection reasons."""
     table = Table(title="Ingest", show_lines=False)
-    for col in ("trust", "files", "skipped", "quarantined", "deferred", "rows read", "loaded",
+    for col in ("trust", "files loaded", "skipped", "quarantined", "deferred", "rows read", "loaded",
                 "rejected", "top rejection reasons"):
         table.add_column(col, justify="left" if col in ("trust", "top rejection reasons") else "right")
     for trust, t in sorted(summary.trusts.items()):
