@@ -5,7 +5,7 @@ night by night loads what each night would have seen."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 LOCAL = ZoneInfo("Europe/London")
@@ -13,7 +13,7 @@ LOCAL = ZoneInfo("Europe/London")
 
 def end_of_as_of(as_of: date) -> datetime:
     """The end of the as-of date in UTC: local midnight after it (23:00 UTC in summer)."""
-    return datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=LOCAL).astimezone(timezone.utc)
+    return datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=LOCAL).astimezone(UTC)
 
 
 def extracted_by(extract_at: datetime | None, as_of: date | None) -> bool:

@@ -4,7 +4,7 @@ later ones wait in landing untouched, and a history replayed night by night equa
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import duckdb
 import pytest
@@ -18,11 +18,11 @@ NIGHTS = [date(2024, 10, 27), date(2024, 10, 28), date(2024, 10, 29), date(2024,
 
 
 def test_the_end_of_the_as_of_date_is_local_midnight():
-    assert end_of_as_of(date(2024, 10, 26)) == datetime(2024, 10, 26, 23, tzinfo=timezone.utc)  # BST
-    assert end_of_as_of(date(2024, 10, 27)) == datetime(2024, 10, 28, 0, tzinfo=timezone.utc)  # GMT
-    assert extracted_by(datetime(2024, 10, 26, 22, 59, tzinfo=timezone.utc), date(2024, 10, 26))
-    assert not extracted_by(datetime(2024, 10, 26, 23, 0, tzinfo=timezone.utc), date(2024, 10, 26))
-    assert extracted_by(datetime(2030, 1, 1, tzinfo=timezone.utc), None)  # no as-of: no limit
+    assert end_of_as_of(date(2024, 10, 26)) == datetime(2024, 10, 26, 23, tzinfo=UTC)  # BST
+    assert end_of_as_of(date(2024, 10, 27)) == datetime(2024, 10, 28, 0, tzinfo=UTC)  # GMT
+    assert extracted_by(datetime(2024, 10, 26, 22, 59, tzinfo=UTC), date(2024, 10, 26))
+    assert not extracted_by(datetime(2024, 10, 26, 23, 0, tzinfo=UTC), date(2024, 10, 26))
+    assert extracted_by(datetime(2030, 1, 1, tzinfo=UTC), None)  # no as-of: no limit
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def test_a_delivery_whose_rows_carry_the_extract_time_is_deferred_after_its_read
     s = loader.ingest_landing(db, tmp_path, specs, KEY, trusts=["TXC"], as_of=date(2024, 10, 28))
     outcome = {o.file_path.rsplit("/", 1)[1]: o for o in s.files}
     assert outcome["TXC_EXAMS_20241028.csv"].outcome == "deferred"
-    assert outcome["TXC_EXAMS_20241028.csv"].extract_at == datetime(2024, 10, 29, 6, 30, tzinfo=timezone.utc)
+    assert outcome["TXC_EXAMS_20241028.csv"].extract_at == datetime(2024, 10, 29, 6, 30, tzinfo=UTC)
     assert outcome["TXC_EXAMS_20241029.csv"].outcome == "loaded"
     manifest = _landing(db)["manifest"]
     assert [m[0].rsplit("/", 1)[1] for m in manifest] == ["TXC_EXAMS_20241029.csv"]
