@@ -320,27 +320,6 @@ def sql(
         _fail(result.error or "the query failed", code=result.exit_code)
 
 
-@feeds_app.command("init")
-def feeds_init(
-    sample: Annotated[Path, typer.Argument(help="a sample delivery of the new trust")],
-    trust: Annotated[Optional[str], typer.Option("--trust", help="the trust's ODS code")] = None,
-    out: Annotated[Optional[Path], typer.Option(
-        "--out", help="where to write the draft (default ingest/feeds/<ODS>.yml)")] = None,
-    force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
-) -> None:
-    """Draft a feed spec from a sample file, each guess commented with how sure it is."""
-    from ingest.feeds.draft import DraftError
-    from ingest.feeds.draft_yaml import write_draft
-
-    try:
-        path, draft = write_draft(sample, trust, out, force, seeds_dir=_settings(None).seeds_dir)
-    except DraftError as e:
-        _fail(str(e))
-    typer.echo(f"Drafted {path}: family {draft.family.value}, {len(draft.columns)} column(s) matched, "
-               f"{len(draft.todo)} TODO item(s) listed at its end.")
-    typer.echo(f"Next: finish it, then `wmin feeds check {path} {sample}`.")
-
-
 @app.command()
 def rekey(
     new_key_file: Annotated[Path, typer.Option(
@@ -365,6 +344,27 @@ def rekey(
     console.print(result.render())
     console.print(f"From now on set WMIN_PSEUDONYM_KEY_FILE={new_key_file} (or WMIN_PSEUDONYM_KEY) "
                   "for every run on this home.")
+
+
+@feeds_app.command("init")
+def feeds_init(
+    sample: Annotated[Path, typer.Argument(help="a sample delivery of the new trust")],
+    trust: Annotated[Optional[str], typer.Option("--trust", help="the trust's ODS code")] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", help="where to write the draft (default ingest/feeds/<ODS>.yml)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
+) -> None:
+    """Draft a feed spec from a sample file, each guess commented with how sure it is."""
+    from ingest.feeds.draft import DraftError
+    from ingest.feeds.draft_yaml import write_draft
+
+    try:
+        path, draft = write_draft(sample, trust, out, force, seeds_dir=_settings(None).seeds_dir)
+    except DraftError as e:
+        _fail(str(e))
+    typer.echo(f"Drafted {path}: family {draft.family.value}, {len(draft.columns)} column(s) matched, "
+               f"{len(draft.todo)} TODO item(s) listed at its end.")
+    typer.echo(f"Next: finish it, then `wmin feeds check {path} {sample}`.")
 
 
 @feeds_app.command("check")
