@@ -21,8 +21,6 @@ published are removed.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from exports.atomic import write_atomically
 from reporting.disclosure import MART_RULES, suppress_mart
 from reporting.maturity import LONDON
 
@@ -87,15 +86,6 @@ def _protected_schema(name: str, schema: pa.Schema) -> pa.Schema:
                       if f.name in protected else f for f in schema])
 
 
-def _replace(path: Path, write: Callable[[Path], object]) -> None:
-    """Write through `write(tmp_path)` beside `path`, then rename it over `path`."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
 
 def write_extracts(analytics_db: Path, out_dir: Path) -> ExtractsResult:
     """Write the Parquet and CSV extracts of every published table that is not row-level."""
@@ -110,10 +100,10 @@ def write_extracts(analytics_db: Path, out_dir: Path) -> ExtractsResult:
             for_power_bi = suppress_mart(name, frame, numeric=True)
             parquet = pa.Table.from_pandas(for_power_bi, schema=_protected_schema(name, schema),
                                            preserve_index=False)
-            _replace(out_dir / f"{name}.parquet",
+            write_atomically(out_dir / f"{name}.parquet",
                      lambda tmp, t=parquet: pq.write_table(t, tmp))
             for_excel = suppress_mart(name, frame, numeric=False)
-            _replace(out_dir / f"{name}.csv",
+            write_atomically(out_dir / f"{name}.csv",
                      lambda tmp, f=for_excel: f.to_csv(tmp, index=False, encoding="utf-8-sig"))
             result.tables[name] = len(frame)
     for old in out_dir.iterdir():

@@ -32,15 +32,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
+from exports.atomic import write_atomically
 from pipeline.build import DBT_PROJECT_DIR, _dbt_invocation, _environment, _release_duckdb
 from pipeline.publish import published_relations
 
@@ -145,14 +144,6 @@ def stale_reason(restricted_db: Path, out_dir: Path) -> str | None:
     return None
 
 
-def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
 
 def show_published_names(manifest: dict, catalog: dict,
                           published: list[tuple[str, str, str]]) -> int:
@@ -245,12 +236,12 @@ def generate_docs(restricted_db: Path, out_dir: Path, target_dir: Path | None = 
     out_dir.mkdir(parents=True, exist_ok=True)
     page = out_dir / DOCS_FILE
     text = _with_published_names(static, target)
-    _write_atomically(page, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_atomically(page, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     stamp["generated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     stamp["as_of_date"] = as_of.isoformat() if as_of else None
     stamp["seconds"] = round(time.perf_counter() - started, 2)
     # the record last: a crash between the two only costs a regeneration next time
-    _write_atomically(out_dir / STAMP_FILE,
+    write_atomically(out_dir / STAMP_FILE,
                       lambda tmp: tmp.write_text(json.dumps(stamp, indent=2), encoding="utf-8"))
     return page
 
