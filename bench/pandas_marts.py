@@ -1,7 +1,7 @@
 """The published marts recomputed with plain pandas from the synthetic ground truth.
 
 The way an analyst would do it today: read `home/truth/*.parquet` and `seeds/*.csv`, work out
-each exam's timeline, then group. Written from `../shared/METRICS.md`, not from the dbt models,
+each exam's timeline, then group. Written from `docs/metrics.md`, not from the dbt models,
 so the two can check each other (tests/truth) and be timed against each other (issue 9).
 
     truth = read_truth(home)
@@ -151,7 +151,7 @@ def _with_network(df: pd.DataFrame, keys: list[str], aggregate) -> pd.DataFrame:
 def exam_facts(truth: Truth, seeds: Seeds, as_of: date, pseudonym_key: bytes | None = None
                ) -> pd.DataFrame:  # fmt: skip
     """One row per exam with its timeline as known at the end of the as-of day and the
-    METRICS.md conventions (local dates, intervals only when in order, target, reporter type).
+    docs/metrics.md conventions (local dates, intervals only when in order, target, reporter type).
     With `pseudonym_key`, also the published keys `exam_key` and `patient_key`. The NHS number
     stays (in memory only): the DM01 waiting list counts each patient once per test."""
     ev = known_events(truth.events, as_of)
@@ -230,7 +230,7 @@ def exam_facts(truth: Truth, seeds: Seeds, as_of: date, pseudonym_key: bytes | N
 
 
 def _facts(truth: Truth, seeds: Seeds, as_of: date, facts: pd.DataFrame | None) -> pd.DataFrame:
-    """The exams the marts count: METRICS.md, a request withdrawn as entered in error never
+    """The exams the marts count: docs/metrics.md, a request withdrawn as entered in error never
     existed (on no waiting list, past censuses too, and no activity); fct_exams keeps it."""
     f = facts if facts is not None else exam_facts(truth, seeds, as_of)
     return f[f["entered_in_error_at"].isna()]
@@ -554,7 +554,7 @@ def scheduling_capacity(truth: Truth, seeds: Seeds, as_of: date,
         earliest_free_slot_at=("slot_start", "min")).reset_index()
     members = waiting_list_members(f, [as_of_ts], dm01_only=False)
     unbooked = members[~(members["booked_for"] >= as_of_end(as_of))]
-    # patients (METRICS.md): one with any request of the modality still to book needs a slot
+    # patients (docs/metrics.md): one with any request of the modality still to book needs a slot
     waiting = unbooked.groupby(["trust_code", "modality"], sort=False)["patient"].nunique().rename(
         "waiting_unbooked").reset_index()
     out = s[["site_code", "trust_code", "modality"]].drop_duplicates()

@@ -46,7 +46,7 @@ TTL_SECONDS = 8 * 3600
 NETWORK = "NETWORK"
 LOCAL_TZ = "Europe/London"
 
-# Published tables the app may read whole (Downloads page); METRICS.md marts first.
+# Published tables the app may read whole (Downloads page); docs/metrics.md marts first.
 MART_TABLES = ("tat_monthly", "did_activity_monthly", "waiting_list_census", "waiting_list_bands",
                "dm01_activity_monthly", "reporting_backlog", "reporting_throughput_weekly",
                "scanner_utilisation_daily", "scheduling_capacity", "feed_health_daily")

@@ -1,7 +1,7 @@
-"""Definitions printed on the board pack's last page, drawn from METRICS.md.
+"""Definitions printed on the board pack's last page, drawn from docs/metrics.md.
 
-METRICS.md (the shared description of the published marts) is the source; the text is embedded
-here so the pack does not depend on a file outside the package at run time. When METRICS.md
+docs/metrics.md (the project's description of the published marts) is the source; the text is embedded
+here so the pack does not depend on a file outside the package at run time. When docs/metrics.md
 changes, update this text and `METRICS_VERSION_NOTE`. Plain ASCII on purpose (the PDF uses the
 core fonts).
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from reporting.spc import BASELINE_POINTS, E2
 
-SOURCE = "METRICS.md (Metrics and the published marts) - definitions embedded in exports/definitions.py"
-METRICS_VERSION_NOTE = "Text taken from METRICS.md as published with the marts of this release."
+SOURCE = "docs/metrics.md (the metric definitions shipped with the warehouse) - embedded in exports/definitions.py"
+METRICS_VERSION_NOTE = "Text taken from docs/metrics.md as published with the marts of this release."
 
 DEFINITIONS: list[tuple[str, str]] = [
     ("Local time", ("Europe/London. A 'date' is the local calendar date of a timestamp.")),
@@ -50,7 +50,7 @@ DEFINITIONS: list[tuple[str, str]] = [
      "(a DNA does not remove a patient). A request withdrawn as entered in error is on no list, "
      "past months included. Weeks waited = floor((C - clock start) / 7).")),
     ("DM01 6-week performance", ("Percentage of patients on the list waiting 6 or more weeks. "
-     "Operational standard: no more than 1% waiting 6+ weeks; interim ambition 5% (DOMAIN.md).")),
+     "Operational standard: no more than 1% waiting 6+ weeks; interim ambition 5% (NHS England DM01).")),
     ("DM01 activity", ("Tests in the month split into waiting-list, planned and unscheduled tests.")),
     ("Reporting backlog", ("At the end of day D: tested on or before D, not cancelled and no "
      "verified report on or before D. Age = D - test date, in bands 0-2, 3-7, 8-14, 15-28 and over "

@@ -1,5 +1,5 @@
 """Which deliveries a night as of a date may load: those extracted by the end of the as-of date,
-the local midnight after it (Europe/London; METRICS.md "at the as-of time"). A later delivery
+the local midnight after it (Europe/London; docs/metrics.md "at the as-of time"). A later delivery
 waits in landing, untouched, for the night whose date it belongs to: so a history replayed
 night by night loads what each night would have seen."""
 

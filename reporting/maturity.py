@@ -79,7 +79,7 @@ def feed_starts(con: duckdb.DuckDBPyConnection) -> dict[str, date]:
 
 
 def as_of_end(as_of: date | None) -> datetime | None:
-    """The end of the as-of day, local midnight after it (METRICS.md's "at the as-of time")."""
+    """The end of the as-of day, local midnight after it (docs/metrics.md's "at the as-of time")."""
     if as_of is None:
         return None
     return datetime.combine(as_of + timedelta(days=1), time(), tzinfo=LONDON)

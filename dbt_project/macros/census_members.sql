@@ -65,7 +65,7 @@
 {%- endmacro %}
 
 
-{#- Each exam of `exams` on the list at the end of each date of `census_dates` (METRICS.md):
+{#- Each exam of `exams` on the list at the end of each date of `census_dates` (docs/metrics.md):
     clock started on or before it, not tested and not cancelled by then. -#}
 {% macro census_members(exams, census_dates) -%}
     select

@@ -1,5 +1,5 @@
 {#- Local (Europe/London) time, across clock changes. Timestamps are stored as instants
-    (timestamptz, UTC); a "date" in METRICS.md is the local calendar date of an instant.
+    (timestamptz, UTC); a "date" in docs/metrics.md is the local calendar date of an instant.
     Engine-specific SQL lives here behind adapter.dispatch (DESIGN.md "Beyond one machine"). -#}
 
 {% macro local_timestamp(ts) -%}

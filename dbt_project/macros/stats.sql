@@ -1,4 +1,4 @@
-{#- Continuous quantile (linear interpolation), METRICS.md: medians and p90s. -#}
+{#- Continuous quantile (linear interpolation), docs/metrics.md: medians and p90s. -#}
 {% macro quantile_cont(expr, p) -%}
     {{ return(adapter.dispatch('quantile_cont', 'wmin')(expr, p)) }}
 {%- endmacro %}

@@ -2,7 +2,7 @@
 
 Two deliveries: `add_delivery(db, 1)` is the first night (as of 2026-03-31, two days after the
 clocks went forward), `add_delivery(db, 2)` the next one (as of 2026-04-20), which re-delivers
-some exams and events and adds new ones. Every row is here for a rule of METRICS.md:
+some exams and events and adds new ones. Every row is here for a rule of docs/metrics.md:
 
 Both trusts' exam files are delta event logs (they send event ids): no delivery is full, so
 nothing is withdrawn by absence (stg_landing__exam_full_deliveries; withdrawals: test_dbt_build).

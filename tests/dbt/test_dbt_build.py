@@ -1,6 +1,6 @@
 """The dbt project built on a small hand-made landing database (tests/dbt/landing_fixture.py).
 
-Checks the build (every model, data test and unit test), the published interface of METRICS.md,
+Checks the build (every model, data test and unit test), the published interface of docs/metrics.md,
 NETWORK rows, the incremental build against a full refresh, and a few rules on known exams.
 """
 

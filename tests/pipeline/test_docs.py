@@ -76,7 +76,7 @@ def test_page_holds_published_marts_descriptions_sql_and_types(generated: Genera
     html = page.read_text(encoding="utf-8")
     manifest, catalog = embedded_artifacts(page)
     models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
-    for mart in METRICS_MARTS:  # every METRICS.md mart is documented, marked as published
+    for mart in METRICS_MARTS:  # every docs/metrics.md mart is documented, marked as published
         assert mart in models, mart
         assert models[mart]["config"]["meta"].get("publish") is True, mart
         assert mart in html

@@ -1,5 +1,5 @@
 """Issue 4 must-show: every published mart recomputed independently in pandas from the ground
-truth of a small synthetic network (bench/pandas_marts.py, written from METRICS.md) equals the
+truth of a small synthetic network (bench/pandas_marts.py, written from docs/metrics.md) equals the
 mart dbt built: the same key rows on both sides, counts exactly equal, medians, percentiles and
 percentages within 1e-9. The data-quality marts are checked against the defect list elsewhere.
 """
@@ -30,7 +30,7 @@ MART_KEYS = {
 # Known gaps, each failing today: (mart, column) -> why. strict, so a fix turns them red.
 # None now: a wide feed's second DNA is kept since staging keys a repeatable event by its time.
 KNOWN_GAPS: dict[tuple[str, str], str] = {}
-# fct_exams columns of METRICS.md (exam_key and patient_key recomputed from their definitions)
+# fct_exams columns of docs/metrics.md (exam_key and patient_key recomputed from their definitions)
 FCT_COLUMNS = [
     "trust_code", "site_code", "patient_key", "age_at_test", "sex", "modality", "nicip_code",
     "procedure_name", "body_region", "dm01_test", "priority", "patient_source_setting",
@@ -91,7 +91,7 @@ def test_waiting_list_has_patients_waiting_twice_for_one_test(facts: pd.DataFram
 
 
 def test_waiting_list_loses_requests_entered_in_error_from_past_censuses(facts: pd.DataFrame) -> None:
-    """The census comparisons cover METRICS.md's entered in error: some request withdrawn as
+    """The census comparisons cover docs/metrics.md's entered in error: some request withdrawn as
     entered in error was waiting at a census date before its withdrawal, where a cancellation
     would have kept it; the marts, equal to the recomputation, leave it out there too."""
     withdrawn = facts[facts["entered_in_error_at"].notna()]

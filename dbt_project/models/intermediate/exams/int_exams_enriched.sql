@@ -1,6 +1,6 @@
 -- incremental by changed exam, rows appended: config in dbt_project.yml
 -- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}
--- One row per exam: coded record + event timeline + the METRICS.md conventions (local dates,
+-- One row per exam: coded record + event timeline + the docs/metrics.md conventions (local dates,
 -- test time, intervals computed only when both ends exist and are in order, reporting target,
 -- reporter type, age at test, working days). Identifiable columns are still here: the mart
 -- fct_exams drops them.

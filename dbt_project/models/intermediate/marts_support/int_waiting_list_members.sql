@@ -10,7 +10,7 @@
 -- Incremental (macros/census_members.sql): a night rebuilds the rows of the patients with a
 -- changed exam (one request's change can move which of the patient's requests counts) and
 -- the census dates that are new (the as-of date); the other rows cannot differ.
--- Who is on the waiting list at the end of each census date C (METRICS.md):
+-- Who is on the waiting list at the end of each census date C (docs/metrics.md):
 -- activity_category = 'waiting_list', clock_start_date <= C, no test date <= C and no
 -- cancellation on or before C (a DNA does not remove a patient); a request withdrawn as
 -- entered in error never existed, so it is on no list at any census date, past ones too

@@ -4,7 +4,7 @@
 -- see them soonest (earliest free slot first, then the shortest time to clear).
 -- Waiting = on the waiting list at the as-of date (int_waiting_list_members, every modality);
 -- unbooked = no booking, or the latest booking's appointment is before the end of the as-of day.
--- waiting_unbooked counts patients (METRICS.md): a patient with several unbooked requests of the
+-- waiting_unbooked counts patients (docs/metrics.md): a patient with several unbooked requests of the
 -- trust for the modality counts once; one whose request is booked but who has another request
 -- unbooked still needs a slot, so counts.
 with

@@ -45,7 +45,7 @@ final as (
         cast(test_to_report_days as {{ dbt.type_int() }}) as test_to_report_days,
         cast(test_to_report_hours as {{ wmin.type_double() }}) as test_to_report_hours,
         reported_within_target,
-        -- additional columns (METRICS.md: add freely, rename never)
+        -- additional columns (docs/metrics.md: add freely, rename never)
         room,
         local_procedure_code,
         is_unknown_procedure_code,
