@@ -12,11 +12,20 @@ DEBIAN_PACKAGES := chromium poppler-utils
 
 env: $(STAMP)
 
-$(STAMP): pyproject.toml
-	@echo "==> creating $(VENV) and installing the project"
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+# The versions installed are the ones in uv.lock (pyproject.toml keeps the ranges for people who
+# install the package into an environment of their own). uv itself comes from PyPI, pinned, in
+# its own small venv beside the project's so that `uv sync` never removes it.
+UV_VERSION := 0.13.10
+UV_VENV := .venv-uv
+UV := $(UV_VENV)/bin/uv
+
+$(UV):
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	@echo "==> installing the locked versions (uv.lock) into $(VENV)"
+	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --extra test --python $(PYTHON)
 	@touch $(STAMP)
 
 # Chromium (browser test) and poppler-utils (PDF checks) come from Debian. As root they are
@@ -59,4 +68,4 @@ lint: env
 	$(BIN)/ruff check ingest pipeline exports dashboards tests bench
 
 clean:
-	rm -rf $(VENV) $(HOME_DIR) dbt_project/target dbt_project/logs
+	rm -rf $(VENV) $(UV_VENV) $(HOME_DIR) dbt_project/target dbt_project/logs
