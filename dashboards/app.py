@@ -21,7 +21,7 @@ def _make_package_importable() -> None:
 
 def main() -> None:
     _make_package_importable()
-    from dashboards import data
+    from dashboards import data, gate
 
     st.set_page_config(page_title="WMIN imaging", page_icon=":material/radiology:", layout="wide")
     here = Path(__file__).resolve().parent / "app_pages"
@@ -54,14 +54,21 @@ def main() -> None:
             st.Page(here / "downloads.py", title="Downloads", icon=":material/download:", url_path="downloads"),
         ],
     }
-    page = st.navigation(pages)
+    access = gate.admit()  # stops the run at the sign-in or the refused page
+    pages = {group: [p for p in group_pages if access.may_see_page(p.url_path)]
+             for group, group_pages in pages.items()}
+    page = st.navigation({group: ps for group, ps in pages.items() if ps})
+    gate.sidebar(access)
     try:
         data.db_identity()
     except data.DataUnavailable as e:
         st.title("WMIN imaging dashboards")
         st.error(f"The published database cannot be read. {e}")
         st.stop()
-    page.run()
+    try:
+        page.run()
+    finally:  # after the page: the URL then holds the filters it ran with
+        gate.record_page_view(access, page.url_path)
 
 
 main()

@@ -2,9 +2,14 @@
 
 - The published database is `analytics.duckdb`, opened read-only. Its path comes from the
   environment variable WMIN_ANALYTICS_DB, and the board-pack folder from WMIN_EXPORTS_DIR; both
-  are set by the launcher (`wmin serve`). EXCEPTION to "no module reads environment variables
-  on its own" (DESIGN.md, Settings): the Streamlit app runs in its own process and cannot
-  receive the pipeline's Settings object, so this module, and only this one, reads those two.
+  are set by the launcher (`wmin serve`), as are the sign-in mode, the roles file and the audit
+  folder (WMIN_APP_*). EXCEPTION to "no module reads environment variables on its own"
+  (DESIGN.md, Settings): the Streamlit app runs in its own process and cannot receive the
+  pipeline's Settings object, so this module, and only this one, reads those variables.
+- Who may see what is enforced here, not in the pages (docs/access.md): every query function
+  takes the viewer's `access` (default: the signed-in viewer, `viewer()`). Other trusts' rows
+  come back through disclosure control for a trust analyst, exam-level rows only of their own
+  trust; a filter from the URL can only narrow what the access allows.
 - One read-only DuckDB connection per process (`st.cache_resource`). Publish replaces the file
   by an atomic rename, so the file's identity (inode, mtime) changes: the connection is then
   closed and reopened (DuckDB caches a database per path, so closing first is required).
@@ -35,13 +40,22 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from dashboards import audit as _audit
+from dashboards.access import Access, AccessFile, AccessFileError, load_access_file, resolve
 from reporting import maturity, monthly, targets
 from reporting.colours import trust_colours as _trust_colours
+from reporting.disclosure import suppress_mart
 from reporting.measures import MEASURES
 
 T = TypeVar("T")
 ENV_ANALYTICS_DB = "WMIN_ANALYTICS_DB"
 ENV_EXPORTS_DIR = "WMIN_EXPORTS_DIR"
+ENV_SIGN_IN = "WMIN_APP_SIGN_IN"  # "oidc" when `wmin serve` configured sign-in
+ENV_DEMO = "WMIN_APP_DEMO"  # "1": demo mode, said on every page
+ENV_ACCESS_FILE = "WMIN_APP_ACCESS_FILE"
+ENV_AUDIT_DIR = "WMIN_APP_AUDIT_DIR"
+# Without sign-in the app listens on localhost only (`wmin serve`): its one user is the machine's.
+LOCAL_VIEWER = Access(email="local user", role="administrator")
 TTL_SECONDS = 8 * 3600
 NETWORK = "NETWORK"
 LOCAL_TZ = "Europe/London"
@@ -63,6 +77,102 @@ _DATE_COLUMN = {"tat_monthly": "month", "did_activity_monthly": "month",
 
 class DataUnavailable(RuntimeError):
     """The published database cannot be read; the message says what to do."""
+
+
+class AccessDenied(PermissionError):
+    """The viewer's role does not allow this; the message says what and whom to ask."""
+
+
+# --------------------------------------------------------------------------- viewer & audit
+def sign_in_required() -> bool:
+    return os.environ.get(ENV_SIGN_IN) == "oidc"
+
+
+def demo_mode() -> bool:
+    return os.environ.get(ENV_DEMO) == "1"
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _access_file(path: str, mtime_ns: int) -> AccessFile:
+    return load_access_file(Path(path))
+
+
+def access_rules() -> AccessFile:
+    """The roles file (re-read when it changes); AccessFileError when it cannot be used."""
+    value = os.environ.get(ENV_ACCESS_FILE)
+    if not value:
+        raise AccessFileError(f"{ENV_ACCESS_FILE} is not set: start the app with `wmin serve`")
+    path = Path(value)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        mtime = 0
+    return _access_file(str(path), mtime)
+
+
+def viewer() -> Access | None:
+    """The signed-in viewer's access; None when nobody is signed in or the roles file grants
+    nothing (the app then shows the sign-in or the refused page)."""
+    if not sign_in_required():
+        return LOCAL_VIEWER
+    if not st.user.is_logged_in:
+        return None
+    return resolve(access_rules(), st.user.to_dict())
+
+
+def _access(access: Access | None) -> Access:
+    found = access if access is not None else viewer()
+    if found is None:
+        raise AccessDenied("you are not signed in, or your account has no role in this app")
+    return found
+
+
+def _exact_trusts(access: Access) -> tuple[str, ...] | None:
+    """Trusts whose rows the viewer sees exactly (None: every trust); others are suppressed."""
+    if access.all_trusts:
+        return None
+    if access.role == "trust_analyst":
+        return (access.trust or "", NETWORK)
+    return (NETWORK,)
+
+
+def _protected(table: str, df: pd.DataFrame, access: Access | None) -> pd.DataFrame:
+    """A mart's rows as the viewer may see them: other trusts' through disclosure control."""
+    exact = _exact_trusts(_access(access))
+    if exact is None or df.empty or "trust_code" not in df.columns:
+        return df
+    others = ~df["trust_code"].isin(exact)
+    if not others.any():
+        return df
+    shown = suppress_mart(table, df[others].reset_index(drop=True), numeric=True)
+    shown.index = df.index[others]
+    out = df.copy()
+    for col in shown.columns:
+        if col in out.columns and out[col].dtype != shown[col].dtype:
+            out[col] = out[col].astype("float64")
+    out.loc[others, shown.columns] = shown
+    return out
+
+
+def _exam_level(df: pd.DataFrame, access: Access | None) -> pd.DataFrame:
+    """Figures made from exam-level rows: other trusts' are not shown outside the network team."""
+    exact = _exact_trusts(_access(access))
+    if exact is None:
+        return df
+    return df[df["trust_code"].isin(exact)].reset_index(drop=True)
+
+
+def audit_dir() -> Path | None:
+    value = os.environ.get(ENV_AUDIT_DIR)
+    return Path(value) if value else None
+
+
+def audit(event: str, access: Access | None, **details: object) -> None:
+    """Append a sign-in, page view or download to the audit log (when `wmin serve` set one)."""
+    folder = audit_dir()
+    if folder is not None:
+        _audit.append(folder, event, access.email if access else None,
+                      access.role if access else None, details)
 
 
 # --------------------------------------------------------------------------- location & identity
@@ -233,19 +343,20 @@ def priorities() -> list[str]:
 
 # --------------------------------------------------------------------------- turnaround
 def tat_monthly(start: date, end: date, trusts: tuple[str, ...] = (),
-                modalities: tuple[str, ...] = (), priorities: tuple[str, ...] = ()) -> pd.DataFrame:
+                modalities: tuple[str, ...] = (), priorities: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
     """tat_monthly rows for months start..end; trust filter keeps the NETWORK rows."""
     params: list[object] = [start, end]
     sql = "select * from tat_monthly where month between ? and ?"
     sql += _in("trust_code", _trusts_with_network(trusts), params)
     sql += _in("modality", modalities, params)
     sql += _in("priority", priorities, params)
-    return _query(sql + " order by month, trust_code, modality, priority", *params)
+    return _protected("tat_monthly", _query(sql + " order by month, trust_code, modality, priority",
+                                            *params), access)
 
 
 def exam_interval_medians(start: date, end: date, trusts: tuple[str, ...] = (),
                           modalities: tuple[str, ...] = (),
-                          priorities: tuple[str, ...] = ()) -> pd.DataFrame:
+                          priorities: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
     """Per trust and NETWORK, from fct_exams tested start..end: the number of values and the
     median (quantile_cont) of request_to_test_days and test_to_report_days/hours."""
     params: list[object] = [start, end]
@@ -272,7 +383,7 @@ def exam_interval_medians(start: date, end: date, trusts: tuple[str, ...] = (),
         select * from by_trust where true"""
     params.append(NETWORK)
     sql += _in("trust_code", _trusts_with_network(trusts), params)
-    return _query(sql + " order by trust_code", *params)
+    return _exam_level(_query(sql + " order by trust_code", *params), access)
 
 
 INTERVAL_MEASURES = {"request_to_test_days": 7, "test_to_report_days": 1}
@@ -280,7 +391,7 @@ INTERVAL_MEASURES = {"request_to_test_days": 7, "test_to_report_days": 1}
 
 def exam_interval_histogram(measure: str, start: date, end: date, trusts: tuple[str, ...] = (),
                             modalities: tuple[str, ...] = (), priorities: tuple[str, ...] = (),
-                            cap: int = 70) -> pd.DataFrame:
+                            cap: int = 70, access: Access | None = None) -> pd.DataFrame:
     """Counts of exams by interval bin (weeks for request_to_test_days, days for
     test_to_report_days; the last bin holds everything >= cap) per trust and NETWORK."""
     if measure not in INTERVAL_MEASURES:
@@ -302,16 +413,17 @@ def exam_interval_histogram(measure: str, start: date, end: date, trusts: tuple[
     df = _query(sql, *params)
     if trusts:
         df = df[df["trust_code"].isin(_trusts_with_network(trusts))]
-    return df.sort_values(["trust_code", "bin_start"]).reset_index(drop=True)
+    return _exam_level(df.sort_values(["trust_code", "bin_start"]).reset_index(drop=True), access)
 
 
 def did_activity_monthly(start: date, end: date, trusts: tuple[str, ...] = (),
-                         modalities: tuple[str, ...] = ()) -> pd.DataFrame:
+                         modalities: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
     params: list[object] = [start, end]
     sql = "select * from did_activity_monthly where month between ? and ?"
     sql += _in("trust_code", _trusts_with_network(trusts), params)
     sql += _in("modality", modalities, params)
-    return _query(sql + " order by month, trust_code, modality, patient_source_setting", *params)
+    return _protected("did_activity_monthly", _query(
+        sql + " order by month, trust_code, modality, patient_source_setting", *params), access)
 
 
 # --------------------------------------------------------------------------- waiting list
@@ -321,30 +433,33 @@ def census_dates() -> list[date]:
 
 
 def waiting_list_census(start: date, end: date, trusts: tuple[str, ...] = (),
-                        dm01_tests: tuple[str, ...] = ()) -> pd.DataFrame:
+                        dm01_tests: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
     params: list[object] = [start, end]
     sql = "select * from waiting_list_census where census_date between ? and ?"
     sql += _in("trust_code", _trusts_with_network(trusts), params)
     sql += _in("dm01_test", dm01_tests, params)
-    return _query(sql + " order by census_date, trust_code, dm01_test", *params)
+    return _protected("waiting_list_census", _query(
+        sql + " order by census_date, trust_code, dm01_test", *params), access)
 
 
 def waiting_list_bands(census_date: date, trusts: tuple[str, ...] = (),
-                       dm01_tests: tuple[str, ...] = ()) -> pd.DataFrame:
+                       dm01_tests: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
     params: list[object] = [census_date]
     sql = "select * from waiting_list_bands where census_date = ?"
     sql += _in("trust_code", _trusts_with_network(trusts), params)
     sql += _in("dm01_test", dm01_tests, params)
-    return _query(sql + " order by trust_code, dm01_test", *params)
+    return _protected("waiting_list_bands", _query(sql + " order by trust_code, dm01_test", *params),
+                      access)
 
 
 def dm01_activity_monthly(start: date, end: date, trusts: tuple[str, ...] = (),
-                          dm01_tests: tuple[str, ...] = ()) -> pd.DataFrame:
+                          dm01_tests: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
     params: list[object] = [start, end]
     sql = "select * from dm01_activity_monthly where month between ? and ?"
     sql += _in("trust_code", _trusts_with_network(trusts), params)
     sql += _in("dm01_test", dm01_tests, params)
-    return _query(sql + " order by month, trust_code, dm01_test", *params)
+    return _protected("dm01_activity_monthly",
+                      _query(sql + " order by month, trust_code, dm01_test", *params), access)
 
 
 # --------------------------------------------------------------------------- reporting
@@ -356,21 +471,23 @@ def backlog_dates(end: date) -> date | None:
 
 
 def reporting_backlog(start: date, end: date, trusts: tuple[str, ...] = (),
-                      modalities: tuple[str, ...] = ()) -> pd.DataFrame:
+                      modalities: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
     params: list[object] = [start, end]
     sql = "select * from reporting_backlog where as_of_date between ? and ?"
     sql += _in("trust_code", _trusts_with_network(trusts), params)
     sql += _in("modality", modalities, params)
-    return _query(sql + " order by as_of_date, trust_code, modality", *params)
+    return _protected("reporting_backlog",
+                      _query(sql + " order by as_of_date, trust_code, modality", *params), access)
 
 
 def reporting_throughput_weekly(start: date, end: date, trusts: tuple[str, ...] = (),
-                                modalities: tuple[str, ...] = ()) -> pd.DataFrame:
+                                modalities: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
     params: list[object] = [start, end]
     sql = "select * from reporting_throughput_weekly where week between ? and ?"
     sql += _in("trust_code", _trusts_with_network(trusts), params)
     sql += _in("modality", modalities, params)
-    return _query(sql + " order by week, trust_code, modality", *params)
+    return _protected("reporting_throughput_weekly",
+                      _query(sql + " order by week, trust_code, modality", *params), access)
 
 
 # --------------------------------------------------------------------------- capacity
@@ -456,13 +573,14 @@ def feed_latest(trusts: tuple[str, ...] = ()) -> pd.DataFrame:
     return _query(sql, *params)
 
 
-def dq_scorecard(start: date, end: date, trusts: tuple[str, ...] = ()) -> pd.DataFrame:
+def dq_scorecard(start: date, end: date, trusts: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
     if not has_table("dq_scorecard_monthly"):
         return pd.DataFrame()
     params: list[object] = [start, end]
     sql = "select * from dq_scorecard_monthly where month between ? and ?"
     sql += _in("trust_code", _trusts_with_network(trusts), params)
-    return _query(sql + " order by month, trust_code, measure", *params)
+    return _protected("dq_scorecard_monthly",
+                      _query(sql + " order by month, trust_code, measure", *params), access)
 
 
 def rejections_by_reason(trusts: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -482,10 +600,12 @@ def quarantined_files(trusts: tuple[str, ...] = ()) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- downloads
-def mart_extract(table: str, start: date, end: date, trusts: tuple[str, ...] = ()) -> pd.DataFrame:
+def mart_extract(table: str, start: date, end: date, trusts: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
     """A published mart (allow-listed name) for the period and trusts."""
     if table not in MART_TABLES + ("dq_scorecard_monthly",):
         raise ValueError(f"{table!r} is not a published mart that can be extracted")
+    if _access(access).role == "board_member":
+        raise AccessDenied("a board member downloads the board pack, not mart extracts")
     cols = _query("select column_name from information_schema.columns where table_name = ?",
                   table)["column_name"].tolist()
     params: list[object] = []
@@ -500,7 +620,26 @@ def mart_extract(table: str, start: date, end: date, trusts: tuple[str, ...] = (
         site_list = sites()
         chosen = site_list[site_list["trust_code"].isin(trusts)]["site_code"].tolist()
         sql += _in("site_code", chosen or ["-"], params)
-    return _query(sql, *params)
+    return _protected(table, _query(sql, *params), access)
+
+
+def exam_rows(start: date, end: date, trusts: tuple[str, ...] = (),
+              access: Access | None = None) -> pd.DataFrame:
+    """Pseudonymised exam-level rows of fct_exams tested start..end (Downloads). A trust analyst
+    gets their own trust's only (none chosen: their own); asking for another trust is refused."""
+    viewer_access = _access(access)
+    if viewer_access.role == "board_member":
+        raise AccessDenied("exam-level rows are for analysts; a board member has the board pack")
+    if viewer_access.role == "trust_analyst":
+        others = sorted(set(trusts) - {viewer_access.trust})
+        if others:
+            raise AccessDenied(f"exam-level rows of {', '.join(others)} are not yours to see: "
+                               f"a trust analyst of {viewer_access.trust} gets that trust's rows only")
+        trusts = (viewer_access.trust or "",)
+    params: list[object] = [start, end]
+    sql = "select * from fct_exams where test_date between ? and ?"
+    sql += _in("trust_code", trusts, params)
+    return _query(sql + " order by trust_code, test_date, exam_key", *params)
 
 
 def board_pack_files(month: date) -> list[Path]:

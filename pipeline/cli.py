@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -394,20 +391,37 @@ def feeds_check(
 
 @app.command()
 def serve(
-    port: Annotated[int, typer.Option(help="port on localhost")] = 8501,
+    port: Annotated[int, typer.Option(help="port")] = 8501,
+    address: Annotated[Optional[str], typer.Option(
+        help="address to listen on (default: every interface with sign-in, localhost without)")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="say on every page that this is the "
+                                       "synthetic demo (no sign-in needed)")] = False,
     home: HomeOpt = None,
 ) -> None:
-    """Serve the Streamlit dashboards on the published database."""
+    """Serve the Streamlit dashboards on the published database (sign-in: docs/access.md)."""
+    from pipeline.serve import serve as serve_app
+
     s = _settings(home)
-    if not s.analytics_db.exists():
-        _fail(f"{s.analytics_db} does not exist yet: run `wmin nightly` (or `wmin demo`) first")
-    app_file = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
-    env = {**os.environ, "WMIN_ANALYTICS_DB": str(s.analytics_db.resolve()),
-           "WMIN_EXPORTS_DIR": str(s.exports_dir.resolve())}
-    console.print(f"Serving on http://localhost:{port}  (Ctrl+C to stop)")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    raise typer.Exit(subprocess.call(cmd, env=env))
+    try:
+        code = serve_app(s, port, address, demo or s.demo, lambda line: console.print(escape(line)))
+    except SettingsError as e:
+        _fail(str(e))
+    raise typer.Exit(code)
+
+
+@app.command()
+def audit(
+    since: Annotated[Optional[str], typer.Option(help="first day YYYY-MM-DD")] = None,
+    user: Annotated[Optional[str], typer.Option(help="one user's email")] = None,
+    home: HomeOpt = None,
+) -> None:
+    """The app's audit log: sign-ins, page views with their filters, downloads."""
+    from pipeline.audit_log import show_audit
+
+    try:
+        show_audit(_settings(home), since, user, console)
+    except ValueError as e:
+        _fail(str(e))
 
 
 @app.command()

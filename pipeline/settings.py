@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     # seeds/ unless pointed at a copy (a test onboarding a provider without touching seeds/).
     seeds_dir: Path = Field(default=PROJECT_SEEDS_DIR, description="folder of the seed CSV files")
 
+    # Sign-in to the app (`wmin serve`, docs/access.md): OpenID Connect through Streamlit's
+    # native authentication. Secrets come from the environment or a file, never the repository.
+    auth_issuer: str | None = Field(default=None, description="OIDC issuer URL or its "
+                                    ".well-known/openid-configuration URL")
+    auth_client_id: str | None = None
+    auth_client_secret: SecretStr | None = None
+    auth_client_secret_file: Path | None = None
+    auth_cookie_secret: SecretStr | None = Field(default=None, description="signs the sign-in "
+                                                 "cookie; made once under the home when unset")
+    auth_redirect_uri: str | None = Field(default=None, description="https://<host>/oauth2callback")
+    access_file: Path | None = Field(default=None, description="roles file (default home/access.yml)")
+
     # --- derived paths (home layout of DESIGN.md) ---
     @property
     def landing_dir(self) -> Path:
@@ -76,6 +88,60 @@ class Settings(BaseSettings):
     @property
     def logs_dir(self) -> Path:
         return self.home / "logs"
+
+    @property
+    def audit_dir(self) -> Path:
+        """JSON lines of the app's sign-ins, page views and downloads, one file a day."""
+        return self.logs_dir / "audit"
+
+    @property
+    def app_dir(self) -> Path:
+        """The app's own files written by `wmin serve`: secrets.toml, the cookie secret (0700)."""
+        return self.home / "app"
+
+    @property
+    def roles_file(self) -> Path:
+        return self.access_file or self.home / "access.yml"
+
+    @property
+    def sign_in_configured(self) -> bool:
+        return bool(self.auth_issuer or self.auth_client_id)
+
+    def auth_section(self) -> dict[str, str]:
+        """Streamlit's `[auth]` secrets (one provider) from these settings."""
+        missing = [name for name, value in (("WMIN_AUTH_ISSUER", self.auth_issuer),
+                                            ("WMIN_AUTH_CLIENT_ID", self.auth_client_id),
+                                            ("WMIN_AUTH_REDIRECT_URI", self.auth_redirect_uri))
+                   if not value]
+        if self.auth_client_secret is None and self.auth_client_secret_file is None:
+            missing.append("WMIN_AUTH_CLIENT_SECRET or WMIN_AUTH_CLIENT_SECRET_FILE")
+        if missing:
+            raise SettingsError(f"sign-in is partly configured: set {', '.join(missing)} "
+                                "(docs/access.md)")
+        assert self.auth_issuer and self.auth_client_id and self.auth_redirect_uri
+        if not self.auth_redirect_uri.endswith("/oauth2callback"):
+            raise SettingsError(f"WMIN_AUTH_REDIRECT_URI {self.auth_redirect_uri} must end with "
+                                "/oauth2callback (the path Streamlit answers the provider on)")
+        metadata = self.auth_issuer.rstrip("/")
+        if not metadata.endswith("/.well-known/openid-configuration"):
+            metadata += "/.well-known/openid-configuration"
+        return {"redirect_uri": self.auth_redirect_uri,
+                "cookie_secret": self._secret(self.auth_cookie_secret, None, "cookie secret")
+                if self.auth_cookie_secret else "",
+                "client_id": self.auth_client_id,
+                "client_secret": self._secret(self.auth_client_secret, self.auth_client_secret_file,
+                                              "client secret"),
+                "server_metadata_url": metadata}
+
+    @staticmethod
+    def _secret(value: SecretStr | None, file: Path | None, what: str) -> str:
+        if value is not None:
+            return value.get_secret_value()
+        assert file is not None
+        try:
+            return file.read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise SettingsError(f"cannot read the {what} file {file}: {e.strerror}") from None
 
     @property
     def lock_file(self) -> Path:

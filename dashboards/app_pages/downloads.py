@@ -12,6 +12,13 @@ from reporting.disclosure import suppress_mart
 
 f = filters.render(show=("period", "trusts"))
 ui.header("Downloads", "The monthly board pack and extracts of the published marts for the period and trusts.")
+access = data.viewer()
+
+
+def audited(what: str, **details: object) -> None:
+    """Audit a download when its button is clicked (the button's on_click)."""
+    data.audit("download", access, what=what, **details)
+
 
 st.subheader(f"Board pack, {ui.month_label(f.end_month)}")
 files = data.board_pack_files(f.end_month)
@@ -24,7 +31,29 @@ else:
     for i, path in enumerate(files):
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         st.download_button(f"⬇️ {path.name} ({path.stat().st_size / 1024:,.0f} KB)", data=path.read_bytes(),
-                           file_name=path.name, mime=mime, key=f"pack_{i}")
+                           file_name=path.name, mime=mime, key=f"pack_{i}",
+                           on_click=audited, args=(path.name,))
+
+if access is None or access.role == "board_member":
+    st.stop()  # a board member has the board pack; the data module refuses the rest too
+
+st.subheader("Exam-level rows")
+exam_trusts = f.trusts if access.all_trusts else (f.trusts or (access.trust or "",))
+try:
+    exams = data.exam_rows(f.start, f.end, exam_trusts)
+except data.AccessDenied as e:
+    data.audit("refused", access, what="exam rows", trusts=list(exam_trusts))
+    st.error(f"Refused: {e}. Choose your own trust in the filters, or ask the network team "
+             "for a figure of another trust.")
+else:
+    st.caption(f"{len(exams):,} pseudonymised exams tested {ui.month_label(f.start)} to "
+               f"{ui.month_label(f.end_month)}, " + (", ".join(exam_trusts) if exam_trusts else "all trusts")
+               + ". No disclosure control: keep within the data sharing agreement.")
+    exam_stem = f"fct_exams_{'-'.join(exam_trusts) or 'all'}_{f.start:%Y-%m}_{f.end_month:%Y-%m}"
+    st.download_button("⬇️ Exam rows (CSV)", data=lambda: exams.to_csv(index=False).encode("utf-8"),
+                       file_name=f"{exam_stem}.csv", mime="text/csv", key="dl_exams",
+                       on_click=audited, args=(f"{exam_stem}.csv",),
+                       kwargs={"rows": len(exams), "trusts": list(exam_trusts)})
 
 st.subheader("Mart extracts")
 available = [t for t in (*data.MART_TABLES, "dq_scorecard_monthly") if data.has_table(t)]
@@ -51,6 +80,8 @@ def parquet_bytes() -> bytes:
 
 
 c1, c2 = st.columns(2)
-c1.download_button("⬇️ CSV", data=csv_bytes, file_name=f"{stem}.csv", mime="text/csv", key="dl_csv")
+c1.download_button("⬇️ CSV", data=csv_bytes, file_name=f"{stem}.csv", mime="text/csv", key="dl_csv",
+                   on_click=audited, args=(f"{stem}.csv",), kwargs={"rows": len(extract)})
 c2.download_button("⬇️ Parquet", data=parquet_bytes, file_name=f"{stem}.parquet",
-                   mime="application/vnd.apache.parquet", key="dl_parquet")
+                   mime="application/vnd.apache.parquet", key="dl_parquet",
+                   on_click=audited, args=(f"{stem}.parquet",), kwargs={"rows": len(extract)})
