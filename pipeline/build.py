@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -175,6 +176,14 @@ def parse_project(restricted_db: Path, target_dir: Path, threads: int = 2) -> bo
     return bool(getattr(res, "success", False))
 
 
+def dbt_console_flags() -> list[str]:
+    """Not on a terminal (cron, a pipe), dbt writes its lines to its own log file only (with
+    --log-path: beside its target), its errors without colour codes: the caller reports the step."""
+    if sys.stdout.isatty():
+        return []
+    return ["--quiet", "--no-use-colors"]
+
+
 def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
               select: str | None = None, threads: int = 2, *, exclude: str | None = None,
               unit_tests: bool = True,
@@ -210,6 +219,7 @@ def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
                        and loaded_seeds_digest(restricted_db) == env["WMIN_SEEDS_DIGEST"])
     result.seeds_skipped = seeds_unchanged
     log_flags = ["--log-path", str(target / "logs")] if target_dir else []
+    log_flags += dbt_console_flags()
 
     def callback(event: object) -> None:
         info = getattr(event, "info", None)

@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from ingest.memory import keep_freed_memory
 from pipeline.cli_errors import OneLineErrors
+from pipeline.plain_log import is_plain, log_line, say
 from pipeline.settings import Settings, SettingsError
 
 app = OneLineErrors(add_completion=False, no_args_is_help=True,
@@ -23,8 +24,18 @@ export_app = typer.Typer(no_args_is_help=True, help="Monthly board pack and DIDS
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(export_app, name="export")
 
-console = Console()
+# not on a terminal (cron, a pipe): tables as wide as they need, never cut at 80 columns
+console = Console() if Console().is_terminal else Console(width=200, soft_wrap=True)
 err = Console(stderr=True)
+
+
+def _print_table(table: object, lines: list[str]) -> None:
+    """A rich table on a terminal; its plain lines, timestamped, in a log file."""
+    if is_plain(console):
+        for line in lines:
+            log_line(console, line)
+    else:
+        console.print(table)
 
 HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="home folder (default ./var or WMIN_HOME)")]
 ScenarioOpt = Annotated[list[str] | None, typer.Option(
@@ -109,6 +120,7 @@ def synth(
     from ingest.synth.network import PROFILES
     from ingest.synth.scenarios import ScenarioError, parse_scenario
     from pipeline.progress import stage_progress
+    from pipeline.reporting import synth_lines
 
     s = _settings(home)
     start_d, end_d = _window(start, end)
@@ -128,10 +140,12 @@ def synth(
     missing = sorted({sc.trust for sc in scenarios} - set(chosen or PROFILES))
     if missing:
         _fail(f"--scenario names trust(s) {', '.join(missing)} that --trusts leaves out")
+    say(console, f"synth started: {start_d} to {end_d}, scale {scale}, into {s.home}")
     with stage_progress(console) as progress:
         summary = generate_network(s.home, start_d, end_d, scale=scale, seed=seed, progress=progress,
                                    scenarios=scenarios, trusts=chosen)
-    console.print(summary.render() if hasattr(summary, "render") else summary)
+    for line in synth_lines(summary):
+        say(console, line, style="")
 
 
 @app.command()
@@ -148,7 +162,7 @@ def ingest(
     from ingest.key_fingerprint import KeyMismatch, check_database
     from ingest.loader import ingest_landing
     from pipeline.progress import file_progress
-    from pipeline.reporting import ingest_table
+    from pipeline.reporting import ingest_lines, ingest_table
 
     s = _settings(home, demo=demo or None)
     as_of_d = _parse_date(as_of, "--as-of") if as_of else s.effective_as_of()
@@ -165,11 +179,12 @@ def ingest(
             check_database(s.restricted_db, key)
         except KeyMismatch as e:
             _fail(str(e))
+        say(console, f"ingest started, as of {as_of_d}")
         with file_progress(console) as on_file:
             summary = ingest_landing(s.restricted_db, s.home, specs, key,
                                      trusts=[trust] if trust else None, seeds_dir=s.seeds_dir,
                                      on_file=on_file, as_of=as_of_d)
-    console.print(ingest_table(summary))
+    _print_table(ingest_table(summary), ingest_lines(summary))
 
 
 @app.command()
@@ -190,7 +205,7 @@ def build(
     if not result.success:
         names = ", ".join(n for n, _ in result.failed[:10])
         _fail(f"dbt build failed: {len(result.failed)} node(s): {names}")
-    console.print(f"[green]build ok[/] in {result.elapsed_seconds:.1f} s")
+    say(console, f"build ok in {result.elapsed_seconds:.1f} s", style="green")
 
 
 @app.command()
@@ -234,7 +249,7 @@ def nightly(
     from pipeline.lock import AlreadyRunning
     from pipeline.nightly import run_nightly
     from pipeline.progress import file_progress
-    from pipeline.reporting import nightly_summary
+    from pipeline.reporting import ingest_lines, nightly_summary
 
     s = _settings(home, demo=demo or None)
     as_of_d = _parse_date(as_of, "--as-of") if as_of else None
@@ -242,15 +257,19 @@ def nightly(
         s.pseudonym_key_bytes()
         with file_progress(console) as on_file:
             result = run_nightly(s, as_of=as_of_d, full_refresh=full_refresh,
-                                 progress=lambda m: console.print(f"[bold]{m}[/]"), on_file=on_file)
+                                 progress=lambda m: say(console, m), on_file=on_file)
         make_private(s.restricted_db)  # made by the run in the owner-only folder: the file too
     except AlreadyRunning as e:
         _fail(str(e), code=3)
     except (SettingsError, KeyMismatch) as e:
         _fail(str(e))
-    console.print(nightly_summary(result))
+    if is_plain(console):  # each step's line was written as it ended: the trusts' lines here
+        for line in ingest_lines(result.ingest_summary) if result.ingest_summary else []:
+            log_line(console, line)
+    else:
+        console.print(nightly_summary(result))
     for warning in result.warnings:
-        err.print(f"[bold yellow]warning:[/] {warning}")
+        say(err, f"warning: {warning}", style="bold yellow")
     if result.outcome != "succeeded":
         _fail(f"nightly run failed at {result.failed_step}: {result.message}")
 
@@ -283,7 +302,12 @@ def docs(
 
 
 @app.command()
-def status(home: HomeOpt = None) -> None:
+def status(
+    home: HomeOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help=(
+        "for monitoring: the last run, its steps, the age of the last successful run and "
+        "late or missing feeds, as one JSON object"))] = False,
+) -> None:
     """Last runs, each trust's feed freshness and the data-quality headline."""
     from pipeline.reporting import status_report
 
@@ -291,6 +315,13 @@ def status(home: HomeOpt = None) -> None:
     if not s.home.is_dir():
         _fail(f"home folder {s.home} does not exist: give --home (or WMIN_HOME) of a warehouse, "
               "or make one with `wmin demo` or `wmin nightly`")
+    if as_json:
+        import json
+
+        from pipeline.health import status_record
+
+        typer.echo(json.dumps(status_record(s), indent=2, default=str))
+        return
     console.print(status_report(s))
 
 

@@ -19,6 +19,8 @@ from datetime import date
 from pipeline import runs
 from pipeline.failpoints import FailPoints
 from pipeline.lock import RunLock
+from pipeline.plain_log import count_text
+from pipeline.run_journal import RunJournal
 from pipeline.settings import Settings
 
 Progress = Callable[[str], None]
@@ -165,7 +167,22 @@ def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str]
     with RunLock(settings.lock_file):
         check_database(settings.restricted_db, settings.pseudonym_key_bytes())
         run_id = runs.start_run(settings.restricted_db, as_of)
+        journal = RunJournal(settings.logs_dir, run_id)
+        journal.started(as_of)
+        run_started = time.perf_counter()
+        say(f"nightly run {run_id} started, as of {as_of}")
         result = NightlyResult(run_id=run_id, as_of=as_of)
+
+        def finish(outcome: str) -> NightlyResult:
+            result.outcome = outcome
+            runs.finish_run(settings.restricted_db, run_id, result.steps, outcome,
+                            result.failed_step, result.message)
+            seconds = time.perf_counter() - run_started
+            journal.finished(outcome, seconds, result.failed_step, result.message, result.warnings)
+            say(f"nightly run {run_id} {outcome} in {seconds:.1f} s"
+                + (f" at step {result.failed_step}" if result.failed_step else "")
+                + (f" with {len(result.warnings)} warning(s)" if result.warnings else ""))
+            return result
         steps: list[tuple[str, Callable[[], tuple[dict, object]]]] = [
             ("ingest", lambda: _ingest(settings, as_of, trusts, on_file, fail)),
             ("build", lambda: _build(settings, as_of, full_refresh, fail)),
@@ -176,7 +193,7 @@ def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str]
             ("docs", lambda: _docs(settings, as_of)),
         ]
         for name, step in steps:
-            say(f"{name} …")
+            say(f"{name} started")
             t0 = time.perf_counter()
             try:
                 counts, payload = step()
@@ -187,22 +204,24 @@ def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str]
                     result.steps.append(runs.StepRecord(name, round(seconds, 2), "warning",
                                                         {"warning": message[:300]}))
                     result.warnings.append(f"{name}: {message}")
-                    say(f"{name}: warning: {message}")
+                    say(f"{name} finished with a warning in {seconds:.1f} s: {message}")
                     runs.record_steps(settings.restricted_db, run_id, result.steps)
+                    journal.step(result.steps[-1])
                     continue
                 result.steps.append(runs.StepRecord(name, round(seconds, 2), "failed"))
-                result.outcome, result.failed_step, result.message = "failed", name, message
-                runs.finish_run(settings.restricted_db, run_id, result.steps, "failed", name, message)
-                return result
+                result.failed_step, result.message = name, message
+                journal.step(result.steps[-1])
+                say(f"{name} failed in {seconds:.1f} s: {message}")
+                return finish("failed")
             seconds = time.perf_counter() - t0
             result.steps.append(runs.StepRecord(name, round(seconds, 2), "succeeded", counts))
             runs.record_steps(settings.restricted_db, run_id, result.steps)
+            journal.step(result.steps[-1])
+            say(f"{name} succeeded in {seconds:.1f} s: {count_text(counts)}")
             if name == "ingest":
                 result.ingest_summary = payload
             elif name == "build":
                 result.build_result = payload
             elif name == "exports" and payload is not None:
                 result.exports.append(str(payload.xlsx_path))
-        result.outcome = "succeeded"
-        runs.finish_run(settings.restricted_db, run_id, result.steps, "succeeded")
-        return result
+        return finish("succeeded")

@@ -123,6 +123,9 @@ def _quiet_context():
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    # GX sets this module's logger to INFO itself, so the parent's level does not reach it: its
+    # "Created temporary directory" line landed in the nightly's log
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.ERROR)
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     return gx, ctx

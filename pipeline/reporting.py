@@ -11,22 +11,62 @@ from rich.table import Table
 from pipeline import runs
 from pipeline.settings import Settings
 
+INGEST_COLUMNS = ("trust", "files loaded", "skipped", "quarantined", "deferred", "rows read",
+                  "loaded", "rejected", "top rejection reasons")
+
+
+def _ingest_rows(summary: Any) -> list[tuple[str, ...]]:
+    rows = []
+    for trust, t in sorted(summary.trusts.items()):
+        reasons = ", ".join(f"{r} {n}" for r, n in t.top_rejections(3)) or "-"
+        rows.append((trust, str(t.loaded), str(t.skipped), str(t.quarantined), str(t.deferred),
+                     f"{t.rows_read:,}", f"{t.rows_loaded:,}", f"{t.rows_rejected:,}", reasons))
+    return rows
+
+
+def _deferred_note(summary: Any) -> str | None:
+    deferred = summary.totals.deferred
+    if not deferred:
+        return None
+    return f"{deferred} file(s) extracted after the as-of date were left in landing for a later night"
+
 
 def ingest_table(summary: Any) -> Table:
     """Per-trust table: files, rows read / loaded / rejected, top rejection reasons."""
     table = Table(title="Ingest", show_lines=False)
-    for col in ("trust", "files loaded", "skipped", "quarantined", "deferred", "rows read", "loaded",
-                "rejected", "top rejection reasons"):
+    for col in INGEST_COLUMNS:
         table.add_column(col, justify="left" if col in ("trust", "top rejection reasons") else "right")
-    for trust, t in sorted(summary.trusts.items()):
-        reasons = ", ".join(f"{r} {n}" for r, n in t.top_rejections(3)) or "-"
-        table.add_row(trust, str(t.loaded), str(t.skipped), str(t.quarantined), str(t.deferred),
-                      f"{t.rows_read:,}", f"{t.rows_loaded:,}", f"{t.rows_rejected:,}", reasons)
-    deferred = summary.totals.deferred
-    if deferred:  # said under the table: these files are waiting, not lost
-        table.caption = (f"{deferred} file(s) extracted after the as-of date were left in landing "
-                         "for a later night")
+    for row in _ingest_rows(summary):
+        table.add_row(*row)
+    table.caption = _deferred_note(summary)  # said under the table: waiting, not lost
     return table
+
+
+def ingest_lines(summary: Any) -> list[str]:
+    """The ingest table for a log file: a line per trust (and one for its rejection reasons),
+    every value named, nothing cut."""
+    lines = []
+    for trust, files, skipped, quarantined, deferred, read, loaded, rejected, reasons in \
+            _ingest_rows(summary):
+        lines.append(f"ingest {trust}: files loaded {files}, skipped {skipped}, quarantined "
+                     f"{quarantined}, deferred {deferred}; rows read {read}, loaded {loaded}, "
+                     f"rejected {rejected}")
+        if reasons != "-":
+            lines.append(f"ingest {trust}: top rejection reasons {reasons}")
+    note = _deferred_note(summary)
+    return lines + ([f"ingest: {note}"] if note else [])
+
+
+def synth_lines(summary: Any) -> list[str]:
+    """`wmin synth`'s summary as sentences, not the dataclass's repr."""
+    s = summary
+    lines = [f"synth: {len(s.trusts)} trust(s), {s.start} to {s.end}, scale {s.scale}, seed {s.seed}",
+             (f"synth: {s.exams:,} exams, {s.events:,} events, {s.slots:,} slots; {s.files:,} files "
+              f"({s.bytes / 1e6:,.1f} MB) with {s.defects:,} injected defect(s)"),
+             f"synth: {s.seconds_total:.1f} s ({s.seconds_simulate:.1f} s simulating), into {s.home}"]
+    if s.scenarios:
+        lines.append(f"synth: scenarios {', '.join(map(str, s.scenarios))}")
+    return lines
 
 
 def nightly_summary(result: Any) -> Group:
