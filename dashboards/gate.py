@@ -51,10 +51,22 @@ def admit() -> Access:
                  "and what you need to see.")
         st.button("Sign out", key="sign_out", on_click=st.logout)
         st.stop()
+    # a sign-in is one ID token (issued at `iat`): each new browser tab is a new session, not
+    # a new sign-in
+    token = (access.email, st.user.get("iat") or st.user.get("auth_time"))
     if not st.session_state.get(_SIGNED_IN):
         st.session_state[_SIGNED_IN] = True
-        data.audit("sign_in", access)
+        seen = _sign_ins()
+        if token not in seen:
+            seen.add(token)
+            data.audit("sign_in", access)
     return access
+
+
+@st.cache_resource(show_spinner=False)
+def _sign_ins() -> set[tuple[str, object]]:
+    """The sign-ins already audited by this app process."""
+    return set()
 
 
 def sidebar(access: Access) -> None:

@@ -4,6 +4,7 @@ and the app as each role sees it in AppTest (a fake signed-in user through `AppT
 from __future__ import annotations
 
 import json
+import time
 from datetime import date
 from pathlib import Path
 
@@ -53,7 +54,9 @@ def signed_in_app(app_env: Path, roles_file: Path, tmp_path: Path,
 
 def app_as(user: dict | None, page: str | None = None, query: dict | None = None) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=60)
-    at.user = {"is_logged_in": False} if user is None else {"is_logged_in": True, **user}
+    # a fresh token time each time: each app_as is a new sign-in
+    at.user = {"is_logged_in": False} if user is None else {"is_logged_in": True,
+                                                            "iat": time.time_ns(), **user}
     for k, v in (query or {}).items():
         at.query_params[k] = v
     at.run()
