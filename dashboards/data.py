@@ -170,9 +170,9 @@ def audit_dir() -> Path | None:
 def audit(event: str, access: Access | None, **details: object) -> None:
     """Append a sign-in, page view or download to the audit log (when `wmin serve` set one)."""
     folder = audit_dir()
-    if folder is not None:
-        _audit.append(folder, event, access.email if access else None,
-                      access.role if access else None, details)
+    if folder is not None:  # without an access (refused), `email` names the account
+        user = access.email if access else details.pop("email", None)
+        _audit.append(folder, event, user, access.role if access else None, details)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- location & identity

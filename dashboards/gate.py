@@ -89,4 +89,4 @@ def record_page_view(access: Access, page: str) -> None:
     view = (page, repr(filters))
     if st.session_state.get(_LAST_VIEW) != view:
         st.session_state[_LAST_VIEW] = view
-        data.audit("page_view", access, page=page, filters=filters)
+        data.audit("page_view", access, page=page or "home", filters=filters)

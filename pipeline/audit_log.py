@@ -28,7 +28,7 @@ def entries(folder: Path, since: date | None = None, user: str | None = None,
                 if problems is not None:
                     problems.append(f"{path}: line {number} is not a JSON entry (left out)")
                 continue
-            if user is not None and str(entry.get("user") or entry.get("email") or "").lower() != user.lower():
+            if user is not None and str(entry.get("user") or "").lower() != user.lower():
                 continue
             yield entry
 
@@ -51,9 +51,9 @@ def show_audit(s: Settings, since: str | None, user: str | None, console: Consol
     table = Table("when (UTC)", "event", "user", "role", "what", title=f"Audit log, {s.audit_dir}")
     for e in rows:
         table.add_row(str(e.get("at", "")), str(e.get("event", "")),
-                      escape(str(e.get("user") or e.get("email") or "")), str(e.get("role") or ""),
+                      escape(str(e.get("user") or "")), str(e.get("role") or ""),
                       escape(_what(e)))
     console.print(table)
-    console.print(f"{len(rows)} entries")
+    console.print(f"{len(rows)} {'entry' if len(rows) == 1 else 'entries'}")
     for p in problems:
         console.print(f"[yellow]warning:[/] {escape(p)}", soft_wrap=True)

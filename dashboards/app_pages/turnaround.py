@@ -97,3 +97,7 @@ for column, measure_name, unit, title, cap in (
                         width="stretch")
 st.caption(f"Share of the exams of {ui.trust_label(highlighted)} and of the network in each interval "
            "(trust counts rounded to 5, bins of 1-7 exams left out).")
+viewer = data.viewer()
+if viewer is not None and not viewer.all_trusts and highlighted not in (viewer.trust, data.NETWORK):
+    st.caption(f"Figures made from exam-level rows are shown for your own trust and the network "
+               f"only ({viewer.label}): {highlighted}'s distribution is not drawn.")

@@ -170,3 +170,13 @@ def test_network_analyst_sees_every_trust_exactly(signed_in_app: Path) -> None:
     assert not at.error
     assert any("Exam rows" in str(b.proto.label) for b in at.get("download_button"))
     assert any("net@example.nhs.uk" in c.value for c in at.sidebar.caption)
+
+
+@pytest.mark.parametrize("page", ["overview", "spc", "turnaround", "waiting_list", "reporting",
+                                  "scheduling", "utilisation", "data_quality", "downloads"])
+def test_every_page_runs_for_a_trust_analyst_asking_for_another_trust(signed_in_app: Path,
+                                                                       page: str) -> None:
+    at = app_as({"email": "trust@example.nhs.uk"}, page if page != "overview" else None,
+                {"trust": [OTHER, OWN], "highlight": OTHER, "spc_trust": OTHER})
+    assert at.title
+    assert not [e.value for e in at.error if "Refused" not in e.value]
