@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -228,3 +230,57 @@ def test_killed_run_recovers_to_identical_marts(tmp_path: Path, fail_point: str,
         assert bad == 0
         runs = dict(con.execute("select outcome, count(*) from pipeline.runs group by 1").fetchall())
         assert runs.get("interrupted") == 1 and runs.get("failed") is None
+
+
+def _as_list(steps: object) -> list[dict]:
+    return json.loads(steps) if isinstance(steps, str) else list(steps)
+
+
+ESCAPE = re.compile(r"\x1b\[|\x1b\]")
+STAMPED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \S")
+NIGHTLY_STEPS = ["ingest", "build", "quality gate", "publish", "extracts", "exports", "docs"]
+
+
+def test_a_night_logged_to_a_file_is_plain_and_its_record_agrees(
+        tmp_path: Path, first_night_home: Path, synth_home: Path) -> None:
+    """As cron runs it: stdout to a file, no terminal, no NO_COLOR or COLUMNS to help."""
+    home = _copy_for_second_night(first_night_home, synth_home, tmp_path / "home")
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "FORCE_COLOR")}
+    env.update(WMIN_HOME=str(home), WMIN_DEMO="true")
+    log = tmp_path / "nightly.log"
+    with log.open("w") as out:
+        proc = subprocess.run([sys.executable, "-c", "from pipeline.cli import app; app()",
+                               "nightly", "--as-of", AS_OF], env=env, stdout=out,
+                              stderr=subprocess.STDOUT, timeout=900, check=False)
+    text = log.read_text()
+    assert proc.returncode == 0, text[-3000:]
+    lines = text.splitlines()
+    assert not ESCAPE.search(text)
+    assert max(len(line) for line in lines) <= 200
+    assert "…" not in text and "Summary(" not in text and "Result(" not in text
+    assert all(STAMPED.match(line) for line in lines), [x for x in lines if not STAMPED.match(x)]
+    events = [line.split(" ", 1)[1] for line in lines]
+    expected = [f"{step} {edge}" for step in NIGHTLY_STEPS for edge in ("started", "succeeded")]
+    step_events = [x for e in events for x in expected if e == x or e.startswith(x + " ")]
+    assert step_events == expected
+    assert any(e.startswith("build succeeded in ") and "nodes " in e for e in events)
+    assert any(e.startswith("ingest R") and "rows read" in e for e in events)
+
+    # the JSON record: the same run, steps and figures as the run table
+    from pipeline import runs
+    from pipeline.run_journal import read_events, runs_from_events
+
+    journal = runs_from_events(read_events(home / "logs"))[-1]
+    table = runs.last_runs(home / "warehouse" / "restricted.duckdb", n=1)[0]
+    assert journal["run_id"] == table["run_id"] and journal["outcome"] == table["outcome"]
+    assert journal["as_of"] == str(table["as_of_date"]) == AS_OF
+    assert [(s["step"], s["status"], s["seconds"], s["counts"]) for s in journal["steps"]] == \
+        [(s["step"], s["outcome"], s["seconds"], s["counts"]) for s in _as_list(table["steps"])]
+    assert [s["step"] for s in journal["steps"]] == NIGHTLY_STEPS
+
+    status = json.loads(wmin(home, "status", "--json").stdout)
+    assert status["last_run"]["run_id"] == table["run_id"]
+    assert status["last_run"]["outcome"] == "succeeded"
+    assert status["last_run"]["steps"] == journal["steps"]
+    assert status["last_success"]["run_id"] == table["run_id"]
+    assert status["feeds"]["trusts"] == 15
