@@ -189,7 +189,8 @@ def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
               unit_tests: bool = True,
               memory_limit: str | None = None, feed_late_hour: int | None = None,
               target_dir: Path | None = None, seeds_dir: Path | None = None,
-              on_node: Callable[[str], None] | None = None) -> BuildResult:
+              on_node: Callable[[str], None] | None = None,
+              log_dir: Path | None = None) -> BuildResult:
     """Seed the reference data and build (models, snapshots, data and unit tests) as of `as_of`.
 
     `full_refresh` rebuilds incremental models (and reloads seeds) from scratch; `select` is a
@@ -200,7 +201,8 @@ def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
     it also scopes the data tests of the big tables to the rows this run built. `on_node(unique_id)` is
     called as each node finishes (crash tests hang a fail point on it). `target_dir` keeps dbt's artifacts
     (manifest, run results) apart, e.g. per test session; logs go beside them. `seeds_dir` is the
-    folder of seed files to load (default: the project's seeds/).
+    folder of seed files to load (default: the project's seeds/). `log_dir` is where dbt writes
+    its log file (default: beside `target_dir`, or dbt's own default).
     """
     from dbt.cli.main import dbtRunner
 
@@ -218,7 +220,8 @@ def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
     seeds_unchanged = (not full_refresh and not select
                        and loaded_seeds_digest(restricted_db) == env["WMIN_SEEDS_DIGEST"])
     result.seeds_skipped = seeds_unchanged
-    log_flags = ["--log-path", str(target / "logs")] if target_dir else []
+    log_path = Path(log_dir) if log_dir else (target / "logs" if target_dir else None)
+    log_flags = ["--log-path", str(log_path)] if log_path else []
     log_flags += dbt_console_flags()
 
     def callback(event: object) -> None:

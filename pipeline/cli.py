@@ -201,7 +201,8 @@ def build(
     _require_restricted(s)
     with _writing_warehouse(s):
         result = run_build(s.restricted_db, as_of=as_of_d, full_refresh=full_refresh,
-                           threads=s.duckdb_threads, seeds_dir=s.seeds_dir)
+                           threads=s.duckdb_threads, seeds_dir=s.seeds_dir,
+                           log_dir=s.logs_dir / "dbt")
     if not result.success:
         names = ", ".join(n for n, _ in result.failed[:10])
         _fail(f"dbt build failed: {len(result.failed)} node(s): {names}")

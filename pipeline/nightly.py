@@ -71,15 +71,26 @@ def _ingest(settings: Settings, as_of: date, trusts: list[str] | None, on_file: 
             "rows_rejected": t.rows_rejected}, summary
 
 
-def _build(settings: Settings, as_of: date, full_refresh: bool, fail: FailPoints) -> tuple[dict, object]:
+def _build(settings: Settings, as_of: date, full_refresh: bool, fail: FailPoints,
+           say: Progress) -> tuple[dict, object]:
     from pipeline.build import run_build
+    from pipeline.plain_log import Throttle
+
+    throttle, finished = Throttle(), [0]
+
+    def on_node(_node: str) -> None:
+        fail.hit("build")
+        finished[0] += 1
+        if throttle.due():
+            say(f"progress: build {finished[0]:,} dbt node(s) finished")
 
     # dbt's unit tests check the SQL on fixed inputs, not the night's data: CI and every full
     # refresh run them; an ordinary night of unchanged code skips their fixed cost
     result = run_build(settings.restricted_db, as_of=as_of, full_refresh=full_refresh,
                        threads=settings.duckdb_threads, memory_limit=settings.duckdb_memory_limit,
                        feed_late_hour=settings.feed_late_hour, unit_tests=full_refresh,
-                       seeds_dir=settings.seeds_dir, on_node=lambda _node: fail.hit("build"))
+                       seeds_dir=settings.seeds_dir, on_node=on_node,
+                       log_dir=settings.logs_dir / "dbt")
     if not result.success:
         failed = "; ".join(f"{n}: {m}" for n, m in result.failed[:5])
         raise StepFailed("build", f"dbt build failed ({len(result.failed)} node(s)): {failed}")
@@ -185,7 +196,7 @@ def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str]
             return result
         steps: list[tuple[str, Callable[[], tuple[dict, object]]]] = [
             ("ingest", lambda: _ingest(settings, as_of, trusts, on_file, fail)),
-            ("build", lambda: _build(settings, as_of, full_refresh, fail)),
+            ("build", lambda: _build(settings, as_of, full_refresh, fail, say)),
             ("quality gate", lambda: _quality_gate(settings, run_id)),
             ("publish", lambda: _publish(settings, as_of, fail)),
             ("extracts", lambda: _extracts(settings)),
