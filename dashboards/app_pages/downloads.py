@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import mimetypes
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -15,9 +16,13 @@ ui.header("Downloads", "The monthly board pack and extracts of the published mar
 access = data.viewer()
 
 
-def audited(what: str, **details: object) -> None:
-    """Audit a download when its button is clicked (the button's on_click)."""
-    data.audit("download", access, what=what, **details)
+def audited(make: Callable[[], bytes], what: str, **details: object) -> Callable[[], bytes]:
+    """The file's bytes, made and audited when the browser fetches them. A download does not
+    rerun the page (on_click="ignore"): a rerun would drop the file the browser is fetching."""
+    def fetch() -> bytes:
+        data.audit("download", access, what=what, **details)
+        return make()
+    return fetch
 
 
 st.subheader(f"Board pack, {ui.month_label(f.end_month)}")
@@ -30,9 +35,9 @@ elif not files:
 else:
     for i, path in enumerate(files):
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        st.download_button(f"⬇️ {path.name} ({path.stat().st_size / 1024:,.0f} KB)", data=path.read_bytes(),
-                           file_name=path.name, mime=mime, key=f"pack_{i}",
-                           on_click=audited, args=(path.name,))
+        st.download_button(f"⬇️ {path.name} ({path.stat().st_size / 1024:,.0f} KB)",
+                           data=audited(path.read_bytes, path.name), file_name=path.name, mime=mime,
+                           key=f"pack_{i}", on_click="ignore")
 
 if access is None or access.role == "board_member":
     st.stop()  # a board member has the board pack; the data module refuses the rest too
@@ -50,10 +55,10 @@ else:
                f"{ui.month_label(f.end_month)}, " + (", ".join(exam_trusts) if exam_trusts else "all trusts")
                + ". No disclosure control: keep within the data sharing agreement.")
     exam_stem = f"fct_exams_{'-'.join(exam_trusts) or 'all'}_{f.start:%Y-%m}_{f.end_month:%Y-%m}"
-    st.download_button("⬇️ Exam rows (CSV)", data=lambda: exams.to_csv(index=False).encode("utf-8"),
-                       file_name=f"{exam_stem}.csv", mime="text/csv", key="dl_exams",
-                       on_click=audited, args=(f"{exam_stem}.csv",),
-                       kwargs={"rows": len(exams), "trusts": list(exam_trusts)})
+    st.download_button("⬇️ Exam rows (CSV)",
+                       data=audited(lambda: exams.to_csv(index=False).encode("utf-8"), f"{exam_stem}.csv",
+                                    rows=len(exams), trusts=list(exam_trusts)),
+                       file_name=f"{exam_stem}.csv", mime="text/csv", key="dl_exams", on_click="ignore")
 
 st.subheader("Mart extracts")
 available = [t for t in (*data.MART_TABLES, "dq_scorecard_monthly") if data.has_table(t)]
@@ -80,8 +85,8 @@ def parquet_bytes() -> bytes:
 
 
 c1, c2 = st.columns(2)
-c1.download_button("⬇️ CSV", data=csv_bytes, file_name=f"{stem}.csv", mime="text/csv", key="dl_csv",
-                   on_click=audited, args=(f"{stem}.csv",), kwargs={"rows": len(extract)})
-c2.download_button("⬇️ Parquet", data=parquet_bytes, file_name=f"{stem}.parquet",
-                   mime="application/vnd.apache.parquet", key="dl_parquet",
-                   on_click=audited, args=(f"{stem}.parquet",), kwargs={"rows": len(extract)})
+c1.download_button("⬇️ CSV", data=audited(csv_bytes, f"{stem}.csv", rows=len(extract)),
+                   file_name=f"{stem}.csv", mime="text/csv", key="dl_csv", on_click="ignore")
+c2.download_button("⬇️ Parquet", data=audited(parquet_bytes, f"{stem}.parquet", rows=len(extract)),
+                   file_name=f"{stem}.parquet", mime="application/vnd.apache.parquet",
+                   key="dl_parquet", on_click="ignore")

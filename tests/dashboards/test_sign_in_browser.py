@@ -184,8 +184,10 @@ def test_trust_analyst_signs_in_is_refused_other_trusts_rows_and_signs_out(
     # by page: choosing the trust in the filter is refused the same way
     page.goto(f"{signed_in_app}/downloads")
     settled(page)
-    with page.expect_download() as got:
-        page.get_by_role("button", name="⬇️ Exam rows (CSV)").click()
+    button = page.get_by_role("button", name="⬇️ Exam rows (CSV)")
+    button.wait_for(state="visible", timeout=30_000)
+    with page.expect_download(timeout=90_000) as got:  # the click reruns the page first
+        button.click()
     rows = Path(got.value.path()).read_text(encoding="utf-8").splitlines()
     header = rows[0].split(",")
     trusts = {line.split(",")[header.index("trust_code")] for line in rows[1:]}
