@@ -11,7 +11,6 @@ Needs Debian's chromium at /usr/bin/chromium (the Makefile's `system-deps` insta
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.ports import free_port
 from tests.fixtures.published import build_published_fixture
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -84,11 +84,6 @@ def problems(page_name: str, width: int, charts: list[dict]) -> list[str]:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -100,7 +95,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(home: Path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "WMIN_ANALYTICS_DB": str(home / "warehouse" / "analytics.duckdb"),
            "WMIN_EXPORTS_DIR": str(home / "exports"), "WMIN_HOME": str(home)}
     log = (home / "streamlit.log").open("wb")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.ports import free_port
 from tests.fixtures.published import build_published_fixture
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -47,11 +47,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.skipif(
                                   "(`apt-get install chromium`, or `make system-deps` as root)")]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -69,7 +64,7 @@ def provider() -> Iterator[str]:
     from oidc_provider_mock import User, run_server_in_thread
 
     users = [User(sub=name, claims=claims) for name, claims in USERS.items()]
-    with run_server_in_thread(port=_free_port(), user_claims=users) as server:
+    with run_server_in_thread(port=free_port(), user_claims=users) as server:
         yield f"http://localhost:{server.server_port}"
 
 
@@ -105,7 +100,7 @@ def _serve(home: Path, port: int, args: list[str], env: dict[str, str]) -> Itera
 
 @pytest.fixture(scope="module")
 def signed_in_app(home: Path, provider: str) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     yield from _serve(home, port, ["--address", "127.0.0.1"], {
         "WMIN_AUTH_ISSUER": provider, "WMIN_AUTH_CLIENT_ID": "wmin-test",
         "WMIN_AUTH_CLIENT_SECRET": "not-a-real-secret",
@@ -247,7 +242,7 @@ def test_board_member_and_network_analyst_views_and_a_stranger_refused(
 
 
 def test_demo_mode_without_sign_in_says_so_on_every_page(home: Path, browser) -> None:
-    server = _serve(home, _free_port(), ["--demo"], {})
+    server = _serve(home, free_port(), ["--demo"], {})
     app = next(server)
     try:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
