@@ -82,4 +82,4 @@ def record_key(con: duckdb.DuckDBPyConnection, key: bytes, replace: bool = False
         con.execute(f"delete from {KEY_TABLE}")
     elif recorded_fingerprint(con) is not None:
         return
-    con.execute(f"insert into {KEY_TABLE} values (?)", [fingerprint(key)])
+    con.execute(f"insert into {KEY_TABLE} (fingerprint) values (?)", [fingerprint(key)])

@@ -149,7 +149,8 @@ class _Fingerprints:
 
     def __init__(self, con) -> None:
         self.seen = {path: (size, mtime, sha) for path, size, mtime, sha in
-                     con.execute("select * from landing.file_fingerprints").fetchall()}
+                     con.execute("select file_path, size, mtime_ns, sha256 "
+                                 "from landing.file_fingerprints").fetchall()}
         self.fresh: list[tuple[str, int, int, str]] = []
 
     def sha256(self, path: Path, rel: str) -> str:
@@ -167,7 +168,8 @@ class _Fingerprints:
         _x(con, "begin transaction")
         con.executemany("delete from landing.file_fingerprints where file_path = ?",
                         [(f[0],) for f in self.fresh])
-        con.executemany("insert into landing.file_fingerprints values (?, ?, ?, ?)", self.fresh)
+        con.executemany("insert into landing.file_fingerprints (file_path, size, mtime_ns, sha256) "
+                        "values (?, ?, ?, ?)", self.fresh)
         _x(con, "commit")
 
 
@@ -490,16 +492,14 @@ def _deferred_after_read(f: _ReadFile, as_of: date | None) -> FileOutcome | None
 
 def _finish(con, home, f: _ReadFile, key) -> FileOutcome:
     if f.problem is not None:
-        return _quarantine(con, home, f.spec, f.rel, f.content, f.family, f.sha, f.extract_at, f.started,
-                           f.problem)
+        return _quarantine(con, home, f, f.problem)
     # the reader's extract time: the file name's, or the spec's extract-time column when it has one
     extract_at = f.res.extract_at or f.extract_at
-    return _insert(con, f.spec, f.rel, f.content, f.family, f.sha, extract_at, f.started, f.res, key,
-                   f.outcomes)
+    return _insert(con, f, extract_at, key)
 
 
-def _insert(con, spec, rel, content, family, sha, extract_at, started, res: ReadResult, key,
-            outcomes) -> FileOutcome:
+def _insert(con, f: _ReadFile, extract_at: datetime | None, key: bytes) -> FileOutcome:
+    spec, res, outcomes = f.spec, f.res, f.outcomes
     _x(con, "begin transaction")
     try:
         file_id = _next_file_id(con)
@@ -518,14 +518,13 @@ def _insert(con, spec, rel, content, family, sha, extract_at, started, res: Read
             from ingest.validation import outcomes_frame
             _insert_frame(con, "validation_results", outcomes_frame(file_id, outcomes), None, None)
         warnings = sum(1 for o in outcomes if not o.success and not o.blocking)
-        _manifest(con, file_id, rel, sha, spec.trust_code, family, content, extract_at, res.rows_read,
-                  res.rows_loaded, res.rows_rejected, started, "loaded",
-                  f"{warnings} expectation warning(s)" if warnings else None, spec.mode)
+        _manifest(con, file_id, f, extract_at, outcome="loaded", rows=res,
+                  message=f"{warnings} expectation warning(s)" if warnings else None)
         _x(con, "commit")
     except BaseException:
         _x(con, "rollback")
         raise
-    return FileOutcome(spec.trust_code, rel, content, "loaded", file_id, extract_at, res.rows_read,
+    return FileOutcome(spec.trust_code, f.rel, f.content, "loaded", file_id, extract_at, res.rows_read,
                        res.rows_loaded, res.rows_rejected, warnings=warnings,
                        reject_reasons=Counter(res.rejected["reason_code"].tolist()))
 
@@ -554,14 +553,29 @@ def _as_arrow(df: pd.DataFrame):
         return df
 
 
-def _manifest(con, file_id, rel, sha, trust, family, content, extract_at, read, loaded, rejected,
-              started, outcome, message, feed_mode) -> None:
-    _x(con, "insert into landing.load_manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [file_id, rel, sha, trust, family, content, extract_at, read, loaded, rejected, started,
-                 datetime.now(timezone.utc), outcome, message, feed_mode])
+def _insert_row(con, table: str, row: dict[str, object]) -> None:
+    """Insert one row by column name, so a landing table's column order never matters."""
+    unknown = sorted(set(row) - set(TABLES[table]))
+    if unknown:
+        raise KeyError(f"landing.{table} has no column(s) {unknown}")
+    cols = ", ".join(f'"{c}"' for c in row)
+    _x(con, f"insert into landing.{table} ({cols}) values ({', '.join('?' * len(row))})",
+       list(row.values()))
 
 
-def _quarantine(con, home, spec, rel, content, family, sha, extract_at, started, q: QuarantineError):
+def _manifest(con, file_id: int, f: _ReadFile, extract_at: datetime | None, outcome: str,
+              rows: ReadResult | None = None, message: str | None = None) -> None:
+    _insert_row(con, "load_manifest", {
+        "file_id": file_id, "file_path": f.rel, "sha256": f.sha, "trust_code": f.spec.trust_code,
+        "family": f.family, "content": f.content, "extract_at": extract_at,
+        "rows_read": rows.rows_read if rows else 0, "rows_loaded": rows.rows_loaded if rows else 0,
+        "rows_rejected": rows.rows_rejected if rows else 0, "started_at": f.started,
+        "finished_at": datetime.now(timezone.utc), "outcome": outcome, "message": message,
+        "feed_mode": f.spec.mode})
+
+
+def _quarantine(con, home, f: _ReadFile, q: QuarantineError):
+    spec, rel, content, sha = f.spec, f.rel, f.content, f.sha
     reports = Path(home) / "reports" / "quarantine"
     reports.mkdir(parents=True, exist_ok=True)
     report = reports / f"{re.sub(r'[^A-Za-z0-9._-]', '_', Path(rel).name)}.{sha[:8]}.txt"
@@ -574,14 +588,14 @@ def _quarantine(con, home, spec, rel, content, family, sha, extract_at, started,
     _x(con, "begin transaction")
     try:
         file_id = _next_file_id(con)
-        _manifest(con, file_id, rel, sha, spec.trust_code, family, content, extract_at, 0, 0, 0, started,
-                  "quarantined", f"{q.reason}: {q.message}", spec.mode)
-        _x(con, "insert into landing.quarantined_files values (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [file_id, rel, sha, spec.trust_code, q.reason, q.message, _rel(report, home),
-                     datetime.now(timezone.utc)])
+        _manifest(con, file_id, f, f.extract_at, outcome="quarantined", message=f"{q.reason}: {q.message}")
+        _insert_row(con, "quarantined_files", {
+            "file_id": file_id, "file_path": rel, "sha256": sha, "trust_code": spec.trust_code,
+            "reason_code": q.reason, "message": q.message, "report_path": _rel(report, home),
+            "quarantined_at": datetime.now(timezone.utc)})
         _x(con, "commit")
     except BaseException:
         _x(con, "rollback")
         raise
-    return FileOutcome(spec.trust_code, rel, content, "quarantined", file_id, extract_at, reason=q.reason,
+    return FileOutcome(spec.trust_code, rel, content, "quarantined", file_id, f.extract_at, reason=q.reason,
                        message=q.message)

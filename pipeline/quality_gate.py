@@ -163,6 +163,8 @@ def store_results(restricted_db: Path, run_id: str, result: GateResult) -> None:
     with duckdb.connect(str(restricted_db)) as con:
         con.execute(RESULTS_DDL)
         con.executemany(
-            "insert into pipeline.expectation_results values (?, now(), ?, ?, ?, ?, ?, ?, ?)",
+            "insert into pipeline.expectation_results (run_id, checked_at, check_name, expectation, "
+            "column_name, blocking, success, unexpected_count, sample) "
+            "values (?, now(), ?, ?, ?, ?, ?, ?, ?)",
             [[run_id, o.check_name, o.expectation, o.column, o.blocking, o.success,
               o.unexpected_count, o.sample] for o in result.outcomes])
