@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -37,7 +37,7 @@ def _print_table(table: object, lines: list[str]) -> None:
     else:
         console.print(table)
 
-HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="home folder (default ./var or WMIN_HOME)")]
+HomeOpt = Annotated[Path | None, typer.Option("--home", help="home folder (default ./var or WMIN_HOME)")]
 ScenarioOpt = Annotated[list[str] | None, typer.Option(
     "--scenario", metavar="KIND:TRUST:YYYY-MM-DD",
     help="a known change to inject (repeatable): halve-reporting:TRUST:YYYY-MM-DD halves the "
@@ -150,8 +150,8 @@ def synth(
 
 @app.command()
 def ingest(
-    trust: Annotated[Optional[str], typer.Option(help="one trust's ODS code")] = None,
-    as_of: Annotated[Optional[str], typer.Option(
+    trust: Annotated[str | None, typer.Option(help="one trust's ODS code")] = None,
+    as_of: Annotated[str | None, typer.Option(
         "--as-of", help="YYYY-MM-DD: load only files extracted by the end of that day (default today)")] = None,
     home: HomeOpt = None,
     demo: Annotated[bool, typer.Option(help="allow the demo pseudonymisation key")] = False,
@@ -189,7 +189,7 @@ def ingest(
 
 @app.command()
 def build(
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="as-of date, YYYY-MM-DD")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="as-of date, YYYY-MM-DD")] = None,
     full_refresh: Annotated[bool, typer.Option(help="rebuild incremental models from scratch")] = False,
     home: HomeOpt = None,
 ) -> None:
@@ -211,12 +211,12 @@ def build(
 
 @app.command()
 def publish(
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="as-of date, YYYY-MM-DD")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="as-of date, YYYY-MM-DD")] = None,
     home: HomeOpt = None,
 ) -> None:
     """Publish the analytics database atomically from the last build."""
-    from pipeline.build import manifest_path
     from exports.extracts import write_extracts
+    from pipeline.build import manifest_path
     from pipeline.publish import PublishError, published_docs, published_relations
     from pipeline.publish import publish as do_publish
 
@@ -236,7 +236,7 @@ def publish(
 
 @app.command()
 def nightly(
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help=(
+    as_of: Annotated[str | None, typer.Option("--as-of", help=(
         "as-of date, YYYY-MM-DD (default today); files extracted after the end of that day wait "
         "in landing for a later night"))] = None,
     full_refresh: Annotated[bool, typer.Option(help="rebuild incremental models from scratch")] = False,
@@ -378,8 +378,8 @@ def rekey(
 @feeds_app.command("init")
 def feeds_init(
     sample: Annotated[Path, typer.Argument(help="a sample delivery of the new trust")],
-    trust: Annotated[Optional[str], typer.Option("--trust", help="the trust's ODS code")] = None,
-    out: Annotated[Optional[Path], typer.Option(
+    trust: Annotated[str | None, typer.Option("--trust", help="the trust's ODS code")] = None,
+    out: Annotated[Path | None, typer.Option(
         "--out", help="where to write the draft (default ingest/feeds/<ODS>.yml)")] = None,
     force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
 ) -> None:
@@ -402,7 +402,7 @@ def feeds_check(
     file: Annotated[Path, typer.Argument(help="a sample delivery")],
     accept_unmapped: Annotated[bool, typer.Option(
         "--accept-unmapped", help="exit 0 even when rows would load with unmapped values")] = False,
-    seeds: Annotated[Optional[Path], typer.Option(
+    seeds: Annotated[Path | None, typer.Option(
         "--seeds", help="seed folder for the site and local code checks (default: the project's "
                         "seeds/ or WMIN_SEEDS_DIR)")] = None,
 ) -> None:
@@ -424,7 +424,7 @@ def feeds_check(
 @app.command()
 def serve(
     port: Annotated[int, typer.Option(help="port")] = 8501,
-    address: Annotated[Optional[str], typer.Option(
+    address: Annotated[str | None, typer.Option(
         help="address to listen on (default: every interface with sign-in, localhost without)")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="say on every page that this is the "
                                        "synthetic demo (no sign-in needed)")] = False,
@@ -443,8 +443,8 @@ def serve(
 
 @app.command()
 def audit(
-    since: Annotated[Optional[str], typer.Option(help="first day YYYY-MM-DD")] = None,
-    user: Annotated[Optional[str], typer.Option(help="one user's email")] = None,
+    since: Annotated[str | None, typer.Option(help="first day YYYY-MM-DD")] = None,
+    user: Annotated[str | None, typer.Option(help="one user's email")] = None,
     home: HomeOpt = None,
 ) -> None:
     """The app's audit log: sign-ins, page views with their filters, downloads."""
@@ -497,7 +497,7 @@ def export_board_pack(
 @export_app.command("dids")
 def export_dids(
     month: Annotated[str, typer.Option(help="YYYY-MM")],
-    trust: Annotated[Optional[str], typer.Option(help="one trust's ODS code")] = None,
+    trust: Annotated[str | None, typer.Option(help="one trust's ODS code")] = None,
     layout: Annotated[str, typer.Option(help="v1 or v2")] = "v1",
     home: HomeOpt = None,
 ) -> None:

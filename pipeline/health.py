@@ -4,7 +4,7 @@ opens no database a running night holds (the analytics database is swapped by re
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -42,7 +42,7 @@ def _feeds(settings: Settings) -> dict[str, Any] | None:
 def status_record(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
     """The last run (outcome, steps, warnings), the age of the last successful run and the
     feeds that were late, missing or failed on the latest published day."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     runs = runs_from_events(read_events(settings.logs_dir))
     last = runs[-1] if runs else None
     succeeded = [r for r in runs if r["outcome"] == "succeeded"]

@@ -4,7 +4,7 @@ command writes plain lines, each stamped with the UTC time, never cut, with no c
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rich.console import Console
 
@@ -17,7 +17,7 @@ def is_plain(console: Console) -> bool:
 
 
 def stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def log_line(console: Console, text: str) -> None:

@@ -6,7 +6,7 @@ table in the restricted database (pipeline/runs.py). A monitoring system reads i
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pipeline.runs import StepRecord
@@ -25,7 +25,7 @@ class RunJournal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
     def _write(self, event: str, **fields: object) -> None:
-        record = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        record = {"at": datetime.now(UTC).isoformat(timespec="seconds"),
                   "run_id": self.run_id, "event": event, **fields}
         with self.path.open("a", encoding="utf-8") as f:  # one short append per line
             f.write(json.dumps(record, default=str) + "\n")

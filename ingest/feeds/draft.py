@@ -317,7 +317,7 @@ def _finish_hl7(draft: Draft, sample: Path, data: bytes, seeds_dir: Path | None)
     enc = "utf-8" if draft.encoding.value == "utf-8-sig" else draft.encoding.value
     try:
         words = hl7_words(sample, data, enc, str(draft.trust_code.value))
-    except Exception as e:  # the reader's quarantine, or a batch it cannot parse: say so
+    except Exception as e:  # noqa: BLE001 - the reader's quarantine, or any batch it cannot parse: say so
         raise DraftError(f"{sample}: the HL7 reader cannot read the batch ({getattr(e, 'message', e)})") from None
     if b"^NHS^" in data:
         draft.quirks.append(Guess("hl7_repeat_nhs_in_pid3", "likely: PID-3 repeats an identifier "

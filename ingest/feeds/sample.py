@@ -151,7 +151,7 @@ def excel_table(data: bytes) -> tuple[SampleTable, str, list[str]]:
     from python_calamine import CalamineWorkbook
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as e:  # calamine raises its own error types for unreadable workbooks
+    except Exception as e:  # noqa: BLE001 - calamine raises its own error types for unreadable workbooks
         raise DraftError(f"the workbook cannot be read ({e})") from None
     sheets = list(wb.sheet_names)
     sheet = next((s for s in sheets if any("accession" in fields_named(str(h)) for h in

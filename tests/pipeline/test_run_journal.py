@@ -4,7 +4,7 @@ of it (pipeline/health.py)."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from pipeline.health import status_record
@@ -52,7 +52,7 @@ def test_status_record_gives_the_last_run_and_the_age_of_the_last_success(tmp_pa
     assert status_record(settings)["last_run"] is None  # a home with no run yet
     _night(settings.logs_dir, "r1", "succeeded")
     _night(settings.logs_dir, "r2", "failed")
-    now = datetime.now(timezone.utc) + timedelta(hours=30)
+    now = datetime.now(UTC) + timedelta(hours=30)
     record = json.loads(json.dumps(status_record(settings, now=now), default=str))
     assert record["last_run"]["run_id"] == "r2" and record["last_run"]["outcome"] == "failed"
     assert record["last_success"]["run_id"] == "r1"
