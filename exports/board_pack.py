@@ -9,13 +9,13 @@ internal use); the pack says which mode it is in on every page. docs/board-pack.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
+from exports.atomic import write_atomically
 from exports.pack_data import Headline, collect
 from exports.pack_pdf import write_pdf
 from exports.pack_xlsx import write_workbook
@@ -54,17 +54,6 @@ class BoardPackResult:
         return escape(str(self))
 
 
-def _atomic(path: Path, write) -> object:
-    """Write to a temporary name next to `path`, then rename over it."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        out = write(tmp)
-        os.replace(tmp, path)
-        return out
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def build_board_pack(analytics_db: Path, month: str, out_dir: Path, suppress: bool = True) -> BoardPackResult:
     """Build the month's board pack from the published database; return what was written.
 
@@ -85,8 +74,8 @@ def build_board_pack(analytics_db: Path, month: str, out_dir: Path, suppress: bo
     mode_text = dc.MODE_SUPPRESSED if suppress else dc.MODE_INTERNAL
     xlsx = folder / f"board_pack_{label}.xlsx"
     pdf = folder / f"board_pack_{label}.pdf"
-    sheets = _atomic(xlsx, lambda p: write_workbook(data, p, mode_text))
-    pages = _atomic(pdf, lambda p: write_pdf(data, p, mode_text))
+    sheets = write_atomically(xlsx, lambda p: write_workbook(data, p, mode_text))
+    pages = write_atomically(pdf, lambda p: write_pdf(data, p, mode_text))
     return BoardPackResult(
         month=label, xlsx_path=xlsx, pdf_path=pdf, suppressed=suppress, as_of_date=data.as_of_date,
         published_at=data.published_at, data_window=(data.window_start, data.window_end),

@@ -101,10 +101,10 @@ def write_extracts(analytics_db: Path, out_dir: Path) -> ExtractsResult:
             parquet = pa.Table.from_pandas(for_power_bi, schema=_protected_schema(name, schema),
                                            preserve_index=False)
             write_atomically(out_dir / f"{name}.parquet",
-                     lambda tmp, t=parquet: pq.write_table(t, tmp))
+                             lambda tmp, t=parquet: pq.write_table(t, tmp))
             for_excel = suppress_mart(name, frame, numeric=False)
             write_atomically(out_dir / f"{name}.csv",
-                     lambda tmp, f=for_excel: f.to_csv(tmp, index=False, encoding="utf-8-sig"))
+                             lambda tmp, f=for_excel: f.to_csv(tmp, index=False, encoding="utf-8-sig"))
             result.tables[name] = len(frame)
     for old in out_dir.iterdir():
         if old.suffix in FORMATS and old.stem not in result.tables:

@@ -10,6 +10,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from exports.atomic import write_atomically
+
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 
@@ -33,12 +35,9 @@ def make_private(path: Path) -> None:
 def write_private(path: Path, write: Callable[[Path], object]) -> None:
     """`write(tmp)` fills a fresh owner-only file beside `path`, which then replaces `path`
     atomically: the bytes are never readable by others, not even while being written."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    def private(tmp: Path) -> object:
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE))
         os.chmod(tmp, PRIVATE_FILE_MODE)  # created before by a killed run: its old mode
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        return write(tmp)
+
+    write_atomically(path, private)

@@ -242,7 +242,7 @@ def generate_docs(restricted_db: Path, out_dir: Path, target_dir: Path | None = 
     stamp["seconds"] = round(time.perf_counter() - started, 2)
     # the record last: a crash between the two only costs a regeneration next time
     write_atomically(out_dir / STAMP_FILE,
-                      lambda tmp: tmp.write_text(json.dumps(stamp, indent=2), encoding="utf-8"))
+                     lambda tmp: tmp.write_text(json.dumps(stamp, indent=2), encoding="utf-8"))
     return page
 
 

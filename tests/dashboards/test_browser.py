@@ -13,14 +13,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures.ports import free_port
 from tests.fixtures.published import build_published_fixture
+from tests.fixtures.servers import free_port, wait_until_healthy
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,17 +104,7 @@ def server(home: Path):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("streamlit did not start: " + (home / "streamlit.log").read_text()[-2000:])
-            time.sleep(0.3)
+        wait_until_healthy(url, proc, home / "streamlit.log", "streamlit")
         yield url
     finally:
         proc.terminate()

@@ -12,15 +12,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures.ports import free_port
 from tests.fixtures.published import build_published_fixture
+from tests.fixtures.servers import free_port, wait_until_healthy
 
 CHROMIUM = Path("/usr/bin/chromium")
 WMIN = Path(sys.executable).parent / "wmin"
@@ -76,18 +74,7 @@ def _serve(home: Path, port: int, args: list[str], env: dict[str, str]) -> Itera
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://localhost:{port}"
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("wmin serve did not start: " + log.name + "\n"
-                                   + Path(log.name).read_text()[-2000:])
-            time.sleep(0.3)
+        wait_until_healthy(url, proc, Path(log.name), "wmin serve")
         yield url
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
