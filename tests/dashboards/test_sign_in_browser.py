@@ -182,8 +182,11 @@ def test_trust_analyst_signs_in_is_refused_other_trusts_rows_and_signs_out(
     settled(page)
     assert f"Refused: exam-level rows of {OTHER}" in text(page)
 
+    # sign-out leaves the app for the provider's end-session page; its button brings us back
     page.get_by_role("button", name="Sign out").click()
-    settled(page)
+    page.wait_for_url("**/oauth2/end_session**", timeout=30_000)
+    page.get_by_role("button", name="End session").click()
+    page.wait_for_url(f"{signed_in_app}/**", timeout=30_000)
     page.goto(signed_in_app)
     settled(page)
     assert "Sign in with your organisation's account" in text(page)
