@@ -41,14 +41,25 @@ if str(REPO) not in sys.path:
 from pipeline.build import parse_project, run_build
 
 # Landing tables keyed by the loader's file_id (one sequence for every file it reads).
-FILE_TABLES = ("exam_records", "exam_events", "capacity_slots", "rejected_rows",
-               "validation_results", "quarantined_files", "load_manifest")
+FILE_TABLES = (
+    "exam_records",
+    "exam_events",
+    "capacity_slots",
+    "rejected_rows",
+    "validation_results",
+    "quarantined_files",
+    "load_manifest",
+)
 QUICK_DAYS = 14
 
 
 def _landing_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    have = {r[0] for r in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'landing'").fetchall()}
+    have = {
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'landing'"
+        ).fetchall()
+    }
     return [t for t in FILE_TABLES if t in have]
 
 
@@ -62,52 +73,79 @@ def multiply_landing(con: duckdb.DuckDBPyConnection, copies: int) -> None:
     Same trusts, dates and defects, so the figures scale like a bigger network."""
     step = con.execute("select max(file_id) from landing.load_manifest").fetchone()[0]
     for t in _landing_tables(con):
-        cols = [r[0] for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'landing' "
-            "and table_name = ? order by ordinal_position", [t]).fetchall()]
+        cols = [
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'landing' "
+                "and table_name = ? order by ordinal_position",
+                [t],
+            ).fetchall()
+        ]
         for k in range(1, copies):
             select = ", ".join(
-                f"file_id + {k * step}" if c == "file_id"
-                else f"\"{c}\" || '~{k}'" if c in _KEY_COLUMNS
-                else f"\"{c}\"" for c in cols)
-            con.execute(f"insert into landing.{t} select {select} from landing.{t} "
-                        f"where file_id <= {step}")
+                f"file_id + {k * step}"
+                if c == "file_id"
+                else f"\"{c}\" || '~{k}'"
+                if c in _KEY_COLUMNS
+                else f'"{c}"'
+                for c in cols
+            )
+            con.execute(
+                f"insert into landing.{t} select {select} from landing.{t} where file_id <= {step}"
+            )
 
 
 def last_extract_date(con: duckdb.DuckDBPyConnection) -> date:
-    return con.execute("select max(cast(extract_at as date)) from landing.load_manifest").fetchone()[0]
+    return con.execute(
+        "select max(cast(extract_at as date)) from landing.load_manifest"
+    ).fetchone()[0]
 
 
 def keep_recent(con: duckdb.DuckDBPyConnection, first: date) -> None:
     """Drop every delivery extracted before `first` (the --quick window)."""
     for t in _landing_tables(con):
-        con.execute(f"delete from landing.{t} where file_id in (select file_id from "
-                    f"landing.load_manifest where cast(extract_at as date) < ?)", [first])
+        con.execute(
+            f"delete from landing.{t} where file_id in (select file_id from "
+            f"landing.load_manifest where cast(extract_at as date) < ?)",
+            [first],
+        )
 
 
 def hold_back_night(con: duckdb.DuckDBPyConnection, night: date) -> int:
     """Move the deliveries extracted on `night` into schema bench_hold; returns the files."""
     con.execute("create schema if not exists bench_hold")
-    files = con.execute("select count(*) from landing.load_manifest where cast(extract_at as date) = ?",
-                        [night]).fetchone()[0]
+    files = con.execute(
+        "select count(*) from landing.load_manifest where cast(extract_at as date) = ?", [night]
+    ).fetchone()[0]
     for t in _landing_tables(con):
-        night_files = ("select file_id from landing.load_manifest "
-                       "where cast(extract_at as date) = ?")
-        con.execute(f"create or replace table bench_hold.{t} as select * from landing.{t} "
-                    f"where file_id in ({night_files})", [night])
+        night_files = "select file_id from landing.load_manifest where cast(extract_at as date) = ?"
+        con.execute(
+            f"create or replace table bench_hold.{t} as select * from landing.{t} "
+            f"where file_id in ({night_files})",
+            [night],
+        )
         con.execute(f"delete from landing.{t} where file_id in ({night_files})", [night])
     return int(files)
 
 
 def deliver_held_night(con: duckdb.DuckDBPyConnection) -> None:
     """Append the held-back night as the newest files: file ids above every loaded one."""
-    offset = con.execute("select coalesce(max(file_id), 0) from landing.load_manifest").fetchone()[0]
-    held = con.execute("select coalesce(min(file_id), 1) from bench_hold.load_manifest").fetchone()[0]
+    offset = con.execute("select coalesce(max(file_id), 0) from landing.load_manifest").fetchone()[
+        0
+    ]
+    held = con.execute("select coalesce(min(file_id), 1) from bench_hold.load_manifest").fetchone()[
+        0
+    ]
     shift = offset - held + 1
     for t in _landing_tables(con):
-        cols = [r[0] for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'landing' "
-            "and table_name = ? order by ordinal_position", [t]).fetchall()]
+        cols = [
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'landing' "
+                "and table_name = ? order by ordinal_position",
+                [t],
+            ).fetchall()
+        ]
         select = ", ".join(f"file_id + {shift}" if c == "file_id" else f'"{c}"' for c in cols)
         con.execute(f"insert into landing.{t} select {select} from bench_hold.{t} order by file_id")
     con.execute("drop schema bench_hold cascade")
@@ -115,8 +153,9 @@ def deliver_held_night(con: duckdb.DuckDBPyConnection) -> None:
 
 def slowest_nodes(target_dir: Path, n: int = 8) -> list[tuple[str, float]]:
     results = json.loads((target_dir / "run_results.json").read_text())["results"]
-    timed = sorted(((r["unique_id"], float(r["execution_time"])) for r in results),
-                   key=lambda x: -x[1])
+    timed = sorted(
+        ((r["unique_id"], float(r["execution_time"])) for r in results), key=lambda x: -x[1]
+    )
     return [(uid.split(".", 2)[-1], round(t, 2)) for uid, t in timed[:n]]
 
 
@@ -134,39 +173,69 @@ def compare_marts(a: Path, b: Path) -> list[str]:
     differ = []
     with duckdb.connect(str(a), read_only=True) as con:
         con.execute(f"attach '{b}' as other (read_only)")
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_catalog = current_database() "
-            "and table_schema = 'main' order by 1").fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_catalog = current_database() "
+                "and table_schema = 'main' order by 1"
+            ).fetchall()
+        ]
         for t in tables:
             # doubles to 9 significant digits: a sum in another order differs in the last bits
             columns = ", ".join(
                 f'round("{c}" / pow(10, floor(log10(abs("{c}") + 1e-300)) - 8)) as "{c}"'
-                if kind in ("DOUBLE", "FLOAT") else f'"{c}"'
+                if kind in ("DOUBLE", "FLOAT")
+                else f'"{c}"'
                 for c, kind in con.execute(
                     "select column_name, data_type from information_schema.columns where "
                     "table_catalog = current_database() and table_schema = 'main' and table_name = ? "
-                    "order by ordinal_position", [t]).fetchall())
-            one_way = con.execute(f'select count(*) from (select {columns} from main."{t}" except all '
-                                  f'select {columns} from other.main."{t}")').fetchone()[0]
-            other_way = con.execute(f'select count(*) from (select {columns} from other.main."{t}" '
-                                    f'except all select {columns} from main."{t}")').fetchone()[0]
+                    "order by ordinal_position",
+                    [t],
+                ).fetchall()
+            )
+            one_way = con.execute(
+                f'select count(*) from (select {columns} from main."{t}" except all '
+                f'select {columns} from other.main."{t}")'
+            ).fetchone()[0]
+            other_way = con.execute(
+                f'select count(*) from (select {columns} from other.main."{t}" '
+                f'except all select {columns} from main."{t}")'
+            ).fetchone()[0]
             if one_way or other_way:
                 differ.append(f"{t} ({one_way}/{other_way} rows)")
     return differ
 
 
-def _build(db: Path, as_of: date, full_refresh: bool, target: Path, threads: int,
-           exclude: str | None = None, unit_tests: bool = True) -> float:
+def _build(
+    db: Path,
+    as_of: date,
+    full_refresh: bool,
+    target: Path,
+    threads: int,
+    exclude: str | None = None,
+    unit_tests: bool = True,
+) -> float:
     t, cpu = time.perf_counter(), time.process_time()
-    result = run_build(db, as_of, full_refresh=full_refresh, target_dir=target, threads=threads,
-                       exclude=exclude, unit_tests=unit_tests)
+    result = run_build(
+        db,
+        as_of,
+        full_refresh=full_refresh,
+        target_dir=target,
+        threads=threads,
+        exclude=exclude,
+        unit_tests=unit_tests,
+    )
     seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
     if not result.success:
-        raise SystemExit(f"build failed ({'full' if full_refresh else 'incremental'}): {result.failed[:5]}")
+        raise SystemExit(
+            f"build failed ({'full' if full_refresh else 'incremental'}): {result.failed[:5]}"
+        )
     # CPU seconds of every thread of this process: near `threads` x the wall time means the
     # cores were busy throughout (only less work helps), well below it means waiting
-    print(f"  {'full' if full_refresh else 'incremental'} build: {seconds:.2f} s wall, "
-          f"{cpu:.2f} s CPU ({cpu / seconds:.2f} cores busy on average)")
+    print(
+        f"  {'full' if full_refresh else 'incremental'} build: {seconds:.2f} s wall, "
+        f"{cpu:.2f} s CPU ({cpu / seconds:.2f} cores busy on average)"
+    )
     return round(seconds, 2)
 
 
@@ -199,8 +268,9 @@ def incremental_from_saved(a: argparse.Namespace) -> int:
         if not parse_project(db, target, a.threads):
             raise SystemExit("dbt parse failed")
         seconds = _build(db, night, False, target, a.threads, a.exclude, unit_tests=False)
-        runs.append({"seconds": seconds, "kinds": node_seconds(target),
-                     "nodes": slowest_nodes(target, 15)})
+        runs.append(
+            {"seconds": seconds, "kinds": node_seconds(target), "nodes": slowest_nodes(target, 15)}
+        )
         db.unlink()
     median = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
     seconds, kinds, nodes = median["seconds"], median["kinds"], median["nodes"]
@@ -211,35 +281,66 @@ def incremental_from_saved(a: argparse.Namespace) -> int:
     print(f"ratio to the saved full build ({saved['full_seconds']} s): {ratio:.2f}")
     print("slowest nodes: " + ", ".join(f"{n} {s}s" for n, s in nodes))
     if a.json:
-        a.json.write_text(json.dumps({**saved, "incremental_seconds_without_unit_tests": seconds,
-                                      "incremental_runs_seconds": [r["seconds"] for r in runs],
-                                      "ratio_without_unit_tests": ratio,
-                                      "incremental_node_seconds": kinds,
-                                      "incremental_slowest": nodes}, indent=2) + "\n")
+        a.json.write_text(
+            json.dumps(
+                {
+                    **saved,
+                    "incremental_seconds_without_unit_tests": seconds,
+                    "incremental_runs_seconds": [r["seconds"] for r in runs],
+                    "ratio_without_unit_tests": ratio,
+                    "incremental_node_seconds": kinds,
+                    "incremental_slowest": nodes,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     if not a.work:
         shutil.rmtree(work)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--home", type=Path, required=True, help="home with an ingested restricted database")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--home", type=Path, required=True, help="home with an ingested restricted database"
+    )
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
-    ap.add_argument("--quick", action="store_true", help=f"only the last {QUICK_DAYS} days of deliveries")
-    ap.add_argument("--verify", action="store_true",
-                    help="full-refresh a copy of the incremental result and compare every mart")
-    ap.add_argument("--multiply", type=int, default=1,
-                    help="copy the landing this many times over (as other exams) for a larger run")
+    ap.add_argument(
+        "--quick", action="store_true", help=f"only the last {QUICK_DAYS} days of deliveries"
+    )
+    ap.add_argument(
+        "--verify",
+        action="store_true",
+        help="full-refresh a copy of the incremental result and compare every mart",
+    )
+    ap.add_argument(
+        "--multiply",
+        type=int,
+        default=1,
+        help="copy the landing this many times over (as other exams) for a larger run",
+    )
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--exclude", help="dbt selection to leave out of every build")
     ap.add_argument("--work", type=Path, help="scratch folder (default: a new temporary folder)")
-    ap.add_argument("--save-night", type=Path,
-                    help="keep the database just before the night's build, and the full build's figures, here")
-    ap.add_argument("--repeats", type=int, default=1,
-                    help="with --from-night: build the night this many times (fresh copies), "
-                         "report the median")
-    ap.add_argument("--from-night", type=Path,
-                    help="start from a --save-night folder: no copy of the home, no full build")
+    ap.add_argument(
+        "--save-night",
+        type=Path,
+        help="keep the database just before the night's build, and the full build's figures, here",
+    )
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="with --from-night: build the night this many times (fresh copies), report the median",
+    )
+    ap.add_argument(
+        "--from-night",
+        type=Path,
+        help="start from a --save-night folder: no copy of the home, no full build",
+    )
     a = ap.parse_args(argv)
     if a.from_night:
         return incremental_from_saved(a)
@@ -259,13 +360,18 @@ def main(argv: list[str] | None = None) -> int:
         if a.multiply > 1:
             multiply_landing(con, a.multiply)
         files = hold_back_night(con, night)
-        sizes = {t: con.execute(f"select count(*) from landing.{t}").fetchone()[0]
-                 for t in ("exam_records", "exam_events")}
+        sizes = {
+            t: con.execute(f"select count(*) from landing.{t}").fetchone()[0]
+            for t in ("exam_records", "exam_events")
+        }
         night_rows = con.execute("select count(*) from bench_hold.exam_records").fetchone()[0]
         con.execute("checkpoint")
-    print(f"landing before the night: {sizes['exam_records']:,} exam record rows, "
-          f"{sizes['exam_events']:,} event rows; night {night}: {files} files, "
-          f"{night_rows:,} exam record rows", flush=True)
+    print(
+        f"landing before the night: {sizes['exam_records']:,} exam record rows, "
+        f"{sizes['exam_events']:,} event rows; night {night}: {files} files, "
+        f"{night_rows:,} exam record rows",
+        flush=True,
+    )
 
     full_s = _build(db, night - timedelta(days=1), True, work / "target_full", a.threads, a.exclude)
     full_nodes = slowest_nodes(work / "target_full")
@@ -276,9 +382,17 @@ def main(argv: list[str] | None = None) -> int:
     if a.save_night:
         a.save_night.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(db, a.save_night / "restricted.duckdb")
-        (a.save_night / SAVED).write_text(json.dumps(
-            {"night": night.isoformat(), "full_seconds": full_s, "night_files": files,
-             "night_exam_record_rows": night_rows, "threads": a.threads}))
+        (a.save_night / SAVED).write_text(
+            json.dumps(
+                {
+                    "night": night.isoformat(),
+                    "full_seconds": full_s,
+                    "night_files": files,
+                    "night_exam_record_rows": night_rows,
+                    "threads": a.threads,
+                }
+            )
+        )
     # the same night without dbt's unit tests (code checks, independent of the data), on a copy
     no_unit_db = work / "incremental_no_unit_tests.duckdb"
     if not a.quick:
@@ -288,27 +402,44 @@ def main(argv: list[str] | None = None) -> int:
     incr_kinds = node_seconds(work / "target_incremental")
     no_unit_s = None
     if not a.quick:
-        no_unit_s = _build(no_unit_db, night, False, work / "target_no_unit_tests", a.threads,
-                           a.exclude, unit_tests=False)
+        no_unit_s = _build(
+            no_unit_db,
+            night,
+            False,
+            work / "target_no_unit_tests",
+            a.threads,
+            a.exclude,
+            unit_tests=False,
+        )
         no_unit_db.unlink()
 
     figures = {
-        "home": str(a.home), "quick": a.quick, "multiply": a.multiply, "night": night.isoformat(),
-        "landing_exam_record_rows": sizes["exam_records"], "landing_event_rows": sizes["exam_events"],
-        "night_files": files, "night_exam_record_rows": night_rows,
-        "full_seconds": full_s, "incremental_seconds": incr_s,
+        "home": str(a.home),
+        "quick": a.quick,
+        "multiply": a.multiply,
+        "night": night.isoformat(),
+        "landing_exam_record_rows": sizes["exam_records"],
+        "landing_event_rows": sizes["exam_events"],
+        "night_files": files,
+        "night_exam_record_rows": night_rows,
+        "full_seconds": full_s,
+        "incremental_seconds": incr_s,
         "ratio": round(full_s / incr_s, 2) if incr_s else None,
         "incremental_seconds_without_unit_tests": no_unit_s,
         "ratio_without_unit_tests": round(full_s / no_unit_s, 2) if no_unit_s else None,
-        "full_node_seconds": full_kinds, "incremental_node_seconds": incr_kinds,
-        "full_slowest": full_nodes, "incremental_slowest": incr_nodes,
+        "full_node_seconds": full_kinds,
+        "incremental_node_seconds": incr_kinds,
+        "full_slowest": full_nodes,
+        "incremental_slowest": incr_nodes,
     }
     print(f"full build (--full-refresh): {full_s:8.2f} s   nodes {full_kinds}")
     print(f"incremental (one night):     {incr_s:8.2f} s   nodes {incr_kinds}")
     print(f"ratio full / incremental:    {figures['ratio']:8.2f}")
     if no_unit_s is not None:
-        print(f"incremental, no unit tests:  {no_unit_s:8.2f} s   ratio "
-              f"{figures['ratio_without_unit_tests']:.2f}")
+        print(
+            f"incremental, no unit tests:  {no_unit_s:8.2f} s   ratio "
+            f"{figures['ratio_without_unit_tests']:.2f}"
+        )
     print("slowest nodes, full:        " + ", ".join(f"{n} {s}s" for n, s in full_nodes))
     print("slowest nodes, incremental: " + ", ".join(f"{n} {s}s" for n, s in incr_nodes))
 
@@ -318,7 +449,9 @@ def main(argv: list[str] | None = None) -> int:
         _build(check, night, True, work / "target_verify", a.threads, a.exclude)
         differ = compare_marts(db, check)
         figures["identical_to_full_refresh"] = not differ
-        print("incremental = full refresh: " + ("yes, every mart" if not differ else f"NO: {differ}"))
+        print(
+            "incremental = full refresh: " + ("yes, every mart" if not differ else f"NO: {differ}")
+        )
     if a.json:
         a.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0 if figures.get("identical_to_full_refresh", True) else 1

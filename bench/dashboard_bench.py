@@ -26,8 +26,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["overview", "turnaround", "waiting_list", "reporting", "scheduling", "utilisation",
-         "data_quality", "downloads"]
+PAGES = [
+    "overview",
+    "turnaround",
+    "waiting_list",
+    "reporting",
+    "scheduling",
+    "utilisation",
+    "data_quality",
+    "downloads",
+]
 
 
 def _timed_run(at) -> tuple[float, float]:
@@ -62,23 +70,35 @@ def measure(repeats: int) -> list[dict]:
             raise RuntimeError(f"page {page}: {at.exception[0].message}")
         runs = [_timed_run(at) for _ in range(repeats)]
         warm = [wall for wall, _ in runs]
-        rows.append({"page": page, "warm_ms_min": round(min(warm), 1),
-                     "warm_ms_median": round(statistics.median(warm), 1),
-                     "warm_ms_max": round(max(warm), 1), "cold_ms": round(cold, 1),
-                     "warm_cpu_ms_median": round(statistics.median(cpu for _, cpu in runs), 1)})
+        rows.append(
+            {
+                "page": page,
+                "warm_ms_min": round(min(warm), 1),
+                "warm_ms_median": round(statistics.median(warm), 1),
+                "warm_ms_max": round(max(warm), 1),
+                "cold_ms": round(cold, 1),
+                "warm_cpu_ms_median": round(statistics.median(cpu for _, cpu in runs), 1),
+            }
+        )
     return rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("db", nargs="?", type=Path,
-                        default=Path(os.environ.get("WMIN_ANALYTICS_DB", "var/warehouse/analytics.duckdb")))
+    parser.add_argument(
+        "db",
+        nargs="?",
+        type=Path,
+        default=Path(os.environ.get("WMIN_ANALYTICS_DB", "var/warehouse/analytics.duckdb")),
+    )
     parser.add_argument("--repeats", type=int, default=5, help="warm runs per page (default 5)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     if not args.db.exists():
-        print(f"error: {args.db} does not exist (run `wmin demo`, or pass a published analytics.duckdb)",
-              file=sys.stderr)
+        print(
+            f"error: {args.db} does not exist (run `wmin demo`, or pass a published analytics.duckdb)",
+            file=sys.stderr,
+        )
         return 2
     os.environ["WMIN_ANALYTICS_DB"] = str(args.db.resolve())
     sys.path.insert(0, str(ROOT))
@@ -89,13 +109,25 @@ def main() -> int:
     print(f"database: {args.db} ({size_mb:,.1f} MB), {args.repeats} warm runs per page")
     print(f"{'page':<14} {'cold ms':>9} {'warm min':>9} {'median':>9} {'max':>9} {'cpu med':>9}")
     for r in rows:
-        print(f"{r['page']:<14} {r['cold_ms']:>9.0f} {r['warm_ms_min']:>9.0f} "
-              f"{r['warm_ms_median']:>9.0f} {r['warm_ms_max']:>9.0f} {r['warm_cpu_ms_median']:>9.0f}")
+        print(
+            f"{r['page']:<14} {r['cold_ms']:>9.0f} {r['warm_ms_min']:>9.0f} "
+            f"{r['warm_ms_median']:>9.0f} {r['warm_ms_max']:>9.0f} {r['warm_cpu_ms_median']:>9.0f}"
+        )
     slowest = max(rows, key=lambda r: r["warm_ms_median"])
     if args.json:
-        args.json.write_text(json.dumps({
-            "database": str(args.db), "database_mb": size_mb, "repeats": args.repeats, "pages": rows,
-            "slowest_page": slowest["page"], "slowest_warm_ms": slowest["warm_ms_median"]}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "database": str(args.db),
+                    "database_mb": size_mb,
+                    "repeats": args.repeats,
+                    "pages": rows,
+                    "slowest_page": slowest["page"],
+                    "slowest_warm_ms": slowest["warm_ms_median"],
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

@@ -43,11 +43,16 @@ DATED = {
 
 
 def columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
-    return con.execute("select column_name, data_type from information_schema.columns "
-                       "where table_name = ? order by ordinal_position", [table]).fetchall()
+    return con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_name = ? order by ordinal_position",
+        [table],
+    ).fetchall()
 
 
-def fill_grid(con: duckdb.DuckDBPyConnection, table: str, time_col: str, cats: tuple[str, ...]) -> None:
+def fill_grid(
+    con: duckdb.DuckDBPyConnection, table: str, time_col: str, cats: tuple[str, ...]
+) -> None:
     """Add the missing category combinations of each (time, trust), measures borrowed."""
     if not cats:
         return
@@ -57,21 +62,22 @@ def fill_grid(con: duckdb.DuckDBPyConnection, table: str, time_col: str, cats: t
     measures = [c for c, _ in columns(con, table) if c not in keys and c not in cats]
     borrowed = ", ".join(f"src.{c}" for c in measures)
     con.execute(f"""
-        insert into {table} ({grid_cols}{', ' if measures else ''}{', '.join(measures)})
+        insert into {table} ({grid_cols}{", " if measures else ""}{", ".join(measures)})
         with cells as (select distinct {cat_list} from {table}),
-             periods as (select distinct {', '.join(keys)} from {table}),
+             periods as (select distinct {", ".join(keys)} from {table}),
              missing as (select * from periods, cells
                          except select {grid_cols} from {table}),
-             src as (select *, row_number() over (partition by {', '.join(keys)} order by {cat_list}) - 1 as i,
-                               count(*) over (partition by {', '.join(keys)}) as n
+             src as (select *, row_number() over (partition by {", ".join(keys)} order by {cat_list}) - 1 as i,
+                               count(*) over (partition by {", ".join(keys)}) as n
                      from {table})
-        select {', '.join('m.' + c for c in keys + list(cats))}{', ' if measures else ''}{borrowed}
+        select {", ".join("m." + c for c in keys + list(cats))}{", " if measures else ""}{borrowed}
         from missing m join src on src.{time_col} = m.{time_col} and src.trust_code = m.trust_code
-         and src.i = hash({', '.join('m.' + c for c in cats)}) % src.n""")
+         and src.i = hash({", ".join("m." + c for c in cats)}) % src.n""")
 
 
-def shifted(con: duckdb.DuckDBPyConnection, table: str, time_col: str, unit: str, k: int,
-            span: int) -> str:
+def shifted(
+    con: duckdb.DuckDBPyConnection, table: str, time_col: str, unit: str, k: int, span: int
+) -> str:
     """SELECT of the table's rows moved k blocks back (every date and timestamp column)."""
     parts = []
     for name, dtype in columns(con, table):
@@ -80,8 +86,10 @@ def shifted(con: duckdb.DuckDBPyConnection, table: str, time_col: str, unit: str
             if unit in ("month", "month_end"):
                 moved = f"({name} - interval {k * span} month)"
                 if unit == "month_end" and name == time_col:
-                    moved = (f"case when {name} = last_day({name}) then last_day({moved}) "
-                             f"else {moved} end")
+                    moved = (
+                        f"case when {name} = last_day({name}) then last_day({moved}) "
+                        f"else {moved} end"
+                    )
             else:
                 moved = f"({name} - interval {k * span} day)"
             parts.append(f"({moved})::{cast} as {name}")
@@ -106,7 +114,9 @@ def blocks_needed(span: int, unit: str, months: int) -> int:
 def build(small: Path, big: Path, months: int, exams_per_year: int) -> None:
     shutil.copyfile(small, big)
     with duckdb.connect(str(big)) as con:
-        present = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        present = {
+            r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+        }
         for table, (time_col, unit, cats) in DATED.items():
             if table not in present:
                 continue
@@ -119,14 +129,20 @@ def build(small: Path, big: Path, months: int, exams_per_year: int) -> None:
             con.execute(f"drop table {table}_block")
         if "fct_exams" in present:
             have = con.execute("select count(*) from fct_exams").fetchone()[0]
-            days = con.execute("select max(test_date) - min(test_date) + 1 from fct_exams").fetchone()[0]
+            days = con.execute(
+                "select max(test_date) - min(test_date) + 1 from fct_exams"
+            ).fetchone()[0]
             copies = max(1, round(exams_per_year * days / 365 / have))
             if copies > 1:
                 cols = [c for c, _ in columns(con, "fct_exams")]
-                select = ", ".join("exam_key || '#' || copy::varchar as exam_key" if c == "exam_key"
-                                   else c for c in cols)
-                con.execute(f"insert into fct_exams select {select} from fct_exams, "
-                            f"range(1, {copies}) as copies(copy)")
+                select = ", ".join(
+                    "exam_key || '#' || copy::varchar as exam_key" if c == "exam_key" else c
+                    for c in cols
+                )
+                con.execute(
+                    f"insert into fct_exams select {select} from fct_exams, "
+                    f"range(1, {copies}) as copies(copy)"
+                )
         con.execute("checkpoint")
 
 
@@ -145,8 +161,9 @@ def main() -> int:
     with duckdb.connect(str(a.big), read_only=True) as con:
         for table in DATED:
             try:
-                n, lo, hi = con.execute(f"select count(*), min({DATED[table][0]}), max({DATED[table][0]}) "
-                                        f"from {table}").fetchone()
+                n, lo, hi = con.execute(
+                    f"select count(*), min({DATED[table][0]}), max({DATED[table][0]}) from {table}"
+                ).fetchone()
             except duckdb.CatalogException:
                 continue
             print(f"{table:<28} {n:>10,} rows  {lo} .. {hi}")

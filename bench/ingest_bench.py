@@ -62,7 +62,9 @@ def wide_ratio(tmp: Path, rows: int, repeats: int = 5) -> dict:
     spec = load_spec(FIX / "specs" / "TWC.yml")
     f = tmp / "TWC_EXAMS_20241028_0200.csv"
     make_wide(f, rows)
-    print(f"wide CSV: {rows} rows, {f.stat().st_size / 1e6:.1f} MB; best of {repeats} runs per side")
+    print(
+        f"wide CSV: {rows} rows, {f.stat().st_size / 1e6:.1f} MB; best of {repeats} runs per side"
+    )
 
     # both sides read the small fixture first, so that even the first run is not charged for
     # imports and compute kernels (~1 s of ours); it still pays for fresh memory
@@ -99,38 +101,59 @@ def wide_ratio(tmp: Path, rows: int, repeats: int = 5) -> dict:
     bare = min(bare_runs[1:])
     best = min(range(1, repeats + 1), key=lambda i: ours_runs[i])
     ours, t_read = ours_runs[best], read_runs[best]
-    print(f"bare duckdb read_csv -> table: {bare:.2f}s ({rows / bare:,.0f} rows/s); "
-          f"runs {_runs(bare_runs)}")
-    print(f"ours read: {t_read:.2f}s; read + insert records and {events:,} events: {ours:.2f}s "
-          f"({rows / ours:,.0f} rows/s); runs {_runs(ours_runs)}")
-    print(f"ratio ours/bare speed: {bare / ours:.2f}x (target >= 0.5); first run of each: "
-          f"{bare_runs[0] / ours_runs[0]:.2f}x")
-    return {"wide_csv_rows": rows, "bare_read_csv_seconds": bare, "wide_csv_read_seconds": t_read,
-            "wide_csv_seconds": ours, "wide_csv_ratio": bare / ours,
-            "wide_csv_first_run_ratio": bare_runs[0] / ours_runs[0],
-            "bare_runs_seconds": bare_runs, "wide_csv_runs_seconds": ours_runs}
+    print(
+        f"bare duckdb read_csv -> table: {bare:.2f}s ({rows / bare:,.0f} rows/s); "
+        f"runs {_runs(bare_runs)}"
+    )
+    print(
+        f"ours read: {t_read:.2f}s; read + insert records and {events:,} events: {ours:.2f}s "
+        f"({rows / ours:,.0f} rows/s); runs {_runs(ours_runs)}"
+    )
+    print(
+        f"ratio ours/bare speed: {bare / ours:.2f}x (target >= 0.5); first run of each: "
+        f"{bare_runs[0] / ours_runs[0]:.2f}x"
+    )
+    return {
+        "wide_csv_rows": rows,
+        "bare_read_csv_seconds": bare,
+        "wide_csv_read_seconds": t_read,
+        "wide_csv_seconds": ours,
+        "wide_csv_ratio": bare / ours,
+        "wide_csv_first_run_ratio": bare_runs[0] / ours_runs[0],
+        "bare_runs_seconds": bare_runs,
+        "wide_csv_runs_seconds": ours_runs,
+    }
 
 
 def _runs(seconds: list[float]) -> str:
-    return f"first {seconds[0]:.2f} (not counted), then " + ", ".join(f"{s:.2f}" for s in seconds[1:])
+    return f"first {seconds[0]:.2f} (not counted), then " + ", ".join(
+        f"{s:.2f}" for s in seconds[1:]
+    )
 
 
 def family_rates(copies: int) -> dict:
     out = {}
-    for code, content, path in (("TEV", "exams", FIX / "event_csv/tev_events_202403070200.txt"),
-                                ("THL", "exams", FIX / "hl7v2/THL_20241028020000.hl7"),
-                                ("TXL", "exams", FIX / "excel/TXL_20240304-0200.xlsx")):
+    for code, content, path in (
+        ("TEV", "exams", FIX / "event_csv/tev_events_202403070200.txt"),
+        ("THL", "exams", FIX / "hl7v2/THL_20241028020000.hl7"),
+        ("TXL", "exams", FIX / "excel/TXL_20240304-0200.xlsx"),
+    ):
         sp = load_spec(FIX / "specs" / f"{code}.yml")
         data = path.read_bytes()
         if sp.family in ("event_csv",):
             lines = data.split(b"\n")
-            data = b"\n".join([lines[0]] + [l for l in lines[1:] if l.strip()] * (4 * copies)) + b"\n"
+            data = (
+                b"\n".join([lines[0]] + [line for line in lines[1:] if line.strip()] * (4 * copies))
+                + b"\n"
+            )
         elif sp.family == "hl7v2":
             data = data * copies
         t = time.perf_counter()
         r = read_file(path, sp, content, data=data)
         dt = time.perf_counter() - t
-        print(f"{sp.family:10s} {r.rows_read:>9,} rows in {dt:.2f}s = {r.rows_read / dt:,.0f} rows/s")
+        print(
+            f"{sp.family:10s} {r.rows_read:>9,} rows in {dt:.2f}s = {r.rows_read / dt:,.0f} rows/s"
+        )
         out[sp.family] = {"rows": r.rows_read, "seconds": dt, "rows_per_second": r.rows_read / dt}
     return out
 
@@ -170,10 +193,17 @@ def nightly(home: Path, start: date, scale: float) -> dict:
     summary = ingest_landing(db, staged, specs, key, seeds_dir=seeds)
     secs = time.perf_counter() - t
     tot = summary.totals
-    print(f"nightly ingest at scale {scale}, night of {night}: {tot.loaded} files, {tot.rows_read:,} rows "
-          f"from {len(summary.trusts)} trusts in {secs:.2f}s (target < 10 s)")
-    return {"night_scale": scale, "night_files": tot.loaded, "night_rows": tot.rows_read,
-            "night_trusts": len(summary.trusts), "night_seconds": secs}
+    print(
+        f"nightly ingest at scale {scale}, night of {night}: {tot.loaded} files, {tot.rows_read:,} rows "
+        f"from {len(summary.trusts)} trusts in {secs:.2f}s (target < 10 s)"
+    )
+    return {
+        "night_scale": scale,
+        "night_files": tot.loaded,
+        "night_rows": tot.rows_read,
+        "night_trusts": len(summary.trusts),
+        "night_seconds": secs,
+    }
 
 
 def night_on(home: Path, work: Path) -> dict:
@@ -190,9 +220,13 @@ def night_on(home: Path, work: Path) -> dict:
         create_landing(con)  # a home ingested before the fingerprint cache existed gets it
         night = last_extract_date(con)
         night_files = "select file_id from landing.load_manifest where cast(extract_at as date) = ?"
-        night_paths = {r[0] for r in con.execute(
-            "select file_path from landing.load_manifest where cast(extract_at as date) = ?",
-            [night]).fetchall()}
+        night_paths = {
+            r[0]
+            for r in con.execute(
+                "select file_path from landing.load_manifest where cast(extract_at as date) = ?",
+                [night],
+            ).fetchall()
+        }
         for t in _landing_tables(con):
             con.execute(f"delete from landing.{t} where file_id in ({night_files})", [night])
         # the previous night's run leaves every earlier file's fingerprint cached; not the night's
@@ -205,23 +239,42 @@ def night_on(home: Path, work: Path) -> dict:
         prints.save(con)
         con.execute("checkpoint")
     t = time.perf_counter()
-    summary = ingest_landing(db, home, load_all_specs(SYNTHETIC_FEEDS_DIR), DEMO_PSEUDONYM_KEY.encode(),
-                             seeds_dir=default_seeds_dir())
+    summary = ingest_landing(
+        db,
+        home,
+        load_all_specs(SYNTHETIC_FEEDS_DIR),
+        DEMO_PSEUDONYM_KEY.encode(),
+        seeds_dir=default_seeds_dir(),
+    )
     secs = time.perf_counter() - t
     tot = summary.totals
-    print(f"night {night} on top of {home}: {tot.loaded} files, {tot.rows_read:,} rows from "
-          f"{len(summary.trusts)} trusts in {secs:.2f}s (target < 10 s)")
-    return {"night_on_home": str(home), "night": night.isoformat(), "night_files": tot.loaded,
-            "night_rows": tot.rows_read, "night_trusts": len(summary.trusts), "night_seconds": secs}
+    print(
+        f"night {night} on top of {home}: {tot.loaded} files, {tot.rows_read:,} rows from "
+        f"{len(summary.trusts)} trusts in {secs:.2f}s (target < 10 s)"
+    )
+    return {
+        "night_on_home": str(home),
+        "night": night.isoformat(),
+        "night_files": tot.loaded,
+        "night_rows": tot.rows_read,
+        "night_trusts": len(summary.trusts),
+        "night_seconds": secs,
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=None, help="wide CSV rows (default 500000, quick 50000)")
+    ap.add_argument(
+        "--rows", type=int, default=None, help="wide CSV rows (default 500000, quick 50000)"
+    )
     ap.add_argument("--quick", action="store_true", help="a small version (< 30 s)")
-    ap.add_argument("--repeats", type=int, default=5, help="timed runs per side of the wide-CSV ratio")
+    ap.add_argument(
+        "--repeats", type=int, default=5, help="timed runs per side of the wide-CSV ratio"
+    )
     ap.add_argument("--json", type=Path, help="write the figures here as JSON")
-    ap.add_argument("--night-home", type=Path, help="also time one full-scale night (generates there)")
+    ap.add_argument(
+        "--night-home", type=Path, help="also time one full-scale night (generates there)"
+    )
     ap.add_argument("--night-start", type=date.fromisoformat, default=date(2024, 3, 4))
     ap.add_argument("--night-scale", type=float, default=1.0)
     ap.add_argument("--night-on", type=Path, help="time the last night of this ingested home")

@@ -23,9 +23,12 @@ WHOLE_TABLE_MAX_ROWS = 500_000
 
 
 def queries_for(con: duckdb.DuckDBPyConnection, table: str, rows: int) -> dict[str, str]:
-    columns = [r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_name = ?", [table]
-    ).fetchall()]
+    columns = [
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_name = ?", [table]
+        ).fetchall()
+    ]
     out = {"whole table": f'select * from "{table}"'} if rows <= WHOLE_TABLE_MAX_ROWS else {}
     if "trust_code" in columns:
         trust = con.execute(f'select min(trust_code) from "{table}"').fetchone()[0]
@@ -33,8 +36,9 @@ def queries_for(con: duckdb.DuckDBPyConnection, table: str, rows: int) -> dict[s
             out["one trust"] = f"""select * from "{table}" where trust_code = '{trust}'"""
     period = next((c for c in PERIOD_COLUMNS if c in columns), None)
     if period:
-        out[f"count by {period}"] = (f'select "{period}", count(*) as n from "{table}" '
-                                     f"group by 1 order by 1")
+        out[f"count by {period}"] = (
+            f'select "{period}", count(*) as n from "{table}" group by 1 order by 1'
+        )
     return out
 
 
@@ -60,20 +64,32 @@ def main() -> int:
         return 2
     rows = []
     with duckdb.connect(str(a.db), read_only=True) as con:
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables order by 1").fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables order by 1"
+            ).fetchall()
+        ]
         for table in tables:
             n = con.execute(f'select count(*) from "{table}"').fetchone()[0]
             for label, sql in queries_for(con, table, n).items():
                 times = time_query(con, sql, a.runs)
-                rows.append({"name": f"{table}: {label}", "table_rows": n,
-                             "median_ms": round(statistics.median(times), 2),
-                             "max_ms": round(max(times), 2)})
+                rows.append(
+                    {
+                        "name": f"{table}: {label}",
+                        "table_rows": n,
+                        "median_ms": round(statistics.median(times), 2),
+                        "max_ms": round(max(times), 2),
+                    }
+                )
     rows.sort(key=lambda r: r["median_ms"], reverse=True)
     for r in rows[: a.top]:
         print(f"{r['median_ms']:9.1f} ms  {r['table_rows']:>10,} rows  {r['name']}")
-    result = {"tables": len(tables), "slowest_median_ms": rows[0]["median_ms"] if rows else 0,
-              "slowest": rows[: a.top]}
+    result = {
+        "tables": len(tables),
+        "slowest_median_ms": rows[0]["median_ms"] if rows else 0,
+        "slowest": rows[: a.top],
+    }
     if a.json:
         a.json.write_text(json.dumps(result, indent=2))
     return 0

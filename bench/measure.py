@@ -35,8 +35,10 @@ class Measured:
 
     def check(self) -> Measured:
         if self.exit_code != 0:
-            raise SystemExit(f"benchmark step failed ({self.exit_code}): {' '.join(self.command)}\n"
-                             f"{self.stdout[-3000:]}\n{self.stderr[-3000:]}")
+            raise SystemExit(
+                f"benchmark step failed ({self.exit_code}): {' '.join(self.command)}\n"
+                f"{self.stdout[-3000:]}\n{self.stderr[-3000:]}"
+            )
         return self
 
 
@@ -62,13 +64,16 @@ def _tree_memory(proc: psutil.Process) -> int:
     return total
 
 
-def run_measured(command: list[str], env: dict[str, str] | None = None,
-                 cwd: Path = REPO, memory: bool = True) -> Measured:
+def run_measured(
+    command: list[str], env: dict[str, str] | None = None, cwd: Path = REPO, memory: bool = True
+) -> Measured:
     """Run `command` to completion; stdout and stderr are captured in files (no pipe stalls).
     `memory=False` only times it (for a command that measures its own stages)."""
     out_dir = Path(os.environ.get("TMPDIR", "/tmp"))
-    with (open(out_dir / f"bench-{os.getpid()}.out", "w+") as out,
-          open(out_dir / f"bench-{os.getpid()}.err", "w+") as err):
+    with (
+        open(out_dir / f"bench-{os.getpid()}.out", "w+") as out,
+        open(out_dir / f"bench-{os.getpid()}.err", "w+") as err,
+    ):
         t0 = time.perf_counter()
         popen = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=err)
         proc = psutil.Process(popen.pid)
@@ -87,8 +92,9 @@ def run_measured(command: list[str], env: dict[str, str] | None = None,
         stdout, stderr = out.read(), err.read()
     os.unlink(out.name)
     os.unlink(err.name)
-    return Measured(command, popen.returncode, round(seconds, 3), round(peak / 2**20, 1),
-                    stdout, stderr)
+    return Measured(
+        command, popen.returncode, round(seconds, 3), round(peak / 2**20, 1), stdout, stderr
+    )
 
 
 def wmin_command(*args: str) -> list[str]:
@@ -107,5 +113,9 @@ def stats(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     n = len(ordered)
     median = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
-    return {"min": round(ordered[0], 3), "median": round(median, 3), "max": round(ordered[-1], 3),
-            "n": n}
+    return {
+        "min": round(ordered[0], 3),
+        "median": round(median, 3),
+        "max": round(ordered[-1], 3),
+        "n": n,
+    }

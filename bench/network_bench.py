@@ -18,7 +18,7 @@ import argparse
 import json
 import shutil
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -33,9 +33,13 @@ from ingest.synth.network import SYNTHETIC_FEEDS_DIR
 def last_night(landing: Path) -> date:
     """The latest extract date of any delivery in the landing folder."""
     specs = load_all_specs(SYNTHETIC_FEEDS_DIR)
-    dates = [stamp.date() for trust_dir in landing.iterdir() if trust_dir.name in specs
-             for f in trust_dir.iterdir()
-             if (stamp := specs[trust_dir.name].extract_time.parse(f.name)) is not None]
+    dates = [
+        stamp.date()
+        for trust_dir in landing.iterdir()
+        if trust_dir.name in specs
+        for f in trust_dir.iterdir()
+        if (stamp := specs[trust_dir.name].extract_time.parse(f.name)) is not None
+    ]
     return max(dates)
 
 
@@ -55,8 +59,9 @@ def move_night(src: Path, dst: Path, night: date) -> int:
 
 def nightly_steps(restricted_db: Path) -> dict[str, float]:
     with duckdb.connect(str(restricted_db), read_only=True) as con:
-        steps = con.execute("select steps from pipeline.runs order by started_at desc limit 1"
-                            ).fetchone()[0]
+        steps = con.execute(
+            "select steps from pipeline.runs order by started_at desc limit 1"
+        ).fetchone()[0]
     rows = json.loads(steps) if isinstance(steps, str) else steps
     return {row["step"]: float(row["seconds"]) for row in rows}
 
@@ -90,12 +95,24 @@ def generated_window(home: Path) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def run(home: Path, start: str, end: str, scale: float, seed: int, reuse: bool = False,
-        generate_only: bool = False) -> dict:
+def run(
+    home: Path,
+    start: str,
+    end: str,
+    scale: float,
+    seed: int,
+    reuse: bool = False,
+    generate_only: bool = False,
+) -> dict:
     window = {"start": start, "end": end, "scale": scale, "seed": seed}
     earlier = generated_window(home)
-    reuse = (reuse and (home / "landing").is_dir() and (home / "truth" / "exams.parquet").exists()
-             and earlier is not None and earlier["window"] == window)
+    reuse = (
+        reuse
+        and (home / "landing").is_dir()
+        and (home / "truth" / "exams.parquet").exists()
+        and earlier is not None
+        and earlier["window"] == window
+    )
     if reuse:
         reset_to_landing(home)
     else:
@@ -114,16 +131,33 @@ def run(home: Path, start: str, end: str, scale: float, seed: int, reuse: bool =
         stages["generate"] = {**earlier["generate"], "earlier_run": earlier["measured_at"]}
         print(f" generate: reused the landing generated {earlier['measured_at']}", flush=True)
     else:
-        stage("generate", "synth", "--start", start, "--end", end, "--scale", str(scale),
-              "--seed", str(seed))
-        (home / GENERATED).write_text(json.dumps(
-            {"window": window, "generate": stages["generate"],
-             "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}))
+        stage(
+            "generate",
+            "synth",
+            "--start",
+            start,
+            "--end",
+            end,
+            "--scale",
+            str(scale),
+            "--seed",
+            str(seed),
+        )
+        (home / GENERATED).write_text(
+            json.dumps(
+                {
+                    "window": window,
+                    "generate": stages["generate"],
+                    "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                }
+            )
+        )
         if generate_only:
             return {"window": window, "stages": stages}
     with duckdb.connect() as con:
-        exams = con.execute("select count(*) from read_parquet(?)",
-                            [str(home / "truth" / "exams.parquet")]).fetchone()[0]
+        exams = con.execute(
+            "select count(*) from read_parquet(?)", [str(home / "truth" / "exams.parquet")]
+        ).fetchone()[0]
     files, size = landing_size(home / "landing")
     night = last_night(home / "landing")
     held = home / "held_back"
@@ -135,16 +169,26 @@ def run(home: Path, start: str, end: str, scale: float, seed: int, reuse: bool =
     move_night(held, home / "landing", night)
     nightly = run_measured(wmin_command("nightly", "--as-of", night.isoformat()), env=env).check()
     steps = nightly_steps(home / "warehouse" / "restricted.duckdb")
-    print(f"  nightly: {nightly.seconds:8.1f} s  ({night_files} files)  "
-          + "  ".join(f"{k} {v:.1f} s" for k, v in steps.items()), flush=True)
+    print(
+        f"  nightly: {nightly.seconds:8.1f} s  ({night_files} files)  "
+        + "  ".join(f"{k} {v:.1f} s" for k, v in steps.items()),
+        flush=True,
+    )
     return {
         "window": window,
-        "exams": int(exams), "files": files, "bytes": size,
+        "exams": int(exams),
+        "files": files,
+        "bytes": size,
         "stages": stages,
         "end_to_end_seconds": round(sum(s["seconds"] for s in stages.values()), 1),
         "peak_mb": max(s["peak_mb"] for s in stages.values()),
-        "nightly": {"night": night.isoformat(), "files": night_files, "seconds": nightly.seconds,
-                    "peak_mb": nightly.peak_mb, "steps": steps},
+        "nightly": {
+            "night": night.isoformat(),
+            "files": night_files,
+            "seconds": nightly.seconds,
+            "peak_mb": nightly.peak_mb,
+            "steps": steps,
+        },
         # the year's full build against the night's incremental one (issue #4's target)
         "build_speedup": round(stages["build"]["seconds"] / steps["build"], 2),
     }
@@ -159,10 +203,16 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--json", type=Path, help="write the figures here as JSON")
     ap.add_argument("--keep", action="store_true", help="keep the home (default: delete it)")
-    ap.add_argument("--reuse-landing", action="store_true",
-                    help="skip generation when HOME already holds this window's landing and truth")
-    ap.add_argument("--generate-only", action="store_true",
-                    help="generate the window's landing (and its figures) and stop; implies --keep")
+    ap.add_argument(
+        "--reuse-landing",
+        action="store_true",
+        help="skip generation when HOME already holds this window's landing and truth",
+    )
+    ap.add_argument(
+        "--generate-only",
+        action="store_true",
+        help="generate the window's landing (and its figures) and stop; implies --keep",
+    )
     a = ap.parse_args()
     result = run(a.home, a.start, a.end, a.scale, a.seed, a.reuse_landing, a.generate_only)
     if a.json:

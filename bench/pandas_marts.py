@@ -88,8 +88,10 @@ def at_feed_precision(truth: Truth, feeds_dir: Path) -> Truth:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
         fmt = spec.get("datetime_format", default_text)
         as_text = spec["family"] in ("wide_csv", "event_csv") or (
-            spec["family"] == "excel" and fmt != default_text
-            and "excel_serial_dates" not in (spec.get("quirks") or []))
+            spec["family"] == "excel"
+            and fmt != default_text
+            and "excel_serial_dates" not in (spec.get("quirks") or [])
+        )
         if as_text and not any(d in fmt for d in ("%S", "%T", "%X")):
             minute_trusts.add(spec["trust_code"])
     events = truth.events.copy()
@@ -182,16 +184,21 @@ def exam_facts(truth: Truth, seeds: Seeds, as_of: date, pseudonym_key: bytes | N
     out["entered_in_error_at"] = at("entered_in_error")
     idx = pd.MultiIndex.from_frame(out[key])
     out["report_verified_at"] = pd.to_datetime(
-        verified["event_at"].reindex(idx).to_numpy(), utc=True)
+        verified["event_at"].reindex(idx).to_numpy(), utc=True
+    )
     out["booked_for"] = pd.to_datetime(bookings["appointment_at"].reindex(idx).to_numpy(), utc=True)
     out["did_not_attend_count"] = dna.reindex(idx).fillna(0).astype(int).to_numpy()
     # the verifier: an outsourced company, a radiographer or sonographer (RGR/SON staff ids)
     outsourced = verified["actor_outsourced"].reindex(idx).fillna(False).astype(bool).to_numpy()
     actor = pd.Series(verified["actor_id"].reindex(idx).astype(object).to_numpy())
-    reporter = np.select([outsourced, actor.str[:3].isin(["RGR", "SON"]).to_numpy()],
-                         ["outsourced", "radiographer"], "radiologist")
+    reporter = np.select(
+        [outsourced, actor.str[:3].isin(["RGR", "SON"]).to_numpy()],
+        ["outsourced", "radiographer"],
+        "radiologist",
+    )
     out["reporter_type"] = pd.Series(reporter, index=out.index).where(
-        out["report_verified_at"].notna(), None)
+        out["report_verified_at"].notna(), None
+    )
 
     out["test_at"] = out["exam_started_at"].fillna(out["exam_completed_at"])
     out["test_date"] = local_date(out["test_at"])
@@ -212,7 +219,8 @@ def exam_facts(truth: Truth, seeds: Seeds, as_of: date, pseudonym_key: bytes | N
     out["target_hours"] = out["priority"].map(targets)
     within = in_order & (hours <= out["target_hours"])
     out["reported_within_target"] = within.astype(object).where(
-        out["report_verified_at"].notna(), None)
+        out["report_verified_at"].notna(), None
+    )
 
     birth = pd.to_datetime(out["birth_date"].astype("datetime64[ns]"))
     td = out["test_date"]
@@ -223,8 +231,10 @@ def exam_facts(truth: Truth, seeds: Seeds, as_of: date, pseudonym_key: bytes | N
     if pseudonym_key is not None:  # the published keys: md5 of trust|accession, HMAC of NHS no.
         keys = out["trust_code"] + "|" + out["accession"]
         out["exam_key"] = [hashlib.md5(k.encode()).hexdigest() for k in keys]
-        table = {n: hmac.new(pseudonym_key, n.encode(), hashlib.sha256).hexdigest()
-                 for n in out["nhs_number"].dropna().unique()}
+        table = {
+            n: hmac.new(pseudonym_key, n.encode(), hashlib.sha256).hexdigest()
+            for n in out["nhs_number"].dropna().unique()
+        }
         out["patient_key"] = out["nhs_number"].map(table)
     return out.drop(columns=["birth_date"]).reset_index(drop=True)
 
@@ -253,25 +263,31 @@ def tat_monthly(truth: Truth, seeds: Seeds, as_of: date, facts: pd.DataFrame | N
     f["pending_inside_target"] = ~reported & (hours_since_test <= f["target_hours"])
     f["within_target"] = f["reported_within_target"].eq(True)
     days_since_test = (pd.Timestamp(as_of) - f["test_date"]).dt.days
-    f["over_28"] = (reported & (f["test_to_report_days"] > 28)) | (~reported & (days_since_test > 28))
+    f["over_28"] = (reported & (f["test_to_report_days"] > 28)) | (
+        ~reported & (days_since_test > 28)
+    )
     f["reported"] = reported
 
     def aggregate(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         g = df.groupby(keys, sort=False)
-        out = pd.DataFrame({
-            "exams_tested": g.size(),
-            "request_to_test_median_days": g["request_to_test_days"].quantile(0.5),
-            "request_to_test_p90_days": g["request_to_test_days"].quantile(0.9),
-            "exams_reported": g["reported"].sum(),
-            "test_to_report_median_days": g["test_to_report_days"].quantile(0.5),
-            "test_to_report_p90_days": g["test_to_report_days"].quantile(0.9),
-            "test_to_report_median_hours": g["test_to_report_hours"].quantile(0.5),
-            "reported_within_target": g["within_target"].sum(),
-            "within_target_denominator": g.size() - g["pending_inside_target"].sum(),
-            "reported_over_28_days": g["over_28"].sum(),
-        })
+        out = pd.DataFrame(
+            {
+                "exams_tested": g.size(),
+                "request_to_test_median_days": g["request_to_test_days"].quantile(0.5),
+                "request_to_test_p90_days": g["request_to_test_days"].quantile(0.9),
+                "exams_reported": g["reported"].sum(),
+                "test_to_report_median_days": g["test_to_report_days"].quantile(0.5),
+                "test_to_report_p90_days": g["test_to_report_days"].quantile(0.9),
+                "test_to_report_median_hours": g["test_to_report_hours"].quantile(0.5),
+                "reported_within_target": g["within_target"].sum(),
+                "within_target_denominator": g.size() - g["pending_inside_target"].sum(),
+                "reported_over_28_days": g["over_28"].sum(),
+            }
+        )
         den = out["within_target_denominator"]
-        out["reported_within_target_pct"] = (100.0 * out["reported_within_target"] / den).where(den > 0)
+        out["reported_within_target_pct"] = (100.0 * out["reported_within_target"] / den).where(
+            den > 0
+        )
         return out.reset_index()
 
     return _with_network(f, ["month", "modality", "priority"], aggregate)
@@ -285,12 +301,14 @@ def did_activity_monthly(truth: Truth, seeds: Seeds, as_of: date,
 
     def aggregate(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         g = df.groupby(keys, sort=False)
-        return pd.DataFrame({
-            "exams_tested": g.size(),
-            "request_to_test_median_days": g["request_to_test_days"].quantile(0.5),
-            "test_to_report_median_days": g["test_to_report_days"].quantile(0.5),
-            "exams_reported": g["report_verified_at"].count(),
-        }).reset_index()
+        return pd.DataFrame(
+            {
+                "exams_tested": g.size(),
+                "request_to_test_median_days": g["request_to_test_days"].quantile(0.5),
+                "test_to_report_median_days": g["test_to_report_days"].quantile(0.5),
+                "exams_reported": g["report_verified_at"].count(),
+            }
+        ).reset_index()
 
     return _with_network(f, ["month", "modality", "patient_source_setting"], aggregate)
 
@@ -347,13 +365,15 @@ def waiting_list_census(truth: Truth, seeds: Seeds, as_of: date,
 
     def aggregate(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         g = df.groupby(keys, sort=False)
-        out = pd.DataFrame({
-            "total_waiting": g.size(),
-            "waiting_6_plus_weeks": g["six_plus"].sum(),
-            "waiting_13_plus_weeks": g["thirteen_plus"].sum(),
-            "median_weeks_waited": g["weeks_waited"].quantile(0.5),
-            "max_weeks_waited": g["weeks_waited"].max(),
-        })
+        out = pd.DataFrame(
+            {
+                "total_waiting": g.size(),
+                "waiting_6_plus_weeks": g["six_plus"].sum(),
+                "waiting_13_plus_weeks": g["thirteen_plus"].sum(),
+                "median_weeks_waited": g["weeks_waited"].quantile(0.5),
+                "max_weeks_waited": g["weeks_waited"].max(),
+            }
+        )
         out["pct_waiting_6_plus_weeks"] = 100.0 * out["waiting_6_plus_weeks"] / out["total_waiting"]
         return out.reset_index()
 
@@ -393,12 +413,14 @@ def dm01_activity_monthly(truth: Truth, seeds: Seeds, as_of: date,
 
     def aggregate(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         g = df.groupby(keys, sort=False)
-        return pd.DataFrame({
-            "waiting_list_tests": g["waiting_list_tests"].sum(),
-            "planned_tests": g["planned_tests"].sum(),
-            "unscheduled_tests": g["unscheduled_tests"].sum(),
-            "total_tests": g.size(),
-        }).reset_index()
+        return pd.DataFrame(
+            {
+                "waiting_list_tests": g["waiting_list_tests"].sum(),
+                "planned_tests": g["planned_tests"].sum(),
+                "unscheduled_tests": g["unscheduled_tests"].sum(),
+                "total_tests": g.size(),
+            }
+        ).reset_index()
 
     return _with_network(f, ["month", "dm01_test"], aggregate)
 
@@ -450,19 +472,22 @@ def reporting_throughput_weekly(truth: Truth, seeds: Seeds, as_of: date,
     tested = f[f["test_date"].notna()].assign(week=lambda x: monday(x["test_date"]))
     verified = f[f["report_date"].notna()].assign(
         week=lambda x: monday(x["report_date"]),
-        outsourced=lambda x: x["reporter_type"] == "outsourced")
+        outsourced=lambda x: x["reporter_type"] == "outsourced",
+    )
 
     def count_tested(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         return df.groupby(keys, sort=False).size().rename("exams_tested").reset_index()
 
     def count_verified(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         g = df.groupby(keys, sort=False)
-        return pd.DataFrame({"reports_verified": g.size(),
-                             "reports_outsourced": g["outsourced"].sum()}).reset_index()
+        return pd.DataFrame(
+            {"reports_verified": g.size(), "reports_outsourced": g["outsourced"].sum()}
+        ).reset_index()
 
     keys = ["trust_code", "week", "modality"]
     out = _with_network(tested, ["week", "modality"], count_tested).merge(
-        _with_network(verified, ["week", "modality"], count_verified), on=keys, how="outer")
+        _with_network(verified, ["week", "modality"], count_verified), on=keys, how="outer"
+    )
     out = out.fillna({"exams_tested": 0, "reports_verified": 0, "reports_outsourced": 0})
     out["backlog_change"] = out["exams_tested"] - out["reports_verified"]
     return out
@@ -484,9 +509,15 @@ def scanner_utilisation_daily(truth: Truth, seeds: Seeds, as_of: date,
     s["dna"] = [(s_state == "booked") and (t, a, d) in dna_keys
                 for s_state, t, a, d in zip(s["state"], s["trust_code"], s["accession"], s["date"],
                                             strict=True)]  # fmt: skip
-    slots = s.groupby(["date", "site_code", "room"], sort=False).agg(
-        available_minutes=("slot_minutes", "sum"), booked_minutes=("booked_minutes", "sum"),
-        dna_slots=("dna", "sum")).reset_index()
+    slots = (
+        s.groupby(["date", "site_code", "room"], sort=False)
+        .agg(
+            available_minutes=("slot_minutes", "sum"),
+            booked_minutes=("booked_minutes", "sum"),
+            dna_slots=("dna", "sum"),
+        )
+        .reset_index()
+    )
 
     # exams and open (free or booked) slot time, each cut at every local midnight it crosses
     x = f[f["exam_started_at"].notna() & (f["exam_completed_at"] > f["exam_started_at"])]
@@ -549,14 +580,24 @@ def scheduling_capacity(truth: Truth, seeds: Seeds, as_of: date,
     as_of_ts = pd.Timestamp(as_of)
     horizon = as_of_ts + pd.Timedelta(days=7 * SCHEDULING_WEEKS)
     free = s[(s["state"] == "free") & (s["date"] > as_of_ts) & (s["date"] <= horizon)]
-    free = free.groupby(["site_code", "modality"], sort=False).agg(
-        free_slots=("slot_id", "size"), free_minutes=("slot_minutes", "sum"),
-        earliest_free_slot_at=("slot_start", "min")).reset_index()
+    free = (
+        free.groupby(["site_code", "modality"], sort=False)
+        .agg(
+            free_slots=("slot_id", "size"),
+            free_minutes=("slot_minutes", "sum"),
+            earliest_free_slot_at=("slot_start", "min"),
+        )
+        .reset_index()
+    )
     members = waiting_list_members(f, [as_of_ts], dm01_only=False)
     unbooked = members[~(members["booked_for"] >= as_of_end(as_of))]
     # patients (docs/metrics.md): one with any request of the modality still to book needs a slot
-    waiting = unbooked.groupby(["trust_code", "modality"], sort=False)["patient"].nunique().rename(
-        "waiting_unbooked").reset_index()
+    waiting = (
+        unbooked.groupby(["trust_code", "modality"], sort=False)["patient"]
+        .nunique()
+        .rename("waiting_unbooked")
+        .reset_index()
+    )
     out = s[["site_code", "trust_code", "modality"]].drop_duplicates()
     out = out.merge(free, on=["site_code", "modality"], how="left")
     out = out.merge(waiting, on=["trust_code", "modality"], how="left")
@@ -569,7 +610,8 @@ def scheduling_capacity(truth: Truth, seeds: Seeds, as_of: date,
                           na_position="last", kind="stable")  # fmt: skip
     out["network_rank"] = out.groupby("modality", sort=False).cumcount() + 1
     out["earliest_free_slot_at_local"] = (
-        out["earliest_free_slot_at"].dt.tz_convert(LONDON).dt.tz_localize(None))
+        out["earliest_free_slot_at"].dt.tz_convert(LONDON).dt.tz_localize(None)
+    )
     return out.reset_index(drop=True)
 
 

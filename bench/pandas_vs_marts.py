@@ -47,7 +47,11 @@ def time_pandas(home: Path, as_of: date) -> tuple[float, dict, int]:
     tat = pandas_marts.tat_monthly(truth, seeds, as_of)
     census = pandas_marts.waiting_list_census(truth, seeds, as_of)
     total = time.perf_counter() - t0
-    return total, {"read": round(t_read, 3), "compute": round(total - t_read, 3)}, len(tat) + len(census)
+    return (
+        total,
+        {"read": round(t_read, 3), "compute": round(total - t_read, 3)},
+        len(tat) + len(census),
+    )
 
 
 def time_dbt(restricted_db: Path, as_of: date, scratch: Path) -> tuple[float, dict, int]:
@@ -62,8 +66,10 @@ def time_dbt(restricted_db: Path, as_of: date, scratch: Path) -> tuple[float, di
         if r["unique_id"].startswith("model."):
             by_layer[layer_of(r["unique_id"].rsplit(".", 1)[-1])] += r["execution_time"]
     with duckdb.connect(str(db), read_only=True) as con:
-        rows = sum(con.execute(f"select count(*) from {t}").fetchone()[0]
-                   for t in ("tat_monthly", "waiting_list_census"))
+        rows = sum(
+            con.execute(f"select count(*) from {t}").fetchone()[0]
+            for t in ("tat_monthly", "waiting_list_census")
+        )
     return result.elapsed_seconds, {k: round(v, 3) for k, v in by_layer.items()}, rows
 
 
@@ -81,22 +87,27 @@ def main() -> int:
     as_of = as_of_of(warehouse / "analytics.duckdb")
     pandas_seconds, pandas_steps, pandas_rows = time_pandas(a.home, as_of)
     with tempfile.TemporaryDirectory(prefix="wmin-pandas-vs-marts-") as scratch:
-        dbt_wall, dbt_layers, dbt_rows = time_dbt(warehouse / "restricted.duckdb", as_of,
-                                                  Path(scratch))
+        dbt_wall, dbt_layers, dbt_rows = time_dbt(
+            warehouse / "restricted.duckdb", as_of, Path(scratch)
+        )
     dbt_models = sum(dbt_layers.values())
     result = {
         "as_of": as_of.isoformat(),
-        "pandas_seconds": round(pandas_seconds, 3), "pandas_seconds_by_step": pandas_steps,
+        "pandas_seconds": round(pandas_seconds, 3),
+        "pandas_seconds_by_step": pandas_steps,
         "pandas_rows": pandas_rows,
-        "dbt_wall_seconds": round(dbt_wall, 3), "dbt_model_seconds": round(dbt_models, 3),
+        "dbt_wall_seconds": round(dbt_wall, 3),
+        "dbt_model_seconds": round(dbt_models, 3),
         "dbt_model_seconds_by_layer": dbt_layers,
         "dbt_rows": dbt_rows,
         "speedup": round(pandas_seconds / dbt_models, 2) if dbt_models else None,
         "speedup_wall": round(pandas_seconds / dbt_wall, 2) if dbt_wall else None,
     }
-    print(f"pandas {pandas_seconds:.2f} s ({pandas_rows} rows); dbt models {dbt_models:.2f} s, "
-          f"dbt wall {dbt_wall:.2f} s ({dbt_rows} rows); speed-up {result['speedup']}x "
-          f"(wall {result['speedup_wall']}x)")
+    print(
+        f"pandas {pandas_seconds:.2f} s ({pandas_rows} rows); dbt models {dbt_models:.2f} s, "
+        f"dbt wall {dbt_wall:.2f} s ({dbt_rows} rows); speed-up {result['speedup']}x "
+        f"(wall {result['speedup_wall']}x)"
+    )
     if a.json:
         a.json.write_text(json.dumps(result, indent=2))
     return 0

@@ -29,8 +29,9 @@ FULL = {"start": "2025-04-01", "end": "2026-03-31", "scale": "1.0"}
 QUICK = {"start": "2026-02-16", "end": "2026-02-19", "scale": "0.01"}
 
 
-def components(home: Path, quick: bool, reuse: bool = False,
-               window: dict[str, str] | None = None) -> list[tuple[str, list[str]]]:
+def components(
+    home: Path, quick: bool, reuse: bool = False, window: dict[str, str] | None = None
+) -> list[tuple[str, list[str]]]:
     """(name, script arguments) in run order; the network run leaves `home` for the others.
 
     The network run's full build and its night's incremental build give the build speed-up
@@ -40,11 +41,27 @@ def components(home: Path, quick: bool, reuse: bool = False,
     analytics = home / "warehouse" / "analytics.duckdb"
     q = ["--quick"] if quick else []
     return [
-        ("network", ["bench/network_bench.py", "--home", str(home), "--start", window["start"],
-                     "--end", window["end"], "--scale", window["scale"], "--keep",
-                     *(["--reuse-landing"] if reuse else [])]),
+        (
+            "network",
+            [
+                "bench/network_bench.py",
+                "--home",
+                str(home),
+                "--start",
+                window["start"],
+                "--end",
+                window["end"],
+                "--scale",
+                window["scale"],
+                "--keep",
+                *(["--reuse-landing"] if reuse else []),
+            ],
+        ),
         ("pandas_vs_marts", ["bench/pandas_vs_marts.py", "--home", str(home)]),
-        ("dashboards", ["bench/dashboard_bench.py", str(analytics), "--repeats", "3" if quick else "5"]),
+        (
+            "dashboards",
+            ["bench/dashboard_bench.py", str(analytics), "--repeats", "3" if quick else "5"],
+        ),
         ("mart_queries", ["bench/mart_query_bench.py", str(analytics)]),
         ("ingest", ["bench/ingest_bench.py", *q]),
     ]
@@ -54,12 +71,16 @@ def run_component(script_args: list[str], repeats: int, scratch: Path) -> dict:
     results, runs = [], []
     for i in range(repeats):
         out = scratch / f"result-{i}.json"
-        m = run_measured([sys.executable, *script_args, "--json", str(out)], cwd=REPO,
-                         memory=False)  # each script measures its own stages
+        m = run_measured(
+            [sys.executable, *script_args, "--json", str(out)], cwd=REPO, memory=False
+        )  # each script measures its own stages
         runs.append({"seconds": m.seconds, "peak_mb": m.peak_mb, "exit_code": m.exit_code})
         if m.exit_code != 0 or not out.exists():
-            return {"status": "failed", "runs": runs,
-                    "error": (m.stderr.strip() or m.stdout.strip())[-2000:]}
+            return {
+                "status": "failed",
+                "runs": runs,
+                "error": (m.stderr.strip() or m.stdout.strip())[-2000:],
+            }
         results.append(json.loads(out.read_text()))
     return {"status": "ok", "runs": runs, "figures": summarise_repeats(results)}
 
@@ -68,12 +89,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", type=Path, default=Path("var"))
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--repeats", type=int, default=None,
-                    help="runs of each benchmark (default 1)")
+    ap.add_argument("--repeats", type=int, default=None, help="runs of each benchmark (default 1)")
     ap.add_argument("--only", nargs="*", help="run only these benchmarks")
-    ap.add_argument("--reuse-landing", action="store_true",
-                    help="keep HOME/bench/<mode>'s generated landing from an earlier run (no "
-                         "generate figure) and keep it afterwards")
+    ap.add_argument(
+        "--reuse-landing",
+        action="store_true",
+        help="keep HOME/bench/<mode>'s generated landing from an earlier run (no "
+        "generate figure) and keep it afterwards",
+    )
     ap.add_argument("--start", help="first day of the network window (default: the mode's)")
     ap.add_argument("--end", help="last day of the network window")
     ap.add_argument("--scale", help="network scale")
@@ -83,8 +106,13 @@ def main() -> int:
     window.update({k: v for k, v in (("start", a.start), ("end", a.end), ("scale", a.scale)) if v})
     bench_home = (a.home / "bench").resolve()
     work = bench_home / ("quick" if a.quick else "network")
-    results = {**machine_facts(), "mode": "quick" if a.quick else "full", "repeats": repeats,
-               "window": window, "benchmarks": {}}
+    results = {
+        **machine_facts(),
+        "mode": "quick" if a.quick else "full",
+        "repeats": repeats,
+        "window": window,
+        "benchmarks": {},
+    }
     with tempfile.TemporaryDirectory(prefix="wmin-bench-") as scratch:
         for name, script_args in components(work, a.quick, a.reuse_landing, window):
             if a.only and name not in a.only:

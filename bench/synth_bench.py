@@ -42,21 +42,35 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="wmin-synth-") as tmp:
         home = args.home or Path(tmp)
-        s = generate_network(home, args.start, args.end, scale=args.scale, seed=args.seed,
-                             progress=progress, workers=args.workers)
+        s = generate_network(
+            home,
+            args.start,
+            args.end,
+            scale=args.scale,
+            seed=args.seed,
+            progress=progress,
+            workers=args.workers,
+        )
         secs = time.perf_counter() - t0
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     peak_mb, child_mb = me.ru_maxrss / 1024, kids.ru_maxrss / 1024
     # CPU seconds say how much of the wall time was work when other programs share the machine
     cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-    print(f"window {args.start}..{args.end} scale {args.scale}: {s.exams:,} exams, "
-          f"{s.events:,} events, {s.slots:,} slots, {s.defects:,} defects")
+    print(
+        f"window {args.start}..{args.end} scale {args.scale}: {s.exams:,} exams, "
+        f"{s.events:,} events, {s.slots:,} slots, {s.defects:,} defects"
+    )
     print(f"{s.files:,} files, {s.bytes / 1e6:,.1f} MB written")
     phases = ", ".join(f"{k} {v - prev:.1f} s" for (k, v), prev in
                        zip(stages.items(), [0.0, *stages.values()], strict=False))  # fmt: skip
     print(f"phases: {phases}; CPU {cpu:.1f} s over {secs:.1f} s wall")
-    print(f"simulate {s.seconds_simulate:.1f} s, total {secs:.1f} s, {s.exams / secs:,.0f} exams/s, "
-          f"peak memory {peak_mb:,.0f} MB (largest writer process {child_mb:,.0f} MB)")
+    print(
+        f"simulate {s.seconds_simulate:.1f} s, total {secs:.1f} s, {s.exams / secs:,.0f} exams/s, "
+        f"peak memory {peak_mb:,.0f} MB (largest writer process {child_mb:,.0f} MB)"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({

@@ -1,6 +1,6 @@
 """Benchmark the network simulation: exams per second and peak memory.
 
-    .venv/bin/python bench/synth_simulate_bench.py --scale 1.0 --months 12
+.venv/bin/python bench/synth_simulate_bench.py --scale 1.0 --months 12
 """
 
 from __future__ import annotations

@@ -26,8 +26,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 Role = Literal["network_analyst", "trust_analyst", "board_member", "administrator"]
-ROLE_NAMES: dict[str, str] = {"network_analyst": "network analyst", "trust_analyst": "trust analyst",
-                              "board_member": "board member", "administrator": "administrator"}
+ROLE_NAMES: dict[str, str] = {
+    "network_analyst": "network analyst",
+    "trust_analyst": "trust analyst",
+    "board_member": "board member",
+    "administrator": "administrator",
+}
 # Pages a board member sees (url paths of dashboards/app.py); other roles see every page.
 BOARD_PAGES = ("home", "overview", "spc", "downloads")
 
@@ -66,6 +70,7 @@ class AccessFile(BaseModel):
 @dataclass(frozen=True)
 class Access:
     """A viewer: `trust` is set for a trust analyst only."""
+
     email: str
     role: Role
     trust: str | None = None
@@ -87,10 +92,13 @@ def load_access_file(path: Path) -> AccessFile:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
-        raise AccessFileError(f"{path}: no roles file; write one (docs/access.md) "
-                              "or set WMIN_ACCESS_FILE") from None
+        raise AccessFileError(
+            f"{path}: no roles file; write one (docs/access.md) or set WMIN_ACCESS_FILE"
+        ) from None
     except (OSError, yaml.YAMLError) as e:
-        raise AccessFileError(f"{path}: cannot read the roles file: {' '.join(str(e).split())}") from None
+        raise AccessFileError(
+            f"{path}: cannot read the roles file: {' '.join(str(e).split())}"
+        ) from None
     if isinstance(raw, dict) and isinstance(raw.get("users"), dict):
         raw = {**raw, "users": {str(k).strip().lower(): v for k, v in raw["users"].items()}}
     try:
@@ -107,7 +115,7 @@ def resolve(rules: AccessFile, user: Mapping[str, object]) -> Access | None:
     grant = rules.users.get(email) if email else None
     if grant is None and rules.claims is not None:
         claimed = user.get(rules.claims.name)
-        for value in ([claimed] if isinstance(claimed, str) else list(claimed or [])):  # type: ignore[arg-type]
+        for value in [claimed] if isinstance(claimed, str) else list(claimed or []):  # type: ignore[arg-type]
             grant = rules.claims.values.get(str(value))
             if grant is not None:
                 break

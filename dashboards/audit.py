@@ -9,11 +9,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 
-def append(folder: Path, event: str, user: str | None, role: str | None,
-           details: dict[str, object]) -> None:
+def append(
+    folder: Path, event: str, user: str | None, role: str | None, details: dict[str, object]
+) -> None:
     now = datetime.now(UTC)
-    entry = {"at": now.isoformat(timespec="seconds"), "event": event, "user": user, "role": role,
-             **details}
+    entry = {
+        "at": now.isoformat(timespec="seconds"),
+        "event": event,
+        "user": user,
+        "role": role,
+        **details,
+    }
     line = (json.dumps(entry, default=str, ensure_ascii=False) + "\n").encode("utf-8")
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     # one write of one line on an O_APPEND file: lines from several sessions never interleave

@@ -61,18 +61,40 @@ NETWORK = "NETWORK"
 LOCAL_TZ = "Europe/London"
 
 # Published tables the app may read whole (Downloads page); docs/metrics.md marts first.
-MART_TABLES = ("tat_monthly", "did_activity_monthly", "waiting_list_census", "waiting_list_bands",
-               "dm01_activity_monthly", "reporting_backlog", "reporting_throughput_weekly",
-               "scanner_utilisation_daily", "scheduling_capacity", "feed_health_daily")
-PROVISIONAL_TABLES = ("dim_trust", "dim_site", "publish_info", "dq_scorecard_monthly",
-                      "rejections_by_reason", "quarantined_files")
+MART_TABLES = (
+    "tat_monthly",
+    "did_activity_monthly",
+    "waiting_list_census",
+    "waiting_list_bands",
+    "dm01_activity_monthly",
+    "reporting_backlog",
+    "reporting_throughput_weekly",
+    "scanner_utilisation_daily",
+    "scheduling_capacity",
+    "feed_health_daily",
+)
+PROVISIONAL_TABLES = (
+    "dim_trust",
+    "dim_site",
+    "publish_info",
+    "dq_scorecard_monthly",
+    "rejections_by_reason",
+    "quarantined_files",
+)
 # The date column a mart extract is filtered on (first day .. last day of the period).
-_DATE_COLUMN = {"tat_monthly": "month", "did_activity_monthly": "month",
-                "waiting_list_census": "census_date", "waiting_list_bands": "census_date",
-                "dm01_activity_monthly": "month", "reporting_backlog": "as_of_date",
-                "reporting_throughput_weekly": "week", "scanner_utilisation_daily": "date",
-                "scheduling_capacity": "as_of_date", "feed_health_daily": "date",
-                "dq_scorecard_monthly": "month"}
+_DATE_COLUMN = {
+    "tat_monthly": "month",
+    "did_activity_monthly": "month",
+    "waiting_list_census": "census_date",
+    "waiting_list_bands": "census_date",
+    "dm01_activity_monthly": "month",
+    "reporting_backlog": "as_of_date",
+    "reporting_throughput_weekly": "week",
+    "scanner_utilisation_daily": "date",
+    "scheduling_capacity": "as_of_date",
+    "feed_health_daily": "date",
+    "dq_scorecard_monthly": "month",
+}
 
 
 class DataUnavailable(RuntimeError):
@@ -181,7 +203,8 @@ def analytics_db_path() -> Path:
     if not value:
         raise DataUnavailable(
             f"{ENV_ANALYTICS_DB} is not set: start the app with `wmin serve` "
-            f"(or set {ENV_ANALYTICS_DB} to the published analytics.duckdb).")
+            f"(or set {ENV_ANALYTICS_DB} to the published analytics.duckdb)."
+        )
     return Path(value)
 
 
@@ -196,8 +219,10 @@ def db_identity() -> tuple[str, int, int]:
     try:
         st_ = path.stat()
     except FileNotFoundError:
-        raise DataUnavailable(f"{path} does not exist yet: run `wmin nightly` (or `wmin demo`) "
-                              "to publish the analytics database.") from None
+        raise DataUnavailable(
+            f"{path} does not exist yet: run `wmin nightly` (or `wmin demo`) "
+            "to publish the analytics database."
+        ) from None
     return (str(path), st_.st_ino, st_.st_mtime_ns)
 
 
@@ -218,7 +243,9 @@ def _fetch(identity: tuple[str, int, int], sql: str, params: tuple) -> pd.DataFr
     return _on_connection(identity, lambda cur: cur.execute(sql, list(params)).df())
 
 
-def _on_connection(identity: tuple[str, int, int], read: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+def _on_connection(
+    identity: tuple[str, int, int], read: Callable[[duckdb.DuckDBPyConnection], T]
+) -> T:
     """`read(cursor)` on the read-only connection, reopened when a publish replaced the file."""
     holder = _connection()
     # one lock for reopen and queries: a query never runs on a connection being closed
@@ -269,8 +296,11 @@ def _trusts_with_network(trusts: tuple[str, ...]) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- catalogue
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _catalogue(identity: tuple[str, int, int]) -> tuple[str, ...]:
-    df = _fetch(identity, "select table_name from information_schema.tables "
-                          "where table_schema = 'main' order by 1", ())
+    df = _fetch(
+        identity,
+        "select table_name from information_schema.tables where table_schema = 'main' order by 1",
+        (),
+    )
     return tuple(df["table_name"])
 
 
@@ -302,11 +332,17 @@ def as_of_date() -> date:
 def trusts() -> pd.DataFrame:
     """trust_code, trust_name, icb_name, latitude, longitude of the network's trusts."""
     if has_table("dim_trust"):
-        return _query("select trust_code, trust_name, icb_name, latitude, longitude from dim_trust "
-                      "where trust_code <> ? order by trust_code", NETWORK)
-    return _query("select distinct trust_code, trust_code as trust_name, null as icb_name, "
-                  "null::double as latitude, null::double as longitude from tat_monthly "
-                  "where trust_code <> ? order by 1", NETWORK)
+        return _query(
+            "select trust_code, trust_name, icb_name, latitude, longitude from dim_trust "
+            "where trust_code <> ? order by trust_code",
+            NETWORK,
+        )
+    return _query(
+        "select distinct trust_code, trust_code as trust_name, null as icb_name, "
+        "null::double as latitude, null::double as longitude from tat_monthly "
+        "where trust_code <> ? order by 1",
+        NETWORK,
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -322,8 +358,10 @@ def trust_names() -> MappingProxyType:
 def sites() -> pd.DataFrame:
     """site_code, trust_code, site_name, latitude, longitude (empty if dim_site is missing)."""
     if has_table("dim_site"):
-        return _query("select site_code, trust_code, site_name, latitude, longitude from dim_site "
-                      "order by site_code")
+        return _query(
+            "select site_code, trust_code, site_name, latitude, longitude from dim_site "
+            "order by site_code"
+        )
     return pd.DataFrame(columns=["site_code", "trust_code", "site_name", "latitude", "longitude"])
 
 
@@ -342,21 +380,35 @@ def priorities() -> list[str]:
 
 
 # --------------------------------------------------------------------------- turnaround
-def tat_monthly(start: date, end: date, trusts: tuple[str, ...] = (),
-                modalities: tuple[str, ...] = (), priorities: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
+def tat_monthly(
+    start: date,
+    end: date,
+    trusts: tuple[str, ...] = (),
+    modalities: tuple[str, ...] = (),
+    priorities: tuple[str, ...] = (),
+    access: Access | None = None,
+) -> pd.DataFrame:
     """tat_monthly rows for months start..end; trust filter keeps the NETWORK rows."""
     params: list[object] = [start, end]
     sql = "select * from tat_monthly where month between ? and ?"
     sql += _in("trust_code", _trusts_with_network(trusts), params)
     sql += _in("modality", modalities, params)
     sql += _in("priority", priorities, params)
-    return _protected("tat_monthly", _query(sql + " order by month, trust_code, modality, priority",
-                                            *params), access)
+    return _protected(
+        "tat_monthly",
+        _query(sql + " order by month, trust_code, modality, priority", *params),
+        access,
+    )
 
 
-def exam_interval_medians(start: date, end: date, trusts: tuple[str, ...] = (),
-                          modalities: tuple[str, ...] = (),
-                          priorities: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
+def exam_interval_medians(
+    start: date,
+    end: date,
+    trusts: tuple[str, ...] = (),
+    modalities: tuple[str, ...] = (),
+    priorities: tuple[str, ...] = (),
+    access: Access | None = None,
+) -> pd.DataFrame:
     """Per trust and NETWORK, from fct_exams tested start..end: the number of values and the
     median (quantile_cont) of request_to_test_days and test_to_report_days/hours."""
     params: list[object] = [start, end]
@@ -389,9 +441,16 @@ def exam_interval_medians(start: date, end: date, trusts: tuple[str, ...] = (),
 INTERVAL_MEASURES = {"request_to_test_days": 7, "test_to_report_days": 1}
 
 
-def exam_interval_histogram(measure: str, start: date, end: date, trusts: tuple[str, ...] = (),
-                            modalities: tuple[str, ...] = (), priorities: tuple[str, ...] = (),
-                            cap: int = 70, access: Access | None = None) -> pd.DataFrame:
+def exam_interval_histogram(
+    measure: str,
+    start: date,
+    end: date,
+    trusts: tuple[str, ...] = (),
+    modalities: tuple[str, ...] = (),
+    priorities: tuple[str, ...] = (),
+    cap: int = 70,
+    access: Access | None = None,
+) -> pd.DataFrame:
     """Counts of exams by interval bin (weeks for request_to_test_days, days for
     test_to_report_days; the last bin holds everything >= cap) per trust and NETWORK."""
     if measure not in INTERVAL_MEASURES:
@@ -416,14 +475,22 @@ def exam_interval_histogram(measure: str, start: date, end: date, trusts: tuple[
     return _exam_level(df.sort_values(["trust_code", "bin_start"]).reset_index(drop=True), access)
 
 
-def did_activity_monthly(start: date, end: date, trusts: tuple[str, ...] = (),
-                         modalities: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
+def did_activity_monthly(
+    start: date,
+    end: date,
+    trusts: tuple[str, ...] = (),
+    modalities: tuple[str, ...] = (),
+    access: Access | None = None,
+) -> pd.DataFrame:
     params: list[object] = [start, end]
     sql = "select * from did_activity_monthly where month between ? and ?"
     sql += _in("trust_code", _trusts_with_network(trusts), params)
     sql += _in("modality", modalities, params)
-    return _protected("did_activity_monthly", _query(
-        sql + " order by month, trust_code, modality, patient_source_setting", *params), access)
+    return _protected(
+        "did_activity_monthly",
+        _query(sql + " order by month, trust_code, modality, patient_source_setting", *params),
+        access,
+    )
 
 
 # --------------------------------------------------------------------------- waiting list
@@ -432,34 +499,55 @@ def census_dates() -> list[date]:
     return [pd.Timestamp(d).date() for d in df["census_date"]]
 
 
-def waiting_list_census(start: date, end: date, trusts: tuple[str, ...] = (),
-                        dm01_tests: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
+def waiting_list_census(
+    start: date,
+    end: date,
+    trusts: tuple[str, ...] = (),
+    dm01_tests: tuple[str, ...] = (),
+    access: Access | None = None,
+) -> pd.DataFrame:
     params: list[object] = [start, end]
     sql = "select * from waiting_list_census where census_date between ? and ?"
     sql += _in("trust_code", _trusts_with_network(trusts), params)
     sql += _in("dm01_test", dm01_tests, params)
-    return _protected("waiting_list_census", _query(
-        sql + " order by census_date, trust_code, dm01_test", *params), access)
+    return _protected(
+        "waiting_list_census",
+        _query(sql + " order by census_date, trust_code, dm01_test", *params),
+        access,
+    )
 
 
-def waiting_list_bands(census_date: date, trusts: tuple[str, ...] = (),
-                       dm01_tests: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
+def waiting_list_bands(
+    census_date: date,
+    trusts: tuple[str, ...] = (),
+    dm01_tests: tuple[str, ...] = (),
+    access: Access | None = None,
+) -> pd.DataFrame:
     params: list[object] = [census_date]
     sql = "select * from waiting_list_bands where census_date = ?"
     sql += _in("trust_code", _trusts_with_network(trusts), params)
     sql += _in("dm01_test", dm01_tests, params)
-    return _protected("waiting_list_bands", _query(sql + " order by trust_code, dm01_test", *params),
-                      access)
+    return _protected(
+        "waiting_list_bands", _query(sql + " order by trust_code, dm01_test", *params), access
+    )
 
 
-def dm01_activity_monthly(start: date, end: date, trusts: tuple[str, ...] = (),
-                          dm01_tests: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
+def dm01_activity_monthly(
+    start: date,
+    end: date,
+    trusts: tuple[str, ...] = (),
+    dm01_tests: tuple[str, ...] = (),
+    access: Access | None = None,
+) -> pd.DataFrame:
     params: list[object] = [start, end]
     sql = "select * from dm01_activity_monthly where month between ? and ?"
     sql += _in("trust_code", _trusts_with_network(trusts), params)
     sql += _in("dm01_test", dm01_tests, params)
-    return _protected("dm01_activity_monthly",
-                      _query(sql + " order by month, trust_code, dm01_test", *params), access)
+    return _protected(
+        "dm01_activity_monthly",
+        _query(sql + " order by month, trust_code, dm01_test", *params),
+        access,
+    )
 
 
 # --------------------------------------------------------------------------- reporting
@@ -470,24 +558,40 @@ def backlog_dates(end: date) -> date | None:
     return None if pd.isna(d) else pd.Timestamp(d).date()
 
 
-def reporting_backlog(start: date, end: date, trusts: tuple[str, ...] = (),
-                      modalities: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
+def reporting_backlog(
+    start: date,
+    end: date,
+    trusts: tuple[str, ...] = (),
+    modalities: tuple[str, ...] = (),
+    access: Access | None = None,
+) -> pd.DataFrame:
     params: list[object] = [start, end]
     sql = "select * from reporting_backlog where as_of_date between ? and ?"
     sql += _in("trust_code", _trusts_with_network(trusts), params)
     sql += _in("modality", modalities, params)
-    return _protected("reporting_backlog",
-                      _query(sql + " order by as_of_date, trust_code, modality", *params), access)
+    return _protected(
+        "reporting_backlog",
+        _query(sql + " order by as_of_date, trust_code, modality", *params),
+        access,
+    )
 
 
-def reporting_throughput_weekly(start: date, end: date, trusts: tuple[str, ...] = (),
-                                modalities: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
+def reporting_throughput_weekly(
+    start: date,
+    end: date,
+    trusts: tuple[str, ...] = (),
+    modalities: tuple[str, ...] = (),
+    access: Access | None = None,
+) -> pd.DataFrame:
     params: list[object] = [start, end]
     sql = "select * from reporting_throughput_weekly where week between ? and ?"
     sql += _in("trust_code", _trusts_with_network(trusts), params)
     sql += _in("modality", modalities, params)
-    return _protected("reporting_throughput_weekly",
-                      _query(sql + " order by week, trust_code, modality", *params), access)
+    return _protected(
+        "reporting_throughput_weekly",
+        _query(sql + " order by week, trust_code, modality", *params),
+        access,
+    )
 
 
 # --------------------------------------------------------------------------- capacity
@@ -497,26 +601,35 @@ def scheduling_as_of_dates() -> list[date]:
 
 
 def scheduling_modalities() -> list[str]:
-    return _query("select distinct modality from scheduling_capacity order by 1")["modality"].tolist()
+    return _query("select distinct modality from scheduling_capacity order by 1")[
+        "modality"
+    ].tolist()
 
 
 def scheduling_capacity(modality: str, as_of: date | None = None) -> pd.DataFrame:
     """Every site offering `modality`, on `as_of` (default: the latest snapshot)."""
     if as_of is None:
-        sql = ("select * from scheduling_capacity where modality = ? and as_of_date = "
-               "(select max(as_of_date) from scheduling_capacity)")
+        sql = (
+            "select * from scheduling_capacity where modality = ? and as_of_date = "
+            "(select max(as_of_date) from scheduling_capacity)"
+        )
         return _query(sql, modality)
-    return _query("select * from scheduling_capacity where modality = ? and as_of_date = ?",
-                  modality, as_of)
+    return _query(
+        "select * from scheduling_capacity where modality = ? and as_of_date = ?", modality, as_of
+    )
 
 
 def scheduling_history(modality: str) -> pd.DataFrame:
-    return _query("select as_of_date, site_code, free_slots, waiting_unbooked, est_weeks_to_clear "
-                  "from scheduling_capacity where modality = ? order by as_of_date, site_code",
-                  modality)
+    return _query(
+        "select as_of_date, site_code, free_slots, waiting_unbooked, est_weeks_to_clear "
+        "from scheduling_capacity where modality = ? order by as_of_date, site_code",
+        modality,
+    )
 
 
-def scanner_utilisation_by_room(start: date, end: date, site_codes: tuple[str, ...] = ()) -> pd.DataFrame:
+def scanner_utilisation_by_room(
+    start: date, end: date, site_codes: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Per site and room over start..end: minutes available, booked, used in and outside the
     slots, DNA slots. Days without available slots (a room or day without an appointment book)
     stay out of utilisation: their scanning is `no_book_minutes`; `outside_slots_minutes` is
@@ -539,7 +652,9 @@ def scanner_utilisation_by_room(start: date, end: date, site_codes: tuple[str, .
     return _query(sql, *params)
 
 
-def scanner_utilisation_weekly(start: date, end: date, site_codes: tuple[str, ...] = ()) -> pd.DataFrame:
+def scanner_utilisation_weekly(
+    start: date, end: date, site_codes: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Per site and ISO week with available slots: minutes available, used in and outside the
     slots (days with a book), utilisation %, DNA slots."""
     params: list[object] = [start, end]
@@ -567,20 +682,28 @@ def feed_health(start: date, end: date, trusts: tuple[str, ...] = ()) -> pd.Data
 def feed_latest(trusts: tuple[str, ...] = ()) -> pd.DataFrame:
     """Each trust's latest feed_health_daily row."""
     params: list[object] = []
-    sql = ("select * from feed_health_daily where true" + _in("trust_code", trusts, params)
-           + " qualify row_number() over (partition by trust_code order by date desc) = 1"
-           + " order by trust_code")
+    sql = (
+        "select * from feed_health_daily where true"
+        + _in("trust_code", trusts, params)
+        + " qualify row_number() over (partition by trust_code order by date desc) = 1"
+        + " order by trust_code"
+    )
     return _query(sql, *params)
 
 
-def dq_scorecard(start: date, end: date, trusts: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
+def dq_scorecard(
+    start: date, end: date, trusts: tuple[str, ...] = (), access: Access | None = None
+) -> pd.DataFrame:
     if not has_table("dq_scorecard_monthly"):
         return pd.DataFrame()
     params: list[object] = [start, end]
     sql = "select * from dq_scorecard_monthly where month between ? and ?"
     sql += _in("trust_code", _trusts_with_network(trusts), params)
-    return _protected("dq_scorecard_monthly",
-                      _query(sql + " order by month, trust_code, measure", *params), access)
+    return _protected(
+        "dq_scorecard_monthly",
+        _query(sql + " order by month, trust_code, measure", *params),
+        access,
+    )
 
 
 def rejections_by_reason(trusts: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -600,14 +723,17 @@ def quarantined_files(trusts: tuple[str, ...] = ()) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- downloads
-def mart_extract(table: str, start: date, end: date, trusts: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
+def mart_extract(
+    table: str, start: date, end: date, trusts: tuple[str, ...] = (), access: Access | None = None
+) -> pd.DataFrame:
     """A published mart (allow-listed name) for the period and trusts."""
     if table not in MART_TABLES + ("dq_scorecard_monthly",):
         raise ValueError(f"{table!r} is not a published mart that can be extracted")
     if _access(access).role == "board_member":
         raise AccessDenied("a board member downloads the board pack, not mart extracts")
-    cols = _query("select column_name from information_schema.columns where table_name = ?",
-                  table)["column_name"].tolist()
+    cols = _query("select column_name from information_schema.columns where table_name = ?", table)[
+        "column_name"
+    ].tolist()
     params: list[object] = []
     sql = f'select * from "{table}" where true'
     date_col = _DATE_COLUMN.get(table)
@@ -623,8 +749,9 @@ def mart_extract(table: str, start: date, end: date, trusts: tuple[str, ...] = (
     return _protected(table, _query(sql, *params), access)
 
 
-def exam_rows(start: date, end: date, trusts: tuple[str, ...] = (),
-              access: Access | None = None) -> pd.DataFrame:
+def exam_rows(
+    start: date, end: date, trusts: tuple[str, ...] = (), access: Access | None = None
+) -> pd.DataFrame:
     """Pseudonymised exam-level rows of fct_exams tested start..end (Downloads). A trust analyst
     gets their own trust's only (none chosen: their own); asking for another trust is refused."""
     viewer_access = _access(access)
@@ -633,8 +760,10 @@ def exam_rows(start: date, end: date, trusts: tuple[str, ...] = (),
     if viewer_access.role == "trust_analyst":
         others = sorted(set(trusts) - {viewer_access.trust})
         if others:
-            raise AccessDenied(f"exam-level rows of {', '.join(others)} are not yours to see: "
-                               f"a trust analyst of {viewer_access.trust} gets that trust's rows only")
+            raise AccessDenied(
+                f"exam-level rows of {', '.join(others)} are not yours to see: "
+                f"a trust analyst of {viewer_access.trust} gets that trust's rows only"
+            )
         trusts = (viewer_access.trust or "",)
     params: list[object] = [start, end]
     sql = "select * from fct_exams where test_date between ? and ?"
@@ -716,5 +845,7 @@ def spc_table(key: str, trust_code: str, frame: pd.DataFrame | None = None) -> p
     series of the measure, e.g. one modality and priority; default the board's series."""
     frame = measure_frame(key) if frame is None else frame
     starts, as_of = feed_starts(), as_of_date()  # cached reads first: the lock is not re-entrant
-    return _on_connection(db_identity(), lambda cur: monthly.spc_table(
-        cur, MEASURES[key], trust_code, as_of, frame, starts))
+    return _on_connection(
+        db_identity(),
+        lambda cur: monthly.spc_table(cur, MEASURES[key], trust_code, as_of, frame, starts),
+    )

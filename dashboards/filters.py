@@ -83,7 +83,8 @@ def _write_url(saved: dict[str, object]) -> None:
         if saved[key]:
             params[name] = list(saved[key])  # type: ignore[arg-type]
     if {k: st.query_params.get_all(k) for k in URL_NAMES if k in st.query_params} == {
-            k: (v if isinstance(v, list) else [v]) for k, v in params.items()}:
+        k: (v if isinstance(v, list) else [v]) for k, v in params.items()
+    }:
         return  # unchanged: no message to the browser
     for name in URL_NAMES:
         if name in st.query_params:
@@ -91,8 +92,16 @@ def _write_url(saved: dict[str, object]) -> None:
     st.query_params.update(params)
 
 
-def choice(label: str, options: Sequence[str], *, name: str, default: str | None = None,
-           format_func: Callable[[str], str] = str, where: object = None, help: str | None = None) -> str:
+def choice(
+    label: str,
+    options: Sequence[str],
+    *,
+    name: str,
+    default: str | None = None,
+    format_func: Callable[[str], str] = str,
+    where: object = None,
+    help: str | None = None,
+) -> str:
     """A page's own selectbox (SPC trust, scheduling modality, highlighted trust) kept in the URL
     as `?name=value` and for the session, so a link or a return to the page shows the same view.
 
@@ -105,8 +114,14 @@ def choice(label: str, options: Sequence[str], *, name: str, default: str | None
     if start not in options:
         start = default if default in options else options[0]
     box = where if where is not None else st
-    value = box.selectbox(label, options, index=options.index(start), key=f"choice_{name}",  # type: ignore[attr-defined]
-                          format_func=format_func, help=help)
+    value = box.selectbox(
+        label,
+        options,
+        index=options.index(start),
+        key=f"choice_{name}",  # type: ignore[attr-defined]
+        format_func=format_func,
+        help=help,
+    )
     saved[name] = value
     if st.query_params.get(name) != value:
         st.query_params[name] = value
@@ -122,8 +137,13 @@ def choices(label: str, options: Sequence[str], *, name: str, where: object = No
     if start is None:
         start = [v for v in st.query_params.get_all(name) if v in options]
     box = where if where is not None else st
-    value = box.multiselect(label, options, default=[v for v in start if v in options],  # type: ignore[attr-defined]
-                            key=f"choice_{name}", placeholder="All")
+    value = box.multiselect(
+        label,
+        options,
+        default=[v for v in start if v in options],  # type: ignore[attr-defined]
+        key=f"choice_{name}",
+        placeholder="All",
+    )
     saved[name] = list(value)
     if st.query_params.get_all(name) != list(value):
         if value:
@@ -140,10 +160,18 @@ def render(show: tuple[str, ...] = KEYS) -> Filters:
     as_of = data.as_of_date()
     trust_frame = data.trusts()
     trust_names = dict(zip(trust_frame["trust_code"], trust_frame["trust_name"]))
-    options: dict[str, list] = {"period": months, "trusts": list(trust_names),
-                                "modalities": data.modalities(), "priorities": data.priorities()}
-    defaults: dict[str, object] = {"period": default_period(months, as_of), "trusts": [],
-                                   "modalities": [], "priorities": []}
+    options: dict[str, list] = {
+        "period": months,
+        "trusts": list(trust_names),
+        "modalities": data.modalities(),
+        "priorities": data.priorities(),
+    }
+    defaults: dict[str, object] = {
+        "period": default_period(months, as_of),
+        "trusts": [],
+        "modalities": [],
+        "priorities": [],
+    }
     saved: dict[str, object] = st.session_state.setdefault(_SAVED, {})
     for key in KEYS:
         if key not in saved:
@@ -157,24 +185,49 @@ def render(show: tuple[str, ...] = KEYS) -> Filters:
             if key == "period":
                 a, b = saved["period"]  # type: ignore[misc]
                 left, right = st.columns(2)
-                a = left.selectbox("From", months, index=months.index(a), key="flt_from",
-                                   format_func=lambda m: f"{m:%b %Y}")
-                b = right.selectbox("To", months, index=months.index(b), key="flt_to",
-                                    format_func=lambda m: f"{m:%b %Y}")
+                a = left.selectbox(
+                    "From",
+                    months,
+                    index=months.index(a),
+                    key="flt_from",
+                    format_func=lambda m: f"{m:%b %Y}",
+                )
+                b = right.selectbox(
+                    "To",
+                    months,
+                    index=months.index(b),
+                    key="flt_to",
+                    format_func=lambda m: f"{m:%b %Y}",
+                )
                 saved["period"] = (min(a, b), max(a, b))
                 continue
             wkey = f"flt_{key}"
             default = list(saved[key])  # type: ignore[call-overload]
             if key == "trusts":
-                value = st.multiselect("Trusts", options["trusts"], default=default, key=wkey,
-                                       placeholder="All trusts",
-                                       format_func=lambda c: f"{c} {trust_names.get(c, '')}".strip())
+                value = st.multiselect(
+                    "Trusts",
+                    options["trusts"],
+                    default=default,
+                    key=wkey,
+                    placeholder="All trusts",
+                    format_func=lambda c: f"{c} {trust_names.get(c, '')}".strip(),
+                )
             elif key == "modalities":
-                value = st.multiselect("Modality", options["modalities"], default=default, key=wkey,
-                                       placeholder="All modalities")
+                value = st.multiselect(
+                    "Modality",
+                    options["modalities"],
+                    default=default,
+                    key=wkey,
+                    placeholder="All modalities",
+                )
             else:
-                value = st.multiselect("Priority", options["priorities"], default=default, key=wkey,
-                                       placeholder="All priorities")
+                value = st.multiselect(
+                    "Priority",
+                    options["priorities"],
+                    default=default,
+                    key=wkey,
+                    placeholder="All priorities",
+                )
             saved[key] = list(value)
         if st.button("Reset filters", key="flt_reset"):
             for wkey in ("flt_from", "flt_to", "flt_trusts", "flt_modalities", "flt_priorities"):
@@ -184,6 +237,10 @@ def render(show: tuple[str, ...] = KEYS) -> Filters:
             st.rerun()
     _write_url(saved)
     a, b = saved["period"]  # type: ignore[misc]
-    return Filters(start=a, end_month=b, trusts=tuple(saved["trusts"]),  # type: ignore[arg-type]
-                   modalities=tuple(saved["modalities"]),  # type: ignore[arg-type]
-                   priorities=tuple(saved["priorities"]))  # type: ignore[arg-type]
+    return Filters(
+        start=a,
+        end_month=b,
+        trusts=tuple(saved["trusts"]),  # type: ignore[arg-type]
+        modalities=tuple(saved["modalities"]),  # type: ignore[arg-type]
+        priorities=tuple(saved["priorities"]),
+    )  # type: ignore[arg-type]

@@ -16,11 +16,16 @@ _LAST_VIEW = "_audit_last_view"
 
 def banners() -> None:
     if data.demo_mode():
-        st.warning("**Demo mode**: synthetic data of a made-up network, no sign-in. "
-                   "Never use demo mode for patient data.", icon=":material/science:")
+        st.warning(
+            "**Demo mode**: synthetic data of a made-up network, no sign-in. "
+            "Never use demo mode for patient data.",
+            icon=":material/science:",
+        )
     elif not data.sign_in_required():
-        st.info("No sign-in configured: this app is served on this computer only (localhost).",
-                icon=":material/lock:")
+        st.info(
+            "No sign-in configured: this app is served on this computer only (localhost).",
+            icon=":material/lock:",
+        )
 
 
 def admit() -> Access:
@@ -30,8 +35,10 @@ def admit() -> Access:
         return data.LOCAL_VIEWER
     if not st.user.is_logged_in:
         st.title("WMIN imaging dashboards")
-        st.write("Sign in with your organisation's account (NHSmail) to see the imaging "
-                 "network's dashboards.")
+        st.write(
+            "Sign in with your organisation's account (NHSmail) to see the imaging "
+            "network's dashboards."
+        )
         st.button("Sign in", key="sign_in", type="primary", on_click=st.login)
         st.stop()
     try:
@@ -45,10 +52,14 @@ def admit() -> Access:
     if access is None:
         data.audit("refused", None, email=email)
         st.title("WMIN imaging dashboards")
-        st.error(f"You are signed in as {email or 'an account without an email address'}, "
-                 "but this account has no role in the app.")
-        st.write(f"To be given access, ask {rules.contact}, saying which trust you work for "
-                 "and what you need to see.")
+        st.error(
+            f"You are signed in as {email or 'an account without an email address'}, "
+            "but this account has no role in the app."
+        )
+        st.write(
+            f"To be given access, ask {rules.contact}, saying which trust you work for "
+            "and what you need to see."
+        )
         st.button("Sign out", key="sign_out", on_click=st.logout)
         st.stop()
     # a sign-in is one ID token (issued at `iat`): each new browser tab is a new session, not

@@ -33,8 +33,12 @@ class YRange:
     target_drawn: bool
 
 
-def y_range(table: pd.DataFrame, target: float | None, floor: float | None = None,
-            ceiling: float | None = None) -> YRange:
+def y_range(
+    table: pd.DataFrame,
+    target: float | None,
+    floor: float | None = None,
+    ceiling: float | None = None,
+) -> YRange:
     """The X chart's value axis: the judged values and the limits, and the target only when it
     is near them (months left out, such as a run-in backlog, may lie off the scale)."""
     judged = table[table["judged"]]
@@ -62,8 +66,10 @@ def target_note(table: pd.DataFrame, target: float | None, unit: str, drawn: boo
         return ""
     side = "above" if target > values.max() else "below"
     edge = values.max() if side == "above" else values.min()
-    return (f"Target {target:,.{_digits(target)}f} {unit} is far {side} every month's value "
-            f"({'highest' if side == 'above' else 'lowest'} {edge:,.1f} {unit}), so it is not drawn.")
+    return (
+        f"Target {target:,.{_digits(target)}f} {unit} is far {side} every month's value "
+        f"({'highest' if side == 'above' else 'lowest'} {edge:,.1f} {unit}), so it is not drawn."
+    )
 
 
 def off_scale_note(table: pd.DataFrame, span: YRange, unit: str) -> str:
@@ -72,7 +78,9 @@ def off_scale_note(table: pd.DataFrame, span: YRange, unit: str) -> str:
     off = values[(values["value"] < span.low) | (values["value"] > span.high)]
     if off.empty:
         return ""
-    listed = ", ".join(f"{pd.Timestamp(m):%b %Y} {v:,.1f}" for m, v in zip(off["label"], off["value"]))
+    listed = ", ".join(
+        f"{pd.Timestamp(m):%b %Y} {v:,.1f}" for m, v in zip(off["label"], off["value"])
+    )
     return f"Left out and off the scale: {listed} {unit}."
 
 
@@ -85,15 +93,28 @@ def _records(table: pd.DataFrame, improvement: Improvement) -> list[dict[str, ob
     rows = []
     for row, cls in zip(table.to_dict("records"), classes):
         month = row["label"]
-        why = row["left_out"] if not row["judged"] else (
-            ", ".join(r.replace("_", " ") for r in RULES if row[r]) or "-")
-        rows.append({
-            "month": (month if isinstance(month, date) else pd.Timestamp(month).date()).isoformat(),
-            "value": None if pd.isna(row["value"]) else float(row["value"]),
-            "judged": bool(row["judged"]), "class": cls, "why": why,
-            "mean": _num(row["mean"]), "unpl": _num(row["unpl"]), "lnpl": _num(row["lnpl"]),
-            "moving_range": _num(row["moving_range"]), "mr_mean": _num(row["mr_mean"]),
-            "mr_upper_limit": _num(row["mr_upper_limit"])})
+        why = (
+            row["left_out"]
+            if not row["judged"]
+            else (", ".join(r.replace("_", " ") for r in RULES if row[r]) or "-")
+        )
+        rows.append(
+            {
+                "month": (
+                    month if isinstance(month, date) else pd.Timestamp(month).date()
+                ).isoformat(),
+                "value": None if pd.isna(row["value"]) else float(row["value"]),
+                "judged": bool(row["judged"]),
+                "class": cls,
+                "why": why,
+                "mean": _num(row["mean"]),
+                "unpl": _num(row["unpl"]),
+                "lnpl": _num(row["lnpl"]),
+                "moving_range": _num(row["moving_range"]),
+                "mr_mean": _num(row["mr_mean"]),
+                "mr_upper_limit": _num(row["mr_upper_limit"]),
+            }
+        )
     return rows
 
 
@@ -102,13 +123,23 @@ def _num(v: object) -> float | None:
 
 
 def _x(labels: bool) -> dict[str, object]:
-    axis: dict[str, object] = {"title": None, "format": "%b %Y", "labelAngle": -40,
-                               "tickCount": {"interval": "month", "step": 1}, "grid": True}
+    axis: dict[str, object] = {
+        "title": None,
+        "format": "%b %Y",
+        "labelAngle": -40,
+        "tickCount": {"interval": "month", "step": 1},
+        "grid": True,
+    }
     if not labels:
         axis |= {"labels": False, "ticks": False}
     # padding: the first and last months' points are drawn whole, not cut by the plot's edge
-    return {"field": "month", "type": "temporal", "timeUnit": "yearmonth", "axis": axis,
-            "scale": {"padding": X_PADDING}}
+    return {
+        "field": "month",
+        "type": "temporal",
+        "timeUnit": "yearmonth",
+        "axis": axis,
+        "scale": {"padding": X_PADDING},
+    }
 
 
 def _rule(field: str, colour: str, dash: list[int] | None = None) -> dict[str, object]:
@@ -125,9 +156,15 @@ def _with_x(layers: list[dict[str, object]], labels: bool) -> list[dict[str, obj
     return layers
 
 
-def xmr_chart(table: pd.DataFrame, y_title: str, improvement: Improvement = None,
-              target: float | None = None, floor: float | None = None,
-              ceiling: float | None = None, height: int = 280) -> dict[str, object]:
+def xmr_chart(
+    table: pd.DataFrame,
+    y_title: str,
+    improvement: Improvement = None,
+    target: float | None = None,
+    floor: float | None = None,
+    ceiling: float | None = None,
+    height: int = 280,
+) -> dict[str, object]:
     """A Vega-Lite spec for `st.vega_lite_chart(..., width="stretch")`: the X chart (limits,
     MDC point colours, months left out in grey with the reason in the tooltip, the target when
     it is near the data) above its mR chart, sharing one month axis."""
@@ -135,44 +172,102 @@ def xmr_chart(table: pd.DataFrame, y_title: str, improvement: Improvement = None
     span = y_range(table, target, floor, ceiling)
     judged = {"filter": "datum.judged"}
     y_axis = {"minExtent": Y_AXIS_EXTENT, "maxExtent": Y_AXIS_EXTENT}
-    value_y = {"field": "value", "type": "quantitative", "title": y_title, "axis": y_axis,
-               "scale": {"domain": [span.low, span.high], "nice": False, "zero": False}}
+    value_y = {
+        "field": "value",
+        "type": "quantitative",
+        "title": y_title,
+        "axis": y_axis,
+        "scale": {"domain": [span.low, span.high], "nice": False, "zero": False},
+    }
     layers: list[dict[str, object]] = [
-        _rule("unpl", "#8c8c8c", [6, 4]), _rule("lnpl", "#8c8c8c", [6, 4]), _rule("mean", "#333333"),
-        {"transform": [judged], "mark": {"type": "line", "color": "#7b7d7d", "clip": True},
-         "encoding": {"y": value_y}},
-        {"mark": {"type": "circle", "size": 80, "opacity": 1, "clip": True},
-         "encoding": {
-             "y": {"field": "value", "type": "quantitative"},
-             "color": {"field": "class", "type": "nominal", "title": None,
-                       "scale": {"domain": list(POINT_COLOURS), "range": list(POINT_COLOURS.values())},
-                       "legend": {"orient": "top", "direction": "horizontal"}},
-             "tooltip": [{"field": "month", "type": "temporal", "timeUnit": "yearmonth", "title": "month",
-                          "format": "%b %Y"},
-                         {"field": "value", "type": "quantitative", "format": ",.1f"},
-                         {"field": "class", "title": "reading"},
-                         {"field": "why", "title": "rules / left out because"}]}},
+        _rule("unpl", "#8c8c8c", [6, 4]),
+        _rule("lnpl", "#8c8c8c", [6, 4]),
+        _rule("mean", "#333333"),
+        {
+            "transform": [judged],
+            "mark": {"type": "line", "color": "#7b7d7d", "clip": True},
+            "encoding": {"y": value_y},
+        },
+        {
+            "mark": {"type": "circle", "size": 80, "opacity": 1, "clip": True},
+            "encoding": {
+                "y": {"field": "value", "type": "quantitative"},
+                "color": {
+                    "field": "class",
+                    "type": "nominal",
+                    "title": None,
+                    "scale": {"domain": list(POINT_COLOURS), "range": list(POINT_COLOURS.values())},
+                    "legend": {"orient": "top", "direction": "horizontal"},
+                },
+                "tooltip": [
+                    {
+                        "field": "month",
+                        "type": "temporal",
+                        "timeUnit": "yearmonth",
+                        "title": "month",
+                        "format": "%b %Y",
+                    },
+                    {"field": "value", "type": "quantitative", "format": ",.1f"},
+                    {"field": "class", "title": "reading"},
+                    {"field": "why", "title": "rules / left out because"},
+                ],
+            },
+        },
     ]
     layers = _with_x(layers, labels=False)
     if span.target_drawn:
-        layers.insert(0, {"mark": {"type": "rule", "color": TARGET_COLOUR, "strokeDash": [2, 2],
-                                   "strokeWidth": 2},
-                          "encoding": {"y": {"datum": float(target)}}})  # type: ignore[arg-type]
+        layers.insert(
+            0,
+            {
+                "mark": {
+                    "type": "rule",
+                    "color": TARGET_COLOUR,
+                    "strokeDash": [2, 2],
+                    "strokeWidth": 2,
+                },
+                "encoding": {"y": {"datum": float(target)}},
+            },
+        )  # type: ignore[arg-type]
     x_chart = {"height": height, "layer": layers}
     mr_chart = {
         "height": max(80, height // MR_HEIGHT_SHARE),
-        "layer": _with_x([
-            {"transform": [judged, {"filter": "isValid(datum.moving_range)"}],
-             "mark": {"type": "line", "color": "#7b7d7d", "point": {"color": "#7b7d7d"}},
-             "encoding": {"y": {"field": "moving_range", "type": "quantitative", "title": "moving range",
-                                "axis": y_axis},
-                          "tooltip": [{"field": "month", "type": "temporal", "timeUnit": "yearmonth",
-                                       "format": "%b %Y", "title": "month"},
-                                      {"field": "moving_range", "format": ",.1f", "title": "moving range"}]}},
-            _rule("mr_mean", "#333333"), _rule("mr_upper_limit", "#8c8c8c", [6, 4])], labels=True)}
-    return {"data": {"values": records}, "vconcat": [x_chart, mr_chart], "spacing": 6,
-            "autosize": {"type": "fit-x", "contains": "padding"},
-            "resolve": {"scale": {"x": "shared", "color": "independent"}}}
+        "layer": _with_x(
+            [
+                {
+                    "transform": [judged, {"filter": "isValid(datum.moving_range)"}],
+                    "mark": {"type": "line", "color": "#7b7d7d", "point": {"color": "#7b7d7d"}},
+                    "encoding": {
+                        "y": {
+                            "field": "moving_range",
+                            "type": "quantitative",
+                            "title": "moving range",
+                            "axis": y_axis,
+                        },
+                        "tooltip": [
+                            {
+                                "field": "month",
+                                "type": "temporal",
+                                "timeUnit": "yearmonth",
+                                "format": "%b %Y",
+                                "title": "month",
+                            },
+                            {"field": "moving_range", "format": ",.1f", "title": "moving range"},
+                        ],
+                    },
+                },
+                _rule("mr_mean", "#333333"),
+                _rule("mr_upper_limit", "#8c8c8c", [6, 4]),
+            ],
+            labels=True,
+        ),
+    }
+    return {
+        "data": {"values": records},
+        "vconcat": [x_chart, mr_chart],
+        "spacing": 6,
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "resolve": {"scale": {"x": "shared", "color": "independent"}},
+    }
 
 
 def left_out_note(table: pd.DataFrame) -> str:
@@ -181,13 +276,24 @@ def left_out_note(table: pd.DataFrame) -> str:
     for month, why in zip(table["label"], table["left_out"]):
         if why:
             groups.setdefault(str(why), []).append(f"{pd.Timestamp(month):%b %Y}")
-    parts = [f"{m[0]}" + (f" to {m[-1]}" if len(m) > 1 else "") + f" ({why})" for why, m in groups.items()]
+    parts = [
+        f"{m[0]}" + (f" to {m[-1]}" if len(m) > 1 else "") + f" ({why})"
+        for why, m in groups.items()
+    ]
     return ("Months left out of the judgement (grey): " + "; ".join(parts) + ".") if parts else ""
 
 
-def show(table: pd.DataFrame, y_title: str, unit: str, improvement: Improvement = None,
-         target: float | None = None, target_text: str = "", floor: float | None = None,
-         ceiling: float | None = None, key: str | None = None) -> None:
+def show(
+    table: pd.DataFrame,
+    y_title: str,
+    unit: str,
+    improvement: Improvement = None,
+    target: float | None = None,
+    target_text: str = "",
+    floor: float | None = None,
+    ceiling: float | None = None,
+    key: str | None = None,
+) -> None:
     """Draw the chart with MDC's reading of the latest judged month underneath. target_text says
     what the target is in words (default: 'target 672 hours')."""
     import streamlit as st
@@ -195,8 +301,10 @@ def show(table: pd.DataFrame, y_title: str, unit: str, improvement: Improvement 
     from reporting.spc import judge
 
     if int(table["judged"].sum()) < 2:
-        st.info("Fewer than two months can be judged yet (run-in, incomplete or immature months "
-                "are left out): no XmR chart. " + left_out_note(table))
+        st.info(
+            "Fewer than two months can be judged yet (run-in, incomplete or immature months "
+            "are left out): no XmR chart. " + left_out_note(table)
+        )
         return
     spec = xmr_chart(table, y_title, improvement, target, floor, ceiling)
     st.vega_lite_chart(spec, width="stretch", key=key)
@@ -205,14 +313,23 @@ def show(table: pd.DataFrame, y_title: str, unit: str, improvement: Improvement 
         target_text = f"target {target:,.{_digits(target)}f} {unit}"
     drawn = y_range(table, target, floor, ceiling).target_drawn
     latest = f"{pd.Timestamp(verdict.latest_label):%b %Y}"
-    lines = [f"**{latest}: {verdict.variation_text}**"
-             + (f"; {target_text}: {verdict.assurance_text}" if target is not None
-                and verdict.assurance else ""),
-             f"{'Median' if table['centre_line'].iloc[0] != 'mean' else 'Mean'} {verdict.mean:,.1f} "
-             f"{unit}; natural process limits {verdict.lnpl:,.1f} to "
-             f"{verdict.unpl:,.1f} {unit} (from the first {int(table['baseline'].sum())} judged months"
-             + (", clipped at what the measure can reach" if floor is not None or ceiling is not None else "")
-             + ")."]
+    lines = [
+        f"**{latest}: {verdict.variation_text}**"
+        + (
+            f"; {target_text}: {verdict.assurance_text}"
+            if target is not None and verdict.assurance
+            else ""
+        ),
+        f"{'Median' if table['centre_line'].iloc[0] != 'mean' else 'Mean'} {verdict.mean:,.1f} "
+        f"{unit}; natural process limits {verdict.lnpl:,.1f} to "
+        f"{verdict.unpl:,.1f} {unit} (from the first {int(table['baseline'].sum())} judged months"
+        + (
+            ", clipped at what the measure can reach"
+            if floor is not None or ceiling is not None
+            else ""
+        )
+        + ").",
+    ]
     note = target_note(table, target, unit, drawn)
     lines.append(off_scale_note(table, y_range(table, target, floor, ceiling), unit))
     if note:
@@ -220,7 +337,9 @@ def show(table: pd.DataFrame, y_title: str, unit: str, improvement: Improvement 
     elif target is not None:
         lines.append(f"Red dotted line: {target_text}.")
     lines.append(left_out_note(table))
-    lines.append("Special cause: a point beyond the limits, 7+ points on one side of the mean, 6+ points "
-                 "rising or falling, or 2 of 3 points beyond 2 sigma. Blue improvement, orange concern, "
-                 "purple neither (no better direction), grey common cause.")
+    lines.append(
+        "Special cause: a point beyond the limits, 7+ points on one side of the mean, 6+ points "
+        "rising or falling, or 2 of 3 points beyond 2 sigma. Blue improvement, orange concern, "
+        "purple neither (no better direction), grey common cause."
+    )
     st.caption("  \n".join(x for x in lines if x))

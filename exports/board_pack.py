@@ -42,19 +42,25 @@ class BoardPackResult:
         return "disclosure control ON" if self.suppressed else "INTERNAL (disclosure control OFF)"
 
     def __str__(self) -> str:
-        lines = [f"Board pack {self.month} ({self.mode}), data as of {self.as_of_date}, "
-                 f"data window {self.data_window[0]} to {self.data_window[1]}"
-                 + (" - incomplete month" if self.partial_month else ""),
-                 f"  {self.xlsx_path}", f"  {self.pdf_path} ({self.pages} pages)"]
+        lines = [
+            f"Board pack {self.month} ({self.mode}), data as of {self.as_of_date}, "
+            f"data window {self.data_window[0]} to {self.data_window[1]}"
+            + (" - incomplete month" if self.partial_month else ""),
+            f"  {self.xlsx_path}",
+            f"  {self.pdf_path} ({self.pages} pages)",
+        ]
         lines += [f"  {t}: {a}" for t, a in self.cautions.items() if a != "complete"]
         return "\n".join(lines)
 
     def __rich__(self) -> str:
         from rich.markup import escape
+
         return escape(str(self))
 
 
-def build_board_pack(analytics_db: Path, month: str, out_dir: Path, suppress: bool = True) -> BoardPackResult:
+def build_board_pack(
+    analytics_db: Path, month: str, out_dir: Path, suppress: bool = True
+) -> BoardPackResult:
     """Build the month's board pack from the published database; return what was written.
 
     Raises ValueError for a malformed month or a month with no published data, and
@@ -77,7 +83,16 @@ def build_board_pack(analytics_db: Path, month: str, out_dir: Path, suppress: bo
     sheets = write_atomically(xlsx, lambda p: write_workbook(data, p, mode_text))
     pages = write_atomically(pdf, lambda p: write_pdf(data, p, mode_text))
     return BoardPackResult(
-        month=label, xlsx_path=xlsx, pdf_path=pdf, suppressed=suppress, as_of_date=data.as_of_date,
-        published_at=data.published_at, data_window=(data.window_start, data.window_end),
-        partial_month=data.partial_month, pages=pages, sheets=sheets, headlines=data.headlines,
-        cautions={r["trust_code"]: r["assessment"] for r in data.tables["completeness"].rows})
+        month=label,
+        xlsx_path=xlsx,
+        pdf_path=pdf,
+        suppressed=suppress,
+        as_of_date=data.as_of_date,
+        published_at=data.published_at,
+        data_window=(data.window_start, data.window_end),
+        partial_month=data.partial_month,
+        pages=pages,
+        sheets=sheets,
+        headlines=data.headlines,
+        cautions={r["trust_code"]: r["assessment"] for r in data.tables["completeness"].rows},
+    )

@@ -30,19 +30,49 @@ from exports.pack_data import month_end, parse_month
 from exports.private_files import private_dir, write_private
 from exports.safe_cells import neutralise
 
-IDENTIFIERS_NOTICE = ("DIDS files carry patient identifiers (NHS number, birth date, postcode): this "
-                      "is the only export that does. Keep them inside the trust and send them only "
-                      "through the DIDS submission route.")
+IDENTIFIERS_NOTICE = (
+    "DIDS files carry patient identifiers (NHS number, birth date, postcode): this "
+    "is the only export that does. Keep them inside the trust and send them only "
+    "through the DIDS submission route."
+)
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 LAYOUT_COLUMNS = ["position", "item_name", "source_column", "format", "mandatory", "notes"]
 SOURCE_COLUMNS = [
-    "trust_code", "site_code", "accession", "nhs_number", "nhs_number_status", "birth_date",
-    "ethnicity", "sex", "postcode", "gp_practice_code", "patient_source_setting", "referrer_code",
-    "referring_org_code", "request_date", "request_received_date", "test_date", "nicip_code",
-    "snomed_ct_id", "report_issue_date", "requested_at", "test_started_at", "report_verified_at",
-    "clock_start_date", "activity_category",
+    "trust_code",
+    "site_code",
+    "accession",
+    "nhs_number",
+    "nhs_number_status",
+    "birth_date",
+    "ethnicity",
+    "sex",
+    "postcode",
+    "gp_practice_code",
+    "patient_source_setting",
+    "referrer_code",
+    "referring_org_code",
+    "request_date",
+    "request_received_date",
+    "test_date",
+    "nicip_code",
+    "snomed_ct_id",
+    "report_issue_date",
+    "requested_at",
+    "test_started_at",
+    "report_verified_at",
+    "clock_start_date",
+    "activity_category",
 ]
-VALIDATION_COLUMNS = ["row", "line", "accession", "site_code", "rule", "severity", "item", "message"]
+VALIDATION_COLUMNS = [
+    "row",
+    "line",
+    "accession",
+    "site_code",
+    "rule",
+    "severity",
+    "item",
+    "message",
+]
 
 
 @dataclass(frozen=True)
@@ -94,10 +124,14 @@ class DidsFileResult:
         return dict(sorted(out.items()))
 
     def __str__(self) -> str:
-        verdict = "WOULD BE REJECTED" if self.would_be_rejected else "passes the pre-submission checks"
-        head = (f"DIDS {self.layout} {self.trust_code} {self.month}: {self.rows} exams - {verdict} "
-                f"({len(self.rejections)} rejection(s) on {len(self.rejected_rows)} row(s), "
-                f"{len(self.warnings)} warning(s)). CARRIES PATIENT IDENTIFIERS.")
+        verdict = (
+            "WOULD BE REJECTED" if self.would_be_rejected else "passes the pre-submission checks"
+        )
+        head = (
+            f"DIDS {self.layout} {self.trust_code} {self.month}: {self.rows} exams - {verdict} "
+            f"({len(self.rejections)} rejection(s) on {len(self.rejected_rows)} row(s), "
+            f"{len(self.warnings)} warning(s)). CARRIES PATIENT IDENTIFIERS."
+        )
         lines = [head, f"  {self.path}", f"  {self.validation_csv}"]
         if self.findings:
             lines.append("  rules: " + ", ".join(f"{k} x{v}" for k, v in self.rules_failed.items()))
@@ -105,6 +139,7 @@ class DidsFileResult:
 
     def __rich__(self) -> str:
         from rich.markup import escape
+
         return escape(str(self))
 
 
@@ -119,9 +154,17 @@ def load_layout(layout: str | Path = "v1") -> tuple[str, list[LayoutItem]]:
         missing = set(LAYOUT_COLUMNS) - set(reader.fieldnames or [])
         if missing:
             raise ValueError(f"{path.name}: missing columns {sorted(missing)}")
-        items = [LayoutItem(int(r["position"]), r["item_name"].strip(), r["source_column"].strip(),
-                            r["format"].strip(), r["mandatory"].strip(), (r.get("notes") or "").strip())
-                 for r in reader]
+        items = [
+            LayoutItem(
+                int(r["position"]),
+                r["item_name"].strip(),
+                r["source_column"].strip(),
+                r["format"].strip(),
+                r["mandatory"].strip(),
+                (r.get("notes") or "").strip(),
+            )
+            for r in reader
+        ]
     items.sort(key=lambda i: i.position)
     if [i.position for i in items] != list(range(1, len(items) + 1)):
         raise ValueError(f"{path.name}: positions must run 1..{len(items)} without gaps")
@@ -159,18 +202,32 @@ def _records(restricted_db: Path, m: date, trust: str | None) -> list[dict]:
     con = duckdb.connect(str(restricted_db), read_only=True)
     try:
         con.execute("set timezone = 'UTC'")
-        have = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        have = {
+            r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+        }
         if "dids_records" not in have:
-            raise ValueError(f"{restricted_db} has no relation dids_records (run `wmin build` first)")
-        cols = {r[0] for r in con.execute("select column_name from information_schema.columns "
-                                          "where table_name = 'dids_records'").fetchall()}
+            raise ValueError(
+                f"{restricted_db} has no relation dids_records (run `wmin build` first)"
+            )
+        cols = {
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_name = 'dids_records'"
+            ).fetchall()
+        }
         select = ", ".join(c if c in cols else f"null as {c}" for c in SOURCE_COLUMNS)
         # test date: the feed's date, else the local date of the procedure start
-        test_date = ("coalesce(test_date, cast(timezone('Europe/London', test_started_at) as date))"
-                     if "test_started_at" in cols else "test_date")
-        sql = (f"select {select} from dids_records where {test_date} between ? and ?"
-               + (" and trust_code = ?" if trust else "")
-               + f" order by trust_code, {test_date}, site_code, accession")
+        test_date = (
+            "coalesce(test_date, cast(timezone('Europe/London', test_started_at) as date))"
+            if "test_started_at" in cols
+            else "test_date"
+        )
+        sql = (
+            f"select {select} from dids_records where {test_date} between ? and ?"
+            + (" and trust_code = ?" if trust else "")
+            + f" order by trust_code, {test_date}, site_code, accession"
+        )
         params: list = [m, month_end(m)] + ([trust] if trust else [])
         cur = con.execute(sql, params)
         names = [d[0] for d in cur.description]
@@ -180,8 +237,11 @@ def _records(restricted_db: Path, m: date, trust: str | None) -> list[dict]:
 
 
 # a rule named on a v1 date column is shown on the v2 timestamp item that replaces it
-_COLUMN_ALIASES = {"test_date": "test_started_at", "request_date": "requested_at",
-                   "report_issue_date": "report_verified_at"}
+_COLUMN_ALIASES = {
+    "test_date": "test_started_at",
+    "request_date": "requested_at",
+    "report_issue_date": "report_verified_at",
+}
 
 
 def validate(records: list[dict], items: list[LayoutItem], submission_date: date) -> list[Finding]:
@@ -202,15 +262,23 @@ def validate(records: list[dict], items: list[LayoutItem], submission_date: date
                 continue  # a specific rule already speaks for this item
             value = format_value(rec.get(it.source_column), it.format)
             if value == "" and it.mandatory == "M":
-                row.append(("MANDATORY_MISSING", REJECT, it.item_name, f"{it.item_name} is mandatory"))
+                row.append(
+                    ("MANDATORY_MISSING", REJECT, it.item_name, f"{it.item_name} is mandatory")
+                )
             problem = format_problem(it.format, value)
             if problem:
                 row.append(("FORMAT", REJECT, it.item_name, f"{it.item_name}: {problem}"))
         key = (acc.upper(), site.upper())
         if acc and site:
             if key in seen:
-                row.append(("DUPLICATE_ACCESSION", REJECT, item_name("accession"),
-                            f"accession + site repeats row {seen[key]}"))
+                row.append(
+                    (
+                        "DUPLICATE_ACCESSION",
+                        REJECT,
+                        item_name("accession"),
+                        f"accession + site repeats row {seen[key]}",
+                    )
+                )
             else:
                 seen[key] = i
         findings += [Finding(i, acc, site, r, s, item, msg) for r, s, item, msg in row]
@@ -221,11 +289,18 @@ def _write_atomic(path: Path, rows: list[list[str]]) -> None:
     def write(tmp: Path) -> None:
         with tmp.open("w", newline="", encoding="utf-8") as fh:
             csv.writer(fh, lineterminator="\r\n").writerows(rows)
+
     write_private(path, write)
 
 
-def build_dids(restricted_db: Path, month: str, out_dir: Path, trust: str | None = None,
-               layout: str = "v1", submission_date: date | None = None) -> list[DidsFileResult]:
+def build_dids(
+    restricted_db: Path,
+    month: str,
+    out_dir: Path,
+    trust: str | None = None,
+    layout: str = "v1",
+    submission_date: date | None = None,
+) -> list[DidsFileResult]:
     """Write the DIDS file(s) of `month` (one per trust, or only `trust`) with their validation
     reports under `<out_dir>/dids/<YYYY-MM>/`, readable by their owner only; return one result
     per file.
@@ -242,8 +317,11 @@ def build_dids(restricted_db: Path, month: str, out_dir: Path, trust: str | None
     submission_date = submission_date or datetime.now(LONDON).date()
     records = _records(restricted_db, m, trust)
     if not records:  # a month outside the data or a trust code mistyped: no empty submission
-        raise ValueError(f"no exams with a test date in {label}" + (f" at trust {trust}" if trust else "")
-                         + f" in {restricted_db}: nothing written; check --month and --trust")
+        raise ValueError(
+            f"no exams with a test date in {label}"
+            + (f" at trust {trust}" if trust else "")
+            + f" in {restricted_db}: nothing written; check --month and --trust"
+        )
     by_trust: dict[str, list[dict]] = {}
     for r in records:
         by_trust.setdefault(text(r["trust_code"]), []).append(r)
@@ -252,14 +330,27 @@ def build_dids(restricted_db: Path, month: str, out_dir: Path, trust: str | None
     results = []
     for code, recs in sorted(by_trust.items()):
         stem = f"dids_{code}_{label}{suffix}"
-        path, vpath, tpath = folder / f"{stem}.csv", folder / f"{stem}_validation.csv", folder / f"{stem}_validation.txt"
+        path, vpath, tpath = (
+            folder / f"{stem}.csv",
+            folder / f"{stem}_validation.csv",
+            folder / f"{stem}_validation.txt",
+        )
         body = [[it.item_name for it in items]]
         body += [[format_value(r.get(it.source_column), it.format) for it in items] for r in recs]
         _write_atomic(path, body)
         findings = validate(recs, items, submission_date)
-        _write_atomic(vpath, [VALIDATION_COLUMNS] + [
-            [f.row, f.row + 1] + [neutralise(x) for x in (f.accession, f.site_code, f.rule, f.severity,
-                                                          f.item, f.message)] for f in findings])
+        _write_atomic(
+            vpath,
+            [VALIDATION_COLUMNS]
+            + [
+                [f.row, f.row + 1]
+                + [
+                    neutralise(x)
+                    for x in (f.accession, f.site_code, f.rule, f.severity, f.item, f.message)
+                ]
+                for f in findings
+            ],
+        )
         result = DidsFileResult(code, label, layout_name, path, vpath, tpath, len(recs), findings)
         summary = _summary(result, submission_date)
         write_private(tpath, lambda tmp, text=summary: tmp.write_text(text, encoding="utf-8"))
@@ -275,12 +366,19 @@ def _summary(r: DidsFileResult, submission_date: date) -> str:
         "",
         "NOTICE: " + IDENTIFIERS_NOTICE,
         "",
-        ("RESULT: WOULD BE REJECTED" if r.would_be_rejected else "RESULT: passes the pre-submission checks"),
+        (
+            "RESULT: WOULD BE REJECTED"
+            if r.would_be_rejected
+            else "RESULT: passes the pre-submission checks"
+        ),
         f"Rejections: {len(r.rejections)} on {len(r.rejected_rows)} row(s); warnings: {len(r.warnings)}",
     ]
     if r.rejected_rows:
-        lines.append("Rejected rows: " + ", ".join(map(str, r.rejected_rows[:50]))
-                     + (" ..." if len(r.rejected_rows) > 50 else ""))
+        lines.append(
+            "Rejected rows: "
+            + ", ".join(map(str, r.rejected_rows[:50]))
+            + (" ..." if len(r.rejected_rows) > 50 else "")
+        )
     if r.findings:
         lines += ["", "Findings by rule:"]
         sev = {f.rule: f.severity for f in r.findings}

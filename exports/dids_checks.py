@@ -47,15 +47,28 @@ def nhs_number_problem(value: str) -> str | None:
     return None
 
 
-_VERHOEFF_D = [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
-               [2, 3, 4, 0, 1, 7, 8, 9, 5, 6], [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
-               [4, 0, 1, 2, 3, 9, 5, 6, 7, 8], [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
-               [6, 5, 9, 8, 7, 1, 0, 4, 3, 2], [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
-               [8, 7, 6, 5, 9, 3, 2, 1, 0, 4], [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]]
-_VERHOEFF_P = [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
-               [5, 8, 0, 3, 7, 9, 6, 1, 4, 2], [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
-               [9, 4, 5, 3, 1, 2, 6, 8, 7, 0], [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
-               [2, 7, 9, 3, 8, 0, 6, 4, 1, 5], [7, 0, 4, 6, 9, 1, 3, 2, 5, 8]]
+_VERHOEFF_D = [
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+    [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+    [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+    [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
+    [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+    [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
+    [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+    [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+    [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+]
+_VERHOEFF_P = [
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+    [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+    [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+    [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+    [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+    [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+    [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+]
 
 
 def verhoeff_ok(digits: str) -> bool:
@@ -115,6 +128,7 @@ def months_between(earlier: date, later: date) -> int:
 def add_one_month(d: date) -> date:
     y, m = (d.year + 1, 1) if d.month == 12 else (d.year, d.month + 1)
     import calendar
+
     return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
 
 
@@ -154,8 +168,7 @@ def check_record(rec: dict, submission_date: date) -> list[tuple[str, str, str, 
     else:
         add("NHS_NUMBER_MISSING", WARNING, "nhs_number", "no NHS number")
     if status and status not in NHS_STATUS:
-        add("NHS_STATUS_INVALID", REJECT, "nhs_number_status",
-            f"status {status!r} is not 01-08")
+        add("NHS_STATUS_INVALID", REJECT, "nhs_number_status", f"status {status!r} is not 01-08")
     elif not status and nhs:
         add("NHS_STATUS_MISSING", WARNING, "nhs_number_status", "no status code")
 
@@ -172,28 +185,57 @@ def check_record(rec: dict, submission_date: date) -> list[tuple[str, str, str, 
     eth = text(rec.get("ethnicity"))
     if eth and eth not in ETHNIC:
         add("ETHNICITY_INVALID", WARNING, "ethnicity", f"ethnic category {eth!r} not recognised")
-    patient_items = [nhs, status, birth, eth, sex, text(rec.get("postcode")), text(rec.get("gp_practice_code"))]
+    patient_items = [
+        nhs,
+        status,
+        birth,
+        eth,
+        sex,
+        text(rec.get("postcode")),
+        text(rec.get("gp_practice_code")),
+    ]
     if not any(patient_items):
         add("NO_PATIENT_ITEM", REJECT, "nhs_number", "none of the patient items (M*) is present")
 
     src = text(rec.get("patient_source_setting"))
     if not src:
-        add("SOURCE_SETTING_MISSING", REJECT, "patient_source_setting", "patient source setting missing")
+        add(
+            "SOURCE_SETTING_MISSING",
+            REJECT,
+            "patient_source_setting",
+            "patient source setting missing",
+        )
     elif src not in SOURCE_SETTINGS:
-        add("SOURCE_SETTING_INVALID", REJECT, "patient_source_setting",
-            f"patient source setting {src!r} is not 01-07 (leading zero required)")
+        add(
+            "SOURCE_SETTING_INVALID",
+            REJECT,
+            "patient_source_setting",
+            f"patient source setting {src!r} is not 01-07 (leading zero required)",
+        )
     ref = text(rec.get("referrer_code"))
     if ref and not re.fullmatch(r"[A-Za-z0-9]{8}", ref):
-        add("REFERRER_CODE_FORMAT", REJECT, "referrer_code", "referrer code is not an8 (8 letters/digits)")
+        add(
+            "REFERRER_CODE_FORMAT",
+            REJECT,
+            "referrer_code",
+            "referrer code is not an8 (8 letters/digits)",
+        )
     elif not ref:
         add("REFERRER_CODE_MISSING", WARNING, "referrer_code", "no referrer code")
 
     req = as_date(rec.get("request_date")) or as_date(rec.get("requested_at"))
     rec_d = as_date(rec.get("request_received_date"))
     if req and rec_d and req > rec_d:
-        add("REQUEST_AFTER_RECEIVED", REJECT, "request_date", "request date after the received date")
+        add(
+            "REQUEST_AFTER_RECEIVED", REJECT, "request_date", "request date after the received date"
+        )
     if rec_d and test and rec_d > test:
-        add("RECEIVED_AFTER_TEST", REJECT, "request_received_date", "received date after the test date")
+        add(
+            "RECEIVED_AFTER_TEST",
+            REJECT,
+            "request_received_date",
+            "received date after the test date",
+        )
     if req and test and req > test:
         add("REQUEST_AFTER_TEST", REJECT, "request_date", "request date after the test date")
 
@@ -201,15 +243,27 @@ def check_record(rec: dict, submission_date: date) -> list[tuple[str, str, str, 
         add("TEST_DATE_MISSING", REJECT, "test_date", "no test date")
     else:
         if test > submission_date:
-            add("TEST_AFTER_SUBMISSION", REJECT, "test_date",
-                f"test date after the submission date {submission_date.isoformat()}")
+            add(
+                "TEST_AFTER_SUBMISSION",
+                REJECT,
+                "test_date",
+                f"test date after the submission date {submission_date.isoformat()}",
+            )
         gap = months_between(test, submission_date)
         if gap > 6:
-            add("TEST_OVER_6_MONTHS_OLD", REJECT, "test_date",
-                f"test month is {gap} months before the submission month (over 6: rejected)")
+            add(
+                "TEST_OVER_6_MONTHS_OLD",
+                REJECT,
+                "test_date",
+                f"test month is {gap} months before the submission month (over 6: rejected)",
+            )
         elif gap > 3:
-            add("TEST_OVER_3_MONTHS_OLD", WARNING, "test_date",
-                f"test month is {gap} months before the submission month (over 3: warning)")
+            add(
+                "TEST_OVER_3_MONTHS_OLD",
+                WARNING,
+                "test_date",
+                f"test month is {gap} months before the submission month (over 3: warning)",
+            )
 
     nicip, snomed = text(rec.get("nicip_code")), text(rec.get("snomed_ct_id"))
     if not nicip and not snomed:
@@ -222,10 +276,19 @@ def check_record(rec: dict, submission_date: date) -> list[tuple[str, str, str, 
     report = as_date(rec.get("report_issue_date")) or as_date(rec.get("report_verified_at"))
     if report and test:
         if report < test:
-            add("REPORT_BEFORE_TEST", REJECT, "report_issue_date", "report issued before the test date")
+            add(
+                "REPORT_BEFORE_TEST",
+                REJECT,
+                "report_issue_date",
+                "report issued before the test date",
+            )
         elif report > add_one_month(test):
-            add("REPORT_OVER_1_MONTH", WARNING, "report_issue_date",
-                "report issued more than one month after the test")
+            add(
+                "REPORT_OVER_1_MONTH",
+                WARNING,
+                "report_issue_date",
+                "report issued more than one month after the test",
+            )
 
     if not text(rec.get("site_code")):
         add("SITE_CODE_MISSING", REJECT, "site_code", "no site code")

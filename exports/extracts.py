@@ -44,8 +44,10 @@ class ExtractsResult:
     kept_inside: list[str] = field(default_factory=list)  # row-level tables, not extracted
 
     def __str__(self) -> str:
-        return (f"{len(self.tables)} tables extracted to {self.out_dir} (Parquet and CSV); "
-                f"kept inside the database: {', '.join(self.kept_inside) or 'none'}")
+        return (
+            f"{len(self.tables)} tables extracted to {self.out_dir} (Parquet and CSV); "
+            f"kept inside the database: {', '.join(self.kept_inside) or 'none'}"
+        )
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
@@ -53,7 +55,8 @@ def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     rows = con.execute(
         "select table_name, column_name from duckdb_columns() "
         "where database_name = current_database() and schema_name = 'main' "
-        "order by table_name, column_index").fetchall()
+        "order by table_name, column_index"
+    ).fetchall()
     out: dict[str, list[str]] = {}
     for table, column in rows:
         out.setdefault(table, []).append(column)
@@ -82,9 +85,14 @@ def _protected_schema(name: str, schema: pa.Schema) -> pa.Schema:
         return schema
     counts = set(rule.counts)
     protected = counts | set(rule.statistics) | set(rule.percentages)
-    return pa.schema([f.with_type(pa.int64() if f.name in counts else pa.float64())
-                      if f.name in protected else f for f in schema])
-
+    return pa.schema(
+        [
+            f.with_type(pa.int64() if f.name in counts else pa.float64())
+            if f.name in protected
+            else f
+            for f in schema
+        ]
+    )
 
 
 def write_extracts(analytics_db: Path, out_dir: Path) -> ExtractsResult:
@@ -98,13 +106,17 @@ def write_extracts(analytics_db: Path, out_dir: Path) -> ExtractsResult:
                 continue
             frame, schema = _local_times(con.sql(f'select * from "{name}"').to_arrow_table())
             for_power_bi = suppress_mart(name, frame, numeric=True)
-            parquet = pa.Table.from_pandas(for_power_bi, schema=_protected_schema(name, schema),
-                                           preserve_index=False)
-            write_atomically(out_dir / f"{name}.parquet",
-                             lambda tmp, t=parquet: pq.write_table(t, tmp))
+            parquet = pa.Table.from_pandas(
+                for_power_bi, schema=_protected_schema(name, schema), preserve_index=False
+            )
+            write_atomically(
+                out_dir / f"{name}.parquet", lambda tmp, t=parquet: pq.write_table(t, tmp)
+            )
             for_excel = suppress_mart(name, frame, numeric=False)
-            write_atomically(out_dir / f"{name}.csv",
-                             lambda tmp, f=for_excel: f.to_csv(tmp, index=False, encoding="utf-8-sig"))
+            write_atomically(
+                out_dir / f"{name}.csv",
+                lambda tmp, f=for_excel: f.to_csv(tmp, index=False, encoding="utf-8-sig"),
+            )
             result.tables[name] = len(frame)
     for old in out_dir.iterdir():
         if old.suffix in FORMATS and old.stem not in result.tables:

@@ -22,7 +22,8 @@ DQ_LOW_PCT = 95.0
 REJECTED_HIGH_PCT = 2.0
 
 COMPLETENESS_COLUMNS = [
-    Column("trust_code", "Trust"), Column("trust_name", "Trust name"),
+    Column("trust_code", "Trust"),
+    Column("trust_name", "Trust name"),
     Column("cadence", "Feed cadence"),
     Column("exams_tested", "Exams tested", "count"),
     Column("expected_exams", "Expected (3-month mean)", "count"),
@@ -66,16 +67,34 @@ def _feed(con, m: date, as_of: date | None, have: set[str]) -> tuple[pd.DataFram
     columns = set(query(con, "select * from feed_health_daily limit 0").columns)
     due = "delivery_due" if "delivery_due" in columns else "true"
     cadence = "cadence_days" if "cadence_days" in columns else "1"
-    feed = query(con, f"""select date, trust_code, files_received, rows_read, rows_rejected, status,
+    feed = query(
+        con,
+        f"""select date, trust_code, files_received, rows_read, rows_rejected, status,
                                  {due} as due, {cadence} as cadence_days
-                          from feed_health_daily where date between ? and ?""", [m, month_end(m)])
-    status = dict(con.execute("select trust_code, status from feed_health_daily where date = ?",
-                              [as_of]).fetchall()) if as_of else {}
+                          from feed_health_daily where date between ? and ?""",
+        [m, month_end(m)],
+    )
+    status = (
+        dict(
+            con.execute(
+                "select trust_code, status from feed_health_daily where date = ?", [as_of]
+            ).fetchall()
+        )
+        if as_of
+        else {}
+    )
     return feed, status
 
 
-def completeness_table(con, m: date, as_of: date | None, dq: pd.DataFrame, names: dict[str, str],
-                       have: set[str], suppress: bool) -> Table:
+def completeness_table(
+    con,
+    m: date,
+    as_of: date | None,
+    dq: pd.DataFrame,
+    names: dict[str, str],
+    have: set[str],
+    suppress: bool,
+) -> Table:
     """Per trust: volume against its own recent months, due deliveries received, rejected rows
     and the weakest data-quality check, with a plain-words assessment."""
     end = month_end(m)
@@ -83,8 +102,12 @@ def completeness_table(con, m: date, as_of: date | None, dq: pd.DataFrame, names
     covered_to = min(end, as_of - timedelta(days=1)) if as_of else end  # data run to the day before
     days_covered = max(0, (covered_to - m).days + 1)
     share = days_covered / days_in_month
-    vol = query(con, "select month, trust_code, sum(exams_tested)::bigint as n from tat_monthly "
-                     "where month between ? and ? group by month, trust_code", [add_months(m, -3), m])
+    vol = query(
+        con,
+        "select month, trust_code, sum(exams_tested)::bigint as n from tat_monthly "
+        "where month between ? and ? group by month, trust_code",
+        [add_months(m, -3), m],
+    )
     feed, status_as_of = _feed(con, m, as_of, have)
     trusts = sorted(set(vol["trust_code"]) - {NETWORK})
     rows = []
@@ -133,19 +156,31 @@ def completeness_table(con, m: date, as_of: date | None, dq: pd.DataFrame, names
         st = status_as_of.get(code)
         if st and st != "ok" and as_of is not None and m <= as_of <= end:
             reasons.append(f"feed {st} on the as-of date")
-        rows.append({
-            "trust_code": code, "trust_name": names.get(code, "whole network" if code == NETWORK else ""),
-            "cadence": cadence, "exams_tested": dc.count(n, s), "expected_exams": dc.count(expected, s),
-            "volume_pct": volume_pct, "deliveries": deliveries, "rows_rejected_pct": rej_pct,
-            "lowest_dq": low_name, "lowest_dq_pct": low_pct,
-            "feed_status_as_of": st if code != NETWORK else None,
-            "assessment": "complete" if not reasons else "CAUTION: " + "; ".join(reasons),
-        })
-    return Table("Completeness", "Completeness per trust: which figures rest on thin data",
-                 COMPLETENESS_COLUMNS, rows,
-                 f"Expected = mean of the trust's previous 3 months x share of the month covered "
-                 f"({days_covered}/{days_in_month} days). Deliveries are judged by each trust's own "
-                 f"cadence (a weekly feed is due once a week). Caution when volume < "
-                 f"{VOLUME_LOW_PCT:.0f}% of expected, a due delivery was missed or failed, rows "
-                 f"rejected > {REJECTED_HIGH_PCT:.0f}%, a check < {DQ_LOW_PCT:.0f}% passing, or the "
-                 f"feed was late/missing/failed on the as-of date.")
+        rows.append(
+            {
+                "trust_code": code,
+                "trust_name": names.get(code, "whole network" if code == NETWORK else ""),
+                "cadence": cadence,
+                "exams_tested": dc.count(n, s),
+                "expected_exams": dc.count(expected, s),
+                "volume_pct": volume_pct,
+                "deliveries": deliveries,
+                "rows_rejected_pct": rej_pct,
+                "lowest_dq": low_name,
+                "lowest_dq_pct": low_pct,
+                "feed_status_as_of": st if code != NETWORK else None,
+                "assessment": "complete" if not reasons else "CAUTION: " + "; ".join(reasons),
+            }
+        )
+    return Table(
+        "Completeness",
+        "Completeness per trust: which figures rest on thin data",
+        COMPLETENESS_COLUMNS,
+        rows,
+        f"Expected = mean of the trust's previous 3 months x share of the month covered "
+        f"({days_covered}/{days_in_month} days). Deliveries are judged by each trust's own "
+        f"cadence (a weekly feed is due once a week). Caution when volume < "
+        f"{VOLUME_LOW_PCT:.0f}% of expected, a due delivery was missed or failed, rows "
+        f"rejected > {REJECTED_HIGH_PCT:.0f}%, a check < {DQ_LOW_PCT:.0f}% passing, or the "
+        f"feed was late/missing/failed on the as-of date.",
+    )

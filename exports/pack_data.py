@@ -115,13 +115,23 @@ def assurance_reading(measure: Measure, assurance: str | None) -> str:
 def _publish_info(con: duckdb.DuckDBPyConnection, have: set[str]) -> dict:
     if "publish_info" not in have:
         return {}
-    row = con.execute("select published_at, as_of_date, data_window_start, data_window_end "
-                      "from publish_info limit 1").fetchone()
-    return dict(zip(["published_at", "as_of_date", "data_window_start", "data_window_end"], row)) if row else {}
+    row = con.execute(
+        "select published_at, as_of_date, data_window_start, data_window_end "
+        "from publish_info limit 1"
+    ).fetchone()
+    return (
+        dict(zip(["published_at", "as_of_date", "data_window_start", "data_window_end"], row))
+        if row
+        else {}
+    )
 
 
-def charts_to(con: duckdb.DuckDBPyConnection, month: date, as_of: date | None,
-              measures: tuple[Measure, ...] = monthly.PACK_MEASURES) -> dict[str, list[Chart]]:
+def charts_to(
+    con: duckdb.DuckDBPyConnection,
+    month: date,
+    as_of: date | None,
+    measures: tuple[Measure, ...] = monthly.PACK_MEASURES,
+) -> dict[str, list[Chart]]:
     """{measure key: a Chart per trust (NETWORK first)} of the series up to `month`.
 
     Later months are cut before the chart is built, so a pack for an earlier month reads as it
@@ -133,13 +143,34 @@ def charts_to(con: duckdb.DuckDBPyConnection, month: date, as_of: date | None,
 
 
 def matrix_frame(charts: dict[str, list[Chart]], names: dict[str, str]) -> pd.DataFrame:
-    rows = [{"trust_code": c.trust_code, "trust_name": names.get(c.trust_code, "whole network"),
-             "measure": key, "label": c.measure.label, "latest_month": c.judgement.latest_label,
-             "variation": c.judgement.variation, "assurance": c.judgement.assurance,
-             "judged_months": int(c.table["judged"].sum())}
-            for key, per_trust in charts.items() for c in per_trust]
-    frame = pd.DataFrame(rows, columns=["trust_code", "trust_name", "measure", "label", "latest_month",
-                                        "variation", "assurance", "judged_months"], dtype=object)
+    rows = [
+        {
+            "trust_code": c.trust_code,
+            "trust_name": names.get(c.trust_code, "whole network"),
+            "measure": key,
+            "label": c.measure.label,
+            "latest_month": c.judgement.latest_label,
+            "variation": c.judgement.variation,
+            "assurance": c.judgement.assurance,
+            "judged_months": int(c.table["judged"].sum()),
+        }
+        for key, per_trust in charts.items()
+        for c in per_trust
+    ]
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "trust_code",
+            "trust_name",
+            "measure",
+            "label",
+            "latest_month",
+            "variation",
+            "assurance",
+            "judged_months",
+        ],
+        dtype=object,
+    )
     return frame.astype(object).where(frame.notna(), None)  # no target: None, never NaN
 
 
@@ -151,16 +182,24 @@ def collect(con: duckdb.DuckDBPyConnection, month: str, suppress: bool) -> PackD
     published_at = info.get("published_at")
     if isinstance(published_at, datetime):
         published_at = published_at.astimezone(LONDON)
-    months = [r[0] for r in con.execute("select distinct month from tat_monthly order by 1").fetchall()]
+    months = [
+        r[0] for r in con.execute("select distinct month from tat_monthly order by 1").fetchall()
+    ]
     if m not in months:
         span = f"{months[0]:%Y-%m} to {months[-1]:%Y-%m}" if months else "none"
         raise ValueError(f"no published data for {month} (months published: {span})")
-    names = dict(con.execute("select trust_code, trust_name from dim_trust").fetchall()) \
-        if "dim_trust" in have else {}
+    names = (
+        dict(con.execute("select trust_code, trust_name from dim_trust").fetchall())
+        if "dim_trust" in have
+        else {}
+    )
     targets = reporting_targets(con) if "dim_reporting_target" in have else {}
     charts = charts_to(con, m, as_of)
-    headlines = [Headline(per_trust[0]) for per_trust in charts.values()
-                 if per_trust and per_trust[0].trust_code == NETWORK]
+    headlines = [
+        Headline(per_trust[0])
+        for per_trust in charts.values()
+        if per_trust and per_trust[0].trust_code == NETWORK
+    ]
     partial = bool(as_of and maturity.month_end(m) >= as_of)
     dq_raw = dq_frame(con, m, have)
     did, did_raw = did_table(con, m, suppress)
@@ -176,12 +215,24 @@ def collect(con: duckdb.DuckDBPyConnection, month: str, suppress: bool) -> PackD
     }
     notes = []
     if partial:
-        notes.append(f"{m:%B %Y} is not complete: data to "
-                     f"{as_of - timedelta(days=1):%d %B %Y}. Its detail tables "
-                     "are partial; the summary compares mature months only.")
+        notes.append(
+            f"{m:%B %Y} is not complete: data to "
+            f"{as_of - timedelta(days=1):%d %B %Y}. Its detail tables "
+            "are partial; the summary compares mature months only."
+        )
     return PackData(
-        month=m, month_label=m.strftime("%B %Y"), suppress=suppress, published_at=published_at,
-        as_of_date=as_of, window_start=info.get("data_window_start"),
-        window_end=info.get("data_window_end"), partial_month=partial, headlines=headlines,
-        matrix=matrix_frame(charts, names), tables=tables, trust_names=names, targets=targets,
-        notes=notes)
+        month=m,
+        month_label=m.strftime("%B %Y"),
+        suppress=suppress,
+        published_at=published_at,
+        as_of_date=as_of,
+        window_start=info.get("data_window_start"),
+        window_end=info.get("data_window_end"),
+        partial_month=partial,
+        headlines=headlines,
+        matrix=matrix_frame(charts, names),
+        tables=tables,
+        trust_names=names,
+        targets=targets,
+        notes=notes,
+    )

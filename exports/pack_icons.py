@@ -24,10 +24,17 @@ def rgb(hex_colour: str) -> tuple[int, int, int]:
     return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
 
 
-VARIATION_COLOURS = {"common": rgb(POINT_COLOURS["common cause"]), "improvement": rgb(POINT_COLOURS["improvement"]),
-                     "concern": rgb(POINT_COLOURS["concern"]), "neutral": rgb(POINT_COLOURS["neutral"])}
-ASSURANCE_COLOURS = {"pass": rgb(POINT_COLOURS["improvement"]), "fail": rgb(POINT_COLOURS["concern"]),
-                     "inconsistent": rgb(POINT_COLOURS["common cause"])}
+VARIATION_COLOURS = {
+    "common": rgb(POINT_COLOURS["common cause"]),
+    "improvement": rgb(POINT_COLOURS["improvement"]),
+    "concern": rgb(POINT_COLOURS["concern"]),
+    "neutral": rgb(POINT_COLOURS["neutral"]),
+}
+ASSURANCE_COLOURS = {
+    "pass": rgb(POINT_COLOURS["improvement"]),
+    "fail": rgb(POINT_COLOURS["concern"]),
+    "inconsistent": rgb(POINT_COLOURS["common cause"]),
+}
 ASSURANCE_LETTERS = {"pass": "P", "fail": "F", "inconsistent": "?"}
 
 
@@ -58,7 +65,10 @@ def variation_icon(pdf: FPDF, x: float, y: float, r: float, key: str) -> None:
     _disc(pdf, x, y, r, VARIATION_COLOURS[kind])
     pdf.set_draw_color(*WHITE)
     if kind == "common":  # a flat wave: values moving by chance around a level
-        points = [(x - r * 0.6 + i * r * 0.06, y + r * 0.18 * math.sin(i * math.pi / 5)) for i in range(21)]
+        points = [
+            (x - r * 0.6 + i * r * 0.06, y + r * 0.18 * math.sin(i * math.pi / 5))
+            for i in range(21)
+        ]
         pdf.polyline(points)
     else:
         _letter(pdf, x - r * 0.22, y, r * 0.75, "H" if side == "high" else "L")

@@ -32,8 +32,14 @@ RED = (204, 0, 0)
 
 def latin1(text: object) -> str:
     s = "" if text is None else str(text)
-    s = (s.replace("\u2013", "-").replace("\u2014", "-").replace("\u00d7", "x")
-         .replace("\u2264", "<=").replace("\u2265", ">=").replace("\u2019", "'"))
+    s = (
+        s.replace("\u2013", "-")
+        .replace("\u2014", "-")
+        .replace("\u00d7", "x")
+        .replace("\u2264", "<=")
+        .replace("\u2265", ">=")
+        .replace("\u2019", "'")
+    )
     return s.encode("latin-1", "replace").decode("latin-1")
 
 
@@ -80,8 +86,12 @@ class _Pdf(FPDF):
             return
         self.set_font("Helvetica", "", 7)
         self.set_text_color(*GREY)
-        self.cell(0, 4, latin1(f"WMIN imaging board pack - {self.data.month_label} - {self.mode_short}"),
-                  align="R")
+        self.cell(
+            0,
+            4,
+            latin1(f"WMIN imaging board pack - {self.data.month_label} - {self.mode_short}"),
+            align="R",
+        )
         self.ln(5)
         self.set_text_color(0, 0, 0)
 
@@ -89,8 +99,15 @@ class _Pdf(FPDF):
         self.set_y(-10)
         self.set_font("Helvetica", "", 7)
         self.set_text_color(*GREY)
-        self.cell(0, 4, latin1(f"Data as of {day(self.data.as_of_date)}. Source: the published "
-                               f"marts (analytics.duckdb). Page {self.page_no()} of {{nb}}"), align="C")
+        self.cell(
+            0,
+            4,
+            latin1(
+                f"Data as of {day(self.data.as_of_date)}. Source: the published "
+                f"marts (analytics.duckdb). Page {self.page_no()} of {{nb}}"
+            ),
+            align="C",
+        )
         self.set_text_color(0, 0, 0)
 
     def h1(self, text: str) -> None:
@@ -105,8 +122,15 @@ class _Pdf(FPDF):
         self.multi_cell(0, size * 0.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
         self.set_text_color(0, 0, 0)
 
-    def grid(self, headers: list[str], rows: list[list[str]], widths: list[float],
-             aligns: list[str], size: float = 7, bold_rows: set[int] | None = None) -> None:
+    def grid(
+        self,
+        headers: list[str],
+        rows: list[list[str]],
+        widths: list[float],
+        aligns: list[str],
+        size: float = 7,
+        bold_rows: set[int] | None = None,
+    ) -> None:
         bold_rows = bold_rows or set()
         avail = self.w - self.l_margin - self.r_margin
         if sum(widths) > avail:  # real data can bring more columns than the page holds
@@ -114,8 +138,15 @@ class _Pdf(FPDF):
         self.set_font("Helvetica", "", size)
         self.set_fill_color(255, 255, 255)
         heading = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=BLUE)
-        with self.table(col_widths=widths, width=sum(widths), align="LEFT", text_align=aligns,
-                        headings_style=heading, line_height=size * 0.5 + 0.6, padding=0.6) as t:
+        with self.table(
+            col_widths=widths,
+            width=sum(widths),
+            align="LEFT",
+            text_align=aligns,
+            headings_style=heading,
+            line_height=size * 0.5 + 0.6,
+            padding=0.6,
+        ) as t:
             r = t.row()
             for h in headers:
                 r.cell(latin1(h))
@@ -125,7 +156,9 @@ class _Pdf(FPDF):
                     r.cell(latin1(v))
         self.ln(2)
 
-    def table_of(self, table: Table, size: float = 7, widths: dict[str, float] | None = None) -> None:
+    def table_of(
+        self, table: Table, size: float = 7, widths: dict[str, float] | None = None
+    ) -> None:
         widths = widths or {}
         cols = table.columns
         rows = [[fmt(r.get(c.key), c.kind) for c in cols] for r in table.rows]
@@ -133,8 +166,14 @@ class _Pdf(FPDF):
             self.para("(no rows)", style="I")
             return
         bold = {i for i, r in enumerate(table.rows) if r.get("trust_code") == dc.NETWORK}
-        self.grid([c.header for c in cols], rows, [widths.get(c.key, 19) for c in cols],
-                  ["LEFT" if c.kind == "text" else "RIGHT" for c in cols], size, bold)
+        self.grid(
+            [c.header for c in cols],
+            rows,
+            [widths.get(c.key, 19) for c in cols],
+            ["LEFT" if c.kind == "text" else "RIGHT" for c in cols],
+            size,
+            bold,
+        )
 
 
 # ------------------------------------------------------------------------------ pages
@@ -151,12 +190,16 @@ def cover(pdf: _Pdf, data: PackData, mode_text: str) -> None:
     pdf.cell(0, 10, latin1(f"Imaging board pack - {data.month_label}"))
     pdf.set_text_color(0, 0, 0)
     pdf.set_xy(18, 74)
-    published = (data.published_at.strftime("%d %B %Y at %H:%M %Z") if data.published_at else "not recorded")
-    facts = [("Month reported", data.month_label),
-             ("Data as of", day(data.as_of_date) + " (the data run to the end of the day before)"),
-             ("Published", published),
-             ("Data window", f"{day(data.window_start)} to {day(data.window_end)}"),
-             ("Disclosure control", "ON (published)" if data.suppress else "OFF - INTERNAL USE ONLY")]
+    published = (
+        data.published_at.strftime("%d %B %Y at %H:%M %Z") if data.published_at else "not recorded"
+    )
+    facts = [
+        ("Month reported", data.month_label),
+        ("Data as of", day(data.as_of_date) + " (the data run to the end of the day before)"),
+        ("Published", published),
+        ("Data window", f"{day(data.window_start)} to {day(data.window_end)}"),
+        ("Disclosure control", "ON (published)" if data.suppress else "OFF - INTERNAL USE ONLY"),
+    ]
     for key, value in facts:
         pdf.set_x(18)
         pdf.set_font("Helvetica", "B", 12)
@@ -178,12 +221,14 @@ def cover(pdf: _Pdf, data: PackData, mode_text: str) -> None:
     pdf.set_font("Helvetica", "B", 11)
     pdf.cell(0, 6, "Contents", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
-    for line in ["Summary: the network's headline measures, with variation and assurance",
-                 "Trust x measure matrix: which trust moved",
-                 "SPC (XmR) charts of the headline measures for the network",
-                 "Completeness and feed cautions per trust",
-                 "How to read this pack; definitions",
-                 "Detail per trust, modality and priority: the workbook (.xlsx) of this pack"]:
+    for line in [
+        "Summary: the network's headline measures, with variation and assurance",
+        "Trust x measure matrix: which trust moved",
+        "SPC (XmR) charts of the headline measures for the network",
+        "Completeness and feed cautions per trust",
+        "How to read this pack; definitions",
+        "Detail per trust, modality and priority: the workbook (.xlsx) of this pack",
+    ]:
         pdf.set_x(22)
         pdf.cell(0, 5.5, latin1("- " + line), new_x="LMARGIN", new_y="NEXT")
 
@@ -199,13 +244,27 @@ def _compared(h: Headline) -> str:
 def summary(pdf: _Pdf, data: PackData) -> None:
     pdf.add_page()
     pdf.h1(f"Summary: the network's headline measures ({data.month_label} pack)")
-    pdf.para("Each measure shows its latest month that is mature at the as-of date, compared with "
-             "the mature month before it. A 28-day measure matures 28 days after its month ends, "
-             "so it may lag the pack's month. Variation and assurance read the month against the "
-             "SPC limits (Making Data Count).", 8, "I", GREY)
+    pdf.para(
+        "Each measure shows its latest month that is mature at the as-of date, compared with "
+        "the mature month before it. A 28-day measure matures 28 days after its month ends, "
+        "so it may lag the pack's month. Variation and assurance read the month against the "
+        "SPC limits (Making Data Count).",
+        8,
+        "I",
+        GREY,
+    )
     pdf.ln(1)
-    cols = [("Measure", 72), ("Months compared", 34), ("Latest", 22), ("Previous", 22),
-            ("Change", 22), ("Target", 20), ("Variation", 17), ("Assurance", 17), ("Reading", 51)]
+    cols = [
+        ("Measure", 72),
+        ("Months compared", 34),
+        ("Latest", 22),
+        ("Previous", 22),
+        ("Change", 22),
+        ("Target", 20),
+        ("Variation", 17),
+        ("Assurance", 17),
+        ("Reading", 51),
+    ]
     x0, y = pdf.l_margin, pdf.get_y()
     pdf.set_font("Helvetica", "B", 8)
     pdf.set_fill_color(*BLUE)
@@ -225,11 +284,19 @@ def summary(pdf: _Pdf, data: PackData) -> None:
             pdf.rect(x0, y, sum(w for _, w in cols), row_h, style="F")
         target = fmt_measure(m, m.target) if m.target is not None else "none"
         reading = f"{j.variation_text}. {assurance_reading(m, j.assurance)}."
-        cells = [f"{m.label} ({m.unit})", _compared(h), fmt_measure(m, h.value), fmt_measure(m, h.previous_value),
-                 fmt_measure(m, h.change, signed=True) if h.change is not None else "-", target]
+        cells = [
+            f"{m.label} ({m.unit})",
+            _compared(h),
+            fmt_measure(m, h.value),
+            fmt_measure(m, h.previous_value),
+            fmt_measure(m, h.change, signed=True) if h.change is not None else "-",
+            target,
+        ]
         x = x0
         for (name, w), text in zip(cols, cells):
-            pdf.set_font("Helvetica", "B" if name == "Latest" else "", 8.5 if name != "Measure" else 9)
+            pdf.set_font(
+                "Helvetica", "B" if name == "Latest" else "", 8.5 if name != "Measure" else 9
+            )
             pdf.set_xy(x, y)
             pdf.cell(w, row_h, latin1(text), align="L" if name == "Measure" else "C")
             x += w
@@ -253,10 +320,14 @@ def summary(pdf: _Pdf, data: PackData) -> None:
 def trust_matrix(pdf: _Pdf, data: PackData) -> None:
     pdf.add_page()
     pdf.h1("Which trust moved: variation of each trust's latest mature month")
-    pdf.para(f"One SPC chart per trust and measure (limits from the trust's own first {BASELINE_POINTS} mature "
-             "months). Blue/orange icons mark a trust whose latest month is special cause; the "
-             "month judged is in each column's heading. Trust-level values are in the workbook.",
-             8, "I", GREY)
+    pdf.para(
+        f"One SPC chart per trust and measure (limits from the trust's own first {BASELINE_POINTS} mature "
+        "months). Blue/orange icons mark a trust whose latest month is special cause; the "
+        "month judged is in each column's heading. Trust-level values are in the workbook.",
+        8,
+        "I",
+        GREY,
+    )
     matrix = data.matrix
     measures = list(dict.fromkeys(matrix["measure"]))
     trusts = list(dict.fromkeys(matrix["trust_code"]))
@@ -306,14 +377,18 @@ def spc_pages(pdf: _Pdf, data: PackData) -> None:
         pdf.add_page()
         pdf.h1("SPC (XmR) charts: the network" + (" (continued)" if start else ""))
         if not start:
-            pdf.para("Points coloured by Making Data Count: grey common cause, blue improvement, "
-                     "orange concern, purple neither; hollow grey points are months left out "
-                     "(run-in, incomplete or not yet mature), listed under each chart. Limits "
-                     f"= mean +/- {E2} x mean moving range of the baseline, fixed after it.",
-                     7.5, "I", GREY)
+            pdf.para(
+                "Points coloured by Making Data Count: grey common cause, blue improvement, "
+                "orange concern, purple neither; hollow grey points are months left out "
+                "(run-in, incomplete or not yet mature), listed under each chart. Limits "
+                f"= mean +/- {E2} x mean moving range of the baseline, fixed after it.",
+                7.5,
+                "I",
+                GREY,
+            )
         top = pdf.get_y() + 2
         width = (pdf.w - 20) / 2
-        for k, chart in enumerate(charts[start:start + 2]):
+        for k, chart in enumerate(charts[start : start + 2]):
             x = 10 + k * width
             j = chart.judgement
             pdf.set_xy(x, top)
@@ -323,12 +398,30 @@ def spc_pages(pdf: _Pdf, data: PackData) -> None:
             assurance_icon(pdf, x + width - 8, top + 2.5, 2.6, j.assurance)
             pdf.set_xy(x, top + 5.5)
             pdf.set_font("Helvetica", "", 7.5)
-            latest = (f"Latest mature month {j.latest_label:%b %Y}: "
-                      f"{fmt_measure(chart.measure, j.latest_value)}. " if j.latest_label else "")
-            pdf.cell(width - 6, 4, latin1(latest + VARIATION_TEXT[j.variation]
-                                          + (f"; {ASSURANCE_TEXT[j.assurance]}" if j.assurance else "")))
-            draw_xmr(pdf, chart, x, top + 13, width - 6, pdf.h - top - 13 - 22,
-                     lambda v, m=chart.measure: fmt_measure(m, v))
+            latest = (
+                f"Latest mature month {j.latest_label:%b %Y}: "
+                f"{fmt_measure(chart.measure, j.latest_value)}. "
+                if j.latest_label
+                else ""
+            )
+            pdf.cell(
+                width - 6,
+                4,
+                latin1(
+                    latest
+                    + VARIATION_TEXT[j.variation]
+                    + (f"; {ASSURANCE_TEXT[j.assurance]}" if j.assurance else "")
+                ),
+            )
+            draw_xmr(
+                pdf,
+                chart,
+                x,
+                top + 13,
+                width - 6,
+                pdf.h - top - 13 - 22,
+                lambda v, m=chart.measure: fmt_measure(m, v),
+            )
 
 
 def completeness(pdf: _Pdf, data: PackData) -> None:
@@ -336,40 +429,87 @@ def completeness(pdf: _Pdf, data: PackData) -> None:
     pdf.add_page()
     pdf.h1("Completeness and feed cautions per trust")
     pdf.para(comp.note, 7.5, "I", GREY)
-    keep = ("trust_code", "cadence", "exams_tested", "volume_pct", "deliveries", "rows_rejected_pct",
-            "lowest_dq_pct", "feed_status_as_of", "assessment")
+    keep = (
+        "trust_code",
+        "cadence",
+        "exams_tested",
+        "volume_pct",
+        "deliveries",
+        "rows_rejected_pct",
+        "lowest_dq_pct",
+        "feed_status_as_of",
+        "assessment",
+    )
     short = Table(comp.name, comp.title, [c for c in comp.columns if c.key in keep], comp.rows)
-    pdf.table_of(short, 7, {"trust_code": 16, "cadence": 16, "exams_tested": 18, "volume_pct": 20,
-                            "deliveries": 22, "rows_rejected_pct": 18, "lowest_dq_pct": 20,
-                            "feed_status_as_of": 18, "assessment": 129})
+    pdf.table_of(
+        short,
+        7,
+        {
+            "trust_code": 16,
+            "cadence": 16,
+            "exams_tested": 18,
+            "volume_pct": 20,
+            "deliveries": 22,
+            "rows_rejected_pct": 18,
+            "lowest_dq_pct": 20,
+            "feed_status_as_of": 18,
+            "assessment": 129,
+        },
+    )
 
 
 def how_to_read(pdf: _Pdf, data: PackData, mode_text: str) -> None:
     pdf.add_page()
     pdf.h1("How to read this pack")
-    targets = ", ".join(f"{p.replace('_', ' ')} {h} h" for p, h in data.targets.items()) or "not published"
+    targets = (
+        ", ".join(f"{p.replace('_', ' ')} {h} h" for p, h in data.targets.items())
+        or "not published"
+    )
     for head, text in [
-        ("Mature months", ("A month is compared and judged only when it is mature at the as-of date: "
-         "complete (its last day before the as-of date), past the feeds' run-in (months before every "
-         "trust's feed started are backlog, not activity), and for a 28-day measure 28 days past "
-         "its end, so exams tested late in the month have had time to breach. Months left out are "
-         "listed under each chart with the reason.")),
-        ("Variation icons", ("Grey: common cause variation (no signal). Blue: special cause "
-         "improvement; orange: special cause concern; purple: special cause where neither way is "
-         "better. H/L says whether the latest month is high or low. Special cause is a month beyond "
-         "a process limit, a run of 7 on one side of the mean, a trend of 6 rising or falling, or 2 "
-         "of 3 beyond 2 sigma.")),
-        ("Assurance icons", ("For a measure with a target: P (blue) the process limits are all on "
-         "the good side of the target, so it will consistently pass; F (orange) all on the bad "
-         "side, so it will consistently fail without a change to the process; ? (grey) the target "
-         "lies between the limits: hit and miss.")),
-        ("Limits", (f"Mean and natural process limits (mean +/- {E2} x mean moving range) come from "
-         f"the first {BASELINE_POINTS} mature months (the baseline) and are then fixed; a limit is never drawn "
-         "below 0 or above 100% for a percentage. A chart whose baseline sits mostly at 0% or 100% "
-         "is centred on that value (its median) rather than on the mean.")),
+        (
+            "Mature months",
+            (
+                "A month is compared and judged only when it is mature at the as-of date: "
+                "complete (its last day before the as-of date), past the feeds' run-in (months before every "
+                "trust's feed started are backlog, not activity), and for a 28-day measure 28 days past "
+                "its end, so exams tested late in the month have had time to breach. Months left out are "
+                "listed under each chart with the reason."
+            ),
+        ),
+        (
+            "Variation icons",
+            (
+                "Grey: common cause variation (no signal). Blue: special cause "
+                "improvement; orange: special cause concern; purple: special cause where neither way is "
+                "better. H/L says whether the latest month is high or low. Special cause is a month beyond "
+                "a process limit, a run of 7 on one side of the mean, a trend of 6 rising or falling, or 2 "
+                "of 3 beyond 2 sigma."
+            ),
+        ),
+        (
+            "Assurance icons",
+            (
+                "For a measure with a target: P (blue) the process limits are all on "
+                "the good side of the target, so it will consistently pass; F (orange) all on the bad "
+                "side, so it will consistently fail without a change to the process; ? (grey) the target "
+                "lies between the limits: hit and miss."
+            ),
+        ),
+        (
+            "Limits",
+            (
+                f"Mean and natural process limits (mean +/- {E2} x mean moving range) come from "
+                f"the first {BASELINE_POINTS} mature months (the baseline) and are then fixed; a limit is never drawn "
+                "below 0 or above 100% for a percentage. A chart whose baseline sits mostly at 0% or 100% "
+                "is centred on that value (its median) rather than on the mean."
+            ),
+        ),
         ("Reporting targets", f"Per priority, from the published dim_reporting_target: {targets}."),
-        ("Disclosure control", mode_text + " Network totals and the network's charts are exact; "
-         "the trust matrix shows icons only."),
+        (
+            "Disclosure control",
+            mode_text + " Network totals and the network's charts are exact; "
+            "the trust matrix shows icons only.",
+        ),
     ]:
         pdf.set_font("Helvetica", "B", 9)
         pdf.cell(0, 5, latin1(head), new_x="LMARGIN", new_y="NEXT")

@@ -47,8 +47,9 @@ def left_out_text(months: list[tuple[date, str]]) -> str:
     return "; ".join(parts)
 
 
-def draw_xmr(pdf: FPDF, chart, x0: float, y0: float, w: float, h: float,
-             fmt: Callable[[float], str]) -> None:
+def draw_xmr(
+    pdf: FPDF, chart, x0: float, y0: float, w: float, h: float, fmt: Callable[[float], str]
+) -> None:
     """Draw `chart` (an `exports.pack_data.Chart`) in the box (x0, y0, w, h)."""
     table, measure = chart.table, chart.measure
     judged = table[table["judged"]]
@@ -72,7 +73,10 @@ def draw_xmr(pdf: FPDF, chart, x0: float, y0: float, w: float, h: float,
     lo, hi = min(core), max(core)
     span = hi - lo or abs(hi) * 0.1 or 1.0
     target_drawn = False
-    if measure.target is not None and lo - span * TARGET_REACH <= measure.target <= hi + span * TARGET_REACH:
+    if (
+        measure.target is not None
+        and lo - span * TARGET_REACH <= measure.target <= hi + span * TARGET_REACH
+    ):
         lo, hi = min(lo, measure.target), max(hi, measure.target)
         target_drawn = True
     pad = (hi - lo) * 0.08 or 1.0
@@ -86,7 +90,7 @@ def draw_xmr(pdf: FPDF, chart, x0: float, y0: float, w: float, h: float,
     _axes(pdf, left, right, x_top, x_bottom, lo, hi, Y, fmt)
     _months(pdf, table["label"].tolist(), X, x_bottom)
     baseline = [i for i, b in enumerate(table["baseline"]) if b]
-    if baseline and table["judged"].iloc[baseline[-1] + 1:].any():  # limits fixed from here on
+    if baseline and table["judged"].iloc[baseline[-1] + 1 :].any():  # limits fixed from here on
         bx = (X(baseline[-1]) + X(baseline[-1] + 1)) / 2
         pdf.set_draw_color(*LIGHT)
         pdf.set_dash_pattern(dash=0.6, gap=0.8)
@@ -118,7 +122,9 @@ def draw_xmr(pdf: FPDF, chart, x0: float, y0: float, w: float, h: float,
     _axes(pdf, left, right, r_top, r_bottom, 0, top, YR, fmt, ticks=3)
     _hline(pdf, left, right, YR(mr_mean), GREY, False, f"mean {fmt(mr_mean)}")
     _hline(pdf, left, right, YR(mr_limit), GREY, True, f"limit {fmt(mr_limit)}")
-    points = [(X(i), YR(float(v)), float(v) > mr_limit) for i, v in enumerate(mr) if not math.isnan(v)]
+    points = [
+        (X(i), YR(float(v)), float(v) > mr_limit) for i, v in enumerate(mr) if not math.isnan(v)
+    ]
     pdf.set_draw_color(*GREY)
     pdf.set_line_width(0.25)
     for (xa, ya, _), (xb, yb, _) in itertools.pairwise(points):
@@ -212,9 +218,14 @@ def _note(pdf, chart, x0: float, y: float, w: float, fmt, target_as_text: float 
     pdf.set_xy(x0, y)
     text = ""
     if target_as_text is not None:
-        text += (f"Target {fmt(target_as_text)} ({chart.measure.target_label or 'target'}) is far "
-                 "from the data: not drawn. ")
+        text += (
+            f"Target {fmt(target_as_text)} ({chart.measure.target_label or 'target'}) is far "
+            "from the data: not drawn. "
+        )
     left_out = chart.left_out()
-    text += ("Left out of the limits and the judgement: " + left_out_text(left_out) + "."
-             if left_out else "No month left out.")
+    text += (
+        "Left out of the limits and the judgement: " + left_out_text(left_out) + "."
+        if left_out
+        else "No month left out."
+    )
     pdf.multi_cell(w, 3, text.encode("latin-1", "replace").decode("latin-1"))

@@ -19,9 +19,15 @@ NETWORK = dc.NETWORK
 MODALITIES = ["XR", "US", "CT", "MR", "FL", "NM", "PET", "MG", "DEXA", "IR"]
 PRIORITIES = ["ed", "inpatient", "suspected_cancer", "urgent", "routine", "planned"]
 DM01_TESTS = ["MRI", "CT", "NOUS", "DEXA", "BARIUM_ENEMA"]
-SOURCE_SETTINGS = {"01": "01 admitted inpatient", "02": "02 day case", "03": "03 outpatient",
-                   "04": "04 GP direct access", "05": "05 A&E", "06": "06 other provider",
-                   "07": "07 other"}
+SOURCE_SETTINGS = {
+    "01": "01 admitted inpatient",
+    "02": "02 day case",
+    "03": "03 outpatient",
+    "04": "04 GP direct access",
+    "05": "05 A&E",
+    "06": "06 other provider",
+    "07": "07 other",
+}
 # thresholds for the completeness assessment (a reader's warning, not a metric)
 
 
@@ -72,7 +78,9 @@ def plain(v):
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    return {
+        r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+    }
 
 
 def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -107,7 +115,9 @@ def protected(df: pd.DataFrame, spec: dc.Spec, suppress: bool) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- sections
 TAT_COLUMNS = [
-    Column("trust_code", "Trust"), Column("modality", "Modality"), Column("priority", "Priority"),
+    Column("trust_code", "Trust"),
+    Column("modality", "Modality"),
+    Column("priority", "Priority"),
     Column("exams_tested", "Exams tested", "count"),
     Column("request_to_test_median_days", "Request to test median (days)", "stat"),
     Column("request_to_test_p90_days", "Request to test p90 (days)", "stat"),
@@ -125,12 +135,18 @@ def tat_table(con, m: date, suppress: bool) -> Table:
     df = query(con, "select * from tat_monthly where month = ?", [m])
     df = network_first(df, modality=MODALITIES, priority=PRIORITIES)
     df = protected(df, TAT_SPEC, suppress)
-    return Table("TAT", "Reporting turnaround by trust, modality and priority", TAT_COLUMNS,
-                 display_rows(df, TAT_COLUMNS), "Source: tat_monthly.")
+    return Table(
+        "TAT",
+        "Reporting turnaround by trust, modality and priority",
+        TAT_COLUMNS,
+        display_rows(df, TAT_COLUMNS),
+        "Source: tat_monthly.",
+    )
 
 
 DID_COLUMNS = [
-    Column("trust_code", "Trust"), Column("modality", "Modality"),
+    Column("trust_code", "Trust"),
+    Column("modality", "Modality"),
     Column("patient_source_setting", "Patient source setting"),
     Column("exams_tested", "Exams tested", "count"),
     Column("request_to_test_median_days", "Request to test median (days)", "stat"),
@@ -143,15 +159,24 @@ def did_table(con, m: date, suppress: bool) -> tuple[Table, pd.DataFrame]:
     raw = query(con, "select * from did_activity_monthly where month = ?", [m])
     raw = network_first(raw, modality=MODALITIES, patient_source_setting=list(SOURCE_SETTINGS))
     df = protected(raw, DID_SPEC, suppress)
-    return (Table("DID activity", "DID activity by trust, modality and patient source setting",
-                  DID_COLUMNS, display_rows(df, DID_COLUMNS),
-                  "Source: did_activity_monthly. Test-to-report medians are suppressed on the "
-                  "exams-tested base (the mart does not publish a reported count)."), raw)
+    return (
+        Table(
+            "DID activity",
+            "DID activity by trust, modality and patient source setting",
+            DID_COLUMNS,
+            display_rows(df, DID_COLUMNS),
+            "Source: did_activity_monthly. Test-to-report medians are suppressed on the "
+            "exams-tested base (the mart does not publish a reported count).",
+        ),
+        raw,
+    )
 
 
 def did_pivot(raw: pd.DataFrame, suppress: bool) -> Table:
     """Trust x modality rows, patient source settings as columns, total from exact counts."""
-    settings = [s for s in SOURCE_SETTINGS if not raw.empty and s in set(raw["patient_source_setting"])]
+    settings = [
+        s for s in SOURCE_SETTINGS if not raw.empty and s in set(raw["patient_source_setting"])
+    ]
     cols = [Column("trust_code", "Trust"), Column("modality", "Modality")]
     cols += [Column(f"s{s}", SOURCE_SETTINGS[s], "count") for s in settings]
     cols.append(Column("total", "Total", "count"))
@@ -165,13 +190,19 @@ def did_pivot(raw: pd.DataFrame, suppress: bool) -> Table:
                 row[f"s{st}"] = dc.count(by.get(st), s) if st in by else None
             row["total"] = dc.total(g["exams_tested"], s)
             rows.append(row)
-    return Table("DID pivot", "DID exams tested by patient source setting", cols, rows,
-                 "Totals are protected from exact sums, so they need not equal the sum of the "
-                 "rounded cells.")
+    return Table(
+        "DID pivot",
+        "DID exams tested by patient source setting",
+        cols,
+        rows,
+        "Totals are protected from exact sums, so they need not equal the sum of the "
+        "rounded cells.",
+    )
 
 
 DM01_COLUMNS = [
-    Column("trust_code", "Trust"), Column("dm01_test", "DM01 test"),
+    Column("trust_code", "Trust"),
+    Column("dm01_test", "DM01 test"),
     Column("total_waiting", "Waiting at census", "count"),
     Column("waiting_6_plus_weeks", "Waiting 6+ weeks", "count"),
     Column("pct_waiting_6_plus_weeks", "% waiting 6+ weeks", "pct"),
@@ -182,67 +213,113 @@ DM01_COLUMNS = [
     Column("unscheduled_tests", "Unscheduled tests", "count"),
 ]
 DM01_SPEC = dc.Spec(
-    counts=("total_waiting", "waiting_6_plus_weeks", "waiting_13_plus_weeks", "waiting_list_tests",
-            "planned_tests", "unscheduled_tests"),
+    counts=(
+        "total_waiting",
+        "waiting_6_plus_weeks",
+        "waiting_13_plus_weeks",
+        "waiting_list_tests",
+        "planned_tests",
+        "unscheduled_tests",
+    ),
     statistics={"median_weeks_waited": "total_waiting"},
     percentages={"pct_waiting_6_plus_weeks": ("waiting_6_plus_weeks", "total_waiting")},
 )
 
 
 def census_date_for(con, m: date) -> date | None:
-    v = con.execute("select max(census_date) from waiting_list_census where census_date between ? and ?",
-                    [m, month_end(m)]).fetchone()[0]
+    v = con.execute(
+        "select max(census_date) from waiting_list_census where census_date between ? and ?",
+        [m, month_end(m)],
+    ).fetchone()[0]
     return v
 
 
 def dm01_table(con, m: date, suppress: bool) -> Table:
     c = census_date_for(con, m)
-    census = query(con, "select census_date, trust_code, dm01_test, total_waiting, waiting_6_plus_weeks, "
-                      "waiting_13_plus_weeks, pct_waiting_6_plus_weeks, median_weeks_waited "
-                      "from waiting_list_census where census_date = ?", [c])
-    act = query(con, "select trust_code, dm01_test, waiting_list_tests, planned_tests, unscheduled_tests "
-                   "from dm01_activity_monthly where month = ?", [m])
+    census = query(
+        con,
+        "select census_date, trust_code, dm01_test, total_waiting, waiting_6_plus_weeks, "
+        "waiting_13_plus_weeks, pct_waiting_6_plus_weeks, median_weeks_waited "
+        "from waiting_list_census where census_date = ?",
+        [c],
+    )
+    act = query(
+        con,
+        "select trust_code, dm01_test, waiting_list_tests, planned_tests, unscheduled_tests "
+        "from dm01_activity_monthly where month = ?",
+        [m],
+    )
     df = census.drop(columns="census_date").merge(act, on=["trust_code", "dm01_test"], how="outer")
     df = network_first(df, dm01_test=DM01_TESTS)
     df = protected(df, DM01_SPEC, suppress)
-    return Table("DM01", f"DM01 waiting list at census {c.isoformat() if c else 'n/a'} and the month's "
-                 "DM01 activity", DM01_COLUMNS, display_rows(df, DM01_COLUMNS),
-                 "Sources: waiting_list_census, dm01_activity_monthly. Standard: no more than 1% "
-                 "waiting 6+ weeks (interim ambition 5%).")
+    return Table(
+        "DM01",
+        f"DM01 waiting list at census {c.isoformat() if c else 'n/a'} and the month's "
+        "DM01 activity",
+        DM01_COLUMNS,
+        display_rows(df, DM01_COLUMNS),
+        "Sources: waiting_list_census, dm01_activity_monthly. Standard: no more than 1% "
+        "waiting 6+ weeks (interim ambition 5%).",
+    )
 
 
 BACKLOG_COLUMNS = [
-    Column("trust_code", "Trust"), Column("modality", "Modality"),
+    Column("trust_code", "Trust"),
+    Column("modality", "Modality"),
     Column("unreported_exams", "Unreported exams", "count"),
-    Column("age_0_2_days", "0-2 days", "count"), Column("age_3_7_days", "3-7 days", "count"),
-    Column("age_8_14_days", "8-14 days", "count"), Column("age_15_28_days", "15-28 days", "count"),
+    Column("age_0_2_days", "0-2 days", "count"),
+    Column("age_3_7_days", "3-7 days", "count"),
+    Column("age_8_14_days", "8-14 days", "count"),
+    Column("age_15_28_days", "15-28 days", "count"),
     Column("age_over_28_days", "Over 28 days", "count"),
     Column("oldest_age_days", "Oldest (days)", "stat"),
 ]
 BACKLOG_SPEC = dc.Spec(
-    counts=("unreported_exams", "age_0_2_days", "age_3_7_days", "age_8_14_days", "age_15_28_days",
-            "age_over_28_days"),
-    statistics={"oldest_age_days": "unreported_exams"})
+    counts=(
+        "unreported_exams",
+        "age_0_2_days",
+        "age_3_7_days",
+        "age_8_14_days",
+        "age_15_28_days",
+        "age_over_28_days",
+    ),
+    statistics={"oldest_age_days": "unreported_exams"},
+)
 
 
 def backlog_date_for(con, m: date) -> date | None:
-    return con.execute("select max(as_of_date) from reporting_backlog where as_of_date between ? and ?",
-                       [m, month_end(m)]).fetchone()[0]
+    return con.execute(
+        "select max(as_of_date) from reporting_backlog where as_of_date between ? and ?",
+        [m, month_end(m)],
+    ).fetchone()[0]
 
 
 def backlog_table(con, m: date, suppress: bool) -> Table:
     d = backlog_date_for(con, m)
-    df = query(con, "select * from reporting_backlog where as_of_date = ?", [d]) if d else pd.DataFrame()
+    df = (
+        query(con, "select * from reporting_backlog where as_of_date = ?", [d])
+        if d
+        else pd.DataFrame()
+    )
     df = network_first(df, modality=MODALITIES)
     df = protected(df, BACKLOG_SPEC, suppress)
-    note = "Source: reporting_backlog." if d else \
-        "No backlog snapshot of this month is published (the mart keeps recent days only)."
-    return Table("Backlog", f"Reporting backlog at the end of {d.isoformat() if d else 'n/a'}",
-                 BACKLOG_COLUMNS, display_rows(df, BACKLOG_COLUMNS) if d else [], note)
+    note = (
+        "Source: reporting_backlog."
+        if d
+        else "No backlog snapshot of this month is published (the mart keeps recent days only)."
+    )
+    return Table(
+        "Backlog",
+        f"Reporting backlog at the end of {d.isoformat() if d else 'n/a'}",
+        BACKLOG_COLUMNS,
+        display_rows(df, BACKLOG_COLUMNS) if d else [],
+        note,
+    )
 
 
 OUTSOURCING_COLUMNS = [
-    Column("trust_code", "Trust"), Column("modality", "Modality"),
+    Column("trust_code", "Trust"),
+    Column("modality", "Modality"),
     Column("weeks", "Weeks"),
     Column("exams_tested", "Exams tested", "count"),
     Column("reports_verified", "Reports verified", "count"),
@@ -252,45 +329,65 @@ OUTSOURCING_COLUMNS = [
 ]
 OUTSOURCING_SPEC = dc.Spec(
     counts=("exams_tested", "reports_verified", "reports_outsourced", "backlog_change"),
-    percentages={"outsourced_pct": ("reports_outsourced", "reports_verified")})
+    percentages={"outsourced_pct": ("reports_outsourced", "reports_verified")},
+)
 
 
 def outsourcing_frame(con, m: date) -> pd.DataFrame:
-    return query(con, """
+    return query(
+        con,
+        """
         select trust_code, modality, count(*)::int as weeks, sum(exams_tested)::bigint as exams_tested,
                sum(reports_verified)::bigint as reports_verified,
                sum(reports_outsourced)::bigint as reports_outsourced,
                sum(backlog_change)::bigint as backlog_change
         from reporting_throughput_weekly where week between ? and ?
-        group by trust_code, modality""", [m, month_end(m)])
+        group by trust_code, modality""",
+        [m, month_end(m)],
+    )
 
 
 def outsourcing_table(con, m: date, suppress: bool) -> Table:
     df = outsourcing_frame(con, m)
     if not df.empty:
-        df["outsourced_pct"] = [round(100.0 * o / v, 1) if v else None
-                                for o, v in zip(df["reports_outsourced"], df["reports_verified"])]
+        df["outsourced_pct"] = [
+            round(100.0 * o / v, 1) if v else None
+            for o, v in zip(df["reports_outsourced"], df["reports_verified"])
+        ]
     df = network_first(df, modality=MODALITIES)
     df = protected(df, OUTSOURCING_SPEC, suppress)
-    return Table("Outsourcing", "Reporting throughput and outsourcing (weeks beginning in the month)",
-                 OUTSOURCING_COLUMNS, display_rows(df, OUTSOURCING_COLUMNS),
-                 "Source: reporting_throughput_weekly, weeks (Monday) beginning in the month.")
+    return Table(
+        "Outsourcing",
+        "Reporting throughput and outsourcing (weeks beginning in the month)",
+        OUTSOURCING_COLUMNS,
+        display_rows(df, OUTSOURCING_COLUMNS),
+        "Source: reporting_throughput_weekly, weeks (Monday) beginning in the month.",
+    )
 
 
 DQ_COLUMNS = [
-    Column("trust_code", "Trust"), Column("measure", "Check"),
-    Column("denominator", "Records checked", "count"), Column("numerator", "Records passing", "count"),
-    Column("failing", "Records failing", "count"), Column("passing_pct", "% passing", "pct"),
+    Column("trust_code", "Trust"),
+    Column("measure", "Check"),
+    Column("denominator", "Records checked", "count"),
+    Column("numerator", "Records passing", "count"),
+    Column("failing", "Records failing", "count"),
+    Column("passing_pct", "% passing", "pct"),
 ]
-DQ_SPEC = dc.Spec(counts=("denominator", "numerator", "failing"),
-                  percentages={"passing_pct": ("numerator", "denominator")})
+DQ_SPEC = dc.Spec(
+    counts=("denominator", "numerator", "failing"),
+    percentages={"passing_pct": ("numerator", "denominator")},
+)
 
 
 def dq_frame(con, m: date, have: set[str]) -> pd.DataFrame:
     if "dq_scorecard_monthly" not in have:
         return pd.DataFrame(columns=["trust_code", "measure", "numerator", "denominator", "rate"])
-    return query(con, "select trust_code, measure, numerator, denominator, rate "
-                    "from dq_scorecard_monthly where month = ?", [m])
+    return query(
+        con,
+        "select trust_code, measure, numerator, denominator, rate "
+        "from dq_scorecard_monthly where month = ?",
+        [m],
+    )
 
 
 def dq_table(raw: pd.DataFrame, suppress: bool) -> Table:
@@ -300,7 +397,12 @@ def dq_table(raw: pd.DataFrame, suppress: bool) -> Table:
         df["passing_pct"] = [round(100.0 * r, 1) if pd.notna(r) else None for r in df["rate"]]
     df = network_first(df)
     df = protected(df, DQ_SPEC, suppress)
-    return Table("Data quality", "Data quality checks by trust", DQ_COLUMNS, display_rows(df, DQ_COLUMNS),
-                 "Source: dq_scorecard_monthly." if not raw.empty else
-                 "dq_scorecard_monthly is not published in this database.")
-
+    return Table(
+        "Data quality",
+        "Data quality checks by trust",
+        DQ_COLUMNS,
+        display_rows(df, DQ_COLUMNS),
+        "Source: dq_scorecard_monthly."
+        if not raw.empty
+        else "dq_scorecard_monthly is not published in this database.",
+    )

@@ -20,7 +20,9 @@ def private_dir(path: Path) -> Path:
     """Make `path` (and any missing parents) and close it to everyone but its owner."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
-    os.chmod(path, PRIVATE_DIR_MODE)  # mkdir's mode yields to the umask, and an old folder keeps its own
+    os.chmod(
+        path, PRIVATE_DIR_MODE
+    )  # mkdir's mode yields to the umask, and an old folder keeps its own
     return path
 
 
@@ -35,6 +37,7 @@ def make_private(path: Path) -> None:
 def write_private(path: Path, write: Callable[[Path], object]) -> None:
     """`write(tmp)` fills a fresh owner-only file beside `path`, which then replaces `path`
     atomically: the bytes are never readable by others, not even while being written."""
+
     def private(tmp: Path) -> object:
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE))
         os.chmod(tmp, PRIVATE_FILE_MODE)  # created before by a killed run: its old mode

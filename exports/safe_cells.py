@@ -23,8 +23,9 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def write_cell(ws: Any, row: int, col: int, value: Any, fmt: Any = None,
-               text_fmt: Any = None) -> None:
+def write_cell(
+    ws: Any, row: int, col: int, value: Any, fmt: Any = None, text_fmt: Any = None
+) -> None:
     """Write one cell with xlsxwriter, never as a formula: numbers as numbers, text neutralised.
 
     `fmt` applies to numbers, `text_fmt` (default `fmt`) to text."""
@@ -43,5 +44,9 @@ def write_cell(ws: Any, row: int, col: int, value: Any, fmt: Any = None,
         ws.write_string(row, col, neutralise(str(value)), text_fmt)
 
 
-WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_numbers": False,
-                    "strings_to_urls": False, "nan_inf_to_errors": False}
+WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+    "nan_inf_to_errors": False,
+}

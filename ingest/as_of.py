@@ -26,5 +26,7 @@ def extracted_by(extract_at: datetime | None, as_of: date | None) -> bool:
 
 def deferred_message(extract_at: datetime, as_of: date) -> str:
     local = extract_at.astimezone(LOCAL)
-    return (f"extracted {local:%Y-%m-%d %H:%M} (local), after the as-of date {as_of}: "
-            "left in landing for a later night")
+    return (
+        f"extracted {local:%Y-%m-%d %H:%M} (local), after the as-of date {as_of}: "
+        "left in landing for a later night"
+    )

@@ -14,8 +14,15 @@ DM01_TESTS = ("MRI", "CT", "NOUS", "DEXA", "BARIUM_ENEMA")
 # entered_in_error: the request was withdrawn as entered in error (HL7 ORC-16 `EIE`, or the
 # feed's own word): it never existed, so it leaves every waiting-list census, past ones too,
 # and counts as no activity (a cancellation only ends the request on its date).
-STATUSES = ("requested", "booked", "completed", "reported", "cancelled", "did_not_attend",
-            "entered_in_error")
+STATUSES = (
+    "requested",
+    "booked",
+    "completed",
+    "reported",
+    "cancelled",
+    "did_not_attend",
+    "entered_in_error",
+)
 PATIENT_SOURCE_SETTINGS = ("01", "02", "03", "04", "05", "06", "07")
 SEXES = ("0", "1", "2", "9")
 SLOT_STATES = ("free", "booked", "blocked")

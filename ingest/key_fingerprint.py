@@ -42,12 +42,17 @@ def recorded_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def mismatch_message(db: Path | str, recorded: str | None, key: bytes) -> str:
-    which = (f"fingerprint {_short(recorded)}, this key's is {_short(fingerprint(key))}"
-             if recorded else "no fingerprint recorded, and its stored pseudonyms do not match this key")
-    return (f"{db} was built with another pseudonymisation key ({which}); nothing was written. "
-            "Set WMIN_PSEUDONYM_KEY or "
-            "WMIN_PSEUDONYM_KEY_FILE to the key the warehouse was built with, or change keys on purpose "
-            "with `wmin rekey --new-key-file PATH` (docs/pseudonymisation.md)")
+    which = (
+        f"fingerprint {_short(recorded)}, this key's is {_short(fingerprint(key))}"
+        if recorded
+        else "no fingerprint recorded, and its stored pseudonyms do not match this key"
+    )
+    return (
+        f"{db} was built with another pseudonymisation key ({which}); nothing was written. "
+        "Set WMIN_PSEUDONYM_KEY or "
+        "WMIN_PSEUDONYM_KEY_FILE to the key the warehouse was built with, or change keys on purpose "
+        "with `wmin rekey --new-key-file PATH` (docs/pseudonymisation.md)"
+    )
 
 
 def check_key(con: duckdb.DuckDBPyConnection, key: bytes, db: Path | str) -> None:
@@ -58,8 +63,10 @@ def check_key(con: duckdb.DuckDBPyConnection, key: bytes, db: Path | str) -> Non
             raise KeyMismatch(mismatch_message(db, recorded, key))
         return
     try:  # built before the fingerprint was recorded: its pseudonyms tell
-        sample = con.execute("select nhs_number, patient_key from landing.exam_records where "
-                             f"patient_key is not null limit {_LEGACY_SAMPLE}").fetchall()
+        sample = con.execute(
+            "select nhs_number, patient_key from landing.exam_records where "
+            f"patient_key is not null limit {_LEGACY_SAMPLE}"
+        ).fetchall()
     except duckdb.CatalogException:
         return
     for nhs_number, stored in sample:

@@ -14,20 +14,25 @@ import os
 import re
 import threading
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Callable, Sequence
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from ingest.as_of import deferred_message, extracted_by
-from ingest.contract import (CAPACITY_SLOTS, EXAM_EVENTS, EXAM_RECORDS, LOAD_MANIFEST, REJECTED_ROWS,
-                             ddl)
+from ingest.contract import (
+    CAPACITY_SLOTS,
+    EXAM_EVENTS,
+    EXAM_RECORDS,
+    LOAD_MANIFEST,
+    REJECTED_ROWS,
+    ddl,
+)
 from ingest.feeds.spec import FeedSpec
 from ingest.key_fingerprint import check_key, record_key
 from ingest.memory import keep_freed_memory
@@ -36,20 +41,31 @@ from ingest.readers import read_file
 from ingest.readers.base import QuarantineError, ReadResult, extract_time
 
 QUARANTINED_FILES = {
-    "file_id": "BIGINT", "file_path": "VARCHAR", "sha256": "VARCHAR", "trust_code": "VARCHAR",
-    "reason_code": "VARCHAR", "message": "VARCHAR", "report_path": "VARCHAR",
+    "file_id": "BIGINT",
+    "file_path": "VARCHAR",
+    "sha256": "VARCHAR",
+    "trust_code": "VARCHAR",
+    "reason_code": "VARCHAR",
+    "message": "VARCHAR",
+    "report_path": "VARCHAR",
     "quarantined_at": "TIMESTAMPTZ",
 }
 
 
 def _validation_ddl():
     from ingest.validation import VALIDATION_RESULTS
+
     return VALIDATION_RESULTS
 
 
-TABLES = {"exam_records": EXAM_RECORDS, "exam_events": EXAM_EVENTS, "capacity_slots": CAPACITY_SLOTS,
-          "load_manifest": LOAD_MANIFEST, "rejected_rows": REJECTED_ROWS,
-          "quarantined_files": QUARANTINED_FILES}
+TABLES = {
+    "exam_records": EXAM_RECORDS,
+    "exam_events": EXAM_EVENTS,
+    "capacity_slots": CAPACITY_SLOTS,
+    "load_manifest": LOAD_MANIFEST,
+    "rejected_rows": REJECTED_ROWS,
+    "quarantined_files": QUARANTINED_FILES,
+}
 
 
 @dataclass
@@ -104,8 +120,16 @@ class IngestSummary:
     def totals(self) -> TrustSummary:
         tot = TrustSummary()
         for t in self.trusts.values():
-            for k in ("files", "loaded", "skipped", "quarantined", "deferred", "rows_read",
-                      "rows_loaded", "rows_rejected"):
+            for k in (
+                "files",
+                "loaded",
+                "skipped",
+                "quarantined",
+                "deferred",
+                "rows_read",
+                "rows_loaded",
+                "rows_rejected",
+            ):
                 setattr(tot, k, getattr(tot, k) + getattr(t, k))
             tot.reject_reasons.update(t.reject_reasons)
         return tot
@@ -123,14 +147,23 @@ def _x(con, sql: str, params=None):
 # The loader's own cache, not part of the landing contract: the sha256 of each file as last seen
 # (path, size, modification time), so that a night does not re-read a year of old deliveries to
 # find the few new ones. Whether a file loads is still decided by its sha256 in load_manifest.
-FILE_FINGERPRINTS = {"file_path": "VARCHAR", "size": "BIGINT", "mtime_ns": "BIGINT",
-                     "sha256": "VARCHAR"}
+FILE_FINGERPRINTS = {
+    "file_path": "VARCHAR",
+    "size": "BIGINT",
+    "mtime_ns": "BIGINT",
+    "sha256": "VARCHAR",
+}
 
 
-def create_landing(con: duckdb.DuckDBPyConnection, specs: dict[str, FeedSpec] | None = None) -> None:
+def create_landing(
+    con: duckdb.DuckDBPyConnection, specs: dict[str, FeedSpec] | None = None
+) -> None:
     _x(con, "create schema if not exists landing")
-    for name, cols in {**TABLES, "validation_results": _validation_ddl(),
-                       "file_fingerprints": FILE_FINGERPRINTS}.items():
+    for name, cols in {
+        **TABLES,
+        "validation_results": _validation_ddl(),
+        "file_fingerprints": FILE_FINGERPRINTS,
+    }.items():
         _x(con, ddl(f"landing.{name}", cols))
     _migrate_feed_mode(con, specs or {})
 
@@ -140,17 +173,23 @@ def _migrate_feed_mode(con, specs: dict[str, FeedSpec]) -> None:
     read before then get the mode their trust's spec declares now (the best knowledge there is)."""
     _x(con, "alter table landing.load_manifest add column if not exists feed_mode varchar")
     for code, spec in specs.items():
-        _x(con, "update landing.load_manifest set feed_mode = ? where trust_code = ? and feed_mode is null",
-           [spec.mode, code])
+        _x(
+            con,
+            "update landing.load_manifest set feed_mode = ? where trust_code = ? and feed_mode is null",
+            [spec.mode, code],
+        )
 
 
 class _Fingerprints:
     """sha256 by file, re-read only when a file's size or modification time changed."""
 
     def __init__(self, con) -> None:
-        self.seen = {path: (size, mtime, sha) for path, size, mtime, sha in
-                     con.execute("select file_path, size, mtime_ns, sha256 "
-                                 "from landing.file_fingerprints").fetchall()}
+        self.seen = {
+            path: (size, mtime, sha)
+            for path, size, mtime, sha in con.execute(
+                "select file_path, size, mtime_ns, sha256 from landing.file_fingerprints"
+            ).fetchall()
+        }
         self.fresh: list[tuple[str, int, int, str]] = []
 
     def sha256(self, path: Path, rel: str) -> str:
@@ -166,14 +205,21 @@ class _Fingerprints:
         if not self.fresh:
             return
         _x(con, "begin transaction")
-        con.executemany("delete from landing.file_fingerprints where file_path = ?",
-                        [(f[0],) for f in self.fresh])
-        con.executemany("insert into landing.file_fingerprints (file_path, size, mtime_ns, sha256) "
-                        "values (?, ?, ?, ?)", self.fresh)
+        con.executemany(
+            "delete from landing.file_fingerprints where file_path = ?",
+            [(f[0],) for f in self.fresh],
+        )
+        con.executemany(
+            "insert into landing.file_fingerprints (file_path, size, mtime_ns, sha256) "
+            "values (?, ?, ?, ?)",
+            self.fresh,
+        )
         _x(con, "commit")
 
 
-def discover(home: Path, spec: FeedSpec) -> list[tuple[datetime | None, str, Path, QuarantineError | None]]:
+def discover(
+    home: Path, spec: FeedSpec
+) -> list[tuple[datetime | None, str, Path, QuarantineError | None]]:
     """Files of a trust in extract-time order: (extract_at, content, path, name error)."""
     folder = Path(home) / "landing" / spec.trust_code
     found = []
@@ -187,7 +233,7 @@ def discover(home: Path, spec: FeedSpec) -> list[tuple[datetime | None, str, Pat
                 found.append((extract_time(spec, p.name), content, p, None))
             except QuarantineError as e:
                 found.append((None, content, p, e))
-    epoch = datetime.min.replace(tzinfo=timezone.utc)
+    epoch = datetime.min.replace(tzinfo=UTC)
     found.sort(key=lambda f: (f[0] or epoch, f[1], f[2].name))
     return found
 
@@ -212,6 +258,7 @@ BATCH_ROWS = 200_000  # ...and at most this many rows read held in memory while 
 @dataclass
 class _ReadJob:
     """A new delivery to read: where it is, what it is and what decided that it is new."""
+
     spec: FeedSpec
     path: Path
     rel: str
@@ -226,6 +273,7 @@ class _ReadJob:
 @dataclass
 class _ReadFile(_ReadJob):
     """A new delivery read and waiting for its batch's validation verdict before it is loaded."""
+
     started: datetime | None = None
     res: ReadResult | None = None
     problem: QuarantineError | None = None  # quarantine reason found by reading or validating
@@ -236,11 +284,18 @@ class _ReadFile(_ReadJob):
         return self.spec.family if self.content == "exams" else f"{self.spec.family}.slots"
 
 
-def ingest_landing(db_path: Path, home: Path, specs: dict[str, FeedSpec], pseudonym_key: bytes,
-                   trusts: Sequence[str] | None = None, seeds_dir: Path | None = None,
-                   on_file: Callable[[FileOutcome], None] | None = None,
-                   validate: bool = True, read_workers: int | None = None,
-                   as_of: date | None = None) -> IngestSummary:
+def ingest_landing(
+    db_path: Path,
+    home: Path,
+    specs: dict[str, FeedSpec],
+    pseudonym_key: bytes,
+    trusts: Sequence[str] | None = None,
+    seeds_dir: Path | None = None,
+    on_file: Callable[[FileOutcome], None] | None = None,
+    validate: bool = True,
+    read_workers: int | None = None,
+    as_of: date | None = None,
+) -> IngestSummary:
     """Load every new delivery of the chosen trusts into the landing schema of `db_path`.
 
     With `as_of`, a delivery extracted after the end of that date is deferred (ingest/as_of.py):
@@ -264,8 +319,11 @@ def ingest_landing(db_path: Path, home: Path, specs: dict[str, FeedSpec], pseudo
         if validator is not None:
             _validate_batch(validator.get(), batch)
         for w in waiting:
-            o = w if isinstance(w, FileOutcome) else (_deferred_after_read(w, as_of)
-                                                      or _finish(con, home, w, pseudonym_key))
+            o = (
+                w
+                if isinstance(w, FileOutcome)
+                else (_deferred_after_read(w, as_of) or _finish(con, home, w, pseudonym_key))
+            )
             summary.add(o)
             if on_file is not None:
                 on_file(o)
@@ -287,22 +345,51 @@ def ingest_landing(db_path: Path, home: Path, specs: dict[str, FeedSpec], pseudo
                 rel = _rel(path, home)
                 # a time in the name alone decides now; with an extract-time column, after the read
                 if spec.extract_time.column is None and not extracted_by(extract_at, as_of):
-                    plan.append(FileOutcome(code, rel, content, "deferred", extract_at=extract_at,
-                                            message=deferred_message(extract_at, as_of)))
+                    plan.append(
+                        FileOutcome(
+                            code,
+                            rel,
+                            content,
+                            "deferred",
+                            extract_at=extract_at,
+                            message=deferred_message(extract_at, as_of),
+                        )
+                    )
                     continue
                 sha = fingerprints.sha256(path, rel)
                 if sha in known:
-                    plan.append(FileOutcome(code, rel, content, "skipped", extract_at=extract_at,
-                                            message="bytes already loaded or quarantined (same sha256)"))
+                    plan.append(
+                        FileOutcome(
+                            code,
+                            rel,
+                            content,
+                            "skipped",
+                            extract_at=extract_at,
+                            message="bytes already loaded or quarantined (same sha256)",
+                        )
+                    )
                     continue
                 known.add(sha)  # the same bytes again later in this run are skipped, as across runs
-                plan.append(_ReadJob(spec, path, rel, content, sha, extract_at, name_err, codes,
-                                     path.stat().st_size))
+                plan.append(
+                    _ReadJob(
+                        spec,
+                        path,
+                        rel,
+                        content,
+                        sha,
+                        extract_at,
+                        name_err,
+                        codes,
+                        path.stat().st_size,
+                    )
+                )
         fingerprints.save(con)  # a cache: should the run stop, the manifest still decides
         jobs = [p for p in plan if isinstance(p, _ReadJob)]
         if validate and jobs:
             validator = _ValidatorInBackground()
-        reads = _reads_in_order(jobs, read_workers if read_workers is not None else _default_workers())
+        reads = _reads_in_order(
+            jobs, read_workers if read_workers is not None else _default_workers()
+        )
         rows_waiting = files_waiting = 0
         for item in plan:
             if isinstance(item, FileOutcome):
@@ -340,22 +427,35 @@ def _default_workers() -> int:
 def _read_job(job: _ReadJob) -> _ReadFile:
     """Read one new delivery; in a worker the bytes are read again, so they must still be the
     bytes whose sha256 decided that the file is new."""
-    f = _ReadFile(**vars(job), started=datetime.now(timezone.utc))
+    f = _ReadFile(**vars(job), started=datetime.now(UTC))
     data = job.path.read_bytes()
     try:
         if hashlib.sha256(data).hexdigest() != job.sha:
-            raise QuarantineError("unreadable", f"{job.rel}: the file changed while it was being "
-                                  "loaded (a delivery still being written?); its new bytes load on "
-                                  "the next run")
+            raise QuarantineError(
+                "unreadable",
+                f"{job.rel}: the file changed while it was being "
+                "loaded (a delivery still being written?); its new bytes load on "
+                "the next run",
+            )
         if job.name_err is not None:
             raise job.name_err
-        f.res = read_file(job.path, job.spec, job.content, extract_at=job.extract_at,
-                          local_codes=job.codes, file_path=job.rel, data=data)
+        f.res = read_file(
+            job.path,
+            job.spec,
+            job.content,
+            extract_at=job.extract_at,
+            local_codes=job.codes,
+            file_path=job.rel,
+            data=data,
+        )
     except QuarantineError as q:
         f.problem = q
-    except Exception as e:  # a reader bug must not stop the night: quarantine the file as unreadable
-        f.problem = QuarantineError("unreadable", f"{job.rel}: the reader failed ({type(e).__name__}: "
-                                    f"{e}); keep the file, report the problem to the warehouse team")
+    except Exception as e:  # noqa: BLE001 -a reader bug must not stop the night: quarantine the file as unreadable
+        f.problem = QuarantineError(
+            "unreadable",
+            f"{job.rel}: the reader failed ({type(e).__name__}: "
+            f"{e}); keep the file, report the problem to the warehouse team",
+        )
     return f
 
 
@@ -365,6 +465,7 @@ def _reader_init(loader_pid: int) -> None:
     try:
         import ctypes
         import signal
+
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # not Linux: the reader ends when its work queue closes
         pass
@@ -378,8 +479,11 @@ def _reader_init(loader_pid: int) -> None:
 def _reads_in_order(jobs: list[_ReadJob], workers: int) -> Iterator[_ReadFile]:
     """The jobs' read files in job order, read ahead by `workers` processes when there are many.
     Should the worker pool break (e.g. a worker killed for memory), the rest is read here."""
-    if (workers <= 1 or len(jobs) < PARALLEL_MIN_FILES
-            or sum(job.size for job in jobs) < PARALLEL_MIN_BYTES):
+    if (
+        workers <= 1
+        or len(jobs) < PARALLEL_MIN_FILES
+        or sum(job.size for job in jobs) < PARALLEL_MIN_BYTES
+    ):
         for job in jobs:
             yield _read_job(job)
         return
@@ -387,12 +491,20 @@ def _reads_in_order(jobs: list[_ReadJob], workers: int) -> Iterator[_ReadFile]:
     pending: deque = deque()
     in_flight = 0  # bytes of the pending jobs' deliveries
     # spawn, not fork: this process holds DuckDB and Arrow thread pools that a fork would copy
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_reader_init, initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_reader_init,
+        initargs=(os.getpid(),),
+    )
     try:
         while todo or pending:
-            while todo and (not pending or (len(pending) < READ_AHEAD_FILES and
-                                            in_flight + todo[0].size <= READ_AHEAD_BYTES)):
+            while todo and (
+                not pending
+                or (
+                    len(pending) < READ_AHEAD_FILES and in_flight + todo[0].size <= READ_AHEAD_BYTES
+                )
+            ):
                 job = todo.popleft()
                 pending.append((job, pool.submit(_read_job, job)))
                 in_flight += job.size
@@ -400,7 +512,7 @@ def _reads_in_order(jobs: list[_ReadJob], workers: int) -> Iterator[_ReadFile]:
             in_flight -= job.size
             try:
                 f = fut.result()
-            except Exception:  # the pool is broken: read this file and the rest in-process
+            except Exception:  # noqa: BLE001 -the pool is broken: read this file and the rest in-process
                 yield _read_job(job)
                 for job, _ in pending:
                     yield _read_job(job)
@@ -420,7 +532,11 @@ def _rel(path: Path, home: Path) -> str:
 
 
 def _next_file_id(con) -> int:
-    return int(con.execute("select coalesce(max(file_id), 0) + 1 from landing.load_manifest").fetchall()[0][0])
+    return int(
+        con.execute("select coalesce(max(file_id), 0) + 1 from landing.load_manifest").fetchall()[
+            0
+        ][0]
+    )
 
 
 class _ValidatorInBackground:
@@ -436,8 +552,9 @@ class _ValidatorInBackground:
     def _make(self) -> None:
         try:
             from ingest.validation import FeedValidator
+
             self._made.append(FeedValidator())
-        except BaseException as e:  # re-raised in the loader's thread by get()
+        except BaseException as e:  # noqa: BLE001 -re-raised in the loader's thread by get()
             self._made.append(e)
 
     def get(self):
@@ -453,31 +570,38 @@ def _validate_batch(validator, batch: list[_ReadFile]) -> None:
     quarantine. Should GE fail on the batch, each file is judged alone so that only the file it
     fails on is quarantined."""
     from ingest.validation import blocking_failures
+
     todo = [f for f in batch if f.res is not None]
     if not todo:
         return
     try:
         results = validator.validate_many([(f.res, f.spec) for f in todo])
-    except Exception:
+    except Exception:  # noqa: BLE001 - any validator failure: validate file by file instead
         results = []
         for f in todo:
             try:
                 results.append(validator.validate(f.res, f.spec))
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - the file's validation error is recorded with it
                 results.append(e)
     for f, outcomes in zip(todo, results):
         if isinstance(outcomes, Exception):
-            f.problem = QuarantineError("unreadable", f"{f.rel}: pre-load validation failed "
-                                        f"({type(outcomes).__name__}: {outcomes}); keep the file, report "
-                                        "the problem to the warehouse team")
+            f.problem = QuarantineError(
+                "unreadable",
+                f"{f.rel}: pre-load validation failed "
+                f"({type(outcomes).__name__}: {outcomes}); keep the file, report "
+                "the problem to the warehouse team",
+            )
             continue
         f.outcomes = outcomes
         failed = blocking_failures(outcomes)
         if failed:
             desc = "; ".join(f"{o.expectation}({o.column}) observed {o.observed}" for o in failed)
-            f.problem = QuarantineError("failed_expectation", f"{f.rel}: blocking expectation(s) failed: "
-                                        f"{desc}; inspect the file with `wmin feeds check` and ask the "
-                                        "trust to resend a corrected delivery")
+            f.problem = QuarantineError(
+                "failed_expectation",
+                f"{f.rel}: blocking expectation(s) failed: "
+                f"{desc}; inspect the file with `wmin feeds check` and ask the "
+                "trust to resend a corrected delivery",
+            )
 
 
 def _deferred_after_read(f: _ReadFile, as_of: date | None) -> FileOutcome | None:
@@ -486,8 +610,14 @@ def _deferred_after_read(f: _ReadFile, as_of: date | None) -> FileOutcome | None
     extract_at = f.res.extract_at if f.res is not None else None
     if extracted_by(extract_at, as_of):
         return None
-    return FileOutcome(f.spec.trust_code, f.rel, f.content, "deferred", extract_at=extract_at,
-                       message=deferred_message(extract_at, as_of))
+    return FileOutcome(
+        f.spec.trust_code,
+        f.rel,
+        f.content,
+        "deferred",
+        extract_at=extract_at,
+        message=deferred_message(extract_at, as_of),
+    )
 
 
 def _finish(con, home, f: _ReadFile, key) -> FileOutcome:
@@ -507,8 +637,11 @@ def _insert(con, f: _ReadFile, extract_at: datetime | None, key: bytes) -> FileO
         if len(recs):
             recs = recs.copy()
             recs["patient_key"] = patient_keys(recs["nhs_number"].astype(object), key).to_numpy()
-        for table, df in (("exam_records", recs), ("exam_events", res.exam_events),
-                          ("capacity_slots", res.capacity_slots)):
+        for table, df in (
+            ("exam_records", recs),
+            ("exam_events", res.exam_events),
+            ("capacity_slots", res.capacity_slots),
+        ):
             _insert_frame(con, table, df, file_id, extract_at)
         rej = res.rejected
         if len(rej):
@@ -516,17 +649,35 @@ def _insert(con, f: _ReadFile, extract_at: datetime | None, key: bytes) -> FileO
             _insert_frame(con, "rejected_rows", rej, None, None)
         if outcomes:
             from ingest.validation import outcomes_frame
+
             _insert_frame(con, "validation_results", outcomes_frame(file_id, outcomes), None, None)
         warnings = sum(1 for o in outcomes if not o.success and not o.blocking)
-        _manifest(con, file_id, f, extract_at, outcome="loaded", rows=res,
-                  message=f"{warnings} expectation warning(s)" if warnings else None)
+        _manifest(
+            con,
+            file_id,
+            f,
+            extract_at,
+            outcome="loaded",
+            rows=res,
+            message=f"{warnings} expectation warning(s)" if warnings else None,
+        )
         _x(con, "commit")
     except BaseException:
         _x(con, "rollback")
         raise
-    return FileOutcome(spec.trust_code, f.rel, f.content, "loaded", file_id, extract_at, res.rows_read,
-                       res.rows_loaded, res.rows_rejected, warnings=warnings,
-                       reject_reasons=Counter(res.rejected["reason_code"].tolist()))
+    return FileOutcome(
+        spec.trust_code,
+        f.rel,
+        f.content,
+        "loaded",
+        file_id,
+        extract_at,
+        res.rows_read,
+        res.rows_loaded,
+        res.rows_rejected,
+        warnings=warnings,
+        reject_reasons=Counter(res.rejected["reason_code"].tolist()),
+    )
 
 
 def _insert_frame(con, table: str, df: pd.DataFrame, file_id, extract_at) -> None:
@@ -559,19 +710,43 @@ def _insert_row(con, table: str, row: dict[str, object]) -> None:
     if unknown:
         raise KeyError(f"landing.{table} has no column(s) {unknown}")
     cols = ", ".join(f'"{c}"' for c in row)
-    _x(con, f"insert into landing.{table} ({cols}) values ({', '.join('?' * len(row))})",
-       list(row.values()))
+    _x(
+        con,
+        f"insert into landing.{table} ({cols}) values ({', '.join('?' * len(row))})",
+        list(row.values()),
+    )
 
 
-def _manifest(con, file_id: int, f: _ReadFile, extract_at: datetime | None, outcome: str,
-              rows: ReadResult | None = None, message: str | None = None) -> None:
-    _insert_row(con, "load_manifest", {
-        "file_id": file_id, "file_path": f.rel, "sha256": f.sha, "trust_code": f.spec.trust_code,
-        "family": f.family, "content": f.content, "extract_at": extract_at,
-        "rows_read": rows.rows_read if rows else 0, "rows_loaded": rows.rows_loaded if rows else 0,
-        "rows_rejected": rows.rows_rejected if rows else 0, "started_at": f.started,
-        "finished_at": datetime.now(timezone.utc), "outcome": outcome, "message": message,
-        "feed_mode": f.spec.mode})
+def _manifest(
+    con,
+    file_id: int,
+    f: _ReadFile,
+    extract_at: datetime | None,
+    outcome: str,
+    rows: ReadResult | None = None,
+    message: str | None = None,
+) -> None:
+    _insert_row(
+        con,
+        "load_manifest",
+        {
+            "file_id": file_id,
+            "file_path": f.rel,
+            "sha256": f.sha,
+            "trust_code": f.spec.trust_code,
+            "family": f.family,
+            "content": f.content,
+            "extract_at": extract_at,
+            "rows_read": rows.rows_read if rows else 0,
+            "rows_loaded": rows.rows_loaded if rows else 0,
+            "rows_rejected": rows.rows_rejected if rows else 0,
+            "started_at": f.started,
+            "finished_at": datetime.now(UTC),
+            "outcome": outcome,
+            "message": message,
+            "feed_mode": f.spec.mode,
+        },
+    )
 
 
 def _quarantine(con, home, f: _ReadFile, q: QuarantineError):
@@ -584,18 +759,40 @@ def _quarantine(con, home, f: _ReadFile, q: QuarantineError):
         f"sha256: {sha}\nReason: {q.reason}\nDetail: {q.message}\n\nWhat to do: fix the problem named "
         "above (usually: ask the trust to resend a corrected delivery under a new file name, or "
         "correct the feed spec); corrected bytes are picked up by the next run. The quarantined bytes "
-        "are never loaded again.\n", encoding="utf-8")
+        "are never loaded again.\n",
+        encoding="utf-8",
+    )
     _x(con, "begin transaction")
     try:
         file_id = _next_file_id(con)
-        _manifest(con, file_id, f, f.extract_at, outcome="quarantined", message=f"{q.reason}: {q.message}")
-        _insert_row(con, "quarantined_files", {
-            "file_id": file_id, "file_path": rel, "sha256": sha, "trust_code": spec.trust_code,
-            "reason_code": q.reason, "message": q.message, "report_path": _rel(report, home),
-            "quarantined_at": datetime.now(timezone.utc)})
+        _manifest(
+            con, file_id, f, f.extract_at, outcome="quarantined", message=f"{q.reason}: {q.message}"
+        )
+        _insert_row(
+            con,
+            "quarantined_files",
+            {
+                "file_id": file_id,
+                "file_path": rel,
+                "sha256": sha,
+                "trust_code": spec.trust_code,
+                "reason_code": q.reason,
+                "message": q.message,
+                "report_path": _rel(report, home),
+                "quarantined_at": datetime.now(UTC),
+            },
+        )
         _x(con, "commit")
     except BaseException:
         _x(con, "rollback")
         raise
-    return FileOutcome(spec.trust_code, rel, content, "quarantined", file_id, f.extract_at, reason=q.reason,
-                       message=q.message)
+    return FileOutcome(
+        spec.trust_code,
+        rel,
+        content,
+        "quarantined",
+        file_id,
+        f.extract_at,
+        reason=q.reason,
+        message=q.message,
+    )

@@ -34,5 +34,11 @@ def keep_freed_memory() -> bool:
     # numpy's arrays and Python's file buffers: every block from the heap (not a fresh
     # mapping per big block), and the heap never trimmed; an explicit malloc_trim still
     # returns it (closing a DuckDB database seems to call one)
-    return all(libc.mallopt(param, value) == 1 for param, value in (
-        (_M_MMAP_MAX, 0), (_M_TRIM_THRESHOLD, 2**31 - 1), (_M_TOP_PAD, _TOP_PAD)))
+    return all(
+        libc.mallopt(param, value) == 1
+        for param, value in (
+            (_M_MMAP_MAX, 0),
+            (_M_TRIM_THRESHOLD, 2**31 - 1),
+            (_M_TOP_PAD, _TOP_PAD),
+        )
+    )

@@ -28,9 +28,13 @@ def valid_mask(values: pd.Series | pa.Array | pa.ChunkedArray) -> np.ndarray:
         return out
     # 10 bytes each, back to back: the value bytes of the filtered array
     sub = arr.filter(pa.array(ten))
-    offsets = np.frombuffer(sub.buffers()[1], dtype=np.int32 if sub.type == pa.string() else np.int64,
-                            count=len(sub) + 1, offset=sub.offset * (4 if sub.type == pa.string() else 8))
-    raw = np.frombuffer(sub.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(-1, 10)
+    offsets = np.frombuffer(
+        sub.buffers()[1],
+        dtype=np.int32 if sub.type == pa.string() else np.int64,
+        count=len(sub) + 1,
+        offset=sub.offset * (4 if sub.type == pa.string() else 8),
+    )
+    raw = np.frombuffer(sub.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(-1, 10)
     digits = ((raw >= 48) & (raw <= 57)).all(axis=1)  # [0-9]{10}; a 10-byte non-ASCII value fails
     out[np.flatnonzero(ten)] = digits & _checks(raw)
     return out

@@ -24,7 +24,7 @@ def trailing_delimiter(fields: list[str]) -> list[str]:
     return fields
 
 
-def excel_serial_dates(values: list) -> list[datetime | None | str]:
+def excel_serial_dates(values: list) -> list[datetime | str | None]:
     """Excel serial day numbers (1900 system) -> naive wall-clock datetimes (to the second).
 
     Non-numeric values are returned unchanged, for the caller to parse or reject."""
@@ -47,7 +47,9 @@ def uppercase_codes(values: pa.Array) -> pa.Array:
     return pc.utf8_upper(values)
 
 
-def hl7_repeat_nhs_in_pid3(pid3: str, repetition_sep: str = "~", component_sep: str = "^") -> str | None:
+def hl7_repeat_nhs_in_pid3(
+    pid3: str, repetition_sep: str = "~", component_sep: str = "^"
+) -> str | None:
     """The NHS number from PID-3 `MRN^^^ODS^MR~<nhs>^^^NHS^NH`: the repetition whose assigning
     authority (component 4) is NHS or whose identifier type (component 5) is NH."""
     for rep in pid3.split(repetition_sep):

@@ -42,16 +42,31 @@ from ingest.feeds.spec import FeedSpec
 from ingest.readers.base import ReadResult
 
 VALIDATION_RESULTS = {
-    "file_id": "BIGINT", "suite": "VARCHAR", "expectation": "VARCHAR", "column_name": "VARCHAR",
-    "blocking": "BOOLEAN", "success": "BOOLEAN", "observed_value": "VARCHAR", "details": "VARCHAR",
+    "file_id": "BIGINT",
+    "suite": "VARCHAR",
+    "expectation": "VARCHAR",
+    "column_name": "VARCHAR",
+    "blocking": "BOOLEAN",
+    "success": "BOOLEAN",
+    "observed_value": "VARCHAR",
+    "details": "VARCHAR",
 }
-ALLOWED = {"priority": PRIORITIES, "patient_source_setting": PATIENT_SOURCE_SETTINGS,
-           "activity_category": ACTIVITY_CATEGORIES, "sex": SEXES, "status": STATUSES,
-           "modality": MODALITIES, "event": EVENTS, "state": SLOT_STATES}
+ALLOWED = {
+    "priority": PRIORITIES,
+    "patient_source_setting": PATIENT_SOURCE_SETTINGS,
+    "activity_category": ACTIVITY_CATEGORIES,
+    "sex": SEXES,
+    "status": STATUSES,
+    "modality": MODALITIES,
+    "event": EVENTS,
+    "state": SLOT_STATES,
+}
 PARSE_RATE_MIN = 0.5  # blocking: below this share of rows parsing, the file is structurally wrong
 KEY_PRESENT_MIN = 0.5  # blocking: accession / slot id present on at least this share of rows
 WARN_RATE = 0.99  # warnings: NHS number validity, date order
-PARTIAL_UNEXPECTED = 20  # first unexpected values kept in `details`, as GE's partial_unexpected_list
+PARTIAL_UNEXPECTED = (
+    20  # first unexpected values kept in `details`, as GE's partial_unexpected_list
+)
 
 
 @dataclass
@@ -69,6 +84,7 @@ class Outcome:
 class Check:
     """One expectation of a file's suite: `expectation` on `column` of the file's rows must hold
     for at least `min_rate` of the rows it considers (GE's `mostly`; 1.0 = every row)."""
+
     expectation: str  # the GE expectation class this check is, on the file's rows
     column: str
     blocking: bool
@@ -85,6 +101,7 @@ class Check:
 @dataclass
 class Tally:
     """A check measured on one file's rows, counted as GE's column-map expectations count."""
+
     element_count: int
     considered: int  # rows the check looks at (non-null ones, all rows for not-null checks)
     unexpected_count: int
@@ -101,27 +118,47 @@ class Tally:
 def check_frame(res: ReadResult) -> pd.DataFrame:
     """One row per row read: parse status, key and the record-level values after mapping."""
     rej = res.rejected
-    parsed_fail = rej[rej["reason_code"].isin(["unparseable_timestamp", "unparseable_date",
-                                               "malformed_line", "wrong_column_count"])]
+    parsed_fail = rej[
+        rej["reason_code"].isin(
+            ["unparseable_timestamp", "unparseable_date", "malformed_line", "wrong_column_count"]
+        )
+    ]
     missing = rej[rej["reason_code"] == "missing_key"]
     if res.content == "slots":
         base = res.capacity_slots
-        df = pd.DataFrame({"key": base["slot_id"].astype(object), "parsed_ok": True,
-                           "state": base["state"].astype(object)})
+        df = pd.DataFrame(
+            {
+                "key": base["slot_id"].astype(object),
+                "parsed_ok": True,
+                "state": base["state"].astype(object),
+            }
+        )
     elif res.family in ("wide_csv", "excel"):
         base = res.exam_records
         df = _records_part(base)
         df["key"] = base["accession"].astype(object)
     else:
         ev = res.exam_events
-        df = pd.DataFrame({"parsed_ok": True, "accession": ev["accession"].astype(object),
-                           "key": ev["source_event_id"].astype(object), "event": ev["event"].astype(object),
-                           "source_line": ev["source_line"].to_numpy()})
+        df = pd.DataFrame(
+            {
+                "parsed_ok": True,
+                "accession": ev["accession"].astype(object),
+                "key": ev["source_event_id"].astype(object),
+                "event": ev["event"].astype(object),
+                "source_line": ev["source_line"].to_numpy(),
+            }
+        )
         rec = _records_part(res.exam_records)
         rec["source_line"] = res.exam_records["source_line"].to_numpy()
-        df = df.merge(rec.drop(columns=["accession"]), on="source_line", how="left").drop(columns="source_line")
-    extra = pd.DataFrame({"parsed_ok": [False] * len(parsed_fail) + [True] * len(missing),
-                          "accession": ["(rejected row)"] * len(parsed_fail) + [None] * len(missing)})
+        df = df.merge(rec.drop(columns=["accession"]), on="source_line", how="left").drop(
+            columns="source_line"
+        )
+    extra = pd.DataFrame(
+        {
+            "parsed_ok": [False] * len(parsed_fail) + [True] * len(missing),
+            "accession": ["(rejected row)"] * len(parsed_fail) + [None] * len(missing),
+        }
+    )
     if "accession" not in df.columns:
         df["accession"] = df["key"]
     out = pd.concat([df, extra], ignore_index=True)
@@ -136,7 +173,14 @@ def _records_part(rec: pd.DataFrame) -> pd.DataFrame:
     valid = nhs.valid_mask(rec["nhs_number"].astype(object))
     df["nhs_valid"] = pd.array(np.where(nhs_present, valid, None), dtype="boolean")
     df["dates_in_order"] = ~flags.str.contains("dates_out_of_order").to_numpy()
-    for c in ("priority", "patient_source_setting", "activity_category", "sex", "status", "modality"):
+    for c in (
+        "priority",
+        "patient_source_setting",
+        "activity_category",
+        "sex",
+        "status",
+        "modality",
+    ):
         df[c] = rec[c].astype(object)
     return df
 
@@ -172,7 +216,9 @@ def tally(check: Check, frame: pd.DataFrame) -> Tally:
     present = col.notna().to_numpy(dtype=bool)
     if check.expectation == "ExpectColumnValuesToNotBeNull":
         unexpected = ~present
-        return Tally(n, n, int(unexpected.sum()), [None] * min(int(unexpected.sum()), PARTIAL_UNEXPECTED))
+        return Tally(
+            n, n, int(unexpected.sum()), [None] * min(int(unexpected.sum()), PARTIAL_UNEXPECTED)
+        )
     values = col[present]
     if check.expectation == "ExpectColumnValuesToBeInSet":
         bad = ~values.isin(list(check.value_set)).to_numpy(dtype=bool)
@@ -197,13 +243,16 @@ class FeedValidator:
     def __init__(self):
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
         import great_expectations as gx
+
         self.gx = gx
         self.context = gx.get_context(mode="ephemeral")
         try:  # no progress bars from library code
             from great_expectations.data_context.types.base import ProgressBarsConfig
-            self.context.variables.progress_bars = ProgressBarsConfig(globally=False,
-                                                                      metric_calculations=False)
-        except Exception:  # pragma: no cover - older/newer GX layouts
+
+            self.context.variables.progress_bars = ProgressBarsConfig(
+                globally=False, metric_calculations=False
+            )
+        except Exception:  # noqa: BLE001, S110 -pragma: no cover - older/newer GX layouts
             pass
         ds = self.context.data_sources.add_pandas(name="landing_files")
         asset = ds.add_dataframe_asset(name="file_rates")
@@ -224,16 +273,21 @@ class FeedValidator:
                 out.append([m.note])
                 continue
             row = row_of[i]
-            out.append([_outcome(m.suite, check, t, row not in failing.get(_ge_key(check), ()))
-                        for check, t in m.tallies])
+            out.append(
+                [
+                    _outcome(m.suite, check, t, row not in failing.get(_ge_key(check), ()))
+                    for check, t in m.tallies
+                ]
+            )
         return out
 
     def _measure(self, res: ReadResult) -> _FileChecks:
         suite = f"{res.family}.{res.content}"
         frame = check_frame(res)
         if len(frame) == 0:
-            return _FileChecks(suite, [], Outcome(suite, "file_has_rows", None, False, True, "0",
-                                                  "no data rows"))
+            return _FileChecks(
+                suite, [], Outcome(suite, "file_has_rows", None, False, True, "0", "no data rows")
+            )
         return _FileChecks(suite, [(c, tally(c, frame)) for c in checks_for(res.content, frame)])
 
     def _judge(self, files: list[_FileChecks]) -> dict[tuple, set[int]]:
@@ -247,10 +301,15 @@ class FeedValidator:
                 expectations.setdefault(_ge_key(check), check)
         frame = pd.DataFrame(rates, index=pd.RangeIndex(len(files)))
         E = self.gx.expectations
-        suite = self.gx.ExpectationSuite(name="per_file_rates", expectations=[
-            E.ExpectColumnValuesToBeBetween(column=c.rate_column, min_value=c.min_rate,
-                                            meta={"check": list(key)})
-            for key, c in expectations.items()])
+        suite = self.gx.ExpectationSuite(
+            name="per_file_rates",
+            expectations=[
+                E.ExpectColumnValuesToBeBetween(
+                    column=c.rate_column, min_value=c.min_rate, meta={"check": list(key)}
+                )
+                for key, c in expectations.items()
+            ],
+        )
         batch = self.batch_def.get_batch(batch_parameters={"dataframe": frame})
         # COMPLETE: the unexpected index list names every failing file, not only the first 20
         result = batch.validate(suite, result_format="COMPLETE")
@@ -260,8 +319,10 @@ class FeedValidator:
             # an expectation GE could not evaluate has an empty result, which must not read as
             # "no file failed"
             if "unexpected_index_list" not in outcome:
-                raise RuntimeError(f"GE could not evaluate {dict(r.expectation_config.kwargs)}: "
-                                   f"{_exception_messages(r.exception_info)}")
+                raise RuntimeError(
+                    f"GE could not evaluate {dict(r.expectation_config.kwargs)}: "
+                    f"{_exception_messages(r.exception_info)}"
+                )
             key = tuple(r.expectation_config.meta["check"])
             failing[key] = {int(i) for i in outcome["unexpected_index_list"]}
         missing = set(expectations) - set(failing)
@@ -276,7 +337,9 @@ def _exception_messages(info) -> str:
         return str(info)
     if "exception_message" in info:
         return str(info["exception_message"])
-    return "; ".join(sorted({str(v.get("exception_message")) for v in info.values() if isinstance(v, dict)}))
+    return "; ".join(
+        sorted({str(v.get("exception_message")) for v in info.values() if isinstance(v, dict)})
+    )
 
 
 def _ge_key(check: Check) -> tuple:
@@ -290,12 +353,22 @@ def _outcome(suite: str, check: Check, t: Tally, success: bool) -> Outcome:
         observed = "no values"
     else:
         observed = f"{100 * t.rate:.2f}% expected"
-    details = {"element_count": t.element_count, "unexpected_count": t.unexpected_count,
-               "unexpected_percent": (100 * t.unexpected_count / t.considered) if t.considered else None,
-               "partial_unexpected_list": t.partial_unexpected,
-               "min_rate": check.min_rate}
-    return Outcome(suite, check.expectation, check.column, check.blocking, success, observed,
-                   json.dumps(details, default=str))
+    details = {
+        "element_count": t.element_count,
+        "unexpected_count": t.unexpected_count,
+        "unexpected_percent": (100 * t.unexpected_count / t.considered) if t.considered else None,
+        "partial_unexpected_list": t.partial_unexpected,
+        "min_rate": check.min_rate,
+    }
+    return Outcome(
+        suite,
+        check.expectation,
+        check.column,
+        check.blocking,
+        success,
+        observed,
+        json.dumps(details, default=str),
+    )
 
 
 def blocking_failures(outcomes: list[Outcome]) -> list[Outcome]:
@@ -303,7 +376,19 @@ def blocking_failures(outcomes: list[Outcome]) -> list[Outcome]:
 
 
 def outcomes_frame(file_id: int, outcomes: list[Outcome]) -> pd.DataFrame:
-    return pd.DataFrame([{"file_id": file_id, "suite": o.suite, "expectation": o.expectation,
-                          "column_name": o.column, "blocking": o.blocking, "success": o.success,
-                          "observed_value": o.observed, "details": o.details} for o in outcomes],
-                        columns=list(VALIDATION_RESULTS))
+    return pd.DataFrame(
+        [
+            {
+                "file_id": file_id,
+                "suite": o.suite,
+                "expectation": o.expectation,
+                "column_name": o.column,
+                "blocking": o.blocking,
+                "success": o.success,
+                "observed_value": o.observed,
+                "details": o.details,
+            }
+            for o in outcomes
+        ],
+        columns=list(VALIDATION_RESULTS),
+    )

@@ -15,8 +15,12 @@ from rich.table import Table
 from pipeline.settings import Settings
 
 
-def entries(folder: Path, since: date | None = None, user: str | None = None,
-            problems: list[str] | None = None) -> Iterator[dict]:
+def entries(
+    folder: Path,
+    since: date | None = None,
+    user: str | None = None,
+    problems: list[str] | None = None,
+) -> Iterator[dict]:
     """Entries oldest first; a line that is not JSON is named in `problems`, never skipped silently."""
     for path in sorted(folder.glob("*.jsonl")):
         if since is not None and path.stem < since.isoformat():
@@ -50,9 +54,13 @@ def show_audit(s: Settings, since: str | None, user: str | None, console: Consol
     rows = list(entries(s.audit_dir, since_day, user, problems))
     table = Table("when (UTC)", "event", "user", "role", "what", title=f"Audit log, {s.audit_dir}")
     for e in rows:
-        table.add_row(str(e.get("at", "")), str(e.get("event", "")),
-                      escape(str(e.get("user") or "")), str(e.get("role") or ""),
-                      escape(_what(e)))
+        table.add_row(
+            str(e.get("at", "")),
+            str(e.get("event", "")),
+            escape(str(e.get("user") or "")),
+            str(e.get("role") or ""),
+            escape(_what(e)),
+        )
     console.print(table)
     console.print(f"{len(rows)} {'entry' if len(rows) == 1 else 'entries'}")
     for p in problems:

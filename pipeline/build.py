@@ -122,16 +122,26 @@ def _project_for_seeds(seeds_dir: Path, target: Path) -> Path:
         return DBT_PROJECT_DIR
     scratch = Path(target) / "project_with_seeds"
     shutil.rmtree(scratch, ignore_errors=True)
-    shutil.copytree(DBT_PROJECT_DIR, scratch / DBT_PROJECT_DIR.name,
-                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    shutil.copytree(
+        DBT_PROJECT_DIR,
+        scratch / DBT_PROJECT_DIR.name,
+        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"),
+    )
     shutil.copytree(seeds_dir, scratch / "seeds", ignore=shutil.ignore_patterns("scripts"))
     return scratch / DBT_PROJECT_DIR.name
 
 
-def _dbt_invocation(restricted_db: Path, as_of: date, threads: int, target: Path, *,
-                    memory_limit: str | None, feed_late_hour: int | None,
-                    test_new_rows_only: bool, project_dir: Path = DBT_PROJECT_DIR,
-                    ) -> tuple[dict[str, str], list[str]]:
+def _dbt_invocation(
+    restricted_db: Path,
+    as_of: date,
+    threads: int,
+    target: Path,
+    *,
+    memory_limit: str | None,
+    feed_late_hour: int | None,
+    test_new_rows_only: bool,
+    project_dir: Path = DBT_PROJECT_DIR,
+) -> tuple[dict[str, str], list[str]]:
     """The environment and the common dbt arguments of a build."""
     env = {
         "WMIN_RESTRICTED_DB": str(Path(restricted_db)),
@@ -152,11 +162,16 @@ def _dbt_invocation(restricted_db: Path, as_of: date, threads: int, target: Path
     if feed_late_hour is not None:
         dbt_vars["feed_late_hour"] = int(feed_late_hour)
     common = [
-        "--project-dir", str(project_dir),
-        "--profiles-dir", str(project_dir),
-        "--target-path", str(target),
-        "--vars", json.dumps(dbt_vars),
-        "--threads", str(threads),
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+        "--target-path",
+        str(target),
+        "--vars",
+        json.dumps(dbt_vars),
+        "--threads",
+        str(threads),
     ]
     return env, common
 
@@ -166,11 +181,20 @@ def parse_project(restricted_db: Path, target_dir: Path, threads: int = 2) -> bo
     earlier night leaves (benchmarks start from it)."""
     from dbt.cli.main import dbtRunner
 
-    env, common = _dbt_invocation(restricted_db, date.today(), threads, Path(target_dir),
-                                  memory_limit=None, feed_late_hour=None, test_new_rows_only=True)
+    env, common = _dbt_invocation(
+        restricted_db,
+        date.today(),
+        threads,
+        Path(target_dir),
+        memory_limit=None,
+        feed_late_hour=None,
+        test_new_rows_only=True,
+    )
     with _environment(env):
         try:
-            res = dbtRunner().invoke(["parse", *common, "--log-path", str(Path(target_dir) / "logs")])
+            res = dbtRunner().invoke(
+                ["parse", *common, "--log-path", str(Path(target_dir) / "logs")]
+            )
         finally:
             _release_duckdb()
     return bool(getattr(res, "success", False))
@@ -184,13 +208,22 @@ def dbt_console_flags() -> list[str]:
     return ["--quiet", "--no-use-colors"]
 
 
-def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
-              select: str | None = None, threads: int = 2, *, exclude: str | None = None,
-              unit_tests: bool = True,
-              memory_limit: str | None = None, feed_late_hour: int | None = None,
-              target_dir: Path | None = None, seeds_dir: Path | None = None,
-              on_node: Callable[[str], None] | None = None,
-              log_dir: Path | None = None) -> BuildResult:
+def run_build(
+    restricted_db: Path,
+    as_of: date,
+    full_refresh: bool = False,
+    select: str | None = None,
+    threads: int = 2,
+    *,
+    exclude: str | None = None,
+    unit_tests: bool = True,
+    memory_limit: str | None = None,
+    feed_late_hour: int | None = None,
+    target_dir: Path | None = None,
+    seeds_dir: Path | None = None,
+    on_node: Callable[[str], None] | None = None,
+    log_dir: Path | None = None,
+) -> BuildResult:
     """Seed the reference data and build (models, snapshots, data and unit tests) as of `as_of`.
 
     `full_refresh` rebuilds incremental models (and reloads seeds) from scratch; `select` is a
@@ -211,14 +244,23 @@ def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
     target = Path(target_dir) if target_dir else DEFAULT_TARGET_DIR
     result = BuildResult(success=False, target_dir=target)
     seeds = Path(seeds_dir) if seeds_dir is not None else SEEDS_DIR
-    env, common = _dbt_invocation(restricted_db, as_of, threads, target, memory_limit=memory_limit,
-                                  feed_late_hour=feed_late_hour,
-                                  test_new_rows_only=not unit_tests and not full_refresh,
-                                  project_dir=_project_for_seeds(seeds, target))
+    env, common = _dbt_invocation(
+        restricted_db,
+        as_of,
+        threads,
+        target,
+        memory_limit=memory_limit,
+        feed_late_hour=feed_late_hour,
+        test_new_rows_only=not unit_tests and not full_refresh,
+        project_dir=_project_for_seeds(seeds, target),
+    )
     # the seeds are reloaded only when their files changed since a build loaded them all
     env["WMIN_SEEDS_DIGEST"] = seeds_digest(seeds)
-    seeds_unchanged = (not full_refresh and not select
-                       and loaded_seeds_digest(restricted_db) == env["WMIN_SEEDS_DIGEST"])
+    seeds_unchanged = (
+        not full_refresh
+        and not select
+        and loaded_seeds_digest(restricted_db) == env["WMIN_SEEDS_DIGEST"]
+    )
     result.seeds_skipped = seeds_unchanged
     log_path = Path(log_dir) if log_dir else (target / "logs" if target_dir else None)
     log_flags = ["--log-path", str(log_path)] if log_path else []
@@ -235,7 +277,9 @@ def run_build(restricted_db: Path, as_of: date, full_refresh: bool = False,
             runner = dbtRunner(callbacks=[callback] if on_node else [])
             ok = True
             if select:  # a selection may leave out the seeds its models read: load them all first
-                seed_args = ["seed", *common, *log_flags] + (["--full-refresh"] if full_refresh else [])
+                seed_args = ["seed", *common, *log_flags] + (
+                    ["--full-refresh"] if full_refresh else []
+                )
                 ok = _collect(runner.invoke(seed_args), result, "seed")
             if ok:
                 # seeds load inside the build (one dbt invocation: one start-up, one parse check)

@@ -17,9 +17,14 @@ from pipeline.cli_errors import OneLineErrors
 from pipeline.plain_log import is_plain, log_line, say
 from pipeline.settings import Settings, SettingsError
 
-app = OneLineErrors(add_completion=False, no_args_is_help=True,
-                  help="West Midlands Imaging Network warehouse: synth, ingest, build, publish, serve.")
-feeds_app = typer.Typer(no_args_is_help=True, help="Feed specs: try a trust's spec on a sample file.")
+app = OneLineErrors(
+    add_completion=False,
+    no_args_is_help=True,
+    help="West Midlands Imaging Network warehouse: synth, ingest, build, publish, serve.",
+)
+feeds_app = typer.Typer(
+    no_args_is_help=True, help="Feed specs: try a trust's spec on a sample file."
+)
 export_app = typer.Typer(no_args_is_help=True, help="Monthly board pack and DIDS submission files.")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(export_app, name="export")
@@ -37,12 +42,20 @@ def _print_table(table: object, lines: list[str]) -> None:
     else:
         console.print(table)
 
-HomeOpt = Annotated[Path | None, typer.Option("--home", help="home folder (default ./var or WMIN_HOME)")]
-ScenarioOpt = Annotated[list[str] | None, typer.Option(
-    "--scenario", metavar="KIND:TRUST:YYYY-MM-DD",
-    help="a known change to inject (repeatable): halve-reporting:TRUST:YYYY-MM-DD halves the "
-         "trust's in-house reporting capacity from that day (docs/scenarios.md); recorded in "
-         "home/truth/scenarios.csv")]
+
+HomeOpt = Annotated[
+    Path | None, typer.Option("--home", help="home folder (default ./var or WMIN_HOME)")
+]
+ScenarioOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--scenario",
+        metavar="KIND:TRUST:YYYY-MM-DD",
+        help="a known change to inject (repeatable): halve-reporting:TRUST:YYYY-MM-DD halves the "
+        "trust's in-house reporting capacity from that day (docs/scenarios.md); recorded in "
+        "home/truth/scenarios.csv",
+    ),
+]
 
 
 def _settings(home: Path | None, **overrides: object) -> Settings:
@@ -108,11 +121,17 @@ def synth(
     start: Annotated[str, typer.Option(help="first day, YYYY-MM-DD")],
     end: Annotated[str, typer.Option(help="last day, YYYY-MM-DD")],
     scale: Annotated[float, typer.Option(help="1.0 = about 5 million exams a year")] = 1.0,
-    seed: Annotated[int, typer.Option(help="random seed; same arguments give identical files")] = 42,
+    seed: Annotated[
+        int, typer.Option(help="random seed; same arguments give identical files")
+    ] = 42,
     scenario: ScenarioOpt = None,
-    trusts: Annotated[str | None, typer.Option(
-        help="only these trusts, comma-separated ODS codes (default all 15); each trust's data "
-             "is the same as in the whole network")] = None,
+    trusts: Annotated[
+        str | None,
+        typer.Option(
+            help="only these trusts, comma-separated ODS codes (default all 15); each trust's data "
+            "is the same as in the whole network"
+        ),
+    ] = None,
     home: HomeOpt = None,
 ) -> None:
     """Generate the synthetic 15-trust network into home/landing and home/truth."""
@@ -136,14 +155,24 @@ def synth(
     chosen = [t.strip() for t in trusts.split(",") if t.strip()] if trusts else None
     unknown = sorted(set(chosen or ()) - set(PROFILES))
     if unknown:
-        _fail(f"--trusts: unknown trust(s) {', '.join(unknown)}; known: {', '.join(sorted(PROFILES))}")
+        _fail(
+            f"--trusts: unknown trust(s) {', '.join(unknown)}; known: {', '.join(sorted(PROFILES))}"
+        )
     missing = sorted({sc.trust for sc in scenarios} - set(chosen or PROFILES))
     if missing:
         _fail(f"--scenario names trust(s) {', '.join(missing)} that --trusts leaves out")
     say(console, f"synth started: {start_d} to {end_d}, scale {scale}, into {s.home}")
     with stage_progress(console) as progress:
-        summary = generate_network(s.home, start_d, end_d, scale=scale, seed=seed, progress=progress,
-                                   scenarios=scenarios, trusts=chosen)
+        summary = generate_network(
+            s.home,
+            start_d,
+            end_d,
+            scale=scale,
+            seed=seed,
+            progress=progress,
+            scenarios=scenarios,
+            trusts=chosen,
+        )
     for line in synth_lines(summary):
         say(console, line, style="")
 
@@ -151,8 +180,13 @@ def synth(
 @app.command()
 def ingest(
     trust: Annotated[str | None, typer.Option(help="one trust's ODS code")] = None,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="YYYY-MM-DD: load only files extracted by the end of that day (default today)")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="YYYY-MM-DD: load only files extracted by the end of that day (default today)",
+        ),
+    ] = None,
     home: HomeOpt = None,
     demo: Annotated[bool, typer.Option(help="allow the demo pseudonymisation key")] = False,
 ) -> None:
@@ -181,16 +215,25 @@ def ingest(
             _fail(str(e))
         say(console, f"ingest started, as of {as_of_d}")
         with file_progress(console) as on_file:
-            summary = ingest_landing(s.restricted_db, s.home, specs, key,
-                                     trusts=[trust] if trust else None, seeds_dir=s.seeds_dir,
-                                     on_file=on_file, as_of=as_of_d)
+            summary = ingest_landing(
+                s.restricted_db,
+                s.home,
+                specs,
+                key,
+                trusts=[trust] if trust else None,
+                seeds_dir=s.seeds_dir,
+                on_file=on_file,
+                as_of=as_of_d,
+            )
     _print_table(ingest_table(summary), ingest_lines(summary))
 
 
 @app.command()
 def build(
     as_of: Annotated[str | None, typer.Option("--as-of", help="as-of date, YYYY-MM-DD")] = None,
-    full_refresh: Annotated[bool, typer.Option(help="rebuild incremental models from scratch")] = False,
+    full_refresh: Annotated[
+        bool, typer.Option(help="rebuild incremental models from scratch")
+    ] = False,
     home: HomeOpt = None,
 ) -> None:
     """dbt seed + build (tests included) on the restricted database."""
@@ -200,9 +243,14 @@ def build(
     as_of_d = _parse_date(as_of, "--as-of") if as_of else s.effective_as_of()
     _require_restricted(s)
     with _writing_warehouse(s):
-        result = run_build(s.restricted_db, as_of=as_of_d, full_refresh=full_refresh,
-                           threads=s.duckdb_threads, seeds_dir=s.seeds_dir,
-                           log_dir=s.logs_dir / "dbt")
+        result = run_build(
+            s.restricted_db,
+            as_of=as_of_d,
+            full_refresh=full_refresh,
+            threads=s.duckdb_threads,
+            seeds_dir=s.seeds_dir,
+            log_dir=s.logs_dir / "dbt",
+        )
     if not result.success:
         names = ", ".join(n for n, _ in result.failed[:10])
         _fail(f"dbt build failed: {len(result.failed)} node(s): {names}")
@@ -225,9 +273,13 @@ def publish(
     _require_restricted(s)
     try:
         with _writing_warehouse(s):
-            result = do_publish(s.restricted_db, s.analytics_db,
-                                published_relations(manifest_path()), as_of=as_of_d,
-                                docs=published_docs(manifest_path()))
+            result = do_publish(
+                s.restricted_db,
+                s.analytics_db,
+                published_relations(manifest_path()),
+                as_of=as_of_d,
+                docs=published_docs(manifest_path()),
+            )
     except (PublishError, FileNotFoundError) as e:
         _fail(str(e))
     console.print(f"[green]published[/] {len(result.tables)} tables to {result.analytics_db}")
@@ -236,10 +288,19 @@ def publish(
 
 @app.command()
 def nightly(
-    as_of: Annotated[str | None, typer.Option("--as-of", help=(
-        "as-of date, YYYY-MM-DD (default today); files extracted after the end of that day wait "
-        "in landing for a later night"))] = None,
-    full_refresh: Annotated[bool, typer.Option(help="rebuild incremental models from scratch")] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help=(
+                "as-of date, YYYY-MM-DD (default today); files extracted after the end of that day wait "
+                "in landing for a later night"
+            ),
+        ),
+    ] = None,
+    full_refresh: Annotated[
+        bool, typer.Option(help="rebuild incremental models from scratch")
+    ] = False,
     home: HomeOpt = None,
     demo: Annotated[bool, typer.Option(help="allow the demo pseudonymisation key")] = False,
 ) -> None:
@@ -257,8 +318,13 @@ def nightly(
     try:
         s.pseudonym_key_bytes()
         with file_progress(console) as on_file:
-            result = run_nightly(s, as_of=as_of_d, full_refresh=full_refresh,
-                                 progress=lambda m: say(console, m), on_file=on_file)
+            result = run_nightly(
+                s,
+                as_of=as_of_d,
+                full_refresh=full_refresh,
+                progress=lambda m: say(console, m),
+                on_file=on_file,
+            )
         make_private(s.restricted_db)  # made by the run in the owner-only folder: the file too
     except AlreadyRunning as e:
         _fail(str(e), code=3)
@@ -289,15 +355,21 @@ def docs(
     try:
         # dbt opens the restricted database for writing: never beside a nightly run
         with _writing_warehouse(s):
-            result = update_docs(s.restricted_db, s.reports_dir, force=force,
-                                 threads=s.duckdb_threads, as_of=s.effective_as_of(),
-                                 feed_late_hour=s.feed_late_hour,
-                                 memory_limit=s.duckdb_memory_limit)
+            result = update_docs(
+                s.restricted_db,
+                s.reports_dir,
+                force=force,
+                threads=s.duckdb_threads,
+                as_of=s.effective_as_of(),
+                feed_late_hour=s.feed_late_hour,
+                memory_limit=s.duckdb_memory_limit,
+            )
     except DocsError as e:
         _fail(str(e))
     if result.regenerated:
-        console.print(f"[green]docs written[/] ({result.reason}) in {result.seconds:.1f} s: "
-                      f"{result.path}")
+        console.print(
+            f"[green]docs written[/] ({result.reason}) in {result.seconds:.1f} s: {result.path}"
+        )
     else:
         console.print(f"docs up to date: {result.path}  (--force to regenerate)")
 
@@ -305,17 +377,26 @@ def docs(
 @app.command()
 def status(
     home: HomeOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help=(
-        "for monitoring: the last run, its steps, the age of the last successful run and "
-        "late or missing feeds, as one JSON object"))] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help=(
+                "for monitoring: the last run, its steps, the age of the last successful run and "
+                "late or missing feeds, as one JSON object"
+            ),
+        ),
+    ] = False,
 ) -> None:
     """Last runs, each trust's feed freshness and the data-quality headline."""
     from pipeline.reporting import status_report
 
     s = _settings(home)
     if not s.home.is_dir():
-        _fail(f"home folder {s.home} does not exist: give --home (or WMIN_HOME) of a warehouse, "
-              "or make one with `wmin demo` or `wmin nightly`")
+        _fail(
+            f"home folder {s.home} does not exist: give --home (or WMIN_HOME) of a warehouse, "
+            "or make one with `wmin demo` or `wmin nightly`"
+        )
     if as_json:
         import json
 
@@ -328,13 +409,22 @@ def status(
 
 @app.command()
 def sql(
-    query: Annotated[str | None, typer.Argument(
-        help="one query to run; none: an interactive SQL IDE (or the SQL piped into stdin)")] = None,
-    csv: Annotated[Path | None, typer.Option("--csv", help="write the result to this CSV file")] = None,
-    parquet: Annotated[Path | None, typer.Option(
-        "--parquet", help="write the result to this Parquet file")] = None,
-    rows: Annotated[int | None, typer.Option(
-        help="rows a printed result shows (default 40 of at most 500; -1 for all)")] = None,
+    query: Annotated[
+        str | None,
+        typer.Argument(
+            help="one query to run; none: an interactive SQL IDE (or the SQL piped into stdin)"
+        ),
+    ] = None,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="write the result to this CSV file")
+    ] = None,
+    parquet: Annotated[
+        Path | None, typer.Option("--parquet", help="write the result to this Parquet file")
+    ] = None,
+    rows: Annotated[
+        int | None,
+        typer.Option(help="rows a printed result shows (default 40 of at most 500; -1 for all)"),
+    ] = None,
     home: HomeOpt = None,
 ) -> None:
     """SQL on the published marts: read-only, times in UK local time (docs/sql.md)."""
@@ -351,8 +441,12 @@ def sql(
 
 @app.command()
 def rekey(
-    new_key_file: Annotated[Path, typer.Option(
-        "--new-key-file", help="file holding the new pseudonymisation key (32+ characters)")],
+    new_key_file: Annotated[
+        Path,
+        typer.Option(
+            "--new-key-file", help="file holding the new pseudonymisation key (32+ characters)"
+        ),
+    ],
     home: HomeOpt = None,
 ) -> None:
     """Change the pseudonymisation key: every patient_key is made again under the new key."""
@@ -361,8 +455,9 @@ def rekey(
 
     s = _settings(home)
     try:  # the new key passes the same rules as the settings' key
-        new_key = Settings(pseudonym_key=None, pseudonym_key_file=new_key_file,
-                           demo=False).pseudonym_key_bytes()
+        new_key = Settings(
+            pseudonym_key=None, pseudonym_key_file=new_key_file, demo=False
+        ).pseudonym_key_bytes()
     except SettingsError as e:
         _fail(f"--new-key-file: {e}")
     try:
@@ -371,16 +466,20 @@ def rekey(
     except RekeyError as e:
         _fail(str(e))
     console.print(result.render())
-    console.print(f"From now on set WMIN_PSEUDONYM_KEY_FILE={new_key_file} (or WMIN_PSEUDONYM_KEY) "
-                  "for every run on this home.")
+    console.print(
+        f"From now on set WMIN_PSEUDONYM_KEY_FILE={new_key_file} (or WMIN_PSEUDONYM_KEY) "
+        "for every run on this home."
+    )
 
 
 @feeds_app.command("init")
 def feeds_init(
     sample: Annotated[Path, typer.Argument(help="a sample delivery of the new trust")],
     trust: Annotated[str | None, typer.Option("--trust", help="the trust's ODS code")] = None,
-    out: Annotated[Path | None, typer.Option(
-        "--out", help="where to write the draft (default ingest/feeds/<ODS>.yml)")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="where to write the draft (default ingest/feeds/<ODS>.yml)"),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
 ) -> None:
     """Draft a feed spec from a sample file, each guess commented with how sure it is."""
@@ -391,8 +490,10 @@ def feeds_init(
         path, draft = write_draft(sample, trust, out, force, seeds_dir=_settings(None).seeds_dir)
     except DraftError as e:
         _fail(str(e))
-    typer.echo(f"Drafted {path}: family {draft.family.value}, {len(draft.columns)} column(s) matched, "
-               f"{len(draft.todo)} TODO item(s) listed at its end.")
+    typer.echo(
+        f"Drafted {path}: family {draft.family.value}, {len(draft.columns)} column(s) matched, "
+        f"{len(draft.todo)} TODO item(s) listed at its end."
+    )
     typer.echo(f"Next: finish it, then `wmin feeds check {path} {sample}`.")
 
 
@@ -400,11 +501,20 @@ def feeds_init(
 def feeds_check(
     feed: Annotated[Path, typer.Argument(help="the trust's feed spec YAML")],
     file: Annotated[Path, typer.Argument(help="a sample delivery")],
-    accept_unmapped: Annotated[bool, typer.Option(
-        "--accept-unmapped", help="exit 0 even when rows would load with unmapped values")] = False,
-    seeds: Annotated[Path | None, typer.Option(
-        "--seeds", help="seed folder for the site and local code checks (default: the project's "
-                        "seeds/ or WMIN_SEEDS_DIR)")] = None,
+    accept_unmapped: Annotated[
+        bool,
+        typer.Option(
+            "--accept-unmapped", help="exit 0 even when rows would load with unmapped values"
+        ),
+    ] = False,
+    seeds: Annotated[
+        Path | None,
+        typer.Option(
+            "--seeds",
+            help="seed folder for the site and local code checks (default: the project's "
+            "seeds/ or WMIN_SEEDS_DIR)",
+        ),
+    ] = None,
 ) -> None:
     """Try a feed spec on a sample delivery: columns, unmapped values, codes, sites, extract time.
 
@@ -424,10 +534,18 @@ def feeds_check(
 @app.command()
 def serve(
     port: Annotated[int, typer.Option(help="port")] = 8501,
-    address: Annotated[str | None, typer.Option(
-        help="address to listen on (default: every interface with sign-in, localhost without)")] = None,
-    demo: Annotated[bool, typer.Option("--demo", help="say on every page that this is the "
-                                       "synthetic demo (no sign-in needed)")] = False,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            help="address to listen on (default: every interface with sign-in, localhost without)"
+        ),
+    ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo", help="say on every page that this is the synthetic demo (no sign-in needed)"
+        ),
+    ] = False,
     home: HomeOpt = None,
 ) -> None:
     """Serve the Streamlit dashboards on the published database (sign-in: docs/access.md)."""
@@ -467,18 +585,27 @@ def demo(
 ) -> None:
     """Synthesise a default window (13 months at scale 0.05), then run the nightly pipeline."""
     _, end_d = _window(start, end)  # a bad window is said alone, before the notice
-    err.print("[yellow]demo mode:[/] synthetic data and the built-in pseudonymisation key "
-              "(never use demo mode for patient data)", soft_wrap=True)
+    err.print(
+        "[yellow]demo mode:[/] synthetic data and the built-in pseudonymisation key "
+        "(never use demo mode for patient data)",
+        soft_wrap=True,
+    )
     keep_freed_memory()  # here, before synth loads pyarrow: nightly's own call is too late for Arrow
     synth(start=start, end=end, scale=scale, seed=seed, scenario=scenario, home=home)
-    nightly(as_of=(end_d.fromordinal(end_d.toordinal() + 1)).isoformat(), full_refresh=False,
-            home=home, demo=True)
+    nightly(
+        as_of=(end_d.fromordinal(end_d.toordinal() + 1)).isoformat(),
+        full_refresh=False,
+        home=home,
+        demo=True,
+    )
 
 
 @export_app.command("board-pack")
 def export_board_pack(
     month: Annotated[str, typer.Option(help="YYYY-MM")],
-    internal: Annotated[bool, typer.Option(help="no small-number suppression (internal use)")] = False,
+    internal: Annotated[
+        bool, typer.Option(help="no small-number suppression (internal use)")
+    ] = False,
     home: HomeOpt = None,
 ) -> None:
     """The month's DID/TAT board pack (xlsx + pdf) under home/exports/<YYYY-MM>/."""
@@ -510,14 +637,18 @@ def export_dids(
         results = build_dids(s.restricted_db, month, s.exports_dir, trust=trust, layout=layout)
     except ValueError as e:
         _fail(str(e))
-    err.print("[yellow]This export carries patient identifiers (NHS number, birth date, "
-              "postcode) from the restricted database. Send it only through the DIDS route.[/]",
-              soft_wrap=True)
+    err.print(
+        "[yellow]This export carries patient identifiers (NHS number, birth date, "
+        "postcode) from the restricted database. Send it only through the DIDS route.[/]",
+        soft_wrap=True,
+    )
     rejected = [r for r in results if getattr(r, "would_be_rejected", False)]
     for r in results:
         console.print(r)
     if rejected:
-        _fail(f"{len(rejected)} file(s) would be rejected by NHS England; see the validation reports")
+        _fail(
+            f"{len(rejected)} file(s) would be rejected by NHS England; see the validation reports"
+        )
 
 
 def main() -> None:  # pragma: no cover

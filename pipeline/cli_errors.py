@@ -42,6 +42,8 @@ class OneLineErrors(typer.Typer):
             sys.stderr.write("error: interrupted\n")
             sys.exit(INTERRUPTED_EXIT)
         except Exception as e:  # noqa: BLE001 - the net itself; SystemExit (typer.Exit) passes through
-            sys.stderr.write(f"error: {describe(e)} (unexpected: the details are in "
-                             f"{keep_traceback(e)}; report them to the warehouse team)\n")
+            sys.stderr.write(
+                f"error: {describe(e)} (unexpected: the details are in "
+                f"{keep_traceback(e)}; report them to the warehouse team)\n"
+            )
             sys.exit(UNEXPECTED_EXIT)

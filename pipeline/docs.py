@@ -86,8 +86,9 @@ def _project_files() -> list[Path]:
     files = []
     for path in DBT_PROJECT_DIR.rglob("*"):
         rel = path.relative_to(DBT_PROJECT_DIR)
-        if rel.parts[0] in _SKIP_DIRS or any(p.startswith(".") or p == "__pycache__"
-                                             for p in rel.parts):
+        if rel.parts[0] in _SKIP_DIRS or any(
+            p.startswith(".") or p == "__pycache__" for p in rel.parts
+        ):
             continue
         if path.is_file():
             files.append(path)
@@ -115,10 +116,13 @@ def schema_hash(restricted_db: Path) -> str:
                 f"and schema_name not in ({', '.join('?' for _ in _NON_DBT_SCHEMAS)}) "
                 "and not contains(table_name, '__dbt_tmp') "
                 "and not contains(table_name, '__dbt_backup') "
-                "order by schema_name, table_name, column_index", list(_NON_DBT_SCHEMAS)).fetchall()
+                "order by schema_name, table_name, column_index",
+                list(_NON_DBT_SCHEMAS),
+            ).fetchall()
     except duckdb.Error as e:
-        raise DocsError(f"cannot read {restricted_db} ({type(e).__name__}: {e}); "
-                        "is a nightly run writing it?") from None
+        raise DocsError(
+            f"cannot read {restricted_db} ({type(e).__name__}: {e}); is a nightly run writing it?"
+        ) from None
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
 
@@ -144,9 +148,9 @@ def stale_reason(restricted_db: Path, out_dir: Path) -> str | None:
     return None
 
 
-
-def show_published_names(manifest: dict, catalog: dict,
-                          published: list[tuple[str, str, str]]) -> int:
+def show_published_names(
+    manifest: dict, catalog: dict, published: list[tuple[str, str, str]]
+) -> int:
     """Rename the published models in dbt's manifest and catalog (in place) to the relations a
     planner queries: database `analytics`, schema `main`, the published name; return how many.
 
@@ -161,12 +165,17 @@ def show_published_names(manifest: dict, catalog: dict,
         name = by_relation.get((node.get("schema"), node.get("alias") or node.get("name")))
         if name is None:
             continue
-        node.update(database=PUBLISHED_DATABASE, schema=PUBLISHED_SCHEMA, alias=name,
-                    relation_name=f'"{PUBLISHED_DATABASE}"."{PUBLISHED_SCHEMA}"."{name}"')
+        node.update(
+            database=PUBLISHED_DATABASE,
+            schema=PUBLISHED_SCHEMA,
+            alias=name,
+            relation_name=f'"{PUBLISHED_DATABASE}"."{PUBLISHED_SCHEMA}"."{name}"',
+        )
         entry = catalog.get("nodes", {}).get(uid)
         if entry is not None:
-            entry["metadata"].update(database=PUBLISHED_DATABASE, schema=PUBLISHED_SCHEMA,
-                                     name=name)
+            entry["metadata"].update(
+                database=PUBLISHED_DATABASE, schema=PUBLISHED_SCHEMA, name=name
+            )
         renamed += 1
     return renamed
 
@@ -181,17 +190,27 @@ def _with_published_names(static: Path, target: Path) -> str:
     manifest_text = (target / "manifest.json").read_text(encoding="utf-8")
     catalog_text = (target / "catalog.json").read_text(encoding="utf-8")
     if text.count(manifest_text) != 1 or text.count(catalog_text) != 1:
-        raise DocsError(f"{static}: the manifest and catalog are not embedded as dbt wrote them; "
-                        "this dbt version's static page needs pipeline/docs.py updated")
+        raise DocsError(
+            f"{static}: the manifest and catalog are not embedded as dbt wrote them; "
+            "this dbt version's static page needs pipeline/docs.py updated"
+        )
     manifest, catalog = json.loads(manifest_text), json.loads(catalog_text)
     show_published_names(manifest, catalog, published_relations(target / "manifest.json"))
-    return (text.replace(manifest_text, json.dumps(manifest))
-                .replace(catalog_text, json.dumps(catalog)))
+    return text.replace(manifest_text, json.dumps(manifest)).replace(
+        catalog_text, json.dumps(catalog)
+    )
 
 
-def generate_docs(restricted_db: Path, out_dir: Path, target_dir: Path | None = None,
-                  threads: int = 2, *, as_of: date | None = None,
-                  feed_late_hour: int | None = None, memory_limit: str | None = None) -> Path:
+def generate_docs(
+    restricted_db: Path,
+    out_dir: Path,
+    target_dir: Path | None = None,
+    threads: int = 2,
+    *,
+    as_of: date | None = None,
+    feed_late_hour: int | None = None,
+    memory_limit: str | None = None,
+) -> Path:
     """Run `dbt docs generate --static` on the restricted database; return the page written.
 
     The environment is the one `run_build` gives the profile; `as_of` and `feed_late_hour`
@@ -205,13 +224,22 @@ def generate_docs(restricted_db: Path, out_dir: Path, target_dir: Path | None = 
         raise DocsError(f"{restricted_db} does not exist yet: run `wmin nightly` first")
     target = Path(target_dir) if target_dir else DEFAULT_DOCS_TARGET_DIR
     started = time.perf_counter()
-    stamp = {"project_sha256": project_hash(), "schema_sha256": schema_hash(restricted_db),
-             "dbt_version": _dbt_version()}
+    stamp = {
+        "project_sha256": project_hash(),
+        "schema_sha256": schema_hash(restricted_db),
+        "dbt_version": _dbt_version(),
+    }
     # the profile's environment and arguments of a build (pipeline/build.py); tests compiled in
     # full, not scoped to a night's rows
-    env, common = _dbt_invocation(restricted_db, as_of or date.today(), threads, target,
-                                  memory_limit=memory_limit, feed_late_hour=feed_late_hour,
-                                  test_new_rows_only=False)
+    env, common = _dbt_invocation(
+        restricted_db,
+        as_of or date.today(),
+        threads,
+        target,
+        memory_limit=memory_limit,
+        feed_late_hour=feed_late_hour,
+        test_new_rows_only=False,
+    )
     args = ["docs", "generate", "--static", *common, "--log-path", str(target / "logs"), "--quiet"]
     errors: list[str] = []
 
@@ -241,23 +269,39 @@ def generate_docs(restricted_db: Path, out_dir: Path, target_dir: Path | None = 
     stamp["as_of_date"] = as_of.isoformat() if as_of else None
     stamp["seconds"] = round(time.perf_counter() - started, 2)
     # the record last: a crash between the two only costs a regeneration next time
-    write_atomically(out_dir / STAMP_FILE,
-                     lambda tmp: tmp.write_text(json.dumps(stamp, indent=2), encoding="utf-8"))
+    write_atomically(
+        out_dir / STAMP_FILE,
+        lambda tmp: tmp.write_text(json.dumps(stamp, indent=2), encoding="utf-8"),
+    )
     return page
 
 
-def update_docs(restricted_db: Path, out_dir: Path, *, force: bool = False,
-                target_dir: Path | None = None, threads: int = 2, as_of: date | None = None,
-                feed_late_hour: int | None = None,
-                memory_limit: str | None = None) -> DocsResult:
+def update_docs(
+    restricted_db: Path,
+    out_dir: Path,
+    *,
+    force: bool = False,
+    target_dir: Path | None = None,
+    threads: int = 2,
+    as_of: date | None = None,
+    feed_late_hour: int | None = None,
+    memory_limit: str | None = None,
+) -> DocsResult:
     """Regenerate the docs when they could have changed (or `force`); else leave them alone."""
     started = time.perf_counter()
     reason = "forced" if force else stale_reason(restricted_db, out_dir)
     page = Path(out_dir) / DOCS_FILE
     if reason is None:
         return DocsResult(page, False, "up to date", round(time.perf_counter() - started, 2))
-    page = generate_docs(restricted_db, out_dir, target_dir, threads, as_of=as_of,
-                         feed_late_hour=feed_late_hour, memory_limit=memory_limit)
+    page = generate_docs(
+        restricted_db,
+        out_dir,
+        target_dir,
+        threads,
+        as_of=as_of,
+        feed_late_hour=feed_late_hour,
+        memory_limit=memory_limit,
+    )
     return DocsResult(page, True, reason, round(time.perf_counter() - started, 2))
 
 

@@ -24,14 +24,16 @@ def _feeds(settings: Settings) -> dict[str, Any] | None:
     if not settings.analytics_db.exists():
         return None
     with duckdb.connect(str(settings.analytics_db), read_only=True) as con:
-        has = con.execute("select count(*) from information_schema.tables "
-                          "where table_name = 'feed_health_daily'").fetchone()[0]
+        has = con.execute(
+            "select count(*) from information_schema.tables where table_name = 'feed_health_daily'"
+        ).fetchone()[0]
         if not has:
             return None
         rows = con.execute(
             "select trust_code, status, date from feed_health_daily "
             "qualify row_number() over (partition by trust_code order by date desc) = 1 "
-            "order by trust_code").fetchall()
+            "order by trust_code"
+        ).fetchall()
     by_status: dict[str, list[str]] = {"failed": [], "missing": [], "late": []}
     for trust, status, _day in rows:
         if status in by_status:
@@ -53,9 +55,15 @@ def status_record(settings: Settings, now: datetime | None = None) -> dict[str, 
         "checked_at": now.isoformat(timespec="seconds"),
         "last_run": last,
         "last_run_age_hours": _age_hours(last["started_at"], now) if last else None,
-        "last_success": ({"run_id": last_ok["run_id"], "as_of": last_ok["as_of"],
-                          "finished_at": last_ok["finished_at"],
-                          "age_hours": _age_hours(last_ok["finished_at"], now)}
-                         if last_ok else None),
+        "last_success": (
+            {
+                "run_id": last_ok["run_id"],
+                "as_of": last_ok["as_of"],
+                "finished_at": last_ok["finished_at"],
+                "age_hours": _age_hours(last_ok["finished_at"], now),
+            }
+            if last_ok
+            else None
+        ),
         "feeds": _feeds(settings),
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import os
 from pathlib import Path
+from typing import Self
 
 
 class AlreadyRunning(Exception):
@@ -20,7 +21,7 @@ class RunLock:
         self.path = path
         self._fd: int | None = None
 
-    def __enter__(self) -> RunLock:
+    def __enter__(self) -> Self:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -28,8 +29,10 @@ class RunLock:
         except BlockingIOError:
             holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
             os.close(fd)
-            raise AlreadyRunning(f"a run that writes the warehouse is already in progress "
-                                 f"(pid {holder}); this one did nothing. Wait for it to finish.") from None
+            raise AlreadyRunning(
+                f"a run that writes the warehouse is already in progress "
+                f"(pid {holder}); this one did nothing. Wait for it to finish."
+            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._fd = fd
@@ -53,5 +56,7 @@ def database_in_use(error: BaseException, path: Path) -> str | None:
         path = Path(text.split('on file "', 1)[1].split('"', 1)[0])
     holder = text.split("(PID ", 1)[1].split(")", 1)[0] if "(PID " in text else None
     who = f"process {holder}" if holder else "another process"
-    return (f"{path} is open in {who} (a notebook, a dbt run by hand, or a dashboard opened "
-            f"for writing?); close it there and run this again")
+    return (
+        f"{path} is open in {who} (a notebook, a dbt run by hand, or a dashboard opened "
+        f"for writing?); close it there and run this again"
+    )

@@ -52,8 +52,13 @@ class NightlyResult:
 WARNING_ONLY_STEPS = {"extracts", "docs"}
 
 
-def _ingest(settings: Settings, as_of: date, trusts: list[str] | None, on_file: Callable | None,
-            fail: FailPoints) -> tuple[dict, object]:
+def _ingest(
+    settings: Settings,
+    as_of: date,
+    trusts: list[str] | None,
+    on_file: Callable | None,
+    fail: FailPoints,
+) -> tuple[dict, object]:
     from ingest.feeds.spec import home_feeds_dir, load_all_specs
     from ingest.loader import ingest_landing
 
@@ -62,17 +67,31 @@ def _ingest(settings: Settings, as_of: date, trusts: list[str] | None, on_file: 
             on_file(*args, **kwargs)
         fail.hit("ingest")
 
-    summary = ingest_landing(settings.restricted_db, settings.home, load_all_specs(home_feeds_dir(settings.home)),
-                             settings.pseudonym_key_bytes(), trusts=trusts,
-                             seeds_dir=settings.seeds_dir, on_file=file_done, as_of=as_of)
+    summary = ingest_landing(
+        settings.restricted_db,
+        settings.home,
+        load_all_specs(home_feeds_dir(settings.home)),
+        settings.pseudonym_key_bytes(),
+        trusts=trusts,
+        seeds_dir=settings.seeds_dir,
+        on_file=file_done,
+        as_of=as_of,
+    )
     t = summary.totals
-    return {"files": t.files, "skipped": t.skipped, "quarantined": t.quarantined, "deferred": t.deferred,
-            "rows_read": t.rows_read, "rows_loaded": t.rows_loaded,
-            "rows_rejected": t.rows_rejected}, summary
+    return {
+        "files": t.files,
+        "skipped": t.skipped,
+        "quarantined": t.quarantined,
+        "deferred": t.deferred,
+        "rows_read": t.rows_read,
+        "rows_loaded": t.rows_loaded,
+        "rows_rejected": t.rows_rejected,
+    }, summary
 
 
-def _build(settings: Settings, as_of: date, full_refresh: bool, fail: FailPoints,
-           say: Progress) -> tuple[dict, object]:
+def _build(
+    settings: Settings, as_of: date, full_refresh: bool, fail: FailPoints, say: Progress
+) -> tuple[dict, object]:
     from pipeline.build import run_build
     from pipeline.plain_log import Throttle
 
@@ -86,11 +105,18 @@ def _build(settings: Settings, as_of: date, full_refresh: bool, fail: FailPoints
 
     # dbt's unit tests check the SQL on fixed inputs, not the night's data: CI and every full
     # refresh run them; an ordinary night of unchanged code skips their fixed cost
-    result = run_build(settings.restricted_db, as_of=as_of, full_refresh=full_refresh,
-                       threads=settings.duckdb_threads, memory_limit=settings.duckdb_memory_limit,
-                       feed_late_hour=settings.feed_late_hour, unit_tests=full_refresh,
-                       seeds_dir=settings.seeds_dir, on_node=on_node,
-                       log_dir=settings.logs_dir / "dbt")
+    result = run_build(
+        settings.restricted_db,
+        as_of=as_of,
+        full_refresh=full_refresh,
+        threads=settings.duckdb_threads,
+        memory_limit=settings.duckdb_memory_limit,
+        feed_late_hour=settings.feed_late_hour,
+        unit_tests=full_refresh,
+        seeds_dir=settings.seeds_dir,
+        on_node=on_node,
+        log_dir=settings.logs_dir / "dbt",
+    )
     if not result.success:
         failed = "; ".join(f"{n}: {m}" for n, m in result.failed[:5])
         raise StepFailed("build", f"dbt build failed ({len(result.failed)} node(s)): {failed}")
@@ -107,8 +133,10 @@ def _quality_gate(settings: Settings, run_id: str) -> tuple[dict, object]:
     store_results(settings.restricted_db, run_id, result)
     write_gate_report(settings.reports_dir, run_id, result)  # pass or fail, the page is written
     if not result.passed:
-        raise StepFailed("quality gate", "post-build expectations failed, nothing published: "
-                         + result.describe_failures())
+        raise StepFailed(
+            "quality gate",
+            "post-build expectations failed, nothing published: " + result.describe_failures(),
+        )
     warnings = sum(1 for o in result.outcomes if not o.success)
     return {"expectations": len(result.outcomes), "warnings": warnings}, result
 
@@ -118,8 +146,14 @@ def _publish(settings: Settings, as_of: date, fail: FailPoints) -> tuple[dict, o
     from pipeline.publish import publish, published_docs, published_relations
 
     relations = published_relations(manifest_path())
-    result = publish(settings.restricted_db, settings.analytics_db, relations, as_of=as_of,
-                     before_rename=lambda: fail.hit("publish"), docs=published_docs(manifest_path()))
+    result = publish(
+        settings.restricted_db,
+        settings.analytics_db,
+        relations,
+        as_of=as_of,
+        before_rename=lambda: fail.hit("publish"),
+        docs=published_docs(manifest_path()),
+    )
     return {"tables": len(result.tables), "rows": sum(result.tables.values())}, result
 
 
@@ -156,16 +190,27 @@ def _docs(settings: Settings, as_of: date) -> tuple[dict, object]:
 
     # the build released the restricted database (and publish closed it): same process, under
     # the run lock, so dbt can open it (DuckDB: one writing process per file)
-    result = update_docs(settings.restricted_db, settings.reports_dir,
-                         threads=settings.duckdb_threads, as_of=as_of,
-                         feed_late_hour=settings.feed_late_hour,
-                         memory_limit=settings.duckdb_memory_limit)
-    return {"docs": f"regenerated ({result.reason})" if result.regenerated else "up to date"}, result
+    result = update_docs(
+        settings.restricted_db,
+        settings.reports_dir,
+        threads=settings.duckdb_threads,
+        as_of=as_of,
+        feed_late_hour=settings.feed_late_hour,
+        memory_limit=settings.duckdb_memory_limit,
+    )
+    return {
+        "docs": f"regenerated ({result.reason})" if result.regenerated else "up to date"
+    }, result
 
 
-def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str] | None = None,
-                full_refresh: bool = False, progress: Progress | None = None,
-                on_file: Callable | None = None) -> NightlyResult:
+def run_nightly(
+    settings: Settings,
+    as_of: date | None = None,
+    trusts: list[str] | None = None,
+    full_refresh: bool = False,
+    progress: Progress | None = None,
+    on_file: Callable | None = None,
+) -> NightlyResult:
     """Run every step under the lock. Raises lock.AlreadyRunning if another run holds it, and
     KeyMismatch, before anything is written, if the restricted database was built with another
     pseudonymisation key."""
@@ -186,14 +231,23 @@ def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str]
 
         def finish(outcome: str) -> NightlyResult:
             result.outcome = outcome
-            runs.finish_run(settings.restricted_db, run_id, result.steps, outcome,
-                            result.failed_step, result.message)
+            runs.finish_run(
+                settings.restricted_db,
+                run_id,
+                result.steps,
+                outcome,
+                result.failed_step,
+                result.message,
+            )
             seconds = time.perf_counter() - run_started
             journal.finished(outcome, seconds, result.failed_step, result.message, result.warnings)
-            say(f"nightly run {run_id} {outcome} in {seconds:.1f} s"
+            say(
+                f"nightly run {run_id} {outcome} in {seconds:.1f} s"
                 + (f" at step {result.failed_step}" if result.failed_step else "")
-                + (f" with {len(result.warnings)} warning(s)" if result.warnings else ""))
+                + (f" with {len(result.warnings)} warning(s)" if result.warnings else "")
+            )
             return result
+
         steps: list[tuple[str, Callable[[], tuple[dict, object]]]] = [
             ("ingest", lambda: _ingest(settings, as_of, trusts, on_file, fail)),
             ("build", lambda: _build(settings, as_of, full_refresh, fail, say)),
@@ -208,12 +262,15 @@ def run_nightly(settings: Settings, as_of: date | None = None, trusts: list[str]
             t0 = time.perf_counter()
             try:
                 counts, payload = step()
-            except Exception as e:  # recorded with the run, then reported in one line
+            except Exception as e:  # noqa: BLE001 -recorded with the run, then reported in one line
                 seconds = time.perf_counter() - t0
                 message = e.message if isinstance(e, StepFailed) else f"{type(e).__name__}: {e}"
                 if name in WARNING_ONLY_STEPS:  # the data is published: warn, carry on
-                    result.steps.append(runs.StepRecord(name, round(seconds, 2), "warning",
-                                                        {"warning": message[:300]}))
+                    result.steps.append(
+                        runs.StepRecord(
+                            name, round(seconds, 2), "warning", {"warning": message[:300]}
+                        )
+                    )
                     result.warnings.append(f"{name}: {message}")
                     say(f"{name} finished with a warning in {seconds:.1f} s: {message}")
                     runs.record_steps(settings.restricted_db, run_id, result.steps)

@@ -53,5 +53,7 @@ class Throttle:
 
 def count_text(counts: dict) -> str:
     """`files 12, rows_read 3,456`: a step's counts on one line."""
-    return ", ".join(f"{k} {v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{k} {v}"
-                     for k, v in counts.items())
+    return ", ".join(
+        f"{k} {v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{k} {v}"
+        for k, v in counts.items()
+    )

@@ -14,13 +14,20 @@ from pipeline.plain_log import PROGRESS_INTERVAL_SECONDS, Throttle, is_plain, lo
 
 
 def _bar(console: Console) -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=False)
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 @contextmanager
-def stage_progress(console: Console, interval: float = PROGRESS_INTERVAL_SECONDS
-                   ) -> Iterator[Callable[[str, int, int], None]]:
+def stage_progress(
+    console: Console, interval: float = PROGRESS_INTERVAL_SECONDS
+) -> Iterator[Callable[[str, int, int], None]]:
     """A callback `(stage, done, total)`: one bar per stage."""
     if is_plain(console):
         throttle = Throttle(interval)
@@ -43,8 +50,9 @@ def stage_progress(console: Console, interval: float = PROGRESS_INTERVAL_SECONDS
 
 
 @contextmanager
-def file_progress(console: Console, interval: float = PROGRESS_INTERVAL_SECONDS
-                  ) -> Iterator[Callable[..., None]]:
+def file_progress(
+    console: Console, interval: float = PROGRESS_INTERVAL_SECONDS
+) -> Iterator[Callable[..., None]]:
     """A callback for the loader, called with each file's outcome: one bar per trust."""
     if is_plain(console):
         throttle = Throttle(interval)
@@ -54,8 +62,11 @@ def file_progress(console: Console, interval: float = PROGRESS_INTERVAL_SECONDS
             outcomes[str(getattr(outcome, "outcome", "?"))] += 1
             if throttle.due():
                 so_far = ", ".join(f"{k} {n:,}" for k, n in sorted(outcomes.items()))
-                log_line(console, f"progress: ingest {sum(outcomes.values()):,} file(s) so far "
-                                  f"({so_far}), now trust {getattr(outcome, 'trust_code', '?')}")
+                log_line(
+                    console,
+                    f"progress: ingest {sum(outcomes.values()):,} file(s) so far "
+                    f"({so_far}), now trust {getattr(outcome, 'trust_code', '?')}",
+                )
 
         yield count
         return
@@ -67,7 +78,10 @@ def file_progress(console: Console, interval: float = PROGRESS_INTERVAL_SECONDS
             if trust not in tasks:
                 tasks[trust] = bar.add_task(f"ingest {trust}", total=None)
             name = str(getattr(outcome, "file_path", "")).rsplit("/", 1)[-1]
-            bar.update(tasks[trust], advance=1,
-                       description=f"ingest {trust} {getattr(outcome, 'outcome', '')} {name}"[:70])
+            bar.update(
+                tasks[trust],
+                advance=1,
+                description=f"ingest {trust} {getattr(outcome, 'outcome', '')} {name}"[:70],
+            )
 
         yield on_file

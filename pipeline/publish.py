@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -74,10 +74,13 @@ class RelationDocs:
 
 PUBLISH_INFO_DOCS = RelationDocs(
     "One row: when this database was published and what its data covers.",
-    {"published_at": "When the nightly run published this database (shown in local time).",
-     "as_of_date": "The as-of date the run built the marts for.",
-     "data_window_start": "First day the delivered data covers.",
-     "data_window_end": "Last day the delivered data covers (the day before the last extract)."})
+    {
+        "published_at": "When the nightly run published this database (shown in local time).",
+        "as_of_date": "The as-of date the run built the marts for.",
+        "data_window_start": "First day the delivered data covers.",
+        "data_window_end": "Last day the delivered data covers (the day before the last extract).",
+    },
+)
 
 
 def published_docs(manifest_path: Path) -> dict[str, RelationDocs]:
@@ -87,8 +90,10 @@ def published_docs(manifest_path: Path) -> dict[str, RelationDocs]:
     for node in _model_nodes(manifest_path):
         name = node.get("alias") or node["name"]
         if name in published:
-            columns = {c: (v.get("description") or "").strip()
-                       for c, v in (node.get("columns") or {}).items()}
+            columns = {
+                c: (v.get("description") or "").strip()
+                for c, v in (node.get("columns") or {}).items()
+            }
             out[name] = RelationDocs((node.get("description") or "").strip(), columns)
     return out
 
@@ -97,37 +102,44 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _write_comments(con: duckdb.DuckDBPyConnection, catalog: str,
-                    docs: Mapping[str, RelationDocs]) -> None:
+def _write_comments(
+    con: duckdb.DuckDBPyConnection, catalog: str, docs: Mapping[str, RelationDocs]
+) -> None:
     """COMMENT ON every documented table and column of `catalog` that exists there."""
     existing: dict[str, set[str]] = {}
     for table, column in con.execute(
-            "select table_name, column_name from duckdb_columns() where database_name = ?",
-            [catalog]).fetchall():
+        "select table_name, column_name from duckdb_columns() where database_name = ?", [catalog]
+    ).fetchall():
         existing.setdefault(table, set()).add(column)
     for name, relation in docs.items():
         if name not in existing:
             continue
         if relation.description:
-            con.execute(f'comment on table {catalog}.main."{name}" is '
-                        f'{_sql_text(relation.description)}')
+            con.execute(
+                f'comment on table {catalog}.main."{name}" is {_sql_text(relation.description)}'
+            )
         for column, text in relation.columns.items():
             if text and column in existing[name]:
-                con.execute(f'comment on column {catalog}.main."{name}"."{column}" is '
-                            f'{_sql_text(text)}')
+                con.execute(
+                    f'comment on column {catalog}.main."{name}"."{column}" is {_sql_text(text)}'
+                )
 
 
 def model_relations(manifest_path: Path) -> dict[str, str]:
     """Model name -> quoted `schema.relation` as dbt built it."""
-    return {n["name"]: f'"{n["schema"]}"."{n.get("alias") or n["name"]}"'
-            for n in _model_nodes(manifest_path)}
+    return {
+        n["name"]: f'"{n["schema"]}"."{n.get("alias") or n["name"]}"'
+        for n in _model_nodes(manifest_path)
+    }
 
 
 def _identifier_findings(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
     findings: list[str] = []
     cols = con.execute(
         "select table_name, column_name, data_type from information_schema.columns "
-        "where table_catalog = ? order by table_name, ordinal_position", [catalog]).fetchall()
+        "where table_catalog = ? order by table_name, ordinal_position",
+        [catalog],
+    ).fetchall()
     text_columns: dict[str, list[str]] = {}
     for table, column, dtype in cols:
         if FORBIDDEN_COLUMNS.match(column):
@@ -141,10 +153,16 @@ def _identifier_findings(con: duckdb.DuckDBPyConnection, catalog: str) -> list[s
             c = f'"{column}"'
             # a length test first, as CASE so that DuckDB runs the regex (and the Python NHS
             # check) only on values of the right length: most values (codes, keys) leave at once
-            counts += [f"count(*) filter (where case when length({c}) = 10 then case when "
-                       f"regexp_full_match({c}, '[0-9]{{10}}') then wmin_nhs_valid({c}) end end)",
-                       f"count(*) filter (where case when length({c}) between 5 and 8 then "
-                       f"regexp_full_match(upper({c}), '{FULL_POSTCODE}') end)"]
+            counts += [
+                (
+                    f"count(*) filter (where case when length({c}) = 10 then case when "
+                    f"regexp_full_match({c}, '[0-9]{{10}}') then wmin_nhs_valid({c}) end end)"
+                ),
+                (
+                    f"count(*) filter (where case when length({c}) between 5 and 8 then "
+                    f"regexp_full_match(upper({c}), '{FULL_POSTCODE}') end)"
+                ),
+            ]
         row = con.execute(f'select {", ".join(counts)} from "{catalog}".main."{table}"').fetchone()
         for i, column in enumerate(columns):
             nhs_like, postcodes = row[2 * i], row[2 * i + 1]
@@ -172,25 +190,34 @@ def data_window(con: duckdb.DuckDBPyConnection, as_of: date) -> tuple[date | Non
     delivery. An extract taken on local day D carries the trust's data to the end of D-1 (the
     nightly run reads what the night before sent), so the window runs from the day before the
     first loaded extract to the day before the last one known at the as-of date."""
-    exists = con.execute("select count(*) from information_schema.tables "
-                         "where table_schema = 'landing' and table_name = 'load_manifest'").fetchone()[0]
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'landing' and table_name = 'load_manifest'"
+    ).fetchone()[0]
     if not exists:
         return None, None
     as_of_end = datetime.combine(as_of + timedelta(days=1), time(0), LOCAL)
     first, last = con.execute(
         "select min(extract_at), max(extract_at) from landing.load_manifest "
-        "where outcome = 'loaded' and extract_at < ?", [as_of_end]).fetchone()
+        "where outcome = 'loaded' and extract_at < ?",
+        [as_of_end],
+    ).fetchone()
     if first is None:
         return None, None
     day_before = [at.astimezone(LOCAL).date() - timedelta(days=1) for at in (first, last)]
     return day_before[0], day_before[1]
 
 
-def publish(restricted_db: Path, analytics_db: Path, relations: list[tuple[str, str, str]],
-            as_of: date, data_window_days: tuple[date | None, date | None] | None = None,
-            extra_tables: dict[str, str] | None = None,
-            before_rename: Callable[[], None] | None = None,
-            docs: Mapping[str, RelationDocs] | None = None) -> PublishResult:
+def publish(
+    restricted_db: Path,
+    analytics_db: Path,
+    relations: list[tuple[str, str, str]],
+    as_of: date,
+    data_window_days: tuple[date | None, date | None] | None = None,
+    extra_tables: dict[str, str] | None = None,
+    before_rename: Callable[[], None] | None = None,
+    docs: Mapping[str, RelationDocs] | None = None,
+) -> PublishResult:
     """Copy `relations` (and `extra_tables`: name -> SQL over the restricted db) to a new file
     and swap it in atomically. Raises PublishError and leaves the old file in place on failure.
     `docs` (from `published_docs`) become the tables' and columns' comments.
@@ -203,7 +230,7 @@ def publish(restricted_db: Path, analytics_db: Path, relations: list[tuple[str, 
     new_file = analytics_db.with_name(analytics_db.name + ".new")
     for stale in (new_file, new_file.with_name(new_file.name + ".wal")):
         stale.unlink(missing_ok=True)  # left by a run killed mid-publish
-    published_at = datetime.now(timezone.utc)
+    published_at = datetime.now(UTC)
     result = PublishResult(analytics_db=analytics_db, published_at=published_at)
     con = duckdb.connect(str(restricted_db))
     try:
@@ -216,17 +243,22 @@ def publish(restricted_db: Path, analytics_db: Path, relations: list[tuple[str, 
         con.execute(
             "create table pub.main.publish_info as select ?::timestamptz as published_at, "
             "?::date as as_of_date, ?::date as data_window_start, ?::date as data_window_end",
-            [published_at, as_of, window[0], window[1]])
+            [published_at, as_of, window[0], window[1]],
+        )
         _write_comments(con, "pub", {**(docs or {}), "publish_info": PUBLISH_INFO_DOCS})
         _register_nhs_check(con)
         findings = _identifier_findings(con, "pub")
         if findings:
-            raise PublishError("identifiers found in the analytics database, not published:\n  "
-                               + "\n  ".join(findings))
+            raise PublishError(
+                "identifiers found in the analytics database, not published:\n  "
+                + "\n  ".join(findings)
+            )
         for (name,) in con.execute(
-                "select table_name from information_schema.tables where table_catalog='pub' "
-                "order by 1").fetchall():
-            result.tables[name] = con.execute(f'select count(*) from pub.main."{name}"').fetchone()[0]
+            "select table_name from information_schema.tables where table_catalog='pub' order by 1"
+        ).fetchall():
+            result.tables[name] = con.execute(f'select count(*) from pub.main."{name}"').fetchone()[
+                0
+            ]
         con.execute("checkpoint pub")
         con.execute("detach pub")
     except PublishError:

@@ -27,28 +27,85 @@ create table if not exists pipeline.expectation_results (
 # (check name, SQL giving the frame, [(expectation class, kwargs, blocking)])
 # {rel[name]} is replaced by the relation of a model as dbt built it.
 _CHECKS: list[tuple[str, str, list[tuple[str, dict, bool]]]] = [
-    ("tat_percentages_and_intervals",
-     "select * from {rel[tat_monthly]}",
-     [("ExpectColumnValuesToBeBetween", {"column": "reported_within_target_pct", "min_value": 0, "max_value": 100}, True),
-      ("ExpectColumnValuesToBeBetween", {"column": "request_to_test_median_days", "min_value": 0}, True),
-      ("ExpectColumnValuesToBeBetween", {"column": "test_to_report_median_days", "min_value": 0}, True),
-      ("ExpectColumnValuesToBeBetween", {"column": "test_to_report_median_hours", "min_value": 0}, True),
-      ("ExpectColumnValuesToBeBetween", {"column": "exams_tested", "min_value": 0}, True)]),
-    ("census_percentages",
-     "select * from {rel[waiting_list_census]}",
-     [("ExpectColumnValuesToBeBetween", {"column": "pct_waiting_6_plus_weeks", "min_value": 0, "max_value": 100}, True),
-      ("ExpectColumnValuesToBeBetween", {"column": "median_weeks_waited", "min_value": 0}, True)]),
-    ("exam_intervals_not_negative",
-     "select request_to_test_days, test_to_report_days, test_to_report_hours from {rel[fct_exams]}",
-     [("ExpectColumnValuesToBeBetween", {"column": "request_to_test_days", "min_value": 0}, True),
-      ("ExpectColumnValuesToBeBetween", {"column": "test_to_report_days", "min_value": 0}, True),
-      ("ExpectColumnValuesToBeBetween", {"column": "test_to_report_hours", "min_value": 0}, True)]),
-    ("utilisation_within_0_100",
-     "select utilisation_pct from {rel[scanner_utilisation_daily]}",
-     # overruns can push used time past the booked time: a warning, not a block
-     [("ExpectColumnValuesToBeBetween", {"column": "utilisation_pct", "min_value": 0, "max_value": 100}, False)]),
-    ("network_equals_sum_of_trusts",
-     """
+    (
+        "tat_percentages_and_intervals",
+        "select * from {rel[tat_monthly]}",
+        [
+            (
+                "ExpectColumnValuesToBeBetween",
+                {"column": "reported_within_target_pct", "min_value": 0, "max_value": 100},
+                True,
+            ),
+            (
+                "ExpectColumnValuesToBeBetween",
+                {"column": "request_to_test_median_days", "min_value": 0},
+                True,
+            ),
+            (
+                "ExpectColumnValuesToBeBetween",
+                {"column": "test_to_report_median_days", "min_value": 0},
+                True,
+            ),
+            (
+                "ExpectColumnValuesToBeBetween",
+                {"column": "test_to_report_median_hours", "min_value": 0},
+                True,
+            ),
+            ("ExpectColumnValuesToBeBetween", {"column": "exams_tested", "min_value": 0}, True),
+        ],
+    ),
+    (
+        "census_percentages",
+        "select * from {rel[waiting_list_census]}",
+        [
+            (
+                "ExpectColumnValuesToBeBetween",
+                {"column": "pct_waiting_6_plus_weeks", "min_value": 0, "max_value": 100},
+                True,
+            ),
+            (
+                "ExpectColumnValuesToBeBetween",
+                {"column": "median_weeks_waited", "min_value": 0},
+                True,
+            ),
+        ],
+    ),
+    (
+        "exam_intervals_not_negative",
+        "select request_to_test_days, test_to_report_days, test_to_report_hours from {rel[fct_exams]}",
+        [
+            (
+                "ExpectColumnValuesToBeBetween",
+                {"column": "request_to_test_days", "min_value": 0},
+                True,
+            ),
+            (
+                "ExpectColumnValuesToBeBetween",
+                {"column": "test_to_report_days", "min_value": 0},
+                True,
+            ),
+            (
+                "ExpectColumnValuesToBeBetween",
+                {"column": "test_to_report_hours", "min_value": 0},
+                True,
+            ),
+        ],
+    ),
+    (
+        "utilisation_within_0_100",
+        "select utilisation_pct from {rel[scanner_utilisation_daily]}",
+        # overruns can push used time past the booked time: a warning, not a block
+        [
+            (
+                "ExpectColumnValuesToBeBetween",
+                {"column": "utilisation_pct", "min_value": 0, "max_value": 100},
+                False,
+            )
+        ],
+    ),
+    (
+        "network_equals_sum_of_trusts",
+        """
      with t as (
        select 'tat_monthly' as mart, month::varchar || modality || priority as grain,
               trust_code = 'NETWORK' as is_network, exams_tested as n from {rel[tat_monthly]}
@@ -67,9 +124,17 @@ _CHECKS: list[tuple[str, str, list[tuple[str, dict, bool]]]] = [
               - sum(case when is_network then 0 else n end) as network_minus_trusts
      from t group by mart, grain
      """,
-     [("ExpectColumnValuesToBeBetween", {"column": "network_minus_trusts", "min_value": 0, "max_value": 0}, True)]),
-    ("no_missing_month_for_delivering_trust",
-     """
+        [
+            (
+                "ExpectColumnValuesToBeBetween",
+                {"column": "network_minus_trusts", "min_value": 0, "max_value": 0},
+                True,
+            )
+        ],
+    ),
+    (
+        "no_missing_month_for_delivering_trust",
+        """
      with delivered as (
        select distinct trust_code, date_trunc('month', date)::date as month
        from {rel[feed_health_daily]} where rows_loaded > 0
@@ -82,7 +147,8 @@ _CHECKS: list[tuple[str, str, list[tuple[str, dict, bool]]]] = [
      -- the first and last month of the window can be partial
      where d.month > m.first_month and d.month < m.last_month
      """,
-     [("ExpectColumnValuesToBeInSet", {"column": "has_activity", "value_set": [True]}, True)]),
+        [("ExpectColumnValuesToBeInSet", {"column": "has_activity", "value_set": [True]}, True)],
+    ),
 ]
 
 
@@ -112,9 +178,11 @@ class GateResult:
         return not self.blocking_failures
 
     def describe_failures(self) -> str:
-        return "; ".join(f"{o.check_name}: {o.expectation} on {o.column} "
-                         f"({o.unexpected_count} unexpected, e.g. {o.sample})"
-                         for o in self.blocking_failures)
+        return "; ".join(
+            f"{o.check_name}: {o.expectation} on {o.column} "
+            f"({o.unexpected_count} unexpected, e.g. {o.sample})"
+            for o in self.blocking_failures
+        )
 
 
 def _quiet_context():
@@ -145,17 +213,25 @@ def run_gate(restricted_db: Path, relations: dict[str, str]) -> GateResult:
             # expectation blocks publish travels in its meta
             suite = gx.ExpectationSuite(name=name)
             for cls_name, kwargs, blocking in expectations:
-                suite.add_expectation(getattr(gx.expectations, cls_name)(
-                    **kwargs, meta={"blocking": blocking}))
+                suite.add_expectation(
+                    getattr(gx.expectations, cls_name)(**kwargs, meta={"blocking": blocking})
+                )
             suite_result = batch.validate(suite)
             result.suite_results.append((name, suite_result))
             for res in suite_result.results:
                 config = res.expectation_config
                 sample = res.result.get("partial_unexpected_list") or []
-                result.outcomes.append(ExpectationOutcome(
-                    name, type(config.to_domain_obj()).__name__, config.kwargs.get("column"),
-                    bool(config.meta.get("blocking")), bool(res.success),
-                    int(res.result.get("unexpected_count") or 0), repr(sample[:3])))
+                result.outcomes.append(
+                    ExpectationOutcome(
+                        name,
+                        type(config.to_domain_obj()).__name__,
+                        config.kwargs.get("column"),
+                        bool(config.meta.get("blocking")),
+                        bool(res.success),
+                        int(res.result.get("unexpected_count") or 0),
+                        repr(sample[:3]),
+                    )
+                )
     return result
 
 
@@ -166,5 +242,17 @@ def store_results(restricted_db: Path, run_id: str, result: GateResult) -> None:
             "insert into pipeline.expectation_results (run_id, checked_at, check_name, expectation, "
             "column_name, blocking, success, unexpected_count, sample) "
             "values (?, now(), ?, ?, ?, ?, ?, ?, ?)",
-            [[run_id, o.check_name, o.expectation, o.column, o.blocking, o.success,
-              o.unexpected_count, o.sample] for o in result.outcomes])
+            [
+                [
+                    run_id,
+                    o.check_name,
+                    o.expectation,
+                    o.column,
+                    o.blocking,
+                    o.success,
+                    o.unexpected_count,
+                    o.sample,
+                ]
+                for o in result.outcomes
+            ],
+        )

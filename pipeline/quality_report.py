@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import html
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.quality_gate import GateResult
 
-_STYLE = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-          "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
-          ".fail{background:#fdd}.warn{background:#ffd}.ok{background:#dfd}")
+_STYLE = (
+    "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+    "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
+    ".fail{background:#fdd}.warn{background:#ffd}.ok{background:#dfd}"
+)
 
 
 def render_data_docs(run_dir: Path, result: GateResult) -> dict[str, str]:
@@ -36,17 +38,29 @@ def render_data_docs(run_dir: Path, result: GateResult) -> dict[str, str]:
     return pages
 
 
-def render(run_id: str, result: GateResult, when: datetime,
-           docs: dict[str, str] | None = None) -> str:
-    verdict = ("PASSED: the marts were published" if result.passed
-               else "FAILED: nothing was published, the previous analytics database stays")
+def render(
+    run_id: str, result: GateResult, when: datetime, docs: dict[str, str] | None = None
+) -> str:
+    verdict = (
+        "PASSED: the marts were published"
+        if result.passed
+        else "FAILED: nothing was published, the previous analytics database stays"
+    )
     rows = []
     for o in result.outcomes:
         css = "ok" if o.success else ("fail" if o.blocking else "warn")
         state = "pass" if o.success else ("FAIL (blocks publish)" if o.blocking else "warning")
-        cells = [f"<td>{html.escape(str(v))}</td>" for v in
-                 (o.check_name, o.expectation, o.column or "", state, o.unexpected_count,
-                  o.sample if not o.success else "")]
+        cells = [
+            f"<td>{html.escape(str(v))}</td>"
+            for v in (
+                o.check_name,
+                o.expectation,
+                o.column or "",
+                state,
+                o.unexpected_count,
+                o.sample if not o.success else "",
+            )
+        ]
         if docs and o.check_name in docs:  # link the check to its GE data docs page
             link = f"data_docs/{html.escape(run_id)}/{html.escape(docs[o.check_name])}"
             cells[0] = f"<td><a href='{link}'>{html.escape(o.check_name)}</a></td>"
@@ -58,14 +72,15 @@ def render(run_id: str, result: GateResult, when: datetime,
         f"<p>{when:%Y-%m-%d %H:%M} UTC. <strong>{verdict}</strong>. "
         f"{len(result.outcomes)} expectations, {len(result.blocking_failures)} blocking failure(s).</p>"
         "<table><tr><th>check</th><th>expectation</th><th>column</th><th>result</th>"
-        "<th>unexpected</th><th>examples</th></tr>" + "".join(rows) + "</table></body></html>\n")
+        "<th>unexpected</th><th>examples</th></tr>" + "".join(rows) + "</table></body></html>\n"
+    )
 
 
 def write_gate_report(reports_dir: Path, run_id: str, result: GateResult) -> Path:
     """Write the run's page and replace `quality_gate_latest.html`; return the run's page."""
     reports_dir.mkdir(parents=True, exist_ok=True)
     docs = render_data_docs(reports_dir / "data_docs" / run_id, result)
-    page = render(run_id, result, datetime.now(timezone.utc), docs)
+    page = render(run_id, result, datetime.now(UTC), docs)
     path = reports_dir / f"quality_gate_{run_id}.html"
     path.write_text(page, encoding="utf-8")
     latest = reports_dir / "quality_gate_latest.html"

@@ -25,8 +25,12 @@ class RunJournal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
     def _write(self, event: str, **fields: object) -> None:
-        record = {"at": datetime.now(UTC).isoformat(timespec="seconds"),
-                  "run_id": self.run_id, "event": event, **fields}
+        record = {
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "run_id": self.run_id,
+            "event": event,
+            **fields,
+        }
         with self.path.open("a", encoding="utf-8") as f:  # one short append per line
             f.write(json.dumps(record, default=str) + "\n")
 
@@ -34,13 +38,30 @@ class RunJournal:
         self._write("run_started", as_of=as_of.isoformat())
 
     def step(self, record: StepRecord) -> None:
-        self._write("step", step=record.step, status=record.outcome, seconds=record.seconds,
-                    counts=record.counts)
+        self._write(
+            "step",
+            step=record.step,
+            status=record.outcome,
+            seconds=record.seconds,
+            counts=record.counts,
+        )
 
-    def finished(self, outcome: str, seconds: float, failed_step: str | None,
-                 message: str | None, warnings: list[str]) -> None:
-        self._write("run_finished", outcome=outcome, seconds=round(seconds, 2),
-                    failed_step=failed_step, message=message, warnings=warnings)
+    def finished(
+        self,
+        outcome: str,
+        seconds: float,
+        failed_step: str | None,
+        message: str | None,
+        warnings: list[str],
+    ) -> None:
+        self._write(
+            "run_finished",
+            outcome=outcome,
+            seconds=round(seconds, 2),
+            failed_step=failed_step,
+            message=message,
+            warnings=warnings,
+        )
 
 
 def read_events(logs_dir: Path) -> list[dict]:
@@ -61,19 +82,34 @@ def runs_from_events(events: list[dict]) -> list[dict]:
     """One dict per run, oldest first: as_of, started_at, finished_at, outcome, steps, ..."""
     runs: dict[str, dict] = {}
     for e in events:
-        run = runs.setdefault(e["run_id"], {"run_id": e["run_id"], "as_of": None,
-                                            "started_at": None, "finished_at": None,
-                                            "outcome": "unfinished", "failed_step": None,
-                                            "message": None, "seconds": None, "steps": [],
-                                            "warnings": []})
+        run = runs.setdefault(
+            e["run_id"],
+            {
+                "run_id": e["run_id"],
+                "as_of": None,
+                "started_at": None,
+                "finished_at": None,
+                "outcome": "unfinished",
+                "failed_step": None,
+                "message": None,
+                "seconds": None,
+                "steps": [],
+                "warnings": [],
+            },
+        )
         if e["event"] == "run_started":
             run.update(as_of=e.get("as_of"), started_at=e["at"])
         elif e["event"] == "step":
             run["steps"].append({k: e.get(k) for k in ("step", "status", "seconds", "counts")})
         elif e["event"] == "run_finished":
-            run.update(finished_at=e["at"], outcome=e.get("outcome"), seconds=e.get("seconds"),
-                       failed_step=e.get("failed_step"), message=e.get("message"),
-                       warnings=e.get("warnings") or [])
+            run.update(
+                finished_at=e["at"],
+                outcome=e.get("outcome"),
+                seconds=e.get("seconds"),
+                failed_step=e.get("failed_step"),
+                message=e.get("message"),
+                warnings=e.get("warnings") or [],
+            )
     ordered = sorted(runs.values(), key=lambda r: r["started_at"] or "")
     for run in ordered[:-1]:  # the run table's rule (pipeline/runs.py): a later run began
         if run["outcome"] == "unfinished":

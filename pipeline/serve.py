@@ -62,14 +62,29 @@ def write_auth_secrets(s: Settings) -> Path:
 def launch(s: Settings, port: int, address: str | None, demo: bool) -> Launch:
     """The command and environment of the app; SettingsError when they cannot be used."""
     if not s.analytics_db.exists():
-        raise SettingsError(f"{s.analytics_db} does not exist yet: run `wmin nightly` "
-                            "(or `wmin demo`) first")
-    env = {**os.environ, "WMIN_ANALYTICS_DB": str(s.analytics_db.resolve()),
-           "WMIN_EXPORTS_DIR": str(s.exports_dir.resolve()),
-           "WMIN_APP_AUDIT_DIR": str(s.audit_dir.resolve()),
-           "WMIN_APP_DEMO": "1" if demo else "0"}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP_FILE), "--server.port", str(port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+        raise SettingsError(
+            f"{s.analytics_db} does not exist yet: run `wmin nightly` (or `wmin demo`) first"
+        )
+    env = {
+        **os.environ,
+        "WMIN_ANALYTICS_DB": str(s.analytics_db.resolve()),
+        "WMIN_EXPORTS_DIR": str(s.exports_dir.resolve()),
+        "WMIN_APP_AUDIT_DIR": str(s.audit_dir.resolve()),
+        "WMIN_APP_DEMO": "1" if demo else "0",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_FILE),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     if s.sign_in_configured:
         s.auth_section()  # a partial configuration is said before the roles file
         try:
@@ -80,24 +95,32 @@ def launch(s: Settings, port: int, address: str | None, demo: bool) -> Launch:
         address = address or "0.0.0.0"
         env |= {"WMIN_APP_SIGN_IN": "oidc", "WMIN_APP_ACCESS_FILE": str(s.roles_file.resolve())}
         cmd += ["--secrets.files", str(secrets_file.resolve())]
-        notice = (f"Sign-in through {s.auth_issuer}; roles from {s.roles_file}; "
-                  f"audit log in {s.audit_dir}")
+        notice = (
+            f"Sign-in through {s.auth_issuer}; roles from {s.roles_file}; "
+            f"audit log in {s.audit_dir}"
+        )
     else:
         if address and address not in _LOCAL_NAMES:
-            raise SettingsError(f"--address {address}: without sign-in the app is served on "
-                                "localhost only; configure sign-in first (docs/access.md)")
+            raise SettingsError(
+                f"--address {address}: without sign-in the app is served on "
+                "localhost only; configure sign-in first (docs/access.md)"
+            )
         address = address or LOCALHOST
         env |= {"WMIN_APP_SIGN_IN": "none"}
         env.pop("WMIN_APP_ACCESS_FILE", None)
-        notice = ("No sign-in configured: served on this computer only (localhost)"
-                  + ("; demo mode" if demo else "") + ". To serve others, configure sign-in "
-                  "(docs/access.md).")
+        notice = (
+            "No sign-in configured: served on this computer only (localhost)"
+            + ("; demo mode" if demo else "")
+            + ". To serve others, configure sign-in "
+            "(docs/access.md)."
+        )
     cmd += ["--server.address", address]
     return Launch(cmd, env, address, notice)
 
 
-def serve(s: Settings, port: int, address: str | None, demo: bool,
-          say: Callable[[str], None]) -> int:
+def serve(
+    s: Settings, port: int, address: str | None, demo: bool, say: Callable[[str], None]
+) -> int:
     started = launch(s, port, address, demo)
     say(started.notice)
     host = "localhost" if started.address in _LOCAL_NAMES else started.address

@@ -24,16 +24,22 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WMIN_", extra="ignore")
 
-    home: Path = Field(default=Path("var"), description="home folder of landing, warehouse, exports")
+    home: Path = Field(
+        default=Path("var"), description="home folder of landing, warehouse, exports"
+    )
     pseudonym_key: SecretStr | None = Field(default=None, description="HMAC key for patient_key")
     pseudonym_key_file: Path | None = Field(default=None, description="file holding the HMAC key")
     demo: bool = Field(default=False, description="demo mode: synthetic data, demo key allowed")
     duckdb_memory_limit: str = "4GB"
     duckdb_threads: int = 2
     as_of: date | None = None
-    feed_late_hour: int = Field(default=6, ge=0, le=23, description="a delivery after this local hour is late")
+    feed_late_hour: int = Field(
+        default=6, ge=0, le=23, description="a delivery after this local hour is late"
+    )
     # Crash tests only: SIGKILL the nightly process at a named point (see pipeline/failpoints.py).
-    fail_point: str | None = Field(default=None, pattern=r"^(ingest:file:\d+|build:node:\d+|publish:before_rename)$")
+    fail_point: str | None = Field(
+        default=None, pattern=r"^(ingest:file:\d+|build:node:\d+|publish:before_rename)$"
+    )
 
     # Reference data: the ingest's local code maps and the tables dbt seeds. The project's
     # seeds/ unless pointed at a copy (a test onboarding a provider without touching seeds/).
@@ -41,15 +47,19 @@ class Settings(BaseSettings):
 
     # Sign-in to the app (`wmin serve`, docs/access.md): OpenID Connect through Streamlit's
     # native authentication. Secrets come from the environment or a file, never the repository.
-    auth_issuer: str | None = Field(default=None, description="OIDC issuer URL or its "
-                                    ".well-known/openid-configuration URL")
+    auth_issuer: str | None = Field(
+        default=None, description="OIDC issuer URL or its .well-known/openid-configuration URL"
+    )
     auth_client_id: str | None = None
     auth_client_secret: SecretStr | None = None
     auth_client_secret_file: Path | None = None
-    auth_cookie_secret: SecretStr | None = Field(default=None, description="signs the sign-in "
-                                                 "cookie; made once under the home when unset")
+    auth_cookie_secret: SecretStr | None = Field(
+        default=None, description="signs the sign-in cookie; made once under the home when unset"
+    )
     auth_redirect_uri: str | None = Field(default=None, description="https://<host>/oauth2callback")
-    access_file: Path | None = Field(default=None, description="roles file (default home/access.yml)")
+    access_file: Path | None = Field(
+        default=None, description="roles file (default home/access.yml)"
+    )
 
     # --- derived paths (home layout of DESIGN.md) ---
     @property
@@ -109,29 +119,41 @@ class Settings(BaseSettings):
 
     def auth_section(self) -> dict[str, str]:
         """Streamlit's `[auth]` secrets (one provider) from these settings."""
-        missing = [name for name, value in (("WMIN_AUTH_ISSUER", self.auth_issuer),
-                                            ("WMIN_AUTH_CLIENT_ID", self.auth_client_id),
-                                            ("WMIN_AUTH_REDIRECT_URI", self.auth_redirect_uri))
-                   if not value]
+        missing = [
+            name
+            for name, value in (
+                ("WMIN_AUTH_ISSUER", self.auth_issuer),
+                ("WMIN_AUTH_CLIENT_ID", self.auth_client_id),
+                ("WMIN_AUTH_REDIRECT_URI", self.auth_redirect_uri),
+            )
+            if not value
+        ]
         if self.auth_client_secret is None and self.auth_client_secret_file is None:
             missing.append("WMIN_AUTH_CLIENT_SECRET or WMIN_AUTH_CLIENT_SECRET_FILE")
         if missing:
-            raise SettingsError(f"sign-in is partly configured: set {', '.join(missing)} "
-                                "(docs/access.md)")
+            raise SettingsError(
+                f"sign-in is partly configured: set {', '.join(missing)} (docs/access.md)"
+            )
         assert self.auth_issuer and self.auth_client_id and self.auth_redirect_uri
         if not self.auth_redirect_uri.endswith("/oauth2callback"):
-            raise SettingsError(f"WMIN_AUTH_REDIRECT_URI {self.auth_redirect_uri} must end with "
-                                "/oauth2callback (the path Streamlit answers the provider on)")
+            raise SettingsError(
+                f"WMIN_AUTH_REDIRECT_URI {self.auth_redirect_uri} must end with "
+                "/oauth2callback (the path Streamlit answers the provider on)"
+            )
         metadata = self.auth_issuer.rstrip("/")
         if not metadata.endswith("/.well-known/openid-configuration"):
             metadata += "/.well-known/openid-configuration"
-        return {"redirect_uri": self.auth_redirect_uri,
-                "cookie_secret": self._secret(self.auth_cookie_secret, None, "cookie secret")
-                if self.auth_cookie_secret else "",
-                "client_id": self.auth_client_id,
-                "client_secret": self._secret(self.auth_client_secret, self.auth_client_secret_file,
-                                              "client secret"),
-                "server_metadata_url": metadata}
+        return {
+            "redirect_uri": self.auth_redirect_uri,
+            "cookie_secret": self._secret(self.auth_cookie_secret, None, "cookie secret")
+            if self.auth_cookie_secret
+            else "",
+            "client_id": self.auth_client_id,
+            "client_secret": self._secret(
+                self.auth_client_secret, self.auth_client_secret_file, "client secret"
+            ),
+            "server_metadata_url": metadata,
+        }
 
     @staticmethod
     def _secret(value: SecretStr | None, file: Path | None, what: str) -> str:
@@ -164,18 +186,23 @@ class Settings(BaseSettings):
             try:
                 key = self.pseudonym_key_file.read_text(encoding="utf-8").strip()
             except OSError as e:
-                raise SettingsError(f"cannot read the pseudonymisation key file "
-                                    f"{self.pseudonym_key_file}: {e.strerror}") from None
+                raise SettingsError(
+                    f"cannot read the pseudonymisation key file "
+                    f"{self.pseudonym_key_file}: {e.strerror}"
+                ) from None
         elif self.demo:
             key = DEMO_PSEUDONYM_KEY
         else:
             raise SettingsError(
                 "no pseudonymisation key: set WMIN_PSEUDONYM_KEY or WMIN_PSEUDONYM_KEY_FILE "
                 "(a secret of at least 32 characters kept outside the repository), or run "
-                "`wmin demo` for the synthetic network")
+                "`wmin demo` for the synthetic network"
+            )
         if key == DEMO_PSEUDONYM_KEY and not self.demo:
-            raise SettingsError("the built-in demo key is allowed only in demo mode; "
-                                "set a real key in WMIN_PSEUDONYM_KEY or WMIN_PSEUDONYM_KEY_FILE")
+            raise SettingsError(
+                "the built-in demo key is allowed only in demo mode; "
+                "set a real key in WMIN_PSEUDONYM_KEY or WMIN_PSEUDONYM_KEY_FILE"
+            )
         if len(key) < 32 and key != DEMO_PSEUDONYM_KEY:
             raise SettingsError("the pseudonymisation key must be at least 32 characters")
         return key.encode("utf-8")

@@ -50,8 +50,10 @@ def _tool(name: str) -> str:
         return str(beside)
     found = shutil.which(name)
     if found is None:
-        raise SqlError(f"`{name}` is not installed: reinstall the project (`make run` or "
-                       f"`pip install -e .`), which brings Harlequin")
+        raise SqlError(
+            f"`{name}` is not installed: reinstall the project (`make run` or "
+            f"`pip install -e .`), which brings Harlequin"
+        )
     return found
 
 
@@ -75,8 +77,14 @@ def ide_command(analytics_db: Path, script: Path) -> list[str]:
     return [_tool("harlequin"), "--read-only", "--init-path", str(script), str(analytics_db)]
 
 
-def hsql_command(analytics_db: Path, script: Path, query: str | None, csv: Path | None = None,
-                 parquet: Path | None = None, rows: int | None = None) -> list[str]:
+def hsql_command(
+    analytics_db: Path,
+    script: Path,
+    query: str | None,
+    csv: Path | None = None,
+    parquet: Path | None = None,
+    rows: int | None = None,
+) -> list[str]:
     """hsql on `query` (None: SQL from standard input), printing a table or writing a file.
 
     `-P None` leaves out any personal Harlequin profile, so output is the same for everyone.
@@ -102,20 +110,28 @@ def one_line(stderr: str) -> str:
 
 def check_database(analytics_db: Path) -> None:
     if not analytics_db.exists():
-        raise SqlError(f"{analytics_db} does not exist yet: run `wmin nightly` (or `wmin demo`) "
-                       f"first")
+        raise SqlError(
+            f"{analytics_db} does not exist yet: run `wmin nightly` (or `wmin demo`) first"
+        )
 
 
 def _our_options(notes: str) -> str:
     """hsql's notes in the words of `wmin sql`'s options."""
-    return re.sub(r"results truncated at --limit (\d+); pass --limit -1 for all rows",
-                  r"only the first \1 rows were fetched; --rows -1 prints all, --csv FILE writes all",
-                  notes)
+    return re.sub(
+        r"results truncated at --limit (\d+); pass --limit -1 for all rows",
+        r"only the first \1 rows were fetched; --rows -1 prints all, --csv FILE writes all",
+        notes,
+    )
 
 
-def run_sql(analytics_db: Path, query: str | None = None, csv: Path | None = None,
-            parquet: Path | None = None, interactive: bool | None = None,
-            rows: int | None = None) -> SqlRun:
+def run_sql(
+    analytics_db: Path,
+    query: str | None = None,
+    csv: Path | None = None,
+    parquet: Path | None = None,
+    interactive: bool | None = None,
+    rows: int | None = None,
+) -> SqlRun:
     """Run `wmin sql`. With no query, an interactive terminal gets Harlequin; piped standard
     input is run as a script. Query errors come back as one line, never a traceback."""
     check_database(analytics_db)
@@ -128,12 +144,17 @@ def run_sql(analytics_db: Path, query: str | None = None, csv: Path | None = Non
     if rows is not None and rows < -1:
         raise SqlError("--rows must be -1 (all) or a number of rows")
     if query is None and (csv is not None or parquet is not None):
-        raise SqlError("--csv and --parquet need a query: wmin sql \"select ...\" --csv FILE")
+        raise SqlError('--csv and --parquet need a query: wmin sql "select ..." --csv FILE')
     with session_script() as script:
         if query is None and interactive:
             return SqlRun(subprocess.call(ide_command(analytics_db, script), env=session_env()))
-        done = subprocess.run(hsql_command(analytics_db, script, query, csv, parquet, rows),
-                              env=session_env(), stderr=subprocess.PIPE, text=True, check=False)
+        done = subprocess.run(
+            hsql_command(analytics_db, script, query, csv, parquet, rows),
+            env=session_env(),
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
     if done.returncode != 0:
         return SqlRun(done.returncode, one_line(done.stderr))
     if done.stderr:

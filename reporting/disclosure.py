@@ -28,18 +28,24 @@ NETWORK = "NETWORK"
 SMALL_MAX = 7  # counts 1..7 (by absolute value) are small
 ROUND_TO = 5
 
-MODE_SUPPRESSED = ("Disclosure control ON (published): trust-level counts of 1-7 shown as *, "
-                   "other counts rounded to the nearest 5; medians/percentiles on 1-7 values "
-                   "suppressed; percentages from rounded numerator and denominator; network "
-                   "totals exact.")
-MODE_INTERNAL = ("Disclosure control OFF (internal use only): exact figures, small numbers shown. "
-                 "Do not circulate outside the network.")
+MODE_SUPPRESSED = (
+    "Disclosure control ON (published): trust-level counts of 1-7 shown as *, "
+    "other counts rounded to the nearest 5; medians/percentiles on 1-7 values "
+    "suppressed; percentages from rounded numerator and denominator; network "
+    "totals exact."
+)
+MODE_INTERNAL = (
+    "Disclosure control OFF (internal use only): exact figures, small numbers shown. "
+    "Do not circulate outside the network."
+)
 
 
 # ---------------------------------------------------------------- the rules, element by element
 def _floats(values: object) -> np.ndarray:
     """Any column or sequence as float64 with NaN for missing (None, NaN, pd.NA, text)."""
-    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan
+    )
 
 
 def _small(values: np.ndarray) -> np.ndarray:
@@ -82,8 +88,9 @@ def statistic(value: object, base: object, suppress: bool = True) -> float | str
     return MARK if suppress and is_small(base) else float(value)  # type: ignore[arg-type]
 
 
-def percentage(numerator: object, denominator: object, suppress: bool = True,
-               digits: int = 1) -> float | str | None:
+def percentage(
+    numerator: object, denominator: object, suppress: bool = True, digits: int = 1
+) -> float | str | None:
     """100 x numerator / denominator; under suppression from the rounded counts."""
     if _missing(numerator) or _missing(denominator):
         return None
@@ -122,12 +129,21 @@ class Spec:
         return Spec(
             counts=tuple(c for c in self.counts if c in have),
             statistics={k: v for k, v in self.statistics.items() if k in have and v in have},
-            percentages={k: v for k, v in self.percentages.items()
-                         if k in have and v[1] in have and (v[0] is None or v[0] in have)})
+            percentages={
+                k: v
+                for k, v in self.percentages.items()
+                if k in have and v[1] in have and (v[0] is None or v[0] in have)
+            },
+        )
 
 
-def protect(df: pd.DataFrame, spec: Spec, suppress: bool = True, numeric: bool = False,
-            trust_col: str = "trust_code") -> pd.DataFrame:
+def protect(
+    df: pd.DataFrame,
+    spec: Spec,
+    suppress: bool = True,
+    numeric: bool = False,
+    trust_col: str = "trust_code",
+) -> pd.DataFrame:
     """A copy of `df` with trust-level rows protected by `spec`; NETWORK rows exact.
 
     Statistics and percentages are judged on the exact counts, so one call protects a table.
@@ -135,8 +151,11 @@ def protect(df: pd.DataFrame, spec: Spec, suppress: bool = True, numeric: bool =
     out = df.copy()
     if out.empty or not suppress:
         return out
-    is_trust = ((out[trust_col] != NETWORK).to_numpy(dtype=bool) if trust_col in out.columns
-                else np.ones(len(out), dtype=bool))
+    is_trust = (
+        (out[trust_col] != NETWORK).to_numpy(dtype=bool)
+        if trust_col in out.columns
+        else np.ones(len(out), dtype=bool)
+    )
     rules: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # shown, as *, as empty
     for col, (num_col, den_col) in spec.percentages.items():
         pct, den = _floats(out[col]), _floats(out[den_col])
@@ -159,21 +178,36 @@ def protect(df: pd.DataFrame, spec: Spec, suppress: bool = True, numeric: bool =
         mark, empty = mark & is_trust, empty & is_trust
         if numeric:
             values = np.where(is_trust, shown, _floats(out[col]))
-            out[col] = pd.Series(np.where(mark | empty, np.nan, values), index=out.index, dtype="float64")
+            out[col] = pd.Series(
+                np.where(mark | empty, np.nan, values), index=out.index, dtype="float64"
+            )
             continue
         whole = col in spec.counts
         out[col] = pd.Series(
-            [o if not t else None if e else MARK if m else (int(v) if whole else v)
-             for o, t, m, e, v in zip(out[col].tolist(), is_trust.tolist(), mark.tolist(),
-                                      empty.tolist(), shown.tolist())],
-            index=out.index, dtype="object")
+            [
+                o if not t else None if e else MARK if m else (int(v) if whole else v)
+                for o, t, m, e, v in zip(
+                    out[col].tolist(),
+                    is_trust.tolist(),
+                    mark.tolist(),
+                    empty.tolist(),
+                    shown.tolist(),
+                )
+            ],
+            index=out.index,
+            dtype="object",
+        )
     return out
 
 
-def suppress_frame(df: pd.DataFrame, counts: Sequence[str] = (),
-                   statistics: Mapping[str, str] | None = None,
-                   percentages: Mapping[str, tuple[str | None, str]] | None = None,
-                   trust_col: str = "trust_code", numeric: bool = False) -> pd.DataFrame:
+def suppress_frame(
+    df: pd.DataFrame,
+    counts: Sequence[str] = (),
+    statistics: Mapping[str, str] | None = None,
+    percentages: Mapping[str, tuple[str | None, str]] | None = None,
+    trust_col: str = "trust_code",
+    numeric: bool = False,
+) -> pd.DataFrame:
     """`protect` with the spec given column by column (the app's pages)."""
     spec = Spec(tuple(counts), dict(statistics or {}), dict(percentages or {}))
     return protect(df, spec, numeric=numeric, trust_col=trust_col)
@@ -182,38 +216,62 @@ def suppress_frame(df: pd.DataFrame, counts: Sequence[str] = (),
 # What to protect in each published mart. Minutes, slots and file rows are not patients.
 MART_RULES: dict[str, Spec] = {
     "tat_monthly": Spec(
-        counts=("exams_tested", "exams_reported", "reported_over_28_days", "reported_within_target",
-                "within_target_denominator"),
-        statistics={"request_to_test_median_days": "exams_tested",
-                    "request_to_test_p90_days": "exams_tested",
-                    "test_to_report_median_days": "exams_reported",
-                    "test_to_report_p90_days": "exams_reported",
-                    "test_to_report_median_hours": "exams_reported",
-                    "reported_within_target_pct": "exams_tested"}),
+        counts=(
+            "exams_tested",
+            "exams_reported",
+            "reported_over_28_days",
+            "reported_within_target",
+            "within_target_denominator",
+        ),
+        statistics={
+            "request_to_test_median_days": "exams_tested",
+            "request_to_test_p90_days": "exams_tested",
+            "test_to_report_median_days": "exams_reported",
+            "test_to_report_p90_days": "exams_reported",
+            "test_to_report_median_hours": "exams_reported",
+            "reported_within_target_pct": "exams_tested",
+        },
+    ),
     "did_activity_monthly": Spec(
         counts=("exams_tested",),
-        statistics={"request_to_test_median_days": "exams_tested",
-                    "test_to_report_median_days": "exams_tested"}),
+        statistics={
+            "request_to_test_median_days": "exams_tested",
+            "test_to_report_median_days": "exams_tested",
+        },
+    ),
     "waiting_list_census": Spec(
         counts=("total_waiting", "waiting_6_plus_weeks", "waiting_13_plus_weeks"),
         statistics={"median_weeks_waited": "total_waiting", "max_weeks_waited": "total_waiting"},
-        percentages={"pct_waiting_6_plus_weeks": ("waiting_6_plus_weeks", "total_waiting")}),
+        percentages={"pct_waiting_6_plus_weeks": ("waiting_6_plus_weeks", "total_waiting")},
+    ),
     "waiting_list_bands": Spec(counts=("patients",)),
-    "dm01_activity_monthly": Spec(counts=("waiting_list_tests", "planned_tests", "unscheduled_tests")),
+    "dm01_activity_monthly": Spec(
+        counts=("waiting_list_tests", "planned_tests", "unscheduled_tests")
+    ),
     "reporting_backlog": Spec(
-        counts=("unreported_exams", "age_0_2_days", "age_3_7_days", "age_8_14_days",
-                "age_15_28_days", "age_over_28_days"),
-        statistics={"oldest_age_days": "unreported_exams"}),
+        counts=(
+            "unreported_exams",
+            "age_0_2_days",
+            "age_3_7_days",
+            "age_8_14_days",
+            "age_15_28_days",
+            "age_over_28_days",
+        ),
+        statistics={"oldest_age_days": "unreported_exams"},
+    ),
     "reporting_throughput_weekly": Spec(
-        counts=("exams_tested", "reports_verified", "reports_outsourced", "backlog_change")),
+        counts=("exams_tested", "reports_verified", "reports_outsourced", "backlog_change")
+    ),
     "scanner_utilisation_daily": Spec(counts=("dna_slots",)),
-    "scheduling_capacity": Spec(counts=("waiting_unbooked",),
-                                statistics={"est_weeks_to_clear": "waiting_unbooked"}),
+    "scheduling_capacity": Spec(
+        counts=("waiting_unbooked",), statistics={"est_weeks_to_clear": "waiting_unbooked"}
+    ),
 }
 
 
-def suppress_mart(table: str, df: pd.DataFrame, numeric: bool = False,
-                  suppress: bool = True) -> pd.DataFrame:
+def suppress_mart(
+    table: str, df: pd.DataFrame, numeric: bool = False, suppress: bool = True
+) -> pd.DataFrame:
     """Protect a frame of a published mart by its rule (unchanged if the mart has none)."""
     rule = MART_RULES.get(table)
     if rule is None or df.empty:

@@ -34,8 +34,9 @@ def first_full_month(start: date) -> date:
     return start.replace(day=1) if start.day == 1 else add_months(start.replace(day=1), 1)
 
 
-def left_out_reason(month: date, as_of: date | None, feed_start: date | None,
-                    maturity_days: int = 0) -> str | None:
+def left_out_reason(
+    month: date, as_of: date | None, feed_start: date | None, maturity_days: int = 0
+) -> str | None:
     """None when `month` may be judged, else the reason it is left out (shown to people)."""
     if feed_start is not None and month < first_full_month(feed_start):
         return f"run-in: the feed starts {feed_start:%d %b %Y}"
@@ -48,11 +49,15 @@ def left_out_reason(month: date, as_of: date | None, feed_start: date | None,
     return None
 
 
-def is_mature(month: date, as_of: date | None, feed_start: date | None, maturity_days: int = 0) -> bool:
+def is_mature(
+    month: date, as_of: date | None, feed_start: date | None, maturity_days: int = 0
+) -> bool:
     return left_out_reason(month, as_of, feed_start, maturity_days) is None
 
 
-def latest_mature_month(as_of: date, feed_start: date | None = None, maturity_days: int = 0) -> date | None:
+def latest_mature_month(
+    as_of: date, feed_start: date | None = None, maturity_days: int = 0
+) -> date | None:
     """The newest month that may be judged at `as_of` (None when none has matured yet)."""
     month = add_months(as_of.replace(day=1), -1)
     while not is_mature(month, as_of, feed_start, maturity_days):
@@ -69,10 +74,14 @@ def feed_starts(con: duckdb.DuckDBPyConnection) -> dict[str, date]:
     A delivery carries the days since the one before, so a feed's first delivery covers its
     cadence before it: a nightly file of 2 October covers 1 October, a weekly one of 8 October
     the week from 1 October (`feed_health_daily`: first delivery day less `cadence_days`)."""
-    rows = con.execute("select trust_code, min(date), coalesce(max(cadence_days), 1) "
-                       "from feed_health_daily where files_received > 0 group by trust_code").fetchall()
-    starts = {trust: (day.date() if hasattr(day, "date") else day) - timedelta(days=int(cadence))
-              for trust, day, cadence in rows}
+    rows = con.execute(
+        "select trust_code, min(date), coalesce(max(cadence_days), 1) "
+        "from feed_health_daily where files_received > 0 group by trust_code"
+    ).fetchall()
+    starts = {
+        trust: (day.date() if hasattr(day, "date") else day) - timedelta(days=int(cadence))
+        for trust, day, cadence in rows
+    }
     if starts:
         starts[NETWORK] = max(starts.values())
     return starts

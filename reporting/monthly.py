@@ -37,13 +37,19 @@ NETWORK = maturity.NETWORK
 # those reported did not move when a trust's reporting capacity was halved (the routine exams
 # left waiting are not in it); the tail, with the waiting exams in it, moved a hundredfold.
 PACK_MEASURES: tuple[Measure, ...] = (
-    EXAMS_PER_WORKING_DAY, TEST_TO_REPORT_P90_HOURS, REPORTED_WITHIN_TARGET_PCT,
-    REPORTED_OVER_28_DAYS_PCT, DM01_WAITING, DM01_WAITING_6_WEEKS_PCT,
+    EXAMS_PER_WORKING_DAY,
+    TEST_TO_REPORT_P90_HOURS,
+    REPORTED_WITHIN_TARGET_PCT,
+    REPORTED_OVER_28_DAYS_PCT,
+    DM01_WAITING,
+    DM01_WAITING_6_WEEKS_PCT,
 )
 
 # the exams tat_monthly counts: tested, with a modality and a priority, not entered in error
-_TESTED_EXAMS = ("test_date is not null and modality is not null and priority is not null "
-                 "and status is distinct from 'entered_in_error'")
+_TESTED_EXAMS = (
+    "test_date is not null and modality is not null and priority is not null "
+    "and status is distinct from 'entered_in_error'"
+)
 _TAT = """
     select trust_code, month, sum(exams_tested) as exams_tested,
            sum(reported_over_28_days) as over_28, sum(reported_within_target) as within_target,
@@ -79,10 +85,12 @@ _SQL = {
     EXAMS_PER_WORKING_DAY.key: f"""
         select t.trust_code, t.month, t.exams_tested / nullif(w.working_days, 0) as value
         from ({_TAT}) t join ({_WORKING_DAYS}) w using (month)""",
-    REQUEST_TO_TEST_MEDIAN_DAYS.key: _MEDIAN_FROM_EXAMS.format(column="request_to_test_days",
-                                                               tested=_TESTED_EXAMS),
-    TEST_TO_REPORT_MEDIAN_HOURS.key: _MEDIAN_FROM_EXAMS.format(column="test_to_report_hours",
-                                                               tested=_TESTED_EXAMS),
+    REQUEST_TO_TEST_MEDIAN_DAYS.key: _MEDIAN_FROM_EXAMS.format(
+        column="request_to_test_days", tested=_TESTED_EXAMS
+    ),
+    TEST_TO_REPORT_MEDIAN_HOURS.key: _MEDIAN_FROM_EXAMS.format(
+        column="test_to_report_hours", tested=_TESTED_EXAMS
+    ),
     TEST_TO_REPORT_P90_HOURS.key: _P90_WITH_UNREPORTED,
     REPORTED_WITHIN_TARGET_PCT.key: f"""
         select trust_code, month, 100.0 * within_target / nullif(target_denominator, 0) as value
@@ -107,9 +115,15 @@ def measure_frame(con: duckdb.DuckDBPyConnection, measure: Measure) -> pd.DataFr
     return frame
 
 
-def spc_table(con: duckdb.DuckDBPyConnection, measure: Measure, trust_code: str = NETWORK,
-              as_of: date | None = None, frame: pd.DataFrame | None = None,
-              feed_starts: dict[str, date] | None = None, last_months: int | None = None) -> pd.DataFrame:
+def spc_table(
+    con: duckdb.DuckDBPyConnection,
+    measure: Measure,
+    trust_code: str = NETWORK,
+    as_of: date | None = None,
+    frame: pd.DataFrame | None = None,
+    feed_starts: dict[str, date] | None = None,
+    last_months: int | None = None,
+) -> pd.DataFrame:
     """The `reporting.spc.xmr` table of one trust's monthly series, months in order.
 
     Every month from the trust's first published month to the last is a row (a gap is a row
@@ -152,9 +166,13 @@ class Chart:
         return [(m, str(r)) for m, r in zip(rows["label"], rows["left_out"])]
 
 
-def charts(con: duckdb.DuckDBPyConnection, measures: tuple[Measure, ...] = PACK_MEASURES,
-           as_of: date | None = None, until: date | None = None,
-           last_months: int | None = None) -> list[Chart]:
+def charts(
+    con: duckdb.DuckDBPyConnection,
+    measures: tuple[Measure, ...] = PACK_MEASURES,
+    as_of: date | None = None,
+    until: date | None = None,
+    last_months: int | None = None,
+) -> list[Chart]:
     """A Chart per measure x trust (NETWORK first, then by code).
 
     until: months after it are cut before judging, so a pack for an earlier month reads as it
@@ -168,21 +186,38 @@ def charts(con: duckdb.DuckDBPyConnection, measures: tuple[Measure, ...] = PACK_
             frame = frame[frame["month"] <= until]
         for trust in sorted(set(frame["trust_code"]), key=lambda t: (t != NETWORK, t)):
             table = spc_table(con, measure, trust, as_of, frame, starts, last_months)
-            out.append(Chart(measure, trust, table, spc.judge(table, measure.improvement, measure.target)))
+            out.append(
+                Chart(measure, trust, table, spc.judge(table, measure.improvement, measure.target))
+            )
     return out
 
 
-def judgements(con: duckdb.DuckDBPyConnection, measures: tuple[Measure, ...] = PACK_MEASURES,
-               as_of: date | None = None, until: date | None = None,
-               last_months: int | None = None) -> pd.DataFrame:
+def judgements(
+    con: duckdb.DuckDBPyConnection,
+    measures: tuple[Measure, ...] = PACK_MEASURES,
+    as_of: date | None = None,
+    until: date | None = None,
+    last_months: int | None = None,
+) -> pd.DataFrame:
     """One row per measure x trust (NETWORK first): the latest judged month and value, MDC
     variation and assurance, the process limits and the months flagged."""
-    rows = [{"trust_code": c.trust_code, "measure": c.measure.key, "label": c.measure.label,
-             "unit": c.measure.unit, "latest_month": c.judgement.latest_label,
-             "latest_value": c.judgement.latest_value, "mean": c.judgement.mean,
-             "lnpl": c.judgement.lnpl, "unpl": c.judgement.unpl,
-             "variation": c.judgement.variation, "assurance": c.judgement.assurance,
-             "target": c.measure.target, "judged_months": int(c.table["judged"].sum()),
-             "flagged_months": spc.flagged_labels(c.table)}
-            for c in charts(con, measures, as_of, until, last_months)]
+    rows = [
+        {
+            "trust_code": c.trust_code,
+            "measure": c.measure.key,
+            "label": c.measure.label,
+            "unit": c.measure.unit,
+            "latest_month": c.judgement.latest_label,
+            "latest_value": c.judgement.latest_value,
+            "mean": c.judgement.mean,
+            "lnpl": c.judgement.lnpl,
+            "unpl": c.judgement.unpl,
+            "variation": c.judgement.variation,
+            "assurance": c.judgement.assurance,
+            "target": c.measure.target,
+            "judged_months": int(c.table["judged"].sum()),
+            "flagged_months": spc.flagged_labels(c.table),
+        }
+        for c in charts(con, measures, as_of, until, last_months)
+    ]
     return pd.DataFrame(rows)

@@ -73,8 +73,13 @@ ASSURANCE_TEXT = {
     "inconsistent": "Hit and miss: the target lies within the process limits",
 }
 # MDC's colours: grey common cause, blue improvement, orange concern, purple neither.
-POINT_COLOURS = {"common cause": "#7b7d7d", "improvement": "#289de0", "concern": "#fab428",
-                 "neutral": "#361475", "left out": "#c8c8c8"}
+POINT_COLOURS = {
+    "common cause": "#7b7d7d",
+    "improvement": "#289de0",
+    "concern": "#fab428",
+    "neutral": "#361475",
+    "left out": "#c8c8c8",
+}
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,7 @@ def _trends(values: np.ndarray, length: int) -> np.ndarray:
     for i in range(1, len(step) + 1):
         if i == len(step) or step[i] != step[start] or step[i] == 0:
             if step[start] != 0 and (i - start) + 1 >= length:
-                flags[start:i + 1] = True
+                flags[start : i + 1] = True
             start = i
     return flags
 
@@ -129,9 +134,9 @@ def _two_of_three(values: np.ndarray, upper: float, lower: float) -> np.ndarray:
     flags = np.zeros(len(values), dtype=bool)
     for beyond in (values > upper, values < lower):
         for i in range(len(values) - 2):
-            window = beyond[i:i + 3]
+            window = beyond[i : i + 3]
             if window.sum() >= 2:
-                flags[i:i + 3] |= window
+                flags[i : i + 3] |= window
     return flags
 
 
@@ -153,9 +158,15 @@ def _clip(value: float, floor: float | None, ceiling: float | None) -> float:
     return value
 
 
-def xmr(values: Sequence[float | None], labels: Sequence[object] | None = None,
-        left_out: Sequence[str | None] | None = None, *, floor: float | None = None,
-        ceiling: float | None = None, baseline_points: int = BASELINE_POINTS) -> pd.DataFrame:
+def xmr(
+    values: Sequence[float | None],
+    labels: Sequence[object] | None = None,
+    left_out: Sequence[str | None] | None = None,
+    *,
+    floor: float | None = None,
+    ceiling: float | None = None,
+    baseline_points: int = BASELINE_POINTS,
+) -> pd.DataFrame:
     """One row per value in the given order: the XmR table with MDC's special-cause flags.
 
     left_out: per value, None when the value may be judged, else why not (an immature month,
@@ -164,11 +175,20 @@ def xmr(values: Sequence[float | None], labels: Sequence[object] | None = None,
     upper_2_sigma, lower_2_sigma, mr_mean, mr_upper_limit, centre_line ("mean", or "median" for
     a series pinned at a bound; `mean` then holds the median), the four rules, special_cause, side."""
     labels = list(labels) if labels is not None else list(range(len(values)))
-    frame = pd.DataFrame({"label": labels,
-                          "value": pd.to_numeric(pd.Series(list(values), dtype="object"), errors="coerce")})
+    frame = pd.DataFrame(
+        {
+            "label": labels,
+            "value": pd.to_numeric(pd.Series(list(values), dtype="object"), errors="coerce"),
+        }
+    )
     reasons = list(left_out) if left_out is not None else [None] * len(frame)
-    frame["left_out"] = pd.Series([r if r else ("no value" if np.isnan(v) else None)
-                                   for r, v in zip(reasons, frame["value"].astype(float))], dtype="object")
+    frame["left_out"] = pd.Series(
+        [
+            r or ("no value" if np.isnan(v) else None)
+            for r, v in zip(reasons, frame["value"].astype(float))
+        ],
+        dtype="object",
+    )
     judged = frame["left_out"].isna().to_numpy()
     frame["judged"] = judged
     x = frame.loc[judged, "value"].to_numpy(dtype=float)
@@ -179,7 +199,7 @@ def xmr(values: Sequence[float | None], labels: Sequence[object] | None = None,
     pinned = bool(base_n) and np.isin(x[:base_n], bounds).sum() >= AT_BOUND_SHARE * base_n
     centre = np.median if pinned else np.mean
     mean = float(centre(x[:base_n])) if n else float("nan")
-    mr_mean = screened_mr_mean(mr[:max(base_n - 1, 0)])
+    mr_mean = screened_mr_mean(mr[: max(base_n - 1, 0)])
     sigma = mr_mean / D2
     unpl, lnpl = mean + E2 * mr_mean, mean - E2 * mr_mean
     up2, lo2 = mean + 2 * sigma, mean - 2 * sigma
@@ -209,8 +229,9 @@ def xmr(values: Sequence[float | None], labels: Sequence[object] | None = None,
         frame[rule] = column
     frame["special_cause"] = frame[list(RULES)].any(axis=1)
     value = frame["value"].to_numpy(dtype=float)
-    frame["side"] = np.where(~judged, None, np.where(value > mean, "high",
-                                                     np.where(value < mean, "low", "on mean")))
+    frame["side"] = np.where(
+        ~judged, None, np.where(value > mean, "high", np.where(value < mean, "low", "on mean"))
+    )
     return frame
 
 
@@ -225,20 +246,30 @@ def point_class(special: bool, high: bool, improvement: Improvement) -> str:
 
 def point_classes(table: pd.DataFrame, improvement: Improvement) -> list[str]:
     """Each row's class for colouring; rows left out are 'left out'."""
-    return [("left out" if not judged else point_class(bool(special), side == "high", improvement))
-            for judged, special, side in zip(table["judged"], table["special_cause"], table["side"])]
+    return [
+        ("left out" if not judged else point_class(bool(special), side == "high", improvement))
+        for judged, special, side in zip(table["judged"], table["special_cause"], table["side"])
+    ]
 
 
-def judge(table: pd.DataFrame, improvement: Improvement = None,
-          target: float | None = None) -> Judgement:
+def judge(
+    table: pd.DataFrame, improvement: Improvement = None, target: float | None = None
+) -> Judgement:
     """MDC's variation of the latest judged point and assurance of the limits against a target."""
     points = table[table["judged"]]
     if len(points) < 2 or np.isnan(float(points["unpl"].iloc[0])):
         nan = float("nan")
         last = points.iloc[-1] if len(points) else None
-        return Judgement(nan, nan, nan, nan, "not_enough_data", None,
-                         None if last is None else last["label"],
-                         None if last is None else float(last["value"]))
+        return Judgement(
+            nan,
+            nan,
+            nan,
+            nan,
+            "not_enough_data",
+            None,
+            None if last is None else last["label"],
+            None if last is None else float(last["value"]),
+        )
     last, before = points.iloc[-1], points.iloc[-2]
     if not bool(last["special_cause"]):
         variation = "common_cause"
@@ -257,8 +288,16 @@ def judge(table: pd.DataFrame, improvement: Improvement = None,
             assurance = "fail"
         else:
             assurance = "inconsistent"
-    return Judgement(float(last["mean"]), hi, lo, float(last["mr_mean"]), variation, assurance,
-                     last["label"], float(last["value"]))
+    return Judgement(
+        float(last["mean"]),
+        hi,
+        lo,
+        float(last["mr_mean"]),
+        variation,
+        assurance,
+        last["label"],
+        float(last["value"]),
+    )
 
 
 def flagged_labels(table: pd.DataFrame) -> list[object]:
@@ -266,8 +305,9 @@ def flagged_labels(table: pd.DataFrame) -> list[object]:
     return table.loc[table["special_cause"], "label"].tolist()
 
 
-def false_alarm_rate(points: int, charts: int = 4000, seed: int = 0,
-                     baseline_points: int = BASELINE_POINTS) -> float:
+def false_alarm_rate(
+    points: int, charts: int = 4000, seed: int = 0, baseline_points: int = BASELINE_POINTS
+) -> float:
     """Share of points these rules flag in a stable process (independent normal values).
 
     Estimated by simulation, so a test can hold a stable network's flags to what chance allows."""

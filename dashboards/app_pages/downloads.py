@@ -12,16 +12,21 @@ from dashboards import data, filters, ui
 from reporting.disclosure import suppress_mart
 
 f = filters.render(show=("period", "trusts"))
-ui.header("Downloads", "The monthly board pack and extracts of the published marts for the period and trusts.")
+ui.header(
+    "Downloads",
+    "The monthly board pack and extracts of the published marts for the period and trusts.",
+)
 access = data.viewer()
 
 
 def audited(make: Callable[[], bytes], what: str, **details: object) -> Callable[[], bytes]:
     """The file's bytes, made and audited when the browser fetches them. A download does not
     rerun the page (on_click="ignore"): a rerun would drop the file the browser is fetching."""
+
     def fetch() -> bytes:
         data.audit("download", access, what=what, **details)
         return make()
+
     return fetch
 
 
@@ -30,14 +35,21 @@ files = data.board_pack_files(f.end_month)
 if data.exports_dir() is None:
     st.info("No exports folder configured (WMIN_EXPORTS_DIR, set by `wmin serve`).")
 elif not files:
-    st.info(f"No exports for {f.end_month:%Y-%m} yet (they are produced when the month closes: "
-            f"`wmin export board-pack --month {f.end_month:%Y-%m}`).")
+    st.info(
+        f"No exports for {f.end_month:%Y-%m} yet (they are produced when the month closes: "
+        f"`wmin export board-pack --month {f.end_month:%Y-%m}`)."
+    )
 else:
     for i, path in enumerate(files):
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        st.download_button(f"⬇️ {path.name} ({path.stat().st_size / 1024:,.0f} KB)",
-                           data=audited(path.read_bytes, path.name), file_name=path.name, mime=mime,
-                           key=f"pack_{i}", on_click="ignore")
+        st.download_button(
+            f"⬇️ {path.name} ({path.stat().st_size / 1024:,.0f} KB)",
+            data=audited(path.read_bytes, path.name),
+            file_name=path.name,
+            mime=mime,
+            key=f"pack_{i}",
+            on_click="ignore",
+        )
 
 if access is None or access.role == "board_member":
     st.stop()  # a board member has the board pack; the data module refuses the rest too
@@ -48,25 +60,41 @@ try:
     exams = data.exam_rows(f.start, f.end, exam_trusts)
 except data.AccessDenied as e:
     data.audit("refused", access, what="exam rows", trusts=list(exam_trusts))
-    st.error(f"Refused: {e}. Choose your own trust in the filters, or ask the network team "
-             "for a figure of another trust.")
+    st.error(
+        f"Refused: {e}. Choose your own trust in the filters, or ask the network team "
+        "for a figure of another trust."
+    )
 else:
-    st.caption(f"{len(exams):,} pseudonymised exams tested {ui.month_label(f.start)} to "
-               f"{ui.month_label(f.end_month)}, " + (", ".join(exam_trusts) if exam_trusts else "all trusts")
-               + ". No disclosure control: keep within the data sharing agreement.")
+    st.caption(
+        f"{len(exams):,} pseudonymised exams tested {ui.month_label(f.start)} to "
+        f"{ui.month_label(f.end_month)}, "
+        + (", ".join(exam_trusts) if exam_trusts else "all trusts")
+        + ". No disclosure control: keep within the data sharing agreement."
+    )
     exam_stem = f"fct_exams_{'-'.join(exam_trusts) or 'all'}_{f.start:%Y-%m}_{f.end_month:%Y-%m}"
-    st.download_button("⬇️ Exam rows (CSV)",
-                       data=audited(lambda: exams.to_csv(index=False).encode("utf-8"), f"{exam_stem}.csv",
-                                    rows=len(exams), trusts=list(exam_trusts)),
-                       file_name=f"{exam_stem}.csv", mime="text/csv", key="dl_exams", on_click="ignore")
+    st.download_button(
+        "⬇️ Exam rows (CSV)",
+        data=audited(
+            lambda: exams.to_csv(index=False).encode("utf-8"),
+            f"{exam_stem}.csv",
+            rows=len(exams),
+            trusts=list(exam_trusts),
+        ),
+        file_name=f"{exam_stem}.csv",
+        mime="text/csv",
+        key="dl_exams",
+        on_click="ignore",
+    )
 
 st.subheader("Mart extracts")
 available = [t for t in (*data.MART_TABLES, "dq_scorecard_monthly") if data.has_table(t)]
 table = filters.choice("Mart", available, name="mart")
 extract = data.mart_extract(table, f.start, f.end, f.trusts)
-st.caption(f"{len(extract):,} rows for {ui.month_label(f.start)} to {ui.month_label(f.end_month)}"
-           + (f", trusts {', '.join(f.trusts)} and NETWORK" if f.trusts else "")
-           + ". Disclosure control is applied to trust rows: * in CSV, empty in Parquet.")
+st.caption(
+    f"{len(extract):,} rows for {ui.month_label(f.start)} to {ui.month_label(f.end_month)}"
+    + (f", trusts {', '.join(f.trusts)} and NETWORK" if f.trusts else "")
+    + ". Disclosure control is applied to trust rows: * in CSV, empty in Parquet."
+)
 text_version = suppress_mart(table, extract)
 ui.table(text_version.head(200), key="dl_preview")
 stem = f"{table}_{f.start:%Y-%m}_{f.end_month:%Y-%m}"
@@ -85,8 +113,19 @@ def parquet_bytes() -> bytes:
 
 
 c1, c2 = st.columns(2)
-c1.download_button("⬇️ CSV", data=audited(csv_bytes, f"{stem}.csv", rows=len(extract)),
-                   file_name=f"{stem}.csv", mime="text/csv", key="dl_csv", on_click="ignore")
-c2.download_button("⬇️ Parquet", data=audited(parquet_bytes, f"{stem}.parquet", rows=len(extract)),
-                   file_name=f"{stem}.parquet", mime="application/vnd.apache.parquet",
-                   key="dl_parquet", on_click="ignore")
+c1.download_button(
+    "⬇️ CSV",
+    data=audited(csv_bytes, f"{stem}.csv", rows=len(extract)),
+    file_name=f"{stem}.csv",
+    mime="text/csv",
+    key="dl_csv",
+    on_click="ignore",
+)
+c2.download_button(
+    "⬇️ Parquet",
+    data=audited(parquet_bytes, f"{stem}.parquet", rows=len(extract)),
+    file_name=f"{stem}.parquet",
+    mime="application/vnd.apache.parquet",
+    key="dl_parquet",
+    on_click="ignore",
+)

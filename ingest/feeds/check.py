@@ -34,8 +34,12 @@ class FeedCheckReport:
     content: str | None = None
     extract_at: str | None = None
     extract_source: str | None = None
-    column_map: dict[str, str | None] = field(default_factory=dict)  # canonical -> column found / None
-    unmapped_columns: list[str] = field(default_factory=list)  # file columns the spec maps to nothing
+    column_map: dict[str, str | None] = field(
+        default_factory=dict
+    )  # canonical -> column found / None
+    unmapped_columns: list[str] = field(
+        default_factory=list
+    )  # file columns the spec maps to nothing
     parse_rates: dict[str, float | None] = field(default_factory=dict)  # field -> share parsed
     rows_read: int = 0
     rows_loaded: int = 0
@@ -61,8 +65,9 @@ class FeedCheckReport:
         return EXIT_OK
 
 
-def check_feed(spec_path: Path, file: Path, seeds_dir: Path | None = None,
-               max_rejects: int = 20) -> FeedCheckReport:
+def check_feed(
+    spec_path: Path, file: Path, seeds_dir: Path | None = None, max_rejects: int = 20
+) -> FeedCheckReport:
     rep = FeedCheckReport(str(spec_path), str(file), ok=False)
     try:
         spec = load_spec(Path(spec_path))
@@ -87,15 +92,17 @@ def check_feed(spec_path: Path, file: Path, seeds_dir: Path | None = None,
         try:
             local_codes = _local_codes(Path(seeds_dir), spec.trust_code)
         except (OSError, KeyError, csv.Error) as e:
-            rep.seeds_problem = (f"{Path(seeds_dir) / 'local_procedure_codes.csv'} cannot be read "
-                                 f"({type(e).__name__}: {e})")
+            rep.seeds_problem = (
+                f"{Path(seeds_dir) / 'local_procedure_codes.csv'} cannot be read "
+                f"({type(e).__name__}: {e})"
+            )
     try:
         with unmapped_words() as words:
             res = read_file(file, spec, content, extract_at=name_at, local_codes=local_codes)
     except QuarantineError as q:
         rep.error, rep.quarantine_reason = q.message, q.reason
         return rep
-    except Exception as e:  # never a traceback for the onboarding user
+    except Exception as e:  # noqa: BLE001 -never a traceback for the onboarding user
         rep.error = f"the reader failed on this file ({type(e).__name__}: {e})"
         return rep
     rep.ok = True
@@ -105,32 +112,50 @@ def check_feed(spec_path: Path, file: Path, seeds_dir: Path | None = None,
     rep.column_map = dict(res.column_map)
     rep.unmapped_columns = _unmapped_columns(file, spec, content)
     rep.parse_rates = {f: (ok / tot if tot else None) for f, (ok, tot) in res.field_parse.items()}
-    rep.rows_read, rep.rows_loaded, rep.rows_rejected = res.rows_read, res.rows_loaded, res.rows_rejected
+    rep.rows_read, rep.rows_loaded, rep.rows_rejected = (
+        res.rows_read,
+        res.rows_loaded,
+        res.rows_rejected,
+    )
     for r in res.rejected.head(max_rejects).itertuples(index=False):
-        rep.rejected.append({"line": int(r.line), "field": None if pd.isna(r.field) else r.field,
-                             "reason": r.reason_code,
-                             "message": r.message, "raw": str(r.raw_text)[:200]})
+        rep.rejected.append(
+            {
+                "line": int(r.line),
+                "field": None if pd.isna(r.field) else r.field,
+                "reason": r.reason_code,
+                "message": r.message,
+                "raw": str(r.raw_text)[:200],
+            }
+        )
     flags: Counter = Counter()
     for frame in (res.exam_records, res.exam_events):
         if "dq_flags" in frame.columns:
             for v in frame["dq_flags"].dropna():
                 flags.update(str(v).split(","))
     rep.dq_flags = dict(flags)
-    rep.unmapped_values = sorted(((f, w, k) for (f, w), k in words.items()),
-                                 key=lambda t: (t[0], -t[2], t[1]))
+    rep.unmapped_values = sorted(
+        ((f, w, k) for (f, w), k in words.items()), key=lambda t: (t[0], -t[2], t[1])
+    )
     rep.rows_loaded_unmapped = _rows_flagged(res, "unmapped_value")
     if seeds_dir is not None:
         rep.seeds_dir = str(seeds_dir)
         if local_codes is not None:
-            rep.unknown_local_codes = _counts(res.exam_records.get("local_procedure_code"),
-                                              keep=lambda c: c not in local_codes)
+            rep.unknown_local_codes = _counts(
+                res.exam_records.get("local_procedure_code"), keep=lambda c: c not in local_codes
+            )
         try:
             sites = _sites(Path(seeds_dir), spec.trust_code)
         except (OSError, KeyError, csv.Error) as e:
-            rep.seeds_problem = f"{Path(seeds_dir) / 'sites.csv'} cannot be read ({type(e).__name__}: {e})"
+            rep.seeds_problem = (
+                f"{Path(seeds_dir) / 'sites.csv'} cannot be read ({type(e).__name__}: {e})"
+            )
             return rep
-        site_values = pd.concat([res.exam_records.get("site_code", pd.Series(dtype=object)),
-                                 res.capacity_slots.get("site_code", pd.Series(dtype=object))])
+        site_values = pd.concat(
+            [
+                res.exam_records.get("site_code", pd.Series(dtype=object)),
+                res.capacity_slots.get("site_code", pd.Series(dtype=object)),
+            ]
+        )
         rep.unknown_sites = _counts(site_values, keep=lambda c: c not in sites)
     return rep
 
@@ -156,6 +181,7 @@ def _counts(values: pd.Series | None, keep) -> list[tuple[str, int]]:
 
 def _local_codes(seeds_dir: Path, trust: str) -> set[str]:
     from ingest.loader import load_local_codes  # the loader's own reading of the code map
+
     return (load_local_codes(seeds_dir) or {}).get(trust, set())
 
 
@@ -178,6 +204,7 @@ def _header(file: Path, spec: FeedSpec, content: str) -> list[str]:
         return []
     if spec.family == "excel":
         from python_calamine import CalamineWorkbook
+
         wb = CalamineWorkbook.from_path(str(file))
         sheet = spec.slot_sheet if content == "slots" else spec.exam_sheet
         if sheet not in wb.sheet_names:
@@ -185,6 +212,7 @@ def _header(file: Path, spec: FeedSpec, content: str) -> list[str]:
         rows = wb.get_sheet_by_name(sheet).to_python(nrows=1)
         return [str(v).strip() for v in rows[0]] if rows else []
     from ingest.readers._csv import _decode, _split_header  # the tokeniser's own header rules
+
     text, _bad = _decode(file.read_bytes(), spec, str(file))
     first = text.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", "replace")
     return _split_header(first, spec)
@@ -192,13 +220,18 @@ def _header(file: Path, spec: FeedSpec, content: str) -> list[str]:
 
 # --- the report as text -----------------------------------------------------------------------
 
+
 def _table(headers: tuple[str, ...], rows: list[tuple], indent: str = "  ") -> list[str]:
     """Rows in aligned columns; the last column is never cut."""
-    cells = [tuple(str(c) for c in headers)] + [tuple("" if c is None else str(c) for c in r) for r in rows]
+    cells = [tuple(str(c) for c in headers)] + [
+        tuple("" if c is None else str(c) for c in r) for r in rows
+    ]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers) - 1)]
     out = []
     for r in cells:
-        out.append(indent + "  ".join([c.ljust(w) for c, w in zip(r[:-1], widths)] + [r[-1]]).rstrip())
+        out.append(
+            indent + "  ".join([c.ljust(w) for c, w in zip(r[:-1], widths)] + [r[-1]]).rstrip()
+        )
     return out
 
 
@@ -207,31 +240,50 @@ def render(report: FeedCheckReport, accept_unmapped: bool = False) -> str:
     lines = [f"Feed check: {report.file}", f"  spec: {report.spec_path}"]
     if not report.ok:
         head = f"QUARANTINE ({report.quarantine_reason})" if report.quarantine_reason else "ERROR"
-        lines += [f"  {head}: {report.error}", "",
-                  f"Verdict: the file cannot be read with this spec (exit {EXIT_ERROR})."]
+        lines += [
+            f"  {head}: {report.error}",
+            "",
+            f"Verdict: the file cannot be read with this spec (exit {EXIT_ERROR}).",
+        ]
         return "\n".join(lines)
-    lines += [f"  family {report.family}, {report.content} extract",
-              f"  extract time: {report.extract_at or 'unknown'}"
-              + (f", from {report.extract_source}" if report.extract_source else ""),
-              (f"  rows: read {report.rows_read}, loaded {report.rows_loaded}, "
-               f"rejected {report.rows_rejected}"), ""]
+    lines += [
+        f"  family {report.family}, {report.content} extract",
+        f"  extract time: {report.extract_at or 'unknown'}"
+        + (f", from {report.extract_source}" if report.extract_source else ""),
+        (
+            f"  rows: read {report.rows_read}, loaded {report.rows_loaded}, "
+            f"rejected {report.rows_rejected}"
+        ),
+        "",
+    ]
     lines.append("Columns (canonical field <- file column):")
-    lines += _table(("field", "column", "in the file"),
-                    [(f, c or "", "yes" if c else "MISSING") for f, c in report.column_map.items()])
+    lines += _table(
+        ("field", "column", "in the file"),
+        [(f, c or "", "yes" if c else "MISSING") for f, c in report.column_map.items()],
+    )
     if report.unmapped_columns:
-        lines += ["", (f"File columns the spec maps to nothing ({len(report.unmapped_columns)}): map "
-                       "each one that carries a canonical field in 'columns', or leave it unread:")]
+        lines += [
+            "",
+            (
+                f"File columns the spec maps to nothing ({len(report.unmapped_columns)}): map "
+                "each one that carries a canonical field in 'columns', or leave it unread:"
+            ),
+        ]
         lines += [f"  {c}" for c in report.unmapped_columns]
     elif report.family != "hl7v2" or report.content == "slots":
         lines += ["", "Every file column is mapped."]
     if report.parse_rates:
         lines += ["", "Parse rate (non-empty values that parsed):"]
-        lines += _table(("field", "parsed"), [(f, "-" if r is None else f"{r:.1%}")
-                                              for f, r in report.parse_rates.items()])
+        lines += _table(
+            ("field", "parsed"),
+            [(f, "-" if r is None else f"{r:.1%}") for f, r in report.parse_rates.items()],
+        )
     lines.append("")
     if report.unmapped_values:
-        lines.append("Values with no mapping in value_maps (loaded as sent and flagged "
-                     "unmapped_value): add each word to value_maps.<field>:")
+        lines.append(
+            "Values with no mapping in value_maps (loaded as sent and flagged "
+            "unmapped_value): add each word to value_maps.<field>:"
+        )
         lines += _table(("field", "local word", "rows"), report.unmapped_values)
         lines.append(f"  Loaded rows carrying an unmapped value: {report.rows_loaded_unmapped}")
     else:
@@ -242,32 +294,45 @@ def render(report: FeedCheckReport, accept_unmapped: bool = False) -> str:
         lines.append("")
         if report.procedure_code_system == "local":
             if report.unknown_local_codes:
-                lines.append(f"Local procedure codes not in {report.seeds_dir}/local_procedure_codes.csv "
-                             f"for {report.trust_code} (add a row: trust_code, local_code, nicip_code):")
+                lines.append(
+                    f"Local procedure codes not in {report.seeds_dir}/local_procedure_codes.csv "
+                    f"for {report.trust_code} (add a row: trust_code, local_code, nicip_code):"
+                )
                 lines += _table(("local code", "rows"), report.unknown_local_codes)
             else:
                 lines.append("Every local procedure code is in the code map.")
         if report.unknown_sites:
-            lines.append(f"Sites not in {report.seeds_dir}/sites.csv for {report.trust_code} (add a row "
-                         "per site):")
+            lines.append(
+                f"Sites not in {report.seeds_dir}/sites.csv for {report.trust_code} (add a row "
+                "per site):"
+            )
             lines += _table(("site code", "rows"), report.unknown_sites)
         else:
             lines.append(f"Every site is in sites.csv for {report.trust_code}.")
     if report.rejected:
         lines += ["", f"Rejected rows (first {len(report.rejected)} of {report.rows_rejected}):"]
-        lines += _table(("line", "reason", "field", "message"),
-                        [(r["line"], r["reason"], r["field"] or "", r["message"]) for r in report.rejected])
+        lines += _table(
+            ("line", "reason", "field", "message"),
+            [(r["line"], r["reason"], r["field"] or "", r["message"]) for r in report.rejected],
+        )
     if report.dq_flags:
-        lines += ["", "Data-quality flags (rows): "
-                  + ", ".join(f"{k} {v}" for k, v in sorted(report.dq_flags.items()))]
+        lines += [
+            "",
+            "Data-quality flags (rows): "
+            + ", ".join(f"{k} {v}" for k, v in sorted(report.dq_flags.items())),
+        ]
     code = report.exit_code(accept_unmapped)
     lines.append("")
     if code == EXIT_UNMAPPED:
-        lines.append(f"Verdict: {report.rows_loaded_unmapped} row(s) would load with unmapped values "
-                     f"(exit {EXIT_UNMAPPED}); complete value_maps, or run again with --accept-unmapped.")
+        lines.append(
+            f"Verdict: {report.rows_loaded_unmapped} row(s) would load with unmapped values "
+            f"(exit {EXIT_UNMAPPED}); complete value_maps, or run again with --accept-unmapped."
+        )
     elif report.rows_loaded_unmapped:
-        lines.append(f"Verdict: readable; {report.rows_loaded_unmapped} row(s) with unmapped values "
-                     "accepted (--accept-unmapped).")
+        lines.append(
+            f"Verdict: readable; {report.rows_loaded_unmapped} row(s) with unmapped values "
+            "accepted (--accept-unmapped)."
+        )
     else:
         lines.append("Verdict: the file reads with this spec.")
     return "\n".join(lines)

@@ -48,20 +48,48 @@ SURE_SHARE = 0.95  # a column is of a format when this share of its values parse
 MAX_WORDS = 40  # a mappable column with more distinct words is probably not a code
 
 DATETIME_FORMATS = (
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
-    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M",
-    "%d-%b-%Y %H:%M:%S", "%d-%b-%Y %H:%M", "%d.%m.%Y %H:%M", "%Y%m%d%H%M%S", "%Y%m%d%H%M",
-    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M",
+    "%d-%b-%Y %H:%M:%S",
+    "%d-%b-%Y %H:%M",
+    "%d.%m.%Y %H:%M",
+    "%Y%m%d%H%M%S",
+    "%Y%m%d%H%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
 )
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d-%b-%Y", "%d.%m.%Y", "%Y%m%d", "%Y/%m/%d",
-                "%m/%d/%Y")
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%d-%m-%Y",
+    "%d-%b-%Y",
+    "%d.%m.%Y",
+    "%Y%m%d",
+    "%Y/%m/%d",
+    "%m/%d/%Y",
+)
 _US = {"%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S"}
 
-_VOCAB = {"priority": contract.PRIORITIES, "patient_source_setting": contract.PATIENT_SOURCE_SETTINGS,
-          "activity_category": contract.ACTIVITY_CATEGORIES, "sex": contract.SEXES,
-          "status": contract.STATUSES, "event": contract.EVENTS, "modality": contract.MODALITIES,
-          "state": contract.SLOT_STATES, "actor_outsourced": ("true", "false"),
-          "verified_outsourced": ("true", "false")}
+_VOCAB = {
+    "priority": contract.PRIORITIES,
+    "patient_source_setting": contract.PATIENT_SOURCE_SETTINGS,
+    "activity_category": contract.ACTIVITY_CATEGORIES,
+    "sex": contract.SEXES,
+    "status": contract.STATUSES,
+    "event": contract.EVENTS,
+    "modality": contract.MODALITIES,
+    "state": contract.SLOT_STATES,
+    "actor_outsourced": ("true", "false"),
+    "verified_outsourced": ("true", "false"),
+}
 _POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
 _NHS_SHAPE = re.compile(r"^\d{3} ?\d{3} ?\d{4}$")
 
@@ -72,7 +100,9 @@ class Draft:
     trust_code: Guess
     family: Guess
     files_exams: Guess
-    extract_time: dict[str, Guess] = field(default_factory=dict)  # pattern, format, column, column_format
+    extract_time: dict[str, Guess] = field(
+        default_factory=dict
+    )  # pattern, format, column, column_format
     encoding: Guess | None = None
     delimiter: Guess | None = None
     quotechar: str | None = None
@@ -90,8 +120,10 @@ class Draft:
 
 # --- formats, columns, words -------------------------------------------------------------------
 
+
 def _share_parsed(values: list[str], fmt: str) -> float:
     from ingest.readers.base import parse_naive  # the readers' own strict parsing
+
     sample = values[:FORMAT_SAMPLE]
     if not sample:
         return 0.0
@@ -109,7 +141,9 @@ def _best_format(values: list[str], formats: tuple[str, ...]) -> tuple[str | Non
     return fmt, share, ambiguous
 
 
-def _spec_format(columns: dict[str, tuple[str, float, bool]], table: SampleTable, what: str) -> Guess | None:
+def _spec_format(
+    columns: dict[str, tuple[str, float, bool]], table: SampleTable, what: str
+) -> Guess | None:
     if not columns:
         return None
     weight = Counter()
@@ -120,8 +154,10 @@ def _spec_format(columns: dict[str, tuple[str, float, bool]], table: SampleTable
     other = sorted(set(columns) - set(same))
     note = f"sure: parses {SURE_SHARE:.0%}+ of the values of {len(same)} {what} column(s)"
     if any(columns[c][2] for c in same):
-        note = (f"likely: parses {len(same)} {what} column(s) but day and month are both 12 or "
-                "less in every value: UK order assumed, ask the trust")
+        note = (
+            f"likely: parses {len(same)} {what} column(s) but day and month are both 12 or "
+            "less in every value: UK order assumed, ask the trust"
+        )
     if other:
         note += f"; column(s) {other} use another format (one format per feed: ask the trust)"
     return Guess(fmt, note)
@@ -139,15 +175,28 @@ def _local_codes_guess(codes: Counter, seeds_dir: Path | None) -> tuple[Guess, G
     exact = sum(c in catalogue for c in distinct) / len(distinct)
     upper = sum(c.upper() in catalogue for c in distinct) / len(distinct)
     if exact >= 0.8:
-        return Guess("nicip", f"likely: {exact:.0%} of the codes are NICIP codes of seeds/procedures.csv"), None
+        return Guess(
+            "nicip", f"likely: {exact:.0%} of the codes are NICIP codes of seeds/procedures.csv"
+        ), None
     if upper >= 0.8:
-        return (Guess("nicip", f"likely: {upper:.0%} of the codes are NICIP codes in lower case"),
-                Guess("uppercase_codes", "likely: codes sent in lower case"))
-    lower = Guess("uppercase_codes", "guess: codes sent in lower case; the code map holds them in "
-                                     "upper case") if all(c == c.lower() for c in distinct) else None
+        return (
+            Guess("nicip", f"likely: {upper:.0%} of the codes are NICIP codes in lower case"),
+            Guess("uppercase_codes", "likely: codes sent in lower case"),
+        )
+    lower = (
+        Guess(
+            "uppercase_codes",
+            "guess: codes sent in lower case; the code map holds them in upper case",
+        )
+        if all(c == c.lower() for c in distinct)
+        else None
+    )
     examples = ", ".join(sorted(distinct)[:3])
-    return Guess("local", f"likely: only {exact:.0%} of the codes are NICIP (e.g. {examples}): map "
-                          "them in seeds/local_procedure_codes.csv"), lower
+    return Guess(
+        "local",
+        f"likely: only {exact:.0%} of the codes are NICIP (e.g. {examples}): map "
+        "them in seeds/local_procedure_codes.csv",
+    ), lower
 
 
 def _word_guesses(field_name: str, words: Counter) -> dict[str, Guess]:
@@ -164,8 +213,12 @@ def _word_guesses(field_name: str, words: Counter) -> dict[str, Guess]:
     return out
 
 
-def _assign_columns(table: SampleTable, family: str, ts_cols: dict, date_cols: dict) -> tuple[dict, list[str]]:
-    allowed = set(EXAM_FIELDS) | (set(EVENT_LOG_FIELDS) if family == "event_csv" else set(WIDE_EVENT_FIELDS))
+def _assign_columns(
+    table: SampleTable, family: str, ts_cols: dict, date_cols: dict
+) -> tuple[dict, list[str]]:
+    allowed = set(EXAM_FIELDS) | (
+        set(EVENT_LOG_FIELDS) if family == "event_csv" else set(WIDE_EVENT_FIELDS)
+    )
     if family == "event_csv":
         allowed -= {"verified_outsourced"}
     cols: dict[str, Guess] = {}
@@ -184,10 +237,15 @@ def _assign_columns(table: SampleTable, family: str, ts_cols: dict, date_cols: d
         if "nhs_number" not in cols and np.mean([bool(_NHS_SHAPE.match(v)) for v in vals]) >= 0.9:
             valid = nhs.valid_mask(pa.array([v.replace(" ", "") for v in vals])).mean()
             if valid >= 0.8:
-                cols["nhs_number"] = Guess(c, f"likely: {valid:.0%} of the values are valid NHS numbers")
+                cols["nhs_number"] = Guess(
+                    c, f"likely: {valid:.0%} of the values are valid NHS numbers"
+                )
                 free.remove(c)
                 continue
-        if "postcode" not in cols and np.mean([bool(_POSTCODE.match(v.upper())) for v in vals]) >= 0.9:
+        if (
+            "postcode" not in cols
+            and np.mean([bool(_POSTCODE.match(v.upper())) for v in vals]) >= 0.9
+        ):
             cols["postcode"] = Guess(c, "likely: the values are shaped as UK postcodes")
             free.remove(c)
             continue
@@ -200,12 +258,15 @@ def _assign_columns(table: SampleTable, family: str, ts_cols: dict, date_cols: d
     if family == "wide_csv" or family == "excel":
         stamps = [c for c in free if c in ts_cols]
         # the fields most extracts carry first; then placed in workflow order
-        chosen = [f for f in _TIMESTAMP_PRIORITY if f not in cols][:len(stamps)]
+        chosen = [f for f in _TIMESTAMP_PRIORITY if f not in cols][: len(stamps)]
         workflow = [f for f in WIDE_EVENT_FIELDS if f in chosen]
         medians = sorted(stamps, key=lambda c: _median_time(table, c, ts_cols[c]))
         for c, f in zip(medians, workflow):
-            cols[f] = Guess(c, "guess: a timestamp column placed by the order of its median time in "
-                               "the usual workflow; check it")
+            cols[f] = Guess(
+                c,
+                "guess: a timestamp column placed by the order of its median time in "
+                "the usual workflow; check it",
+            )
             free.remove(c)
     elif family == "event_csv" and "event_at" not in cols:
         stamps = sorted((c for c in free if c in ts_cols), key=lambda c: -len(table.values[c]))
@@ -217,10 +278,21 @@ def _assign_columns(table: SampleTable, family: str, ts_cols: dict, date_cols: d
     return cols, [c for c in free if not is_extract_time_name(c)]
 
 
-_TIMESTAMP_PRIORITY = ("requested_at", "exam_completed_at", "report_verified_at", "booked_at",
-                       "appointment_at", "request_received_at", "exam_started_at", "arrived_at",
-                       "vetted_at", "reported_prelim_at", "cancelled_at", "did_not_attend_at",
-                       "addendum_at")
+_TIMESTAMP_PRIORITY = (
+    "requested_at",
+    "exam_completed_at",
+    "report_verified_at",
+    "booked_at",
+    "appointment_at",
+    "request_received_at",
+    "exam_started_at",
+    "arrived_at",
+    "vetted_at",
+    "reported_prelim_at",
+    "cancelled_at",
+    "did_not_attend_at",
+    "addendum_at",
+)
 
 
 def _median_time(table: SampleTable, column: str, fmt: tuple | None) -> str:
@@ -228,6 +300,7 @@ def _median_time(table: SampleTable, column: str, fmt: tuple | None) -> str:
     values = table.values[column]
     if fmt is not None:
         from ingest.readers.base import parse_naive
+
         parsed = parse_naive(pa.array(values[:FORMAT_SAMPLE], pa.string()), fmt[0])[0]
         values = [d.isoformat() for d in parsed.to_pylist() if d is not None]
     values = sorted(values)
@@ -248,13 +321,16 @@ def _family_of_text(table: SampleTable, ts_cols: dict) -> Guess:
 
 # --- the families ---------------------------------------------------------------------------------
 
+
 def draft_spec(sample: Path, trust: str | None = None, seeds_dir: Path | None = None) -> Draft:
     """The drafted spec of a sample; DraftError names the sample and what to do."""
     try:
         return _draft_spec(Path(sample), trust, seeds_dir)
     except DraftError as e:
         message = str(e)
-        raise DraftError(message if message.startswith(str(sample)) else f"{sample}: {message}") from None
+        raise DraftError(
+            message if message.startswith(str(sample)) else f"{sample}: {message}"
+        ) from None
 
 
 def _draft_spec(sample: Path, trust: str | None, seeds_dir: Path | None) -> Draft:
@@ -272,29 +348,53 @@ def _draft_spec(sample: Path, trust: str | None, seeds_dir: Path | None) -> Draf
         m = re.match(r"([A-Z][A-Z0-9]{2,4})(?=[_\- ])", sample.name)
         if not m:
             raise DraftError("no trust code in the file name; give it with --trust ODS")
-        trust_guess = Guess(m.group(1), "guess: the start of the file name; set the trust's ODS code")
-    glob = Guess(stamp["glob"] if stamp else sample.name,
-                 "likely: the sample's name with its timestamp as *" if stamp else
-                 "TODO: the name holds no timestamp; put * where the names of deliveries differ")
+        trust_guess = Guess(
+            m.group(1), "guess: the start of the file name; set the trust's ODS code"
+        )
+    glob = Guess(
+        stamp["glob"] if stamp else sample.name,
+        "likely: the sample's name with its timestamp as *"
+        if stamp
+        else "TODO: the name holds no timestamp; put * where the names of deliveries differ",
+    )
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     if data.startswith(b"PK\x03\x04"):
-        draft = Draft(str(sample), trust_guess, Guess("excel", "sure: an .xlsx workbook (zip)"), glob)
+        draft = Draft(
+            str(sample), trust_guess, Guess("excel", "sure: an .xlsx workbook (zip)"), glob
+        )
         table, sheet, sheets = excel_table(data)
-        draft.exam_sheet = Guess(sheet, f"likely: the sheet with an accession column (sheets: {sheets})")
+        draft.exam_sheet = Guess(
+            sheet, f"likely: the sheet with an accession column (sheets: {sheets})"
+        )
     elif body.lstrip().startswith(b"MSH"):
-        draft = Draft(str(sample), trust_guess, Guess("hl7v2", "sure: the file starts with an MSH segment"), glob)
+        draft = Draft(
+            str(sample),
+            trust_guess,
+            Guess("hl7v2", "sure: the file starts with an MSH segment"),
+            glob,
+        )
         draft.encoding = detect_encoding(data)
         table = None
     else:
         encoding = detect_encoding(data)
-        text = data.decode("utf-8-sig" if encoding.value == "utf-8-sig" else str(encoding.value),
-                           errors="replace")
+        text = data.decode(
+            "utf-8-sig" if encoding.value == "utf-8-sig" else str(encoding.value), errors="replace"
+        )
         delimiter, quotechar, note = sniff(text)
         table, trailing = csv_table(text, delimiter, quotechar)
-        draft = Draft(str(sample), trust_guess, Guess("wide_csv", ""), glob, encoding=encoding,
-                      delimiter=Guess(delimiter, note), quotechar=quotechar)
+        draft = Draft(
+            str(sample),
+            trust_guess,
+            Guess("wide_csv", ""),
+            glob,
+            encoding=encoding,
+            delimiter=Guess(delimiter, note),
+            quotechar=quotechar,
+        )
         if trailing:
-            draft.quirks.append(Guess("trailing_delimiter", "sure: every line ends with the delimiter"))
+            draft.quirks.append(
+                Guess("trailing_delimiter", "sure: every line ends with the delimiter")
+            )
     _extract_from_name(draft, stamp)
     if table is None:
         _finish_hl7(draft, sample, data, seeds_dir)
@@ -308,9 +408,14 @@ def _extract_from_name(draft: Draft, stamp: dict | None) -> None:
     if stamp is None:
         return
     when = stamp["when"]
-    draft.extract_time["pattern"] = Guess(stamp["pattern"], f"likely: the name holds {stamp['text']!r}")
-    draft.extract_time["format"] = Guess(stamp["format"], f"likely: read as {when:%Y-%m-%d %H:%M}"
-                                         + ("" if stamp["has_time"] else " (a date only: 00:00)"))
+    draft.extract_time["pattern"] = Guess(
+        stamp["pattern"], f"likely: the name holds {stamp['text']!r}"
+    )
+    draft.extract_time["format"] = Guess(
+        stamp["format"],
+        f"likely: read as {when:%Y-%m-%d %H:%M}"
+        + ("" if stamp["has_time"] else " (a date only: 00:00)"),
+    )
 
 
 def _finish_hl7(draft: Draft, sample: Path, data: bytes, seeds_dir: Path | None) -> None:
@@ -318,10 +423,16 @@ def _finish_hl7(draft: Draft, sample: Path, data: bytes, seeds_dir: Path | None)
     try:
         words = hl7_words(sample, data, enc, str(draft.trust_code.value))
     except Exception as e:  # noqa: BLE001 - the reader's quarantine, or any batch it cannot parse: say so
-        raise DraftError(f"{sample}: the HL7 reader cannot read the batch ({getattr(e, 'message', e)})") from None
+        raise DraftError(
+            f"{sample}: the HL7 reader cannot read the batch ({getattr(e, 'message', e)})"
+        ) from None
     if b"^NHS^" in data:
-        draft.quirks.append(Guess("hl7_repeat_nhs_in_pid3", "likely: PID-3 repeats an identifier "
-                                                              "with assigning authority NHS"))
+        draft.quirks.append(
+            Guess(
+                "hl7_repeat_nhs_in_pid3",
+                "likely: PID-3 repeats an identifier with assigning authority NHS",
+            )
+        )
     codes = words.pop("procedure_code")
     draft.procedure_code_system, upper = _local_codes_guess(codes, seeds_dir)
     if upper:
@@ -352,24 +463,33 @@ def _finish_table(draft: Draft, table: SampleTable, seeds_dir: Path | None) -> N
     if draft.family.value != "excel":
         draft.family = _family_of_text(table, ts_cols)
     if any(k == "serial" for k in table.typed.values()):
-        draft.quirks.append(Guess("excel_serial_dates", "likely: date columns hold Excel serial day numbers"))
+        draft.quirks.append(
+            Guess("excel_serial_dates", "likely: date columns hold Excel serial day numbers")
+        )
     texts_ts = {c: v for c, v in ts_cols.items() if v}
     texts_dates = {c: v for c, v in date_cols.items() if v}
     draft.datetime_format = _spec_format(texts_ts, table, "timestamp")
     draft.date_format = _spec_format(texts_dates, table, "date")
-    draft.columns, draft.unmatched_columns = _assign_columns(table, str(draft.family.value), ts_cols, date_cols)
+    draft.columns, draft.unmatched_columns = _assign_columns(
+        table, str(draft.family.value), ts_cols, date_cols
+    )
     extract = next((c for c in table.header if is_extract_time_name(c) and c in ts_cols), None)
     if extract:
         distinct = len(set(table.values[extract]))
-        draft.extract_time["column"] = Guess(extract, f"likely: an extract-time column ({distinct} "
-                                                      "distinct value(s)); it wins over the file name")
+        draft.extract_time["column"] = Guess(
+            extract,
+            f"likely: an extract-time column ({distinct} "
+            "distinct value(s)); it wins over the file name",
+        )
         fmt = ts_cols[extract]
         if fmt and draft.datetime_format and fmt[0] != draft.datetime_format.value:
             draft.extract_time["column_format"] = Guess(fmt[0], "sure: parses the column's values")
     nhs_col = draft.columns.get("nhs_number")
     if nhs_col and any(" " in v for v in table.values[nhs_col.value][:FORMAT_SAMPLE]):
         draft.quirks.append(Guess("nhs_number_spaces", "sure: NHS numbers printed as NNN NNN NNNN"))
-    words = {f: Counter(table.values[g.value]) for f, g in draft.columns.items() if f in MAPPABLE_FIELDS}
+    words = {
+        f: Counter(table.values[g.value]) for f, g in draft.columns.items() if f in MAPPABLE_FIELDS
+    }
     code_col = draft.columns.get("procedure_code")
     codes = Counter(table.values[code_col.value]) if code_col else Counter()
     draft.procedure_code_system, upper = _local_codes_guess(codes, seeds_dir)
@@ -390,33 +510,53 @@ def _words(draft: Draft, words: dict[str, Counter]) -> None:
 def _todo(draft: Draft, stamp: dict | None) -> None:
     t = draft.todo
     fam = draft.family.value
-    t.append("Set 'mode': delta (each delivery holds what changed since the last) or snapshot "
-             "(every exam with activity in the last snapshot_days days; a snapshot is authoritative "
-             "for the exams it carries). Ask the trust.")
+    t.append(
+        "Set 'mode': delta (each delivery holds what changed since the last) or snapshot "
+        "(every exam with activity in the last snapshot_days days; a snapshot is authoritative "
+        "for the exams it carries). Ask the trust."
+    )
     if not draft.extract_time:
-        t.append("No extract time found: give extract_time.pattern/format (a timestamp in the file "
-                 "name) or extract_time.column (a column every row carries).")
+        t.append(
+            "No extract time found: give extract_time.pattern/format (a timestamp in the file "
+            "name) or extract_time.column (a column every row carries)."
+        )
     elif stamp and not stamp["has_time"] and "column" not in draft.extract_time:
-        t.append("The file name holds only a date, so the extract time reads as 00:00 and later events "
-                 "are flagged event_after_extract: ask the trust for the time in the name or an "
-                 "extract-time column (extract_time.column).")
+        t.append(
+            "The file name holds only a date, so the extract time reads as 00:00 and later events "
+            "are flagged event_after_extract: ask the trust for the time in the name or an "
+            "extract-time column (extract_time.column)."
+        )
     if fam != "hl7v2":
-        required = REQUIRED_EXAM_FIELDS + (("event_id", "event", "event_at") if fam == "event_csv" else ())
+        required = REQUIRED_EXAM_FIELDS + (
+            ("event_id", "event", "event_at") if fam == "event_csv" else ()
+        )
         missing = [f for f in required if f not in draft.columns]
         if missing:
-            t.append(f"Map the required field(s) {missing} in 'columns' (the spec is not valid without them).")
+            t.append(
+                f"Map the required field(s) {missing} in 'columns' (the spec is not valid without them)."
+            )
         if draft.unmatched_columns:
-            t.append(f"Columns not matched to a canonical field: {draft.unmatched_columns}: map any that "
-                     "carries one (docs/feed-spec.md lists the fields), leave the rest unread.")
+            t.append(
+                f"Columns not matched to a canonical field: {draft.unmatched_columns}: map any that "
+                "carries one (docs/feed-spec.md lists the fields), leave the rest unread."
+            )
     for f, counts in draft.words.items():
         known = draft.value_maps.get(f, {})
         open_words = [w for w in counts if w not in known]
         if len(counts) > MAX_WORDS:
-            t.append(f"value_maps.{f}: the column has {len(counts)} distinct words: is it the right column?")
+            t.append(
+                f"value_maps.{f}: the column has {len(counts)} distinct words: is it the right column?"
+            )
         elif open_words:
-            t.append(f"value_maps.{f}: map {len(open_words)} word(s) found in the sample (listed there).")
+            t.append(
+                f"value_maps.{f}: map {len(open_words)} word(s) found in the sample (listed there)."
+            )
     if draft.procedure_code_system and draft.procedure_code_system.value == "local":
-        t.append(f"Add the trust's local procedure codes to seeds/local_procedure_codes.csv "
-                 f"(trust_code {draft.trust_code.value}, local_code, nicip_code).")
-    t.append("Add the trust to seeds/trusts.csv and its sites to seeds/sites.csv (docs/onboarding.md).")
+        t.append(
+            f"Add the trust's local procedure codes to seeds/local_procedure_codes.csv "
+            f"(trust_code {draft.trust_code.value}, local_code, nicip_code)."
+        )
+    t.append(
+        "Add the trust to seeds/trusts.csv and its sites to seeds/sites.csv (docs/onboarding.md)."
+    )
     t.append("Check every line marked guess, then run `wmin feeds check <this file> <the sample>`.")

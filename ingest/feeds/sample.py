@@ -34,6 +34,7 @@ class Guess:
 @dataclass
 class SampleTable:
     """A sample's columns as text values (empty cells dropped), plus typed cells from a workbook."""
+
     header: list[str]
     values: dict[str, list[str]]
     typed: dict[str, str] = field(default_factory=dict)  # column -> 'datetime' | 'date' | 'serial'
@@ -42,13 +43,17 @@ class SampleTable:
 
 # --- the sample's bytes -----------------------------------------------------------------------
 
+
 def detect_encoding(data: bytes) -> Guess:
     """One of the readers' three encodings, by strict decoding (no statistical guess needed)."""
     if data.startswith(b"\xef\xbb\xbf"):
         return Guess("utf-8-sig", "sure: the file starts with a UTF-8 byte-order mark")
     if data.isascii():
-        return Guess("utf-8", "likely: plain ASCII so far, read the same as utf-8 or cp1252; if "
-                              "names with accents arrive garbled, the trust writes cp1252")
+        return Guess(
+            "utf-8",
+            "likely: plain ASCII so far, read the same as utf-8 or cp1252; if "
+            "names with accents arrive garbled, the trust writes cp1252",
+        )
     try:
         data.decode("utf-8")
         return Guess("utf-8", "sure: decodes as UTF-8, with non-ASCII characters")
@@ -64,9 +69,13 @@ def detect_encoding(data: bytes) -> Guess:
     bad = {enc: sum(1 for line in lines if not _decodes(line, enc)) for enc in ("utf-8", "cp1252")}
     enc = min(bad, key=bad.get)
     if bad[enc] > max(1, 0.01 * len(lines)):
-        raise DraftError("the sample is neither UTF-8 nor cp1252 text (nor an .xlsx or HL7 "
-                         "file); ask the trust which encoding it writes")
-    return Guess(enc, f"likely: every line but {bad[enc]} decodes as {enc} (the reader rejects those lines)")
+        raise DraftError(
+            "the sample is neither UTF-8 nor cp1252 text (nor an .xlsx or HL7 "
+            "file); ask the trust which encoding it writes"
+        )
+    return Guess(
+        enc, f"likely: every line but {bad[enc]} decodes as {enc} (the reader rejects those lines)"
+    )
 
 
 def _decodes(line: bytes, enc: str) -> bool:
@@ -100,9 +109,15 @@ def name_timestamp(name: str) -> dict | None:
     before = name[m.start() - 1] if m.start() > 0 and name[m.start() - 1] in "_-." else ""
     pattern = re.escape(before) if before == "." else before
     pattern += f"({shape})"
-    glob = name[:m.start()] + "*" + name[m.end():]
-    return {"pattern": pattern, "format": fmt, "glob": glob, "when": when, "has_time": has_time,
-            "text": run}
+    glob = name[: m.start()] + "*" + name[m.end() :]
+    return {
+        "pattern": pattern,
+        "format": fmt,
+        "glob": glob,
+        "when": when,
+        "has_time": has_time,
+        "text": run,
+    }
 
 
 def csv_table(text: str, delimiter: str, quotechar: str) -> tuple[SampleTable, bool]:
@@ -115,11 +130,15 @@ def csv_table(text: str, delimiter: str, quotechar: str) -> tuple[SampleTable, b
             if row:
                 rows.append(row)
     except csv.Error as e:
-        raise DraftError(f"the sample is not delimited text the csv module can read ({e})") from None
+        raise DraftError(
+            f"the sample is not delimited text the csv module can read ({e})"
+        ) from None
     if not rows:
         raise DraftError("the sample is empty")
     header = [h.strip() for h in rows[0]]
-    trailing = header[-1] == "" and len(header) > 1 and all(not r[-1].strip() for r in rows[1:50] if r)
+    trailing = (
+        header[-1] == "" and len(header) > 1 and all(not r[-1].strip() for r in rows[1:50] if r)
+    )
     if trailing:
         header = header[:-1]
     values: dict[str, list[str]] = {h: [] for h in header}
@@ -136,27 +155,46 @@ def sniff(text: str) -> tuple[str, str, str]:
     head = "\n".join(text.splitlines()[:50])
     try:
         d = csv.Sniffer().sniff(head, delimiters=",;|\t")
-        return d.delimiter, d.quotechar or '"', "sure: csv.Sniffer finds the same field count on every line"
+        return (
+            d.delimiter,
+            d.quotechar or '"',
+            "sure: csv.Sniffer finds the same field count on every line",
+        )
     except csv.Error:
         first = text.splitlines()[0] if text else ""
         counts = {c: first.count(c) for c in ",;|\t"}
         best = max(counts, key=counts.get)
         if not counts[best]:
-            raise DraftError("the sample's first line has no , ; | or tab: not a delimited extract "
-                             "with a header line") from None
-        return best, '"', "guess: the commonest of , ; | tab in the header (csv.Sniffer could not decide)"
+            raise DraftError(
+                "the sample's first line has no , ; | or tab: not a delimited extract "
+                "with a header line"
+            ) from None
+        return (
+            best,
+            '"',
+            "guess: the commonest of , ; | tab in the header (csv.Sniffer could not decide)",
+        )
 
 
 def excel_table(data: bytes) -> tuple[SampleTable, str, list[str]]:
     from python_calamine import CalamineWorkbook
+
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as e:  # noqa: BLE001 - calamine raises its own error types for unreadable workbooks
         raise DraftError(f"the workbook cannot be read ({e})") from None
     sheets = list(wb.sheet_names)
-    sheet = next((s for s in sheets if any("accession" in fields_named(str(h)) for h in
-                                            (wb.get_sheet_by_name(s).to_python(nrows=1) or [[]])[0])),
-                 sheets[0])
+    sheet = next(
+        (
+            s
+            for s in sheets
+            if any(
+                "accession" in fields_named(str(h))
+                for h in (wb.get_sheet_by_name(s).to_python(nrows=1) or [[]])[0]
+            )
+        ),
+        sheets[0],
+    )
     rows = wb.get_sheet_by_name(sheet).to_python()[: MAX_ROWS + 1]
     if not rows:
         raise DraftError(f"sheet {sheet!r} is empty")
@@ -188,12 +226,25 @@ def hl7_words(sample: Path, data: bytes, enc: str, trust: str) -> dict[str, Coun
     """Local words of an HL7 batch, read by the HL7 reader with no value maps."""
     from ingest.feeds.spec import ExtractTime, FeedSpec, FilePatterns
     from ingest.readers import hl7v2
+
     spec = FeedSpec.model_construct(
-        trust_code=trust, family="hl7v2", mode="delta", files=FilePatterns(exams="*"),
-        extract_time=ExtractTime(pattern="(.)", format="%Y"), encoding=enc, value_maps={},
-        quirks=("hl7_repeat_nhs_in_pid3",) if b"^NHS^" in data else (), timezone="Europe/London",
-        procedure_code_system="nicip", columns={}, slot_columns={}, date_format="%Y-%m-%d",
-        datetime_format="%Y-%m-%d %H:%M", delimiter=",", quotechar='"')
+        trust_code=trust,
+        family="hl7v2",
+        mode="delta",
+        files=FilePatterns(exams="*"),
+        extract_time=ExtractTime(pattern="(.)", format="%Y"),
+        encoding=enc,
+        value_maps={},
+        quirks=("hl7_repeat_nhs_in_pid3",) if b"^NHS^" in data else (),
+        timezone="Europe/London",
+        procedure_code_system="nicip",
+        columns={},
+        slot_columns={},
+        date_format="%Y-%m-%d",
+        datetime_format="%Y-%m-%d %H:%M",
+        delimiter=",",
+        quotechar='"',
+    )
     res = hl7v2.read(sample, spec, data=data)
     words: dict[str, Counter] = {}
     for f in ("priority", "modality", "sex", "patient_source_setting", "activity_category"):

@@ -29,32 +29,79 @@ HOME_FEEDS = "feeds"
 # Canonical fields a trust's columns map onto (wide CSV, event-log CSV and Excel families).
 # Exam attributes:
 EXAM_FIELDS = (
-    "accession", "procedure_code", "procedure_name", "modality", "site_code", "room",
-    "priority", "patient_source_setting", "activity_category", "referrer_code",
-    "referring_org_code", "gp_practice_code", "nhs_number", "nhs_number_status", "birth_date",
-    "sex", "postcode", "ethnicity", "clock_start_date", "status",
+    "accession",
+    "procedure_code",
+    "procedure_name",
+    "modality",
+    "site_code",
+    "room",
+    "priority",
+    "patient_source_setting",
+    "activity_category",
+    "referrer_code",
+    "referring_org_code",
+    "gp_practice_code",
+    "nhs_number",
+    "nhs_number_status",
+    "birth_date",
+    "sex",
+    "postcode",
+    "ethnicity",
+    "clock_start_date",
+    "status",
 )
 # One timestamp column per event type (wide families), plus the appointment time and actors:
 WIDE_EVENT_FIELDS = (
-    "requested_at", "request_received_at", "vetted_at", "booked_at", "appointment_at",
-    "arrived_at", "exam_started_at", "exam_completed_at", "reported_prelim_at",
-    "prelim_reporter_id", "report_verified_at", "verified_reporter_id",
-    "verified_outsourced", "cancelled_at", "did_not_attend_at", "addendum_at",
+    "requested_at",
+    "request_received_at",
+    "vetted_at",
+    "booked_at",
+    "appointment_at",
+    "arrived_at",
+    "exam_started_at",
+    "exam_completed_at",
+    "reported_prelim_at",
+    "prelim_reporter_id",
+    "report_verified_at",
+    "verified_reporter_id",
+    "verified_outsourced",
+    "cancelled_at",
+    "did_not_attend_at",
+    "addendum_at",
 )
 # Event-log rows: the exam attributes plus these.
 EVENT_LOG_FIELDS = (
-    "event_id", "event", "event_at", "appointment_at", "actor_id", "actor_outsourced",
+    "event_id",
+    "event",
+    "event_at",
+    "appointment_at",
+    "actor_id",
+    "actor_outsourced",
 )
 SLOT_FIELDS = (
-    "slot_id", "site_code", "room", "modality", "slot_start", "slot_minutes", "state",
+    "slot_id",
+    "site_code",
+    "room",
+    "modality",
+    "slot_start",
+    "slot_minutes",
+    "state",
     "accession",
 )
 REQUIRED_EXAM_FIELDS = ("accession", "procedure_code", "site_code", "priority")
 
 # Fields whose local words are mapped to the canonical vocabulary by `value_maps`.
 MAPPABLE_FIELDS = (
-    "priority", "patient_source_setting", "activity_category", "sex", "status", "event",
-    "modality", "state", "actor_outsourced", "verified_outsourced",
+    "priority",
+    "patient_source_setting",
+    "activity_category",
+    "sex",
+    "status",
+    "event",
+    "modality",
+    "state",
+    "actor_outsourced",
+    "verified_outsourced",
 )
 
 QuirkName = Literal[
@@ -78,21 +125,31 @@ class ExtractTime(_Strict):
     """Where a delivery's extract time comes from: its file name (regex and strptime), a column
     every row carries, or both. With both, the column wins (a name often holds only the date)."""
 
-    pattern: str | None = Field(default=None, description="regex with one group capturing the timestamp text")
+    pattern: str | None = Field(
+        default=None, description="regex with one group capturing the timestamp text"
+    )
     format: str | None = Field(default=None, description="strptime format of the captured text")
-    column: str | None = Field(default=None, description="the trust's column holding the extract time")
+    column: str | None = Field(
+        default=None, description="the trust's column holding the extract time"
+    )
     column_format: str | None = Field(
-        default=None, description="strptime format of the column's values (default: datetime_format)")
+        default=None,
+        description="strptime format of the column's values (default: datetime_format)",
+    )
 
     @model_validator(mode="after")
     def _a_source(self) -> ExtractTime:
         if self.pattern is None and self.column is None:
-            raise ValueError("give 'pattern' and 'format' (the time in the file name), 'column' "
-                             "(a column every row carries), or both")
+            raise ValueError(
+                "give 'pattern' and 'format' (the time in the file name), 'column' "
+                "(a column every row carries), or both"
+            )
         if (self.pattern is None) != (self.format is None):
-            raise ValueError("'pattern' and 'format' go together: the regex capturing the time in "
-                             "the file name and the strptime format of what it captures; for the "
-                             "column's format use 'column_format'")
+            raise ValueError(
+                "'pattern' and 'format' go together: the regex capturing the time in "
+                "the file name and the strptime format of what it captures; for the "
+                "column's format use 'column_format'"
+            )
         if self.column_format is not None and self.column is None:
             raise ValueError("'column_format' needs 'column'")
         return self
@@ -167,7 +224,9 @@ class FeedSpec(_Strict):
     def _known_value_maps(cls, v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
         unknown = sorted(set(v) - set(MAPPABLE_FIELDS))
         if unknown:
-            raise ValueError(f"no value map allowed for {unknown}; allowed: {list(MAPPABLE_FIELDS)}")
+            raise ValueError(
+                f"no value map allowed for {unknown}; allowed: {list(MAPPABLE_FIELDS)}"
+            )
         return v
 
     @model_validator(mode="after")
@@ -181,8 +240,10 @@ class FeedSpec(_Strict):
             if missing:
                 raise ValueError(f"an event_csv feed must map {missing} in columns")
         if self.family == "hl7v2" and self.extract_time.column is not None:
-            raise ValueError("extract_time.column: an hl7v2 feed has no columns; its extract time "
-                             "comes from the file name ('pattern' and 'format')")
+            raise ValueError(
+                "extract_time.column: an hl7v2 feed has no columns; its extract time "
+                "comes from the file name ('pattern' and 'format')"
+            )
         if self.mode == "snapshot" and self.snapshot_days is None:
             raise ValueError("mode 'snapshot' needs snapshot_days (the rolling window length)")
         return self
@@ -206,7 +267,9 @@ class FeedSpec(_Strict):
         for local, canonical in mapping.items():
             if canonical == canonical_value:
                 return local
-        raise KeyError(f"{self.trust_code}: value_maps.{field} has no local word for {canonical_value!r}")
+        raise KeyError(
+            f"{self.trust_code}: value_maps.{field} has no local word for {canonical_value!r}"
+        )
 
 
 def _describe(err: ValidationError, path: Path) -> str:
@@ -229,14 +292,18 @@ def load_spec(path: Path) -> FeedSpec:
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise SpecError(f"{path}:{where} is not valid YAML ({getattr(e, 'problem', e)})") from None
     if not isinstance(raw, dict):
-        raise SpecError(f"{path}: a feed spec is a YAML mapping of keys, found {type(raw).__name__}")
+        raise SpecError(
+            f"{path}: a feed spec is a YAML mapping of keys, found {type(raw).__name__}"
+        )
     try:
         spec = FeedSpec.model_validate(raw)
     except ValidationError as e:
         raise SpecError(_describe(e, Path(path))) from None
     if Path(path).stem != spec.trust_code:
-        raise SpecError(f"{path}: key 'trust_code' is {spec.trust_code!r} but the file is named "
-                        f"{Path(path).name}; name the file <trust_code>.yml")
+        raise SpecError(
+            f"{path}: key 'trust_code' is {spec.trust_code!r} but the file is named "
+            f"{Path(path).name}; name the file <trust_code>.yml"
+        )
     return spec
 
 

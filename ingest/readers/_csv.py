@@ -23,8 +23,12 @@ from ingest.feeds.spec import FeedSpec
 from ingest.readers._pool import pool_for, result, submit
 from ingest.readers.base import QuarantineError, Rejects
 
-_BINARY_MAGIC = {b"PK\x03\x04": "a zip/xlsx workbook", b"%PDF": "a PDF document",
-                 b"MSH|": "an HL7 batch", b"\xd0\xcf\x11\xe0": "an old binary Excel (.xls) file"}
+_BINARY_MAGIC = {
+    b"PK\x03\x04": "a zip/xlsx workbook",
+    b"%PDF": "a PDF document",
+    b"MSH|": "an HL7 batch",
+    b"\xd0\xcf\x11\xe0": "an old binary Excel (.xls) file",
+}
 
 
 @dataclass
@@ -45,31 +49,43 @@ class CsvTable:
         return len(self.lines)
 
     def raw_line(self, i: int) -> str:
-        return self._buf[self._starts[i]:self._ends[i]].decode("utf-8", "replace")
+        return self._buf[self._starts[i] : self._ends[i]].decode("utf-8", "replace")
 
 
 def _decode(data: bytes, spec: FeedSpec, name: str) -> tuple[bytes, set[int]]:
     """-> utf-8 bytes (BOM removed) and the 0-based indices of lines whose bytes did not decode."""
     for magic, what in _BINARY_MAGIC.items():
         if data.startswith(magic):
-            raise QuarantineError("not_declared_format", f"{name}: the file is {what}, not delimited "
-                                  f"text as family {spec.family} declares; check the file pattern in the spec")
+            raise QuarantineError(
+                "not_declared_format",
+                f"{name}: the file is {what}, not delimited "
+                f"text as family {spec.family} declares; check the file pattern in the spec",
+            )
     head = data[:4096]
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head:
-        raise QuarantineError("wrong_encoding", f"{name}: the file holds NUL bytes (UTF-16 or binary), "
-                              f"not {spec.encoding} text; ask the trust to resend it as {spec.encoding}, "
-                              "or correct 'encoding' in the feed spec")
+        raise QuarantineError(
+            "wrong_encoding",
+            f"{name}: the file holds NUL bytes (UTF-16 or binary), "
+            f"not {spec.encoding} text; ask the trust to resend it as {spec.encoding}, "
+            "or correct 'encoding' in the feed spec",
+        )
     bom = data.startswith(b"\xef\xbb\xbf")
     enc = spec.encoding
     if enc == "cp1252":
         if bom:
-            raise QuarantineError("wrong_encoding", f"{name}: the file starts with a UTF-8 byte-order "
-                                  "mark but the spec declares cp1252; set encoding: utf-8-sig or ask for cp1252")
+            raise QuarantineError(
+                "wrong_encoding",
+                f"{name}: the file starts with a UTF-8 byte-order "
+                "mark but the spec declares cp1252; set encoding: utf-8-sig or ask for cp1252",
+            )
         if not data.isascii():
             try:
                 data.decode("utf-8")
-                raise QuarantineError("wrong_encoding", f"{name}: the file is UTF-8 text but the spec "
-                                      "declares cp1252; set 'encoding' to utf-8 or ask the trust for cp1252")
+                raise QuarantineError(
+                    "wrong_encoding",
+                    f"{name}: the file is UTF-8 text but the spec "
+                    "declares cp1252; set 'encoding' to utf-8 or ask the trust for cp1252",
+                )
             except UnicodeDecodeError:
                 pass
         try:
@@ -98,21 +114,29 @@ def _decode(data: bytes, spec: FeedSpec, name: str) -> tuple[bytes, set[int]]:
             bad.add(i)
             out.append(b"")
     if len(parts) - 1 in bad:  # blanked, a last line without a line end would vanish uncounted
-        raise QuarantineError("truncated_file", f"{name}: the last line ({len(parts)}) holds bytes that "
-                              f"are not valid {enc} and has no line end; the file is truncated: ask the "
-                              "trust to resend the whole delivery")
+        raise QuarantineError(
+            "truncated_file",
+            f"{name}: the last line ({len(parts)}) holds bytes that "
+            f"are not valid {enc} and has no line end; the file is truncated: ask the "
+            "trust to resend the whole delivery",
+        )
     ndata = max(1, sum(1 for p in parts[1:] if p.strip()))
     nbad = len(bad - {0})
     if 0 in bad or (nbad >= 3 and nbad > 0.2 * ndata):
-        raise QuarantineError("wrong_encoding", f"{name}: {len(bad)} line(s) are not valid {enc} "
-                              f"(including {'the header' if 0 in bad else 'many data lines'}); ask the trust "
-                              f"to resend the file in {enc}, or correct 'encoding' in the feed spec")
+        raise QuarantineError(
+            "wrong_encoding",
+            f"{name}: {len(bad)} line(s) are not valid {enc} "
+            f"(including {'the header' if 0 in bad else 'many data lines'}); ask the trust "
+            f"to resend the file in {enc}, or correct 'encoding' in the feed spec",
+        )
     return b"\n".join(out), bad
 
 
 def _split_header(text: str, spec: FeedSpec) -> list[str]:
     try:
-        fields = next(csv.reader([text], delimiter=spec.delimiter, quotechar=spec.quotechar, strict=True))
+        fields = next(
+            csv.reader([text], delimiter=spec.delimiter, quotechar=spec.quotechar, strict=True)
+        )
     except (csv.Error, StopIteration):
         return []
     fields = [f.strip() for f in fields]
@@ -121,13 +145,16 @@ def _split_header(text: str, spec: FeedSpec) -> list[str]:
     return fields
 
 
-def tokenise(data: bytes, spec: FeedSpec, colmap: dict[str, str], required: tuple[str, ...],
-             file_path: str) -> CsvTable:
+def tokenise(
+    data: bytes, spec: FeedSpec, colmap: dict[str, str], required: tuple[str, ...], file_path: str
+) -> CsvTable:
     name = file_path
     rejects = Rejects(file_path)
     if not data or data.isspace():
-        raise QuarantineError("truncated_file", f"{name}: the file is empty (no header line); ask the "
-                              "trust to resend the delivery")
+        raise QuarantineError(
+            "truncated_file",
+            f"{name}: the file is empty (no header line); ask the trust to resend the delivery",
+        )
     buf, bad_lines = _decode(data, spec, name)
     ends_nl = buf.endswith(b"\n")
     if not ends_nl:
@@ -140,19 +167,25 @@ def tokenise(data: bytes, spec: FeedSpec, colmap: dict[str, str], required: tupl
     ends_nocr = ends - cr_end
     nlines = len(starts)
 
-    header_text = buf[starts[0]:ends_nocr[0]].decode("utf-8", "replace")
+    header_text = buf[starts[0] : ends_nocr[0]].decode("utf-8", "replace")
     header = _split_header(header_text, spec)
     found = {c: i for i, c in enumerate(header)}
     column_map = {f: (c if c in found else None) for f, c in colmap.items()}
     missing = [f"{f} ({colmap[f]!r})" for f in required if column_map.get(f) is None]
     if missing:
         if len(header) <= 1 and spec.delimiter not in header_text:
-            raise QuarantineError("not_declared_format", f"{name}: the header line has no {spec.delimiter!r} "
-                                  "delimiter; the file is not in the declared dialect (check 'delimiter' "
-                                  "and the file pattern in the feed spec)")
-        raise QuarantineError("missing_required_columns", f"{name}: required column(s) missing from the "
-                              f"header: {', '.join(missing)}; ask the trust to restore them or correct "
-                              "'columns' in the feed spec")
+            raise QuarantineError(
+                "not_declared_format",
+                f"{name}: the header line has no {spec.delimiter!r} "
+                "delimiter; the file is not in the declared dialect (check 'delimiter' "
+                "and the file pattern in the feed spec)",
+            )
+        raise QuarantineError(
+            "missing_required_columns",
+            f"{name}: required column(s) missing from the "
+            f"header: {', '.join(missing)}; ask the trust to restore them or correct "
+            "'columns' in the feed spec",
+        )
     expected = len(header) + (1 if "trailing_delimiter" in spec.quirks else 0)
     delim = ord(spec.delimiter)
     quote = ord(spec.quotechar)
@@ -182,9 +215,13 @@ def tokenise(data: bytes, spec: FeedSpec, colmap: dict[str, str], required: tupl
         pool = pool_for(len(data_idx))
         if pool is not None:
             early_repeats = (data_idx, submit(pool, _repeats, buf, arr, starts, ends, data_idx))
-        whole = _parse_whole(buf, spec, expected, {f: found[c] for f, c in colmap.items() if c in found})
+        whole = _parse_whole(
+            buf, spec, expected, {f: found[c] for f, c in colmap.items() if c in found}
+        )
     if whole is not None and whole.invalid == 0 and whole.rows == rows_read:
-        dcount = np.full(nlines, expected - 1, dtype=np.int64)  # proven by pyarrow: no line to count
+        dcount = np.full(
+            nlines, expected - 1, dtype=np.int64
+        )  # proven by pyarrow: no line to count
     else:
         dcount = per_line(delim)
     qcount = per_line(quote)
@@ -196,38 +233,68 @@ def tokenise(data: bytes, spec: FeedSpec, colmap: dict[str, str], required: tupl
         if 0 < i < nlines:
             ok[i] = False
             raw = data.split(b"\n")[i] if len(data) < 50_000_000 else b""
-            rejects.add(i + 1, None, raw.decode("latin-1")[:500], "malformed_line",
-                        f"line {i + 1} holds bytes that are not valid {spec.encoding}; fix the "
-                        "characters and resend the row")
+            rejects.add(
+                i + 1,
+                None,
+                raw.decode("latin-1")[:500],
+                "malformed_line",
+                f"line {i + 1} holds bytes that are not valid {spec.encoding}; fix the "
+                "characters and resend the row",
+            )
     counts = dcount + 1
     for i in np.flatnonzero(ok & ((qcount > 0) | (crcount > 0))).tolist():
-        text = buf[starts[i]:ends_nocr[i]].decode("utf-8")
+        text = buf[starts[i] : ends_nocr[i]].decode("utf-8")
         if crcount[i]:
             ok[i] = False
-            rejects.add(i + 1, None, text, "malformed_line", f"line {i + 1} holds a bare carriage "
-                        "return inside the row; remove it and resend the row")
+            rejects.add(
+                i + 1,
+                None,
+                text,
+                "malformed_line",
+                f"line {i + 1} holds a bare carriage "
+                "return inside the row; remove it and resend the row",
+            )
             continue
         try:
-            fields = next(csv.reader([text], delimiter=spec.delimiter, quotechar=spec.quotechar,
-                                     strict=True))
+            fields = next(
+                csv.reader([text], delimiter=spec.delimiter, quotechar=spec.quotechar, strict=True)
+            )
             counts[i] = len(fields)
         except csv.Error as e:
             ok[i] = False
             if i == last and not ends_nl:
-                raise QuarantineError("truncated_file", f"{name}: the last line ({i + 1}) is cut off "
-                                      "inside a quoted value; the file is truncated: ask the trust to "
-                                      "resend the whole delivery") from None
-            rejects.add(i + 1, None, text, "malformed_line", f"line {i + 1} is not valid delimited "
-                        f"text ({e}), e.g. an unbalanced quote; fix the quoting and resend the row")
+                raise QuarantineError(
+                    "truncated_file",
+                    f"{name}: the last line ({i + 1}) is cut off "
+                    "inside a quoted value; the file is truncated: ask the trust to "
+                    "resend the whole delivery",
+                ) from None
+            rejects.add(
+                i + 1,
+                None,
+                text,
+                "malformed_line",
+                f"line {i + 1} is not valid delimited "
+                f"text ({e}), e.g. an unbalanced quote; fix the quoting and resend the row",
+            )
     wrong = ok & (counts != expected)
     if not ends_nl and is_data[last] and wrong[last] and counts[last] < expected:
-        raise QuarantineError("truncated_file", f"{name}: the last line ({last + 1}) has {counts[last]} of "
-                              f"{expected} fields and no line end; the file is truncated: ask the trust to "
-                              "resend the whole delivery")
+        raise QuarantineError(
+            "truncated_file",
+            f"{name}: the last line ({last + 1}) has {counts[last]} of "
+            f"{expected} fields and no line end; the file is truncated: ask the trust to "
+            "resend the whole delivery",
+        )
     for i in np.flatnonzero(wrong).tolist():
-        text = buf[starts[i]:ends_nocr[i]].decode("utf-8")
-        rejects.add(i + 1, None, text, "wrong_column_count", f"line {i + 1} has {counts[i]} fields, "
-                    f"the header has {expected}; check for stray delimiters in values and resend the row")
+        text = buf[starts[i] : ends_nocr[i]].decode("utf-8")
+        rejects.add(
+            i + 1,
+            None,
+            text,
+            "wrong_column_count",
+            f"line {i + 1} has {counts[i]} fields, "
+            f"the header has {expected}; check for stray delimiters in values and resend the row",
+        )
     ok &= ~wrong
 
     kept_idx = np.flatnonzero(ok)
@@ -237,15 +304,28 @@ def tokenise(data: bytes, spec: FeedSpec, colmap: dict[str, str], required: tupl
         dup = _repeats(buf, arr, starts, ends, kept_idx)
 
     needed = {f: found[c] for f, c in colmap.items() if c in found}
-    if whole is not None and whole.rows == len(kept_idx) and whole.rows + whole.invalid == rows_read:
+    if (
+        whole is not None
+        and whole.rows == len(kept_idx)
+        and whole.rows + whole.invalid == rows_read
+    ):
         cols = whole.columns  # pyarrow skipped exactly the lines rejected for their field count
     else:
         cols = _parse_pyarrow(buf, spec, starts, ends, ok, expected, needed, kept_idx)
     if cols is None:
         cols = _parse_python(buf, spec, starts, ends_nocr, kept_idx, needed)
-    return CsvTable(header=header, columns=cols, column_map=column_map,
-                    lines=kept_idx.astype(np.int64) + 1, dup=dup, rows_read=rows_read,
-                    rejects=rejects, _buf=buf, _starts=starts[kept_idx], _ends=ends_nocr[kept_idx])
+    return CsvTable(
+        header=header,
+        columns=cols,
+        column_map=column_map,
+        lines=kept_idx.astype(np.int64) + 1,
+        dup=dup,
+        rows_read=rows_read,
+        rejects=rejects,
+        _buf=buf,
+        _starts=starts[kept_idx],
+        _ends=ends_nocr[kept_idx],
+    )
 
 
 _POSITIONS_STEP = 1 << 20
@@ -255,13 +335,16 @@ def _positions(arr: np.ndarray, byte: int) -> np.ndarray:
     """Offsets of `byte` in `arr`, a megabyte at a time. `arr == byte` over a whole file is a
     mask as big as the file, fresh memory the kernel must zero each time (glibc maps anything
     over 32 MB anew): 0.2 s of a 100 MB file's read, against 0.03 s for a reused 1 MB mask."""
-    parts = [np.flatnonzero(arr[i:i + _POSITIONS_STEP] == byte) + i
-             for i in range(0, len(arr), _POSITIONS_STEP)]
+    parts = [
+        np.flatnonzero(arr[i : i + _POSITIONS_STEP] == byte) + i
+        for i in range(0, len(arr), _POSITIONS_STEP)
+    ]
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
 
 
-def _repeats(buf: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-             kept_idx: np.ndarray) -> np.ndarray:
+def _repeats(
+    buf: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, kept_idx: np.ndarray
+) -> np.ndarray:
     """Per kept line: a byte-identical repeat of an earlier kept line (line end included)."""
     dup = np.zeros(len(kept_idx), dtype=bool)
     if len(kept_idx) < 2:
@@ -269,14 +352,19 @@ def _repeats(buf: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     # a cheap fingerprint first (length and four 8-byte words): only lines sharing one are
     # compared exactly, since hashing every whole line costs more than the rest of the tokenising
     shared = pd.Series(_fingerprint(arr, starts[kept_idx], ends[kept_idx])).duplicated(keep=False)
-    cand = shared.to_numpy() | ((ends[kept_idx] - starts[kept_idx]) < 16)  # short: not fingerprinted
+    cand = shared.to_numpy() | (
+        (ends[kept_idx] - starts[kept_idx]) < 16
+    )  # short: not fingerprinted
     if not cand.any():
         return dup
     sub_idx = kept_idx[cand]
     offs = pa.array(np.concatenate((starts, [len(buf)])).astype(np.int64))
-    lines_arr = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(starts),
-                                                 [None, offs.buffers()[1], pa.py_buffer(buf)])
-    idx = lines_arr.take(pa.array(sub_idx)).dictionary_encode().indices.to_numpy(zero_copy_only=False)
+    lines_arr = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(starts), [None, offs.buffers()[1], pa.py_buffer(buf)]
+    )
+    idx = (
+        lines_arr.take(pa.array(sub_idx)).dictionary_encode().indices.to_numpy(zero_copy_only=False)
+    )
     first = np.unique(idx, return_index=True)[1]
     d = np.ones(len(idx), dtype=bool)
     d[first] = False
@@ -343,16 +431,27 @@ def _read_arrow(data: bytes, spec, expected, needed, handler) -> pa.Table | None
         return pacsv.read_csv(
             pa.py_buffer(data),
             # 4 MB blocks: enough blocks to keep both cores busy, each one cache-friendly
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True,
-                                           block_size=1 << 22),
-            parse_options=pacsv.ParseOptions(delimiter=spec.delimiter, quote_char=spec.quotechar,
-                                             double_quote=True, escape_char=False,
-                                             newlines_in_values=False, ignore_empty_lines=True,
-                                             invalid_row_handler=handler),
-            convert_options=pacsv.ConvertOptions(include_columns=include,
-                                                 column_types={c: pa.string() for c in include},
-                                                 strings_can_be_null=True, quoted_strings_can_be_null=True,
-                                                 null_values=[""], check_utf8=False))
+            read_options=pacsv.ReadOptions(
+                column_names=names, skip_rows=1, use_threads=True, block_size=1 << 22
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=spec.delimiter,
+                quote_char=spec.quotechar,
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=True,
+                invalid_row_handler=handler,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=include,
+                column_types={c: pa.string() for c in include},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+                check_utf8=False,
+            ),
+        )
     except (pa.ArrowInvalid, ValueError):
         return None
 
@@ -369,7 +468,7 @@ def _parse_pyarrow(buf, spec, starts, ends, ok, expected, needed, kept_idx):
     clean = bool((ok[1:] == is_data_all[1:]).all())
     if not clean:
         keep = np.concatenate(([0], kept_idx))
-        pieces = [buf[s:e + 1] for s, e in zip(starts[keep].tolist(), ends[keep].tolist())]
+        pieces = [buf[s : e + 1] for s, e in zip(starts[keep].tolist(), ends[keep].tolist())]
         data = b"".join(pieces)
     else:
         data = buf
@@ -384,7 +483,10 @@ def _parse_pyarrow(buf, spec, starts, ends, ok, expected, needed, kept_idx):
 
 
 def _parse_python(buf, spec, starts, ends_nocr, kept_idx, needed):
-    texts = [buf[s:e].decode("utf-8") for s, e in zip(starts[kept_idx].tolist(), ends_nocr[kept_idx].tolist())]
+    texts = [
+        buf[s:e].decode("utf-8")
+        for s, e in zip(starts[kept_idx].tolist(), ends_nocr[kept_idx].tolist())
+    ]
     rows = list(csv.reader(texts, delimiter=spec.delimiter, quotechar=spec.quotechar))
     out = {}
     for f, i in needed.items():

@@ -5,8 +5,8 @@ the pool runs beside the main thread (a 500,000-row wide file's build: 1.0-1.6 s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable
 
 # Below this many rows a file is read on one thread: the hand-offs would cost more.
 PARALLEL_MIN_ROWS = 20_000
@@ -23,10 +23,10 @@ def pool_for(rows: int) -> ThreadPoolExecutor | None:
     return _POOL
 
 
-def submit(pool: ThreadPoolExecutor | None, fn: Callable, *args) -> "Future | tuple":
+def submit(pool: ThreadPoolExecutor | None, fn: Callable, *args) -> Future | tuple:
     """fn(*args) on the pool, or at once (the result kept in a 1-tuple) without one."""
     return pool.submit(fn, *args) if pool is not None else (fn(*args),)
 
 
-def result(job: "Future | tuple"):
+def result(job: Future | tuple):
     return job[0] if isinstance(job, tuple) else job.result()

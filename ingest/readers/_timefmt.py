@@ -18,15 +18,34 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 # directive -> (field, width). Only fixed-width numeric fields and the C-locale month abbreviation.
-_DIRECTIVES = {"%Y": ("year", 4), "%m": ("month", 2), "%d": ("day", 2), "%H": ("hour", 2),
-               "%M": ("minute", 2), "%S": ("second", 2), "%b": ("mon_abbr", 3)}
-_MONTH_ABBR = [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct",
-               b"Nov", b"Dec"]
+_DIRECTIVES = {
+    "%Y": ("year", 4),
+    "%m": ("month", 2),
+    "%d": ("day", 2),
+    "%H": ("hour", 2),
+    "%M": ("minute", 2),
+    "%S": ("second", 2),
+    "%b": ("mon_abbr", 3),
+}
+_MONTH_ABBR = [
+    b"Jan",
+    b"Feb",
+    b"Mar",
+    b"Apr",
+    b"May",
+    b"Jun",
+    b"Jul",
+    b"Aug",
+    b"Sep",
+    b"Oct",
+    b"Nov",
+    b"Dec",
+]
 _ABBR_CODES = np.array([(m[0] << 16) | (m[1] << 8) | m[2] for m in _MONTH_ABBR], dtype=np.int64)
 _ABBR_ORDER = np.argsort(_ABBR_CODES)
 _ABBR_SORTED = _ABBR_CODES[_ABBR_ORDER]
 _ABBR_MONTH = _ABBR_ORDER + 1
-_DIRECTIVES_BY_FIELD = {name: width for name, width in _DIRECTIVES.values()}
+_DIRECTIVES_BY_FIELD = dict(_DIRECTIVES.values())
 _LIMITS = {"hour": 23, "minute": 59, "second": 59}
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
@@ -46,13 +65,14 @@ def compile_format(fmt: str) -> tuple[int, dict[str, int], list[tuple[int, int]]
     fields: dict[str, int] = {}
     literals: list[tuple[int, int]] = []
     pos = 0
-    for tok in re.findall(r"%.|[^%]", fmt, flags=re.S):
+    for tok in re.findall(r"%.|[^%]", fmt, flags=re.DOTALL):
         if tok.startswith("%"):
             if tok not in _DIRECTIVES:
                 return None
             name, width = _DIRECTIVES[tok]
-            if name in fields or (name in ("month", "mon_abbr") and
-                                  {"month", "mon_abbr"} & fields.keys()):
+            if name in fields or (
+                name in ("month", "mon_abbr") and {"month", "mon_abbr"} & fields.keys()
+            ):
                 return None
             fields[name] = pos
             pos += width
@@ -81,7 +101,9 @@ def _fixed_width_rows(arr: pa.StringArray, width: int):
     bufs = arr.buffers()
     if n == 0 or bufs[2] is None:
         return None, None, np.zeros(0, dtype=np.int64)
-    offsets = np.frombuffer(bufs[1], dtype=np.int32)[arr.offset:arr.offset + n + 1].astype(np.int64)
+    offsets = np.frombuffer(bufs[1], dtype=np.int32)[arr.offset : arr.offset + n + 1].astype(
+        np.int64
+    )
     data = np.frombuffer(bufs[2], dtype=np.uint8)
     cand = (np.diff(offsets) == width) & arr.is_valid().to_numpy(zero_copy_only=False)
     return data, offsets, np.flatnonzero(cand)
@@ -105,8 +127,12 @@ def parse_canonical(arr: pa.StringArray, fmt: str) -> tuple[np.ndarray, np.ndarr
     ok = np.ones(len(idx), dtype=bool)
     for p, byte in literals:
         ok &= mat[:, p] == byte
-    digit_cols = [p + i for name, p in fields.items() if name != "mon_abbr"
-                  for i in range(_DIRECTIVES_BY_FIELD[name])]
+    digit_cols = [
+        p + i
+        for name, p in fields.items()
+        if name != "mon_abbr"
+        for i in range(_DIRECTIVES_BY_FIELD[name])
+    ]
     ok &= ((mat[:, digit_cols] - np.uint8(48)) <= 9).all(axis=1)  # uint8 wraps below '0'
 
     def number(p: int, w: int) -> np.ndarray:
@@ -120,7 +146,11 @@ def parse_canonical(arr: pa.StringArray, fmt: str) -> tuple[np.ndarray, np.ndarr
         month = number(fields["month"], 2)
     else:
         p = fields["mon_abbr"]
-        code = (mat[:, p].astype(np.int64) << 16) | (mat[:, p + 1].astype(np.int64) << 8) | mat[:, p + 2]
+        code = (
+            (mat[:, p].astype(np.int64) << 16)
+            | (mat[:, p + 1].astype(np.int64) << 8)
+            | mat[:, p + 2]
+        )
         pos = np.minimum(np.searchsorted(_ABBR_SORTED, code), 11)
         ok &= _ABBR_SORTED[pos] == code
         month = _ABBR_MONTH[pos]
@@ -132,8 +162,12 @@ def parse_canonical(arr: pa.StringArray, fmt: str) -> tuple[np.ndarray, np.ndarr
     month = np.where(ok, month, 1)
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     ok &= day <= _DAYS_IN_MONTH[month - 1] + (leap & (month == 2))
-    micros = ((_days_from_civil(year, month, day) * 86_400
-               + clock["hour"] * 3600 + clock["minute"] * 60 + clock["second"]) * 1_000_000)
+    micros = (
+        _days_from_civil(year, month, day) * 86_400
+        + clock["hour"] * 3600
+        + clock["minute"] * 60
+        + clock["second"]
+    ) * 1_000_000
     good = idx[ok]
     values[good] = micros[ok]
     handled[good] = True
@@ -150,8 +184,9 @@ _ISO_CLOCK = {"hour": 11, "minute": 14, "second": 17}
 def _is_iso(fields: dict[str, int], literals: list[tuple[int, int]]) -> bool:
     if fields == _ISO_FIELDS:
         return literals == [(4, ord("-")), (7, ord("-"))]
-    return (fields == {**_ISO_FIELDS, **_ISO_CLOCK} and
-            literals in ([(4, 45), (7, 45), (10, sep), (13, 58), (16, 58)] for sep in (32, 84)))
+    return fields == {**_ISO_FIELDS, **_ISO_CLOCK} and literals in (
+        [(4, 45), (7, 45), (10, sep), (13, 58), (16, 58)] for sep in (32, 84)
+    )
 
 
 def parse_iso(arr: pa.StringArray, fmt: str) -> pa.TimestampArray | None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,8 +17,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest import nhs, quirks
-from ingest.contract import (CAPACITY_SLOTS, EXAM_EVENTS, EXAM_RECORDS, FILE_QUARANTINE_REASONS,
-                             ROW_REJECT_REASONS)
+from ingest.contract import (
+    CAPACITY_SLOTS,
+    EXAM_EVENTS,
+    EXAM_RECORDS,
+    FILE_QUARANTINE_REASONS,
+    ROW_REJECT_REASONS,
+)
 from ingest.feeds.spec import FeedSpec
 from ingest.readers._timefmt import parse_canonical, parse_iso
 
@@ -51,7 +56,9 @@ class ReadResult:
     rejected: pd.DataFrame
     # per read row (line/message/sheet row): the inputs of the pre-load expectations
     check_frame: pd.DataFrame | None = None
-    field_parse: dict[str, tuple[int, int]] = field(default_factory=dict)  # field -> (ok, non-empty)
+    field_parse: dict[str, tuple[int, int]] = field(
+        default_factory=dict
+    )  # field -> (ok, non-empty)
     column_map: dict[str, str | None] = field(default_factory=dict)  # canonical -> column found
     # the delivery's extract time (UTC) as read: from the file name, or its extract-time column
     extract_at: datetime | None = None
@@ -76,7 +83,14 @@ class Rejects:
     def add(self, line: int, field_name: str | None, raw: str, reason: str, message: str) -> None:
         assert reason in ROW_REJECT_REASONS, reason
         if line not in self.rows:
-            self.rows[line] = (self.file_path, int(line), field_name, raw[:RAW_TEXT_MAX], reason, message)
+            self.rows[line] = (
+                self.file_path,
+                int(line),
+                field_name,
+                raw[:RAW_TEXT_MAX],
+                reason,
+                message,
+            )
 
     def __contains__(self, line: int) -> bool:
         return line in self.rows
@@ -94,6 +108,7 @@ def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
 
 # --- time -----------------------------------------------------------------------------------
 
+
 def extract_time(spec: FeedSpec, name: str) -> datetime | None:
     """Extract time (UTC) from a file name by the spec's regex and strptime format; None when the
     spec takes it from a column only (ingest/readers/extract_column.py reads that)."""
@@ -101,16 +116,22 @@ def extract_time(spec: FeedSpec, name: str) -> datetime | None:
         return None
     m = re.search(spec.extract_time.pattern, name)
     if not m:
-        raise QuarantineError("unreadable", f"file name {name!r} does not contain the extract time "
-                              f"(pattern {spec.extract_time.pattern!r}); rename the file as the feed spec says")
+        raise QuarantineError(
+            "unreadable",
+            f"file name {name!r} does not contain the extract time "
+            f"(pattern {spec.extract_time.pattern!r}); rename the file as the feed spec says",
+        )
     try:
         naive = datetime.strptime(m.group(1), spec.extract_time.format)
     except ValueError:
-        raise QuarantineError("unreadable", f"extract time {m.group(1)!r} in {name!r} does not match "
-                              f"format {spec.extract_time.format!r}; rename the file") from None
+        raise QuarantineError(
+            "unreadable",
+            f"extract time {m.group(1)!r} in {name!r} does not match "
+            f"format {spec.extract_time.format!r}; rename the file",
+        ) from None
     if spec.timezone == "UTC":
-        return naive.replace(tzinfo=timezone.utc)
-    return naive.replace(tzinfo=ZoneInfo(spec.timezone), fold=0).astimezone(timezone.utc)
+        return naive.replace(tzinfo=UTC)
+    return naive.replace(tzinfo=ZoneInfo(spec.timezone), fold=0).astimezone(UTC)
 
 
 def parse_naive(arr: pa.Array, fmt: str) -> tuple[pa.Array, np.ndarray]:
@@ -136,7 +157,8 @@ def parse_naive(arr: pa.Array, fmt: str) -> tuple[pa.Array, np.ndarray]:
         bad[rest] = bad_rest
         ok_rest = parsed_rest.is_valid().to_numpy(zero_copy_only=False)
         values[rest[ok_rest]] = pc.fill_null(parsed_rest.cast(pa.int64()), 0).to_numpy(
-            zero_copy_only=False)[ok_rest]
+            zero_copy_only=False
+        )[ok_rest]
         valid[rest[ok_rest]] = True
     return pa.array(values, pa.timestamp("us"), mask=~valid), bad
 
@@ -150,14 +172,17 @@ def _parse_naive_general(arr: pa.Array, fmt: str) -> tuple[pa.Array, np.ndarray]
     # arrow accepts year 0, which no calendar (nor Python's strptime) has: treat it as unparseable
     before_year_one = pc.fill_null(pc.less(parsed, _YEAR_ONE), False)
     parsed = pc.if_else(before_year_one, pa.scalar(None, parsed.type), parsed)
-    bad = (arr.is_valid().to_numpy(zero_copy_only=False)
-           & parsed.is_null().to_numpy(zero_copy_only=False))
+    bad = arr.is_valid().to_numpy(zero_copy_only=False) & parsed.is_null().to_numpy(
+        zero_copy_only=False
+    )
     # arrow's strptime normalises impossible dates (31 Feb -> 3 Mar): round-trip check, and
     # confirm the few text differences (padding, case) with Python's strict strptime
     ok = parsed.is_valid()
     if len(arr) and pc.any(ok).as_py():
         rt = pc.strftime(parsed.cast(pa.timestamp("s")), format=fmt)
-        diff = pc.fill_null(pc.and_(ok, pc.not_equal(rt, arr)), False).to_numpy(zero_copy_only=False)
+        diff = pc.fill_null(pc.and_(ok, pc.not_equal(rt, arr)), False).to_numpy(
+            zero_copy_only=False
+        )
         if diff.any():
             idx = np.flatnonzero(diff)
             vals = pc.take(arr, pa.array(idx)).to_pylist()
@@ -209,7 +234,9 @@ _SPAN_BITS = 32  # a span is 2**32 microseconds (71.6 minutes): a shift, not a d
 _MAX_SPANS = 150_000  # about 20 years; a column reaching wider is localised value by value
 
 
-def _localise_by_span(ints: np.ndarray, missing: np.ndarray, tz: str, utc: np.ndarray) -> np.ndarray:
+def _localise_by_span(
+    ints: np.ndarray, missing: np.ndarray, tz: str, utc: np.ndarray
+) -> np.ndarray:
     """Fill `utc` for the values in a steady span of time, one the zone reads the same way at
     both ends (neither in a gap nor repeated): the zone is asked once per span of the column's
     range, not once per value. That holds because a zone never changes its clocks twice
@@ -225,8 +252,12 @@ def _localise_by_span(ints: np.ndarray, missing: np.ndarray, tz: str, utc: np.nd
     if last - first > _MAX_SPANS:
         return sent
     ends = np.arange(first, last + 2, dtype=np.int64) << _SPAN_BITS
-    read = pd.DatetimeIndex(ends.view("datetime64[us]")).tz_localize(
-        tz, ambiguous="NaT", nonexistent="NaT").as_unit("us").asi8
+    read = (
+        pd.DatetimeIndex(ends.view("datetime64[us]"))
+        .tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+        .as_unit("us")
+        .asi8
+    )
     read_ok = read != _NAT
     offset = np.subtract(ends, read, where=read_ok, out=np.zeros_like(ends))
     steady = read_ok[:-1] & read_ok[1:] & (offset[:-1] == offset[1:])
@@ -245,11 +276,19 @@ def _localise_exactly(ints: np.ndarray, tz: str) -> tuple[np.ndarray, np.ndarray
     """pandas' localisation: the ambiguous autumn hour is read once as NaT, then those few
     again with the summer (first) reading; times in the spring gap shift forward."""
     idx = pd.DatetimeIndex(ints.view("datetime64[us]"))
-    utc = idx.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").as_unit("us").asi8.copy()
+    utc = (
+        idx.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").as_unit("us").asi8.copy()
+    )
     amb = utc == _NAT
     if amb.any():
-        utc[amb] = idx[amb].tz_localize(tz, ambiguous=np.ones(int(amb.sum()), dtype=bool),
-                                        nonexistent="shift_forward").as_unit("us").asi8
+        utc[amb] = (
+            idx[amb]
+            .tz_localize(
+                tz, ambiguous=np.ones(int(amb.sum()), dtype=bool), nonexistent="shift_forward"
+            )
+            .as_unit("us")
+            .asi8
+        )
     return utc, amb
 
 
@@ -275,6 +314,7 @@ def nonempty(arr: pa.Array) -> np.ndarray:
 
 # --- value maps and flags -------------------------------------------------------------------
 
+
 def map_values(spec: FeedSpec, field_name: str, arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Local words -> canonical values by spec.value_maps; unmapped kept as sent (and masked)."""
     arr = _as_str(arr)
@@ -295,8 +335,9 @@ def map_values(spec: FeedSpec, field_name: str, arr: pa.Array) -> tuple[pa.Array
     um = pc.fill_null(pc.take(pa.array(unmapped, pa.bool_()), enc.indices), False)
     words_seen = _UNMAPPED_WORDS.get()
     if words_seen is not None and any(unmapped):
-        counts = np.bincount(enc.indices.drop_null().to_numpy(zero_copy_only=False),
-                             minlength=len(words))
+        counts = np.bincount(
+            enc.indices.drop_null().to_numpy(zero_copy_only=False), minlength=len(words)
+        )
         for w, missing, k in zip(words, unmapped, counts.tolist()):
             if missing and k:
                 words_seen[(field_name, w)] = words_seen.get((field_name, w), 0) + k
@@ -304,8 +345,9 @@ def map_values(spec: FeedSpec, field_name: str, arr: pa.Array) -> tuple[pa.Array
 
 
 # (field, local word) -> rows, for `wmin feeds check`: set by unmapped_words() around a read
-_UNMAPPED_WORDS: ContextVar[dict[tuple[str, str], int] | None] = ContextVar("unmapped_words",
-                                                                           default=None)
+_UNMAPPED_WORDS: ContextVar[dict[tuple[str, str], int] | None] = ContextVar(
+    "unmapped_words", default=None
+)
 
 
 @contextmanager
@@ -336,8 +378,9 @@ def to_bool(arr: pa.Array) -> pa.Array:
 def bool_unrecognised(arr: pa.Array) -> np.ndarray:
     arr = _as_str(arr)
     b = to_bool(arr)
-    return (arr.is_valid().to_numpy(zero_copy_only=False)
-            & b.is_null().to_numpy(zero_copy_only=False))
+    return arr.is_valid().to_numpy(zero_copy_only=False) & b.is_null().to_numpy(
+        zero_copy_only=False
+    )
 
 
 def join_flags(n: int, flags: dict[str, np.ndarray]) -> np.ndarray:
@@ -371,9 +414,14 @@ def merge_flags(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 # --- building landing frames ----------------------------------------------------------------
 
+
 def to_pandas(arr) -> pd.Series:
     if isinstance(arr, (pa.Array, pa.ChunkedArray)):
-        if pa.types.is_timestamp(arr.type) or pa.types.is_date(arr.type) or pa.types.is_boolean(arr.type):
+        if (
+            pa.types.is_timestamp(arr.type)
+            or pa.types.is_date(arr.type)
+            or pa.types.is_boolean(arr.type)
+        ):
             return arr.to_pandas()
         return arr.to_pandas()
     return pd.Series(arr)
@@ -395,13 +443,19 @@ def frame(columns: dict[str, str], data: dict[str, object], n: int) -> pd.DataFr
     return pd.DataFrame(out)
 
 
-_ARROW_TYPES = {"VARCHAR": pa.string(), "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
-                "DATE": pa.date32(), "BOOLEAN": pa.bool_(), "INTEGER": pa.int32(),
-                "BIGINT": pa.int64()}
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+    "DATE": pa.date32(),
+    "BOOLEAN": pa.bool_(),
+    "INTEGER": pa.int32(),
+    "BIGINT": pa.int64(),
+}
 
 
-def arrow_frame(columns: dict[str, str], data: dict[str, object], n: int,
-                keep: np.ndarray | None = None) -> pd.DataFrame:
+def arrow_frame(
+    columns: dict[str, str], data: dict[str, object], n: int, keep: np.ndarray | None = None
+) -> pd.DataFrame:
     """A landing frame in contract column order whose columns stay Arrow arrays (pandas
     ArrowDtype): built without a copy into pandas, and inserted without one back to Arrow
     (for a big file, both conversions cost more than building the arrays). Absent columns are
@@ -431,10 +485,25 @@ def _constant(v, n: int) -> pd.Series:
     return pd.Series([v]).repeat(n).reset_index(drop=True)
 
 
-EXAM_TEXT_FIELDS = ("procedure_name", "site_code", "room", "referrer_code", "referring_org_code",
-                    "gp_practice_code", "nhs_number_status", "postcode", "ethnicity")
-MAPPED_EXAM_FIELDS = ("modality", "priority", "patient_source_setting", "activity_category", "sex",
-                      "status")
+EXAM_TEXT_FIELDS = (
+    "procedure_name",
+    "site_code",
+    "room",
+    "referrer_code",
+    "referring_org_code",
+    "gp_practice_code",
+    "nhs_number_status",
+    "postcode",
+    "ethnicity",
+)
+MAPPED_EXAM_FIELDS = (
+    "modality",
+    "priority",
+    "patient_source_setting",
+    "activity_category",
+    "sex",
+    "status",
+)
 
 
 @dataclass
@@ -445,8 +514,9 @@ class Ctx:
     local_codes: set[str] | None = None  # the trust's local codes from the seed, if given
 
 
-def exam_attributes(ctx: Ctx, raw: dict[str, pa.Array], n: int, rejects: Rejects | None,
-                    lines: np.ndarray) -> tuple[dict[str, object], dict[str, np.ndarray], np.ndarray]:
+def exam_attributes(
+    ctx: Ctx, raw: dict[str, pa.Array], n: int, rejects: Rejects | None, lines: np.ndarray
+) -> tuple[dict[str, object], dict[str, np.ndarray], np.ndarray]:
     """Exam attributes from raw text columns (canonical names).
 
     Returns (data for EXAM_RECORDS, flag masks, bad-row mask for unparseable dates)."""
@@ -486,47 +556,81 @@ def exam_attributes(ctx: Ctx, raw: dict[str, pa.Array], n: int, rejects: Rejects
                 continue
             d, b = parse_dates(col(f), spec.date_format)
             data[f] = d
-            _reject_mask(rejects, b, lines, f, col(f), "unparseable_date",
-                         f"{f}: value does not match date_format {spec.date_format!r}; "
-                         "fix the value or the spec's date_format")
+            _reject_mask(
+                rejects,
+                b,
+                lines,
+                f,
+                col(f),
+                "unparseable_date",
+                f"{f}: value does not match date_format {spec.date_format!r}; "
+                "fix the value or the spec's date_format",
+            )
             bad |= b
     if ctx.local_codes is not None and spec.procedure_code_system == "local":
         known = pc.is_in(code, value_set=pa.array(sorted(ctx.local_codes), pa.string()))
         flags["unknown_local_code"] = nonempty(code) & ~pc.fill_null(known, True).to_numpy(
-            zero_copy_only=False)
+            zero_copy_only=False
+        )
     flags["unmapped_value"] = unmapped
     data["trust_code"] = spec.trust_code
     data["extract_at"] = ctx.extract_at
     return data, flags, bad
 
 
-def _reject_mask(rejects: Rejects | None, mask: np.ndarray, lines: np.ndarray, field_name: str,
-                 raw: pa.Array, reason: str, message: str) -> None:
+def _reject_mask(
+    rejects: Rejects | None,
+    mask: np.ndarray,
+    lines: np.ndarray,
+    field_name: str,
+    raw: pa.Array,
+    reason: str,
+    message: str,
+) -> None:
     if rejects is None or not mask.any():
         return
     idx = np.flatnonzero(mask)
     vals = pc.take(_as_str(raw), pa.array(idx)).to_pylist()
     for i, v in zip(idx.tolist(), vals):
-        rejects.add(int(lines[i]), field_name, "" if v is None else str(v), reason,
-                    f"{message} (value {v!r})")
+        rejects.add(
+            int(lines[i]),
+            field_name,
+            "" if v is None else str(v),
+            reason,
+            f"{message} (value {v!r})",
+        )
 
 
-def missing_key(rejects: Rejects, arr: pa.Array, lines: np.ndarray, field_name: str,
-                column: str | None, raw_lines=None) -> np.ndarray:
+def missing_key(
+    rejects: Rejects,
+    arr: pa.Array,
+    lines: np.ndarray,
+    field_name: str,
+    column: str | None,
+    raw_lines=None,
+) -> np.ndarray:
     miss = ~nonempty(pc.utf8_trim_whitespace(_as_str(arr)))
     if miss.any():
         for i in np.flatnonzero(miss).tolist():
-            rejects.add(int(lines[i]), field_name, raw_lines(i) if raw_lines else "",
-                        "missing_key", f"{field_name} (column {column!r}) is empty: the row cannot be "
-                        "keyed; ask the trust to resend it with a value")
+            rejects.add(
+                int(lines[i]),
+                field_name,
+                raw_lines(i) if raw_lines else "",
+                "missing_key",
+                f"{field_name} (column {column!r}) is empty: the row cannot be "
+                "keyed; ask the trust to resend it with a value",
+            )
     return miss
 
 
 # Workflow order checks (earlier, later): dates_out_of_order when later < earlier.
 ORDER_PAIRS = (
-    ("requested", "request_received"), ("requested", "exam_completed"),
-    ("request_received", "exam_completed"), ("exam_started", "exam_completed"),
-    ("exam_completed", "reported_prelim"), ("exam_completed", "report_verified"),
+    ("requested", "request_received"),
+    ("requested", "exam_completed"),
+    ("request_received", "exam_completed"),
+    ("exam_started", "exam_completed"),
+    ("exam_completed", "reported_prelim"),
+    ("exam_completed", "report_verified"),
 )
 
 
@@ -568,7 +672,9 @@ def timeline_from_events(events: pd.DataFrame, accessions: pd.Series) -> dict[st
     ev = events[["accession", "event", "event_at"]].dropna()
     if ev.empty:
         return {}
-    ev = ev.assign(t=pd.to_datetime(ev["event_at"], utc=True).dt.tz_localize(None).astype("datetime64[us]"))
+    ev = ev.assign(
+        t=pd.to_datetime(ev["event_at"], utc=True).dt.tz_localize(None).astype("datetime64[us]")
+    )
     piv = ev.groupby(["accession", "event"], sort=False)["t"].min().unstack()
     piv = piv.reindex(pd.Index(accessions.to_numpy(), dtype=object))
     return {c: piv[c].to_numpy(dtype="datetime64[us]") for c in piv.columns}

@@ -9,40 +9,92 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ingest.contract import CAPACITY_SLOTS
 from ingest.feeds.spec import EVENT_LOG_FIELDS, EXAM_FIELDS, REQUIRED_EXAM_FIELDS, FeedSpec
 from ingest.readers import _csv
+from ingest.readers.base import (
+    Ctx,
+    ReadResult,
+    Rejects,
+    _as_str,
+    _reject_mask,
+    bool_unrecognised,
+    empty_frame,
+    events_frame,
+    exam_attributes,
+    finish_records,
+    join_flags,
+    localise,
+    map_values,
+    merge_flags,
+    missing_key,
+    nonempty,
+    out_of_order,
+    parse_naive,
+    timeline_from_events,
+    to_bool,
+)
 from ingest.readers.extract_column import extract_column, resolve
-from ingest.readers.base import (Ctx, ReadResult, Rejects, _as_str, _reject_mask, bool_unrecognised,
-                                 empty_frame, events_frame, exam_attributes, finish_records,
-                                 join_flags, localise, map_values, merge_flags, missing_key, nonempty,
-                                 out_of_order, parse_naive, timeline_from_events, to_bool, date_numpy)
-from ingest.contract import CAPACITY_SLOTS
 
 REQUIRED = REQUIRED_EXAM_FIELDS + ("event_id", "event", "event_at")
 
 
-def read(path: Path, spec: FeedSpec, *, extract_at: datetime | None = None,
-         local_codes: set[str] | None = None, file_path: str | None = None,
-         data: bytes | None = None) -> ReadResult:
+def read(
+    path: Path,
+    spec: FeedSpec,
+    *,
+    extract_at: datetime | None = None,
+    local_codes: set[str] | None = None,
+    file_path: str | None = None,
+    data: bytes | None = None,
+) -> ReadResult:
     file_path = file_path or str(path)
     data = Path(path).read_bytes() if data is None else data
     colmap = {f: c for f, c in spec.columns.items() if f in EXAM_FIELDS or f in EVENT_LOG_FIELDS}
-    tab = _csv.tokenise(data, spec, {**colmap, **extract_column(spec)},
-                        REQUIRED + tuple(extract_column(spec)), file_path)
+    tab = _csv.tokenise(
+        data,
+        spec,
+        {**colmap, **extract_column(spec)},
+        REQUIRED + tuple(extract_column(spec)),
+        file_path,
+    )
     at, source = resolve(spec, extract_at, tab.columns, tab.lines, tab.rejects, file_path)
     ctx = Ctx(spec, file_path, at, local_codes)
-    res = build_events(ctx, tab.columns, tab.n, tab.lines, tab.dup, tab.rejects, tab.rows_read,
-                       tab.raw_line, tab.column_map)
+    res = build_events(
+        ctx,
+        tab.columns,
+        tab.n,
+        tab.lines,
+        tab.dup,
+        tab.rejects,
+        tab.rows_read,
+        tab.raw_line,
+        tab.column_map,
+    )
     res.extract_at, res.extract_source = at, source
     return res
 
 
-def build_events(ctx: Ctx, raw, n, lines, dup, rejects: Rejects, rows_read, raw_line, column_map,
-                 family: str = "event_csv") -> ReadResult:
+def build_events(
+    ctx: Ctx,
+    raw,
+    n,
+    lines,
+    dup,
+    rejects: Rejects,
+    rows_read,
+    raw_line,
+    column_map,
+    family: str = "event_csv",
+) -> ReadResult:
     spec = ctx.spec
     null = pa.nulls(n, pa.string())
-    missing_key(rejects, raw.get("accession", null), lines, "accession", spec.column("accession"), raw_line)
-    missing_key(rejects, raw.get("event_at", null), lines, "event_at", spec.column("event_at"), raw_line)
+    missing_key(
+        rejects, raw.get("accession", null), lines, "accession", spec.column("accession"), raw_line
+    )
+    missing_key(
+        rejects, raw.get("event_at", null), lines, "event_at", spec.column("event_at"), raw_line
+    )
     data, flags, _ = exam_attributes(ctx, raw, n, rejects, lines)
     field_parse = {}
     ts = {}
@@ -52,9 +104,16 @@ def build_events(ctx: Ctx, raw, n, lines, dup, rejects: Rejects, rows_read, raw_
         naive, bad = parse_naive(raw[f], spec.datetime_format)
         present = nonempty(raw[f])
         field_parse[f] = (int(present.sum() - bad.sum()), int(present.sum()))
-        _reject_mask(rejects, bad, lines, f, raw[f], "unparseable_timestamp",
-                     f"{f} (column {spec.column(f)!r}): not a timestamp in datetime_format "
-                     f"{spec.datetime_format!r}; fix the value or the spec")
+        _reject_mask(
+            rejects,
+            bad,
+            lines,
+            f,
+            raw[f],
+            "unparseable_timestamp",
+            f"{f} (column {spec.column(f)!r}): not a timestamp in datetime_format "
+            f"{spec.datetime_format!r}; fix the value or the spec",
+        )
         ts[f] = localise(naive, spec.timezone)
     ev, ev_um = map_values(spec, "event", raw.get("event", null))
     ev_flags = {"unmapped_value": ev_um, "duplicate_row": dup}
@@ -66,13 +125,20 @@ def build_events(ctx: Ctx, raw, n, lines, dup, rejects: Rejects, rows_read, raw_
     rejected_lines = np.fromiter(rejects.rows.keys(), dtype=np.int64, count=len(rejects.rows))
     keep = ~np.isin(lines, rejected_lines)
     src = pa.array(lines.astype(np.int32))
-    edata = {"trust_code": spec.trust_code, "extract_at": ctx.extract_at, "source_line": src,
-             "accession": data["accession"], "source_event_id": pc_trim(raw.get("event_id", null)),
-             "event": ev, "event_at": ts["event_at"][0],
-             "appointment_at": ts["appointment_at"][0] if "appointment_at" in ts else None,
-             "actor_id": raw.get("actor_id"), "actor_outsourced": outs,
-             "local_time_ambiguous": pa.array(ts["event_at"][1]),
-             "dq_flags": join_flags(n, ev_flags)}
+    edata = {
+        "trust_code": spec.trust_code,
+        "extract_at": ctx.extract_at,
+        "source_line": src,
+        "accession": data["accession"],
+        "source_event_id": pc_trim(raw.get("event_id", null)),
+        "event": ev,
+        "event_at": ts["event_at"][0],
+        "appointment_at": ts["appointment_at"][0] if "appointment_at" in ts else None,
+        "actor_id": raw.get("actor_id"),
+        "actor_outsourced": outs,
+        "local_time_ambiguous": pa.array(ts["event_at"][1]),
+        "dq_flags": join_flags(n, ev_flags),
+    }
     events = events_frame(edata, n)
     if not keep.all():
         events = events.loc[keep].reset_index(drop=True)
@@ -84,10 +150,18 @@ def build_events(ctx: Ctx, raw, n, lines, dup, rejects: Rejects, rows_read, raw_
     records = records[records["accession"].notna()]
     records = records.drop_duplicates("accession", keep="last").reset_index(drop=True)
     records = order_flags(records, events)
-    return ReadResult(file_path=ctx.file_path, family=family, content="exams", rows_read=rows_read,
-                      exam_records=records, exam_events=events,
-                      capacity_slots=empty_frame(CAPACITY_SLOTS), rejected=rejects.frame(),
-                      field_parse=field_parse, column_map=column_map)
+    return ReadResult(
+        file_path=ctx.file_path,
+        family=family,
+        content="exams",
+        rows_read=rows_read,
+        exam_records=records,
+        exam_events=events,
+        capacity_slots=empty_frame(CAPACITY_SLOTS),
+        rejected=rejects.frame(),
+        field_parse=field_parse,
+        column_map=column_map,
+    )
 
 
 def order_flags(records: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
@@ -109,4 +183,5 @@ def order_flags(records: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
 
 def pc_trim(arr):
     import pyarrow.compute as pc
+
     return pc.utf8_trim_whitespace(_as_str(arr))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
@@ -31,7 +32,7 @@ def _text(v) -> str | None:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
-        if v != v:
+        if math.isnan(v):
             return None
         return str(int(v)) if v.is_integer() else repr(v)
     if isinstance(v, datetime):
@@ -101,7 +102,9 @@ def _strptime_many(texts: list[str], fmt: str) -> list:
     if fast is not None:
         values, handled = fast
         idx = np.flatnonzero(handled)
-        for i, when in zip(idx.tolist(), values[idx].view("datetime64[us]").astype(object).tolist()):
+        for i, when in zip(
+            idx.tolist(), values[idx].view("datetime64[us]").astype(object).tolist()
+        ):
             out[i] = when
     else:
         handled = np.zeros(len(texts), dtype=bool)
@@ -115,22 +118,35 @@ def _strptime_many(texts: list[str], fmt: str) -> list:
 
 def _sheet(wb: CalamineWorkbook, name: str, file_path: str) -> list[list]:
     if name not in wb.sheet_names:
-        raise QuarantineError("not_declared_format", f"{file_path}: the workbook has no sheet {name!r} "
-                              f"(sheets: {wb.sheet_names}); ask the trust for the agreed layout or "
-                              "correct the sheet name in the feed spec")
+        raise QuarantineError(
+            "not_declared_format",
+            f"{file_path}: the workbook has no sheet {name!r} "
+            f"(sheets: {wb.sheet_names}); ask the trust for the agreed layout or "
+            "correct the sheet name in the feed spec",
+        )
     return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
 
-def _columns(rows: list[list], colmap: dict[str, str], required, spec: FeedSpec, file_path: str,
-             sheet: str, rejects_prefix: str):
+def _columns(
+    rows: list[list],
+    colmap: dict[str, str],
+    required,
+    spec: FeedSpec,
+    file_path: str,
+    sheet: str,
+    rejects_prefix: str,
+):
     header = [(_text(v) or "") for v in (rows[0] if rows else [])]
     found = {c: i for i, c in enumerate(header)}
     column_map = {f: (c if c in found else None) for f, c in colmap.items()}
     missing = [f"{f} ({colmap[f]!r})" for f in required if column_map.get(f) is None]
     if missing:
-        raise QuarantineError("missing_required_columns", f"{file_path}: sheet {sheet!r} lacks required "
-                              f"column(s) {', '.join(missing)}; ask the trust to restore them or correct "
-                              "'columns' in the feed spec")
+        raise QuarantineError(
+            "missing_required_columns",
+            f"{file_path}: sheet {sheet!r} lacks required "
+            f"column(s) {', '.join(missing)}; ask the trust to restore them or correct "
+            "'columns' in the feed spec",
+        )
     body, lines = [], []
     for r, row in enumerate(rows[1:], start=2):
         if all(v is None or v == "" for v in row):
@@ -150,8 +166,12 @@ def _columns(rows: list[list], colmap: dict[str, str], required, spec: FeedSpec,
         else:
             vals = [row[i] if i < len(row) else None for row in body]
         if f in _TS_FIELDS or f == EXTRACT_FIELD:
-            v, b = _when(vals, spec, column_format(spec) if f == EXTRACT_FIELD else spec.datetime_format,
-                         False)
+            v, b = _when(
+                vals,
+                spec,
+                column_format(spec) if f == EXTRACT_FIELD else spec.datetime_format,
+                False,
+            )
             raw[f] = pa.array(v, pa.timestamp("us"))
             pre_bad[f] = b
         elif f in _DATE_FIELDS:
@@ -167,20 +187,34 @@ def _columns(rows: list[list], colmap: dict[str, str], required, spec: FeedSpec,
         seen.add(key)
 
     def raw_line(k: int) -> str:
-        return f"{rejects_prefix}row {lines[k]}: " + "\t".join("" if v is None else str(v) for v in body[k])
+        return f"{rejects_prefix}row {lines[k]}: " + "\t".join(
+            "" if v is None else str(v) for v in body[k]
+        )
+
     return raw, pre_bad, n, np.array(lines, dtype=np.int64), dup, raw_line, column_map
 
 
-def read(path: Path, spec: FeedSpec, *, extract_at: datetime | None = None,
-         local_codes: set[str] | None = None, file_path: str | None = None,
-         data: bytes | None = None) -> ReadResult:
+def read(
+    path: Path,
+    spec: FeedSpec,
+    *,
+    extract_at: datetime | None = None,
+    local_codes: set[str] | None = None,
+    file_path: str | None = None,
+    data: bytes | None = None,
+) -> ReadResult:
     file_path = file_path or str(path)
     data = Path(path).read_bytes() if data is None else data
     if not data.startswith(b"PK\x03\x04"):
         if not data.strip():
-            raise QuarantineError("truncated_file", f"{file_path}: the file is empty; ask for it again")
-        raise QuarantineError("not_declared_format", f"{file_path}: not an .xlsx workbook (no zip "
-                              "signature) although the feed spec declares family excel; check the file")
+            raise QuarantineError(
+                "truncated_file", f"{file_path}: the file is empty; ask for it again"
+            )
+        raise QuarantineError(
+            "not_declared_format",
+            f"{file_path}: not an .xlsx workbook (no zip "
+            "signature) although the feed spec declares family excel; check the file",
+        )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             broken = z.testzip()
@@ -188,42 +222,89 @@ def read(path: Path, spec: FeedSpec, *, extract_at: datetime | None = None,
             raise zipfile.BadZipFile(broken)
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
-        raise QuarantineError("truncated_file", f"{file_path}: the workbook's zip structure is broken "
-                              f"({e}); the file is truncated or damaged: ask the trust to resend it") from None
-    except Exception as e:  # calamine raises its own error types for unreadable workbooks
-        raise QuarantineError("unreadable", f"{file_path}: the workbook cannot be read ({e}); open it in "
-                              "Excel to check, and ask the trust to resend it") from None
+        raise QuarantineError(
+            "truncated_file",
+            f"{file_path}: the workbook's zip structure is broken "
+            f"({e}); the file is truncated or damaged: ask the trust to resend it",
+        ) from None
+    except Exception as e:  # noqa: BLE001 -calamine raises its own error types for unreadable workbooks
+        raise QuarantineError(
+            "unreadable",
+            f"{file_path}: the workbook cannot be read ({e}); open it in "
+            "Excel to check, and ask the trust to resend it",
+        ) from None
     ctx = Ctx(spec, file_path, extract_at, local_codes)
     rejects = Rejects(file_path)
     try:
         rows = _sheet(wb, spec.exam_sheet, file_path)
-        colmap = {f: c for f, c in spec.columns.items() if f in EXAM_FIELDS or f in WIDE_EVENT_FIELDS}
+        colmap = {
+            f: c for f, c in spec.columns.items() if f in EXAM_FIELDS or f in WIDE_EVENT_FIELDS
+        }
         raw, pre_bad, n, lines, dup, raw_line, cmap = _columns(
-            rows, {**colmap, **extract_column(spec)}, REQUIRED_EXAM_FIELDS + tuple(extract_column(spec)),
-            spec, file_path, spec.exam_sheet, "")
-        ctx.extract_at, source = resolve(spec, extract_at, raw, lines, rejects, file_path,
-                                         pre_bad.pop(EXTRACT_FIELD, None))
+            rows,
+            {**colmap, **extract_column(spec)},
+            REQUIRED_EXAM_FIELDS + tuple(extract_column(spec)),
+            spec,
+            file_path,
+            spec.exam_sheet,
+            "",
+        )
+        ctx.extract_at, source = resolve(
+            spec, extract_at, raw, lines, rejects, file_path, pre_bad.pop(EXTRACT_FIELD, None)
+        )
         slot_res = None
         if spec.slot_columns and spec.slot_sheet in wb.sheet_names:
             srows = wb.get_sheet_by_name(spec.slot_sheet).to_python(skip_empty_area=False)
             sraw, spre, sn, slines, _sdup, sraw_line, scmap = _columns(
-                srows, dict(spec.slot_columns), ("slot_id", "slot_start"), spec, file_path,
-                spec.slot_sheet, f"{spec.slot_sheet}!")  # the workbook's extract time serves its slots
+                srows,
+                dict(spec.slot_columns),
+                ("slot_id", "slot_start"),
+                spec,
+                file_path,
+                spec.slot_sheet,
+                f"{spec.slot_sheet}!",
+            )  # the workbook's extract time serves its slots
             mins = sraw.get("slot_minutes")
             slot_minutes = None
             if mins is not None:
                 s = pd.to_numeric(pd.Series(mins.to_pylist(), dtype=object), errors="coerce")
                 slot_minutes = pa.array(s.round().astype("Int32"), pa.int32(), from_pandas=True)
-            slot_res = build_slots(ctx, sraw, sn, slines, Rejects(file_path), 0, sraw_line, scmap,
-                                   family="excel", pre_bad=spre, slot_minutes=slot_minutes)
+            slot_res = build_slots(
+                ctx,
+                sraw,
+                sn,
+                slines,
+                Rejects(file_path),
+                0,
+                sraw_line,
+                scmap,
+                family="excel",
+                pre_bad=spre,
+                slot_minutes=slot_minutes,
+            )
             slot_res.rows_read = sn
     except QuarantineError:
         raise
-    except Exception as e:
-        raise QuarantineError("unreadable", f"{file_path}: the workbook cannot be read ({e}); open it in "
-                              "Excel to check, and ask the trust to resend it") from None
-    res = build_wide(ctx, "excel", raw, n, lines, dup, rejects, n, raw_line, cmap,
-                     pre_bad=pre_bad, slots=slot_res.capacity_slots if slot_res else None)
+    except Exception as e:  # noqa: BLE001 - calamine's own error types: the file is unreadable
+        raise QuarantineError(
+            "unreadable",
+            f"{file_path}: the workbook cannot be read ({e}); open it in "
+            "Excel to check, and ask the trust to resend it",
+        ) from None
+    res = build_wide(
+        ctx,
+        "excel",
+        raw,
+        n,
+        lines,
+        dup,
+        rejects,
+        n,
+        raw_line,
+        cmap,
+        pre_bad=pre_bad,
+        slots=slot_res.capacity_slots if slot_res else None,
+    )
     res.extract_at, res.extract_source = ctx.extract_at, source
     if slot_res is not None:
         res.rows_read += slot_res.rows_read

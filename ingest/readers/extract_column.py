@@ -40,9 +40,15 @@ def column_format(spec: FeedSpec) -> str:
     return spec.extract_time.column_format or spec.datetime_format
 
 
-def resolve(spec: FeedSpec, name_at: datetime | None, raw: dict[str, pa.Array],
-            lines: np.ndarray, rejects: Rejects, file_path: str,
-            pre_bad: np.ndarray | None = None) -> tuple[datetime | None, str | None]:
+def resolve(
+    spec: FeedSpec,
+    name_at: datetime | None,
+    raw: dict[str, pa.Array],
+    lines: np.ndarray,
+    rejects: Rejects,
+    file_path: str,
+    pre_bad: np.ndarray | None = None,
+) -> tuple[datetime | None, str | None]:
     """The delivery's extract time (UTC) and where it came from, said for a person.
 
     `raw` holds the extract-time column (text, or naive timestamps from a workbook with the
@@ -56,9 +62,12 @@ def resolve(spec: FeedSpec, name_at: datetime | None, raw: dict[str, pa.Array],
             return name_at, "file name"
         if column is None:
             return None, None
-        raise QuarantineError("missing_required_columns", f"{file_path}: no column {column!r} "
-                              "(extract_time.column) and no extract time in the file name; ask the "
-                              "trust to restore the column or give 'extract_time.pattern' in the spec")
+        raise QuarantineError(
+            "missing_required_columns",
+            f"{file_path}: no column {column!r} "
+            "(extract_time.column) and no extract time in the file name; ask the "
+            "trust to restore the column or give 'extract_time.pattern' in the spec",
+        )
     fmt = column_format(spec)
     if pa.types.is_timestamp(values.type):
         naive = values
@@ -67,19 +76,29 @@ def resolve(spec: FeedSpec, name_at: datetime | None, raw: dict[str, pa.Array],
     else:
         naive, bad = parse_naive(values, fmt)
         shown = values
-    _reject_mask(rejects, bad, lines, EXTRACT_FIELD, shown, "unparseable_timestamp",
-                 f"extract_time (column {column!r}): not a timestamp in "
-                 f"{'column_format' if spec.extract_time.column_format else 'datetime_format'} "
-                 f"{fmt!r}; fix the value or the spec")
+    _reject_mask(
+        rejects,
+        bad,
+        lines,
+        EXTRACT_FIELD,
+        shown,
+        "unparseable_timestamp",
+        f"extract_time (column {column!r}): not a timestamp in "
+        f"{'column_format' if spec.extract_time.column_format else 'datetime_format'} "
+        f"{fmt!r}; fix the value or the spec",
+    )
     utc, _ambiguous = localise(naive, spec.timezone)
     latest = pc.max(utc).as_py()
     if latest is None:
         if name_at is not None:
             return name_at, f"file name (column {column!r} is empty in every row)"
         where = f"line {int(lines[np.flatnonzero(bad)[0]])}" if bad.any() else "every row"
-        raise QuarantineError("unreadable", f"{file_path}: {where}: field extract_time (column "
-                              f"{column!r}) holds no timestamp in {fmt!r}, and the file name gives "
-                              "none; fix 'extract_time' in the spec or ask the trust to resend")
+        raise QuarantineError(
+            "unreadable",
+            f"{file_path}: {where}: field extract_time (column "
+            f"{column!r}) holds no timestamp in {fmt!r}, and the file name gives "
+            "none; fix 'extract_time' in the spec or ask the trust to resend",
+        )
     latest = latest.astimezone(UTC)
     if name_at is not None:
         return latest, f"column {column!r} (the file name said {name_at:%Y-%m-%d %H:%M} UTC)"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,8 +14,18 @@ import pyarrow.compute as pc
 from ingest import quirks
 from ingest.contract import CAPACITY_SLOTS
 from ingest.feeds.spec import FeedSpec
-from ingest.readers.base import (Ctx, QuarantineError, ReadResult, Rejects, empty_frame, events_frame,
-                                 exam_attributes, finish_records, join_flags, map_values, to_bool)
+from ingest.readers.base import (
+    Ctx,
+    QuarantineError,
+    ReadResult,
+    Rejects,
+    empty_frame,
+    events_frame,
+    exam_attributes,
+    finish_records,
+    join_flags,
+    map_values,
+)
 from ingest.readers.event_csv import order_flags
 
 _SEG = re.compile(r"^[A-Z][A-Z0-9]{2}$")
@@ -79,14 +89,20 @@ def _parse_ts(text: str, tz: str) -> tuple[datetime, bool]:
         # read time: on 14 ASCII digits strptime accepts only the split where every field fills its
         # two digits (a shorter field leaves unconverted data), and datetime() raises the same
         # ValueError for an out-of-range field, so the accepted values are identical.
-        fields = (int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]),
-                  int(stamp[8:10]), int(stamp[10:12]), int(stamp[12:14]))
+        fields = (
+            int(stamp[:4]),
+            int(stamp[4:6]),
+            int(stamp[6:8]),
+            int(stamp[8:10]),
+            int(stamp[10:12]),
+            int(stamp[12:14]),
+        )
     else:
         # Other Unicode digits match _TS's \d but only some of strptime's patterns: keep its verdict.
         naive = datetime.strptime(stamp, "%Y%m%d%H%M%S")
         fields = (naive.year, naive.month, naive.day, naive.hour, naive.minute, naive.second)
     if off == "Z":
-        return datetime(*fields, tzinfo=timezone.utc), False
+        return datetime(*fields, tzinfo=UTC), False
     if off:
         east_of_utc = _UTC_OFFSETS.get(off)
         if east_of_utc is None:
@@ -95,12 +111,12 @@ def _parse_ts(text: str, tz: str) -> tuple[datetime, bool]:
             if delta > timedelta(hours=14) or int(off[3:5]) > 59:
                 raise ValueError(text)
             east_of_utc = _UTC_OFFSETS[off] = sign * delta
-        return datetime(*fields, tzinfo=timezone.utc) - east_of_utc, False
+        return datetime(*fields, tzinfo=UTC) - east_of_utc, False
     if tz == "UTC":
-        return datetime(*fields, tzinfo=timezone.utc), False
+        return datetime(*fields, tzinfo=UTC), False
     fold0 = datetime(*fields, tzinfo=ZoneInfo(tz))
     fold1 = fold0.replace(fold=1)
-    return fold0.astimezone(timezone.utc), fold0.utcoffset() != fold1.utcoffset()
+    return fold0.astimezone(UTC), fold0.utcoffset() != fold1.utcoffset()
 
 
 def split_messages(text: str) -> list[list[str]]:
@@ -130,7 +146,9 @@ class _Msg:
             name = s[:3]
             if name not in _VALID_SEG_NAMES:
                 if not _SEG.match(name):
-                    raise _Bad("malformed_line", name, f"segment {s[:12]!r} is not a valid HL7 segment")
+                    raise _Bad(
+                        "malformed_line", name, f"segment {s[:12]!r} is not a valid HL7 segment"
+                    )
                 _VALID_SEG_NAMES.add(name)
             if len(s) > 3 and s[3] != fs:
                 raise _Bad("malformed_line", name, f"segment {s[:12]!r} is not a valid HL7 segment")
@@ -139,7 +157,9 @@ class _Msg:
             parts = s.split(fs)
             self.seg[name] = ["MSH", fs] + parts[1:] if name == "MSH" else parts
 
-    def get(self, name: str, n: int, comp: int | None = 1, rep: int = 0, raw: bool = False) -> str | None:
+    def get(
+        self, name: str, n: int, comp: int | None = 1, rep: int = 0, raw: bool = False
+    ) -> str | None:
         parts = self.seg.get(name)
         if not parts or n >= len(parts):
             return None
@@ -159,38 +179,90 @@ class _Msg:
         return v.strip() or None
 
 
-_TEXT = ("accession", "procedure_code", "procedure_name", "modality", "site_code", "room", "priority",
-         "patient_source_setting", "activity_category", "referrer_code", "referring_org_code",
-         "nhs_number", "sex", "postcode", "ethnicity")
+_TEXT = (
+    "accession",
+    "procedure_code",
+    "procedure_name",
+    "modality",
+    "site_code",
+    "room",
+    "priority",
+    "patient_source_setting",
+    "activity_category",
+    "referrer_code",
+    "referring_org_code",
+    "nhs_number",
+    "sex",
+    "postcode",
+    "ethnicity",
+)
 
 # The values _extract returns for one message, in order: one column each.
-_ROW_FIELDS = ("accession", "event_id", "event", "event_at", "ambiguous", "appointment_at",
-               "actor_id", "actor_outsourced", "procedure_code", "procedure_name", "modality", "priority",
-               "activity_category", "site_code", "room", "patient_source_setting", "referrer_code",
-               "referring_org_code", "nhs_number", "sex", "postcode", "ethnicity", "birth_date",
-               "entered_in_error")
+_ROW_FIELDS = (
+    "accession",
+    "event_id",
+    "event",
+    "event_at",
+    "ambiguous",
+    "appointment_at",
+    "actor_id",
+    "actor_outsourced",
+    "procedure_code",
+    "procedure_name",
+    "modality",
+    "priority",
+    "activity_category",
+    "site_code",
+    "room",
+    "patient_source_setting",
+    "referrer_code",
+    "referring_org_code",
+    "nhs_number",
+    "sex",
+    "postcode",
+    "ethnicity",
+    "birth_date",
+    "entered_in_error",
+)
 
 
-def read(path: Path, spec: FeedSpec, *, extract_at: datetime | None = None,
-         local_codes: set[str] | None = None, file_path: str | None = None,
-         data: bytes | None = None) -> ReadResult:
+def read(
+    path: Path,
+    spec: FeedSpec,
+    *,
+    extract_at: datetime | None = None,
+    local_codes: set[str] | None = None,
+    file_path: str | None = None,
+    data: bytes | None = None,
+) -> ReadResult:
     file_path = file_path or str(path)
     data = Path(path).read_bytes() if data is None else data
     enc = "utf-8" if spec.encoding == "utf-8-sig" else spec.encoding
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if not data.strip():
-        raise QuarantineError("truncated_file", f"{file_path}: the file is empty; ask the trust to resend")
+        raise QuarantineError(
+            "truncated_file", f"{file_path}: the file is empty; ask the trust to resend"
+        )
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4096]:
-        raise QuarantineError("wrong_encoding", f"{file_path}: NUL bytes (UTF-16 or binary), not "
-                              f"{spec.encoding} HL7 text; ask the trust to resend as {spec.encoding}")
+        raise QuarantineError(
+            "wrong_encoding",
+            f"{file_path}: NUL bytes (UTF-16 or binary), not "
+            f"{spec.encoding} HL7 text; ask the trust to resend as {spec.encoding}",
+        )
     if not data.lstrip().startswith(b"MSH"):
-        raise QuarantineError("not_declared_format", f"{file_path}: does not start with an MSH segment, "
-                              "so it is not an HL7 v2 batch as the feed spec declares; check the file "
-                              "pattern and family in the spec")
+        raise QuarantineError(
+            "not_declared_format",
+            f"{file_path}: does not start with an MSH segment, "
+            "so it is not an HL7 v2 batch as the feed spec declares; check the file "
+            "pattern and family in the spec",
+        )
     if not data.rstrip(b" \t").endswith((b"\r", b"\n")):
-        raise QuarantineError("truncated_file", f"{file_path}: the last message has no segment end "
-                              "(carriage return); the file is truncated: ask for the whole delivery again")
+        raise QuarantineError(
+            "truncated_file",
+            f"{file_path}: the last message has no segment end "
+            "(carriage return); the file is truncated: ask for the whole delivery again",
+        )
     try:
         text = data.decode(enc)
         bad_bytes = False
@@ -209,25 +281,42 @@ def read(path: Path, spec: FeedSpec, *, extract_at: datetime | None = None,
         try:
             if bad_bytes and "\ufffd" in raw:
                 nbad_bytes += 1
-                raise _Bad("malformed_line", None, "the message holds bytes that are not valid "
-                           f"{spec.encoding}; fix the characters and resend the message")
+                raise _Bad(
+                    "malformed_line",
+                    None,
+                    "the message holds bytes that are not valid "
+                    f"{spec.encoding}; fix the characters and resend the message",
+                )
             row = _extract(_Msg(segs), spec)
         except _Bad as b:
             rejects.add(no, b.field, raw, b.reason, f"message {no}: {b.message}")
             continue
         except (IndexError, ValueError) as e:
-            rejects.add(no, None, raw, "malformed_line", f"message {no}: cannot be parsed ({e}); "
-                        "check the segment structure and resend the message")
+            rejects.add(
+                no,
+                None,
+                raw,
+                "malformed_line",
+                f"message {no}: cannot be parsed ({e}); "
+                "check the segment structure and resend the message",
+            )
             continue
         rows.append(row)
         loaded_lines.append(no)
         dup.append(raw in seen)
         seen.add(raw)
     if msgs and nbad_bytes >= 3 and nbad_bytes > 0.2 * len(msgs):
-        raise QuarantineError("wrong_encoding", f"{file_path}: {nbad_bytes} messages are not valid "
-                              f"{spec.encoding}; ask the trust to resend or correct 'encoding' in the spec")
+        raise QuarantineError(
+            "wrong_encoding",
+            f"{file_path}: {nbad_bytes} messages are not valid "
+            f"{spec.encoding}; ask the trust to resend or correct 'encoding' in the spec",
+        )
     # Transposed once at the end: cheaper than appending each value to its own column list.
-    cols = {k: list(v) for k, v in zip(_ROW_FIELDS, zip(*rows))} if rows else {k: [] for k in _ROW_FIELDS}
+    cols = (
+        {k: list(v) for k, v in zip(_ROW_FIELDS, zip(*rows))}
+        if rows
+        else {k: [] for k in _ROW_FIELDS}
+    )
     n = len(loaded_lines)
     lines = np.array(loaded_lines, dtype=np.int64)
     ctx = Ctx(spec, file_path, extract_at, local_codes)
@@ -242,14 +331,20 @@ def read(path: Path, spec: FeedSpec, *, extract_at: datetime | None = None,
         ev_um = ev_um & ~eie
     src = pa.array(lines.astype(np.int32))
     dup_a = np.array(dup, dtype=bool)
-    edata = {"trust_code": spec.trust_code, "extract_at": extract_at, "source_line": src,
-             "accession": data_["accession"], "source_event_id": pa.array(cols["event_id"], pa.string()),
-             "event": ev, "event_at": pa.array(cols["event_at"], pa.timestamp("us", tz="UTC")),
-             "appointment_at": pa.array(cols["appointment_at"], pa.timestamp("us", tz="UTC")),
-             "actor_id": pa.array(cols["actor_id"], pa.string()),
-             "actor_outsourced": pa.array(cols["actor_outsourced"], pa.bool_()),
-             "local_time_ambiguous": pa.array(cols["ambiguous"], pa.bool_()),
-             "dq_flags": join_flags(n, {"unmapped_value": ev_um, "duplicate_row": dup_a})}
+    edata = {
+        "trust_code": spec.trust_code,
+        "extract_at": extract_at,
+        "source_line": src,
+        "accession": data_["accession"],
+        "source_event_id": pa.array(cols["event_id"], pa.string()),
+        "event": ev,
+        "event_at": pa.array(cols["event_at"], pa.timestamp("us", tz="UTC")),
+        "appointment_at": pa.array(cols["appointment_at"], pa.timestamp("us", tz="UTC")),
+        "actor_id": pa.array(cols["actor_id"], pa.string()),
+        "actor_outsourced": pa.array(cols["actor_outsourced"], pa.bool_()),
+        "local_time_ambiguous": pa.array(cols["ambiguous"], pa.bool_()),
+        "dq_flags": join_flags(n, {"unmapped_value": ev_um, "duplicate_row": dup_a}),
+    }
     events = events_frame(edata, n)
     data_["source_line"] = src
     data_["status"] = None  # HL7 family sends no exam status: derived downstream from the events
@@ -257,13 +352,30 @@ def read(path: Path, spec: FeedSpec, *, extract_at: datetime | None = None,
     records = finish_records(data_, flags, n)
     records = records[records["accession"].notna()].drop_duplicates("accession", keep="last")
     records = order_flags(records.reset_index(drop=True), events)
-    return ReadResult(file_path=file_path, family="hl7v2", content="exams", rows_read=len(msgs),
-                      exam_records=records, exam_events=events, capacity_slots=empty_frame(CAPACITY_SLOTS),
-                      rejected=rejects.frame(),
-                      field_parse={"event_at": (n, n + sum(1 for r in rejects.rows.values()
-                                                           if r[4] == "unparseable_timestamp"))},
-                      column_map={"accession": "ORC-3", "event_id": "MSH-10", "event": "ORC-5 (ORC-16 EIE)",
-                                  "event_at": "MSH-7", "nhs_number": "PID-3", "procedure_code": "OBR-4"})
+    return ReadResult(
+        file_path=file_path,
+        family="hl7v2",
+        content="exams",
+        rows_read=len(msgs),
+        exam_records=records,
+        exam_events=events,
+        capacity_slots=empty_frame(CAPACITY_SLOTS),
+        rejected=rejects.frame(),
+        field_parse={
+            "event_at": (
+                n,
+                n + sum(1 for r in rejects.rows.values() if r[4] == "unparseable_timestamp"),
+            )
+        },
+        column_map={
+            "accession": "ORC-3",
+            "event_id": "MSH-10",
+            "event": "ORC-5 (ORC-16 EIE)",
+            "event_at": "MSH-7",
+            "nhs_number": "PID-3",
+            "procedure_code": "OBR-4",
+        },
+    )
 
 
 def _extract(m: _Msg, spec: FeedSpec) -> tuple:
@@ -271,25 +383,41 @@ def _extract(m: _Msg, spec: FeedSpec) -> tuple:
     event_id = m.get("MSH", 10)
     accession = m.get("ORC", 3)
     if not accession:
-        raise _Bad("missing_key", "accession", "ORC-3 (filler order number = accession) is empty; "
-                   "ask the trust to resend the message with the accession")
+        raise _Bad(
+            "missing_key",
+            "accession",
+            "ORC-3 (filler order number = accession) is empty; "
+            "ask the trust to resend the message with the accession",
+        )
     ts_text = m.get("MSH", 7) or m.get("ORC", 9)
     if not ts_text:
-        raise _Bad("missing_key", "event_at", "MSH-7 and ORC-9 (event time) are empty; ask the trust "
-                   "to resend the message with its time")
+        raise _Bad(
+            "missing_key",
+            "event_at",
+            "MSH-7 and ORC-9 (event time) are empty; ask the trust "
+            "to resend the message with its time",
+        )
     try:
         event_at, amb = parse_ts(ts_text, tz)
     except ValueError:
-        raise _Bad("unparseable_timestamp", "event_at", f"MSH-7 {ts_text!r} is not an HL7 timestamp "
-                   "YYYYMMDDHHMM[SS][+hhmm]; fix the interface mapping") from None
+        raise _Bad(
+            "unparseable_timestamp",
+            "event_at",
+            f"MSH-7 {ts_text!r} is not an HL7 timestamp "
+            "YYYYMMDDHHMM[SS][+hhmm]; fix the interface mapping",
+        ) from None
     appt = m.get("OBR", 36)
     appointment_at = None
     if appt:
         try:
             appointment_at, _ = parse_ts(appt, tz)
         except ValueError:
-            raise _Bad("unparseable_timestamp", "appointment_at", f"OBR-36 {appt!r} is not an HL7 "
-                       "timestamp YYYYMMDDHHMM[SS][+hhmm]; fix the interface mapping") from None
+            raise _Bad(
+                "unparseable_timestamp",
+                "appointment_at",
+                f"OBR-36 {appt!r} is not an HL7 "
+                "timestamp YYYYMMDDHHMM[SS][+hhmm]; fix the interface mapping",
+            ) from None
     bd_text = m.get("PID", 7)
     birth = None
     if bd_text:
@@ -303,8 +431,11 @@ def _extract(m: _Msg, spec: FeedSpec) -> tuple:
             else:
                 birth = datetime.strptime(day_text, "%Y%m%d").date()
         except ValueError:
-            raise _Bad("unparseable_date", "birth_date", f"PID-7 {bd_text!r} is not a date YYYYMMDD; "
-                       "fix the value and resend") from None
+            raise _Bad(
+                "unparseable_date",
+                "birth_date",
+                f"PID-7 {bd_text!r} is not a date YYYYMMDD; fix the value and resend",
+            ) from None
     pid3 = m.get("PID", 3, comp=None, rep=None, raw=True) or ""
     if "hl7_repeat_nhs_in_pid3" in spec.quirks:
         nhs_no = quirks.hl7_repeat_nhs_in_pid3(pid3, m.rs, m.cs)
@@ -316,15 +447,28 @@ def _extract(m: _Msg, spec: FeedSpec) -> tuple:
     reporter = m.get("OBR", 32)
     outs_flag = m.get("OBR", 32, comp=2)
     return (  # _ROW_FIELDS order
-        accession, event_id, event, event_at,
-        amb, appointment_at,
-        reporter, (outs_flag or "").upper() == "OUTSOURCED" if reporter else None,
-        m.get("OBR", 4, 1), m.get("OBR", 4, 2),
-        m.get("OBR", 24), m.get("OBR", 5),
-        m.get("OBR", 13), m.get("PV1", 3, 1),
-        m.get("PV1", 3, 2), m.get("PV1", 2),
-        m.get("PV1", 8, 1), m.get("ORC", 17, 1),
-        unescape(nhs_no).strip() if nhs_no else None, m.get("PID", 8),
-        m.get("PID", 11, 5), m.get("PID", 22, 1), birth,
+        accession,
+        event_id,
+        event,
+        event_at,
+        amb,
+        appointment_at,
+        reporter,
+        (outs_flag or "").upper() == "OUTSOURCED" if reporter else None,
+        m.get("OBR", 4, 1),
+        m.get("OBR", 4, 2),
+        m.get("OBR", 24),
+        m.get("OBR", 5),
+        m.get("OBR", 13),
+        m.get("PV1", 3, 1),
+        m.get("PV1", 3, 2),
+        m.get("PV1", 2),
+        m.get("PV1", 8, 1),
+        m.get("ORC", 17, 1),
+        unescape(nhs_no).strip() if nhs_no else None,
+        m.get("PID", 8),
+        m.get("PID", 11, 5),
+        m.get("PID", 22, 1),
+        birth,
         is_entered_in_error(m.get("ORC", 1), m.get("ORC", 16, 1)),
     )

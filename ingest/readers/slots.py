@@ -12,69 +12,154 @@ import pyarrow.compute as pc
 from ingest.contract import EXAM_EVENTS, EXAM_RECORDS
 from ingest.feeds.spec import FeedSpec
 from ingest.readers import _csv
+from ingest.readers.base import (
+    Ctx,
+    ReadResult,
+    Rejects,
+    _as_str,
+    _reject_mask,
+    empty_frame,
+    localise,
+    map_values,
+    missing_key,
+    nonempty,
+    parse_naive,
+    slots_frame,
+)
 from ingest.readers.extract_column import extract_column, resolve
-from ingest.readers.base import (Ctx, ReadResult, Rejects, _as_str, _reject_mask, empty_frame,
-                                 localise, map_values, missing_key, nonempty, parse_naive, slots_frame)
 
 REQUIRED = ("slot_id", "slot_start")
 
 
-def read(path: Path, spec: FeedSpec, *, extract_at: datetime | None = None,
-         local_codes: set[str] | None = None, file_path: str | None = None,
-         data: bytes | None = None) -> ReadResult:
+def read(
+    path: Path,
+    spec: FeedSpec,
+    *,
+    extract_at: datetime | None = None,
+    local_codes: set[str] | None = None,
+    file_path: str | None = None,
+    data: bytes | None = None,
+) -> ReadResult:
     file_path = file_path or str(path)
     data = Path(path).read_bytes() if data is None else data
     # a slots extract may lack the exams' extract-time column: the file name's time then serves
-    tab = _csv.tokenise(data, spec, {**spec.slot_columns, **extract_column(spec)}, REQUIRED, file_path)
+    tab = _csv.tokenise(
+        data, spec, {**spec.slot_columns, **extract_column(spec)}, REQUIRED, file_path
+    )
     at, source = resolve(spec, extract_at, tab.columns, tab.lines, tab.rejects, file_path)
     ctx = Ctx(spec, file_path, at, local_codes)
-    res = build_slots(ctx, tab.columns, tab.n, tab.lines, tab.rejects, tab.rows_read, tab.raw_line,
-                      tab.column_map, family=spec.family)
+    res = build_slots(
+        ctx,
+        tab.columns,
+        tab.n,
+        tab.lines,
+        tab.rejects,
+        tab.rows_read,
+        tab.raw_line,
+        tab.column_map,
+        family=spec.family,
+    )
     res.extract_at, res.extract_source = at, source
     return res
 
 
-def build_slots(ctx: Ctx, raw, n, lines, rejects: Rejects, rows_read, raw_line, column_map,
-                family: str, pre_bad: dict | None = None, slot_minutes=None) -> ReadResult:
+def build_slots(
+    ctx: Ctx,
+    raw,
+    n,
+    lines,
+    rejects: Rejects,
+    rows_read,
+    raw_line,
+    column_map,
+    family: str,
+    pre_bad: dict | None = None,
+    slot_minutes=None,
+) -> ReadResult:
     spec = ctx.spec
     null = pa.nulls(n, pa.string())
-    missing_key(rejects, raw.get("slot_id", null), lines, "slot_id", spec.slot_columns.get("slot_id"),
-                raw_line)
-    missing_key(rejects, raw.get("slot_start", null), lines, "slot_start",
-                spec.slot_columns.get("slot_start"), raw_line)
+    missing_key(
+        rejects,
+        raw.get("slot_id", null),
+        lines,
+        "slot_id",
+        spec.slot_columns.get("slot_id"),
+        raw_line,
+    )
+    missing_key(
+        rejects,
+        raw.get("slot_start", null),
+        lines,
+        "slot_start",
+        spec.slot_columns.get("slot_start"),
+        raw_line,
+    )
     col = raw.get("slot_start", null)
     if pa.types.is_timestamp(col.type):
         naive, bad = col, (pre_bad or {}).get("slot_start", np.zeros(n, dtype=bool))
     else:
         naive, bad = parse_naive(col, spec.datetime_format)
-        _reject_mask(rejects, bad, lines, "slot_start", col, "unparseable_timestamp",
-                     f"slot_start (column {spec.slot_columns.get('slot_start')!r}): not a timestamp in "
-                     f"datetime_format {spec.datetime_format!r}; fix the value or the spec")
+        _reject_mask(
+            rejects,
+            bad,
+            lines,
+            "slot_start",
+            col,
+            "unparseable_timestamp",
+            f"slot_start (column {spec.slot_columns.get('slot_start')!r}): not a timestamp in "
+            f"datetime_format {spec.datetime_format!r}; fix the value or the spec",
+        )
     if pa.types.is_timestamp(col.type) and bad.any():
-        _reject_mask(rejects, bad, lines, "slot_start", pa.array([""] * n), "unparseable_timestamp",
-                     "slot_start: not a date/time cell; fix the value")
+        _reject_mask(
+            rejects,
+            bad,
+            lines,
+            "slot_start",
+            pa.array([""] * n),
+            "unparseable_timestamp",
+            "slot_start: not a date/time cell; fix the value",
+        )
     present = nonempty(naive) | bad
     field_parse = {"slot_start": (int(present.sum() - bad.sum()), int(present.sum()))}
     start, _amb = localise(naive, spec.timezone)
     if slot_minutes is None:
         mins = raw.get("slot_minutes", null)
-        mins = pc.cast(pc.if_else(pc.match_substring_regex(_as_str(mins), r"^\s*\d{1,5}(\.0+)?\s*$"),
-                                  _as_str(mins), pa.scalar(None, pa.string())), pa.float64())
+        mins = pc.cast(
+            pc.if_else(
+                pc.match_substring_regex(_as_str(mins), r"^\s*\d{1,5}(\.0+)?\s*$"),
+                _as_str(mins),
+                pa.scalar(None, pa.string()),
+            ),
+            pa.float64(),
+        )
         slot_minutes = pc.cast(mins, pa.int32())
-    data = {"trust_code": spec.trust_code, "extract_at": ctx.extract_at,
-            "source_line": pa.array(lines.astype(np.int32)),
-            "slot_id": pc.utf8_trim_whitespace(_as_str(raw.get("slot_id", null))),
-            "site_code": raw.get("site_code"), "room": raw.get("room"),
-            "modality": map_values(spec, "modality", raw["modality"])[0] if "modality" in raw else None,
-            "slot_start": start, "slot_minutes": slot_minutes,
-            "state": map_values(spec, "state", raw["state"])[0] if "state" in raw else None,
-            "accession": raw.get("accession")}
+    data = {
+        "trust_code": spec.trust_code,
+        "extract_at": ctx.extract_at,
+        "source_line": pa.array(lines.astype(np.int32)),
+        "slot_id": pc.utf8_trim_whitespace(_as_str(raw.get("slot_id", null))),
+        "site_code": raw.get("site_code"),
+        "room": raw.get("room"),
+        "modality": map_values(spec, "modality", raw["modality"])[0] if "modality" in raw else None,
+        "slot_start": start,
+        "slot_minutes": slot_minutes,
+        "state": map_values(spec, "state", raw["state"])[0] if "state" in raw else None,
+        "accession": raw.get("accession"),
+    }
     slots = slots_frame(data, n)
     rejected_lines = np.fromiter(rejects.rows.keys(), dtype=np.int64, count=len(rejects.rows))
     keep = ~np.isin(lines, rejected_lines)
     if not keep.all():
         slots = slots.loc[keep].reset_index(drop=True)
-    return ReadResult(file_path=ctx.file_path, family=family, content="slots", rows_read=rows_read,
-                      exam_records=empty_frame(EXAM_RECORDS), exam_events=empty_frame(EXAM_EVENTS),
-                      capacity_slots=slots, rejected=rejects.frame(), field_parse=field_parse,
-                      column_map=column_map)
+    return ReadResult(
+        file_path=ctx.file_path,
+        family=family,
+        content="slots",
+        rows_read=rows_read,
+        exam_records=empty_frame(EXAM_RECORDS),
+        exam_events=empty_frame(EXAM_EVENTS),
+        capacity_slots=slots,
+        rejected=rejects.frame(),
+        field_parse=field_parse,
+        column_map=column_map,
+    )

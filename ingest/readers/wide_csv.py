@@ -2,62 +2,116 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest.contract import CAPACITY_SLOTS, EXAM_EVENTS, EXAM_RECORDS
 from ingest.feeds.spec import EXAM_FIELDS, REQUIRED_EXAM_FIELDS, WIDE_EVENT_FIELDS, FeedSpec
 from ingest.readers import _csv
 from ingest.readers._pool import pool_for, result, submit
+from ingest.readers.base import (
+    Ctx,
+    ReadResult,
+    Rejects,
+    _as_str,
+    _reject_mask,
+    arrow_frame,
+    bool_unrecognised,
+    date_numpy,
+    empty_frame,
+    exam_attributes,
+    join_flags,
+    localise,
+    map_values,
+    missing_key,
+    nonempty,
+    out_of_order,
+    parse_naive,
+    to_bool,
+    ts_numpy,
+)
 from ingest.readers.extract_column import extract_column, resolve
-from ingest.readers.base import (Ctx, ReadResult, Rejects, _as_str, _reject_mask, arrow_frame,
-                                 empty_frame, exam_attributes, join_flags, localise, map_values,
-                                 missing_key, nonempty, out_of_order, parse_naive, to_bool, ts_numpy,
-                                 date_numpy, bool_unrecognised)
-from ingest.contract import CAPACITY_SLOTS, EXAM_EVENTS, EXAM_RECORDS
 
 EVENT_COLUMNS = [f for f in WIDE_EVENT_FIELDS if f.endswith("_at") and f != "appointment_at"]
-ACTORS = {"reported_prelim": ("prelim_reporter_id", None),
-          "report_verified": ("verified_reporter_id", "verified_outsourced")}
+ACTORS = {
+    "reported_prelim": ("prelim_reporter_id", None),
+    "report_verified": ("verified_reporter_id", "verified_outsourced"),
+}
 
 
 def wide_columns(spec: FeedSpec) -> dict[str, str]:
     return {f: c for f, c in spec.columns.items() if f in EXAM_FIELDS or f in WIDE_EVENT_FIELDS}
 
 
-def read(path: Path, spec: FeedSpec, *, extract_at: datetime | None = None,
-         local_codes: set[str] | None = None, file_path: str | None = None,
-         data: bytes | None = None) -> ReadResult:
+def read(
+    path: Path,
+    spec: FeedSpec,
+    *,
+    extract_at: datetime | None = None,
+    local_codes: set[str] | None = None,
+    file_path: str | None = None,
+    data: bytes | None = None,
+) -> ReadResult:
     file_path = file_path or str(path)
     data = Path(path).read_bytes() if data is None else data
-    tab = _csv.tokenise(data, spec, {**wide_columns(spec), **extract_column(spec)},
-                        REQUIRED_EXAM_FIELDS + tuple(extract_column(spec)), file_path)
+    tab = _csv.tokenise(
+        data,
+        spec,
+        {**wide_columns(spec), **extract_column(spec)},
+        REQUIRED_EXAM_FIELDS + tuple(extract_column(spec)),
+        file_path,
+    )
     at, source = resolve(spec, extract_at, tab.columns, tab.lines, tab.rejects, file_path)
     ctx = Ctx(spec, file_path, at, local_codes)
-    res = build_wide(ctx, "wide_csv", tab.columns, tab.n, tab.lines, tab.dup, tab.rejects,
-                     tab.rows_read, tab.raw_line, tab.column_map)
+    res = build_wide(
+        ctx,
+        "wide_csv",
+        tab.columns,
+        tab.n,
+        tab.lines,
+        tab.dup,
+        tab.rejects,
+        tab.rows_read,
+        tab.raw_line,
+        tab.column_map,
+    )
     res.extract_at, res.extract_source = at, source
     return res
 
 
-def build_wide(ctx: Ctx, family: str, raw: dict[str, pa.Array], n: int, lines: np.ndarray,
-               dup: np.ndarray, rejects: Rejects, rows_read: int, raw_line: Callable[[int], str],
-               column_map: dict[str, str | None], pre_bad: dict[str, np.ndarray] | None = None,
-               slots: "object | None" = None) -> ReadResult:
+def build_wide(
+    ctx: Ctx,
+    family: str,
+    raw: dict[str, pa.Array],
+    n: int,
+    lines: np.ndarray,
+    dup: np.ndarray,
+    rejects: Rejects,
+    rows_read: int,
+    raw_line: Callable[[int], str],
+    column_map: dict[str, str | None],
+    pre_bad: dict[str, np.ndarray] | None = None,
+    slots: object | None = None,
+) -> ReadResult:
     spec = ctx.spec
     pre_bad = pre_bad or {}
     null = pa.nulls(n, pa.string())
     pool = pool_for(n)
     # the timestamp columns are parsed on the other core while the exam attributes are built
-    parsed = {f: submit(pool, _parse_event_column, raw[f], pre_bad.get(f), n, spec)
-              for f in EVENT_COLUMNS + ["appointment_at"] if f in raw}
-    missing_key(rejects, raw.get("accession", null), lines, "accession", spec.column("accession"),
-                raw_line)
+    parsed = {
+        f: submit(pool, _parse_event_column, raw[f], pre_bad.get(f), n, spec)
+        for f in EVENT_COLUMNS + ["appointment_at"]
+        if f in raw
+    }
+    missing_key(
+        rejects, raw.get("accession", null), lines, "accession", spec.column("accession"), raw_line
+    )
     data, flags, _ = exam_attributes(ctx, raw, n, rejects, lines)
     field_parse: dict[str, tuple[int, int]] = {}
     times: dict[str, pa.Array] = {}
@@ -65,14 +119,27 @@ def build_wide(ctx: Ctx, family: str, raw: dict[str, pa.Array], n: int, lines: n
     for f, job in parsed.items():  # rejects in column order: the first reason of a row wins
         col = raw[f]
         times[f], amb[f], bad, field_parse[f] = result(job)
-        _reject_mask(rejects, bad, lines, f, _as_str(col) if not pa.types.is_timestamp(col.type) else
-                     pa.array([""] * n), "unparseable_timestamp",
-                     f"{f} (column {spec.column(f)!r}): not a timestamp in datetime_format "
-                     f"{spec.datetime_format!r}; fix the value or the spec")
+        _reject_mask(
+            rejects,
+            bad,
+            lines,
+            f,
+            _as_str(col) if not pa.types.is_timestamp(col.type) else pa.array([""] * n),
+            "unparseable_timestamp",
+            f"{f} (column {spec.column(f)!r}): not a timestamp in datetime_format "
+            f"{spec.datetime_format!r}; fix the value or the spec",
+        )
     for f in ("birth_date", "clock_start_date"):
         if f in pre_bad and pre_bad[f].any():
-            _reject_mask(rejects, pre_bad[f], lines, f, pa.array([""] * n), "unparseable_date",
-                         f"{f}: not a date; fix the value")
+            _reject_mask(
+                rejects,
+                pre_bad[f],
+                lines,
+                f,
+                pa.array([""] * n),
+                "unparseable_date",
+                f"{f}: not a date; fix the value",
+            )
     keep = np.ones(n, dtype=bool)
     if rejects.rows:
         rejected_lines = np.fromiter(rejects.rows.keys(), dtype=np.int64, count=len(rejects.rows))
@@ -90,17 +157,34 @@ def build_wide(ctx: Ctx, family: str, raw: dict[str, pa.Array], n: int, lines: n
     # the records frame is finished on the other core while the events are unpivoted
     records_job = submit(pool, _records, data, flags, n, keep)
 
-    events = _unpivot_events(data["accession"], lines, tnp, times.get("appointment_at"), amb, keep,
-                             {ev: _as_str(raw[actor]) for ev, (actor, _) in ACTORS.items()
-                              if actor in raw},
-                             {"report_verified": outs} if outs is not None else {},
-                             entered_in_error_rows(data.get("status")))
-    events = (_events_frame(events, spec.trust_code, ctx.extract_at) if events.num_rows
-              else empty_frame(EXAM_EVENTS))
-    return ReadResult(file_path=ctx.file_path, family=family, content="exams", rows_read=rows_read,
-                      exam_records=result(records_job), exam_events=events,
-                      capacity_slots=slots if slots is not None else empty_frame(CAPACITY_SLOTS),
-                      rejected=rejects.frame(), field_parse=field_parse, column_map=column_map)
+    events = _unpivot_events(
+        data["accession"],
+        lines,
+        tnp,
+        times.get("appointment_at"),
+        amb,
+        keep,
+        {ev: _as_str(raw[actor]) for ev, (actor, _) in ACTORS.items() if actor in raw},
+        {"report_verified": outs} if outs is not None else {},
+        entered_in_error_rows(data.get("status")),
+    )
+    events = (
+        _events_frame(events, spec.trust_code, ctx.extract_at)
+        if events.num_rows
+        else empty_frame(EXAM_EVENTS)
+    )
+    return ReadResult(
+        file_path=ctx.file_path,
+        family=family,
+        content="exams",
+        rows_read=rows_read,
+        exam_records=result(records_job),
+        exam_events=events,
+        capacity_slots=slots if slots is not None else empty_frame(CAPACITY_SLOTS),
+        rejected=rejects.frame(),
+        field_parse=field_parse,
+        column_map=column_map,
+    )
 
 
 def _parse_event_column(col: pa.Array, pre_bad: np.ndarray | None, n: int, spec: FeedSpec):
@@ -118,10 +202,17 @@ def _records(data: dict, flags: dict, n: int, keep: np.ndarray) -> pd.DataFrame:
     return arrow_frame(EXAM_RECORDS, {**data, "dq_flags": join_flags(n, flags)}, n, keep)
 
 
-def _unpivot_events(acc: pa.Array, lines: np.ndarray, tnp: dict[str, np.ndarray],
-                    appointment: pa.Array | None, amb: dict[str, np.ndarray], keep: np.ndarray,
-                    actors: dict[str, pa.Array], outsourced: dict[str, pa.Array],
-                    entered_in_error: np.ndarray | None = None) -> pa.Table:
+def _unpivot_events(
+    acc: pa.Array,
+    lines: np.ndarray,
+    tnp: dict[str, np.ndarray],
+    appointment: pa.Array | None,
+    amb: dict[str, np.ndarray],
+    keep: np.ndarray,
+    actors: dict[str, pa.Array],
+    outsourced: dict[str, pa.Array],
+    entered_in_error: np.ndarray | None = None,
+) -> pa.Table:
     """One event row per kept exam and timestamp column sent, in exam order and, within an
     exam, in workflow order: as a RIS lists an exam's history. Built with one take per output
     column from the exam-by-event matrix (it was a take per column per event type and a concat);
@@ -135,20 +226,33 @@ def _unpivot_events(acc: pa.Array, lines: np.ndarray, tnp: dict[str, np.ndarray]
     rows, cols = np.divmod(np.flatnonzero(valid), max(len(names), 1))
     flat = rows + cols * n  # position in the event columns laid end to end
     stamp = pa.timestamp("us", tz="UTC")
-    at = np.concatenate([tnp[ev].view(np.int64) for ev in names]) if names else np.zeros(0, np.int64)
-    ambiguous = (np.concatenate([amb[f"{ev}_at"] for ev in names]) if names
-                 else np.zeros(0, dtype=bool))
-    out = {"accession": pc.take(acc, pa.array(rows)),
-           "event": _withdrawn_in_error(pc.take(pa.array(names, pa.string()), pa.array(cols)),
-                                        names, rows, cols, entered_in_error),
-           "event_at": pa.array(at[flat]).view(stamp),
-           "source_line": pa.array(lines[rows].astype(np.int32)),
-           "local_time_ambiguous": pa.array(ambiguous[flat])}
+    at = (
+        np.concatenate([tnp[ev].view(np.int64) for ev in names]) if names else np.zeros(0, np.int64)
+    )
+    ambiguous = (
+        np.concatenate([amb[f"{ev}_at"] for ev in names]) if names else np.zeros(0, dtype=bool)
+    )
+    out = {
+        "accession": pc.take(acc, pa.array(rows)),
+        "event": _withdrawn_in_error(
+            pc.take(pa.array(names, pa.string()), pa.array(cols)),
+            names,
+            rows,
+            cols,
+            entered_in_error,
+        ),
+        "event_at": pa.array(at[flat]).view(stamp),
+        "source_line": pa.array(lines[rows].astype(np.int32)),
+        "local_time_ambiguous": pa.array(ambiguous[flat]),
+    }
     # a value sent once per exam goes on the row of its event type (the appointment on booked,
     # a reporter on its report): that event's rows take, in order, the values of the exams
     # that have it; other rows hold null
-    for column, by_event in (("appointment_at", {"booked": appointment}), ("actor_id", actors),
-                             ("actor_outsourced", outsourced)):
+    for column, by_event in (
+        ("appointment_at", {"booked": appointment}),
+        ("actor_id", actors),
+        ("actor_outsourced", outsourced),
+    ):
         filled = None
         for ev, values in by_event.items():
             if ev not in names or values is None:
@@ -156,7 +260,9 @@ def _unpivot_events(acc: pa.Array, lines: np.ndarray, tnp: dict[str, np.ndarray]
             j = names.index(ev)
             filled = pc.replace_with_mask(
                 filled if filled is not None else pa.nulls(len(rows), values.type),
-                pa.array(cols == j), values.filter(pa.array(valid[:, j])))
+                pa.array(cols == j),
+                values.filter(pa.array(valid[:, j])),
+            )
         if filled is not None:
             out[column] = filled
     return pa.table(out)
@@ -171,8 +277,13 @@ def entered_in_error_rows(status: pa.Array | None) -> np.ndarray | None:
     return pc.fill_null(pc.equal(status, "entered_in_error"), False).to_numpy(zero_copy_only=False)
 
 
-def _withdrawn_in_error(event: pa.Array, names: list[str], rows: np.ndarray, cols: np.ndarray,
-                        entered_in_error: np.ndarray | None) -> pa.Array:
+def _withdrawn_in_error(
+    event: pa.Array,
+    names: list[str],
+    rows: np.ndarray,
+    cols: np.ndarray,
+    entered_in_error: np.ndarray | None,
+) -> pa.Array:
     """The cancelled event of an exam withdrawn as entered in error is that withdrawal."""
     if entered_in_error is None or "cancelled" not in names:
         return event
@@ -184,8 +295,9 @@ def _withdrawn_in_error(event: pa.Array, names: list[str], rows: np.ndarray, col
 
 def _events_frame(et: pa.Table, trust_code: str, extract_at: datetime | None) -> pd.DataFrame:
     """A wide file has about four events per exam: this frame is the biggest of the read."""
-    data = {"trust_code": trust_code, "extract_at": extract_at,
-            **{c: et.column(c) for c in et.column_names}}
+    data = {
+        "trust_code": trust_code,
+        "extract_at": extract_at,
+        **{c: et.column(c) for c in et.column_names},
+    }
     return arrow_frame(EXAM_EVENTS, data, et.num_rows)
-
-

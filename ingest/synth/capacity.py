@@ -171,7 +171,11 @@ def run_queue(
             j = h3
             while j < o3.size and cancel_day[o3[j]] <= d:
                 j += 1
-            if j < o3.size and q.ready_day[o3[j]] <= d and d - q.clock_day[o3[j]] > WLI_TRIGGER_DAYS:
+            if (
+                j < o3.size
+                and q.ready_day[o3[j]] <= d
+                and d - q.clock_day[o3[j]] > WLI_TRIGGER_DAYS
+            ):
                 want = int(np.ceil(WLI_BOOST * weekly_base))
                 st, si, ro = [], [], []
                 got = 0
@@ -223,8 +227,9 @@ def run_queue(
         for c in (1, 2, 3):
             if k <= 0:
                 break
-            got, heads[c] = _take(orders[c], heads[c],
-                                  np.searchsorted(ready_sorted[c], d, "right"), k, d, cancel_day)
+            got, heads[c] = _take(
+                orders[c], heads[c], np.searchsorted(ready_sorted[c], d, "right"), k, d, cancel_day
+            )
             served += got
             k = cap - sum(x.size for x in served)
         if not served:

@@ -46,7 +46,8 @@ BAD_HL7_DATE = "19701332"
 LATE_DELIVERY = "late_delivery"  # the outcome of a missed night: its rows arrive the next night
 
 assert {o.split(":")[1] for o in ROW_OUTCOME.values() if o.startswith("rejected:")} <= set(
-    ROW_REJECT_REASONS)
+    ROW_REJECT_REASONS
+)
 assert "duplicate_row" in DQ_FLAGS and "truncated_file" in FILE_QUARANTINE_REASONS
 
 
@@ -105,9 +106,9 @@ class DefectLog:
 
     def add(self, defect_type: str, trust_code: str, file: str | None, line: int | None,
             field_: str | None, accession: str | None, detail: str, outcome: str) -> None:  # fmt: skip
-        self.rows.append(dict(defect_type=defect_type, trust_code=trust_code, file=file,
-                              line=line, field=field_, accession=accession, detail=detail,
-                              expected_outcome=outcome))  # fmt: skip
+        self.rows.append({"defect_type": defect_type, "trust_code": trust_code, "file": file,
+                              "line": line, "field": field_, "accession": accession, "detail": detail,
+                              "expected_outcome": outcome})  # fmt: skip
 
     def frame(self) -> pd.DataFrame:
         df = pd.DataFrame(self.rows, columns=[c for c in DEFECT_COLUMNS if c != "defect_id"])
@@ -194,8 +195,9 @@ def inject_semantic(exams: pd.DataFrame, events: pd.DataFrame, local_trusts: set
             check = nhs_check_digit(vals // 10)
             bump = rng.integers(1, 10, size=pick.size)
             new_last = np.where(check == 10, vals % 10, (check + bump) % 10)
-            new_last = np.where(new_last == np.where(check == 10, -1, check), (new_last + 1) % 10,
-                                new_last)
+            new_last = np.where(
+                new_last == np.where(check == 10, -1, check), (new_last + 1) % 10, new_last
+            )
             new = (vals // 10) * 10 + new_last
             new_s = [f"{v:010d}" for v in new.tolist()]
             col = exams["nhs_number"].copy()
@@ -204,11 +206,11 @@ def inject_semantic(exams: pd.DataFrame, events: pd.DataFrame, local_trusts: set
             nhs = np.array(nhs, dtype=object)
             pick_all = np.arange(pick.size)
             for i, old, nv in zip(pick.tolist(), nhs[pick_all].tolist(), new_s, strict=True):
-                watch.append(dict(defect_type="nhs_number_invalid", trust=str(
-                    exams["trust_code"].iat[i]), accession=exams["accession"].iat[i],
-                    field="nhs_number", event_id=None,
-                    detail=f"NHS number {old} recorded as {nv} (fails the mod-11 check)",
-                    outcome="loaded_flagged:nhs_number_invalid"))  # fmt: skip
+                watch.append({"defect_type": "nhs_number_invalid", "trust": str(
+                    exams["trust_code"].iat[i]), "accession": exams["accession"].iat[i],
+                    "field": "nhs_number", "event_id": None,
+                    "detail": f"NHS number {old} recorded as {nv} (fails the mod-11 check)",
+                    "outcome": "loaded_flagged:nhs_number_invalid"})  # fmt: skip
     # unknown local codes
     if rates.unknown_local_code > 0 and n and local_trusts:
         in_local = exams["trust_code"].isin(list(local_trusts)).to_numpy(bool)
@@ -222,11 +224,11 @@ def inject_semantic(exams: pd.DataFrame, events: pd.DataFrame, local_trusts: set
             trs = exams["trust_code"].iloc[pick].to_numpy(object)
             accs = exams["accession"].iloc[pick].to_numpy(object)
             for j in range(pick.size):
-                watch.append(dict(defect_type="unknown_local_code", trust=str(trs[j]),
-                                  accession=accs[j], field="procedure_code", event_id=None,
-                                  detail=f"local code {news[j]} is not in the trust's code map "
+                watch.append({"defect_type": "unknown_local_code", "trust": str(trs[j]),
+                                  "accession": accs[j], "field": "procedure_code", "event_id": None,
+                                  "detail": f"local code {news[j]} is not in the trust's code map "
                                          f"(true procedure {nic[j]})",
-                                  outcome="loaded_flagged:unknown_local_code"))  # fmt: skip
+                                  "outcome": "loaded_flagged:unknown_local_code"})  # fmt: skip
             exams["local_procedure_code"] = col
     # report verified before the exam started (same local day, so deliveries are unaffected)
     if rates.dates_out_of_order > 0 and len(events):
@@ -238,15 +240,21 @@ def inject_semantic(exams: pd.DataFrame, events: pd.DataFrame, local_trusts: set
             accs = ev["accession"]
             t = ev["event_at"]
             vdf = pd.DataFrame({"acc": accs.iloc[ver].to_numpy(), "vi": ver}).drop_duplicates(
-                "acc", keep="first")
+                "acc", keep="first"
+            )
             sdf = pd.DataFrame({"acc": accs.iloc[sta].to_numpy(), "si": sta}).drop_duplicates(
-                "acc", keep="last")
+                "acc", keep="last"
+            )
             m = vdf.merge(sdf, on="acc")
             if len(m):
                 from .writers._format import NAT, US_PER_DAY, to_local_us
 
-                t_us = t.dt.tz_convert("UTC").dt.as_unit("us").to_numpy("datetime64[us]").astype(
-                    np.int64)
+                t_us = (
+                    t.dt.tz_convert("UTC")
+                    .dt.as_unit("us")
+                    .to_numpy("datetime64[us]")
+                    .astype(np.int64)
+                )
                 vi_all = m["vi"].to_numpy()
                 si_all = m["si"].to_numpy()
                 tv, ts = t_us[vi_all], t_us[si_all]
@@ -265,19 +273,20 @@ def inject_semantic(exams: pd.DataFrame, events: pd.DataFrame, local_trusts: set
                     t_new[vi] = new[pick]
                     events["event_at"] = pd.Series(
                         pd.DatetimeIndex(t_new.astype("datetime64[us]")).tz_localize("UTC"),
-                        index=events.index)
+                        index=events.index,
+                    )
                     fmt = "%Y-%m-%d %H:%M"
                     for j, p in zip(vi.tolist(), pick.tolist(), strict=True):
                         acc_j = ev["accession"].iat[j]
                         newt = pd.Timestamp(int(new[p]), unit="us", tz="UTC")
                         oldt = pd.Timestamp(int(ts[p]), unit="us", tz="UTC")
-                        watch.append(dict(
-                            defect_type="dates_out_of_order", trust=str(ev["trust_code"].iat[j]),
-                            accession=acc_j, field="report_verified_at",
-                            event_id=ev["event_id"].iat[j],
-                            detail=(f"report verified at {newt.strftime(fmt)} UTC, before the "
+                        watch.append({
+                            "defect_type": "dates_out_of_order", "trust": str(ev["trust_code"].iat[j]),
+                            "accession": acc_j, "field": "report_verified_at",
+                            "event_id": ev["event_id"].iat[j],
+                            "detail": (f"report verified at {newt.strftime(fmt)} UTC, before the "
                                     f"exam started at {oldt.strftime(fmt)} UTC"),
-                            outcome="loaded_flagged:dates_out_of_order"))  # fmt: skip
+                            "outcome": "loaded_flagged:dates_out_of_order"})  # fmt: skip
     return exams, events, watch
 
 
@@ -315,17 +324,22 @@ def withdraw_reports(exams: pd.DataFrame, events: pd.DataFrame, full_trusts: set
     pick, at = pick[keep], at[keep]
     values = np.full(len(events), np.datetime64("NaT"), dtype="datetime64[us]")
     values[pick] = at.dt.floor("s").dt.tz_localize(None).to_numpy("datetime64[us]")
-    events["withdrawn_at"] = pd.Series(pd.DatetimeIndex(values).tz_localize("UTC"),
-                                       index=events.index)
+    events["withdrawn_at"] = pd.Series(
+        pd.DatetimeIndex(values).tz_localize("UTC"), index=events.index
+    )
     if pick.size:
         # the status the exam had before the report: that of its event before it
         picked = set(acc[pick])
         before_last = np.flatnonzero(order_in_exam == n_events - 2)
-        prev = {a: STATUS_OF_EVENT[t] for a, t in zip(acc[before_last], typ[before_last],
-                                                          strict=True) if a in picked}
+        prev = {
+            a: STATUS_OF_EVENT[t]
+            for a, t in zip(acc[before_last], typ[before_last], strict=True)
+            if a in picked
+        }
         accessions = exams["accession"].astype(object)
-        status = exams["status"].astype(object).where(~accessions.isin(picked),
-                                                      accessions.map(prev))
+        status = (
+            exams["status"].astype(object).where(~accessions.isin(picked), accessions.map(prev))
+        )
         exams = exams.copy(deep=False)
         exams["status"] = status.astype(exams["status"].dtype)
     return exams, events

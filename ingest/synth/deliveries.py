@@ -67,8 +67,9 @@ WIDE_TS = {
 
 def local_instant_us(d: date, hour: int = 0, tz: str = LONDON) -> int:
     """UTC microseconds of wall-clock `hour`:00 on local date `d`."""
-    ts = pd.Timestamp(datetime.combine(d, time(hour))).tz_localize(tz, ambiguous=True,
-                                                                    nonexistent="shift_forward")
+    ts = pd.Timestamp(datetime.combine(d, time(hour))).tz_localize(
+        tz, ambiguous=True, nonexistent="shift_forward"
+    )
     return int(ts.value) // 1000  # .value is always nanoseconds
 
 
@@ -184,8 +185,9 @@ def trust_slice(exams: pd.DataFrame, events: pd.DataFrame, slots: pd.DataFrame, 
     else:
         etype = pd.Categorical(evcol.astype(object), categories=list(EVENTS)).codes.astype(np.int8)
     out = ev["actor_outsourced"]
-    out_i8 = np.where(out.isna().to_numpy(), -1,
-                      out.fillna(False).astype(bool).to_numpy().astype(np.int8)).astype(np.int8)
+    out_i8 = np.where(
+        out.isna().to_numpy(), -1, out.fillna(False).astype(bool).to_numpy().astype(np.int8)
+    ).astype(np.int8)
     first = np.full(len(ex), -1, dtype=np.int64)
     if ev_exam.size:
         starts = np.r_[0, np.flatnonzero(ev_exam[1:] != ev_exam[:-1]) + 1]
@@ -231,8 +233,9 @@ def _event_deliveries(t: np.ndarray, deliveries: list[Delivery], spec: FeedSpec
         idx = np.flatnonzero(ok)
         return idx, k0[idx]
     w = int(spec.snapshot_days)
-    wstart = np.array([local_instant_us(d.night - timedelta(days=w)) for d in deliveries],
-                      dtype=np.int64)
+    wstart = np.array(
+        [local_instant_us(d.night - timedelta(days=w)) for d in deliveries], dtype=np.int64
+    )
     wstart[0] = np.iinfo(np.int64).min + 1  # the first delivery carries the whole history
     k1 = np.searchsorted(wstart, t, side="right") - 1
     k1 = np.maximum(k1, k0)
@@ -327,7 +330,9 @@ def wide_rows(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec) -> Row
     cols: dict = {}
     for name, ev in WIDE_TS.items():
         mask = sl.ev_type == EV[ev]
-        if ev == "cancelled":  # a withdrawal as entered in error is sent there too, its status says which
+        if (
+            ev == "cancelled"
+        ):  # a withdrawal as entered in error is sent there too, its status says which
             mask |= sl.ev_type == EV["entered_in_error"]
         if ev == "report_verified":  # the first verified report
             vi = np.flatnonzero(mask)
@@ -405,14 +410,16 @@ def slot_rows(sl: TrustSlice, deliveries: list[Delivery], events: pd.DataFrame |
     local_day = _local_days(sl.sl_start)
     state = s["state"].astype(object).to_numpy()
     acc = s["accession"].astype(object).where(s["accession"].notna(), None).to_numpy(object)
-    booked = (state == "booked") & (acc != None)
+    booked = (state == "booked") & (acc != None)  # noqa: E711 - elementwise over an object array
     enter_day = local_day - HORIZON_DAYS
     # booking time: the booked event of the slot's exam pointing at this slot
     book_day = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     bi = np.flatnonzero(booked)
     if bi.size:
         bev = sl.ev_type == EV["booked"]
-        acc_ev = sl.exams["accession"].take(pa.array(sl.ev_exam[bev])).to_numpy(zero_copy_only=False)
+        acc_ev = (
+            sl.exams["accession"].take(pa.array(sl.ev_exam[bev])).to_numpy(zero_copy_only=False)
+        )
         bt = pd.DataFrame({"accession": acc_ev, "appt": sl.ev_appt[bev], "t": sl.ev_t[bev]})
         bt = bt.groupby(["accession", "appt"], sort=False)["t"].max()
         key = pd.MultiIndex.from_arrays([acc[bi], sl.sl_start[bi]])
@@ -454,8 +461,12 @@ def slot_rows(sl: TrustSlice, deliveries: list[Delivery], events: pd.DataFrame |
     slot, st, wacc, k = slot[last], st[last], wacc[last], k[last]
     o = np.lexsort((slot, k))
     slot, st, wacc, k = slot[o], st[o], wacc[o], k[o]
-    states = pa.array(["free", "booked", "blocked"], pa.string()).take(pa.array(st.astype(np.int64)))
-    acc_col = pa.array(np.where(wacc & (st == S_BOOKED), acc[slot], None).astype(object), pa.string())
+    states = pa.array(["free", "booked", "blocked"], pa.string()).take(
+        pa.array(st.astype(np.int64))
+    )
+    acc_col = pa.array(
+        np.where(wacc & (st == S_BOOKED), acc[slot], None).astype(object), pa.string()
+    )
     return Rows(k=k, ref=slot, cols={"state": states, "accession": acc_col})
 
 

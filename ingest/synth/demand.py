@@ -157,14 +157,14 @@ def generate_requests(
                 source = np.full(n, "05" if kind == "ed" else "01")
                 category = np.full(n, CAT_UNSCHEDULED)
             parts.append(
-                dict(
-                    modality=np.full(n, mi, dtype=np.int8),
-                    proc=proc.astype(np.int32),
-                    priority=priority.astype(np.int8),
-                    source=source.astype("<U2"),
-                    category=category.astype(np.int8),
-                    requested=day * DAY + tod,
-                )
+                {
+                    "modality": np.full(n, mi, dtype=np.int8),
+                    "proc": proc.astype(np.int32),
+                    "priority": priority.astype(np.int8),
+                    "source": source.astype("<U2"),
+                    "category": category.astype(np.int8),
+                    "requested": day * DAY + tod,
+                }
             )
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     order = np.lexsort((cols["modality"], cols["requested"]))
@@ -183,9 +183,7 @@ def generate_requests(
     rec[quick] = req[quick] + rng.integers(1 * MINUTE, 12 * MINUTE, int(quick.sum()))
     slow = ~quick
     ns = int(slow.sum())
-    rec[slow] = req[slow] + np.minimum(rng.exponential(10 * HOUR, ns), 2 * DAY - 1).astype(
-        np.int64
-    )
+    rec[slow] = req[slow] + np.minimum(rng.exponential(10 * HOUR, ns), 2 * DAY - 1).astype(np.int64)
     # vetting: unscheduled CT/MR/US/NM/FL/IR minutes later; elective within 0-5 days
     vetted_unsched = unsched & ~np.isin(mod, [MODALITIES.index("XR")])
     vet[vetted_unsched] = rec[vetted_unsched] + rng.integers(
@@ -199,8 +197,7 @@ def generate_requests(
     mean_vet = np.where(fast, 0.3 * DAY, 1.2 * DAY)
     vet[el_slow] = _office_time(
         rng,
-        rec[el_slow]
-        + np.minimum(rng.exponential(mean_vet), 5 * DAY - 4 * HOUR).astype(np.int64),
+        rec[el_slow] + np.minimum(rng.exponential(mean_vet), 5 * DAY - 4 * HOUR).astype(np.int64),
     )
     vet[el_slow] = np.maximum(vet[el_slow], rec[el_slow] + MINUTE)
 
@@ -208,8 +205,9 @@ def generate_requests(
     ready = np.full(n, -1, dtype=np.int64)
     vday = vet // DAY
     choice = np.where(
-        prio == PRIO["routine"], rng.geometric(0.3, n) - 1, np.where(prio == PRIO["urgent"],
-                                                                     rng.geometric(0.6, n) - 1, 0)
+        prio == PRIO["routine"],
+        rng.geometric(0.3, n) - 1,
+        np.where(prio == PRIO["urgent"], rng.geometric(0.6, n) - 1, 0),
     )
     ready[el] = vday[el] + 1 + np.where(xr_like[el], 0, choice[el])
     planned = prio == PRIO["planned"]

@@ -110,8 +110,10 @@ def apply_local_codes(exams: pd.DataFrame, specs: dict[str, FeedSpec], codes: pd
         mapped = nic[sel].map(mapping)
         missing = mapped.isna()
         if missing.any():
-            raise ValueError(f"{code}: no local code for NICIP {sorted(set(nic[sel][missing]))[:5]} "
-                             "in seeds/local_procedure_codes.csv")
+            raise ValueError(
+                f"{code}: no local code for NICIP {sorted(set(nic[sel][missing]))[:5]} "
+                "in seeds/local_procedure_codes.csv"
+            )
         out[sel] = mapped
     exams["local_procedure_code"] = pd.array(out.to_numpy(object), dtype="str")
     return exams
@@ -183,9 +185,11 @@ def generate_network(home: Path, start: date, end: date, scale: float = 1.0, see
         raise ValueError(f"no feed specs (*.yml) in {specs_dir}")
     foreign = sorted(set(specs) - set(TRUST_ORDER))
     if foreign:
-        raise ValueError(f"{specs_dir}: feed spec(s) for {', '.join(foreign)}, which the synthetic "
-                         "network does not simulate (ingest/synth/network.py TRUST_ORDER); an "
-                         "onboarded trust's spec belongs in ingest/feeds/")
+        raise ValueError(
+            f"{specs_dir}: feed spec(s) for {', '.join(foreign)}, which the synthetic "
+            "network does not simulate (ingest/synth/network.py TRUST_ORDER); an "
+            "onboarded trust's spec belongs in ingest/feeds/"
+        )
     if trusts is not None:
         unknown = sorted(set(trusts) - set(specs))
         if unknown:
@@ -204,8 +208,9 @@ def generate_network(home: Path, start: date, end: date, scale: float = 1.0, see
     (home / "landing").mkdir(parents=True, exist_ok=True)
 
     report("simulate", 0, 1)
-    truth = simulate_network(start, end, scale=scale, seed=seed, seeds_dir=seeds_dir, trusts=trusts,
-                             scenarios=scenarios)
+    truth = simulate_network(
+        start, end, scale=scale, seed=seed, seeds_dir=seeds_dir, trusts=trusts, scenarios=scenarios
+    )
     t_sim = time.perf_counter() - t0
     report("simulate", 1, 1)
 
@@ -216,11 +221,17 @@ def generate_network(home: Path, start: date, end: date, scale: float = 1.0, see
     exams, events, watch = inject_semantic(exams, truth.events, local_trusts, rates, rng, log)
     # feeds that can withdraw an event (a wide row, a snapshot); an rng of its own, so that the
     # other defects are drawn as before
-    full_trusts = {c for c, s in specs.items() if s.family in ("wide_csv", "excel")
-                   or s.mode == "snapshot"}
-    exams, events = withdraw_reports(exams, events, full_trusts, rates.withdrawn_report,
-                                     pd.Timestamp(dl.local_instant_us(end), unit="us", tz="UTC"),
-                                     np.random.default_rng([seed, 7_002]))
+    full_trusts = {
+        c for c, s in specs.items() if s.family in ("wide_csv", "excel") or s.mode == "snapshot"
+    }
+    exams, events = withdraw_reports(
+        exams,
+        events,
+        full_trusts,
+        rates.withdrawn_report,
+        pd.Timestamp(dl.local_instant_us(end), unit="us", tz="UTC"),
+        np.random.default_rng([seed, 7_002]),
+    )
     slots = truth.slots
     del truth  # only the defective truth is kept: the writer workers inherit what is alive
 
@@ -574,11 +585,11 @@ def _write_excel(tw: _TrustFiles, sl: dl.TrustSlice, spec: FeedSpec, dels: list[
         tw.bytes += len(data)
         rel = tw.rel(name)
         where[k] = rel
-        for (dfx, num, fld, detail) in res[0]:
+        for dfx, num, fld, detail in res[0]:
             acc = ecanon["accession"][dfx.row].as_py()
             tw.log.add(dfx.kind, code, rel, num, fld, acc, f"sheet {spec.exam_sheet!r}: {detail}",
                        ROW_OUTCOME[dfx.kind])  # fmt: skip
-        for (dfx, num, fld, detail) in res[1]:
+        for dfx, num, fld, detail in res[1]:
             tw.log.add(dfx.kind, code, rel, num, fld, None, f"sheet {spec.slot_sheet!r}: {detail}",
                        ROW_OUTCOME[dfx.kind])  # fmt: skip
         if special["identical"] == k:
@@ -606,7 +617,8 @@ def _record_watch(tw: _TrustFiles, sl: dl.TrustSlice, spec: FeedSpec, rows: dl.R
     ev_row_of: dict[str, int] = {}
     if ev_ids:
         mask = pc.is_in(sl.ev_id, value_set=pa.array(ev_ids, pa.string())).to_numpy(
-            zero_copy_only=False)
+            zero_copy_only=False
+        )
         for i in np.flatnonzero(mask).tolist():
             ev_row_of[sl.ev_id[i].as_py()] = i
     for w in watch:
@@ -617,7 +629,9 @@ def _record_watch(tw: _TrustFiles, sl: dl.TrustSlice, spec: FeedSpec, rows: dl.R
                 er = ev_row_of.get(w["event_id"])
                 hit = np.flatnonzero(rows.ref == er) if er is not None else hit
             elif w["event_id"] and wide:
-                hit = np.flatnonzero((row_exam == pos) & (rows.cols["report_verified_at"] != dl.NAT))
+                hit = np.flatnonzero(
+                    (row_exam == pos) & (rows.cols["report_verified_at"] != dl.NAT)
+                )
             else:
                 hit = np.flatnonzero(row_exam == pos)
         file, line = None, None

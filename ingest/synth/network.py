@@ -121,16 +121,40 @@ class TrustProfile:
 PROFILES: dict[str, TrustProfile] = {
     p.code: p
     for p in (
-        TrustProfile("RRK", 960_000, capacity={"MR": 0.88, "CT": 0.93, "US": 1.0},
-                     reporting_ratio=1.04),
+        TrustProfile(
+            "RRK", 960_000, capacity={"MR": 0.88, "CT": 0.93, "US": 1.0}, reporting_ratio=1.04
+        ),
         TrustProfile("RQ3", 150_000, kind="children", capacity={"MR": 1.02}),
         TrustProfile("RRJ", 62_000, has_ed=False, kind="ortho", capacity={"MR": 0.95}),
-        TrustProfile("RXK", 410_000, capacity={"MR": 0.87, "CT": 0.90, "US": 0.92},
-                     reporting_ratio=0.93, outsource_share=0.25, outsource_trigger_days=21),
-        TrustProfile("RNA", 335_000, capacity={"MR": 1.18, "CT": 1.2, "US": 1.18, "XR": 1.2,
-                                               "DEXA": 1.2, "NM": 1.2, "FL": 1.2}),
-        TrustProfile("RBK", 245_000, capacity={"US": 0.88, "MR": 0.94}, reporting_ratio=0.92,
-                     outsource_share=0.15, outsource_trigger_days=28),
+        TrustProfile(
+            "RXK",
+            410_000,
+            capacity={"MR": 0.87, "CT": 0.90, "US": 0.92},
+            reporting_ratio=0.93,
+            outsource_share=0.25,
+            outsource_trigger_days=21,
+        ),
+        TrustProfile(
+            "RNA",
+            335_000,
+            capacity={
+                "MR": 1.18,
+                "CT": 1.2,
+                "US": 1.18,
+                "XR": 1.2,
+                "DEXA": 1.2,
+                "NM": 1.2,
+                "FL": 1.2,
+            },
+        ),
+        TrustProfile(
+            "RBK",
+            245_000,
+            capacity={"US": 0.88, "MR": 0.94},
+            reporting_ratio=0.92,
+            outsource_share=0.15,
+            outsource_trigger_days=28,
+        ),
         TrustProfile("RL4", 410_000, capacity={"MR": 1.0}),
         TrustProfile("RKB", 480_000, capacity={"MR": 0.86, "CT": 0.91}, reporting_ratio=1.0),
         TrustProfile("RLT", 152_000, capacity={"CT": 1.15, "MR": 1.15}),
@@ -184,8 +208,10 @@ def load_reference(seeds_dir: Path | None = None) -> Reference:
         sites = pd.read_csv(sites_path, dtype=str, keep_default_na=False)
         # an onboarded trust's real (ODS) sites may sit beside the invented ones of the same
         # trust code: the simulation runs only on the invented sites
-        sites = sites.loc[sites["is_synthetic_code"].str.lower() == "true",
-                          ["site_code", "trust_code", "postcode_district"]].reset_index(drop=True)
+        sites = sites.loc[
+            sites["is_synthetic_code"].str.lower() == "true",
+            ["site_code", "trust_code", "postcode_district"],
+        ].reset_index(drop=True)
     else:
         sites = pd.DataFrame(columns=["site_code", "trust_code", "postcode_district"])
     hol: set[int] = set()
@@ -325,7 +351,7 @@ def session_templates(
         parts.append((5, *SESSION_AM))
     sessions: list[Session] = []
     remaining = slots_per_week
-    room_no = {s: 0 for s in sites}
+    room_no = dict.fromkeys(sites, 0)
     load = np.zeros(len(sites))
     sizes = [(b - a) // slot_minutes for _, a, b in parts]
     room_cap = float(sum(sizes))

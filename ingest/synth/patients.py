@@ -84,8 +84,9 @@ def make_pool(
     odd = rng.random(n)
     sex = np.where(odd < 0.004, "9", np.where(odd < 0.006, "0", sex))
     areas = HOME_AREAS.get(trust, ("B",))
-    area = np.array(areas)[np.minimum((rng.random(n) ** 1.6 * len(areas)).astype(int),
-                                      len(areas) - 1)]
+    area = np.array(areas)[
+        np.minimum((rng.random(n) ** 1.6 * len(areas)).astype(int), len(areas) - 1)
+    ]
     maxd = np.array([DISTRICT_RANGE[a] for a in area])
     district = np.char.add(area, (1 + (rng.random(n) * maxd).astype(int)).astype(str))
     sector = rng.integers(1, 10, n).astype(str)

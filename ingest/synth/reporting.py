@@ -80,7 +80,7 @@ def report_exams(
     span = (elig >= first_day) & (elig <= demand_last_day) & qmask
     demand_days = max(1, demand_last_day - first_day + 1)
     mean_daily_units = float(units[span].sum()) / demand_days
-    week_units = (5 + WEEKEND_CAPACITY[0] + WEEKEND_CAPACITY[1])
+    week_units = 5 + WEEKEND_CAPACITY[0] + WEEKEND_CAPACITY[1]
     cap_day = profile.reporting_ratio * mean_daily_units * 7.0 / week_units * wfac
     if capacity_factor is not None:
         cap_day = cap_day * capacity_factor

@@ -50,8 +50,10 @@ def parse_scenario(text: str) -> Scenario:
         raise ScenarioError(f"scenario {text!r} is not {FORMAT}")
     kind, trust, day = parts
     if kind not in REPORTING_FACTORS:
-        raise ScenarioError(f"scenario {text!r}: unknown kind {kind!r}; known: "
-                            f"{', '.join(sorted(REPORTING_FACTORS))}")
+        raise ScenarioError(
+            f"scenario {text!r}: unknown kind {kind!r}; known: "
+            f"{', '.join(sorted(REPORTING_FACTORS))}"
+        )
     if trust not in PROFILES:
         raise ScenarioError(f"scenario {text!r}: unknown trust {trust!r}")
     try:
@@ -61,8 +63,9 @@ def parse_scenario(text: str) -> Scenario:
     return Scenario(kind, trust, from_day)
 
 
-def reporting_factor_by_day(scenarios: Iterable[Scenario], trust: str, first_day: int,
-                            last_day: int) -> np.ndarray:
+def reporting_factor_by_day(
+    scenarios: Iterable[Scenario], trust: str, first_day: int, last_day: int
+) -> np.ndarray:
     """The factor on one trust's reporting capacity for each day first_day..last_day (days since
     1970-01-01); changes compound when several apply to the same trust."""
     days = np.arange(first_day, last_day + 1, dtype=np.int64)
@@ -75,9 +78,11 @@ def reporting_factor_by_day(scenarios: Iterable[Scenario], trust: str, first_day
 
 def scenario_frame(scenarios: Sequence[Scenario]) -> pd.DataFrame:
     """The injected changes as the truth records them (truth/scenarios.csv)."""
-    return pd.DataFrame({
-        "scenario": [s.kind for s in scenarios],
-        "trust_code": [s.trust for s in scenarios],
-        "from_date": [s.from_day.isoformat() for s in scenarios],
-        "reporting_capacity_factor": [s.reporting_factor for s in scenarios],
-    })
+    return pd.DataFrame(
+        {
+            "scenario": [s.kind for s in scenarios],
+            "trust_code": [s.trust for s in scenarios],
+            "from_date": [s.from_day.isoformat() for s in scenarios],
+            "reporting_capacity_factor": [s.reporting_factor for s in scenarios],
+        }
+    )

@@ -205,8 +205,9 @@ def _simulate_trust(
     for mi, m in enumerate(MODALITIES):
         acute[(mi, True)] = room_id(f"{m}-ED" if m == "XR" else f"{m}-ACUTE")
         acute[(mi, False)] = room_id(f"{m}-ACUTE")
-    acute_tab = np.array([[acute[(mi, False)], acute[(mi, True)]] for mi in range(len(MODALITIES))],
-                         dtype=np.int32)
+    acute_tab = np.array(
+        [[acute[(mi, False)], acute[(mi, True)]] for mi in range(len(MODALITIES))], dtype=np.int32
+    )
     exam_room[ui] = acute_tab[req.modality[ui], ed_u.astype(np.int64)]
 
     # --- elective: appointment books and queues per modality
@@ -413,10 +414,10 @@ def _simulate_trust(
     del actor, kind
     appt = e_appt[oo]
     appt_pos = np.flatnonzero(appt >= 0)
-    events = dict(
-        row=e_row[o2], type=e_type[o2], t=e_utc[o2], appt_pos=appt_pos,
-        appt_utc=local_to_utc(appt[appt_pos]), actor=acode, out=e_out[oo], seq=e_seq_sorted[o2],
-    )  # fmt: skip
+    events = {
+        "row": e_row[o2], "type": e_type[o2], "t": e_utc[o2], "appt_pos": appt_pos,
+        "appt_utc": local_to_utc(appt[appt_pos]), "actor": acode, "out": e_out[oo], "seq": e_seq_sorted[o2],
+    }  # fmt: skip
     del appt
     del e_row, e_type, e_utc, e_appt, e_actor, e_out, e_seq_sorted, o2, oo
 
@@ -473,31 +474,30 @@ def _simulate_trust(
     own = pool.practices.size + TRUST_ORDER.index(code)
     org_pick = np.where(gp, prac, np.where(src == "06", other, own))
     prac_tab = pa.array(pool.practices.tolist(), pa.string())
-    acc = pc.binary_join_element_wise(
-        code, pa.array(10_000_001 + sel).cast(pa.string()), ""
-    )
-    exams = dict(
-        accession=acc,
-        site=exam_site[sel],
-        room=exam_room[sel],
-        modality=m_sel,
-        proc=req.proc[sel],
-        priority=req.priority[sel],
-        source_code=np.searchsorted(np.array(["01", "02", "03", "04", "05", "06", "07"]), src),
-        category=req.category[sel],
-        referrer=ref_tab.take(pa.array(np.where(gp, gp_pick, cons_pick))),
-        ref_org=org_tab.take(pa.array(org_pick)),
-        gp=prac_tab.take(pa.array(prac)),
-        nhs=pa.array(pool.nhs_number[pat]).cast(pa.string()),
-        nhs_status=np.searchsorted(np.array([f"0{i}" for i in range(1, 9)]),
-                                   pool.nhs_status[pat]),
-        birth=pool.birth_day[pat],
-        sex=np.searchsorted(np.array(["0", "1", "2", "9"]), pool.sex[pat]),
-        postcode=pa.array(pool.postcode.tolist(), pa.string()).take(pa.array(pat)),
-        ethnicity=np.searchsorted(np.array(list("ABCDEFGHJKLMNPRSZ")), pool.ethnicity[pat]),
-        clock=rday,
-        status=status[sel],
-    )
+    acc = pc.binary_join_element_wise(code, pa.array(10_000_001 + sel).cast(pa.string()), "")
+    exams = {
+        "accession": acc,
+        "site": exam_site[sel],
+        "room": exam_room[sel],
+        "modality": m_sel,
+        "proc": req.proc[sel],
+        "priority": req.priority[sel],
+        "source_code": np.searchsorted(np.array(["01", "02", "03", "04", "05", "06", "07"]), src),
+        "category": req.category[sel],
+        "referrer": ref_tab.take(pa.array(np.where(gp, gp_pick, cons_pick))),
+        "ref_org": org_tab.take(pa.array(org_pick)),
+        "gp": prac_tab.take(pa.array(prac)),
+        "nhs": pa.array(pool.nhs_number[pat]).cast(pa.string()),
+        "nhs_status": np.searchsorted(
+            np.array([f"0{i}" for i in range(1, 9)]), pool.nhs_status[pat]
+        ),
+        "birth": pool.birth_day[pat],
+        "sex": np.searchsorted(np.array(["0", "1", "2", "9"]), pool.sex[pat]),
+        "postcode": pa.array(pool.postcode.tolist(), pa.string()).take(pa.array(pat)),
+        "ethnicity": np.searchsorted(np.array(list("ABCDEFGHJKLMNPRSZ")), pool.ethnicity[pat]),
+        "clock": rday,
+        "status": status[sel],
+    }
     # slots in the published window: start .. horizon end
     s_day = S.start // DAY
     s_keep = (s_day >= start_day) & (s_day <= horizon_day)
@@ -506,10 +506,10 @@ def _simulate_trust(
     s_state = np.where(S.blocked, 2, np.where(s_exam >= 0, 1, 0)).astype(np.int8)
     so = np.flatnonzero(s_keep)
     so = so[np.lexsort((S.room[so], S.site[so], S.start[so]))]
-    slots_out = dict(
-        start=S.start[so], minutes=S.minutes[so], site=S.site[so], room=S.room[so],
-        modality=slot_mod[so], state=s_state[so], exam=s_exam[so],
-    )  # fmt: skip
+    slots_out = {
+        "start": S.start[so], "minutes": S.minutes[so], "site": S.site[so], "room": S.room[so],
+        "modality": slot_mod[so], "state": s_state[so], "exam": s_exam[so],
+    }  # fmt: skip
     return TrustResult(code, exams, events, slots_out, rooms, sites)
 
 
@@ -639,8 +639,9 @@ def _assemble(
             "nicip_code": _cat(nic, nicip),
             "local_procedure_code": _cat(nic, nicip),
             "priority": _cat(X("priority"), PRIORITIES),
-            "patient_source_setting": _cat(X("source_code"),
-                                           ("01", "02", "03", "04", "05", "06", "07")),
+            "patient_source_setting": _cat(
+                X("source_code"), ("01", "02", "03", "04", "05", "06", "07")
+            ),
             "activity_category": _cat(X("category"), ACTIVITY_CATEGORIES),
             "referrer_code": _str(X("referrer")),
             "referring_org_code": _str(X("ref_org")),

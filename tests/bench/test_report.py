@@ -6,9 +6,11 @@ from bench.report import check_targets, lookup, render_markdown, summarise_repea
 
 
 def test_repeats_reduce_to_min_median_max_and_keep_labels() -> None:
-    runs = [{"seconds": 3, "pages": [{"page": "overview", "warm_ms": 10}], "night": "2026-03-31"},
-            {"seconds": 1, "pages": [{"page": "overview", "warm_ms": 30}], "night": "2026-03-31"},
-            {"seconds": 2, "pages": [{"page": "overview", "warm_ms": 20}], "night": "2026-03-31"}]
+    runs = [
+        {"seconds": 3, "pages": [{"page": "overview", "warm_ms": 10}], "night": "2026-03-31"},
+        {"seconds": 1, "pages": [{"page": "overview", "warm_ms": 30}], "night": "2026-03-31"},
+        {"seconds": 2, "pages": [{"page": "overview", "warm_ms": 20}], "night": "2026-03-31"},
+    ]
     s = summarise_repeats(runs)
     assert s["seconds"] == {"min": 1, "median": 2, "max": 3, "n": 3}
     assert s["pages"][0]["page"] == "overview"
@@ -18,18 +20,26 @@ def test_repeats_reduce_to_min_median_max_and_keep_labels() -> None:
 
 
 def _results(network_seconds: float, speedup: float) -> dict:
-    figures = summarise_repeats([{"end_to_end_seconds": network_seconds,
-                                  "build_speedup": speedup}])
-    return {"mode": "full", "repeats": 1, "date": "d", "commit": "c",
-            "machine": {"cpu": "x", "cores": 2, "memory_gb": 24, "python": "3.11", "duckdb": "2"},
-            "benchmarks": {"network": {"status": "ok", "figures": figures},
-                           "ingest": {"status": "failed", "error": "boom", "runs": []}}}
+    figures = summarise_repeats([{"end_to_end_seconds": network_seconds, "build_speedup": speedup}])
+    return {
+        "mode": "full",
+        "repeats": 1,
+        "date": "d",
+        "commit": "c",
+        "machine": {"cpu": "x", "cores": 2, "memory_gb": 24, "python": "3.11", "duckdb": "2"},
+        "benchmarks": {
+            "network": {"status": "ok", "figures": figures},
+            "ingest": {"status": "failed", "error": "boom", "runs": []},
+        },
+    }
 
 
 def test_targets_met_missed_and_not_measured() -> None:
     verdicts = {r["what"]: r["verdict"] for r in check_targets(_results(600, 12))}
-    assert verdicts["network year end to end (generate, ingest, build, publish)"] == \
-        "missed (2.00x off)"
+    assert (
+        verdicts["network year end to end (generate, ingest, build, publish)"]
+        == "missed (2.00x off)"
+    )
     assert verdicts["incremental nightly build speed-up over the full build"] == "met"
     assert verdicts["wide-CSV ingest vs bare read_csv"] == "not measured"
     ok = {r["what"]: r["verdict"] for r in check_targets(_results(240, 2.5))}

@@ -42,8 +42,9 @@ def roles_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture()
-def signed_in_app(app_env: Path, roles_file: Path, tmp_path: Path,
-                  monkeypatch: pytest.MonkeyPatch) -> Path:
+def signed_in_app(
+    app_env: Path, roles_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """The app as `wmin serve` starts it with sign-in; returns the audit folder."""
     audit = tmp_path / "audit"
     monkeypatch.setenv(data.ENV_SIGN_IN, "oidc")
@@ -55,8 +56,11 @@ def signed_in_app(app_env: Path, roles_file: Path, tmp_path: Path,
 def app_as(user: dict | None, page: str | None = None, query: dict | None = None) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=60)
     # a fresh token time each time: each app_as is a new sign-in
-    at.user = {"is_logged_in": False} if user is None else {"is_logged_in": True,
-                                                            "iat": time.time_ns(), **user}
+    at.user = (
+        {"is_logged_in": False}
+        if user is None
+        else {"is_logged_in": True, "iat": time.time_ns(), **user}
+    )
     for k, v in (query or {}).items():
         at.query_params[k] = v
     at.run()
@@ -67,8 +71,11 @@ def app_as(user: dict | None, page: str | None = None, query: dict | None = None
 
 
 def audit_entries(folder: Path) -> list[dict]:
-    return [json.loads(line) for p in sorted(folder.glob("*.jsonl"))
-            for line in p.read_text(encoding="utf-8").splitlines()]
+    return [
+        json.loads(line)
+        for p in sorted(folder.glob("*.jsonl"))
+        for line in p.read_text(encoding="utf-8").splitlines()
+    ]
 
 
 # ---------------------------------------------------------------- the roles file
@@ -76,8 +83,9 @@ def test_roles_file_grants_by_email_or_claim(roles_file: Path) -> None:
     rules = load_access_file(roles_file)
     assert resolve(rules, {"email": "NET@example.nhs.uk"}) == NETWORK_ANALYST
     assert resolve(rules, {"email": "trust@example.nhs.uk"}) == TRUST_ANALYST
-    assert resolve(rules, {"email": "it@example.nhs.uk", "roles": ["Other", "WMIN.Admin"]}) == \
-        Access("it@example.nhs.uk", "administrator")
+    assert resolve(
+        rules, {"email": "it@example.nhs.uk", "roles": ["Other", "WMIN.Admin"]}
+    ) == Access("it@example.nhs.uk", "administrator")
     assert resolve(rules, {"email": "stranger@example.com"}) is None
     assert resolve(rules, {"roles": "WMIN.Admin"}) is None, "no email: nobody to audit, refused"
 
@@ -85,10 +93,12 @@ def test_roles_file_grants_by_email_or_claim(roles_file: Path) -> None:
 def test_roles_file_errors_name_the_file_and_entry(tmp_path: Path) -> None:
     path = tmp_path / "access.yml"
     path.write_text("users:\n  a@example.nhs.uk: {role: trust_analyst}\n", encoding="utf-8")
-    with pytest.raises(AccessFileError, match=r"access.yml: users.a@example.nhs.uk: .*needs `trust:`"):
+    with pytest.raises(
+        AccessFileError, match=r"access.yml: users.a@example.nhs.uk: .*needs `trust:`"
+    ):
         load_access_file(path)
     path.write_text("users:\n  a@example.nhs.uk: {role: superuser}\n", encoding="utf-8")
-    with pytest.raises(AccessFileError, match="users.a@example.nhs.uk.role"):
+    with pytest.raises(AccessFileError, match=r"users\.a@example\.nhs\.uk\.role"):
         load_access_file(path)
     with pytest.raises(AccessFileError, match="no roles file"):
         load_access_file(tmp_path / "missing.yml")
@@ -148,7 +158,9 @@ def test_board_member_sees_the_summary_pages_only(signed_in_app: Path) -> None:
         at.switch_page("app_pages/turnaround.py")
     at = app_as({"email": "board@example.nhs.uk"}, "downloads")
     labels = [str(b.proto.label) for b in at.get("download_button")]
-    assert any("board_pack" in label for label in labels) and not any("CSV" in label for label in labels)
+    assert any("board_pack" in label for label in labels) and not any(
+        "CSV" in label for label in labels
+    )
 
 
 def test_trust_analyst_refused_other_trust_rows_by_url(signed_in_app: Path) -> None:
@@ -172,11 +184,27 @@ def test_network_analyst_sees_every_trust_exactly(signed_in_app: Path) -> None:
     assert any("net@example.nhs.uk" in c.value for c in at.sidebar.caption)
 
 
-@pytest.mark.parametrize("page", ["overview", "spc", "turnaround", "waiting_list", "reporting",
-                                  "scheduling", "utilisation", "data_quality", "downloads"])
-def test_every_page_runs_for_a_trust_analyst_asking_for_another_trust(signed_in_app: Path,
-                                                                       page: str) -> None:
-    at = app_as({"email": "trust@example.nhs.uk"}, page if page != "overview" else None,
-                {"trust": [OTHER, OWN], "highlight": OTHER, "spc_trust": OTHER})
+@pytest.mark.parametrize(
+    "page",
+    [
+        "overview",
+        "spc",
+        "turnaround",
+        "waiting_list",
+        "reporting",
+        "scheduling",
+        "utilisation",
+        "data_quality",
+        "downloads",
+    ],
+)
+def test_every_page_runs_for_a_trust_analyst_asking_for_another_trust(
+    signed_in_app: Path, page: str
+) -> None:
+    at = app_as(
+        {"email": "trust@example.nhs.uk"},
+        page if page != "overview" else None,
+        {"trust": [OTHER, OWN], "highlight": OTHER, "spc_trust": OTHER},
+    )
     assert at.title
     assert not [e.value for e in at.error if "Refused" not in e.value]

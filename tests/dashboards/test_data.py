@@ -52,19 +52,29 @@ def test_connection_is_read_only(app_env: Path) -> None:
 
 def test_filters_are_parameters_not_sql(app_env: Path) -> None:
     evil = ("RRK') or 1=1 --",)
-    assert data.tat_monthly(date(2025, 9, 1), date(2026, 10, 31), evil)["trust_code"].unique().tolist() == ["NETWORK"]
+    assert data.tat_monthly(date(2025, 9, 1), date(2026, 10, 31), evil)[
+        "trust_code"
+    ].unique().tolist() == ["NETWORK"]
     with pytest.raises(ValueError):
         data.mart_extract("fct_exams; drop table x", date(2025, 9, 1), date(2026, 10, 31))
 
 
 def test_network_rows_are_sums_of_trusts(app_env: Path) -> None:
     tat = data.tat_monthly(date(2025, 9, 1), date(2026, 10, 31))
-    trusts = tat[tat.trust_code != "NETWORK"].groupby(["month", "modality", "priority"]).exams_tested.sum()
-    network = tat[tat.trust_code == "NETWORK"].set_index(["month", "modality", "priority"]).exams_tested
+    trusts = (
+        tat[tat.trust_code != "NETWORK"]
+        .groupby(["month", "modality", "priority"])
+        .exams_tested.sum()
+    )
+    network = (
+        tat[tat.trust_code == "NETWORK"].set_index(["month", "modality", "priority"]).exams_tested
+    )
     assert (trusts.sort_index() == network.sort_index()).all()
 
 
-def test_catalogue_and_trust_names_follow_a_publish(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_catalogue_and_trust_names_follow_a_publish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = build_published_fixture(tmp_path / "analytics.duckdb")
     monkeypatch.setenv(data.ENV_ANALYTICS_DB, str(db))
     assert data.has_table("quarantined_files")
@@ -74,7 +84,9 @@ def test_catalogue_and_trust_names_follow_a_publish(tmp_path: Path, monkeypatch:
     new = build_published_fixture(tmp_path / "analytics.duckdb.new")
     with duckdb.connect(str(new)) as con:
         con.execute("drop table quarantined_files")
-        con.execute("update dim_trust set trust_name = 'Renamed trust' where trust_code = ?", [code])
+        con.execute(
+            "update dim_trust set trust_name = 'Renamed trust' where trust_code = ?", [code]
+        )
     os.replace(new, db)  # what pipeline.publish does
 
     assert not data.has_table("quarantined_files")

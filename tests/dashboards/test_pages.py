@@ -15,10 +15,24 @@ from reporting.disclosure import count as suppress_count
 from tests.fixtures.published import EDGE_CASES
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
-PAGES = ["overview", "spc", "turnaround", "waiting_list", "reporting", "scheduling", "utilisation",
-         "data_quality", "downloads"]
-NON_DEFAULT = {"from": "2026-01", "to": "2026-10", "trust": ["RRJ", "RXK"], "modality": ["MR"],
-               "priority": ["routine", "urgent"]}
+PAGES = [
+    "overview",
+    "spc",
+    "turnaround",
+    "waiting_list",
+    "reporting",
+    "scheduling",
+    "utilisation",
+    "data_quality",
+    "downloads",
+]
+NON_DEFAULT = {
+    "from": "2026-01",
+    "to": "2026-10",
+    "trust": ["RRJ", "RXK"],
+    "modality": ["MR"],
+    "priority": ["routine", "urgent"],
+}
 
 
 def run_page(page: str, query: dict[str, object] | None = None) -> AppTest:
@@ -37,7 +51,9 @@ def frame_with(at: AppTest, column: str) -> pd.DataFrame:
     for df in at.dataframe:
         if column in df.value.columns:
             return df.value
-    raise AssertionError(f"no table with column {column!r}: {[list(d.value.columns) for d in at.dataframe]}")
+    raise AssertionError(
+        f"no table with column {column!r}: {[list(d.value.columns) for d in at.dataframe]}"
+    )
 
 
 def metric(at: AppTest, label_start: str) -> str:
@@ -73,30 +89,45 @@ def test_filters_are_written_to_the_url_and_survive_page_changes(app_env: Path) 
 
 def test_overview_figures(app_env: Path) -> None:
     at = run_page("overview")
-    tat = sql(app_env, "select trust_code, sum(exams_tested) as n from tat_monthly "
-                       "where month = '2026-09-01' group by 1")
+    tat = sql(
+        app_env,
+        "select trust_code, sum(exams_tested) as n from tat_monthly "
+        "where month = '2026-09-01' group by 1",
+    )
     n = dict(zip(tat.trust_code, tat.n))
     assert metric(at, "Exams tested, Sep 2026") == f"{int(n['NETWORK']):,}"
     table = frame_with(at, "exams").set_index("trust")
     rrk = next(i for i in table.index if i.startswith("RRK"))
     assert table.at[rrk, "exams"] == suppress_count(n["RRK"])
     assert table.at["NETWORK (all trusts)", "exams"] == n["NETWORK"]
-    over28 = sql(app_env, "select sum(age_over_28_days) as n from reporting_backlog "
-                          "where trust_code = 'NETWORK' and as_of_date = '2026-09-30'").n[0]
+    over28 = sql(
+        app_env,
+        "select sum(age_over_28_days) as n from reporting_backlog "
+        "where trust_code = 'NETWORK' and as_of_date = '2026-09-30'",
+    ).n[0]
     assert metric(at, "Unreported over 28 days") == f"{int(over28):,}"
-    assert any("Stale feeds" in w.value and "RRJ" in w.value and "RXK" in w.value for w in at.warning)
+    assert any(
+        "Stale feeds" in w.value and "RRJ" in w.value and "RXK" in w.value for w in at.warning
+    )
 
 
 def test_turnaround_shows_edge_counts_suppressed(app_env: Path) -> None:
-    at = run_page("turnaround", {"from": "2026-01", "to": "2026-10", "trust": ["RRJ"], "modality": ["MR"]})
+    at = run_page(
+        "turnaround", {"from": "2026-01", "to": "2026-10", "trust": ["RRJ"], "modality": ["MR"]}
+    )
     table = frame_with(at, "exams_tested")
     rrj = table[table["trust"].str.startswith("RRJ")].set_index("priority")
     for (_, _, _, priority), n in EDGE_CASES.items():
         expected = suppress_count(n)
-        assert str(rrj.at[priority, "exams_tested"]) == (MARK if expected == MARK else f"{expected:,}")
+        assert str(rrj.at[priority, "exams_tested"]) == (
+            MARK if expected == MARK else f"{expected:,}"
+        )
     net = table[table["trust"] == "NETWORK (all trusts)"].set_index("priority")
-    mart = sql(app_env, "select priority, exams_tested, test_to_report_median_hours from tat_monthly "
-                        "where trust_code='NETWORK' and modality='MR' and month='2026-10-01'").set_index("priority")
+    mart = sql(
+        app_env,
+        "select priority, exams_tested, test_to_report_median_hours from tat_monthly "
+        "where trust_code='NETWORK' and modality='MR' and month='2026-10-01'",
+    ).set_index("priority")
     for p in mart.index:
         assert int(str(net.at[p, "exams_tested"]).replace(",", "")) == mart.at[p, "exams_tested"]
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
@@ -104,16 +135,22 @@ def test_turnaround_shows_edge_counts_suppressed(app_env: Path) -> None:
 
 def test_waiting_list_figures(app_env: Path) -> None:
     at = run_page("waiting_list")
-    mart = sql(app_env, "select sum(total_waiting) as t, sum(waiting_6_plus_weeks) as s from waiting_list_census "
-                        "where trust_code = 'NETWORK' and census_date = '2026-09-30'")
+    mart = sql(
+        app_env,
+        "select sum(total_waiting) as t, sum(waiting_6_plus_weeks) as s from waiting_list_census "
+        "where trust_code = 'NETWORK' and census_date = '2026-09-30'",
+    )
     assert metric(at, "Waiting at 30 Sep 2026") == f"{int(mart.t[0]):,}"
     assert metric(at, "Waiting 6+ weeks") == f"{int(mart.s[0]):,}"
 
 
 def test_reporting_figures(app_env: Path) -> None:
     at = run_page("reporting")
-    mart = sql(app_env, "select sum(unreported_exams) as n from reporting_backlog "
-                        "where trust_code = 'NETWORK' and as_of_date = '2026-09-30'")
+    mart = sql(
+        app_env,
+        "select sum(unreported_exams) as n from reporting_backlog "
+        "where trust_code = 'NETWORK' and as_of_date = '2026-09-30'",
+    )
     assert metric(at, "Unreported exams") == f"{int(mart.n[0]):,}"
     table = frame_with(at, "days to clear")
     assert set(table["status"]) - {""} <= {"needs reporting help", "keeping up", "spare capacity"}
@@ -121,9 +158,12 @@ def test_reporting_figures(app_env: Path) -> None:
 
 def test_scheduling_ranks_sites_by_earliest_slot(app_env: Path) -> None:
     at = run_page("scheduling", {"modality": ["CT"]})
-    mart = sql(app_env, "select site_code, earliest_free_slot_at from scheduling_capacity where modality='CT' "
-                        "and as_of_date = (select max(as_of_date) from scheduling_capacity) "
-                        "order by earliest_free_slot_at nulls last")
+    mart = sql(
+        app_env,
+        "select site_code, earliest_free_slot_at from scheduling_capacity where modality='CT' "
+        "and as_of_date = (select max(as_of_date) from scheduling_capacity) "
+        "order by earliest_free_slot_at nulls last",
+    )
     table = frame_with(at, "earliest free slot")
     assert [s.split()[0] for s in table["site"]] == mart.site_code.tolist()
     assert table["earliest free slot"].iloc[-1] == "none in six weeks"
@@ -131,8 +171,11 @@ def test_scheduling_ranks_sites_by_earliest_slot(app_env: Path) -> None:
 
 def test_utilisation_figures(app_env: Path) -> None:
     at = run_page("utilisation")
-    mart = sql(app_env, "select sum(available_minutes) as a from scanner_utilisation_daily "
-                        "where date between '2025-10-01' and '2026-09-30'")
+    mart = sql(
+        app_env,
+        "select sum(available_minutes) as a from scanner_utilisation_daily "
+        "where date between '2025-10-01' and '2026-09-30'",
+    )
     assert metric(at, "Hours available") == f"{mart.a[0] / 60:,.0f}"
 
 
@@ -141,7 +184,9 @@ def test_data_quality_lists_feeds_and_quarantine(app_env: Path) -> None:
     health = frame_with(at, "rows_rejected")
     assert "🔴 missing" in set(health["status"]) and "🟠 late" in set(health["status"])
     quarantined = frame_with(at, "file_name")
-    assert set(quarantined["file_name"]) == set(sql(app_env, "select file_name from quarantined_files").file_name)
+    assert set(quarantined["file_name"]) == set(
+        sql(app_env, "select file_name from quarantined_files").file_name
+    )
 
 
 def test_downloads_offer_board_pack_and_extracts(app_env: Path) -> None:
@@ -153,8 +198,15 @@ def test_downloads_offer_board_pack_and_extracts(app_env: Path) -> None:
 
 
 def test_page_choices_are_restored_from_and_kept_in_the_url(app_env: Path) -> None:
-    at = run_page("turnaround", {"spc_trust": "RXK", "spc_measure": "reported_within_target_pct",
-                                 "highlight": "RKB", "from": "2026-01"})
+    at = run_page(
+        "turnaround",
+        {
+            "spc_trust": "RXK",
+            "spc_measure": "reported_within_target_pct",
+            "highlight": "RKB",
+            "from": "2026-01",
+        },
+    )
     assert at.selectbox(key="choice_spc_trust").value == "RXK"
     assert at.selectbox(key="choice_spc_measure").value == "reported_within_target_pct"
     assert at.selectbox(key="choice_highlight").value == "RKB"
@@ -163,22 +215,28 @@ def test_page_choices_are_restored_from_and_kept_in_the_url(app_env: Path) -> No
     assert qp["spc_trust"] == ["RRK"] and qp["highlight"] == ["RKB"] and qp["from"] == ["2026-01"]
 
 
-def test_turnaround_target_comes_from_the_published_targets(app_env: Path, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_turnaround_target_comes_from_the_published_targets(
+    app_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = tmp_path / "analytics.duckdb"
     db.write_bytes(app_env.read_bytes())
     with duckdb.connect(str(db)) as con:
         con.execute("update dim_reporting_target set target_hours = 61 where priority = 'routine'")
     monkeypatch.setenv("WMIN_ANALYTICS_DB", str(db))
-    at = run_page("turnaround", {"spc_priority": "routine", "spc_measure": "test_to_report_median_hours"})
+    at = run_page(
+        "turnaround", {"spc_priority": "routine", "spc_measure": "test_to_report_median_hours"}
+    )
     captions = " ".join(c.value for c in at.caption)
     assert "routine reporting target 61 hours" in captions
 
 
 def test_overview_headline_turnaround_in_hours_and_network_first(app_env: Path) -> None:
     at = run_page("overview")
-    hours = sql(app_env, "select quantile_cont(test_to_report_hours, 0.5) as h from fct_exams "
-                         "where test_date between '2026-09-01' and '2026-09-30'").h[0]
+    hours = sql(
+        app_env,
+        "select quantile_cont(test_to_report_hours, 0.5) as h from fct_exams "
+        "where test_date between '2026-09-01' and '2026-09-30'",
+    ).h[0]
     assert metric(at, "Median test to report") == f"{hours:.1f} hours"
     table = frame_with(at, "exams")
     assert table["trust"].iloc[0] == "NETWORK (all trusts)"
@@ -196,7 +254,8 @@ def test_spc_page_reads_every_trust_as_the_pack_does(app_env: Path) -> None:
     assert at.selectbox(key="choice_spc_trust").value == "RRK"
     matrix = frame_with(at, "variation")
     assert matrix["trust"].iloc[0] == "NETWORK (all trusts)" and len(matrix) == 1 + len(
-        sql(app_env, "select trust_code from dim_trust where trust_code <> 'NETWORK'"))
+        sql(app_env, "select trust_code from dim_trust where trust_code <> 'NETWORK'")
+    )
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
 
 
@@ -212,11 +271,17 @@ def test_tables_show_dates_as_dates() -> None:
 def test_waiting_list_tests_kept_in_the_url(app_env: Path) -> None:
     at = run_page("waiting_list", {"dm01_test": ["CT", "MRI"]})
     assert at.multiselect(key="choice_dm01_test").value == ["CT", "MRI"]
-    mart = sql(app_env, "select sum(total_waiting) as t from waiting_list_census where trust_code = 'NETWORK' "
-                        "and census_date = '2026-09-30' and dm01_test in ('CT', 'MRI')")
+    mart = sql(
+        app_env,
+        "select sum(total_waiting) as t from waiting_list_census where trust_code = 'NETWORK' "
+        "and census_date = '2026-09-30' and dm01_test in ('CT', 'MRI')",
+    )
     assert metric(at, "Waiting at 30 Sep 2026") == f"{int(mart.t[0]):,}"
     at.multiselect(key="choice_dm01_test").set_value([]).run()
     assert "dm01_test" not in at.query_params
-    everything = sql(app_env, "select sum(total_waiting) as t from waiting_list_census "
-                              "where trust_code = 'NETWORK' and census_date = '2026-09-30'")
+    everything = sql(
+        app_env,
+        "select sum(total_waiting) as t from waiting_list_census "
+        "where trust_code = 'NETWORK' and census_date = '2026-09-30'",
+    )
     assert metric(at, "Waiting at 30 Sep 2026") == f"{int(everything.t[0]):,}"

@@ -22,13 +22,21 @@ from tests.fixtures.servers import free_port, wait_until_healthy
 
 CHROMIUM = Path("/usr/bin/chromium")
 WMIN = Path(sys.executable).parent / "wmin"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 OWN, OTHER = "RRK", "RXK"
-USERS = {"trust": {"email": "trust@example.nhs.uk"},
-         "board": {"email": "board@example.nhs.uk"},
-         "network": {"email": "someone@example.nhs.uk", "roles": ["WMIN.Network"]},
-         "stranger": {"email": "stranger@example.com"}}
+USERS = {
+    "trust": {"email": "trust@example.nhs.uk"},
+    "board": {"email": "board@example.nhs.uk"},
+    "network": {"email": "someone@example.nhs.uk", "roles": ["WMIN.Network"]},
+    "stranger": {"email": "stranger@example.com"},
+}
 ROLES = f"""
 contact: "the network data manager, imaging.data@example.nhs.uk"
 users:
@@ -40,10 +48,14 @@ claims:
     WMIN.Network: {{role: network_analyst}}
 """
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium "
-                                  "(`apt-get install chromium`, or `make system-deps` as root)")]
-
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian chromium is not installed at /usr/bin/chromium "
+        "(`apt-get install chromium`, or `make system-deps` as root)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +81,13 @@ def provider() -> Iterator[str]:
 def _serve(home: Path, port: int, args: list[str], env: dict[str, str]) -> Iterator[str]:
     """`wmin serve` in its own process group (it starts Streamlit as a child); the app's URL."""
     log = (home / f"serve-{port}.log").open("wb")
-    proc = subprocess.Popen([str(WMIN), "serve", "--home", str(home), "--port", str(port), *args],
-                            env={**os.environ, **env, "AUTHLIB_INSECURE_TRANSPORT": "1"},
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(WMIN), "serve", "--home", str(home), "--port", str(port), *args],
+        env={**os.environ, **env, "AUTHLIB_INSECURE_TRANSPORT": "1"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://localhost:{port}"
     try:
         wait_until_healthy(url, proc, Path(log.name), "wmin serve")
@@ -88,10 +104,17 @@ def _serve(home: Path, port: int, args: list[str], env: dict[str, str]) -> Itera
 @pytest.fixture(scope="module")
 def signed_in_app(home: Path, provider: str) -> Iterator[str]:
     port = free_port()
-    yield from _serve(home, port, ["--address", "127.0.0.1"], {
-        "WMIN_AUTH_ISSUER": provider, "WMIN_AUTH_CLIENT_ID": "wmin-test",
-        "WMIN_AUTH_CLIENT_SECRET": "not-a-real-secret",
-        "WMIN_AUTH_REDIRECT_URI": f"http://localhost:{port}/oauth2callback"})
+    yield from _serve(
+        home,
+        port,
+        ["--address", "127.0.0.1"],
+        {
+            "WMIN_AUTH_ISSUER": provider,
+            "WMIN_AUTH_CLIENT_ID": "wmin-test",
+            "WMIN_AUTH_CLIENT_SECRET": "not-a-real-secret",
+            "WMIN_AUTH_REDIRECT_URI": f"http://localhost:{port}/oauth2callback",
+        },
+    )
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +138,8 @@ def settled(page) -> None:
         page.wait_for_function(
             """() => { const w = document.querySelector('[data-testid="stStatusWidget"]');
                        return !w || !/Running|Connecting/i.test(w.innerText || ''); }""",
-            timeout=60_000)
+            timeout=60_000,
+        )
 
 
 def sign_in(page, app: str, who: str) -> None:
@@ -135,8 +159,11 @@ def shot(page, home: Path, name: str) -> None:
 
 
 def audit(home: Path) -> list[dict]:
-    return [json.loads(line) for p in sorted((home / "logs" / "audit").glob("*.jsonl"))
-            for line in p.read_text(encoding="utf-8").splitlines()]
+    return [
+        json.loads(line)
+        for p in sorted((home / "logs" / "audit").glob("*.jsonl"))
+        for line in p.read_text(encoding="utf-8").splitlines()
+    ]
 
 
 def text(page) -> str:
@@ -144,7 +171,8 @@ def text(page) -> str:
 
 
 def test_trust_analyst_signs_in_is_refused_other_trusts_rows_and_signs_out(
-        signed_in_app: str, browser, home: Path) -> None:
+    signed_in_app: str, browser, home: Path
+) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.goto(signed_in_app)
     settled(page)
@@ -194,15 +222,20 @@ def test_trust_analyst_signs_in_is_refused_other_trusts_rows_and_signs_out(
     events = [e for e in audit(home) if e.get("user") == "trust@example.nhs.uk"]
     kinds = [e["event"] for e in events]
     assert kinds.count("sign_in") == 1 and "sign_out" in kinds
-    assert any(e["event"] == "page_view" and e["page"] == "downloads"
-               and e["filters"].get("trust") == [OTHER] for e in events)
+    assert any(
+        e["event"] == "page_view"
+        and e["page"] == "downloads"
+        and e["filters"].get("trust") == [OTHER]
+        for e in events
+    )
     assert sum(e["event"] == "refused" and e["trusts"] == [OTHER] for e in events) >= 2
     download = next(e for e in events if e["event"] == "download")
     assert download["what"].startswith(f"fct_exams_{OWN}_") and download["rows"] == len(rows) - 1
 
 
 def test_board_member_and_network_analyst_views_and_a_stranger_refused(
-        signed_in_app: str, browser, home: Path) -> None:
+    signed_in_app: str, browser, home: Path
+) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     sign_in(page, signed_in_app, "board")
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
@@ -227,8 +260,10 @@ def test_board_member_and_network_analyst_views_and_a_stranger_refused(
     assert "imaging.data@example.nhs.uk" in text(page)
     shot(page, home, "stranger-refused")
     context.close()
-    assert any(e["event"] == "refused" and e["user"] == "stranger@example.com" and e["role"] is None
-               for e in audit(home))
+    assert any(
+        e["event"] == "refused" and e["user"] == "stranger@example.com" and e["role"] is None
+        for e in audit(home)
+    )
 
 
 def test_demo_mode_without_sign_in_says_so_on_every_page(home: Path, browser) -> None:

@@ -33,12 +33,20 @@ def test_spec_is_valid_vega_lite_with_one_shared_month_axis() -> None:
     alt.VConcatChart.from_dict(spec)  # raises unless the spec is valid Vega-Lite
     assert spec["resolve"]["scale"]["x"] == "shared"
     assert spec["autosize"]["type"] == "fit-x"  # the pair fits its container's width
-    x_axes = [layer["encoding"]["x"] for chart in spec["vconcat"] for layer in chart["layer"]
-              if "x" in layer["encoding"]]
+    x_axes = [
+        layer["encoding"]["x"]
+        for chart in spec["vconcat"]
+        for layer in chart["layer"]
+        if "x" in layer["encoding"]
+    ]
     assert x_axes and all(x["timeUnit"] == "yearmonth" for x in x_axes)
     assert all(x["axis"]["tickCount"] == {"interval": "month", "step": 1} for x in x_axes)
-    extents = {layer["encoding"]["y"]["axis"]["minExtent"] for chart in spec["vconcat"]
-               for layer in chart["layer"] if "axis" in layer["encoding"].get("y", {})}
+    extents = {
+        layer["encoding"]["y"]["axis"]["minExtent"]
+        for chart in spec["vconcat"]
+        for layer in chart["layer"]
+        if "axis" in layer["encoding"].get("y", {})
+    }
     assert len(extents) == 1  # both y axes take the same width, so the plots line up
 
 
@@ -46,10 +54,17 @@ def test_left_out_months_are_grey_with_their_reason() -> None:
     records = spc.xmr_chart(table(), "hours", "down")["data"]["values"]
     by_month = {r["month"]: r for r in records}
     assert by_month["2025-08-01"]["class"] == "left out" and by_month["2025-08-01"]["why"] == RUN_IN
-    assert by_month["2026-10-01"]["class"] == "left out" and by_month["2026-10-01"]["why"] == NOT_MATURE
+    assert (
+        by_month["2026-10-01"]["class"] == "left out"
+        and by_month["2026-10-01"]["why"] == NOT_MATURE
+    )
     assert not by_month["2025-08-01"]["judged"] and by_month["2025-11-01"]["judged"]
-    assert rules.POINT_COLOURS["left out"] in spc.xmr_chart(table(), "h")["vconcat"][0]["layer"][-1][
-        "encoding"]["color"]["scale"]["range"]
+    assert (
+        rules.POINT_COLOURS["left out"]
+        in spc.xmr_chart(table(), "h")["vconcat"][0]["layer"][-1]["encoding"]["color"]["scale"][
+            "range"
+        ]
+    )
 
 
 def test_far_target_is_stated_not_drawn_and_axis_follows_the_judged_data() -> None:
@@ -75,7 +90,23 @@ def test_near_target_is_drawn() -> None:
 
 @pytest.mark.parametrize("floor,ceiling", [(0.0, None), (0.0, 100.0)])
 def test_limits_and_axis_stay_within_what_the_measure_can_reach(floor, ceiling) -> None:
-    values = [2, 90, 3, 95, 1, 99, 2, 97, 4, 98, 1, 96, 3, 99, 2]  # wild swings: limits beyond 0 and 100
+    values = [
+        2,
+        90,
+        3,
+        95,
+        1,
+        99,
+        2,
+        97,
+        4,
+        98,
+        1,
+        96,
+        3,
+        99,
+        2,
+    ]  # wild swings: limits beyond 0 and 100
     t = rules.xmr(values, MONTHS, None, floor=floor, ceiling=ceiling)
     span = spc.y_range(t, None, floor, ceiling)
     assert span.low >= floor and (ceiling is None or span.high <= ceiling)

@@ -20,10 +20,13 @@ def _charts(at: AppTest) -> list[dict]:
 
 def test_headline_is_scanning_in_slots_over_slot_time_of_booked_rooms(app_env: Path) -> None:
     at = run_page("utilisation")
-    mart = sql(app_env, f"""select sum(used_in_slots_minutes) as inside, sum(available_minutes) as available,
+    mart = sql(
+        app_env,
+        f"""select sum(used_in_slots_minutes) as inside, sum(available_minutes) as available,
                                    sum(used_outside_slots_minutes) filter (where available_minutes > 0) as beyond,
                                    sum(used_minutes) as used
-                            from scanner_utilisation_daily where {PERIOD}""")
+                            from scanner_utilisation_daily where {PERIOD}""",
+    )
     inside, available, beyond, used = mart.iloc[0]
     assert metric(at, "Utilisation") == f"{100 * inside / available:.1f}%"
     assert metric(at, "Hours available") == f"{available / 60:,.0f}"
@@ -34,12 +37,17 @@ def test_headline_is_scanning_in_slots_over_slot_time_of_booked_rooms(app_env: P
 
 def test_rooms_without_a_book_are_counted_and_listed(app_env: Path) -> None:
     at = run_page("utilisation")
-    no_book = sql(app_env, f"""select site_code, room, sum(used_minutes) as used from scanner_utilisation_daily
-                               where {PERIOD} group by all having sum(available_minutes) = 0""")
+    no_book = sql(
+        app_env,
+        f"""select site_code, room, sum(used_minutes) as used from scanner_utilisation_daily
+                               where {PERIOD} group by all having sum(available_minutes) = 0""",
+    )
     assert len(no_book) >= 2
     warning = " ".join(w.value for w in at.warning)
-    assert (f"No appointment book sent: {len(no_book)} rooms, {no_book.used.sum() / 60:,.0f} hours of scanning"
-            in warning)
+    assert (
+        f"No appointment book sent: {len(no_book)} rooms, {no_book.used.sum() / 60:,.0f} hours of scanning"
+        in warning
+    )
     listed = frame_with(at, "hours of scanning")
     assert sorted(listed["room"]) == sorted(no_book["room"])
     # and they are not among the rooms with utilisation
@@ -50,7 +58,9 @@ def test_rooms_without_a_book_are_counted_and_listed(app_env: Path) -> None:
 def test_room_chart_is_the_site_in_the_url_bounded_with_its_legend_above(app_env: Path) -> None:
     at = run_page("utilisation", {"site": "RXK01"})
     assert at.query_params["site"] == ["RXK01"] or at.query_params["site"] == "RXK01"
-    rooms_chart = next(s for s in _charts(at) if s.get("encoding", {}).get("y", {}).get("field") == "room")
+    rooms_chart = next(
+        s for s in _charts(at) if s.get("encoding", {}).get("y", {}).get("field") == "room"
+    )
     # the site's rooms with a book; its acute room is named under the chart, not drawn
     assert rooms_chart["encoding"]["y"]["sort"] == ["RXK01 Room 1", "RXK01 Room 2"]
     # the plot's height is a band per room, at least 120 and at most 520 px whatever the rooms

@@ -91,62 +91,124 @@ def dbt_builds(tmp_path_factory: pytest.TempPathFactory) -> DbtBuilds:
     shutil.copyfile(db, nightly_db)
     drop_exam_hash(nightly_db)
     add_delivery(nightly_db, 2)
-    nightly = run_build(nightly_db, date.fromisoformat(AS_OF_2), unit_tests=False,
-                        target_dir=root / "target6")
+    nightly = run_build(
+        nightly_db, date.fromisoformat(AS_OF_2), unit_tests=False, target_dir=root / "target6"
+    )
     add_delivery(db, 2)
     night2 = run_build(db, date.fromisoformat(AS_OF_2), target_dir=root / "target2")
     full_db = root / "full_refresh.duckdb"
     shutil.copyfile(db, full_db)
-    full = run_build(full_db, date.fromisoformat(AS_OF_2), full_refresh=True,
-                     target_dir=root / "target3")
+    full = run_build(
+        full_db, date.fromisoformat(AS_OF_2), full_refresh=True, target_dir=root / "target3"
+    )
     backdated_db = root / "backdated.duckdb"
     shutil.copyfile(db, backdated_db)
     add_late_redelivery(backdated_db)
     backdated_full_db = root / "backdated_full_refresh.duckdb"
     shutil.copyfile(backdated_db, backdated_full_db)
-    backdated = run_build(backdated_db, date.fromisoformat(AS_OF_1), select="resource_type:model",
-                          target_dir=root / "target4")
-    backdated_full = run_build(backdated_full_db, date.fromisoformat(AS_OF_1), full_refresh=True,
-                               select="resource_type:model", target_dir=root / "target5")
-    later = run_build(later_db, date.fromisoformat(AS_OF_LATER), select=LATER_SELECTION,
-                      target_dir=root / "target7")
-    later_full = run_build(later_full_db, date.fromisoformat(AS_OF_LATER), full_refresh=True,
-                           select=LATER_SELECTION, target_dir=root / "target8")
+    backdated = run_build(
+        backdated_db,
+        date.fromisoformat(AS_OF_1),
+        select="resource_type:model",
+        target_dir=root / "target4",
+    )
+    backdated_full = run_build(
+        backdated_full_db,
+        date.fromisoformat(AS_OF_1),
+        full_refresh=True,
+        select="resource_type:model",
+        target_dir=root / "target5",
+    )
+    later = run_build(
+        later_db,
+        date.fromisoformat(AS_OF_LATER),
+        select=LATER_SELECTION,
+        target_dir=root / "target7",
+    )
+    later_full = run_build(
+        later_full_db,
+        date.fromisoformat(AS_OF_LATER),
+        full_refresh=True,
+        select=LATER_SELECTION,
+        target_dir=root / "target8",
+    )
     moved_db, moved_full_db = root / "moved.duckdb", root / "moved_full_refresh.duckdb"
     shutil.copyfile(later_db, moved_db)
     add_patient_move(moved_db)
     shutil.copyfile(moved_db, moved_full_db)
-    moved = run_build(moved_db, date.fromisoformat(AS_OF_LATER), select=LATER_SELECTION,
-                      target_dir=root / "target9")
-    moved_full = run_build(moved_full_db, date.fromisoformat(AS_OF_LATER), full_refresh=True,
-                           select=LATER_SELECTION, target_dir=root / "target10")
+    moved = run_build(
+        moved_db,
+        date.fromisoformat(AS_OF_LATER),
+        select=LATER_SELECTION,
+        target_dir=root / "target9",
+    )
+    moved_full = run_build(
+        moved_full_db,
+        date.fromisoformat(AS_OF_LATER),
+        full_refresh=True,
+        select=LATER_SELECTION,
+        target_dir=root / "target10",
+    )
     withdrawn_db = root / "withdrawn.duckdb"
     withdrawn_full_db = root / "withdrawn_full_refresh.duckdb"
     shutil.copyfile(moved_db, withdrawn_db)
     add_entered_in_error(withdrawn_db)
     shutil.copyfile(withdrawn_db, withdrawn_full_db)
-    withdrawn = run_build(withdrawn_db, date.fromisoformat(AS_OF_LATER), select=LATER_SELECTION,
-                          target_dir=root / "target11")
-    withdrawn_full = run_build(withdrawn_full_db, date.fromisoformat(AS_OF_LATER),
-                               full_refresh=True, select=LATER_SELECTION,
-                               target_dir=root / "target12")
-    return DbtBuilds(night1, night2, full, db, full_db, backdated, backdated_full, backdated_db,
-                     backdated_full_db, nightly, nightly_db, later, later_full, later_db,
-                     later_full_db, night1_db, moved, moved_full, moved_db, moved_full_db,
-                     withdrawn, withdrawn_full, withdrawn_db, withdrawn_full_db)
+    withdrawn = run_build(
+        withdrawn_db,
+        date.fromisoformat(AS_OF_LATER),
+        select=LATER_SELECTION,
+        target_dir=root / "target11",
+    )
+    withdrawn_full = run_build(
+        withdrawn_full_db,
+        date.fromisoformat(AS_OF_LATER),
+        full_refresh=True,
+        select=LATER_SELECTION,
+        target_dir=root / "target12",
+    )
+    return DbtBuilds(
+        night1,
+        night2,
+        full,
+        db,
+        full_db,
+        backdated,
+        backdated_full,
+        backdated_db,
+        backdated_full_db,
+        nightly,
+        nightly_db,
+        later,
+        later_full,
+        later_db,
+        later_full_db,
+        night1_db,
+        moved,
+        moved_full,
+        moved_db,
+        moved_full_db,
+        withdrawn,
+        withdrawn_full,
+        withdrawn_db,
+        withdrawn_full_db,
+    )
 
 
 # Builds 7 and 8: one correction after night 1, as of 19 days later.
-LATER_SELECTION = ("+tat_monthly,resource_type:model +waiting_list_census,resource_type:model "
-                   "test_name:recent_by_group")
+LATER_SELECTION = (
+    "+tat_monthly,resource_type:model +waiting_list_census,resource_type:model "
+    "test_name:recent_by_group"
+)
 
 
 def drop_exam_hash(db: Path) -> None:
     """Take the exam_hash column out of every table: a warehouse built before it existed."""
     with duckdb.connect(str(db)) as con:
-        tables = con.execute("select table_schema, table_name from information_schema.columns "
-                             "where column_name = 'exam_hash' and table_schema <> 'build_state'"
-                             ).fetchall()
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.columns "
+            "where column_name = 'exam_hash' and table_schema <> 'build_state'"
+        ).fetchall()
         assert tables, "no table carries exam_hash"
         for schema, table in tables:
             con.execute(f'alter table {schema}."{table}" drop column exam_hash')

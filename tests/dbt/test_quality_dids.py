@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -16,12 +16,34 @@ from pipeline.build import run_build
 
 AS_OF = date(2026, 3, 10)
 SEVERITY = {REJECT: "rejection", "warning": "warning"}
-COLUMNS = ["trust_code", "site_code", "accession", "nhs_number", "nhs_number_status", "birth_date",
-           "ethnicity", "sex", "postcode", "gp_practice_code", "patient_source_setting",
-           "referrer_code", "referring_org_code", "request_date", "request_received_date",
-           "test_date", "nicip_code", "snomed_ct_id", "report_issue_date", "requested_at",
-           "test_started_at", "report_verified_at", "clock_start_date", "activity_category",
-           "modality", "priority"]
+COLUMNS = [
+    "trust_code",
+    "site_code",
+    "accession",
+    "nhs_number",
+    "nhs_number_status",
+    "birth_date",
+    "ethnicity",
+    "sex",
+    "postcode",
+    "gp_practice_code",
+    "patient_source_setting",
+    "referrer_code",
+    "referring_org_code",
+    "request_date",
+    "request_received_date",
+    "test_date",
+    "nicip_code",
+    "snomed_ct_id",
+    "report_issue_date",
+    "requested_at",
+    "test_started_at",
+    "report_verified_at",
+    "clock_start_date",
+    "activity_category",
+    "modality",
+    "priority",
+]
 VALID_NHS = ["9434765919", "9434765870", "4010232137"]
 # one value per field that breaks a rule (None = the field left empty)
 BAD = {
@@ -48,17 +70,32 @@ def _records(n: int, seed: int) -> list[dict]:
     for i in range(n):
         test = date(2026, 1, 1) + timedelta(days=rng.randrange(0, 59))
         rec = {
-            "trust_code": rng.choice(["RRK", "RQ3"]), "site_code": rng.choice(["RRK01", "RRK02"]),
-            "accession": f"ACC{i:05d}", "nhs_number": rng.choice(VALID_NHS),
-            "nhs_number_status": "01", "birth_date": date(1970, 5, 5), "ethnicity": "A", "sex": "1",
-            "postcode": "B15 2TH", "gp_practice_code": "M85001", "patient_source_setting": "03",
-            "referrer_code": "G1234567", "referring_org_code": "M85001",
-            "request_date": test - timedelta(days=3), "request_received_date": test - timedelta(days=2),
-            "test_date": test, "nicip_code": "XCHES", "snomed_ct_id": "399208008",
-            "report_issue_date": test + timedelta(days=1), "requested_at": None,
-            "test_started_at": datetime(test.year, test.month, test.day, 10, tzinfo=timezone.utc),
-            "report_verified_at": None, "clock_start_date": None, "activity_category": None,
-            "modality": "XR", "priority": "routine",
+            "trust_code": rng.choice(["RRK", "RQ3"]),
+            "site_code": rng.choice(["RRK01", "RRK02"]),
+            "accession": f"ACC{i:05d}",
+            "nhs_number": rng.choice(VALID_NHS),
+            "nhs_number_status": "01",
+            "birth_date": date(1970, 5, 5),
+            "ethnicity": "A",
+            "sex": "1",
+            "postcode": "B15 2TH",
+            "gp_practice_code": "M85001",
+            "patient_source_setting": "03",
+            "referrer_code": "G1234567",
+            "referring_org_code": "M85001",
+            "request_date": test - timedelta(days=3),
+            "request_received_date": test - timedelta(days=2),
+            "test_date": test,
+            "nicip_code": "XCHES",
+            "snomed_ct_id": "399208008",
+            "report_issue_date": test + timedelta(days=1),
+            "requested_at": None,
+            "test_started_at": datetime(test.year, test.month, test.day, 10, tzinfo=UTC),
+            "report_verified_at": None,
+            "clock_start_date": None,
+            "activity_category": None,
+            "modality": "XR",
+            "priority": "routine",
         }
         for field in rng.sample(sorted(BAD), k=rng.choice([0, 1, 1, 2])):
             rec[field] = rng.choice(BAD[field])
@@ -74,7 +111,9 @@ def _python_counts(records: list[dict]) -> Counter:
     for rec in records:
         month = rec["test_date"].replace(day=1)
         following = (month.replace(day=28) + timedelta(days=40)).replace(day=1)
-        month_after_end = (following.replace(day=28) + timedelta(days=40)).replace(day=1) - timedelta(days=1)
+        month_after_end = (following.replace(day=28) + timedelta(days=40)).replace(
+            day=1
+        ) - timedelta(days=1)
         submission = min(month_after_end, AS_OF)
         for rule, severity, _column, _msg in check_record(rec, submission):
             counts[(rec["trust_code"], month, rule, SEVERITY[severity])] += 1
@@ -93,16 +132,29 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
     db = root / "restricted.duckdb"
     records = _records(400, seed=11)
     with duckdb.connect(str(db)) as con:
-        con.execute("create table main.dids_records (" + ", ".join(
-            f"{c} {'date' if c in ('birth_date', 'request_date', 'request_received_date', 'test_date', 'report_issue_date', 'clock_start_date') else 'timestamptz' if c.endswith('_at') else 'varchar'}"
-            for c in COLUMNS) + ", source_file_id bigint, exam_hash ubigint)")  # the model's
+        con.execute(
+            "create table main.dids_records ("
+            + ", ".join(
+                f"{c} {'date' if c in ('birth_date', 'request_date', 'request_received_date', 'test_date', 'report_issue_date', 'clock_start_date') else 'timestamptz' if c.endswith('_at') else 'varchar'}"
+                for c in COLUMNS
+            )
+            + ", source_file_id bigint, exam_hash ubigint)"
+        )  # the model's
         # incremental watermark, and the exam as a number (macros/incremental.sql, exam_hash)
-        con.executemany(f"insert into main.dids_records values ({', '.join('?' * len(COLUMNS))}, 1, "
-                        "hash(?, ?))", [[r[c] for c in COLUMNS] + [r["trust_code"], r["accession"]]
-                                        for r in records])
-        con.execute("create table main.dim_trust as select * from (values ('RRK'), ('RQ3')) t(trust_code)")
-    result = run_build(db, AS_OF, select="int_dids_record_checks dids_presubmission_checks",
-                       target_dir=root / "target")
+        con.executemany(
+            f"insert into main.dids_records values ({', '.join('?' * len(COLUMNS))}, 1, "
+            "hash(?, ?))",
+            [[r[c] for c in COLUMNS] + [r["trust_code"], r["accession"]] for r in records],
+        )
+        con.execute(
+            "create table main.dim_trust as select * from (values ('RRK'), ('RQ3')) t(trust_code)"
+        )
+    result = run_build(
+        db,
+        AS_OF,
+        select="int_dids_record_checks dids_presubmission_checks",
+        target_dir=root / "target",
+    )
     assert result.success, result.failed
     return db, records
 
@@ -112,8 +164,10 @@ def test_sql_counts_equal_python_findings(built: tuple[Path, list[dict]]) -> Non
     expected = _python_counts(records)
     assert len({k[2] for k in expected}) >= 15, "the fixture should break most rules"
     with duckdb.connect(str(db), read_only=True) as con:
-        rows = con.execute("select trust_code, month, rule, severity, records_failing, records_checked "
-                           "from main.dids_presubmission_checks").fetchall()
+        rows = con.execute(
+            "select trust_code, month, rule, severity, records_failing, records_checked "
+            "from main.dids_presubmission_checks"
+        ).fetchall()
     got = Counter({(t, m, r, s): n for t, m, r, s, n, _ in rows if n})
     assert got == expected
     # every rule has a row per trust and month, failing or not, over all the month's records

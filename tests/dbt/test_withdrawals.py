@@ -33,10 +33,17 @@ pytestmark = pytest.mark.slow
 AS_OF = date.fromisoformat(AS_OF_WITHDRAWALS)
 MODELS = "resource_type:model"
 # incremental tables whose rows the withdrawals change, and the marts that count them
-COMPARED = ["staging.stg_landing__exam_events", "staging.stg_landing__exam_full_deliveries",
-            "intermediate.int_exam_events_pivoted", "intermediate.int_exams_enriched",
-            "main.fct_exams", "main.tat_monthly", "main.reporting_backlog",
-            "main.scanner_utilisation_daily", "main.did_activity_monthly"]
+COMPARED = [
+    "staging.stg_landing__exam_events",
+    "staging.stg_landing__exam_full_deliveries",
+    "intermediate.int_exam_events_pivoted",
+    "intermediate.int_exams_enriched",
+    "main.fct_exams",
+    "main.tat_monthly",
+    "main.reporting_backlog",
+    "main.scanner_utilisation_daily",
+    "main.did_activity_monthly",
+]
 
 
 @dataclass
@@ -61,8 +68,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> WithdrawalBuilds:
     full_db = root / "full_refresh.duckdb"
     shutil.copyfile(db, full_db)
     incremental = run_build(db, AS_OF, select=MODELS, target_dir=root / "target2")
-    full = run_build(full_db, AS_OF, full_refresh=True, select=MODELS,
-                     target_dir=root / "target3")
+    full = run_build(full_db, AS_OF, full_refresh=True, select=MODELS, target_dir=root / "target3")
     return WithdrawalBuilds(before, incremental, full, before_db, db, full_db)
 
 
@@ -84,8 +90,9 @@ def test_incremental_build_after_withdrawals_equals_full_refresh(builds) -> None
     assert builds.full.success, builds.full.failed
     for table in COMPARED:
         query = f"select * from {table} order by all"
-        pd.testing.assert_frame_equal(_query(builds.incremental_db, query),
-                                      _query(builds.full_db, query), obj=table)
+        pd.testing.assert_frame_equal(
+            _query(builds.incremental_db, query), _query(builds.full_db, query), obj=table
+        )
 
 
 def test_withdrawn_reports_leave_the_figures_and_stay_in_staging(builds) -> None:
@@ -93,11 +100,15 @@ def test_withdrawn_reports_leave_the_figures_and_stay_in_staging(builds) -> None
         assert pd.notna(_exam(builds.before_db, trust, accession)["report_verified_at"])
         exam = _exam(builds.incremental_db, trust, accession)
         assert pd.isna(exam["report_verified_at"]) and exam["status"] == "completed", accession
-    kept = _query(builds.incremental_db,
-                  "select accession, withdrawn_by_file_id from staging.stg_landing__exam_events "
-                  "where is_withdrawn order by accession")
-    assert kept.to_dict("list") == {"accession": ["B004", "C002"],
-                                    "withdrawn_by_file_id": [SNAPSHOT_FILE_ID, WIDE_FILE_IDS[1]]}
+    kept = _query(
+        builds.incremental_db,
+        "select accession, withdrawn_by_file_id from staging.stg_landing__exam_events "
+        "where is_withdrawn order by accession",
+    )
+    assert kept.to_dict("list") == {
+        "accession": ["B004", "C002"],
+        "withdrawn_by_file_id": [SNAPSHOT_FILE_ID, WIDE_FILE_IDS[1]],
+    }
 
 
 def test_a_wide_exams_second_dna_is_kept(builds) -> None:
@@ -105,8 +116,10 @@ def test_a_wide_exams_second_dna_is_kept(builds) -> None:
     exam = _exam(builds.incremental_db, "RRK", "C001")
     assert exam["did_not_attend_count"] == 2
     assert exam["booked_for"] == pd.Timestamp("2026-04-17 09:00", tz="UTC")
-    dna = _query(builds.incremental_db,
-                 "select date, dna_slots from main.scanner_utilisation_daily "
-                 "where site_code = 'RRK01' and room = 'MR1' and dna_slots > 0 "
-                 "and date >= '2026-04-01' order by date")  # A002 did not attend in March
+    dna = _query(
+        builds.incremental_db,
+        "select date, dna_slots from main.scanner_utilisation_daily "
+        "where site_code = 'RRK01' and room = 'MR1' and dna_slots > 0 "
+        "and date >= '2026-04-01' order by date",
+    )  # A002 did not attend in March
     assert [str(d)[:10] for d in dna["date"]] == ["2026-04-10", "2026-04-17"]

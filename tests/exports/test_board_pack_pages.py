@@ -24,8 +24,10 @@ from reporting.monthly import PACK_MEASURES
 from tests.fixtures.published import AS_OF, FIRST_MONTH, LATEST_MONTH, build_published_fixture
 
 POPPLER = shutil.which("pdftoppm") is not None and shutil.which("pdftotext") is not None
-needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdftoppm, pdftotext) not "
-                                   "installed: `apt-get install poppler-utils`")
+needs_poppler = pytest.mark.skipif(
+    not POPPLER,
+    reason="poppler-utils (pdftoppm, pdftotext) not installed: `apt-get install poppler-utils`",
+)
 MONTH = f"{LATEST_MONTH:%Y-%m}"  # October 2026, as of 28 October: incomplete
 PREVIOUS = "2026-09"
 DATA_SHEETS_EXCEPT = {"Cover", "SPC charts"}
@@ -39,7 +41,9 @@ def packs(tmp_path_factory):
 
 
 def text_of(pdf, first: int | None = None, last: int | None = None) -> str:
-    args = ["pdftotext", "-layout"] + (["-f", str(first), "-l", str(last or first)] if first else [])
+    args = ["pdftotext", "-layout"] + (
+        ["-f", str(first), "-l", str(last or first)] if first else []
+    )
     return subprocess.run(args + [str(pdf), "-"], check=True, capture_output=True, text=True).stdout
 
 
@@ -50,8 +54,11 @@ def sheet_rows(ws) -> list[dict]:
 
 def network_pct(db, column: str, month: date) -> float:
     with duckdb.connect(str(db), read_only=True) as con:
-        num, den = con.execute(f"select sum({column}), sum(exams_tested) from tat_monthly "
-                               "where trust_code = 'NETWORK' and month = ?", [month]).fetchone()
+        num, den = con.execute(
+            f"select sum({column}), sum(exams_tested) from tat_monthly "
+            "where trust_code = 'NETWORK' and month = ?",
+            [month],
+        ).fetchone()
     return 100.0 * num / den
 
 
@@ -60,7 +67,9 @@ def network_pct(db, column: str, month: date) -> float:
 def test_every_page_renders_and_the_body_fits_twelve_pages(packs, tmp_path):
     _, built = packs
     for month, res in built.items():
-        subprocess.run(["pdftoppm", "-r", "40", "-png", str(res.pdf_path), str(tmp_path / month)], check=True)
+        subprocess.run(
+            ["pdftoppm", "-r", "40", "-png", str(res.pdf_path), str(tmp_path / month)], check=True
+        )
         pngs = sorted(tmp_path.glob(f"{month}-*.png"))
         assert len(pngs) == res.pages <= MAX_MAIN_PAGES
         for png in pngs:  # every page carries something besides its header and footer
@@ -72,10 +81,15 @@ def test_every_page_renders_and_the_body_fits_twelve_pages(packs, tmp_path):
 def test_cover_states_real_dates(packs):
     _, built = packs
     cover = text_of(built[MONTH].pdf_path, 1)
-    assert "01 November" not in cover and "28 October 2026 (the data run to the end of the day before)" in cover
+    assert (
+        "01 November" not in cover
+        and "28 October 2026 (the data run to the end of the day before)" in cover
+    )
     window = f"{FIRST_MONTH:%d %B %Y} to {AS_OF:%d %B %Y}"
     assert window in cover
-    assert "29 October 2026 at 02:15 GMT" in cover  # published 02:15 UTC = 02:15 GMT (clocks back 25 Oct)
+    assert (
+        "29 October 2026 at 02:15 GMT" in cover
+    )  # published 02:15 UTC = 02:15 GMT (clocks back 25 Oct)
     assert "None" not in cover and "?" not in cover and "not recorded" not in cover
     assert "Disclosure control ON" in cover
 
@@ -98,13 +112,26 @@ def test_summary_page_has_mdc_icons_for_every_measure(packs, tmp_path):
     summary = text_of(res.pdf_path, 2)
     for measure in PACK_MEASURES:
         assert measure.label in summary
-    subprocess.run(["pdftoppm", "-r", "60", "-f", "2", "-l", "2", "-png", str(res.pdf_path),
-                    str(tmp_path / "s")], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "60",
+            "-f",
+            "2",
+            "-l",
+            "2",
+            "-png",
+            str(res.pdf_path),
+            str(tmp_path / "s"),
+        ],
+        check=True,
+    )
     page = Image.open(next(tmp_path.glob("s-*.png"))).convert("RGB")
     colours = {rgb for _, rgb in page.getcolors(maxcolors=1 << 20)}
 
     def near(hex_colour: str) -> bool:
-        target = tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+        target = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
         return any(sum(abs(a - b) for a, b in zip(c, target)) < 12 for c in colours)
 
     assert near(spc.POINT_COLOURS["common cause"])  # at least the grey icons are drawn
@@ -113,13 +140,22 @@ def test_summary_page_has_mdc_icons_for_every_measure(packs, tmp_path):
 # ------------------------------------------------------------------------------ months compared
 def test_28_day_measures_compare_mature_months_only(packs):
     db, built = packs
-    rows = {r["Measure"]: r for r in sheet_rows(openpyxl.load_workbook(built[MONTH].xlsx_path)["Summary"])}
+    rows = {
+        r["Measure"]: r
+        for r in sheet_rows(openpyxl.load_workbook(built[MONTH].xlsx_path)["Summary"])
+    }
     over_28 = rows["% reported over 28 days after test"]
     # as of 28 Oct: September's 28 days after its end have not passed, October is incomplete
-    assert (over_28["Latest mature month"], over_28["Previous mature month"]) == \
-        (datetime(2026, 8, 1), datetime(2026, 7, 1))
-    assert over_28["Value"] == pytest.approx(network_pct(db, "reported_over_28_days", date(2026, 8, 1)))
-    assert over_28["Previous value"] == pytest.approx(network_pct(db, "reported_over_28_days", date(2026, 7, 1)))
+    assert (over_28["Latest mature month"], over_28["Previous mature month"]) == (
+        datetime(2026, 8, 1),
+        datetime(2026, 7, 1),
+    )
+    assert over_28["Value"] == pytest.approx(
+        network_pct(db, "reported_over_28_days", date(2026, 8, 1))
+    )
+    assert over_28["Previous value"] == pytest.approx(
+        network_pct(db, "reported_over_28_days", date(2026, 7, 1))
+    )
     exams = rows["Exams tested per working day"]
     assert exams["Latest mature month"] == datetime(2026, 9, 1)  # complete, no maturity wait
 
@@ -144,7 +180,9 @@ def test_spc_baseline_leaves_out_run_in_and_immature_months(packs):
             assert r["Judged"] == "no" and r["Left out because"].startswith("incomplete")
     judged = [r for r in rows if r["Judged"] == "yes"]
     # the workbook's charts plot the judged values only
-    assert all(r["Judged value (charted)"] == (r["Value"] if r["Judged"] == "yes" else None) for r in rows)
+    assert all(
+        r["Judged value (charted)"] == (r["Value"] if r["Judged"] == "yes" else None) for r in rows
+    )
     assert judged and min(r["Month"] for r in judged) >= datetime(2025, 10, 1)
     over_28 = [r for r in rows if r["Measure"] == "% reported over 28 days after test"]
     september = next(r for r in over_28 if r["Month"] == datetime(2026, 9, 1))
@@ -186,11 +224,17 @@ def test_a_far_target_is_printed_not_drawn(tmp_path):
 # ------------------------------------------------------------------------------ feed cautions
 def test_weekly_feed_is_judged_by_its_cadence(packs):
     _, built = packs
-    completeness = {r["Trust"]: r for r in sheet_rows(openpyxl.load_workbook(built[PREVIOUS].xlsx_path)["Completeness"])}
+    completeness = {
+        r["Trust"]: r
+        for r in sheet_rows(openpyxl.load_workbook(built[PREVIOUS].xlsx_path)["Completeness"])
+    }
     rkb = completeness["RKB"]  # weekly: five Wednesdays in September 2026, all delivered
     assert rkb["Feed cadence"] == "weekly" and rkb["Due deliveries received"] == "5 of 5"
     assert "missed" not in rkb["Assessment"] and "no file" not in rkb["Assessment"]
-    october = {r["Trust"]: r for r in sheet_rows(openpyxl.load_workbook(built[MONTH].xlsx_path)["Completeness"])}
+    october = {
+        r["Trust"]: r
+        for r in sheet_rows(openpyxl.load_workbook(built[MONTH].xlsx_path)["Completeness"])
+    }
     # one weekly file missed (seven days shown missing until the next came) is one delivery
     assert october["RKB"]["Due deliveries received"] == "3 of 4"
     assert "1 due delivery missed" in october["RKB"]["Assessment"]
@@ -228,6 +272,8 @@ def test_a_pack_before_enough_mature_months_says_so(packs, tmp_path):
     assert {r["Variation"] for r in rows} == {spc.VARIATION_TEXT["not_enough_data"]}
     dm01 = next(r for r in rows if r["Measure"] == DM01_WAITING_6_WEEKS_PCT.label)
     assert dm01["Assurance"] == "Target not judged: too few mature months"
-    subprocess.run(["pdftoppm", "-r", "30", "-png", str(res.pdf_path), str(tmp_path / "e")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "30", "-png", str(res.pdf_path), str(tmp_path / "e")], check=True
+    )
     assert len(list(tmp_path.glob("e-*.png"))) == res.pages <= MAX_MAIN_PAGES
     assert "Not enough mature months for an XmR chart" in text_of(res.pdf_path)

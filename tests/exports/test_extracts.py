@@ -46,8 +46,9 @@ def test_every_table_but_the_row_level_ones_is_extracted(published: Path, extrac
     out, result = extracts
     expected = _published_tables(published) - {"fct_exams"}
     assert set(result.tables) == expected and result.kept_inside == ["fct_exams"]
-    assert {p.name for p in out.iterdir()} == ({f"{t}.parquet" for t in expected}
-                                               | {f"{t}.csv" for t in expected})
+    assert {p.name for p in out.iterdir()} == (
+        {f"{t}.parquet" for t in expected} | {f"{t}.csv" for t in expected}
+    )
 
 
 def test_parquet_round_trip_equals_the_protected_mart(published: Path, extracts) -> None:
@@ -57,14 +58,23 @@ def test_parquet_round_trip_equals_the_protected_mart(published: Path, extracts)
         got = pq.read_table(out / f"{name}.parquet").to_pandas(date_as_object=True)
         assert list(got.columns) == list(mart.columns) and len(got) == len(mart), name
         rule = MART_RULES.get(name)
-        protected = set() if rule is None else (
-            set(rule.counts) | set(rule.statistics) | set(rule.percentages))
+        protected = (
+            set()
+            if rule is None
+            else (set(rule.counts) | set(rule.statistics) | set(rule.percentages))
+        )
         for column in mart.columns:
-            want = (suppress_mart(name, mart, numeric=True)[column] if column in protected
-                    else mart[column])
-            pd.testing.assert_series_equal(got[column].astype(object).where(got[column].notna()),
-                                           want.astype(object).where(want.notna()),
-                                           check_names=False, obj=f"{name}.{column}")
+            want = (
+                suppress_mart(name, mart, numeric=True)[column]
+                if column in protected
+                else mart[column]
+            )
+            pd.testing.assert_series_equal(
+                got[column].astype(object).where(got[column].notna()),
+                want.astype(object).where(want.notna()),
+                check_names=False,
+                obj=f"{name}.{column}",
+            )
         if rule is not None:  # counts stay whole numbers for Power BI
             schema = pq.read_schema(out / f"{name}.parquet")
             assert all(str(schema.field(c).type) == "int64" for c in rule.counts if c in mart)
@@ -73,12 +83,18 @@ def test_parquet_round_trip_equals_the_protected_mart(published: Path, extracts)
 def test_small_numbers_are_suppressed_and_network_rows_exact(published: Path, extracts) -> None:
     out, _ = extracts
     parquet = pq.read_table(out / "tat_monthly.parquet").to_pandas(date_as_object=True)
-    csv = pd.read_csv(out / "tat_monthly.csv", encoding="utf-8-sig", dtype=str,
-                      keep_default_na=False)
+    csv = pd.read_csv(
+        out / "tat_monthly.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False
+    )
+
     def row(frame: pd.DataFrame, key: tuple) -> pd.Series:
         month, trust, modality, priority = key
-        hit = frame[(frame["month"].astype(str) == str(month)) & (frame["trust_code"] == trust)
-                    & (frame["modality"] == modality) & (frame["priority"] == priority)]
+        hit = frame[
+            (frame["month"].astype(str) == str(month))
+            & (frame["trust_code"] == trust)
+            & (frame["modality"] == modality)
+            & (frame["priority"] == priority)
+        ]
         assert len(hit) == 1
         return hit.iloc[0]
 
@@ -91,7 +107,7 @@ def test_small_numbers_are_suppressed_and_network_rows_exact(published: Path, ex
     mart = _mart(published, "tat_monthly")
     network = mart[mart["trust_code"] == "NETWORK"]["exams_tested"].tolist()
     assert parquet[parquet["trust_code"] == "NETWORK"]["exams_tested"].tolist() == network
-    assert (csv[csv["trust_code"] == "NETWORK"]["exams_tested"].astype(int).tolist() == network)
+    assert csv[csv["trust_code"] == "NETWORK"]["exams_tested"].astype(int).tolist() == network
 
 
 def test_csv_is_utf8_with_a_bom_and_local_times(published: Path, extracts) -> None:
@@ -103,7 +119,8 @@ def test_csv_is_utf8_with_a_bom_and_local_times(published: Path, extracts) -> No
         con.execute("set TimeZone = 'UTC'")
         summer = con.execute(
             "select trust_code, date, last_file_at from feed_health_daily "
-            "where month(date) = 7 and last_file_at is not null order by 1, 2 limit 1").fetchone()
+            "where month(date) = 7 and last_file_at is not null order by 1, 2 limit 1"
+        ).fetchone()
     trust, day, at_utc = summer
     hit = csv[(csv["trust_code"] == trust) & (csv["date"] == str(day))]["last_file_at"].iloc[0]
     local = at_utc.astimezone(ZoneInfo("Europe/London")).replace(tzinfo=None)

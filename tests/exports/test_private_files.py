@@ -62,8 +62,12 @@ def test_the_restricted_database_and_its_folder_are_the_owners_only(tmp_path, op
     (home / "landing/TWC").mkdir(parents=True)
     shutil.copy(FIX / "wide_csv/TWC_EXAMS_20241028_0200.csv", home / "landing/TWC")
     (home / "warehouse").mkdir(mode=0o755)  # a home made before: its folder open to all
-    env = {"WMIN_HOME": str(home), "WMIN_DEMO": "true", "WMIN_PSEUDONYM_KEY": None,
-           "WMIN_PSEUDONYM_KEY_FILE": None}
+    env = {
+        "WMIN_HOME": str(home),
+        "WMIN_DEMO": "true",
+        "WMIN_PSEUDONYM_KEY": None,
+        "WMIN_PSEUDONYM_KEY_FILE": None,
+    }
     result = CliRunner().invoke(app, ["ingest", "--demo"], env=env)
     assert result.exit_code == 0, result.output
     s = Settings(home=home)

@@ -7,8 +7,19 @@ import xlsxwriter
 from exports.safe_cells import WORKBOOK_OPTIONS, neutralise, write_cell
 
 
-@pytest.mark.parametrize("text", ["=1+1", "+44 121", "-2+3", "@SUM(A1)", "\tx", "\rx", "\nx",
-                                  '=HYPERLINK("http://evil","click")'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "=1+1",
+        "+44 121",
+        "-2+3",
+        "@SUM(A1)",
+        "\tx",
+        "\rx",
+        "\nx",
+        '=HYPERLINK("http://evil","click")',
+    ],
+)
 def test_dangerous_text_is_prefixed(text):
     assert neutralise(text) == "'" + text
 

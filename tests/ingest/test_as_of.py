@@ -28,14 +28,17 @@ def test_the_end_of_the_as_of_date_is_local_midnight():
 @pytest.fixture
 def home(tmp_path):
     land = tmp_path / "landing"
-    for trust, names in {"TWC": ["wide_csv/TWC_EXAMS_20241028_0200.csv", "wide_csv/TWC_EXAMS_20241029_0200.csv"],
-                         "THL": ["hl7v2/THL_20241028020000.hl7", "hl7v2/THL_20241029020000.hl7"],
-                         "TEV": ["event_csv/tev_events_202403070200.txt"]}.items():
+    for trust, names in {
+        "TWC": ["wide_csv/TWC_EXAMS_20241028_0200.csv", "wide_csv/TWC_EXAMS_20241029_0200.csv"],
+        "THL": ["hl7v2/THL_20241028020000.hl7", "hl7v2/THL_20241029020000.hl7"],
+        "TEV": ["event_csv/tev_events_202403070200.txt"],
+    }.items():
         (land / trust).mkdir(parents=True)
         for name in names:
             shutil.copy(FIX / name, land / trust)
     (land / "TWC" / "TWC_EXAMS_20241030_0200.csv").write_bytes(
-        (FIX / "wide_csv/TWC_EXAMS_20241029_0200.csv").read_bytes().replace(b"RAD1", b"RAD3"))
+        (FIX / "wide_csv/TWC_EXAMS_20241029_0200.csv").read_bytes().replace(b"RAD1", b"RAD3")
+    )
     return tmp_path
 
 
@@ -46,16 +49,20 @@ def _landing(db) -> dict[str, list]:
         return {
             "manifest": con.execute(
                 "select file_path, sha256, extract_at, rows_read, rows_loaded, rows_rejected, outcome "
-                "from landing.load_manifest order by file_path").fetchall(),
+                "from landing.load_manifest order by file_path"
+            ).fetchall(),
             "records": con.execute(
                 "select m.file_path, r.* exclude (file_id) from landing.exam_records r join "
-                "landing.load_manifest m using (file_id) order by all").fetchall(),
+                "landing.load_manifest m using (file_id) order by all"
+            ).fetchall(),
             "events": con.execute(
                 "select m.file_path, e.* exclude (file_id) from landing.exam_events e join "
-                "landing.load_manifest m using (file_id) order by all").fetchall(),
+                "landing.load_manifest m using (file_id) order by all"
+            ).fetchall(),
             "rejected": con.execute(
                 "select m.file_path, r.* exclude (file_id) from landing.rejected_rows r join "
-                "landing.load_manifest m using (file_id) order by all").fetchall(),
+                "landing.load_manifest m using (file_id) order by all"
+            ).fetchall(),
         }
     finally:
         con.close()
@@ -63,10 +70,14 @@ def _landing(db) -> dict[str, list]:
 
 def test_a_history_replayed_night_by_night_equals_one_run(home, specs):
     replay = home / "replay.duckdb"
-    landing_files = sorted(p.relative_to(home) for p in (home / "landing").rglob("*") if p.is_file())
+    landing_files = sorted(
+        p.relative_to(home) for p in (home / "landing").rglob("*") if p.is_file()
+    )
     mtimes = {p: (home / p).stat().st_mtime_ns for p in landing_files}
     for night in NIGHTS:
-        s = loader.ingest_landing(replay, home, specs, KEY, trusts=["TWC", "THL", "TEV"], as_of=night)
+        s = loader.ingest_landing(
+            replay, home, specs, KEY, trusts=["TWC", "THL", "TEV"], as_of=night
+        )
         manifest = _landing(replay)["manifest"]
         cutoff = end_of_as_of(night)
         assert manifest and all(extract_at < cutoff for _, _, extract_at, *_ in manifest)
@@ -74,7 +85,9 @@ def test_a_history_replayed_night_by_night_equals_one_run(home, specs):
         assert all(o.extract_at >= cutoff and "later night" in o.message for o in later)
         assert s.totals.deferred == len(later)
         # every file is in the manifest or deferred: none lost, none loaded early
-        assert {m[0] for m in manifest} | {o.file_path for o in later} == {str(p) for p in landing_files}
+        assert {m[0] for m in manifest} | {o.file_path for o in later} == {
+            str(p) for p in landing_files
+        }
     assert s.totals.deferred == 0  # the last night has taken everything
     # deferred files were left as they were: not moved, not rewritten
     assert {p: (home / p).stat().st_mtime_ns for p in landing_files} == mtimes
@@ -102,9 +115,12 @@ def test_a_delivery_whose_rows_carry_the_extract_time_is_deferred_after_its_read
     assert b"28/10/2024 06:30" in good
     land = tmp_path / "landing/TXC"
     land.mkdir(parents=True)
-    (land / "TXC_EXAMS_20241028.csv").write_bytes(good.replace(b"28/10/2024 06:30", b"29/10/2024 06:30"))
+    (land / "TXC_EXAMS_20241028.csv").write_bytes(
+        good.replace(b"28/10/2024 06:30", b"29/10/2024 06:30")
+    )
     (land / "TXC_EXAMS_20241029.csv").write_bytes(
-        good.replace(b"28/10/2024 06:30", b"28/10/2024 23:30").replace(b"W000", b"V000"))
+        good.replace(b"28/10/2024 06:30", b"28/10/2024 23:30").replace(b"W000", b"V000")
+    )
     db = tmp_path / "r.duckdb"
     s = loader.ingest_landing(db, tmp_path, specs, KEY, trusts=["TXC"], as_of=date(2024, 10, 28))
     outcome = {o.file_path.rsplit("/", 1)[1]: o for o in s.files}
@@ -113,7 +129,9 @@ def test_a_delivery_whose_rows_carry_the_extract_time_is_deferred_after_its_read
     assert outcome["TXC_EXAMS_20241029.csv"].outcome == "loaded"
     manifest = _landing(db)["manifest"]
     assert [m[0].rsplit("/", 1)[1] for m in manifest] == ["TXC_EXAMS_20241029.csv"]
-    assert {r[0] for r in _landing(db)["records"]} == {manifest[0][0]}  # nothing of the deferred file
+    assert {r[0] for r in _landing(db)["records"]} == {
+        manifest[0][0]
+    }  # nothing of the deferred file
     s = loader.ingest_landing(db, tmp_path, specs, KEY, trusts=["TXC"], as_of=date(2024, 10, 29))
     assert sorted(o.outcome for o in s.files) == ["loaded", "skipped"]
     assert len(_landing(db)["manifest"]) == 2

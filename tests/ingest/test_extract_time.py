@@ -34,7 +34,9 @@ def test_column_wins_over_a_name_holding_only_the_date(specs):
     assert res.extract_source.startswith("column 'EXTRACT_DTTM'")
     assert res.rows_read == res.rows_loaded == 4
     assert (res.exam_records["extract_at"] == pd.Timestamp(res.extract_at)).all()
-    flagged = res.exam_records.loc[_flags(res.exam_records).str.contains("event_after_extract"), "accession"]
+    flagged = res.exam_records.loc[
+        _flags(res.exam_records).str.contains("event_after_extract"), "accession"
+    ]
     assert flagged.tolist() == ["W0003"]  # verified at 09:15, after the 06:30 extract
     late = res.exam_events[_flags(res.exam_events).str.contains("event_after_extract")]
     assert late[["accession", "event"]].values.tolist() == [["W0003", "report_verified"]]
@@ -42,8 +44,13 @@ def test_column_wins_over_a_name_holding_only_the_date(specs):
 
 def test_without_the_column_the_name_is_too_early_and_flags_every_exam(specs):
     spec = specs["TXC"]
-    no_column = spec.model_copy(update={"extract_time": ExtractTime(pattern=spec.extract_time.pattern,
-                                                                    format=spec.extract_time.format)})
+    no_column = spec.model_copy(
+        update={
+            "extract_time": ExtractTime(
+                pattern=spec.extract_time.pattern, format=spec.extract_time.format
+            )
+        }
+    )
     name = "TXC_EXAMS_20241028.csv"
     res = read_file(WIDE / name, no_column, extract_at=extract_time(no_column, name))
     assert res.extract_source == "file name"
@@ -70,7 +77,11 @@ def test_unparseable_value_rejects_its_row_naming_line_and_field(specs):
     res = read_file(WIDE / "TXC_EXAMS_20241030.csv", specs["TXC"])
     assert res.rows_read == 4 and res.rows_loaded == 3
     rej = res.rejected.iloc[0]
-    assert (rej["line"], rej["field"], rej["reason_code"]) == (3, "extract_time", "unparseable_timestamp")
+    assert (rej["line"], rej["field"], rej["reason_code"]) == (
+        3,
+        "extract_time",
+        "unparseable_timestamp",
+    )
     assert "EXTRACT_DTTM" in rej["message"] and "'%d/%m/%Y %H:%M'" in rej["message"]
     assert res.extract_at == datetime(2024, 10, 30, 6, 30, tzinfo=UTC)
 
@@ -83,8 +94,11 @@ def test_no_readable_value_and_no_name_time_quarantines(specs):
     msg = e.value.message
     assert "TXC_EXAMS_20241031.csv" in msg and "line 2" in msg and "extract_time" in msg
     # with a name time to fall back on, the rows are rejected and the name's time stands
-    res = read_file(WIDE / "TXC_EXAMS_20241031.csv", specs["TXC"],
-                    extract_at=extract_time(specs["TXC"], "TXC_EXAMS_20241031.csv"))
+    res = read_file(
+        WIDE / "TXC_EXAMS_20241031.csv",
+        specs["TXC"],
+        extract_at=extract_time(specs["TXC"], "TXC_EXAMS_20241031.csv"),
+    )
     assert res.rows_loaded == 0 and res.rows_rejected == 2
     assert res.extract_at == datetime(2024, 10, 31, tzinfo=UTC)
 
@@ -106,23 +120,30 @@ def test_excel_reads_the_column_from_datetime_cells(specs, tmp_path):
 
 
 def test_hl7_takes_the_name_and_rejects_a_column(specs, tmp_path):
-    res = read_file(FIX / "hl7v2/THL_20241028020000.hl7", specs["THL"],
-                    extract_at=extract_time(specs["THL"], "THL_20241028020000.hl7"))
+    res = read_file(
+        FIX / "hl7v2/THL_20241028020000.hl7",
+        specs["THL"],
+        extract_at=extract_time(specs["THL"], "THL_20241028020000.hl7"),
+    )
     assert res.extract_source == "file name"
     raw = specs["THL"].model_dump()
     raw["extract_time"]["column"] = "MSH-7"
     bad = tmp_path / "THL.yml"
     import yaml
+
     bad.write_text(yaml.safe_dump(raw))
-    with pytest.raises(SpecError, match="extract_time.column"):
+    with pytest.raises(SpecError, match=r"extract_time\.column"):
         load_spec(bad)
 
 
-@pytest.mark.parametrize("extract,message", [
-    ({}, "give 'pattern' and 'format'"),
-    ({"pattern": "_(\\d{8})"}, "'pattern' and 'format' go together"),
-    ({"column": "X", "format": "%Y"}, "'pattern' and 'format' go together"),
-])
+@pytest.mark.parametrize(
+    "extract,message",
+    [
+        ({}, "give 'pattern' and 'format'"),
+        ({"pattern": "_(\\d{8})"}, "'pattern' and 'format' go together"),
+        ({"column": "X", "format": "%Y"}, "'pattern' and 'format' go together"),
+    ],
+)
 def test_extract_time_keys_are_checked(extract, message):
     with pytest.raises(ValueError, match=message):
         ExtractTime(**extract)
@@ -134,6 +155,7 @@ def test_the_loader_lands_the_column_time_and_the_flag(specs, tmp_path):
     import duckdb
 
     from ingest import loader
+
     land = tmp_path / "landing" / "TXC"
     land.mkdir(parents=True)
     for day in ("28", "29", "30"):
@@ -142,16 +164,26 @@ def test_the_loader_lands_the_column_time_and_the_flag(specs, tmp_path):
     summary = loader.ingest_landing(db, tmp_path, {"TXC": specs["TXC"]}, b"k", validate=False)
     assert summary.trusts["TXC"].loaded == 2 and summary.trusts["TXC"].quarantined == 1
     with duckdb.connect(str(db), read_only=True) as con:
-        manifest = dict(con.execute("select file_path, extract_at from landing.load_manifest "
-                                    "where outcome = 'loaded'").fetchall())
+        manifest = dict(
+            con.execute(
+                "select file_path, extract_at from landing.load_manifest where outcome = 'loaded'"
+            ).fetchall()
+        )
         got = {k.rsplit("/", 1)[1]: v.astimezone(UTC) for k, v in manifest.items()}
-        assert got == {"TXC_EXAMS_20241028.csv": datetime(2024, 10, 28, 6, 30, tzinfo=UTC),
-                       "TXC_EXAMS_20241030.csv": datetime(2024, 10, 30, 6, 30, tzinfo=UTC)}
-        landed = con.execute("select distinct extract_at from landing.exam_records "
-                             "where file_id = (select min(file_id) from landing.load_manifest)").fetchall()
+        assert got == {
+            "TXC_EXAMS_20241028.csv": datetime(2024, 10, 28, 6, 30, tzinfo=UTC),
+            "TXC_EXAMS_20241030.csv": datetime(2024, 10, 30, 6, 30, tzinfo=UTC),
+        }
+        landed = con.execute(
+            "select distinct extract_at from landing.exam_records "
+            "where file_id = (select min(file_id) from landing.load_manifest)"
+        ).fetchall()
         assert [t.astimezone(UTC) for (t,) in landed] == [got["TXC_EXAMS_20241028.csv"]]
-        flagged = con.execute("select accession from landing.exam_records "
-                              "where dq_flags like '%event_after_extract%'").fetchall()
+        flagged = con.execute(
+            "select accession from landing.exam_records where dq_flags like '%event_after_extract%'"
+        ).fetchall()
         assert flagged == [("W0003",)]
-        reason, message = con.execute("select reason_code, message from landing.quarantined_files").fetchone()
+        reason, message = con.execute(
+            "select reason_code, message from landing.quarantined_files"
+        ).fetchone()
         assert reason == "missing_required_columns" and "EXTRACT_DTTM" in message

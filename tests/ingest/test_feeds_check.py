@@ -13,14 +13,18 @@ BROKEN = FIX / "wide_csv/TWC_EXAMS_20241029_0200.csv"
 def _seeds(tmp_path, sites: str, codes: str = ""):
     d = tmp_path / "seeds"
     d.mkdir()
-    (d / "sites.csv").write_text("site_code,trust_code,site_name,is_synthetic_code,latitude,"
-                                 "longitude,postcode_district\n" + sites)
+    (d / "sites.csv").write_text(
+        "site_code,trust_code,site_name,is_synthetic_code,latitude,"
+        "longitude,postcode_district\n" + sites
+    )
     (d / "local_procedure_codes.csv").write_text("trust_code,local_code,nicip_code\n" + codes)
     return d
 
 
 def test_unmapped_values_by_field_and_word_and_the_exit_code(tmp_path):
-    rep = check_feed(FIX / "specs/TWC.yml", BROKEN, seeds_dir=_seeds(tmp_path, "TWC01,TWC,A,true,52,-1,B1\n"))
+    rep = check_feed(
+        FIX / "specs/TWC.yml", BROKEN, seeds_dir=_seeds(tmp_path, "TWC01,TWC,A,true,52,-1,B1\n")
+    )
     assert rep.ok and rep.rows_loaded == 7
     assert rep.unmapped_values == [("priority", "ZZ", 1)]
     assert rep.rows_loaded_unmapped == 1
@@ -34,18 +38,25 @@ def test_unknown_sites_and_unmapped_file_columns(tmp_path):
     del spec["columns"]["room"], spec["columns"]["postcode"]
     path = tmp_path / "TWC.yml"
     path.write_text(yaml.safe_dump(spec))
-    rep = check_feed(path, FIX / "wide_csv/TWC_EXAMS_20241028_0200.csv",
-                     seeds_dir=_seeds(tmp_path, "TWC02,TWC,B,true,52,-1,B1\nTWC01,OTHER,C,true,52,-1,B1\n"))
+    rep = check_feed(
+        path,
+        FIX / "wide_csv/TWC_EXAMS_20241028_0200.csv",
+        seeds_dir=_seeds(tmp_path, "TWC02,TWC,B,true,52,-1,B1\nTWC01,OTHER,C,true,52,-1,B1\n"),
+    )
     assert rep.unmapped_columns == ["Room", "Postcode"]
     assert rep.unknown_sites == [("TWC01", 5)]
-    assert rep.exit_code() == EXIT_OK  # nothing unmapped: sites and columns are for the user to judge
+    assert (
+        rep.exit_code() == EXIT_OK
+    )  # nothing unmapped: sites and columns are for the user to judge
     text = render(rep)
     assert "Room" in text and "TWC01      5" in text
 
 
 def test_local_codes_missing_from_the_code_map_and_event_words(specs, tmp_path):
     seeds = _seeds(tmp_path, "TEV01,TEV,A,true,52,-1,B1\n", codes="TEV,BWC10002,XABDO\n")
-    rep = check_feed(FIX / "specs/TEV.yml", FIX / "event_csv/tev_events_202403070200.txt", seeds_dir=seeds)
+    rep = check_feed(
+        FIX / "specs/TEV.yml", FIX / "event_csv/tev_events_202403070200.txt", seeds_dir=seeds
+    )
     assert rep.unknown_local_codes == [("BWC10001", 2)]  # two exams (E1, E2) carry it
     assert rep.unmapped_values == [("event", "XXX", 1)]
     assert rep.rows_loaded_unmapped == 1
@@ -55,7 +66,9 @@ def test_local_codes_missing_from_the_code_map_and_event_words(specs, tmp_path):
 def test_extract_time_from_a_column_is_said(tmp_path):
     rep = check_feed(FIX / "specs/TXC.yml", FIX / "wide_csv/TXC_EXAMS_20241028.csv")
     assert rep.extract_at == "2024-10-28 06:30 UTC"
-    assert rep.extract_source.startswith("column 'EXTRACT_DTTM' (the file name said 2024-10-28 00:00")
+    assert rep.extract_source.startswith(
+        "column 'EXTRACT_DTTM' (the file name said 2024-10-28 00:00"
+    )
     assert rep.unmapped_columns == []  # the extract-time column is mapped
     assert rep.dq_flags.get("event_after_extract") == 2  # the exam's record and its late event
 

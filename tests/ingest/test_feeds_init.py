@@ -36,8 +36,9 @@ def test_columns_by_name_and_by_content():
     assert cols["nhs_number"] == "Patient Identifier" and cols["postcode"] == "Home PC"  # content
     assert cols["birth_date"] == "Born"
     # unnamed timestamp columns in the usual workflow order
-    assert [cols[f] for f in ("requested_at", "booked_at", "exam_completed_at", "report_verified_at")] \
-        == ["T_REQ", "T_BOOK", "T_SCAN", "T_AUTH"]
+    assert [
+        cols[f] for f in ("requested_at", "booked_at", "exam_completed_at", "report_verified_at")
+    ] == ["T_REQ", "T_BOOK", "T_SCAN", "T_AUTH"]
 
 
 def test_every_guessed_line_is_commented_and_the_draft_is_a_valid_spec(tmp_path):

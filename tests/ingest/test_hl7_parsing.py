@@ -10,35 +10,52 @@ from ingest.readers import read_file
 from ingest.readers.hl7v2 import _Bad, _Msg, parse_ts, split_messages
 
 
-@pytest.mark.parametrize("text,tz,expected", [
-    ("20240305", "UTC", (datetime(2024, 3, 5, tzinfo=UTC), False)),
-    ("2024030514", "UTC", (datetime(2024, 3, 5, 14, tzinfo=UTC), False)),
-    ("202403051430", "UTC", (datetime(2024, 3, 5, 14, 30, tzinfo=UTC), False)),
-    (" 20240305143059.123 \n", "UTC", (datetime(2024, 3, 5, 14, 30, 59, tzinfo=UTC), False)),
-    ("20240305143059Z", "Europe/London", (datetime(2024, 3, 5, 14, 30, 59, tzinfo=UTC), False)),
-    ("202403051430+0100", "Europe/London", (datetime(2024, 3, 5, 13, 30, tzinfo=UTC), False)),
-    ("202403051430-0530", "Europe/London", (datetime(2024, 3, 5, 20, 0, tzinfo=UTC), False)),
-    ("202403051430+1400", "UTC", (datetime(2024, 3, 5, 0, 30, tzinfo=UTC), False)),
-    ("202407011200", "Europe/London", (datetime(2024, 7, 1, 11, 0, tzinfo=UTC), False)),
-    # 01:30 on the October change happens twice in London: the first (BST) reading, flagged ambiguous
-    ("202410270130", "Europe/London", (datetime(2024, 10, 27, 0, 30, tzinfo=UTC), True)),
-    ("20240229", "UTC", (datetime(2024, 2, 29, tzinfo=UTC), False)),
-    # Arabic-Indic digits match \d in the year, as strptime's %Y did
-    ("\u0662\u0660\u0662\u00340101", "UTC", (datetime(2024, 1, 1, tzinfo=UTC), False)),
-])
+@pytest.mark.parametrize(
+    "text,tz,expected",
+    [
+        ("20240305", "UTC", (datetime(2024, 3, 5, tzinfo=UTC), False)),
+        ("2024030514", "UTC", (datetime(2024, 3, 5, 14, tzinfo=UTC), False)),
+        ("202403051430", "UTC", (datetime(2024, 3, 5, 14, 30, tzinfo=UTC), False)),
+        (" 20240305143059.123 \n", "UTC", (datetime(2024, 3, 5, 14, 30, 59, tzinfo=UTC), False)),
+        ("20240305143059Z", "Europe/London", (datetime(2024, 3, 5, 14, 30, 59, tzinfo=UTC), False)),
+        ("202403051430+0100", "Europe/London", (datetime(2024, 3, 5, 13, 30, tzinfo=UTC), False)),
+        ("202403051430-0530", "Europe/London", (datetime(2024, 3, 5, 20, 0, tzinfo=UTC), False)),
+        ("202403051430+1400", "UTC", (datetime(2024, 3, 5, 0, 30, tzinfo=UTC), False)),
+        ("202407011200", "Europe/London", (datetime(2024, 7, 1, 11, 0, tzinfo=UTC), False)),
+        # 01:30 on the October change happens twice in London: the first (BST) reading, flagged ambiguous
+        ("202410270130", "Europe/London", (datetime(2024, 10, 27, 0, 30, tzinfo=UTC), True)),
+        ("20240229", "UTC", (datetime(2024, 2, 29, tzinfo=UTC), False)),
+        # Arabic-Indic digits match \d in the year, as strptime's %Y did
+        ("\u0662\u0660\u0662\u00340101", "UTC", (datetime(2024, 1, 1, tzinfo=UTC), False)),
+    ],
+)
 def test_parse_ts_accepts(text, tz, expected):
     assert parse_ts(text, tz) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "20240230",            # no 30 February
-    "20230229",            # not a leap year
-    "20241305", "20240005", "20240132", "00000101",
-    "2024030524", "202403051260", "20240305120060", "20240305120061",  # strptime took 60, 61 then failed
-    "202403051430+1401", "202403051430+0160", "202403051430-1500",
-    "2024030", "2024-03-05", "202403051430+01", "x20240305",
-    "19000\u0662\u0662700",  # a non-ASCII digit in the month, which strptime's %m does not match
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "20240230",  # no 30 February
+        "20230229",  # not a leap year
+        "20241305",
+        "20240005",
+        "20240132",
+        "00000101",
+        "2024030524",
+        "202403051260",
+        "20240305120060",
+        "20240305120061",  # strptime took 60, 61 then failed
+        "202403051430+1401",
+        "202403051430+0160",
+        "202403051430-1500",
+        "2024030",
+        "2024-03-05",
+        "202403051430+01",
+        "x20240305",
+        "19000\u0662\u0662700",  # a non-ASCII digit in the month, which strptime's %m does not match
+    ],
+)
 def test_parse_ts_rejects(text):
     with pytest.raises(ValueError):
         parse_ts(text, "Europe/London")
@@ -70,16 +87,26 @@ def test_repeated_segment_is_still_checked():
     assert bad.value.reason == "malformed_line" and bad.value.field == "PID"
 
 
-_MSG = ("MSH|^~\\&|RIS|THL|WMIN|WMIN|{ts}||ORM^O01|ID{no}|P|2.4\r"
-        "PID|1||M1^^^THL^MR~9434765919^^^NHS^NH||||{birth}|F\r"
-        "ORC|SC||ACC{no}||CM\r"
-        "OBR|1||ACC{no}|XCHE^Chest^L|R||||||||OP|||||||||||DX\r")
+_MSG = (
+    "MSH|^~\\&|RIS|THL|WMIN|WMIN|{ts}||ORM^O01|ID{no}|P|2.4\r"
+    "PID|1||M1^^^THL^MR~9434765919^^^NHS^NH||||{birth}|F\r"
+    "ORC|SC||ACC{no}||CM\r"
+    "OBR|1||ACC{no}|XCHE^Chest^L|R||||||||OP|||||||||||DX\r"
+)
 
 
 def test_birth_dates_and_timestamps_loaded_or_rejected_as_before(specs):
-    cases = [("202403051430", "19891222"), ("202403051430", "202411"), ("202403051430", "20241301"),
-             ("202403051430", "1989122"), ("20240230", "19891222"), ("202403051430", "")]
-    data = "".join(_MSG.format(no=no, ts=ts, birth=birth) for no, (ts, birth) in enumerate(cases)).encode()
+    cases = [
+        ("202403051430", "19891222"),
+        ("202403051430", "202411"),
+        ("202403051430", "20241301"),
+        ("202403051430", "1989122"),
+        ("20240230", "19891222"),
+        ("202403051430", ""),
+    ]
+    data = "".join(
+        _MSG.format(no=no, ts=ts, birth=birth) for no, (ts, birth) in enumerate(cases)
+    ).encode()
     res = read_file(Path("THL_test.hl7"), specs["THL"], data=data, file_path="THL_test.hl7")
     rec = res.exam_records.set_index("accession")
     # strptime("%Y%m%d") matched '202411' as 2024-1-1 and '1989122' as 1989-12-2: kept for those
@@ -91,7 +118,9 @@ def test_birth_dates_and_timestamps_loaded_or_rejected_as_before(specs):
     assert sorted(rej.index) == [3, 5]
     assert rej.loc[3, "reason_code"] == "unparseable_date" and rej.loc[3, "field"] == "birth_date"
     assert rej.loc[3, "message"].startswith("message 3: PID-7 '20241301' is not a date YYYYMMDD")
-    assert rej.loc[5, "reason_code"] == "unparseable_timestamp" and rej.loc[5, "field"] == "event_at"
+    assert (
+        rej.loc[5, "reason_code"] == "unparseable_timestamp" and rej.loc[5, "field"] == "event_at"
+    )
     assert rej.loc[5, "message"].startswith("message 5: MSH-7 '20240230' is not an HL7 timestamp")
     assert res.rows_read == 6 and res.rows_loaded == 4
 

@@ -40,8 +40,13 @@ glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's al
 def _python(code: str, *args: str, env_extra: dict | None = None) -> str:
     """Run code in a fresh interpreter, MIMALLOC_PURGE_DELAY unset unless given."""
     env = {k: v for k, v in os.environ.items() if k != "MIMALLOC_PURGE_DELAY"}
-    return subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True,
-                          text=True, env={**env, **(env_extra or {})}).stdout
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**env, **(env_extra or {})},
+    ).stdout
 
 
 def _probe(mode: str, env_extra: dict | None = None) -> dict:
@@ -70,6 +75,8 @@ def test_arrows_allocator_is_told_to_keep_its_pages_before_pyarrow_loads():
 
 
 def test_after_pyarrow_has_loaded_its_allocator_is_left_alone():
-    code = ("import os, pyarrow; from ingest.memory import keep_freed_memory; keep_freed_memory();"
-            " print(os.environ.get('MIMALLOC_PURGE_DELAY'))")
+    code = (
+        "import os, pyarrow; from ingest.memory import keep_freed_memory; keep_freed_memory();"
+        " print(os.environ.get('MIMALLOC_PURGE_DELAY'))"
+    )
     assert _python(code).strip() == "None"

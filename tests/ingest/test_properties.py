@@ -4,17 +4,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.contract import FILE_QUARANTINE_REASONS
+from ingest.feeds.spec import load_spec
 from ingest.readers import QuarantineError, read_file
 from tests.ingest.conftest import FIX
-from ingest.feeds.spec import load_spec
 
 SPECS = {p.stem: load_spec(p) for p in (FIX / "specs").glob("*.yml")}
-SEEDS = [("TWC", "exams", FIX / "wide_csv/TWC_EXAMS_20241029_0200.csv"),
-         ("TEV", "exams", FIX / "event_csv/tev_events_202403070200.txt"),
-         ("TEV", "slots", FIX / "event_csv/tev_slots_202403080200.txt"),
-         ("THL", "exams", FIX / "hl7v2/THL_20241029020000.hl7"),
-         ("TXL", "exams", FIX / "excel/TXL_20240304-0200.xlsx"),
-         ("TTD", "exams", FIX / "wide_csv/TTD_20241028_0200.csv")]
+SEEDS = [
+    ("TWC", "exams", FIX / "wide_csv/TWC_EXAMS_20241029_0200.csv"),
+    ("TEV", "exams", FIX / "event_csv/tev_events_202403070200.txt"),
+    ("TEV", "slots", FIX / "event_csv/tev_slots_202403080200.txt"),
+    ("THL", "exams", FIX / "hl7v2/THL_20241029020000.hl7"),
+    ("TXL", "exams", FIX / "excel/TXL_20240304-0200.xlsx"),
+    ("TTD", "exams", FIX / "wide_csv/TTD_20241028_0200.csv"),
+]
 
 
 def _check(code, content, data, tmp="/tmp/x"):
@@ -40,10 +42,17 @@ def mutated(draw):
         elif op == "cut":
             data = data[:i]
         elif op == "insert":
-            data[i:i] = draw(st.binary(min_size=1, max_size=8)) | st.just(b"") if False else draw(
-                st.sampled_from([b'"', b",", b"|", b"\r", b"\n", b"\x00", b"\xff", b"\\", b"^~"]))
+            data[i:i] = (
+                draw(st.binary(min_size=1, max_size=8)) | st.just(b"")
+                if False
+                else draw(
+                    st.sampled_from(
+                        [b'"', b",", b"|", b"\r", b"\n", b"\x00", b"\xff", b"\\", b"^~"]
+                    )
+                )
+            )
         else:
-            del data[i:i + draw(st.integers(1, 20))]
+            del data[i : i + draw(st.integers(1, 20))]
     return code, content, bytes(data)
 
 

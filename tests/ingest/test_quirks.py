@@ -9,7 +9,10 @@ from tests.ingest.conftest import FIX
 
 
 def test_nhs_number_spaces():
-    assert quirks.nhs_number_spaces(pa.array(["943 476 5919", None])).to_pylist() == ["9434765919", None]
+    assert quirks.nhs_number_spaces(pa.array(["943 476 5919", None])).to_pylist() == [
+        "9434765919",
+        None,
+    ]
 
 
 def test_trailing_delimiter(specs):
@@ -56,5 +59,8 @@ def test_nhs_valid_mask_agrees_with_the_nhs_number_package():
 def test_pseudonym():
     import hashlib
     import hmac
-    assert patient_key("9434765919", b"k") == hmac.new(b"k", b"9434765919", hashlib.sha256).hexdigest()
+
+    assert (
+        patient_key("9434765919", b"k") == hmac.new(b"k", b"9434765919", hashlib.sha256).hexdigest()
+    )
     assert patient_key(None, b"k") is None

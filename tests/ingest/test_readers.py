@@ -25,15 +25,21 @@ def test_wide_good(specs):
     assert r["local_procedure_code"] == "XCHES" == r["nicip_code"]  # uppercase_codes + nicip
     assert r["priority"] == "routine" and r["modality"] == "XR" and r["sex"] == "2"
     ev = res.exam_events
-    assert set(zip(ev["accession"], ev["event"])) >= {("W0000", "requested"), ("W0000", "report_verified")}
+    assert set(zip(ev["accession"], ev["event"])) >= {
+        ("W0000", "requested"),
+        ("W0000", "report_verified"),
+    }
     assert ev["source_event_id"].isna().all()  # a wide event's key is accession:event (contract)
     booked = ev[ev["event"] == "booked"].iloc[0]
     # 2024-10-27 01:30 Europe/London is ambiguous: first (BST) reading = 00:30 UTC
     assert booked["appointment_at"] == pd.Timestamp("2024-10-27 00:30", tz="UTC")
     done = ev[ev["event"] == "exam_completed"].iloc[0]
-    assert done["event_at"] == pd.Timestamp("2024-10-27 00:45", tz="UTC") and done["local_time_ambiguous"]
+    assert (
+        done["event_at"] == pd.Timestamp("2024-10-27 00:45", tz="UTC")
+        and done["local_time_ambiguous"]
+    )
     ver = ev[ev["event"] == "report_verified"].iloc[0]
-    assert ver["actor_id"] == "RAD1" and ver["actor_outsourced"] == False  # noqa: E712
+    assert ver["actor_id"] == "RAD1" and not ver["actor_outsourced"]
 
 
 def test_wide_broken_rows(specs):
@@ -47,16 +53,23 @@ def test_wide_broken_rows(specs):
     assert all(res.rejected["message"].str.len() > 20)
     flags = res.exam_records.set_index("source_line")["dq_flags"]
     assert flags[11] == "duplicate_row"
-    assert set(flags[12].split(",")) == {"nhs_number_invalid", "unmapped_value", "dates_out_of_order"}
+    assert set(flags[12].split(",")) == {
+        "nhs_number_invalid",
+        "unmapped_value",
+        "dates_out_of_order",
+    }
     assert res.exam_records.set_index("source_line").loc[12, "priority"] == "ZZ"  # kept as sent
 
 
-@pytest.mark.parametrize("name,reason", [
-    ("truncated_TWC_EXAMS_20241030_0200.csv", "truncated_file"),
-    ("missing_column_TWC_EXAMS_20241030_0200.csv", "missing_required_columns"),
-    ("wrong_encoding_TWC_EXAMS_20241030_0200.csv", "wrong_encoding"),
-    ("cp1252_as_utf8_TWC_EXAMS_20241030_0200.csv", "wrong_encoding"),
-])
+@pytest.mark.parametrize(
+    "name,reason",
+    [
+        ("truncated_TWC_EXAMS_20241030_0200.csv", "truncated_file"),
+        ("missing_column_TWC_EXAMS_20241030_0200.csv", "missing_required_columns"),
+        ("wrong_encoding_TWC_EXAMS_20241030_0200.csv", "wrong_encoding"),
+        ("cp1252_as_utf8_TWC_EXAMS_20241030_0200.csv", "wrong_encoding"),
+    ],
+)
 def test_wide_quarantine(specs, name, reason):
     with pytest.raises(QuarantineError) as e:
         read_file(FIX / "wide_csv" / name, specs["TWC"])
@@ -114,12 +127,20 @@ def test_hl7_rejects(specs):
     res = read_file(FIX / "hl7v2/THL_20241029020000.hl7", specs["THL"])
     _reconciles(res)
     assert dict(zip(res.rejected["line"], res.rejected["reason_code"])) == {
-        3: "missing_key", 4: "unparseable_timestamp", 5: "malformed_line"}
+        3: "missing_key",
+        4: "unparseable_timestamp",
+        5: "malformed_line",
+    }
     assert res.exam_events.set_index("source_line").loc[6, "dq_flags"] == "duplicate_row"
 
 
-@pytest.mark.parametrize("name,reason", [("truncated_THL_20241030020000.hl7", "truncated_file"),
-                                         ("not_hl7_THL_20241030020000.hl7", "not_declared_format")])
+@pytest.mark.parametrize(
+    "name,reason",
+    [
+        ("truncated_THL_20241030020000.hl7", "truncated_file"),
+        ("not_hl7_THL_20241030020000.hl7", "not_declared_format"),
+    ],
+)
 def test_hl7_quarantine(specs, name, reason):
     with pytest.raises(QuarantineError) as e:
         read_file(FIX / "hl7v2" / name, specs["THL"])
@@ -131,7 +152,9 @@ def test_excel(specs):
     _reconciles(res)
     assert res.rows_read == 5  # 4 exam rows + 1 slot row
     assert dict(zip(res.rejected["line"], res.rejected["reason_code"])) == {
-        3: "unparseable_timestamp", 4: "missing_key"}
+        3: "unparseable_timestamp",
+        4: "missing_key",
+    }
     rec = res.exam_records
     assert list(rec["dq_flags"].fillna("")) == ["", "duplicate_row"]
     assert rec.iloc[0]["nhs_number"] == "9434765919"
@@ -149,6 +172,7 @@ def test_excel_truncated(specs):
 
 def test_feeds_check(specs, tmp_path):
     from ingest.feeds.check import check_feed, render
+
     rep = check_feed(FIX / "specs/TWC.yml", FIX / "wide_csv/TWC_EXAMS_20241029_0200.csv")
     assert rep.ok and rep.column_map["accession"] == "Accession Number"
     assert rep.parse_rates["requested_at"] < 1 and len(rep.rejected) == 5

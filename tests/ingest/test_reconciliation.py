@@ -17,8 +17,11 @@ def csv_data_lines(data: bytes) -> int:
 
 
 def hl7_messages(data: bytes) -> int:
-    return sum(1 for seg in data.replace(b"\r\n", b"\r").replace(b"\n", b"\r").split(b"\r")
-               if seg.startswith(b"MSH"))
+    return sum(
+        1
+        for seg in data.replace(b"\r\n", b"\r").replace(b"\n", b"\r").split(b"\r")
+        if seg.startswith(b"MSH")
+    )
 
 
 def sheet_rows(path, sheets=None) -> int:
@@ -31,12 +34,15 @@ def sheet_rows(path, sheets=None) -> int:
     return total
 
 
-@pytest.mark.parametrize("name,spec,reason", [
-    ("wide_csv/garbage_tail_TWC_EXAMS_20241031_0200.csv", "TWC", "truncated_file"),
-    ("event_csv/garbage_tail_tev_events_202403090200.txt", "TEV", "truncated_file"),
-    ("hl7v2/garbage_tail_THL_20241031020000.hl7", "THL", "truncated_file"),
-    ("excel/truncated_TXL_20240311-0200.xlsx", "TXL", "truncated_file"),
-])
+@pytest.mark.parametrize(
+    "name,spec,reason",
+    [
+        ("wide_csv/garbage_tail_TWC_EXAMS_20241031_0200.csv", "TWC", "truncated_file"),
+        ("event_csv/garbage_tail_tev_events_202403090200.txt", "TEV", "truncated_file"),
+        ("hl7v2/garbage_tail_THL_20241031020000.hl7", "THL", "truncated_file"),
+        ("excel/truncated_TXL_20240311-0200.xlsx", "TXL", "truncated_file"),
+    ],
+)
 def test_a_last_line_cut_off_in_garbage_quarantines_the_file(specs, name, spec, reason):
     with pytest.raises(QuarantineError) as e:
         read_file(FIX / name, specs[spec], file_path=name)
@@ -44,15 +50,25 @@ def test_a_last_line_cut_off_in_garbage_quarantines_the_file(specs, name, spec, 
     assert "truncated" in e.value.message
 
 
-@pytest.mark.parametrize("name,spec,count,reason", [
-    ("wide_csv/TWC_EXAMS_20241029_0200.csv", "TWC", csv_data_lines, None),
-    ("wide_csv/garbage_line_TWC_EXAMS_20241031_0200.csv", "TWC", csv_data_lines, "malformed_line"),
-    ("event_csv/tev_events_202403080200.txt", "TEV", csv_data_lines, None),
-    ("hl7v2/THL_20241029020000.hl7", "THL", hl7_messages, None),
-    ("hl7v2/garbage_end_THL_20241031020000.hl7", "THL", hl7_messages, "malformed_line"),
-    ("excel/garbage_row_TXL_20240318-0200.xlsx", "TXL", sheet_rows, None),
-])
-def test_rows_read_are_the_physical_lines_and_each_is_loaded_or_rejected(specs, name, spec, count, reason):
+@pytest.mark.parametrize(
+    "name,spec,count,reason",
+    [
+        ("wide_csv/TWC_EXAMS_20241029_0200.csv", "TWC", csv_data_lines, None),
+        (
+            "wide_csv/garbage_line_TWC_EXAMS_20241031_0200.csv",
+            "TWC",
+            csv_data_lines,
+            "malformed_line",
+        ),
+        ("event_csv/tev_events_202403080200.txt", "TEV", csv_data_lines, None),
+        ("hl7v2/THL_20241029020000.hl7", "THL", hl7_messages, None),
+        ("hl7v2/garbage_end_THL_20241031020000.hl7", "THL", hl7_messages, "malformed_line"),
+        ("excel/garbage_row_TXL_20240318-0200.xlsx", "TXL", sheet_rows, None),
+    ],
+)
+def test_rows_read_are_the_physical_lines_and_each_is_loaded_or_rejected(
+    specs, name, spec, count, reason
+):
     path = FIX / name
     res = read_file(path, specs[spec], file_path=name)
     physical = count(path if spec == "TXL" else path.read_bytes())

@@ -10,15 +10,17 @@ from ingest.readers.base import extract_time
 from ingest.validation import FeedValidator, check_frame, checks_for
 from tests.ingest.conftest import FIX
 
-FILES = [("TWC", "wide_csv/TWC_EXAMS_20241028_0200.csv", "exams"),
-         ("TWC", "wide_csv/TWC_EXAMS_20241029_0200.csv", "exams"),
-         ("TTD", "wide_csv/TTD_20241028_0200.csv", "exams"),
-         ("THL", "hl7v2/THL_20241028020000.hl7", "exams"),
-         ("THL", "hl7v2/THL_20241029020000.hl7", "exams"),
-         ("TEV", "event_csv/tev_events_202403070200.txt", "exams"),
-         ("TEV", "event_csv/tev_events_202403080200.txt", "exams"),
-         ("TEV", "event_csv/tev_slots_202403080200.txt", "slots"),
-         ("TXL", "excel/TXL_20240304-0200.xlsx", "exams")]
+FILES = [
+    ("TWC", "wide_csv/TWC_EXAMS_20241028_0200.csv", "exams"),
+    ("TWC", "wide_csv/TWC_EXAMS_20241029_0200.csv", "exams"),
+    ("TTD", "wide_csv/TTD_20241028_0200.csv", "exams"),
+    ("THL", "hl7v2/THL_20241028020000.hl7", "exams"),
+    ("THL", "hl7v2/THL_20241029020000.hl7", "exams"),
+    ("TEV", "event_csv/tev_events_202403070200.txt", "exams"),
+    ("TEV", "event_csv/tev_events_202403080200.txt", "exams"),
+    ("TEV", "event_csv/tev_slots_202403080200.txt", "slots"),
+    ("TXL", "excel/TXL_20240304-0200.xlsx", "exams"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +31,23 @@ def validator():
 def _read(specs, trust, rel, content, path=None):
     spec = specs[trust]
     path = path or FIX / rel
-    return read_file(path, spec, content, extract_at=extract_time(spec, path.name), local_codes=None,
-                     file_path=path.name), spec
+    return read_file(
+        path,
+        spec,
+        content,
+        extract_at=extract_time(spec, path.name),
+        local_codes=None,
+        file_path=path.name,
+    ), spec
 
 
 def _unparseable_file(tmp_path):
     """A TWC delivery whose every row has a timestamp in an undeclared format."""
-    text = (FIX / "wide_csv/TWC_EXAMS_20241028_0200.csv").read_text().replace("2024-10-26 09:00:00",
-                                                                                "26th October")
+    text = (
+        (FIX / "wide_csv/TWC_EXAMS_20241028_0200.csv")
+        .read_text()
+        .replace("2024-10-26 09:00:00", "26th October")
+    )
     path = tmp_path / "TWC_EXAMS_20241031_0200.csv"
     path.write_text(text)
     return path
@@ -58,8 +69,11 @@ def _ge_row_level(validator, res):
         if c.expectation == "ExpectColumnToExist":
             exps.append(E.ExpectColumnToExist(column=c.column, meta=meta))
         elif c.expectation == "ExpectColumnValuesToBeInSet":
-            exps.append(E.ExpectColumnValuesToBeInSet(column=c.column, value_set=list(c.value_set),
-                                                      meta=meta, **mostly))
+            exps.append(
+                E.ExpectColumnValuesToBeInSet(
+                    column=c.column, value_set=list(c.value_set), meta=meta, **mostly
+                )
+            )
         elif c.expectation == "ExpectColumnValuesToNotBeNull":
             exps.append(E.ExpectColumnValuesToNotBeNull(column=c.column, meta=meta, **mostly))
         elif c.expectation == "ExpectColumnValuesToBeUnique":
@@ -69,10 +83,13 @@ def _ge_row_level(validator, res):
     ds = validator.context.data_sources.add_or_update_pandas(name="reference")
     asset = ds.add_dataframe_asset(name=f"file_{id(res)}")
     batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
-        batch_parameters={"dataframe": frame})
+        batch_parameters={"dataframe": frame}
+    )
     results = batch.validate(gx.ExpectationSuite(name="reference", expectations=exps)).results
-    return {r.expectation_config.meta["i"]: (bool(r.success), (r.result or {}).get("unexpected_count"))
-            for r in results}
+    return {
+        r.expectation_config.meta["i"]: (bool(r.success), (r.result or {}).get("unexpected_count"))
+        for r in results
+    }
 
 
 def test_batched_outcomes_equal_ge_row_level_per_file(specs, validator, tmp_path):
@@ -88,25 +105,35 @@ def test_batched_outcomes_equal_ge_row_level_per_file(specs, validator, tmp_path
             ref_success, ref_unexpected = reference[i]
             assert o.success == ref_success, (res.file_path, o)
             if ref_unexpected is not None:
-                assert json.loads(o.details)["unexpected_count"] == ref_unexpected, (res.file_path, o)
+                assert json.loads(o.details)["unexpected_count"] == ref_unexpected, (
+                    res.file_path,
+                    o,
+                )
             seen["success"].add(o.success)
             seen["suites"].add(o.suite)
     # the comparison covered failing and passing checks and every feed family
     assert seen["success"] == {True, False}
-    assert {"wide_csv.exams", "hl7v2.exams", "event_csv.exams", "event_csv.slots",
-            "excel.exams"} <= seen["suites"]
+    assert {
+        "wide_csv.exams",
+        "hl7v2.exams",
+        "event_csv.exams",
+        "event_csv.slots",
+        "excel.exams",
+    } <= seen["suites"]
 
 
 def test_suite_covers_the_issue_checks(specs, validator):
     res, spec = _read(specs, "TWC", "wide_csv/TWC_EXAMS_20241029_0200.csv", "exams")
     got = {(o.expectation, o.column, o.blocking) for o in validator.validate(res, spec)}
-    assert {("ExpectColumnToExist", "accession", True),
-            ("ExpectColumnValuesToBeInSet", "parsed_ok", True),  # parse rate
-            ("ExpectColumnValuesToNotBeNull", "accession", True),  # key present on most rows
-            ("ExpectColumnValuesToBeUnique", "key", False),
-            ("ExpectColumnValuesToBeInSet", "nhs_valid", False),
-            ("ExpectColumnValuesToBeInSet", "dates_in_order", False),
-            ("ExpectColumnValuesToBeInSet", "priority", False)} <= got
+    assert {
+        ("ExpectColumnToExist", "accession", True),
+        ("ExpectColumnValuesToBeInSet", "parsed_ok", True),  # parse rate
+        ("ExpectColumnValuesToNotBeNull", "accession", True),  # key present on most rows
+        ("ExpectColumnValuesToBeUnique", "key", False),
+        ("ExpectColumnValuesToBeInSet", "nhs_valid", False),
+        ("ExpectColumnValuesToBeInSet", "dates_in_order", False),
+        ("ExpectColumnValuesToBeInSet", "priority", False),
+    } <= got
 
 
 def test_keys_are_unique_per_file_not_across_the_batch(specs, validator):
@@ -127,7 +154,9 @@ def test_a_blocking_failure_stays_with_its_file(specs, validator, tmp_path):
     good = _read(specs, "TWC", "wide_csv/TWC_EXAMS_20241028_0200.csv", "exams")
     bad = _read(specs, "TWC", None, "exams", path=_unparseable_file(tmp_path))
     results = validator.validate_many([good, bad, good])
-    blocked = [[(o.expectation, o.column) for o in r if o.blocking and not o.success] for r in results]
+    blocked = [
+        [(o.expectation, o.column) for o in r if o.blocking and not o.success] for r in results
+    ]
     assert blocked == [[], [("ExpectColumnValuesToBeInSet", "parsed_ok")], []]
 
 
@@ -136,7 +165,9 @@ def test_an_expectation_ge_could_not_evaluate_is_an_error_not_a_pass(specs, vali
 
     class DropsRateColumns:  # GE then cannot find the rate columns of all checks but the first
         def get_batch(self, batch_parameters):
-            return real.get_batch(batch_parameters={"dataframe": batch_parameters["dataframe"].iloc[:, :1]})
+            return real.get_batch(
+                batch_parameters={"dataframe": batch_parameters["dataframe"].iloc[:, :1]}
+            )
 
     monkeypatch.setattr(validator, "batch_def", DropsRateColumns())
     res = _read(specs, "TWC", "wide_csv/TWC_EXAMS_20241029_0200.csv", "exams")

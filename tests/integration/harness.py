@@ -21,19 +21,28 @@ FIRST_NIGHT = "2026-02-21"  # deliveries up to this extract date form the first 
 AS_OF = "2026-02-26"
 
 
-def wmin(home: Path, *args: str, fail_point: str | None = None, check: bool = True,
-         timeout: int = 900) -> subprocess.CompletedProcess:
-    env = {**os.environ, "WMIN_HOME": str(home), "WMIN_DEMO": "true", "NO_COLOR": "1",
-           "COLUMNS": "160"}
+def wmin(
+    home: Path, *args: str, fail_point: str | None = None, check: bool = True, timeout: int = 900
+) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "WMIN_HOME": str(home),
+        "WMIN_DEMO": "true",
+        "NO_COLOR": "1",
+        "COLUMNS": "160",
+    }
     env.pop("WMIN_FAIL_POINT", None)
     if fail_point:
         env["WMIN_FAIL_POINT"] = fail_point
     cmd = [sys.executable, "-c", "from pipeline.cli import app; app()", *args]
-    proc = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.run(
+        cmd, check=False, env=env, capture_output=True, text=True, timeout=timeout
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"wmin {' '.join(args)} exited {proc.returncode}\n"
-                             f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}")
+        raise AssertionError(
+            f"wmin {' '.join(args)} exited {proc.returncode}\n"
+            f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}"
+        )
     return proc
 
 
@@ -64,12 +73,18 @@ def copy_landing(src_home: Path, dst_home: Path) -> None:
     shutil.copytree(src_home / "landing", dst_home / "landing", dirs_exist_ok=True)
 
 
-def published_tables(analytics_db: Path, skip: tuple[str, ...] = ("publish_info",)) -> dict[str, pd.DataFrame]:
+def published_tables(
+    analytics_db: Path, skip: tuple[str, ...] = ("publish_info",)
+) -> dict[str, pd.DataFrame]:
     """Every published table, sorted on all columns so two builds compare row for row."""
     out = {}
     with duckdb.connect(str(analytics_db), read_only=True) as con:
-        names = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables order by 1").fetchall()]
+        names = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables order by 1"
+            ).fetchall()
+        ]
         for name in names:
             if name in skip:
                 continue

@@ -16,8 +16,15 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.integration.harness import (AS_OF, FIRST_NIGHT, SYNTH_ARGS, copy_landing,
-                                       published_tables, split_landing, wmin)
+from tests.integration.harness import (
+    AS_OF,
+    FIRST_NIGHT,
+    SYNTH_ARGS,
+    copy_landing,
+    published_tables,
+    split_landing,
+    wmin,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -39,8 +46,9 @@ def first_night_home(tmp_path_factory: pytest.TempPathFactory, synth_home: Path)
 
 
 @pytest.fixture(scope="session")
-def baseline_home(tmp_path_factory: pytest.TempPathFactory, synth_home: Path,
-                  first_night_home: Path) -> Path:
+def baseline_home(
+    tmp_path_factory: pytest.TempPathFactory, synth_home: Path, first_night_home: Path
+) -> Path:
     """The uninterrupted reference: the first night, then every delivery, as of AS_OF."""
     home = tmp_path_factory.mktemp("baseline") / "home"
     shutil.copytree(first_night_home, home)
@@ -66,8 +74,12 @@ def _assert_same_published(a: Path, b: Path, ignore: tuple[str, ...] = ()) -> No
     assert sorted(left) == sorted(right)
     for name in left:
         drop = [c.split(".", 1)[1] for c in ignore if c.split(".", 1)[0] == name]
-        pd.testing.assert_frame_equal(left[name].drop(columns=drop), right[name].drop(columns=drop),
-                                      check_dtype=False, obj=name)
+        pd.testing.assert_frame_equal(
+            left[name].drop(columns=drop),
+            right[name].drop(columns=drop),
+            check_dtype=False,
+            obj=name,
+        )
 
 
 # when a file was quarantined: the clock of the run that did it, not a fact of the data
@@ -81,14 +93,24 @@ def test_analytics_holds_no_identifiers(baseline_home: Path, synth_home: Path) -
     accessions = set(truth["accession"])
     births = set(pd.to_datetime(truth["birth_date"]).dt.date.dropna())
     found: list[str] = []
-    with duckdb.connect(str(baseline_home / "warehouse" / "analytics.duckdb"), read_only=True) as con:
-        cols = con.execute("select table_name, column_name, data_type from information_schema.columns").fetchall()
+    with duckdb.connect(
+        str(baseline_home / "warehouse" / "analytics.duckdb"), read_only=True
+    ) as con:
+        cols = con.execute(
+            "select table_name, column_name, data_type from information_schema.columns"
+        ).fetchall()
         for table, column, dtype in cols:
-            values = con.execute(f'select distinct "{column}" from "{table}" where "{column}" is not null').fetchall()
+            values = con.execute(
+                f'select distinct "{column}" from "{table}" where "{column}" is not null'
+            ).fetchall()
             values = {v[0] for v in values}
             if dtype == "VARCHAR":
                 text = {str(v).strip() for v in values}
-                for label, bad in (("NHS number", nhs), ("postcode", postcodes), ("accession", accessions)):
+                for label, bad in (
+                    ("NHS number", nhs),
+                    ("postcode", postcodes),
+                    ("accession", accessions),
+                ):
                     hits = text & bad
                     if hits:
                         found.append(f"{table}.{column}: {len(hits)} {label}(s)")
@@ -101,13 +123,17 @@ def test_analytics_holds_no_identifiers(baseline_home: Path, synth_home: Path) -
 
 
 def test_a_night_documents_the_database_and_writes_the_planners_files(
-        baseline_home: Path, synth_home: Path) -> None:
+    baseline_home: Path, synth_home: Path
+) -> None:
     """Every published column carries its description; every table but the row-level ones is
     a CSV and a Parquet file in home/extracts, and no file holds an identifier."""
-    with duckdb.connect(str(baseline_home / "warehouse" / "analytics.duckdb"), read_only=True) as con:
+    with duckdb.connect(
+        str(baseline_home / "warehouse" / "analytics.duckdb"), read_only=True
+    ) as con:
         undocumented = con.execute(
             "select table_name || '.' || column_name from duckdb_columns() "
-            "where database_name = 'analytics' and comment is null").fetchall()
+            "where database_name = 'analytics' and comment is null"
+        ).fetchall()
         tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
     assert not undocumented, undocumented
     extracts = baseline_home / "extracts"
@@ -115,8 +141,11 @@ def test_a_night_documents_the_database_and_writes_the_planners_files(
     assert {p.stem for p in extracts.glob("*.csv")} == expected
     assert {p.stem for p in extracts.glob("*.parquet")} == expected
     truth = pd.read_parquet(synth_home / "truth" / "exams.parquet")
-    identifiers = (set(truth["nhs_number"].dropna()) | set(truth["accession"])
-                   | set(truth["postcode"].dropna().str.upper()))
+    identifiers = (
+        set(truth["nhs_number"].dropna())
+        | set(truth["accession"])
+        | set(truth["postcode"].dropna().str.upper())
+    )
     for csv in sorted(extracts.glob("*.csv")):
         cells = pd.read_csv(csv, dtype=str, encoding="utf-8-sig", keep_default_na=False)
         found = set(cells.stack().str.strip()) & identifiers
@@ -124,7 +153,8 @@ def test_a_night_documents_the_database_and_writes_the_planners_files(
 
 
 def test_a_history_replayed_on_one_landing_equals_the_nights_as_they_came(
-        tmp_path: Path, synth_home: Path, first_night_home: Path, baseline_home: Path) -> None:
+    tmp_path: Path, synth_home: Path, first_night_home: Path, baseline_home: Path
+) -> None:
     """Every delivery in landing from the start: the night as of FIRST_NIGHT loads only those
     extracted by the end of its day (the rest wait untouched), so it and the next night publish
     what the nights did when the deliveries came one by one."""
@@ -134,16 +164,24 @@ def test_a_history_replayed_on_one_landing_equals_the_nights_as_they_came(
 
     def manifest(h: Path) -> set[str]:
         with duckdb.connect(str(h / "warehouse" / "restricted.duckdb"), read_only=True) as con:
-            return {r[0] for r in con.execute("select file_path from landing.load_manifest").fetchall()}
+            return {
+                r[0] for r in con.execute("select file_path from landing.load_manifest").fetchall()
+            }
 
     first = manifest(first_night_home)
     assert manifest(home) == first and len(first) < sum(1 for _ in (home / "landing").rglob("*.*"))
-    _assert_same_published(first_night_home / "warehouse" / "analytics.duckdb",
-                           home / "warehouse" / "analytics.duckdb", ignore=RUN_CLOCK)
+    _assert_same_published(
+        first_night_home / "warehouse" / "analytics.duckdb",
+        home / "warehouse" / "analytics.duckdb",
+        ignore=RUN_CLOCK,
+    )
     wmin(home, "nightly", "--as-of", AS_OF)
     assert manifest(home) == manifest(baseline_home)
-    _assert_same_published(baseline_home / "warehouse" / "analytics.duckdb",
-                           home / "warehouse" / "analytics.duckdb", ignore=RUN_CLOCK)
+    _assert_same_published(
+        baseline_home / "warehouse" / "analytics.duckdb",
+        home / "warehouse" / "analytics.duckdb",
+        ignore=RUN_CLOCK,
+    )
 
 
 def test_rerun_with_nothing_new_changes_nothing(tmp_path: Path, baseline_home: Path) -> None:
@@ -151,20 +189,25 @@ def test_rerun_with_nothing_new_changes_nothing(tmp_path: Path, baseline_home: P
     shutil.copytree(baseline_home, home)
     proc = wmin(home, "nightly", "--as-of", AS_OF)
     assert "skipped" in proc.stdout.lower() or proc.returncode == 0
-    _assert_same_published(baseline_home / "warehouse" / "analytics.duckdb",
-                           home / "warehouse" / "analytics.duckdb")
+    _assert_same_published(
+        baseline_home / "warehouse" / "analytics.duckdb", home / "warehouse" / "analytics.duckdb"
+    )
 
 
-def test_two_runs_together_one_refuses(tmp_path: Path, first_night_home: Path, synth_home: Path) -> None:
+def test_two_runs_together_one_refuses(
+    tmp_path: Path, first_night_home: Path, synth_home: Path
+) -> None:
     home = _copy_for_second_night(first_night_home, synth_home, tmp_path / "home")
     env = {**os.environ, "WMIN_HOME": str(home), "WMIN_DEMO": "true", "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-c", "from pipeline.cli import app; app()", "nightly", "--as-of", AS_OF]
-    first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     # the lock is taken before the first step is announced
     for line in first.stdout:
         if "ingest" in line:
             break
-    second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
     first_rest = first.stdout.read()
     first.wait(timeout=900)
     assert second.returncode == 3, second.stdout + second.stderr
@@ -172,15 +215,21 @@ def test_two_runs_together_one_refuses(tmp_path: Path, first_night_home: Path, s
     assert first.returncode == 0, first_rest
 
 
-def test_reader_keeps_old_view_through_a_run(tmp_path: Path, first_night_home: Path,
-                                             synth_home: Path) -> None:
+def test_reader_keeps_old_view_through_a_run(
+    tmp_path: Path, first_night_home: Path, synth_home: Path
+) -> None:
     home = _copy_for_second_night(first_night_home, synth_home, tmp_path / "home")
     analytics = home / "warehouse" / "analytics.duckdb"
     reader = duckdb.connect(str(analytics), read_only=True)
-    before = reader.execute("select count(*), max(as_of_date) from tat_monthly, publish_info").fetchone()
+    before = reader.execute(
+        "select count(*), max(as_of_date) from tat_monthly, publish_info"
+    ).fetchone()
     wmin(home, "nightly", "--as-of", AS_OF)
     # the held connection still sees the old, whole database
-    assert reader.execute("select count(*), max(as_of_date) from tat_monthly, publish_info").fetchone() == before
+    assert (
+        reader.execute("select count(*), max(as_of_date) from tat_monthly, publish_info").fetchone()
+        == before
+    )
     reader.close()
     assert _as_of(analytics) == date.fromisoformat(AS_OF)
 
@@ -199,14 +248,15 @@ class _Watcher(threading.Thread):
                 with duckdb.connect(str(self.analytics), read_only=True) as con:
                     con.execute("select count(*) from tat_monthly, publish_info").fetchone()
                 self.reads += 1
-            except Exception as e:  # a missing or partial file is exactly what we look for
+            except Exception as e:  # noqa: BLE001 -a missing or partial file is exactly what we look for
                 self.problems.append(f"{type(e).__name__}: {e}")
             self.stop.wait(0.05)
 
 
 @pytest.mark.parametrize("fail_point", ["ingest:file:5", "build:node:10", "publish:before_rename"])
-def test_killed_run_recovers_to_identical_marts(tmp_path: Path, fail_point: str, first_night_home: Path,
-                                                synth_home: Path, baseline_home: Path) -> None:
+def test_killed_run_recovers_to_identical_marts(
+    tmp_path: Path, fail_point: str, first_night_home: Path, synth_home: Path, baseline_home: Path
+) -> None:
     home = _copy_for_second_night(first_night_home, synth_home, tmp_path / "home")
     analytics = home / "warehouse" / "analytics.duckdb"
     watcher = _Watcher(analytics)
@@ -222,13 +272,19 @@ def test_killed_run_recovers_to_identical_marts(tmp_path: Path, fail_point: str,
     assert watcher.reads > 0 and not watcher.problems, watcher.problems[:3]
     _assert_same_published(baseline_home / "warehouse" / "analytics.duckdb", analytics)
     with duckdb.connect(str(home / "warehouse" / "restricted.duckdb"), read_only=True) as con:
-        dup = con.execute("select count(*) from (select sha256 from landing.load_manifest "
-                          "group by sha256 having count(*) > 1)").fetchone()[0]
+        dup = con.execute(
+            "select count(*) from (select sha256 from landing.load_manifest "
+            "group by sha256 having count(*) > 1)"
+        ).fetchone()[0]
         assert dup == 0
-        bad = con.execute("select count(*) from landing.load_manifest where outcome = 'loaded' "
-                          "and rows_read <> rows_loaded + rows_rejected").fetchone()[0]
+        bad = con.execute(
+            "select count(*) from landing.load_manifest where outcome = 'loaded' "
+            "and rows_read <> rows_loaded + rows_rejected"
+        ).fetchone()[0]
         assert bad == 0
-        runs = dict(con.execute("select outcome, count(*) from pipeline.runs group by 1").fetchall())
+        runs = dict(
+            con.execute("select outcome, count(*) from pipeline.runs group by 1").fetchall()
+        )
         assert runs.get("interrupted") == 1 and runs.get("failed") is None
 
 
@@ -242,16 +298,29 @@ NIGHTLY_STEPS = ["ingest", "build", "quality gate", "publish", "extracts", "expo
 
 
 def test_a_night_logged_to_a_file_is_plain_and_its_record_agrees(
-        tmp_path: Path, first_night_home: Path, synth_home: Path) -> None:
+    tmp_path: Path, first_night_home: Path, synth_home: Path
+) -> None:
     """As cron runs it: stdout to a file, no terminal, no NO_COLOR or COLUMNS to help."""
     home = _copy_for_second_night(first_night_home, synth_home, tmp_path / "home")
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "FORCE_COLOR")}
     env.update(WMIN_HOME=str(home), WMIN_DEMO="true")
     log = tmp_path / "nightly.log"
     with log.open("w") as out:
-        proc = subprocess.run([sys.executable, "-c", "from pipeline.cli import app; app()",
-                               "nightly", "--as-of", AS_OF], env=env, stdout=out,
-                              stderr=subprocess.STDOUT, timeout=900, check=False)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from pipeline.cli import app; app()",
+                "nightly",
+                "--as-of",
+                AS_OF,
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=900,
+            check=False,
+        )
     text = log.read_text()
     assert proc.returncode == 0, text[-3000:]
     lines = text.splitlines()
@@ -274,8 +343,9 @@ def test_a_night_logged_to_a_file_is_plain_and_its_record_agrees(
     table = runs.last_runs(home / "warehouse" / "restricted.duckdb", n=1)[0]
     assert journal["run_id"] == table["run_id"] and journal["outcome"] == table["outcome"]
     assert journal["as_of"] == str(table["as_of_date"]) == AS_OF
-    assert [(s["step"], s["status"], s["seconds"], s["counts"]) for s in journal["steps"]] == \
-        [(s["step"], s["outcome"], s["seconds"], s["counts"]) for s in _as_list(table["steps"])]
+    assert [(s["step"], s["status"], s["seconds"], s["counts"]) for s in journal["steps"]] == [
+        (s["step"], s["outcome"], s["seconds"], s["counts"]) for s in _as_list(table["steps"])
+    ]
     assert [s["step"] for s in journal["steps"]] == NIGHTLY_STEPS
 
     status = json.loads(wmin(home, "status", "--json").stdout)

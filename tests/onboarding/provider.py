@@ -149,8 +149,10 @@ def local_code(nicip_code: str) -> str:
 
 def local_code_rows(seeds_dir: Path) -> list[dict[str, str]]:
     procedures = pd.read_csv(seeds_dir / "procedures.csv", dtype=str, keep_default_na=False)
-    return [{"trust_code": TRUST, "local_code": local_code(n), "nicip_code": n}
-            for n in procedures["nicip_code"]]
+    return [
+        {"trust_code": TRUST, "local_code": local_code(n), "nicip_code": n}
+        for n in procedures["nicip_code"]
+    ]
 
 
 def _append(path: Path, rows: list[dict[str, str]]) -> None:
@@ -171,6 +173,7 @@ def seeds_with_provider(seeds_dir: Path, into: Path) -> Path:
 
 # --- the centre's truth and deliveries -------------------------------------------------------
 
+
 def _words(spec_maps: dict, field: str) -> dict[str, str]:
     """canonical -> local word, from the spec's map (the centre writes what the map reads)."""
     return {v: k for k, v in spec_maps[field].items()}
@@ -190,7 +193,8 @@ def as_provider(exams: pd.DataFrame, events: pd.DataFrame, source_trust: str
     events["event_id"] = "C" + events["event_id"].str.slice(len(source_trust))
     own_sites = sorted(exams["site_code"].unique())
     exams["site_code"] = exams["site_code"].map(
-        {s: SITES[i % len(SITES)] for i, s in enumerate(own_sites)})
+        {s: SITES[i % len(SITES)] for i, s in enumerate(own_sites)}
+    )
     exams["local_procedure_code"] = exams["nicip_code"].map(local_code)
     return exams.reset_index(drop=True), events.reset_index(drop=True)
 

@@ -40,8 +40,13 @@ FCT_COLUMNS = [
 
 def wmin(home: Path, seeds: Path, *args: str) -> subprocess.CompletedProcess:
     """`wmin` as a user runs it, with the home and the seeds copy in the environment."""
-    env = {**os.environ, "WMIN_HOME": str(home), "WMIN_SEEDS_DIR": str(seeds), "NO_COLOR": "1",
-           "COLUMNS": "160"}
+    env = {
+        **os.environ,
+        "WMIN_HOME": str(home),
+        "WMIN_SEEDS_DIR": str(seeds),
+        "NO_COLOR": "1",
+        "COLUMNS": "160",
+    }
     cmd = [sys.executable, "-c", "from pipeline.cli import app; app()", *args]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, check=False)
 
@@ -58,10 +63,18 @@ def onboarded(tmp_path_factory):
     maps = yaml.safe_load(provider.SPEC_YAML)["value_maps"]
     # a verified report the RIS withdraws: the last three snapshots no longer carry it
     accession, report_id, status = provider.a_report_to_withdraw(
-        exams, events, START + timedelta(days=3), END - timedelta(days=5))
-    files = provider.write_deliveries(exams, events, names, maps, home / "landing",
-                                      START + timedelta(days=1), AS_OF,
-                                      withdrawn={report_id: AS_OF - timedelta(days=2)})
+        exams, events, START + timedelta(days=3), END - timedelta(days=5)
+    )
+    files = provider.write_deliveries(
+        exams,
+        events,
+        names,
+        maps,
+        home / "landing",
+        START + timedelta(days=1),
+        AS_OF,
+        withdrawn={report_id: AS_OF - timedelta(days=2)},
+    )
     # the truth after the withdrawal: the exam is back to its status before the report
     events = events[events["event_id"] != report_id].reset_index(drop=True)
     exams.loc[exams["accession"] == accession, "status"] = status
@@ -70,8 +83,17 @@ def onboarded(tmp_path_factory):
     (home / "feeds").mkdir(parents=True)
     spec_path = home / "feeds" / f"{provider.TRUST}.yml"
     seeds = provider.seeds_with_provider(default_seeds_dir(), tmp / "seeds")  # the seed rows
-    init = wmin(home, seeds, "feeds", "init", str(sample), "--trust", provider.TRUST,
-                "--out", str(spec_path))
+    init = wmin(
+        home,
+        seeds,
+        "feeds",
+        "init",
+        str(sample),
+        "--trust",
+        provider.TRUST,
+        "--out",
+        str(spec_path),
+    )
     draft = spec_path.read_text(encoding="utf-8") if spec_path.exists() else ""
     draft_check = wmin(home, seeds, "feeds", "check", str(spec_path), str(sample))
     # step: finish the draft with the provider's answers, and try it again
@@ -79,20 +101,30 @@ def onboarded(tmp_path_factory):
     check = wmin(home, seeds, "feeds", "check", str(spec_path), str(sample))
     # step: the first backfill
     nightly = wmin(home, seeds, "nightly", "--as-of", AS_OF.isoformat(), "--demo")
-    return {"home": home, "seeds": seeds, "files": files, "init": init, "draft": draft,
-            "withdrawn": accession,
-            "draft_check": draft_check, "check": check, "nightly": nightly,
-            "truth": pandas_marts.Truth(exams, events, truth.slots.iloc[0:0])}
+    return {
+        "home": home,
+        "seeds": seeds,
+        "files": files,
+        "init": init,
+        "draft": draft,
+        "withdrawn": accession,
+        "draft_check": draft_check,
+        "check": check,
+        "nightly": nightly,
+        "truth": pandas_marts.Truth(exams, events, truth.slots.iloc[0:0]),
+    }
 
 
 @pytest.fixture(scope="module")
 def published(onboarded):
-    assert onboarded["nightly"].returncode == 0, onboarded["nightly"].stdout[-3000:] + \
-        onboarded["nightly"].stderr[-3000:]
+    assert onboarded["nightly"].returncode == 0, (
+        onboarded["nightly"].stdout[-3000:] + onboarded["nightly"].stderr[-3000:]
+    )
     db = onboarded["home"] / "warehouse" / "analytics.duckdb"
     con = duckdb.connect(str(db), read_only=True)
     yield lambda name: con.execute(
-        f"select * from \"{name}\" where trust_code = '{provider.TRUST}'").df()
+        f"select * from \"{name}\" where trust_code = '{provider.TRUST}'"
+    ).df()
     con.close()
 
 
@@ -101,7 +133,10 @@ def expected(onboarded):
     seeds = pandas_marts.read_seeds(onboarded["seeds"])
     truth = onboarded["truth"]
     facts = pandas_marts.exam_facts(truth, seeds, AS_OF, DEMO_PSEUDONYM_KEY.encode())
-    only = lambda df: df[df["trust_code"] == provider.TRUST].reset_index(drop=True)
+
+    def only(df):
+        return df[df["trust_code"] == provider.TRUST].reset_index(drop=True)
+
     return {
         "fct_exams": only(facts),
         "tat_monthly": only(pandas_marts.tat_monthly(truth, seeds, AS_OF, facts)),
@@ -174,8 +209,9 @@ def test_a_report_the_snapshot_no_longer_carries_is_withdrawn(onboarded, publish
 def test_the_build_leaves_the_seeds_copy_as_written(onboarded, published) -> None:
     for path in sorted(onboarded["seeds"].glob("*.csv")):
         first = path.read_text(encoding="utf-8").split("\n", 1)[0]
-        assert first == (default_seeds_dir() / path.name).read_text(encoding="utf-8").split(
-            "\n", 1)[0], path.name  # a seed file is never replaced by dbt's SQL
+        assert (
+            first == (default_seeds_dir() / path.name).read_text(encoding="utf-8").split("\n", 1)[0]
+        ), path.name  # a seed file is never replaced by dbt's SQL
 
 
 def test_the_centre_is_in_the_dimensions(onboarded, published) -> None:

@@ -22,8 +22,9 @@ def test_other_seeds_get_a_project_copy_beside_them(tmp_path: Path) -> None:
     project = build._project_for_seeds(seeds, target)
     assert project.is_relative_to(target) and (project / "dbt_project.yml").is_file()
     # dbt_project.yml reads ../seeds: the copy's seeds are the other folder's files
-    assert (project.parent / "seeds" / "trusts.csv").read_text(encoding="utf-8") == \
-        "trust_code\nNCDC1\n"
+    assert (project.parent / "seeds" / "trusts.csv").read_text(
+        encoding="utf-8"
+    ) == "trust_code\nNCDC1\n"
     assert not (project / "target").exists()
     # a second build starts from a fresh copy
     (seeds / "trusts.csv").write_text("trust_code\nNCDC2\n", encoding="utf-8")

@@ -18,7 +18,13 @@ KEY = "a-key-of-at-least-thirty-two-characters-long"
 @pytest.fixture
 def homes(tmp_path: Path, monkeypatch) -> dict[str, Path]:
     """'empty': a home with nothing in it; 'built': one whose databases hold September 2026."""
-    for name in ("WMIN_HOME", "WMIN_PSEUDONYM_KEY", "WMIN_PSEUDONYM_KEY_FILE", "WMIN_DEMO", "WMIN_AS_OF"):
+    for name in (
+        "WMIN_HOME",
+        "WMIN_PSEUDONYM_KEY",
+        "WMIN_PSEUDONYM_KEY_FILE",
+        "WMIN_DEMO",
+        "WMIN_AS_OF",
+    ):
         monkeypatch.delenv(name, raising=False)
     empty, built = tmp_path / "empty", tmp_path / "built"
     empty.mkdir()
@@ -26,8 +32,10 @@ def homes(tmp_path: Path, monkeypatch) -> dict[str, Path]:
     with duckdb.connect(str(built / "warehouse/analytics.duckdb")) as con:
         con.execute("create table tat_monthly as select date '2026-09-01' as month")
     with duckdb.connect(str(built / "warehouse/restricted.duckdb")) as con:
-        con.execute("create table dids_records (trust_code varchar, site_code varchar, "
-                    "accession varchar, test_date date)")
+        con.execute(
+            "create table dids_records (trust_code varchar, site_code varchar, "
+            "accession varchar, test_date date)"
+        )
         con.execute("insert into dids_records values ('RRK', 'RRK01', 'A1', ?)", [date(2026, 9, 3)])
     return {"empty": empty, "built": built, "missing": tmp_path / "no-such-home"}
 
@@ -35,12 +43,52 @@ def homes(tmp_path: Path, monkeypatch) -> dict[str, Path]:
 # (arguments with {empty}/{built}/{missing} homes, words the line must hold)
 CASES = [
     (["synth", "--start", "2026-02-30", "--end", "2026-03-01", "--home", "{empty}"], "not a date"),
-    (["synth", "--start", "2026-03-01", "--end", "2026-02-01", "--home", "{empty}"], "before --start"),
-    (["synth", "--start", "2026-03-01", "--end", "2026-03-02", "--trusts", "XXX", "--home", "{empty}"],
-     "unknown trust"),
-    (["synth", "--start", "2026-03-01", "--end", "2026-03-02", "--scenario", "bogus", "--home", "{empty}"],
-     "bogus"),
-    (["synth", "--start", "2026-03-01", "--end", "2026-03-02", "--scale", "0", "--home", "{empty}"], "--scale"),
+    (
+        ["synth", "--start", "2026-03-01", "--end", "2026-02-01", "--home", "{empty}"],
+        "before --start",
+    ),
+    (
+        [
+            "synth",
+            "--start",
+            "2026-03-01",
+            "--end",
+            "2026-03-02",
+            "--trusts",
+            "XXX",
+            "--home",
+            "{empty}",
+        ],
+        "unknown trust",
+    ),
+    (
+        [
+            "synth",
+            "--start",
+            "2026-03-01",
+            "--end",
+            "2026-03-02",
+            "--scenario",
+            "bogus",
+            "--home",
+            "{empty}",
+        ],
+        "bogus",
+    ),
+    (
+        [
+            "synth",
+            "--start",
+            "2026-03-01",
+            "--end",
+            "2026-03-02",
+            "--scale",
+            "0",
+            "--home",
+            "{empty}",
+        ],
+        "--scale",
+    ),
     (["ingest", "--home", "{empty}"], "no pseudonymisation key"),
     (["ingest", "--home", "{empty}", "--demo", "--trust", "XXX"], "no feed spec for trust 'XXX'"),
     (["ingest", "--home", "{empty}", "--demo", "--as-of", "2026-13-01"], "not a date"),
@@ -59,16 +107,31 @@ CASES = [
     (["feeds", "check", "{missing}/spec.yml", "{missing}/sample.csv"], "no such file"),
     (["feeds", "init", "{missing}/sample.csv"], "cannot be read"),
     (["demo", "--start", "2026-13-01", "--home", "{empty}"], "not a date"),
-    (["demo", "--start", "2026-03-01", "--end", "2026-02-01", "--home", "{empty}"], "before --start"),
+    (
+        ["demo", "--start", "2026-03-01", "--end", "2026-02-01", "--home", "{empty}"],
+        "before --start",
+    ),
     (["export", "board-pack", "--month", "2026-13", "--home", "{built}"], "YYYY-MM"),
     (["export", "board-pack", "--month", "2026-9", "--home", "{built}"], "YYYY-MM"),
-    (["export", "board-pack", "--month", "1999-01", "--home", "{built}"], "no published data for 1999-01"),
+    (
+        ["export", "board-pack", "--month", "1999-01", "--home", "{built}"],
+        "no published data for 1999-01",
+    ),
     (["export", "board-pack", "--month", "2026-09", "--home", "{empty}"], "does not exist yet"),
     (["export", "dids", "--month", "2026-9", "--home", "{built}"], "YYYY-MM"),
     (["export", "dids", "--month", "2026-13", "--home", "{built}"], "YYYY-MM"),
-    (["export", "dids", "--month", "1999-01", "--home", "{built}"], "no exams with a test date in 1999-01"),
-    (["export", "dids", "--month", "2026-09", "--trust", "XXX", "--home", "{built}"], "at trust XXX"),
-    (["export", "dids", "--month", "2026-09", "--layout", "v9", "--home", "{built}"], "unknown DIDS layout"),
+    (
+        ["export", "dids", "--month", "1999-01", "--home", "{built}"],
+        "no exams with a test date in 1999-01",
+    ),
+    (
+        ["export", "dids", "--month", "2026-09", "--trust", "XXX", "--home", "{built}"],
+        "at trust XXX",
+    ),
+    (
+        ["export", "dids", "--month", "2026-09", "--layout", "v9", "--home", "{built}"],
+        "unknown DIDS layout",
+    ),
     (["export", "dids", "--month", "2026-09", "--home", "{empty}"], "does not exist yet"),
 ]
 
@@ -95,7 +158,10 @@ def test_a_bad_input_is_one_line_and_a_non_zero_exit(homes, capsys, args, words)
 
 def test_a_month_outside_the_data_writes_no_dids_file(homes, capsys):
     run(["export", "dids", "--month", "1999-01", "--home", str(homes["built"])], capsys)
-    run(["export", "dids", "--month", "2026-09", "--trust", "XXX", "--home", str(homes["built"])], capsys)
+    run(
+        ["export", "dids", "--month", "2026-09", "--trust", "XXX", "--home", str(homes["built"])],
+        capsys,
+    )
     assert not list((homes["built"] / "exports").rglob("*.csv"))
 
 

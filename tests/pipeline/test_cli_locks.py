@@ -25,19 +25,28 @@ HOLD_LOCK = (
 
 def _wmin(home: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "WMIN_HOME": str(home), "WMIN_DEMO": "true", "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-c", "from pipeline.cli import app; app()", *args],
-                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", "from pipeline.cli import app; app()", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def _holding(script: str, path: Path) -> subprocess.Popen:
-    holder = subprocess.Popen([sys.executable, "-c", script, str(path)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True
+    )
     assert holder.stdout.readline().strip() == "held"
     return holder
 
 
 @pytest.mark.parametrize("command", [["ingest"], ["build", "--as-of", "2026-01-31"]])
-def test_a_database_open_elsewhere_is_named_not_a_traceback(tmp_path: Path, command: list[str]) -> None:
+def test_a_database_open_elsewhere_is_named_not_a_traceback(
+    tmp_path: Path, command: list[str]
+) -> None:
     database = tmp_path / "warehouse" / "restricted.duckdb"
     database.parent.mkdir(parents=True)
     holder = _holding(HOLD_DATABASE, database)
@@ -64,7 +73,12 @@ def test_a_second_writer_waits_for_the_nightly_lock(tmp_path: Path) -> None:
 
 def test_other_database_errors_are_not_mistaken_for_a_lock() -> None:
     assert database_in_use(OSError("Catalog Error: table x does not exist"), Path("db")) is None
-    message = database_in_use(OSError('Could not set lock on file "/w/analytics.duckdb": Conflicting '
-                                      'lock is held in python (PID 42). See also'), Path("db"))
+    message = database_in_use(
+        OSError(
+            'Could not set lock on file "/w/analytics.duckdb": Conflicting '
+            "lock is held in python (PID 42). See also"
+        ),
+        Path("db"),
+    )
     assert message is not None and "process 42" in message
     assert message.startswith("/w/analytics.duckdb is open")  # the file DuckDB named

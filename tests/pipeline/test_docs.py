@@ -96,13 +96,18 @@ def test_page_holds_schema_not_data(generated: Generated) -> None:
     _, catalog = embedded_artifacts(generated.first.path)
     # dbt-duckdb's catalog carries no statistics (no row counts, no values): only has_stats
     for entry in [*catalog["nodes"].values(), *catalog["sources"].values()]:
-        assert set(entry["stats"]) == {"has_stats"} and entry["stats"]["has_stats"]["value"] is False
+        assert (
+            set(entry["stats"]) == {"has_stats"} and entry["stats"]["has_stats"]["value"] is False
+        )
     html = generated.first.path.read_text(encoding="utf-8")
     with duckdb.connect(str(generated.db), read_only=True) as con:
-        values = [r[0] for r in con.execute(
-            "select distinct nhs_number from landing.exam_records where nhs_number is not null "
-            "union select distinct postcode from landing.exam_records where postcode is not null"
-        ).fetchall()]
+        values = [
+            r[0]
+            for r in con.execute(
+                "select distinct nhs_number from landing.exam_records where nhs_number is not null "
+                "union select distinct postcode from landing.exam_records where postcode is not null"
+            ).fetchall()
+        ]
     assert values and not [v for v in values if v in html]
 
 
@@ -125,16 +130,20 @@ def test_schema_change_makes_docs_stale(generated: Generated, tmp_path: Path) ->
     assert stale_reason(db, reports) == "warehouse schema changed"
 
 
-def test_project_change_makes_docs_stale(generated: Generated, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_project_change_makes_docs_stale(
+    generated: Generated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project = tmp_path / "repo" / "dbt_project"
     shutil.copytree(docs.DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
-    shutil.copytree(docs.SEEDS_DIR, tmp_path / "repo" / "seeds",
-                    ignore=shutil.ignore_patterns("*.csv"))
+    shutil.copytree(
+        docs.SEEDS_DIR, tmp_path / "repo" / "seeds", ignore=shutil.ignore_patterns("*.csv")
+    )
     monkeypatch.setattr(docs, "DBT_PROJECT_DIR", project)
     monkeypatch.setattr(docs, "SEEDS_DIR", tmp_path / "repo" / "seeds")
-    assert docs.project_hash() == json.loads((generated.reports / STAMP_FILE).read_text())[
-        "project_sha256"]
+    assert (
+        docs.project_hash()
+        == json.loads((generated.reports / STAMP_FILE).read_text())["project_sha256"]
+    )
     (project / "target").mkdir()
     (project / "target" / "manifest.json").write_text("{}")  # dbt's output: not the project
     (project / "logs").mkdir()
@@ -150,8 +159,9 @@ def test_project_change_makes_docs_stale(generated: Generated, tmp_path: Path,
     assert stale_reason(generated.db, generated.reports) == "dbt project changed"
 
 
-def test_failed_generation_keeps_the_previous_page(generated: Generated, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_generation_keeps_the_previous_page(
+    generated: Generated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     reports = tmp_path / "reports"
     shutil.copytree(generated.reports, reports)
     before = (reports / DOCS_FILE).read_bytes(), (reports / STAMP_FILE).read_bytes()
@@ -164,7 +174,8 @@ def test_failed_generation_keeps_the_previous_page(generated: Generated, tmp_pat
 
 
 def test_wmin_docs_leaves_current_docs_and_force_regenerates(
-        generated: Generated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    generated: Generated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pipeline.cli import app
 
     home = _copy_home(generated, tmp_path / "home")
@@ -190,7 +201,8 @@ def test_wmin_docs_without_a_warehouse_says_what_to_do(tmp_path: Path) -> None:
 
 
 def test_nightly_docs_failure_is_a_warning_not_a_failed_run(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pipeline import nightly, runs
     from pipeline.settings import Settings
 
@@ -209,7 +221,15 @@ def test_nightly_docs_failure_is_a_warning_not_a_failed_run(
     monkeypatch.setattr(nightly, "_docs", broken_docs)
     settings = Settings(home=tmp_path, demo=True)
     result = nightly.run_nightly(settings, as_of=AS_OF)
-    assert order == ["ingest", "build", "quality_gate", "publish", "extracts", "due_exports", "docs"]
+    assert order == [
+        "ingest",
+        "build",
+        "quality_gate",
+        "publish",
+        "extracts",
+        "due_exports",
+        "docs",
+    ]
     assert result.outcome == "succeeded" and result.failed_step is None
     docs_step = result.steps[-1]
     assert (docs_step.step, docs_step.outcome) == ("docs", "warning")
@@ -225,8 +245,17 @@ def test_page_opens_on_the_planners_overview(generated: Generated) -> None:
     manifest, _ = embedded_artifacts(generated.first.path)
     overview = manifest["docs"]["doc.wmin.__overview__"]["block_contents"]
     # what the overview must tell a planner (issue #22): the marts, joins and conventions
-    for needle in ("What each mart answers", "How the marts join", "NETWORK", "is_month_end",
-                   "dim_dm01_test", "Europe/London", "_local", "docs/metrics.md", "wmin sql"):
+    for needle in (
+        "What each mart answers",
+        "How the marts join",
+        "NETWORK",
+        "is_month_end",
+        "dim_dm01_test",
+        "Europe/London",
+        "_local",
+        "docs/metrics.md",
+        "wmin sql",
+    ):
         assert needle in overview, needle
     for mart in METRICS_MARTS:
         assert f"`{mart}`" in overview, mart
@@ -247,19 +276,38 @@ def test_published_marts_are_listed_under_the_names_planners_type(generated: Gen
 
 
 def test_show_published_names_renames_only_published_models() -> None:
-    manifest = {"nodes": {
-        "model.wmin.tat_monthly": {"resource_type": "model", "name": "tat_monthly",
-                                   "alias": "tat_monthly", "database": "restricted",
-                                   "schema": "main"},
-        "model.wmin.dids_records": {"resource_type": "model", "name": "dids_records",
-                                    "alias": "dids_records", "database": "restricted",
-                                    "schema": "main"},
-        "test.wmin.some_test": {"resource_type": "test", "name": "tat_monthly",
-                                "database": "restricted", "schema": "main"}}}
-    catalog = {"nodes": {"model.wmin.tat_monthly": {"metadata": {
-        "database": "restricted", "schema": "main", "name": "tat_monthly"}}}}
-    renamed = docs.show_published_names(manifest, catalog,
-                                        [("main", "tat_monthly", "tat_monthly")])
+    manifest = {
+        "nodes": {
+            "model.wmin.tat_monthly": {
+                "resource_type": "model",
+                "name": "tat_monthly",
+                "alias": "tat_monthly",
+                "database": "restricted",
+                "schema": "main",
+            },
+            "model.wmin.dids_records": {
+                "resource_type": "model",
+                "name": "dids_records",
+                "alias": "dids_records",
+                "database": "restricted",
+                "schema": "main",
+            },
+            "test.wmin.some_test": {
+                "resource_type": "test",
+                "name": "tat_monthly",
+                "database": "restricted",
+                "schema": "main",
+            },
+        }
+    }
+    catalog = {
+        "nodes": {
+            "model.wmin.tat_monthly": {
+                "metadata": {"database": "restricted", "schema": "main", "name": "tat_monthly"}
+            }
+        }
+    }
+    renamed = docs.show_published_names(manifest, catalog, [("main", "tat_monthly", "tat_monthly")])
     assert renamed == 1
     assert manifest["nodes"]["model.wmin.tat_monthly"]["database"] == "analytics"
     assert catalog["nodes"]["model.wmin.tat_monthly"]["metadata"]["database"] == "analytics"

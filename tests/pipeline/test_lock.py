@@ -9,10 +9,8 @@ from pipeline.lock import AlreadyRunning, RunLock
 
 def test_second_holder_refused_then_free_after_release(tmp_path: Path) -> None:
     lock = tmp_path / "nightly.lock"
-    with RunLock(lock):
-        with pytest.raises(AlreadyRunning, match="already in progress"):
-            with RunLock(lock):
-                pass
+    with RunLock(lock), pytest.raises(AlreadyRunning, match="already in progress"), RunLock(lock):
+        pass
     with RunLock(lock):  # released: a new run may start
         pass
 
@@ -20,15 +18,21 @@ def test_second_holder_refused_then_free_after_release(tmp_path: Path) -> None:
 def test_lock_released_when_holder_is_killed(tmp_path: Path) -> None:
     lock = tmp_path / "nightly.lock"
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys,time; from pathlib import Path; from pipeline.lock import RunLock\n"
-         f"with RunLock(Path({str(lock)!r})):\n  print('held', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys,time; from pathlib import Path; from pipeline.lock import RunLock\n"
+                f"with RunLock(Path({str(lock)!r})):\n  print('held', flush=True); time.sleep(60)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(AlreadyRunning):
-            with RunLock(lock):
-                pass
+        with pytest.raises(AlreadyRunning), RunLock(lock):
+            pass
     finally:
         holder.kill()
         holder.wait()

@@ -67,13 +67,25 @@ def test_plain_file_progress_counts_outcomes_so_far() -> None:
         on_file(_Outcome("RXK", "quarantined", "b.csv"))
     last = buf.getvalue().splitlines()[-1]
     assert STAMPED.match(last)
-    assert last.endswith("progress: ingest 2 file(s) so far (loaded 1, quarantined 1), now trust RXK")
+    assert last.endswith(
+        "progress: ingest 2 file(s) so far (loaded 1, quarantined 1), now trust RXK"
+    )
 
 
 def test_synth_summary_reads_as_sentences_not_a_repr() -> None:
-    summary = GenerateSummary(home=Path("var_x"), start=date(2026, 3, 1), end=date(2026, 4, 15),
-                              scale=0.02, seed=42, trusts=["RXK", "RBK"], exams=18905,
-                              files=1126, bytes=36_900_000, defects=198, seconds_total=4.4)
+    summary = GenerateSummary(
+        home=Path("var_x"),
+        start=date(2026, 3, 1),
+        end=date(2026, 4, 15),
+        scale=0.02,
+        seed=42,
+        trusts=["RXK", "RBK"],
+        exams=18905,
+        files=1126,
+        bytes=36_900_000,
+        defects=198,
+        seconds_total=4.4,
+    )
     text = "\n".join(synth_lines(summary))
     assert "GenerateSummary(" not in text and "seconds_simulate=" not in text
     assert "2 trust(s), 2026-03-01 to 2026-04-15" in text and "18,905 exams" in text

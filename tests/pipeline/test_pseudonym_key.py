@@ -31,7 +31,12 @@ def home(tmp_path: Path) -> Path:
 
 
 def _wmin(home: Path, key: str, *args: str):
-    env = {"WMIN_HOME": str(home), "WMIN_PSEUDONYM_KEY": key, "WMIN_DEMO": "false", "COLUMNS": "100"}
+    env = {
+        "WMIN_HOME": str(home),
+        "WMIN_PSEUDONYM_KEY": key,
+        "WMIN_DEMO": "false",
+        "COLUMNS": "100",
+    }
     return CliRunner().invoke(app, list(args), env=env)
 
 
@@ -42,13 +47,14 @@ def _one(db: Path, sql: str):
 
 def _specs(home: Path):
     from ingest.feeds.spec import load_all_specs
+
     return load_all_specs(home / "feeds")
 
 
 def test_the_fingerprint_is_recorded_and_is_not_the_key(home: Path) -> None:
     db = home / "r.duckdb"
     loader.ingest_landing(db, home, _specs(home), KEY_A.encode(), validate=False)
-    (recorded,), = _one(db, f"select fingerprint from {KEY_TABLE}")
+    ((recorded,),) = _one(db, f"select fingerprint from {KEY_TABLE}")
     assert recorded == fingerprint(KEY_A.encode()) != fingerprint(KEY_B.encode())
     assert KEY_A not in recorded and KEY_A.encode().hex() not in recorded
     assert KEY_A.encode() not in db.read_bytes()
@@ -90,7 +96,10 @@ def test_the_cli_says_so_in_one_line_and_nightly_writes_nothing(home: Path) -> N
         assert len(lines) == 1 and "another pseudonymisation key" in lines[0]
         assert "nothing was written" in lines[0] and "wmin rekey --new-key-file" in lines[0]
         # not a run row, not a manifest row, not a table more
-        assert _one(db, "select table_schema, table_name from information_schema.tables order by all") == tables
+        assert (
+            _one(db, "select table_schema, table_name from information_schema.tables order by all")
+            == tables
+        )
         assert _one(db, "select * from landing.load_manifest") == manifest
 
 
@@ -108,7 +117,9 @@ def test_rekey_makes_every_pseudonym_again_under_the_new_key(home: Path) -> None
     rows = _one(db, "select nhs_number, patient_key from landing.exam_records")
     assert rows and all(pk == patient_key(nhs, KEY_B.encode()) for nhs, pk in rows)
     assert all(pk is not None for _, pk in rows)
-    assert _one(db, "select count(*) from information_schema.tables where table_schema = 'staging'") == [(0,)]
+    assert _one(
+        db, "select count(*) from information_schema.tables where table_schema = 'staging'"
+    ) == [(0,)]
     assert _one(db, f"select fingerprint from {KEY_TABLE}") == [(fingerprint(KEY_B.encode()),)]
     shutil.copy(FIX / "wide_csv/TWC_EXAMS_20241029_0200.csv", home / "landing/TWC")
     assert _wmin(home, KEY_A, "ingest").exit_code == 1  # the old key is refused now
@@ -129,4 +140,5 @@ def test_rekey_refuses_a_weak_key_a_missing_database_and_a_held_lock(home: Path)
         result = _wmin(home, KEY_A, "rekey", "--new-key-file", str(good))
     assert result.exit_code == 3 and "already in progress" in result.stderr
     assert _one(home / "warehouse/restricted.duckdb", f"select fingerprint from {KEY_TABLE}") == [
-        (fingerprint(KEY_A.encode()),)]
+        (fingerprint(KEY_A.encode()),)
+    ]

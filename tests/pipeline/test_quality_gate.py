@@ -33,8 +33,15 @@ create table scanner_utilisation_daily as select * from (values (80.0), (101.0))
 create table feed_health_daily as select * from (values
   (date '2026-01-02', 'RRK', 10), (date '2026-01-02', 'RJE', 10)) t(date, trust_code, rows_loaded);
 """
-NAMES = ["tat_monthly", "did_activity_monthly", "waiting_list_census", "reporting_backlog",
-         "fct_exams", "scanner_utilisation_daily", "feed_health_daily"]
+NAMES = [
+    "tat_monthly",
+    "did_activity_monthly",
+    "waiting_list_census",
+    "reporting_backlog",
+    "fct_exams",
+    "scanner_utilisation_daily",
+    "feed_health_daily",
+]
 
 
 @pytest.fixture()
@@ -56,13 +63,16 @@ def test_clean_marts_pass_with_utilisation_only_a_warning(restricted: Path) -> N
     assert [o.check_name for o in warnings] == ["utilisation_within_0_100"]
     store_results(restricted, "run-1", result)
     with duckdb.connect(str(restricted)) as con:
-        assert con.execute("select count(*) from pipeline.expectation_results").fetchone()[0] \
-            == len(result.outcomes)
+        assert con.execute("select count(*) from pipeline.expectation_results").fetchone()[
+            0
+        ] == len(result.outcomes)
 
 
 def test_broken_percentage_and_network_sum_fail(restricted: Path) -> None:
     with duckdb.connect(str(restricted)) as con:
-        con.execute("update tat_monthly set reported_within_target_pct = 130 where trust_code = 'RJE'")
+        con.execute(
+            "update tat_monthly set reported_within_target_pct = 130 where trust_code = 'RJE'"
+        )
         con.execute("update tat_monthly set exams_tested = 16 where trust_code = 'NETWORK'")
     result = run_gate(restricted, _relations())
     failed = {o.check_name for o in result.blocking_failures}
@@ -73,15 +83,18 @@ def test_broken_percentage_and_network_sum_fail(restricted: Path) -> None:
 def test_negative_interval_fails(restricted: Path) -> None:
     with duckdb.connect(str(restricted)) as con:
         con.execute("insert into fct_exams values (-2, 0, 1.0)")
-    assert {o.check_name for o in run_gate(restricted, _relations()).blocking_failures} \
-        == {"exam_intervals_not_negative"}
+    assert {o.check_name for o in run_gate(restricted, _relations()).blocking_failures} == {
+        "exam_intervals_not_negative"
+    }
 
 
 def test_report_page_names_the_failing_expectation(restricted: Path, tmp_path: Path) -> None:
     from pipeline.quality_report import write_gate_report
 
     with duckdb.connect(str(restricted)) as con:
-        con.execute("update waiting_list_census set pct_waiting_6_plus_weeks = -5 where trust_code = 'RRK'")
+        con.execute(
+            "update waiting_list_census set pct_waiting_6_plus_weeks = -5 where trust_code = 'RRK'"
+        )
     result = run_gate(restricted, _relations())
     page = write_gate_report(tmp_path / "reports", "20260101T020000.000000Z", result)
     text = page.read_text(encoding="utf-8")

@@ -29,12 +29,19 @@ def test_each_event_is_one_json_line(tmp_path: Path) -> None:
     lines = journal_path(tmp_path).read_text().splitlines()
     assert [json.loads(x)["event"] for x in lines] == ["run_started", "step", "run_finished"]
     assert json.loads(lines[1]) | {"at": None} == {
-        "at": None, "run_id": "r1", "event": "step", "step": "ingest", "status": "succeeded",
-        "seconds": 1.5, "counts": {"files": 3}}
+        "at": None,
+        "run_id": "r1",
+        "event": "step",
+        "step": "ingest",
+        "status": "succeeded",
+        "seconds": 1.5,
+        "counts": {"files": 3},
+    }
 
 
 def test_runs_fold_their_events_and_an_unfinished_run_before_another_was_interrupted(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     _night(tmp_path, "r1", None)  # killed after ingest
     _night(tmp_path, "r2", "failed")
     _night(tmp_path, "r3", None)  # still going, or killed: nothing later says which
@@ -42,9 +49,14 @@ def test_runs_fold_their_events_and_an_unfinished_run_before_another_was_interru
         f.write('{"at": "2026-')  # a line cut short by a killed process
     runs = runs_from_events(read_events(tmp_path))
     assert [(r["run_id"], r["outcome"]) for r in runs] == [
-        ("r1", "interrupted"), ("r2", "failed"), ("r3", "unfinished")]
+        ("r1", "interrupted"),
+        ("r2", "failed"),
+        ("r3", "unfinished"),
+    ]
     assert runs[1]["failed_step"] == "build" and [s["step"] for s in runs[1]["steps"]] == [
-        "ingest", "build"]
+        "ingest",
+        "build",
+    ]
 
 
 def test_status_record_gives_the_last_run_and_the_age_of_the_last_success(tmp_path: Path) -> None:

@@ -24,8 +24,11 @@ def test_digest_changes_with_any_seed_file_and_only_then(tmp_path: Path) -> None
     # a renamed file is another seed (another table)
     assert base != seeds_digest(_seeds(tmp_path / "e", {"x.csv": "k,v\n1,2\n", "z.csv": "k\n1\n"}))
     # their properties (column types) count too
-    assert base != seeds_digest(_seeds(tmp_path / "f", {"x.csv": "k,v\n1,2\n", "y.csv": "k\n1\n",
-                                                       "_seeds.yml": "version: 2\n"}))
+    assert base != seeds_digest(
+        _seeds(
+            tmp_path / "f", {"x.csv": "k,v\n1,2\n", "y.csv": "k\n1\n", "_seeds.yml": "version: 2\n"}
+        )
+    )
     # the project's own seeds
     assert len(seeds_digest(SEEDS_DIR)) == 64
 

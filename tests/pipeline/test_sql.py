@@ -42,9 +42,15 @@ def _wmin(home: Path, *args: str, stdin: str | None = None) -> subprocess.Comple
     env = {**os.environ, "WMIN_HOME": str(home), "COLUMNS": "200"}
     env.pop("TZ", None)  # the command must set the zone itself
     env.update({folder: str(home / "user" / folder) for folder in USER_FOLDERS})
-    return subprocess.run([sys.executable, "-c", "from pipeline.cli import app; app()", "sql", *args],
-                          env=env, input=stdin if stdin is not None else "", capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", "from pipeline.cli import app; app()", "sql", *args],
+        env=env,
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def _one_line_error(result: subprocess.CompletedProcess) -> str:
@@ -56,11 +62,16 @@ def _one_line_error(result: subprocess.CompletedProcess) -> str:
 
 
 def test_one_query_prints_a_table(home: Path) -> None:
-    result = _wmin(home, "select trust_code, count(*) as months from tat_monthly "
-                         "where trust_code = 'RRK' group by trust_code")
+    result = _wmin(
+        home,
+        "select trust_code, count(*) as months from tat_monthly "
+        "where trust_code = 'RRK' group by trust_code",
+    )
     assert result.returncode == 0, result.stderr
     with duckdb.connect(str(home / "warehouse" / "analytics.duckdb"), read_only=True) as con:
-        months = con.execute("select count(*) from tat_monthly where trust_code = 'RRK'").fetchone()[0]
+        months = con.execute(
+            "select count(*) from tat_monthly where trust_code = 'RRK'"
+        ).fetchone()[0]
     header, rule, row = result.stdout.splitlines()[:3]
     assert header.split("|")[0].strip() == "trust_code" and set(rule) <= {"-", "+"}
     assert [c.strip() for c in row.split("|")] == ["RRK", str(months)]
@@ -104,14 +115,18 @@ def test_a_write_is_refused_in_one_line(home: Path) -> None:
 
 def test_bad_sql_and_a_missing_database_are_one_line(home: Path, tmp_path: Path) -> None:
     assert "syntax error" in _one_line_error(_wmin(home, "selec 1"))
-    assert "Table with name nope does not exist" in _one_line_error(_wmin(home, "select * from nope"))
+    assert "Table with name nope does not exist" in _one_line_error(
+        _wmin(home, "select * from nope")
+    )
     text = _one_line_error(_wmin(tmp_path, "select 1"))
     assert "does not exist yet" in text and "wmin nightly" in text
 
 
 def test_times_come_back_in_uk_local_time(home: Path, tmp_path: Path) -> None:
-    query = ("select exam_key, exam_started_at from fct_exams "
-             "where month(exam_started_at) = 7 order by exam_started_at limit 5")
+    query = (
+        "select exam_key, exam_started_at from fct_exams "
+        "where month(exam_started_at) = 7 order by exam_started_at limit 5"
+    )
     out = tmp_path / "times.csv"
     result = _wmin(home, query, "--csv", str(out))
     assert result.returncode == 0, result.stderr
@@ -129,8 +144,11 @@ def test_times_come_back_in_uk_local_time(home: Path, tmp_path: Path) -> None:
 
 
 def test_runs_while_the_nightly_lock_is_held(home: Path) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(home / "nightly.lock")],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(home / "nightly.lock")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         result = _wmin(home, "select count(*) as trusts from dim_trust")
@@ -158,11 +176,15 @@ class Terminal:
         env.update({folder: str(home / "user" / folder) for folder in USER_FOLDERS})
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: exec the command on the terminal
-            os.execve(sys.executable, [sys.executable, "-c",
-                                       "from pipeline.cli import app; app()", "sql"], env)
+            os.execve(
+                sys.executable,
+                [sys.executable, "-c", "from pipeline.cli import app; app()", "sql"],
+                env,
+            )
         import fcntl
         import struct
         import termios
+
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
         self.raw = b""
 
@@ -215,8 +237,10 @@ class Terminal:
 
 def _restricted(path: Path, rows: int) -> Path:
     with duckdb.connect(str(path)) as con:
-        con.execute("create or replace table main.tat_monthly as "
-                    f"select range as n, 'RRK' as trust_code from range({rows})")
+        con.execute(
+            "create or replace table main.tat_monthly as "
+            f"select range as n, 'RRK' as trust_code from range({rows})"
+        )
     return path
 
 
@@ -231,8 +255,9 @@ def test_the_ide_opens_and_keeps_its_view_while_a_publish_swaps_the_file(tmp_pat
         term.wait_for(r"Run Query")
         _restricted(restricted, rows=5)
         publish(restricted, analytics, relations, as_of=date(2026, 7, 2))  # never waits for it
-        term.type_until_shown("select count(*) as n_rows, timestamptz '2026-07-01 12:00:00+00' "
-                              "as t from tat_monthly")
+        term.type_until_shown(
+            "select count(*) as n_rows, timestamptz '2026-07-01 12:00:00+00' as t from tat_monthly"
+        )
         term.type(b"\n")  # ctrl+j runs the query
         term.wait_for(r"Query Results \(1 Records?\)")
         term.wait_for(r"2026-07-01T13:00:00\.000\+01:00")  # local time

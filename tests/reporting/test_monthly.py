@@ -34,9 +34,12 @@ def test_network_rates_come_from_summed_counts(con) -> None:
     net = tat[tat.trust_code == "NETWORK"]
     got = monthly.measure_frame(con, REPORTED_OVER_28_DAYS_PCT).set_index(["trust_code", "month"])
     assert got.loc[("NETWORK", date(2026, 6, 1)), "value"] == pytest.approx(
-        100 * net.reported_over_28_days.sum() / net.exams_tested.sum())
+        100 * net.reported_over_28_days.sum() / net.exams_tested.sum()
+    )
     per_day = monthly.measure_frame(con, EXAMS_PER_WORKING_DAY).set_index(["trust_code", "month"])
-    assert per_day.loc[("NETWORK", date(2026, 6, 1)), "value"] == pytest.approx(net.exams_tested.sum() / 22)
+    assert per_day.loc[("NETWORK", date(2026, 6, 1)), "value"] == pytest.approx(
+        net.exams_tested.sum() / 22
+    )
 
 
 def test_run_in_incomplete_and_immature_months_are_left_out(con) -> None:
@@ -47,7 +50,9 @@ def test_run_in_incomplete_and_immature_months_are_left_out(con) -> None:
     assert table.loc[date(2026, 9, 1), "left_out"].startswith("not mature")
     assert table.loc[date(2026, 8, 1), "left_out"] is None
     judged = table[table["judged"]]
-    assert list(judged.index) == [d.date() for d in pd.date_range("2025-10-01", "2026-08-01", freq="MS")]
+    assert list(judged.index) == [
+        d.date() for d in pd.date_range("2025-10-01", "2026-08-01", freq="MS")
+    ]
     assert not table.loc[~table["judged"], "special_cause"].any()
     assert 0 <= table["lnpl"].iloc[0] <= table["unpl"].iloc[0] <= 100
 
@@ -56,10 +61,19 @@ def test_judgements_put_the_network_first_and_cover_every_trust(con) -> None:
     verdicts = monthly.judgements(con)
     assert verdicts["trust_code"].iloc[0] == "NETWORK"
     assert len(verdicts) == len(monthly.PACK_MEASURES) * (len(TRUST_CODES) + 1)
-    assert set(verdicts["variation"]) <= {"common_cause", "improvement_high", "improvement_low",
-                                          "concern_high", "concern_low", "neutral_high", "neutral_low",
-                                          "not_enough_data"}
-    within = verdicts[(verdicts.measure == "reported_within_target_pct") & (verdicts.trust_code == "NETWORK")]
+    assert set(verdicts["variation"]) <= {
+        "common_cause",
+        "improvement_high",
+        "improvement_low",
+        "concern_high",
+        "concern_low",
+        "neutral_high",
+        "neutral_low",
+        "not_enough_data",
+    }
+    within = verdicts[
+        (verdicts.measure == "reported_within_target_pct") & (verdicts.trust_code == "NETWORK")
+    ]
     assert within["latest_month"].iloc[0] == date(2026, 8, 1)  # the newest month mature for 28 days
 
 
@@ -74,10 +88,16 @@ def test_a_feed_starts_one_cadence_before_its_first_delivery(tmp_path) -> None:
     from reporting.maturity import feed_starts, first_full_month
 
     with duckdb.connect(str(tmp_path / "feeds.duckdb")) as db:
-        db.execute("create table feed_health_daily as select * from (values "
-                   "(date '2025-10-02', 'DAILY', 1, 1), (date '2025-10-03', 'DAILY', 1, 1), "
-                   "(date '2025-10-01', 'WEEKLY', 0, 7), (date '2025-10-08', 'WEEKLY', 1, 7)) "
-                   "t(date, trust_code, files_received, cadence_days)")
+        db.execute(
+            "create table feed_health_daily as select * from (values "
+            "(date '2025-10-02', 'DAILY', 1, 1), (date '2025-10-03', 'DAILY', 1, 1), "
+            "(date '2025-10-01', 'WEEKLY', 0, 7), (date '2025-10-08', 'WEEKLY', 1, 7)) "
+            "t(date, trust_code, files_received, cadence_days)"
+        )
         starts = feed_starts(db)
-    assert starts == {"DAILY": date(2025, 10, 1), "WEEKLY": date(2025, 10, 1), "NETWORK": date(2025, 10, 1)}
+    assert starts == {
+        "DAILY": date(2025, 10, 1),
+        "WEEKLY": date(2025, 10, 1),
+        "NETWORK": date(2025, 10, 1),
+    }
     assert first_full_month(starts["NETWORK"]) == date(2025, 10, 1)

@@ -12,8 +12,13 @@ def test_reporting_imports_no_other_room() -> None:
     assert files
     for f in files:
         for node in ast.walk(ast.parse(f.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.module
+                else []
+            )
             for name in names:
                 assert name.split(".")[0] not in FORBIDDEN, f"{f.name} imports {name}"
 
@@ -24,4 +29,6 @@ def test_no_second_implementation_of_the_shared_rules() -> None:
         for f in sorted((ROOT / room).rglob("*.py")):
             text = f.read_text()
             assert "2.66" not in text, f"{f} computes XmR limits itself"
-            assert "SMALL_MAX" not in text and "<= 7" not in text, f"{f} has its own small-number rule"
+            assert "SMALL_MAX" not in text and "<= 7" not in text, (
+                f"{f} has its own small-number rule"
+            )

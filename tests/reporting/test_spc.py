@@ -52,7 +52,19 @@ def test_point_on_the_mean_breaks_a_run() -> None:
 
 def test_trend_of_six_not_five() -> None:
     six = xmr([5, 9, 4, 1, 2, 3, 4, 5, 6, 2, 8])
-    assert six["trend"].tolist() == [False, False, False, True, True, True, True, True, True, False, False]
+    assert six["trend"].tolist() == [
+        False,
+        False,
+        False,
+        True,
+        True,
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
     assert not xmr([5, 9, 4, 2, 3, 4, 5, 6, 2, 8])["trend"].any()
     falling = xmr([1, 9, 8, 7, 6, 5, 4, 9, 1])
     assert falling["trend"].tolist() == [False, True, True, True, True, True, True, False, False]
@@ -69,8 +81,11 @@ def test_two_of_three_beyond_two_sigma() -> None:
 
 
 def test_left_out_and_missing_values_are_not_judged_nor_in_the_baseline() -> None:
-    t = spc.xmr([500.0, None, 2.0, 3.0, 2.0, 3.0], labels=list("abcdef"),
-                left_out=["run-in", None, None, None, None, None])
+    t = spc.xmr(
+        [500.0, None, 2.0, 3.0, 2.0, 3.0],
+        labels=list("abcdef"),
+        left_out=["run-in", None, None, None, None, None],
+    )
     assert t["left_out"].tolist() == ["run-in", "no value", None, None, None, None]
     assert t["judged"].tolist() == [False, False, True, True, True, True]
     assert t["mean"].iloc[0] == pytest.approx(2.5)
@@ -116,8 +131,9 @@ def test_a_series_pinned_at_a_bound_is_centred_on_it() -> None:
     stable = spc.xmr([100.0] * 11 + [99.6], floor=0, ceiling=100)
     assert stable["centre_line"].iloc[0].startswith("median") and stable["mean"].iloc[0] == 100
     assert not stable["shift"].any()  # eleven months at 100% are not a run "above the mean"
-    zero_then_breaches = spc.xmr([0.0] * 12 + [23.0, 30.0, 28.0, 34.0, 25.0, 27.0, 31.0],
-                                 floor=0, ceiling=100)
+    zero_then_breaches = spc.xmr(
+        [0.0] * 12 + [23.0, 30.0, 28.0, 34.0, 25.0, 27.0, 31.0], floor=0, ceiling=100
+    )
     assert zero_then_breaches["special_cause"].tolist() == [False] * 12 + [True] * 7
     lively = spc.xmr([100.0] * 5 + [98.0, 97.5, 99.0, 96.0, 98.5, 97.0, 99.5], floor=0, ceiling=100)
     assert (lively["centre_line"] == "mean").all()

@@ -46,7 +46,11 @@ TRUSTS = (CHANGED, "RLQ", "RRJ", "RNA", "RXK", "RJC")
 # median of the exams reported did not see the change (3-6 hours before it; 14.2, 4.3, 3.5, 2.5
 # hours in its first four months at RLT), since most exams are still reported within hours and
 # the routine exams left waiting are not in it (reporting/monthly.py, PACK_MEASURES).
-REPORTING_MEASURES = (TEST_TO_REPORT_P90_HOURS, REPORTED_WITHIN_TARGET_PCT, REPORTED_OVER_28_DAYS_PCT)
+REPORTING_MEASURES = (
+    TEST_TO_REPORT_P90_HOURS,
+    REPORTED_WITHIN_TARGET_PCT,
+    REPORTED_OVER_28_DAYS_PCT,
+)
 QUANTILE = 0.999  # a stable network fails a measure's check by chance once in a thousand
 
 
@@ -56,15 +60,31 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnecti
     home = tmp_path_factory.mktemp("spc_network")
     seconds = {}
     t0 = time.perf_counter()
-    wmin(home, "synth", "--start", START.isoformat(), "--end", END.isoformat(),
-         "--scale", str(SCALE), "--seed", str(SEED), "--scenario", SCENARIO,
-         "--trusts", ",".join(TRUSTS))
+    wmin(
+        home,
+        "synth",
+        "--start",
+        START.isoformat(),
+        "--end",
+        END.isoformat(),
+        "--scale",
+        str(SCALE),
+        "--seed",
+        str(SEED),
+        "--scenario",
+        SCENARIO,
+        "--trusts",
+        ",".join(TRUSTS),
+    )
     seconds["synth"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     wmin(home, "nightly", "--as-of", AS_OF.isoformat(), timeout=1800)
     seconds["nightly"] = time.perf_counter() - t0
-    print(f"\nspc network fixture: synth {seconds['synth']:.0f} s, nightly "
-          f"{seconds['nightly']:.0f} s", file=sys.stderr)
+    print(
+        f"\nspc network fixture: synth {seconds['synth']:.0f} s, nightly "
+        f"{seconds['nightly']:.0f} s",
+        file=sys.stderr,
+    )
     con = duckdb.connect(str(home / "warehouse" / "analytics.duckdb"), read_only=True)
     yield con
     con.close()
@@ -80,8 +100,9 @@ def flags_per_stable_chart(points: int, samples: int = 2000) -> np.ndarray:
     """How many of a stable chart's `points` judged months `reporting.spc.xmr` flags: the
     distribution (index = count), from independent normal values as `spc.false_alarm_rate`."""
     rng = np.random.default_rng(1)
-    counts = [int(spc.xmr(rng.normal(100.0, 10.0, points))["special_cause"].sum())
-              for _ in range(samples)]
+    counts = [
+        int(spc.xmr(rng.normal(100.0, 10.0, points))["special_cause"].sum()) for _ in range(samples)
+    ]
     return np.bincount(counts, minlength=points + 1) / samples
 
 
@@ -104,8 +125,9 @@ def test_the_network_holds_the_chosen_trusts(judged) -> None:
 
 @pytest.mark.parametrize("measure", monthly.PACK_MEASURES, ids=lambda m: m.key)
 def test_unchanged_trusts_flag_no_more_than_chance(judged, measure) -> None:
-    rows = judged[(judged.measure == measure.key)
-                  & ~judged.trust_code.isin([CHANGED, monthly.NETWORK])]
+    rows = judged[
+        (judged.measure == measure.key) & ~judged.trust_code.isin([CHANGED, monthly.NETWORK])
+    ]
     assert len(rows) == len(TRUSTS) - 1
     points = int(rows.judged_months.min())
     assert points >= 20 and (rows.judged_months == points).all()
@@ -116,7 +138,8 @@ def test_unchanged_trusts_flag_no_more_than_chance(judged, measure) -> None:
         f"{measure.key}: {flagged} of {len(rows) * points} judged months flagged; chance allows "
         f"{allowed} ({QUANTILE:.1%} quantile of stable charts; a stable chart flags "
         f"{(flags_per_stable_chart(points) * np.arange(points + 1)).sum() / points:.1%} of its "
-        f"points): {detail}")
+        f"points): {detail}"
+    )
 
 
 @pytest.mark.parametrize("measure", REPORTING_MEASURES, ids=lambda m: m.key)
@@ -136,7 +159,7 @@ def test_the_changed_trust_is_flagged_from_the_month_of_the_change(network, meas
     before = judged[judged.label < CHANGE]
     extra = before[before.special_cause & ~before.label.isin(spc.flagged_labels(cut))]
     assert not extra.beyond_limits.any(), extra
-    assert extra.label.tolist() == before.label.tolist()[len(before) - len(extra):], extra
+    assert extra.label.tolist() == before.label.tolist()[len(before) - len(extra) :], extra
     assert (extra["shift"] | extra["trend"] | extra["two_of_three"]).all()
     # and the side is the worse one
     worse = "high" if measure.improvement == "down" else "low"

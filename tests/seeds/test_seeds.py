@@ -367,8 +367,9 @@ def test_local_codes_script_keeps_an_onboarded_trusts_map(tmp_path):
     current = (SEEDS / "local_procedure_codes.csv").read_text(encoding="utf-8")
     onboarded = [("NCDC1", "cdc-0001", "XCHES"), ("NCDC1", "cdc-0002", "UABDO")]
     existing = tmp_path / "local_procedure_codes.csv"
-    existing.write_text(current + "".join(f"{t},{lc},{n}\n" for t, lc, n in onboarded),
-                        encoding="utf-8")
+    existing.write_text(
+        current + "".join(f"{t},{lc},{n}\n" for t, lc, n in onboarded), encoding="utf-8"
+    )
     rows = module.build(existing)
     assert rows[-2:] == onboarded
     assert rows[:-2] == module.build()

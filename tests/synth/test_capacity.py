@@ -50,10 +50,12 @@ def booked_exams() -> pd.DataFrame:
     times = ev.pivot_table(index=["trust_code", "accession"], columns="event", values="event_at",
                            aggfunc="max", observed=True).reset_index()  # fmt: skip
     slots = truth.slots[truth.slots["state"] == "booked"][
-        ["trust_code", "accession", "site_code", "room", "slot_start"]]
+        ["trust_code", "accession", "site_code", "room", "slot_start"]
+    ]
     # an exam's earlier bookings were did-not-attends: it was scanned in its last slot
-    slots = slots.sort_values("slot_start").drop_duplicates(["trust_code", "accession"],
-                                                             keep="last")
+    slots = slots.sort_values("slot_start").drop_duplicates(
+        ["trust_code", "accession"], keep="last"
+    )
     x = slots.merge(times, on=["trust_code", "accession"]).dropna(subset=["exam_started"])
     return x.astype({"site_code": str, "room": str})
 

@@ -34,9 +34,17 @@ from ingest.synth.generate import generate_network
 from ingest.synth.network import SYNTHETIC_FEEDS_DIR as FEEDS_DIR
 
 TRUSTS = ("RRK", "RQ3", "RRJ", "RXK", "RNA", "RKB", "RJC", "RWP", "RL1", "RJE")
-RATES = DefectRates(duplicate_row=0.003, malformed_line=0.002, wrong_column_count=0.002,
-                    missing_key=0.002, unparseable_timestamp=0.002, unparseable_date=0.001,
-                    nhs_number_invalid=0.01, dates_out_of_order=0.05, unknown_local_code=0.01)
+RATES = DefectRates(
+    duplicate_row=0.003,
+    malformed_line=0.002,
+    wrong_column_count=0.002,
+    missing_key=0.002,
+    unparseable_timestamp=0.002,
+    unparseable_date=0.001,
+    nhs_number_invalid=0.01,
+    dates_out_of_order=0.05,
+    unknown_local_code=0.01,
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +55,9 @@ def net(tmp_path_factory):
     for t in TRUSTS:
         shutil.copy(FEEDS_DIR / f"{t}.yml", feeds / f"{t}.yml")
     home = tmp / "home"
-    generate_network(home, date(2024, 5, 1), date(2024, 5, 28), scale=0.01, seed=11,
-                     rates=RATES, specs_dir=feeds)
+    generate_network(
+        home, date(2024, 5, 1), date(2024, 5, 28), scale=0.01, seed=11, rates=RATES, specs_dir=feeds
+    )
     d = pd.read_parquet(home / "truth" / "defects.parquet")
     return home, load_all_specs(feeds), d
 
@@ -69,27 +78,50 @@ def _hl7_messages(path: Path) -> list[bytes]:
 
 
 def test_columns_and_outcomes(net) -> None:
-    home, specs, d = net
+    home, _specs, d = net
     assert tuple(d.columns) == DEFECT_COLUMNS
     assert d["defect_id"].is_unique
     csvd = pd.read_csv(home / "truth" / "defects.csv")
     assert len(csvd) == len(d)
-    allowed = ({f"rejected:{r}" for r in ROW_REJECT_REASONS}
-               | {f"quarantined:{r}" for r in FILE_QUARANTINE_REASONS}
-               | {f"loaded_flagged:{f}" for f in DQ_FLAGS}
-               | {"skipped_duplicate_file", "superseded", LATE_DELIVERY})
+    allowed = (
+        {f"rejected:{r}" for r in ROW_REJECT_REASONS}
+        | {f"quarantined:{r}" for r in FILE_QUARANTINE_REASONS}
+        | {f"loaded_flagged:{f}" for f in DQ_FLAGS}
+        | {"skipped_duplicate_file", "superseded", LATE_DELIVERY}
+    )
     assert set(d["expected_outcome"]) <= allowed
-    for kind in ("duplicate_row", "malformed_line", "wrong_column_count", "missing_key",
-                 "unparseable_timestamp", "unparseable_date", "nhs_number_invalid",
-                 "dates_out_of_order", "unknown_local_code", "truncated_file",
-                 "missing_delivery", "identical_redelivery", "corrected_redelivery"):
+    for kind in (
+        "duplicate_row",
+        "malformed_line",
+        "wrong_column_count",
+        "missing_key",
+        "unparseable_timestamp",
+        "unparseable_date",
+        "nhs_number_invalid",
+        "dates_out_of_order",
+        "unknown_local_code",
+        "truncated_file",
+        "missing_delivery",
+        "identical_redelivery",
+        "corrected_redelivery",
+    ):
         assert (d["defect_type"] == kind).any(), kind
 
 
 def test_row_defects_are_where_listed(net) -> None:
     home, specs, d = net
-    rows = d[d["defect_type"].isin(["duplicate_row", "malformed_line", "wrong_column_count",
-                                    "missing_key", "unparseable_timestamp", "unparseable_date"])]
+    rows = d[
+        d["defect_type"].isin(
+            [
+                "duplicate_row",
+                "malformed_line",
+                "wrong_column_count",
+                "missing_key",
+                "unparseable_timestamp",
+                "unparseable_date",
+            ]
+        )
+    ]
     listed: dict[str, set[int]] = {}
     for r in rows.itertuples():
         path = home / r.file
@@ -98,8 +130,11 @@ def test_row_defects_are_where_listed(net) -> None:
         listed.setdefault(r.file, set()).add(line)
         if path.suffix == ".xlsx":
             wb = openpyxl.load_workbook(path, read_only=True)
-            sheet = spec.exam_sheet if r.detail.startswith(f"sheet {spec.exam_sheet!r}") \
+            sheet = (
+                spec.exam_sheet
+                if r.detail.startswith(f"sheet {spec.exam_sheet!r}")
                 else spec.slot_sheet
+            )
             grid = list(wb[sheet].iter_rows(values_only=True))
             wb.close()
             row, prev = grid[line - 1], grid[line - 2]
@@ -134,10 +169,20 @@ def test_row_defects_are_where_listed(net) -> None:
             with pytest.raises(UnicodeDecodeError):
                 raw.decode(spec.encoding.replace("-sig", ""))
             continue
-        fields = next(csv.reader([raw.decode(spec.encoding.replace("-sig", ""))],
-                                 delimiter=spec.delimiter, quotechar=spec.quotechar))
-        header = next(csv.reader([lines[0].decode(spec.encoding.replace("-sig", ""))],
-                                 delimiter=spec.delimiter, quotechar=spec.quotechar))
+        fields = next(
+            csv.reader(
+                [raw.decode(spec.encoding.replace("-sig", ""))],
+                delimiter=spec.delimiter,
+                quotechar=spec.quotechar,
+            )
+        )
+        header = next(
+            csv.reader(
+                [lines[0].decode(spec.encoding.replace("-sig", ""))],
+                delimiter=spec.delimiter,
+                quotechar=spec.quotechar,
+            )
+        )
         if r.defect_type == "wrong_column_count":
             assert len(fields) != len(header)
             continue
@@ -155,8 +200,10 @@ def test_row_defects_are_where_listed(net) -> None:
     for code, spec in specs.items():
         for path in sorted((home / "landing" / code).iterdir()):
             rel = f"landing/{code}/{path.name}"
-            if path.suffix == ".xlsx" or (d["file"].eq(rel) & d["defect_type"].eq(
-                    "truncated_file")).any():
+            if (
+                path.suffix == ".xlsx"
+                or (d["file"].eq(rel) & d["defect_type"].eq("truncated_file")).any()
+            ):
                 continue
             bad = listed.get(rel, set())
             if path.suffix == ".hl7":
@@ -170,8 +217,11 @@ def test_row_defects_are_where_listed(net) -> None:
             for i, raw in enumerate(lines[1:], start=2):
                 if i in bad:
                     continue
-                f = next(csv.reader([raw.decode(enc)], delimiter=spec.delimiter,
-                                    quotechar=spec.quotechar))
+                f = next(
+                    csv.reader(
+                        [raw.decode(enc)], delimiter=spec.delimiter, quotechar=spec.quotechar
+                    )
+                )
                 assert len(f) == width and f[0] != "" and BAD_TIMESTAMP not in f, (rel, i)
 
 
@@ -187,8 +237,9 @@ def test_invalid_nhs_numbers_listed_exactly(net) -> None:
 
 def test_semantic_lines_point_at_the_exam(net) -> None:
     home, specs, d = net
-    for r in d[d.defect_type.isin(["nhs_number_invalid", "unknown_local_code",
-                                   "dates_out_of_order"])].itertuples():
+    for r in d[
+        d.defect_type.isin(["nhs_number_invalid", "unknown_local_code", "dates_out_of_order"])
+    ].itertuples():
         spec = _spec_of(specs, r.file)
         path = home / r.file
         if path.suffix == ".hl7":
@@ -223,7 +274,8 @@ def test_file_level_defects(net) -> None:
     trunc = d[d.defect_type == "truncated_file"].iloc[0]
     t = (home / trunc.file).read_bytes()
     resent = (home / trunc.file).with_name(
-        Path(trunc.file).stem + "_resent" + Path(trunc.file).suffix)
+        Path(trunc.file).stem + "_resent" + Path(trunc.file).suffix
+    )
     full = resent.read_bytes()
     assert not t.endswith(b"\n") and full.startswith(t) and len(full) > len(t)
     ident = d[d.defect_type == "identical_redelivery"].iloc[0]
@@ -251,8 +303,13 @@ def test_file_level_defects(net) -> None:
 
 def test_planner_and_line_numbers() -> None:
     rng = np.random.default_rng(0)
-    plan = plan_row_defects(rng, 1000, DefectRates(duplicate_row=0.01), "xlsx",
-                            forced=("wrong_column_count", "missing_key"))
+    plan = plan_row_defects(
+        rng,
+        1000,
+        DefectRates(duplicate_row=0.01),
+        "xlsx",
+        forced=("wrong_column_count", "missing_key"),
+    )
     assert {p.kind for p in plan} >= {"duplicate_row", "missing_key"}
     assert all(p.kind != "wrong_column_count" for p in plan)  # not possible in a workbook
     rows = [p.row for p in plan]
@@ -260,4 +317,3 @@ def test_planner_and_line_numbers() -> None:
     plan = [RowDefect(0, "duplicate_row"), RowDefect(2, "duplicate_row")]
     assert line_numbers(np.arange(4), 2, plan).tolist() == [2, 4, 5, 7]
     assert nhs_check_digit(np.array([943476591])).tolist() == [9]  # 9434765919 is valid
-

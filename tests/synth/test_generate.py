@@ -32,8 +32,11 @@ def specs_subset(tmp: Path, trusts=TRUSTS) -> Path:
 
 
 def tree_digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -41,18 +44,43 @@ def network(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("gen")
     home = tmp / "home"
     calls = []
-    summary = generate_network(home, START, END, scale=SCALE, seed=3,
-                               specs_dir=specs_subset(tmp),
-                               progress=lambda s, d, t: calls.append((s, d, t)))
+    summary = generate_network(
+        home,
+        START,
+        END,
+        scale=SCALE,
+        seed=3,
+        specs_dir=specs_subset(tmp),
+        progress=lambda s, d, t: calls.append((s, d, t)),
+    )
     return home, summary, calls, tmp
 
 
 def test_every_spec_loads_and_dialects_differ() -> None:
     specs = load_all_specs(FEEDS_DIR)
-    assert sorted(specs) == sorted(["RRK", "RQ3", "RRJ", "RXK", "RNA", "RBK", "RL4", "RKB", "RLT",
-                                    "RJC", "RWP", "RLQ", "RXW", "RL1", "RJE"])
-    dialects = {(s.family, s.delimiter, s.encoding, s.datetime_format, s.timezone, s.quirks)
-                for s in specs.values()}
+    assert sorted(specs) == sorted(
+        [
+            "RRK",
+            "RQ3",
+            "RRJ",
+            "RXK",
+            "RNA",
+            "RBK",
+            "RL4",
+            "RKB",
+            "RLT",
+            "RJC",
+            "RWP",
+            "RLQ",
+            "RXW",
+            "RL1",
+            "RJE",
+        ]
+    )
+    dialects = {
+        (s.family, s.delimiter, s.encoding, s.datetime_format, s.timezone, s.quirks)
+        for s in specs.values()
+    }
     assert len(dialects) >= 8
     for code, s in specs.items():
         text = (FEEDS_DIR / f"{code}.yml").read_text()
@@ -67,8 +95,10 @@ def test_deterministic_bytes(network, tmp_path) -> None:
     home, _, _, tmp = network
     specs = load_all_specs(tmp / "feeds")  # the run covers every family and both modes
     assert {s.family for s in specs.values()} == {"wide_csv", "event_csv", "hl7v2", "excel"}
-    assert {(s.family, s.mode) for s in specs.values()} >= {("wide_csv", "snapshot"),
-                                                             ("event_csv", "snapshot")}
+    assert {(s.family, s.mode) for s in specs.values()} >= {
+        ("wide_csv", "snapshot"),
+        ("event_csv", "snapshot"),
+    }
     again = tmp_path / "again"
     generate_network(again, START, END, scale=SCALE, seed=3, specs_dir=tmp / "feeds")
     assert tree_digest(home) == tree_digest(again)
@@ -78,18 +108,27 @@ def test_layout_names_and_extract_times(network) -> None:
     home, summary, calls, tmp = network
     specs = load_all_specs(tmp / "feeds")
     assert {p.name for p in (home / "landing").iterdir()} == set(TRUSTS)
-    assert {"exams.parquet", "events.parquet", "slots.parquet", "defects.parquet",
-            "defects.csv"} <= {p.name for p in (home / "truth").iterdir()}
+    assert {
+        "exams.parquet",
+        "events.parquet",
+        "slots.parquet",
+        "defects.parquet",
+        "defects.csv",
+    } <= {p.name for p in (home / "truth").iterdir()}
     n_files = 0
     for code, spec in specs.items():
         for p in (home / "landing" / code).iterdir():
             n_files += 1
             assert fnmatch.fnmatch(p.name, spec.files.exams) or (
-                spec.files.slots and fnmatch.fnmatch(p.name, spec.files.slots)), p.name
+                spec.files.slots and fnmatch.fnmatch(p.name, spec.files.slots)
+            ), p.name
             m = re.search(spec.extract_time.pattern, p.name)
             assert m, p.name
-            x = pd.Timestamp(datetime.strptime(m.group(1), spec.extract_time.format)).tz_localize(
-                spec.timezone).tz_convert("Europe/London")
+            x = (
+                pd.Timestamp(datetime.strptime(m.group(1), spec.extract_time.format))
+                .tz_localize(spec.timezone)
+                .tz_convert("Europe/London")
+            )
             assert x.hour in (2, 12) and x.minute == 0, p.name  # 02:00 local (12:00 correction)
     assert n_files == summary.files
     assert calls[0][0] == "simulate" and calls[-1][0] == "deliveries"
@@ -104,12 +143,17 @@ def test_truth_schemas_and_local_codes(network) -> None:
     assert list(ev.columns) == list(TRUTH_EVENTS)
     assert list(sl.columns) == list(TRUTH_SLOTS)
     assert (len(ex), len(ev), len(sl)) == (summary.exams, summary.events, summary.slots)
-    codes = pd.read_csv(Path(__file__).resolve().parents[2] / "seeds" / "local_procedure_codes.csv",
-                        dtype=str)
+    codes = pd.read_csv(
+        Path(__file__).resolve().parents[2] / "seeds" / "local_procedure_codes.csv", dtype=str
+    )
     defects = pd.read_parquet(home / "truth" / "defects.parquet")
     unknown = set(defects.loc[defects.defect_type == "unknown_local_code", "accession"])
-    m = ex.merge(codes, how="left", left_on=["trust_code", "nicip_code"],
-                 right_on=["trust_code", "nicip_code"])
+    m = ex.merge(
+        codes,
+        how="left",
+        left_on=["trust_code", "nicip_code"],
+        right_on=["trust_code", "nicip_code"],
+    )
     local = m["trust_code"].isin(["RQ3", "RXK", "RNA", "RKB", "RLT", "RWP", "RXW", "RJE"])
     ok = m[local & ~m["accession"].isin(unknown)]
     assert (ok["local_procedure_code"] == ok["local_code"]).all()
@@ -122,12 +166,19 @@ def test_delivery_nights() -> None:
     assert nights[0] == date(2024, 1, 2) and nights[-1] == date(2024, 1, 11) and len(nights) == 10
     weekly = delivery_nights(date(2024, 1, 1), date(2024, 1, 10), 7)
     assert weekly == [date(2024, 1, 8), date(2024, 1, 11)]
-    assert date(2024, 1, 5) not in delivery_nights(date(2024, 1, 1), date(2024, 1, 10),
-                                                   skip=[date(2024, 1, 5)])
+    assert date(2024, 1, 5) not in delivery_nights(
+        date(2024, 1, 1), date(2024, 1, 10), skip=[date(2024, 1, 5)]
+    )
 
 
 def test_clean_run_has_no_defects(tmp_path) -> None:
-    s = generate_network(tmp_path / "h", date(2024, 3, 1), date(2024, 3, 7), scale=0.005,
-                         rates=DefectRates.none(), specs_dir=specs_subset(tmp_path, ("RL1",)))
+    s = generate_network(
+        tmp_path / "h",
+        date(2024, 3, 1),
+        date(2024, 3, 7),
+        scale=0.005,
+        rates=DefectRates.none(),
+        specs_dir=specs_subset(tmp_path, ("RL1",)),
+    )
     assert s.defects == 0
     assert len(pd.read_csv(tmp_path / "h" / "truth" / "defects.csv")) == 0

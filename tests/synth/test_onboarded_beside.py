@@ -26,9 +26,12 @@ REAL_NAMESAKE_SITE = {"site_code": "RRK15", "trust_code": "RRK", "site_name": "Q
 
 
 def _digests(home: Path) -> dict[str, str]:
-    return {str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for sub in ("landing", "truth", "feeds") for p in sorted((home / sub).rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for sub in ("landing", "truth", "feeds")
+        for p in sorted((home / sub).rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +41,9 @@ def plain_home(tmp_path_factory) -> Path:
     return home
 
 
-def test_synth_beside_an_onboarded_trust_writes_the_same_network(tmp_path, monkeypatch,
-                                                                  plain_home) -> None:
+def test_synth_beside_an_onboarded_trust_writes_the_same_network(
+    tmp_path, monkeypatch, plain_home
+) -> None:
     onboarded = tmp_path / "ingest_feeds"  # stands for ingest/feeds/ holding a real trust's spec
     onboarded.mkdir()
     (onboarded / f"{provider.TRUST}.yml").write_text(provider.SPEC_YAML, encoding="utf-8")
@@ -49,8 +53,16 @@ def test_synth_beside_an_onboarded_trust_writes_the_same_network(tmp_path, monke
     provider._append(seeds / "sites.csv", [REAL_NAMESAKE_SITE])
 
     home = tmp_path / "home"
-    generate_network(home, START, END, scale=SCALE, seed=SEED, rates=DefectRates.none(),
-                     seeds_dir=seeds, workers=1)
+    generate_network(
+        home,
+        START,
+        END,
+        scale=SCALE,
+        seed=SEED,
+        rates=DefectRates.none(),
+        seeds_dir=seeds,
+        workers=1,
+    )
 
     assert sorted(p.stem for p in (home / "feeds").glob("*.yml")) == sorted(TRUST_ORDER)
     assert sorted(p.name for p in (home / "landing").iterdir()) == sorted(TRUST_ORDER)

@@ -28,8 +28,9 @@ HALVED = Scenario("halve-reporting", TRUST, CHANGE)
 @pytest.fixture(scope="module")
 def runs():
     base = simulate_network(START, END, scale=SCALE, seed=5, trusts=[TRUST, OTHER])
-    halved = simulate_network(START, END, scale=SCALE, seed=5, trusts=[TRUST, OTHER],
-                              scenarios=[HALVED])
+    halved = simulate_network(
+        START, END, scale=SCALE, seed=5, trusts=[TRUST, OTHER], scenarios=[HALVED]
+    )
     return base, halved
 
 
@@ -42,8 +43,11 @@ def _in_house_units_per_day(truth, trust: str, first: date, last: date) -> float
     """Report units verified in house (not outsourced, not by the exam's operator) per weekday."""
     ev = truth.events
     ex = truth.exams[truth.exams.trust_code == trust][["accession", "modality"]]
-    rep = ev[(ev.trust_code == trust) & (ev.event == "report_verified")
-             & ~ev.actor_outsourced.fillna(True).astype(bool)]
+    rep = ev[
+        (ev.trust_code == trust)
+        & (ev.event == "report_verified")
+        & ~ev.actor_outsourced.fillna(True).astype(bool)
+    ]
     rep = rep.merge(ex, on="accession")
     rep = rep[~rep.modality.astype(str).isin(OPERATOR_REPORTED)]
     day = rep.event_at.dt.tz_convert("Europe/London").dt.tz_localize(None).dt.normalize()
@@ -57,10 +61,12 @@ def test_parse_scenario():
     s = parse_scenario("halve-reporting:RXK:2026-02-01")
     assert s == Scenario("halve-reporting", "RXK", date(2026, 2, 1))
     assert s.reporting_factor == 0.5 and str(s) == "halve-reporting:RXK:2026-02-01"
-    for bad, says in (("halve-reporting:RXK", "is not halve-reporting:TRUST:YYYY-MM-DD"),
-                      ("double-reporting:RXK:2026-02-01", "unknown kind 'double-reporting'"),
-                      ("halve-reporting:XYZ:2026-02-01", "unknown trust 'XYZ'"),
-                      ("halve-reporting:RXK:2026-02-30", "'2026-02-30' is not a date")):
+    for bad, says in (
+        ("halve-reporting:RXK", "is not halve-reporting:TRUST:YYYY-MM-DD"),
+        ("double-reporting:RXK:2026-02-01", "unknown kind 'double-reporting'"),
+        ("halve-reporting:XYZ:2026-02-01", "unknown trust 'XYZ'"),
+        ("halve-reporting:RXK:2026-02-30", "'2026-02-30' is not a date"),
+    ):
         with pytest.raises(ScenarioError, match=says) as info:
             parse_scenario(bad)
         assert "\n" not in str(info.value)
@@ -74,9 +80,14 @@ def test_factor_by_day_applies_from_the_day_and_only_to_its_trust():
     twice = reporting_factor_by_day([HALVED, HALVED], TRUST, d0, d0 + 4)
     assert twice.tolist() == [1.0, 1.0, 0.25, 0.25, 0.25]
     frame = scenario_frame([HALVED])
-    assert frame.to_dict("records") == [{"scenario": "halve-reporting", "trust_code": TRUST,
-                                         "from_date": "2024-05-01",
-                                         "reporting_capacity_factor": 0.5}]
+    assert frame.to_dict("records") == [
+        {
+            "scenario": "halve-reporting",
+            "trust_code": TRUST,
+            "from_date": "2024-05-01",
+            "reporting_capacity_factor": 0.5,
+        }
+    ]
 
 
 def test_other_trusts_are_unchanged(runs):
@@ -113,6 +124,7 @@ def test_in_house_reporting_is_halved_from_the_day(runs):
     assert 0.47 < units_halved / units_base < 0.63, (units_halved, units_base)
     same_before = [_in_house_units_per_day(t, TRUST, *before) for t in runs]
     assert same_before[0] == same_before[1] > 0
+
     # the queue falls behind: exams done in June still unreported at the end of the window
     def unreported_share(truth):
         ev = truth.events[truth.events.trust_code == TRUST]
@@ -120,23 +132,52 @@ def test_in_house_reporting_is_halved_from_the_day(runs):
         reported = ev[ev.event == "report_verified"].accession.unique()
         june = done[done >= pd.Timestamp(date(2024, 6, 1), tz="Europe/London")]
         return float((~june.index.isin(reported)).mean())
+
     assert unreported_share(base) < 0.02 and unreported_share(halved) > 0.2
 
 
 def test_cli_refuses_a_bad_scenario_in_one_line(tmp_path):
     from pipeline.cli import app
 
-    result = CliRunner().invoke(app, ["synth", "--start", "2026-01-01", "--end", "2026-01-31",
-                                      "--scale", "0.01", "--home", str(tmp_path),
-                                      "--scenario", "halve-reporting:RXK:2026-03-01"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "synth",
+            "--start",
+            "2026-01-01",
+            "--end",
+            "2026-01-31",
+            "--scale",
+            "0.01",
+            "--home",
+            str(tmp_path),
+            "--scenario",
+            "halve-reporting:RXK:2026-03-01",
+        ],
+    )
     assert result.exit_code == 1
     assert "outside --start 2026-01-01 .. --end 2026-01-31" in " ".join(result.output.split())
     assert "Traceback" not in result.output and not (tmp_path / "truth").exists()
-    for args, says in ((["--trusts", "RLT,XYZ"], "--trusts: unknown trust(s) XYZ"),
-                       (["--trusts", "RLT", "--scenario", "halve-reporting:RXK:2026-01-10"],
-                        "--scenario names trust(s) RXK that --trusts leaves out")):
-        result = CliRunner().invoke(app, ["synth", "--start", "2026-01-01", "--end", "2026-01-31",
-                                          "--home", str(tmp_path), *args])
+    for args, says in (
+        (["--trusts", "RLT,XYZ"], "--trusts: unknown trust(s) XYZ"),
+        (
+            ["--trusts", "RLT", "--scenario", "halve-reporting:RXK:2026-01-10"],
+            "--scenario names trust(s) RXK that --trusts leaves out",
+        ),
+    ):
+        result = CliRunner().invoke(
+            app,
+            [
+                "synth",
+                "--start",
+                "2026-01-01",
+                "--end",
+                "2026-01-31",
+                "--home",
+                str(tmp_path),
+                *args,
+            ],
+        )
         assert result.exit_code == 1 and says in " ".join(result.output.split())
         assert not (tmp_path / "truth").exists()
 
@@ -145,11 +186,17 @@ def test_without_a_scenario_the_queues_are_steady_from_the_first_month():
     """The warm-up is long enough that a network with no change in it shows none: a trust short
     of reporters (RXK, 0.93 x demand) already has its backlog, and a strained trust's waiting
     list (RRK, MR at 0.88 x demand) is already as long, in the window's first months as later."""
-    truth = simulate_network(date(2025, 1, 1), date(2025, 12, 31), scale=0.01, seed=7,
-                             trusts=["RXK", "RRK"])
+    truth = simulate_network(
+        date(2025, 1, 1), date(2025, 12, 31), scale=0.01, seed=7, trusts=["RXK", "RRK"]
+    )
     ev = truth.events
-    first = ev.pivot_table(index=["trust_code", "accession"], columns="event", values="event_at",
-                           aggfunc="min", observed=True)
+    first = ev.pivot_table(
+        index=["trust_code", "accession"],
+        columns="event",
+        values="event_at",
+        aggfunc="min",
+        observed=True,
+    )
     first = first.reset_index()
     local = first.exam_completed.dt.tz_convert("Europe/London").dt.tz_localize(None)
     rxk = first[(first.trust_code == "RXK") & local.between("2025-01-01", "2025-11-30")]

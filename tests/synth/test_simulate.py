@@ -153,7 +153,7 @@ def test_volumes_and_mix(timeline):
     for m, pct in BASE_MIX.items():
         assert abs(mix.get(m, 0) - pct) <= max(3.5, pct * 0.3), (m, mix.get(m, 0), pct)
     children = tested.xs("RQ3", level="trust_code")
-    age = (_local_date(children.exam_started) - pd.to_datetime(children.birth_date.astype(str)))
+    age = _local_date(children.exam_started) - pd.to_datetime(children.birth_date.astype(str))
     assert (age.dt.days / 365.25 < 18).mean() > 0.6
     assert children.modality.isin(["XR", "US"]).mean() > 0.75
 
@@ -180,7 +180,8 @@ def test_workflow_order(timeline, truth):
                                                      observed=True).size()  # fmt: skip
     assert nver.max() == 1
     add = ev[ev.event == "addendum"].merge(
-        ev[ev.event == "report_verified"], on=["trust_code", "accession"], suffixes=("", "_v"))
+        ev[ev.event == "report_verified"], on=["trust_code", "accession"], suffixes=("", "_v")
+    )
     assert (add.event_at > add.event_at_v).all()
     booked = ev[ev.event == "booked"]
     assert booked.appointment_at.notna().all()

@@ -24,12 +24,21 @@ def withdrawn():
     truth = simulate_network(START, END, scale=0.005, seed=3, trusts=TRUSTS)
     exams = truth.exams.assign(local_procedure_code=truth.exams["nicip_code"].astype(str))
     before = pd.Timestamp(dl.local_instant_us(END), unit="us", tz="UTC")
-    exams, events = withdraw_reports(exams, truth.events, {"RRK", "RJC", "RBK"}, 0.2, before,
-                                     np.random.default_rng(1))
+    exams, events = withdraw_reports(
+        exams, truth.events, {"RRK", "RJC", "RBK"}, 0.2, before, np.random.default_rng(1)
+    )
     specs = load_all_specs(SYNTHETIC_FEEDS_DIR)
     deliveries = dl.make_deliveries(dl.delivery_nights(START, END))
-    slices = {t: dl.trust_slice(exams[exams.trust_code == t], events[events.trust_code == t],
-                                truth.slots[truth.slots.trust_code == t], t, {}) for t in TRUSTS}
+    slices = {
+        t: dl.trust_slice(
+            exams[exams.trust_code == t],
+            events[events.trust_code == t],
+            truth.slots[truth.slots.trust_code == t],
+            t,
+            {},
+        )
+        for t in TRUSTS
+    }
     return exams, events, specs, deliveries, slices
 
 
@@ -70,8 +79,11 @@ def test_an_event_snapshot_carries_every_event_until_one_is_withdrawn(withdrawn)
     carried = pd.DataFrame({"exam": sl.ev_exam[rows.ref], "k": rows.k, "event": rows.ref})
     # every event of a carried exam up to the cutoff (withdrawn ones aside)
     for (exam, k), got in carried.groupby(["exam", "k"]):
-        events = np.flatnonzero((sl.ev_exam == exam) & (sl.ev_t < cut[k])
-                                & ((sl.ev_withdrawn == NAT) | (sl.ev_withdrawn >= cut[k])))
+        events = np.flatnonzero(
+            (sl.ev_exam == exam)
+            & (sl.ev_t < cut[k])
+            & ((sl.ev_withdrawn == NAT) | (sl.ev_withdrawn >= cut[k]))
+        )
         assert set(got["event"]) == set(events.tolist())
     for j in _withdrawals(sl):
         has_j = carried["event"] == j

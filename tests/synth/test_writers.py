@@ -36,15 +36,22 @@ def clean(tmp_path_factory):
     for t in TRUSTS:
         shutil.copy(FEEDS_DIR / f"{t}.yml", feeds / f"{t}.yml")
     home = tmp / "home"
-    generate_network(home, START, END, scale=0.01, seed=5, rates=DefectRates.none(),
-                     specs_dir=feeds)
+    generate_network(
+        home, START, END, scale=0.01, seed=5, rates=DefectRates.none(), specs_dir=feeds
+    )
     return home, load_all_specs(feeds)
 
 
 def _csv_rows(path: Path, spec) -> list[list[str]]:
     text = path.read_bytes().decode(spec.encoding)
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=spec.delimiter,
-                           quotechar=spec.quotechar, strict=True))
+    return list(
+        csv.reader(
+            io.StringIO(text, newline=""),
+            delimiter=spec.delimiter,
+            quotechar=spec.quotechar,
+            strict=True,
+        )
+    )
 
 
 def test_csv_files_parse_with_their_dialect(clean) -> None:
@@ -59,7 +66,7 @@ def test_csv_files_parse_with_their_dialect(clean) -> None:
             is_slots = spec.files.slots and p.match(spec.files.slots)
             cols = spec.slot_columns if is_slots else spec.columns
             width = len(cols) + (1 if "trailing_delimiter" in spec.quirks else 0)
-            assert rows[0][:len(cols)] == list(cols.values()), p.name
+            assert rows[0][: len(cols)] == list(cols.values()), p.name
             assert all(len(r) == width for r in rows), p.name
             if spec.encoding == "utf-8-sig":
                 assert p.read_bytes().startswith(b"\xef\xbb\xbf")
@@ -68,7 +75,7 @@ def test_csv_files_parse_with_their_dialect(clean) -> None:
 
 
 def test_hl7_messages_parse(clean) -> None:
-    home, specs = clean
+    home, _specs = clean
     n = 0
     for code in ("RXK",):
         for p in sorted((home / "landing" / code).glob("*.hl7")):
@@ -108,8 +115,9 @@ def test_excel_workbooks_open(clean) -> None:
         elif code == "RLT":
             assert all(isinstance(v, float) for v in vals)
         else:
-            assert all(isinstance(v, str) and datetime.strptime(v, spec.datetime_format)
-                       for v in vals)
+            assert all(
+                isinstance(v, str) and datetime.strptime(v, spec.datetime_format) for v in vals
+            )
         srows = list(wb[spec.slot_sheet].iter_rows(values_only=True))
         assert list(srows[0]) == list(spec.slot_columns.values())
         wb.close()
@@ -157,7 +165,7 @@ def test_snapshot_rows_overlap(clean) -> None:
     home, specs = clean
     spec = specs["RJC"]
     files = sorted((home / "landing" / "RJC").glob("SWFT-Exams-*.dat"))
-    accs = [set(r[0] for r in _csv_rows(p, spec)[1:]) for p in files]
+    accs = [{r[0] for r in _csv_rows(p, spec)[1:]} for p in files]
     assert len(accs[3] & accs[4]) > 0.5 * len(accs[4])
     with open(files[2], "rb") as f:
         assert f.readline().rstrip(b"\r\n").endswith(b"|")
@@ -198,10 +206,14 @@ def test_slot_extracts_end_in_truth_state(clean) -> None:
 
 
 def test_formatters() -> None:
-    t = np.array([pd.Timestamp("2024-07-01 12:34:56", tz="UTC").value // 1000,
-                  np.iinfo(np.int64).min], dtype=np.int64)
+    t = np.array(
+        [pd.Timestamp("2024-07-01 12:34:56", tz="UTC").value // 1000, np.iinfo(np.int64).min],
+        dtype=np.int64,
+    )
     assert format_timestamps(t, "%d/%m/%Y %H:%M", "Europe/London").to_pylist() == [
-        "01/07/2024 13:34", ""]
+        "01/07/2024 13:34",
+        "",
+    ]
     assert format_timestamps(t, "%d-%b-%Y %H:%M:%S", "UTC").to_pylist()[0] == "01-Jul-2024 12:34:56"
     assert hl7_timestamps(t).to_pylist() == ["20240701133456+0100", ""]
     esc = hl7_escape(pa.array(["a|b^c&d~e\\f\ng"])).to_pylist()[0]
@@ -219,8 +231,10 @@ def test_date_and_time_tables_equal_strftime() -> None:
     for fmt, secs in (("%H:%M:%S", True), ("%H:%M", False), ("%H%M%S", True), ("%I:%M %p", False)):
         table = _format._time_table(fmt, secs).to_pylist()
         step = 1 if secs else 60
-        want = [(datetime(1900, 1, 1) + pd.Timedelta(seconds=i * step)).strftime(fmt)
-                for i in range(len(table))]
+        want = [
+            (datetime(1900, 1, 1) + pd.Timedelta(seconds=i * step)).strftime(fmt)
+            for i in range(len(table))
+        ]
         assert table == want, fmt
 
 
@@ -231,13 +245,15 @@ def test_hl7_fast_lines_equal_messages_built_segment_by_segment(tmp_path) -> Non
     from ingest.synth.writers import hl7v2
 
     spec = load_all_specs(FEEDS_DIR)["RXK"]
-    truth = simulate_network(date(2024, 3, 1), date(2024, 3, 10), scale=0.005, seed=2,
-                             trusts=["RXK"])
+    truth = simulate_network(
+        date(2024, 3, 1), date(2024, 3, 10), scale=0.005, seed=2, trusts=["RXK"]
+    )
     ex, ev = truth.exams, truth.events
     ex = ex.assign(local_procedure_code=ex["nicip_code"].astype(str))
     sl = dl.trust_slice(ex, ev, truth.slots, "RXK", {})
-    rows = dl.event_rows(sl, dl.make_deliveries(dl.delivery_nights(date(2024, 3, 1),
-                                                                   date(2024, 3, 10))), spec)
+    rows = dl.event_rows(
+        sl, dl.make_deliveries(dl.delivery_nights(date(2024, 3, 1), date(2024, 3, 10))), spec
+    )
     rend = hl7v2.renderer(spec)
     rend.prepare(sl)
     fields = rend.fields(hl7v2.canon(sl, rows, slice(0, len(rows)), rend.canon_names))

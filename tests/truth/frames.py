@@ -25,7 +25,9 @@ def _is_number(s: pd.Series) -> bool:
 def _differs(expected: pd.Series, built: pd.Series) -> pd.Series:
     """True where two aligned columns disagree (both missing counts as agreement)."""
     both_missing = expected.isna().to_numpy() & built.isna().to_numpy()
-    if pd.api.types.is_datetime64_any_dtype(built) or pd.api.types.is_datetime64_any_dtype(expected):
+    if pd.api.types.is_datetime64_any_dtype(built) or pd.api.types.is_datetime64_any_dtype(
+        expected
+    ):
         e, b = pd.to_datetime(expected), pd.to_datetime(built)
         if getattr(b.dt, "tz", None) is not None or getattr(e.dt, "tz", None) is not None:
             e, b = pd.to_datetime(expected, utc=True), pd.to_datetime(built, utc=True)
@@ -56,18 +58,24 @@ def compare(expected: pd.DataFrame, built: pd.DataFrame, keys: list[str],
     for side, frame in (("pandas", e), ("dbt", b)):
         dup = frame.duplicated(keys, keep=False)
         if dup.any():
-            problems.append(f"{dup.sum()} duplicate key rows in the {side} frame: "
-                            f"{frame.loc[dup, keys].head(3).to_dict('records')}")
+            problems.append(
+                f"{dup.sum()} duplicate key rows in the {side} frame: "
+                f"{frame.loc[dup, keys].head(3).to_dict('records')}"
+            )
     m = e.merge(b, on=keys, how="outer", suffixes=("__pandas", "__dbt"), indicator=True)
     for side, label in (("left_only", "pandas only"), ("right_only", "dbt only")):
         rows = m[m["_merge"] == side]
         if len(rows):
-            problems.append(f"{len(rows)} rows {label}, e.g. {rows[keys].head(5).to_dict('records')}")
+            problems.append(
+                f"{len(rows)} rows {label}, e.g. {rows[keys].head(5).to_dict('records')}"
+            )
     both = m[m["_merge"] == "both"]
     for c in columns:
         bad = _differs(both[f"{c}__pandas"], both[f"{c}__dbt"])
         if bad.any():
             sample = both.loc[bad, keys + [f"{c}__pandas", f"{c}__dbt"]].head(5)
-            problems.append(f"{c}: {int(bad.sum())} of {len(both)} rows differ, e.g.\n"
-                            f"{sample.to_string(index=False)}")
+            problems.append(
+                f"{c}: {int(bad.sum())} of {len(both)} rows differ, e.g.\n"
+                f"{sample.to_string(index=False)}"
+            )
     return problems

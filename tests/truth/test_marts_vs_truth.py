@@ -47,8 +47,14 @@ def _cases() -> list:
         gaps = [c for (m, c) in KNOWN_GAPS if m == mart]
         cases.append(pytest.param(mart, None, id=mart))
         for column in gaps:
-            cases.append(pytest.param(mart, column, id=f"{mart}.{column}", marks=pytest.mark.xfail(
-                strict=True, reason=KNOWN_GAPS[(mart, column)])))
+            cases.append(
+                pytest.param(
+                    mart,
+                    column,
+                    id=f"{mart}.{column}",
+                    marks=pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[(mart, column)]),
+                )
+            )
     return cases
 
 
@@ -90,14 +96,22 @@ def test_waiting_list_has_patients_waiting_twice_for_one_test(facts: pd.DataFram
     assert members.duplicated(["census_date", "trust_code", "dm01_test", "patient"]).any()
 
 
-def test_waiting_list_loses_requests_entered_in_error_from_past_censuses(facts: pd.DataFrame) -> None:
+def test_waiting_list_loses_requests_entered_in_error_from_past_censuses(
+    facts: pd.DataFrame,
+) -> None:
     """The census comparisons cover docs/metrics.md's entered in error: some request withdrawn as
     entered in error was waiting at a census date before its withdrawal, where a cancellation
     would have kept it; the marts, equal to the recomputation, leave it out there too."""
     withdrawn = facts[facts["entered_in_error_at"].notna()]
-    assert (withdrawn["status"] == "entered_in_error").all() and withdrawn["cancelled_at"].isna().all()
-    was_waiting = pandas_marts.waiting_list_members(withdrawn, pandas_marts.census_dates(facts, AS_OF))
-    before = was_waiting["census_date"] < pandas_marts.local_date(was_waiting["entered_in_error_at"])
+    assert (withdrawn["status"] == "entered_in_error").all() and withdrawn[
+        "cancelled_at"
+    ].isna().all()
+    was_waiting = pandas_marts.waiting_list_members(
+        withdrawn, pandas_marts.census_dates(facts, AS_OF)
+    )
+    before = was_waiting["census_date"] < pandas_marts.local_date(
+        was_waiting["entered_in_error_at"]
+    )
     assert before.any(), "no request entered in error was on an earlier census"
 
 
@@ -108,6 +122,8 @@ def test_truth_withdraws_reports_and_wide_exams_dna_twice(truth: pandas_marts.Tr
     ev = truth.events
     withdrawn = set(ev.loc[ev["withdrawn_at"].notna(), "trust_code"])
     assert {"RJC", "RBK"} <= withdrawn and withdrawn & {"RRK", "RNA", "RKB", "RL1"}
-    wide = ev[ev["trust_code"].isin(["RRK", "RNA", "RKB", "RJC", "RL1", "RRJ", "RLT", "RLQ"])
-              & (ev["event"] == "did_not_attend")]
+    wide = ev[
+        ev["trust_code"].isin(["RRK", "RNA", "RKB", "RJC", "RL1", "RRJ", "RLT", "RLQ"])
+        & (ev["event"] == "did_not_attend")
+    ]
     assert wide.groupby("accession", observed=True).size().max() >= 2

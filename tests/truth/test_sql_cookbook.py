@@ -46,6 +46,7 @@ def cookbook_queries(text: str) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- the network
 
+
 class Published:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
@@ -69,8 +70,9 @@ class Published:
 def published(truth_home: Path, tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("cookbook")
     # publish from a copy: other truth tests hold the restricted file open read-only
-    restricted = shutil.copyfile(truth_home / "warehouse" / "restricted.duckdb",
-                                 folder / "restricted.duckdb")
+    restricted = shutil.copyfile(
+        truth_home / "warehouse" / "restricted.duckdb", folder / "restricted.duckdb"
+    )
     relations = published_relations(truth_home / "dbt_target" / "manifest.json")
     publish(Path(restricted), folder / "analytics.duckdb", relations, as_of=AS_OF)
     con = duckdb.connect(str(folder / "analytics.duckdb"), read_only=True)
@@ -145,17 +147,26 @@ def assert_same_answer(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
 # --------------------------------------------------------------------------- the checks
 # Each returns the expected answer (columns and row order as the question asks for them).
 
+
 def earliest_mri(p: Published) -> pd.DataFrame:
     cap = p.table("scheduling_capacity")
     # the local column is the UTC instant read on a UK clock
     local = cap.earliest_free_slot_at.dt.tz_convert(LOCAL).dt.tz_localize(None)
-    assert (local.fillna(pd.Timestamp(0)) == cap.earliest_free_slot_at_local.fillna(
-        pd.Timestamp(0))).all()
+    assert (
+        local.fillna(pd.Timestamp(0)) == cap.earliest_free_slot_at_local.fillna(pd.Timestamp(0))
+    ).all()
     mri = cap[(cap.modality == "MR") & cap.earliest_free_slot_at.notna()]
     mri = mri.merge(p.table("dim_site")[["site_code", "site_name"]], on="site_code")
     mri = mri.sort_values(["earliest_free_slot_at_local", "site_code"]).head(5)
-    return mri[["site_code", "site_name", "earliest_free_slot_at_local", "free_slots",
-                "est_weeks_to_clear"]]
+    return mri[
+        [
+            "site_code",
+            "site_name",
+            "earliest_free_slot_at_local",
+            "free_slots",
+            "est_weeks_to_clear",
+        ]
+    ]
 
 
 def waiting_6_weeks_at_month_end(p: Published) -> pd.DataFrame:
@@ -164,7 +175,8 @@ def waiting_6_weeks_at_month_end(p: Published) -> pd.DataFrame:
     bands = bands[_dates(bands.census_date) == census]
     bands = bands.assign(six=np.where(bands.weeks_band.map(band_weeks) >= 6, bands.patients, 0))
     out = bands.groupby(["census_date", "trust_code", "dm01_test"], as_index=False).agg(
-        total_waiting=("patients", "sum"), waiting_6_plus_weeks=("six", "sum"))
+        total_waiting=("patients", "sum"), waiting_6_plus_weeks=("six", "sum")
+    )
     out["pct_waiting_6_plus_weeks"] = pct(out.waiting_6_plus_weeks, out.total_waiting)
     return out.sort_values(["trust_code", "dm01_test"])
 
@@ -173,25 +185,43 @@ def ct_report_times(p: Published) -> pd.DataFrame:
     ex = p.exams()
     ex = ex[(ex.modality == "CT") & in_last_month(ex.test_date) & ex.test_to_report_hours.notna()]
     hours = ex.groupby(["trust_code", "priority"]).test_to_report_hours
-    out = pd.DataFrame({"exams_reported": hours.size(), "median_hours": hours.median(),
-                        "p90_hours": hours.quantile(0.9)}).reset_index()
+    out = pd.DataFrame(
+        {
+            "exams_reported": hours.size(),
+            "median_hours": hours.median(),
+            "p90_hours": hours.quantile(0.9),
+        }
+    ).reset_index()
     return out.sort_values(["trust_code", "priority"])
 
 
 def backlog_ageing(p: Published) -> pd.DataFrame:
     ex = p.exams()
-    tested, cancelled, reported = (_dates(ex[c]) for c in ("test_date", "cancelled_date",
-                                                           "report_date"))
-    open_ = (ex.modality.notna() & tested.notna() & (tested <= AS_OF)
-             & (cancelled.isna() | (cancelled > AS_OF)) & (reported.isna() | (reported > AS_OF)))
+    tested, cancelled, reported = (
+        _dates(ex[c]) for c in ("test_date", "cancelled_date", "report_date")
+    )
+    open_ = (
+        ex.modality.notna()
+        & tested.notna()
+        & (tested <= AS_OF)
+        & (cancelled.isna() | (cancelled > AS_OF))
+        & (reported.isna() | (reported > AS_OF))
+    )
     ex = ex[open_].assign(age=[(AS_OF - d).days for d in tested[open_]])
-    bands = {"age_0_2_days": (0, 2), "age_3_7_days": (3, 7), "age_8_14_days": (8, 14),
-             "age_15_28_days": (15, 28), "age_over_28_days": (29, 10**6)}
+    bands = {
+        "age_0_2_days": (0, 2),
+        "age_3_7_days": (3, 7),
+        "age_8_14_days": (8, 14),
+        "age_15_28_days": (15, 28),
+        "age_over_28_days": (29, 10**6),
+    }
     for name, (lo, hi) in bands.items():
         ex[name] = ex.age.between(lo, hi).astype(int)
     out = ex.groupby("trust_code", as_index=False).agg(
-        unreported_exams=("age", "size"), **{b: (b, "sum") for b in bands},
-        oldest_age_days=("age", "max"))
+        unreported_exams=("age", "size"),
+        **{b: (b, "sum") for b in bands},
+        oldest_age_days=("age", "max"),
+    )
     return out.sort_values(["unreported_exams", "trust_code"], ascending=[False, True])
 
 
@@ -203,27 +233,38 @@ def dna_rate(p: Published) -> pd.DataFrame:
     attended = ex.groupby("site_code").size().rename("attended")
     out = pd.concat([missed, attended], axis=1).fillna(0).reset_index(names="site_code")
     out["dna_rate_pct"] = pct(out.missed, out.missed + out.attended)
-    return out.sort_values(["dna_rate_pct", "site_code"], ascending=[False, True],
-                           na_position="last")
+    return out.sort_values(
+        ["dna_rate_pct", "site_code"], ascending=[False, True], na_position="last"
+    )
 
 
 def capacity_against_demand(p: Published) -> pd.DataFrame:
     cap = p.table("scheduling_capacity")
     out = cap.groupby(["trust_code", "modality"], as_index=False).agg(
-        waiting_unbooked=("waiting_unbooked", "max"), free_slots_6_weeks=("free_slots", "sum"))
+        waiting_unbooked=("waiting_unbooked", "max"), free_slots_6_weeks=("free_slots", "sum")
+    )
     out = out[out.waiting_unbooked > out.free_slots_6_weeks].copy()
     weekly = out.free_slots_6_weeks / SCHEDULING_WEEKS
     out["weeks_to_clear"] = out.waiting_unbooked / weekly.where(weekly > 0)
-    return out.sort_values(["weeks_to_clear", "trust_code", "modality"],
-                           ascending=[False, True, True], na_position="first")
+    return out.sort_values(
+        ["weeks_to_clear", "trust_code", "modality"],
+        ascending=[False, True, True],
+        na_position="first",
+    )
 
 
 def month_on_month(p: Published) -> pd.DataFrame:
     ex = p.exams()
     ex = ex[ex.test_date.notna() & ex.modality.notna() & ex.priority.notna()]
     month = pd.to_datetime(ex.test_date).dt.to_period("M").dt.to_timestamp()
-    out = ex.assign(month=month).groupby(["month", "modality"]).size().rename(
-        "exams_tested").reset_index().sort_values(["modality", "month"])
+    out = (
+        ex.assign(month=month)
+        .groupby(["month", "modality"])
+        .size()
+        .rename("exams_tested")
+        .reset_index()
+        .sort_values(["modality", "month"])
+    )
     out["change_on_previous_month"] = out.groupby("modality").exams_tested.diff()
     return out
 
@@ -234,20 +275,25 @@ def within_target_by_trust(p: Published) -> pd.DataFrame:
     as_of_end = pd.Timestamp(AS_OF + timedelta(days=1), tz=LOCAL)
     hours_since_test = (as_of_end - ex.test_at).dt.total_seconds() / 3600
     pending = ex.report_verified_at.isna() & (hours_since_test <= ex.target_hours)
-    ex = ex.assign(within=ex.reported_within_target.fillna(False).astype(bool).astype(int),
-                   counted=(~pending).astype(int))
+    ex = ex.assign(
+        within=ex.reported_within_target.fillna(False).astype(bool).astype(int),
+        counted=(~pending).astype(int),
+    )
     out = ex.groupby("trust_code", as_index=False).agg(
-        reported_within_target=("within", "sum"), exams_counted=("counted", "sum"))
+        reported_within_target=("within", "sum"), exams_counted=("counted", "sum")
+    )
     out["reported_within_target_pct"] = pct(out.reported_within_target, out.exams_counted)
-    return out.sort_values(["reported_within_target_pct", "trust_code"],
-                           ascending=[False, True], na_position="last")
+    return out.sort_values(
+        ["reported_within_target_pct", "trust_code"], ascending=[False, True], na_position="last"
+    )
 
 
 def dm01_month_ends(p: Published) -> pd.DataFrame:
     census = trusts(p.table("waiting_list_census"))
     census = census[[is_month_end(d) for d in _dates(census.census_date)]]
     out = census.groupby(["census_date", "dm01_test"], as_index=False)[
-        ["total_waiting", "waiting_6_plus_weeks"]].sum()
+        ["total_waiting", "waiting_6_plus_weeks"]
+    ].sum()
     out["pct_waiting_6_plus_weeks"] = pct(out.waiting_6_plus_weeks, out.total_waiting)
     return out.sort_values(["dm01_test", "census_date"])
 
@@ -265,7 +311,8 @@ def outsourced_share(p: Published) -> pd.DataFrame:
     ex = ex[in_last_month(ex.report_date)]
     ex = ex.assign(outsourced=(ex.reporter_type == "outsourced").astype(int))
     out = ex.groupby("trust_code", as_index=False).agg(
-        reports_verified=("outsourced", "size"), reports_outsourced=("outsourced", "sum"))
+        reports_verified=("outsourced", "size"), reports_outsourced=("outsourced", "sum")
+    )
     out["outsourced_pct"] = pct(out.reports_outsourced, out.reports_verified)
     return out.sort_values(["outsourced_pct", "trust_code"], ascending=[False, True])
 
@@ -275,36 +322,43 @@ def site_utilisation(p: Published) -> pd.DataFrame:
     use = use[in_last_month(use.date)]
     use = use.merge(p.table("dim_site")[["site_code", "site_name"]], on="site_code")
     out = use.groupby(["site_code", "site_name"], as_index=False)[
-        ["available_minutes", "used_in_slots_minutes", "used_outside_slots_minutes"]].sum()
+        ["available_minutes", "used_in_slots_minutes", "used_outside_slots_minutes"]
+    ].sum()
     out["utilisation_pct"] = pct(out.used_in_slots_minutes, out.available_minutes)
-    return out.sort_values(["utilisation_pct", "site_code"], ascending=[False, True],
-                           na_position="last")
+    return out.sort_values(
+        ["utilisation_pct", "site_code"], ascending=[False, True], na_position="last"
+    )
 
 
 def routine_mri_waits(p: Published) -> pd.DataFrame:
     ex = p.exams()
     ex = ex[in_last_month(ex.test_date) & (ex.modality == "MR") & (ex.priority == "routine")]
     days = ex.groupby("trust_code").request_to_test_days
-    out = pd.DataFrame({"exams_tested": ex.groupby("trust_code").size(),
-                        "request_to_test_median_days": days.median(),
-                        "request_to_test_p90_days": days.quantile(0.9)}).reset_index()
-    return out.sort_values(["request_to_test_median_days", "trust_code"],
-                           ascending=[False, True], na_position="last")
+    out = pd.DataFrame(
+        {
+            "exams_tested": ex.groupby("trust_code").size(),
+            "request_to_test_median_days": days.median(),
+            "request_to_test_p90_days": days.quantile(0.9),
+        }
+    ).reset_index()
+    return out.sort_values(
+        ["request_to_test_median_days", "trust_code"], ascending=[False, True], na_position="last"
+    )
 
 
 def feed_week(p: Published) -> pd.DataFrame:
     feed = p.table("feed_health_daily")
     feed = feed[_dates(feed.date) > AS_OF - timedelta(days=7)]
     counts = pd.crosstab(feed.trust_code, feed.status).reindex(
-        columns=["ok", "late", "missing", "failed"], fill_value=0)
+        columns=["ok", "late", "missing", "failed"], fill_value=0
+    )
     out = pd.DataFrame({"days": feed.groupby("trust_code").size()})
     for status in counts.columns:
         out[f"{status}_days"] = counts[status]
     out["rows_rejected"] = feed.groupby("trust_code").rows_rejected.sum()
     out = out.reset_index()
     out["not_ok"] = out.days - out.ok_days
-    return out.sort_values(["not_ok", "trust_code"], ascending=[False, True]).drop(
-        columns="not_ok")
+    return out.sort_values(["not_ok", "trust_code"], ascending=[False, True]).drop(columns="not_ok")
 
 
 def free_slots_per_dm01_list(p: Published) -> pd.DataFrame:
@@ -312,12 +366,16 @@ def free_slots_per_dm01_list(p: Published) -> pd.DataFrame:
     census = trusts(p.table("waiting_list_census"))
     census = census[_dates(census.census_date) == AS_OF]
     census = census.assign(modality=census.dm01_test.map(modality_of))
-    free = p.table("scheduling_capacity").groupby(["trust_code", "modality"],
-                                                  as_index=False).free_slots.sum()
+    free = (
+        p.table("scheduling_capacity")
+        .groupby(["trust_code", "modality"], as_index=False)
+        .free_slots.sum()
+    )
     out = census.merge(free, on=["trust_code", "modality"], how="left")
     out["free_slots_6_weeks"] = out.free_slots.fillna(0)
     return out.sort_values(["trust_code", "dm01_test"])[
-        ["trust_code", "dm01_test", "modality", "total_waiting", "free_slots_6_weeks"]]
+        ["trust_code", "dm01_test", "modality", "total_waiting", "free_slots_6_weeks"]
+    ]
 
 
 CHECKS: dict[str, Callable[[Published], pd.DataFrame]] = {
@@ -327,23 +385,17 @@ CHECKS: dict[str, Callable[[Published], pd.DataFrame]] = {
     "What were CT report times by trust and priority last month?": ct_report_times,
     "How old is each trust's reporting backlog at the as-of date?": backlog_ageing,
     "What share of booked appointments did patients miss at each site last month?": dna_rate,
-    "Where do waiting patients outnumber the free slots of the next six weeks?":
-        capacity_against_demand,
+    "Where do waiting patients outnumber the free slots of the next six weeks?": capacity_against_demand,
     "How many exams were done each month by modality, and how did that change on the month "
     "before?": month_on_month,
-    "Which trusts reported most exams within their target times last month?":
-        within_target_by_trust,
-    "How has the network's DM01 waiting list moved from month end to month end?":
-        dm01_month_ends,
-    "How long had the network's MRI patients waited at the last month end, week by week?":
-        mri_weeks_histogram,
+    "Which trusts reported most exams within their target times last month?": within_target_by_trust,
+    "How has the network's DM01 waiting list moved from month end to month end?": dm01_month_ends,
+    "How long had the network's MRI patients waited at the last month end, week by week?": mri_weeks_histogram,
     "What share of last month's reports were outsourced, by trust?": outsourced_share,
     "How much of each site's bookable scanner time was used last month?": site_utilisation,
-    "How long did routine MRI patients wait from request to test last month, by trust?":
-        routine_mri_waits,
+    "How long did routine MRI patients wait from request to test last month, by trust?": routine_mri_waits,
     "How did each trust's feed arrive over the last seven days?": feed_week,
-    "How many free slots does each trust have for the patients on each DM01 list?":
-        free_slots_per_dm01_list,
+    "How many free slots does each trust have for the patients on each DM01 list?": free_slots_per_dm01_list,
 }
 
 QUERIES = cookbook_queries(COOKBOOK.read_text(encoding="utf-8"))
@@ -353,7 +405,8 @@ def test_every_question_has_a_check() -> None:
     assert len(QUERIES) >= 12
     assert sorted(QUERIES) == sorted(CHECKS), (
         f"questions without a check: {sorted(set(QUERIES) - set(CHECKS))}; "
-        f"checks without a question: {sorted(set(CHECKS) - set(QUERIES))}")
+        f"checks without a question: {sorted(set(CHECKS) - set(QUERIES))}"
+    )
 
 
 @pytest.mark.parametrize("question", sorted(QUERIES))

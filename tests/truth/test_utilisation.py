@@ -14,7 +14,9 @@ def test_utilisation_never_passes_100_and_used_time_splits(built) -> None:
     assert len(with_book) >= 20 and with_book["used_in_slots_minutes"].gt(0).any()
     assert with_book["utilisation_pct"].le(100).all()
     assert got.loc[got["available_minutes"] == 0, "utilisation_pct"].isna().all()
-    assert (got["used_in_slots_minutes"] + got["used_outside_slots_minutes"] == got["used_minutes"]).all()
+    assert (
+        got["used_in_slots_minutes"] + got["used_outside_slots_minutes"] == got["used_minutes"]
+    ).all()
     assert got["used_outside_slots_minutes"].ge(0).all()
     assert (got["used_in_slots_minutes"] <= got["available_minutes"]).all()
     # rooms without an appointment book (acute and ED) scan outside any slot

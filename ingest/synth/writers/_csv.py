@@ -53,8 +53,11 @@ class CsvRenderer:
         specials = {spec.delimiter, spec.quotechar, "\r", "\n"}
         fmts = spec.datetime_format + spec.date_format
         # timestamps, dates and counts never hold the delimiter unless their format does
-        self.no_quote = (TS_FIELDS | DATE_FIELDS | {"slot_minutes"}
-                         if not any(c in fmts for c in specials) else frozenset())
+        self.no_quote = (
+            TS_FIELDS | DATE_FIELDS | {"slot_minutes"}
+            if not any(c in fmts for c in specials)
+            else frozenset()
+        )
         self.record_cols: dict[str, pa.Array] = {}  # per record, once `prepare`d
         self.pieces: list[str] = list(self.columns)  # what a line joins, in order
         self.runs: dict[str, list[str]] = {}  # piece -> the record columns it joins
@@ -91,7 +94,9 @@ class CsvRenderer:
         return text if f in self.no_quote else self._quote(text)
 
     def _join(self, cols: list[pa.Array]) -> pa.Array:
-        return cols[0] if len(cols) == 1 else pc.binary_join_element_wise(*cols, self.spec.delimiter)
+        return (
+            cols[0] if len(cols) == 1 else pc.binary_join_element_wise(*cols, self.spec.delimiter)
+        )
 
     def fields(self, canon: dict) -> dict[str, pa.Array]:
         """Row pieces: the row's own formatted columns, the record runs it takes, its record."""
@@ -147,8 +152,8 @@ class CsvRenderer:
             line = pc.binary_join_element_wise(*cols, self.spec.delimiter)[0].as_py()
             text = line + self.trailing + "\n"
             return (encode_text(text, enc), None,
-                    f"copy of the previous line without its {self.columns[drop]!r} field "
-                    f"({len(names) - 1} fields instead of {len(names)})")  # fmt: skip
+                    (f"copy of the previous line without its {self.columns[drop]!r} field "
+                    f"({len(names) - 1} fields instead of {len(names)})"))  # fmt: skip
         elif d.kind == "malformed_line":
             line = encode_text(self.lines(row)[0].as_py(), enc)
             return (insert_bad_byte(line, enc, self.spec.delimiter.encode()), None,

@@ -104,8 +104,10 @@ def _full_day_table(fmt: str) -> pa.Array:
     if out is not None:
         return out
     epoch = date(1970, 1, 1)
-    return pa.array([(epoch + timedelta(days=d)).strftime(fmt) for d in range(_DAY_LO, _DAY_HI + 1)],
-                    pa.string())
+    return pa.array(
+        [(epoch + timedelta(days=d)).strftime(fmt) for d in range(_DAY_LO, _DAY_HI + 1)],
+        pa.string(),
+    )
 
 
 def _day_table(days: np.ndarray, fmt: str) -> tuple[pa.Array, int]:
@@ -168,8 +170,10 @@ def hl7_timestamps(utc_us: np.ndarray) -> pa.Array:
     body = format_local(local, "%Y%m%d%H%M%S")
     off = np.where(valid, (local - utc_us) // 60_000_000, 0)
     uniq, inv = np.unique(off, return_inverse=True)
-    tab = pa.array([f"{'+' if o >= 0 else '-'}{abs(o) // 60:02d}{abs(o) % 60:02d}" for o in uniq.tolist()],
-                   pa.string())
+    tab = pa.array(
+        [f"{'+' if o >= 0 else '-'}{abs(o) // 60:02d}{abs(o) % 60:02d}" for o in uniq.tolist()],
+        pa.string(),
+    )
     offs = _take(tab, inv.reshape(-1))
     return pc.if_else(pa.array(valid), pc.binary_join_element_wise(body, offs, ""), "")
 
@@ -204,7 +208,9 @@ def text(arr: pa.Array) -> pa.Array:
 def bool_text(v: np.ndarray) -> pa.Array:
     """int8 (-1 missing) -> canonical 'true' / 'false' / null."""
     v = np.asarray(v)
-    return pa.array(np.where(v < 0, None, np.where(v > 0, "true", "false")).astype(object), pa.string())
+    return pa.array(
+        np.where(v < 0, None, np.where(v > 0, "true", "false")).astype(object), pa.string()
+    )
 
 
 def int_text(v: np.ndarray) -> pa.Array:

@@ -164,7 +164,7 @@ class LineText:
     def body(self, a: int, b: int, encoding: str) -> bytes | memoryview:
         if b <= a:
             return b""
-        raw = self.buf[int(self.off[a]):int(self.off[b])]
+        raw = self.buf[int(self.off[a]) : int(self.off[b])]
         if encoding == "cp1252" and not self.ascii:
             raw = bytes(raw)
             return raw if raw.isascii() else raw.decode("utf-8").encode("cp1252")
@@ -179,7 +179,9 @@ def assemble(header: str, text: LineText, a: int, b: int, encoding: str,
     parts: list[bytes | memoryview] = [b"\xef\xbb\xbf"] if encoding == "utf-8-sig" else []
     if header:
         parts.append(encode_text(header, encoding))
-    events = [(row, 1, x) for row, x in extras] + [(row, 0, x) for row, x in (replace or {}).items()]
+    events = [(row, 1, x) for row, x in extras] + [
+        (row, 0, x) for row, x in (replace or {}).items()
+    ]
     pos = a
     for row, kind, x in sorted(events, key=lambda e: (e[0], e[1])):
         parts.append(text.body(pos, a + row + kind, encoding))  # a replaced row is left out
@@ -191,7 +193,9 @@ def assemble(header: str, text: LineText, a: int, b: int, encoding: str,
 
 def one_row(fields: dict, j: int) -> dict:
     """Row j of formatted columns, as 1-element arrays (for re-rendering a corrupted copy)."""
-    return {k: (v.slice(j, 1) if isinstance(v, pa.Array) else v[j:j + 1]) for k, v in fields.items()}
+    return {
+        k: (v.slice(j, 1) if isinstance(v, pa.Array) else v[j : j + 1]) for k, v in fields.items()
+    }
 
 
 def insert_bad_byte(line: bytes, encoding: str, after: bytes) -> bytes:

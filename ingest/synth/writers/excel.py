@@ -94,7 +94,8 @@ class SheetRenderer:
             kind, v = fields[f]
             if kind == "s":
                 cell = pc.binary_join_element_wise(
-                    f'<c r="{letter}', r, '" t="inlineStr"><is><t>', v, "</t></is></c>", "")
+                    f'<c r="{letter}', r, '" t="inlineStr"><is><t>', v, "</t></is></c>", ""
+                )
             else:
                 style = {"dt": self.styles["dt"], "d": self.styles["d"]}.get(kind)
                 s_attr = f' s="{style}"' if style is not None else ""
@@ -122,7 +123,9 @@ class SheetRenderer:
         elif d.kind == "unparseable_timestamp":
             field = self.ts_field(row)
             row[field] = ("s", pa.array([BAD_TIMESTAMP], pa.string()))
-            detail = f"copy of the previous row with {self.columns[field]!r} = text {BAD_TIMESTAMP!r}"
+            detail = (
+                f"copy of the previous row with {self.columns[field]!r} = text {BAD_TIMESTAMP!r}"
+            )
         elif d.kind == "unparseable_date":
             field = next(f for f in self.columns if f in DATE_FIELDS)
             row[field] = ("s", pa.array([BAD_DATE], pa.string()))
@@ -170,10 +173,10 @@ def write_workbook(path: Path, sheets: list[tuple[str, SheetRenderer, dict, list
             buf = memoryview(data)
             pos = 0
             for row, text in extras:
-                ws.fh.write(bytes(buf[int(off[pos]):int(off[row + 1])]).decode("utf-8"))
+                ws.fh.write(bytes(buf[int(off[pos]) : int(off[row + 1])]).decode("utf-8"))
                 ws.fh.write(text)
                 pos = row + 1
-            ws.fh.write(bytes(buf[int(off[pos]):int(off[n])]).decode("utf-8"))
+            ws.fh.write(bytes(buf[int(off[pos]) : int(off[n])]).decode("utf-8"))
             last = int(nums[-1]) if not extra_nums else max(int(nums[-1]), extra_nums[-1])
             ws._check_dimensions(last - 1, len(rend.columns) - 1)
             ws.previous_row = last - 1

@@ -22,8 +22,12 @@ canon = event_canon
 
 REPORT_EVENTS = ("reported_prelim", "report_verified", "addendum")
 RESULT_STATUS = {"reported_prelim": "P", "report_verified": "F", "addendum": "A"}
-ORDER_CONTROL = {"requested": "NW", "cancelled": "CA", "entered_in_error": "CA",
-                 **{e: "RE" for e in REPORT_EVENTS}}
+ORDER_CONTROL = {
+    "requested": "NW",
+    "cancelled": "CA",
+    "entered_in_error": "CA",
+    **dict.fromkeys(REPORT_EVENTS, "RE"),
+}
 FINDINGS = (
     "No acute abnormality.",
     "Appearances stable c/w prior; review 6/12 & discuss at MDT.",
@@ -87,7 +91,8 @@ class Hl7Renderer:
         v = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
         mrn = (v * 7919 + self.salt) % 10**8
         f["mrn"] = pc.binary_join_element_wise(
-            self.spec.trust_code[0], pc.utf8_lpad(pc.cast(pa.array(mrn), pa.string()), 8, "0"), "")
+            self.spec.trust_code[0], pc.utf8_lpad(pc.cast(pa.array(mrn), pa.string()), 8, "0"), ""
+        )
         f["dob"] = format_dates(c["birth_date"], "%Y%m%d")
         f["sex"] = local_words(spec, "sex", c["sex"])
         f["postcode"] = hl7_escape(text(c["postcode"]))
@@ -150,7 +155,8 @@ class Hl7Renderer:
 
     def _pid(self, f: dict) -> pa.Array:
         pid3 = pc.binary_join_element_wise(
-            f["mrn"], f"^^^{self.spec.trust_code}^MR~", f["nhs"], "^^^NHS^NH", "")
+            f["mrn"], f"^^^{self.spec.trust_code}^MR~", f["nhs"], "^^^NHS^NH", ""
+        )
         return _seg("PID", {1: "1", 3: pid3, 7: f["dob"], 8: f["sex"],
                             11: pc.binary_join_element_wise("^^^^", f["postcode"], ""),
                             22: f["ethnicity"]})  # fmt: skip
@@ -216,8 +222,11 @@ class Hl7Renderer:
             detail = f"copy of the previous message with PID-7 = {BAD_HL7_DATE!r}"
         elif d.kind == "malformed_line":
             msg = self.message(row)[0].as_py()
-            return (("MSG" + msg[3:]).encode("utf-8"), None,
-                    "copy of the previous message whose first segment is 'MSG' instead of 'MSH'")
+            return (
+                ("MSG" + msg[3:]).encode("utf-8"),
+                None,
+                "copy of the previous message whose first segment is 'MSG' instead of 'MSH'",
+            )
         else:  # pragma: no cover
             raise ValueError(d.kind)
         return self.message(row)[0].as_py().encode("utf-8"), field, detail
