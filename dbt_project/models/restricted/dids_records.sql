@@ -1,4 +1,3 @@
-{{ config(meta={'publish': false}, contract={'enforced': false}) }}
 -- incremental by changed exam, rows appended: config in dbt_project.yml
 -- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}
 -- One row per tested exam with the DIDS items (RESTRICTED: NHS number, birth date, postcode,

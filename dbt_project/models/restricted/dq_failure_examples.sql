@@ -1,9 +1,3 @@
-{{
-    config(
-        meta={'publish': false},
-        contract={'enforced': false},
-    )
-}}
 -- RESTRICTED, never published: the worst offending rows behind each failing scorecard measure,
 -- so a trust's information team can find and fix them. At most `dq_examples_per_check` rows per
 -- trust x month x measure, in a fixed order (accession, then file and line). It carries
