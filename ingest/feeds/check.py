@@ -18,7 +18,9 @@ import pandas as pd
 
 from ingest.feeds.spec import FeedSpec, SpecError, load_spec
 from ingest.readers import read_file
-from ingest.readers.base import QuarantineError, extract_time, unmapped_words
+from ingest.readers.results import QuarantineError
+from ingest.readers.timestamps import extract_time
+from ingest.readers.values import unmapped_words
 
 EXIT_OK, EXIT_ERROR, EXIT_UNMAPPED = 0, 1, 2
 

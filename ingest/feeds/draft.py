@@ -122,7 +122,7 @@ class Draft:
 
 
 def _share_parsed(values: list[str], fmt: str) -> float:
-    from ingest.readers.base import parse_naive  # the readers' own strict parsing
+    from ingest.readers.timestamps import parse_naive  # the readers' own strict parsing
 
     sample = values[:FORMAT_SAMPLE]
     if not sample:
@@ -299,7 +299,7 @@ def _median_time(table: SampleTable, column: str, fmt: tuple | None) -> str:
     """The column's median time as sortable text (a workbook's cells are ISO text already)."""
     values = table.values[column]
     if fmt is not None:
-        from ingest.readers.base import parse_naive
+        from ingest.readers.timestamps import parse_naive
 
         parsed = parse_naive(pa.array(values[:FORMAT_SAMPLE], pa.string()), fmt[0])[0]
         values = [d.isoformat() for d in parsed.to_pylist() if d is not None]

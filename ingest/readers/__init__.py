@@ -10,8 +10,8 @@ from pathlib import Path
 
 from ingest.feeds.spec import FeedSpec
 from ingest.readers import event_csv, excel, hl7v2, slots, wide_csv
-from ingest.readers.base import QuarantineError, ReadResult
 from ingest.readers.extract_column import flag_events_after_extract
+from ingest.readers.results import QuarantineError, ReadResult
 
 EXAM_READERS = {
     "wide_csv": wide_csv.read,

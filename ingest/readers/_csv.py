@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 from ingest import quirks
 from ingest.feeds.spec import FeedSpec
 from ingest.readers._pool import pool_for, result, submit
-from ingest.readers.base import QuarantineError, Rejects
+from ingest.readers.results import QuarantineError, Rejects
 
 _BINARY_MAGIC = {
     b"PK\x03\x04": "a zip/xlsx workbook",

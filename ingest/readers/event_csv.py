@@ -12,29 +12,14 @@ import pyarrow as pa
 from ingest.contract import CAPACITY_SLOTS
 from ingest.feeds.spec import EVENT_LOG_FIELDS, EXAM_FIELDS, REQUIRED_EXAM_FIELDS, FeedSpec
 from ingest.readers import _csv
-from ingest.readers.base import (
-    Ctx,
-    ReadResult,
-    Rejects,
-    _as_str,
-    _reject_mask,
-    bool_unrecognised,
-    empty_frame,
-    events_frame,
-    exam_attributes,
-    finish_records,
-    join_flags,
-    localise,
-    map_values,
-    merge_flags,
-    missing_key,
-    nonempty,
-    out_of_order,
-    parse_naive,
-    timeline_from_events,
-    to_bool,
-)
+from ingest.readers.exam_attributes import exam_attributes
 from ingest.readers.extract_column import extract_column, resolve
+from ingest.readers.flags import join_flags, merge_flags, out_of_order, timeline_from_events
+from ingest.readers.frames import empty_frame, events_frame, finish_records
+from ingest.readers.localise import localise
+from ingest.readers.results import Ctx, ReadResult, Rejects, missing_key, reject_mask
+from ingest.readers.timestamps import parse_naive
+from ingest.readers.values import as_str, bool_unrecognised, map_values, nonempty, to_bool
 
 REQUIRED = REQUIRED_EXAM_FIELDS + ("event_id", "event", "event_at")
 
@@ -104,7 +89,7 @@ def build_events(
         naive, bad = parse_naive(raw[f], spec.datetime_format)
         present = nonempty(raw[f])
         field_parse[f] = (int(present.sum() - bad.sum()), int(present.sum()))
-        _reject_mask(
+        reject_mask(
             rejects,
             bad,
             lines,
@@ -184,4 +169,4 @@ def order_flags(records: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
 def pc_trim(arr):
     import pyarrow.compute as pc
 
-    return pc.utf8_trim_whitespace(_as_str(arr))
+    return pc.utf8_trim_whitespace(as_str(arr))

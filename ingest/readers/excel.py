@@ -17,8 +17,8 @@ from python_calamine import CalamineWorkbook
 from ingest import quirks
 from ingest.feeds.spec import EXAM_FIELDS, REQUIRED_EXAM_FIELDS, WIDE_EVENT_FIELDS, FeedSpec
 from ingest.readers._timefmt import parse_canonical
-from ingest.readers.base import Ctx, QuarantineError, ReadResult, Rejects
 from ingest.readers.extract_column import EXTRACT_FIELD, column_format, extract_column, resolve
+from ingest.readers.results import Ctx, QuarantineError, ReadResult, Rejects
 from ingest.readers.slots import build_slots
 from ingest.readers.wide_csv import build_wide
 

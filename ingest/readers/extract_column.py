@@ -16,14 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.feeds.spec import FeedSpec
-from ingest.readers.base import (
-    QuarantineError,
-    ReadResult,
-    Rejects,
-    _reject_mask,
-    localise,
-    parse_naive,
-)
+from ingest.readers.localise import localise
+from ingest.readers.results import QuarantineError, ReadResult, Rejects, reject_mask
+from ingest.readers.timestamps import parse_naive
 
 # The key of the extract-time column among a reader's raw columns (not a canonical field).
 EXTRACT_FIELD = "extract_time"
@@ -76,7 +71,7 @@ def resolve(
     else:
         naive, bad = parse_naive(values, fmt)
         shown = values
-    _reject_mask(
+    reject_mask(
         rejects,
         bad,
         lines,

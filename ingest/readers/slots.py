@@ -12,21 +12,12 @@ import pyarrow.compute as pc
 from ingest.contract import EXAM_EVENTS, EXAM_RECORDS
 from ingest.feeds.spec import FeedSpec
 from ingest.readers import _csv
-from ingest.readers.base import (
-    Ctx,
-    ReadResult,
-    Rejects,
-    _as_str,
-    _reject_mask,
-    empty_frame,
-    localise,
-    map_values,
-    missing_key,
-    nonempty,
-    parse_naive,
-    slots_frame,
-)
 from ingest.readers.extract_column import extract_column, resolve
+from ingest.readers.frames import empty_frame, slots_frame
+from ingest.readers.localise import localise
+from ingest.readers.results import Ctx, ReadResult, Rejects, missing_key, reject_mask
+from ingest.readers.timestamps import parse_naive
+from ingest.readers.values import as_str, map_values, nonempty
 
 REQUIRED = ("slot_id", "slot_start")
 
@@ -99,7 +90,7 @@ def build_slots(
         naive, bad = col, (pre_bad or {}).get("slot_start", np.zeros(n, dtype=bool))
     else:
         naive, bad = parse_naive(col, spec.datetime_format)
-        _reject_mask(
+        reject_mask(
             rejects,
             bad,
             lines,
@@ -110,7 +101,7 @@ def build_slots(
             f"datetime_format {spec.datetime_format!r}; fix the value or the spec",
         )
     if pa.types.is_timestamp(col.type) and bad.any():
-        _reject_mask(
+        reject_mask(
             rejects,
             bad,
             lines,
@@ -126,8 +117,8 @@ def build_slots(
         mins = raw.get("slot_minutes", null)
         mins = pc.cast(
             pc.if_else(
-                pc.match_substring_regex(_as_str(mins), r"^\s*\d{1,5}(\.0+)?\s*$"),
-                _as_str(mins),
+                pc.match_substring_regex(as_str(mins), r"^\s*\d{1,5}(\.0+)?\s*$"),
+                as_str(mins),
                 pa.scalar(None, pa.string()),
             ),
             pa.float64(),
@@ -137,7 +128,7 @@ def build_slots(
         "trust_code": spec.trust_code,
         "extract_at": ctx.extract_at,
         "source_line": pa.array(lines.astype(np.int32)),
-        "slot_id": pc.utf8_trim_whitespace(_as_str(raw.get("slot_id", null))),
+        "slot_id": pc.utf8_trim_whitespace(as_str(raw.get("slot_id", null))),
         "site_code": raw.get("site_code"),
         "room": raw.get("room"),
         "modality": map_values(spec, "modality", raw["modality"])[0] if "modality" in raw else None,

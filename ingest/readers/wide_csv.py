@@ -15,28 +15,14 @@ from ingest.contract import CAPACITY_SLOTS, EXAM_EVENTS, EXAM_RECORDS
 from ingest.feeds.spec import EXAM_FIELDS, REQUIRED_EXAM_FIELDS, WIDE_EVENT_FIELDS, FeedSpec
 from ingest.readers import _csv
 from ingest.readers._pool import pool_for, result, submit
-from ingest.readers.base import (
-    Ctx,
-    ReadResult,
-    Rejects,
-    _as_str,
-    _reject_mask,
-    arrow_frame,
-    bool_unrecognised,
-    date_numpy,
-    empty_frame,
-    exam_attributes,
-    join_flags,
-    localise,
-    map_values,
-    missing_key,
-    nonempty,
-    out_of_order,
-    parse_naive,
-    to_bool,
-    ts_numpy,
-)
+from ingest.readers.exam_attributes import exam_attributes
 from ingest.readers.extract_column import extract_column, resolve
+from ingest.readers.flags import join_flags, out_of_order
+from ingest.readers.frames import arrow_frame, empty_frame
+from ingest.readers.localise import localise
+from ingest.readers.results import Ctx, ReadResult, Rejects, missing_key, reject_mask
+from ingest.readers.timestamps import date_numpy, parse_naive, ts_numpy
+from ingest.readers.values import as_str, bool_unrecognised, map_values, nonempty, to_bool
 
 EVENT_COLUMNS = [f for f in WIDE_EVENT_FIELDS if f.endswith("_at") and f != "appointment_at"]
 ACTORS = {
@@ -119,19 +105,19 @@ def build_wide(
     for f, job in parsed.items():  # rejects in column order: the first reason of a row wins
         col = raw[f]
         times[f], amb[f], bad, field_parse[f] = result(job)
-        _reject_mask(
+        reject_mask(
             rejects,
             bad,
             lines,
             f,
-            _as_str(col) if not pa.types.is_timestamp(col.type) else pa.array([""] * n),
+            as_str(col) if not pa.types.is_timestamp(col.type) else pa.array([""] * n),
             "unparseable_timestamp",
             f"{f} (column {spec.column(f)!r}): not a timestamp in datetime_format "
             f"{spec.datetime_format!r}; fix the value or the spec",
         )
     for f in ("birth_date", "clock_start_date"):
         if f in pre_bad and pre_bad[f].any():
-            _reject_mask(
+            reject_mask(
                 rejects,
                 pre_bad[f],
                 lines,
@@ -164,7 +150,7 @@ def build_wide(
         times.get("appointment_at"),
         amb,
         keep,
-        {ev: _as_str(raw[actor]) for ev, (actor, _) in ACTORS.items() if actor in raw},
+        {ev: as_str(raw[actor]) for ev, (actor, _) in ACTORS.items() if actor in raw},
         {"report_verified": outs} if outs is not None else {},
         entered_in_error_rows(data.get("status")),
     )

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from ingest.feeds.spec import ExtractTime, FeedSpec, SpecError, load_spec
 from ingest.readers import QuarantineError, read_file
-from ingest.readers.base import extract_time
+from ingest.readers.timestamps import extract_time
 from tests.ingest.conftest import FIX
 
 WIDE = FIX / "wide_csv"

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.readers._timefmt import compile_format, parse_canonical, parse_iso
-from ingest.readers.base import _parse_naive_general, parse_naive
+from ingest.readers.timestamps import _parse_naive_general, parse_naive
 
 _MICROSECOND = timedelta(microseconds=1)
 FORMATS = ("%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%d-%b-%Y %H:%M", "%Y-%m-%d", "%Y%m%d%H%M%S")
