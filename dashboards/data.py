@@ -18,7 +18,7 @@
   max_entries only bound the memory held by views nobody revisits.
 - The catalogue (table names) and trust names are looked up many times per page run; they are
   kept as immutable values per identity (`st.cache_resource`), because a `cache_data` hit
-  unpickles a fresh DataFrame every time (about 1-2 ms each, thousands of times per run).
+  unpickles a fresh DataFrame every time (thousands of times per run; docs/benchmarks.md).
 - SQL is parameterised; the only identifiers put into SQL text come from fixed allow-lists.
 - Pages import this module and never open the database themselves. This module imports no
   other room of the project (ingest, pipeline, exports); the shared rules of `reporting` that

@@ -2,10 +2,8 @@
 
 A night reads file after file in one process, each needing much the same few hundred MB.
 By default the allocators hand freed memory back to the kernel at once and fault it in
-again, zeroed, a page at a time for the next file: 50,000-90,000 page faults per 100 MB wide
-file, which cost 0.1-1.9 s of system time on a virtual machine (more when the machine is
-busy), against about 1.2 s of the reader's own work. Kept, the faults of later files fall to a
-few thousand. `docs/benchmarks.md` has the figures.
+again, zeroed, a page at a time for the next file; kept, the later files fault in far fewer
+pages. `docs/benchmarks.md` ("Memory kept for the next file") has the figures.
 
 The memory is held until the process ends: the nightly run's process, not a long-lived one.
 """

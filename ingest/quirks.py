@@ -13,7 +13,7 @@ EXCEL_EPOCH = datetime(1899, 12, 30)  # 1900 date system (Lotus leap-year bug ab
 
 def nhs_number_spaces(values: pa.Array) -> pa.Array:
     """'485 777 3456' -> '4857773456' (spaces and hyphens removed)."""
-    # two literal replacements: several times faster than the one regex `[ \-]`
+    # two literal replacements rather than the one regex `[ \-]`: no regex engine per value
     return pc.replace_substring(pc.replace_substring(values, " ", ""), "-", "")
 
 

@@ -18,8 +18,8 @@ counts, no min/max, no sample rows). The manifest holds the project's own text: 
 descriptions, and the hand-typed synthetic rows of the dbt unit tests. It does describe the
 restricted models too (staging, `dids_records`): their names, columns and types, no values.
 
-Generating costs a dbt parse, a compile of every node and a catalog query (5-7 s on the demo
-warehouse, whatever the size of the data), so `update_docs` regenerates only when the page
+Generating costs a dbt parse, a compile of every node and a catalog query (whatever the size of
+the data; docs/benchmarks.md), so `update_docs` regenerates only when the page
 could have changed: when it is missing, when the dbt project's files (everything under dbt_project/
 except target/, logs/ and hidden files, plus seeds/*.yml, the seeds' properties) or the dbt
 version differ from those recorded beside the page (`warehouse_docs.json`), or when the

@@ -333,8 +333,8 @@ _POSITIONS_STEP = 1 << 20
 
 def _positions(arr: np.ndarray, byte: int) -> np.ndarray:
     """Offsets of `byte` in `arr`, a megabyte at a time. `arr == byte` over a whole file is a
-    mask as big as the file, fresh memory the kernel must zero each time (glibc maps anything
-    over 32 MB anew): 0.2 s of a 100 MB file's read, against 0.03 s for a reused 1 MB mask."""
+    mask as big as the file, fresh memory the kernel must zero each time (glibc maps a large
+    block anew); a megabyte's mask is reused (docs/benchmarks.md)."""
     parts = [
         np.flatnonzero(arr[i : i + _POSITIONS_STEP] == byte) + i
         for i in range(0, len(arr), _POSITIONS_STEP)

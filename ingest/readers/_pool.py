@@ -1,6 +1,6 @@
 """The readers' second core: a small thread pool for the parts of a big file's read that do not
 wait on each other. numpy, Arrow and pandas release the GIL in their loops, so work handed to
-the pool runs beside the main thread (a 500,000-row wide file's build: 1.0-1.6 s to 0.7-0.9 s).
+the pool runs beside the main thread (docs/benchmarks.md has what it saves).
 """
 
 from __future__ import annotations

@@ -175,8 +175,8 @@ def parse_canonical(arr: pa.StringArray, fmt: str) -> tuple[np.ndarray, np.ndarr
 
 
 # ISO 8601 layouts (date, or date and time to the second): Arrow's cast from text parses them
-# strictly (month, day of month, hour, minute and second in range) and several times faster
-# than the arithmetic above. The layout is checked here first, since the cast takes more forms.
+# strictly (month, day of month, hour, minute and second in range) and in less time than the
+# arithmetic above. The layout is checked here first, since the cast takes more forms.
 _ISO_FIELDS = {"year": 0, "month": 5, "day": 8}
 _ISO_CLOCK = {"hour": 11, "minute": 14, "second": 17}
 
