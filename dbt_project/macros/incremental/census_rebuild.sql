@@ -13,7 +13,6 @@
     other patients at the new census dates. Patients are found by a hash of
     counted_patient_key: patients sharing a hash are all rebuilt alike. Without a recorded
     state (first build after the model became incremental) every row is rebuilt. -#}
-
 {% macro delete_rebuilt_census_members(relation) -%}
     {%- if is_incremental() -%}
     {%- set name = wmin.model_state_name(relation) -%}
@@ -58,34 +57,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-
-{#- The census dates of the build (int_report_dates). -#}
-{% macro census_dates() -%}
-    select report_date as census_date from {{ ref('int_report_dates') }} where is_census_date
-{%- endmacro %}
-
-
-{#- Each exam of `exams` on the list at the end of each date of `census_dates` (docs/metrics.md):
-    clock started on or before it, not tested and not cancelled by then. -#}
-{% macro census_members(exams, census_dates) -%}
-    select
-        {{ census_dates }}.census_date,
-        {{ exams }}.exam_key,
-        {{ exams }}.trust_code,
-        coalesce({{ exams }}.patient_key, {{ exams }}.exam_key) as counted_patient_key,
-        {{ exams }}.modality,
-        {{ exams }}.dm01_test,
-        {{ exams }}.clock_start_date,
-        {{ exams }}.booked_for,
-        {{ dbt.datediff(exams ~ '.clock_start_date', census_dates ~ '.census_date', 'day') }} as days_waited
-    from {{ exams }}
-    inner join {{ census_dates }}
-        on {{ exams }}.clock_start_date <= {{ census_dates }}.census_date
-        and ({{ exams }}.test_date is null or {{ exams }}.test_date > {{ census_dates }}.census_date)
-        and ({{ exams }}.cancelled_date is null or {{ exams }}.cancelled_date > {{ census_dates }}.census_date)
-{%- endmacro %}
-
-
 {#- Whether the patient `patient_key_expression` is one the pre-hook chose to rebuild. -#}
 {% macro is_rebuilt_patient(patient_key_expression, relation=this) -%}
     {{ wmin.key_hash([patient_key_expression]) }} in (
@@ -97,12 +68,4 @@
 {% macro rebuilt_census_dates_of(relation) -%}
     select census_date from {{ wmin.rebuilt_census_dates() }}
     where model_name = '{{ wmin.model_state_name(relation) }}'
-{%- endmacro %}
-
-{% macro rebuilt_patients() -%}
-    {{ wmin.build_state_schema() }}.rebuilt_patients
-{%- endmacro %}
-
-{% macro rebuilt_census_dates() -%}
-    {{ wmin.build_state_schema() }}.rebuilt_census_dates
 {%- endmacro %}

@@ -10,17 +10,6 @@
 
 {% macro spark__type_double() -%}double{%- endmacro %}
 
-
-{#- The last path component of a '/'-separated path. -#}
-{% macro file_name(path) -%}
-    {{ return(adapter.dispatch('file_name', 'wmin')(path)) }}
-{%- endmacro %}
-
-{% macro default__file_name(path) -%}
-    regexp_replace({{ path }}, '^.*/', '')
-{%- endmacro %}
-
-
 {#- An instant (timestamp with time zone): dbt.type_timestamp() is a local, zone-less timestamp
     on DuckDB. -#}
 {% macro type_instant() -%}

@@ -30,18 +30,13 @@
     {%- endif -%}
 {%- endmacro %}
 
-
 {% macro test_new_rows_only() -%}
     {{ return(wmin.build_flag('test_new_rows_only', 'WMIN_BUILD_TEST_NEW_ROWS_ONLY')) }}
 {%- endmacro %}
 
-
-{% macro build_state_schema() -%}build_state{%- endmacro %}
-
 {% macro test_watermarks() -%}
     {{ wmin.build_state_schema() }}.test_watermarks
 {%- endmacro %}
-
 
 {#- dbt's own hook for a test's `where` config, extended: on a nightly run a test of a scoped
     model sees only the rows whose file column is above the model's watermark (all rows when

@@ -37,22 +37,15 @@
     {%- endif -%}
 {%- endmacro %}
 
-
 {#- The condition (to follow a where) keeping the source rows of the months the pre-hook chose. -#}
 {% macro in_rebuilt_months(date_column) -%}
     cast({{ dbt.date_trunc('month', date_column) }} as date) in ({{ wmin.rebuilt_months_of(this) }})
-{%- endmacro %}
-
-
-{% macro rebuilt_months() -%}
-    {{ wmin.build_state_schema() }}.rebuilt_months
 {%- endmacro %}
 
 {% macro rebuilt_months_of(relation) -%}
     select month from {{ wmin.rebuilt_months() }}
     where model_name = '{{ wmin.model_state_name(relation) }}'
 {%- endmacro %}
-
 
 {#- The query giving the months to rebuild (model_name, month): every month of the source and
     the mart when nothing is recorded. -#}
@@ -109,19 +102,4 @@
             and coalesce(counted_now.month, counted_built.month) <= {{ later }})
         {%- endif %}
         {%- endif %}
-{%- endmacro %}
-
-
-{#- What stamp_as_of_end recorded for `relation`: {'file_id', 'as_of_date'}, or none when
-    nothing (or no file, recorded before it was) is known. -#}
-{% macro recorded_build_state(relation) -%}
-    {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {%- set row = run_query(
-        'select max(built_file_id), cast(' ~ dbt.dateadd('day', -1,
-            'cast(' ~ wmin.local_timestamp('max(built_as_of_end)') ~ ' as date)')
-        ~ ' as date) from ' ~ wmin.model_as_of()
-        ~ " where model_name = '" ~ wmin.model_state_name(relation) ~ "'"
-    ).rows[0] -%}
-    {%- if row[0] is none or row[1] is none -%}{{ return(none) }}{%- endif -%}
-    {{ return({'file_id': row[0], 'as_of_date': row[1]}) }}
 {%- endmacro %}

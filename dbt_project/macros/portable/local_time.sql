@@ -1,7 +1,6 @@
 {#- Local (Europe/London) time, across clock changes. Timestamps are stored as instants
     (timestamptz, UTC); a "date" in docs/metrics.md is the local calendar date of an instant.
     Engine-specific SQL lives here behind adapter.dispatch (DESIGN.md "Beyond one machine"). -#}
-
 {% macro local_timestamp(ts) -%}
     {{ return(adapter.dispatch('local_timestamp', 'wmin')(ts)) }}
 {%- endmacro %}
@@ -18,12 +17,10 @@
     from_utc_timestamp({{ ts }}, '{{ var("local_timezone") }}')
 {%- endmacro %}
 
-
 {#- The local calendar date of an instant: 23:30 UTC on a BST day is the next local date. -#}
 {% macro local_date(ts) -%}
     cast({{ wmin.local_timestamp(ts) }} as date)
 {%- endmacro %}
-
 
 {#- The instant of local midnight at the start of a date. -#}
 {% macro local_midnight(date_expr) -%}
@@ -41,7 +38,6 @@
 {% macro spark__local_midnight(date_expr) -%}
     to_utc_timestamp(cast({{ date_expr }} as timestamp), '{{ var("local_timezone") }}')
 {%- endmacro %}
-
 
 {#- Exact elapsed hours between two instants (b - a), fractional. -#}
 {% macro hours_between(a, b) -%}

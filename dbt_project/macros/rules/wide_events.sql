@@ -15,16 +15,3 @@
         else {{ dbt.concat([accession, "':'", event]) }}
     end
 {%- endmacro %}
-
-{#- An instant as text that does not depend on the session's time zone. -#}
-{% macro instant_text(column) -%}
-    {{ return(adapter.dispatch('instant_text', 'wmin')(column)) }}
-{%- endmacro %}
-
-{% macro default__instant_text(column) -%}
-    cast(cast(extract(epoch from {{ column }}) as bigint) as {{ dbt.type_string() }})
-{%- endmacro %}
-
-{% macro duckdb__instant_text(column) -%}
-    strftime({{ column }} at time zone 'UTC', '%Y-%m-%dT%H:%M:%SZ')
-{%- endmacro %}

@@ -1,21 +1,3 @@
-{#- True when a text value is exactly n digits. -#}
-{% macro is_digits(expr, n) -%}
-    {{ return(adapter.dispatch('is_digits', 'wmin')(expr, n)) }}
-{%- endmacro %}
-
-{% macro default__is_digits(expr, n) -%}
-    ({{ expr }} ~ '^[0-9]{ {{- n -}} }$')
-{%- endmacro %}
-
-{% macro duckdb__is_digits(expr, n) -%}
-    regexp_full_match({{ expr }}, '[0-9]{ {{- n -}} }')
-{%- endmacro %}
-
-{% macro spark__is_digits(expr, n) -%}
-    ({{ expr }} rlike '^[0-9]{ {{- n -}} }$')
-{%- endmacro %}
-
-
 {#- NHS number check (DOMAIN.md): 10 digits; weights 10..2 on digits 1-9; check digit
     11 - (sum mod 11), 11 means 0 and 10 means invalid; the first five digits must not be the
     reverse of the last five. Null or non-digit input gives false. -#}
