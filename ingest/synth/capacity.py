@@ -122,6 +122,108 @@ def _take(order, head, ready_end, k, d, cancel_day):
     return out, head
 
 
+@dataclass
+class _Waiting:
+    """The queue as the days go by: per class the patients in order of their ready day and
+    the next one to serve; per patient what changes (cancel day, earliest booking instant,
+    attended, DNAs); the patients waiting to be rebooked after a DNA."""
+
+    orders: list[np.ndarray]
+    ready_sorted: list[np.ndarray]
+    heads: list[int]
+    cancel_day: np.ndarray
+    avail_at: np.ndarray
+    attended: np.ndarray
+    dna_count: np.ndarray
+    rebook_patient: np.ndarray
+    rebook_ready: np.ndarray
+
+    @classmethod
+    def start(cls, q: Queue) -> _Waiting:
+        n = q.ready_day.size
+        orders, ready_sorted = [], []
+        for c in range(4):
+            idx = np.flatnonzero(q.qclass == c)
+            o = idx[np.argsort(q.ready_day[idx], kind="stable")]
+            orders.append(o)
+            ready_sorted.append(q.ready_day[o])
+        return cls(
+            orders, ready_sorted, [0, 0, 0, 0], q.cancel_day.copy(), q.avail_at.copy(),
+            np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int8),
+            np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64),
+        )  # fmt: skip
+
+    def take(self, c: int, k: int, d: int) -> list[np.ndarray]:
+        """Up to k living patients of class c ready by day d."""
+        ready_end = np.searchsorted(self.ready_sorted[c], d, "right")
+        got, self.heads[c] = _take(self.orders[c], self.heads[c], ready_end, k, d, self.cancel_day)
+        return got
+
+    def take_rebooks(self, k: int, d: int) -> np.ndarray:
+        """Up to k patients due to be rebooked after a DNA; those who cancelled leave."""
+        due = self.rebook_ready <= d
+        alive = self.cancel_day[self.rebook_patient] > d
+        cand = np.flatnonzero(due & alive)[:k]
+        got = self.rebook_patient[cand]
+        keep = np.ones(self.rebook_patient.size, dtype=bool)
+        keep[cand] = False
+        keep &= alive
+        self.rebook_patient, self.rebook_ready = self.rebook_patient[keep], self.rebook_ready[keep]
+        return got
+
+
+class _ExtraSlots:
+    """Waiting-list initiative slots added during the run; their indices continue after the
+    base slots'."""
+
+    def __init__(self, n_base: int, slot_minutes: int) -> None:
+        self.n_base = n_base
+        self.slot_minutes = slot_minutes
+        self.start: list[np.ndarray] = []
+        self.site: list[np.ndarray] = []
+        self.room: list[np.ndarray] = []
+        self.by_day: dict[int, np.ndarray] = {}
+        self.count = 0
+        self.all_start = np.empty(0, dtype=np.int64)
+
+    def add_sessions(self, d: int, want: int, wli_rooms: list[tuple[int, int]]) -> None:
+        """Extra sessions in the week from day d, room by room, until `want` slots."""
+        st, si, ro = [], [], []
+        got = 0
+        for site_i, room_i in wli_rooms:
+            for wd, a, b in WLI_SESSIONS:
+                if got >= want:
+                    break
+                k = (b - a) // self.slot_minutes
+                st.append((d + wd) * DAY + (a + np.arange(k) * self.slot_minutes) * MINUTE)
+                si.append(np.full(k, site_i, dtype=np.int16))
+                ro.append(np.full(k, room_i, dtype=np.int32))
+                got += k
+        if not st:
+            return
+        s_all = np.concatenate(st)
+        gidx = self.n_base + self.count + np.arange(s_all.size)
+        self.start.append(s_all)
+        self.site.append(np.concatenate(si))
+        self.room.append(np.concatenate(ro))
+        self.count += s_all.size
+        self.all_start = np.concatenate(self.start)
+        sday = s_all // DAY
+        for dd in np.unique(sday):
+            self.by_day[int(dd)] = np.concatenate(
+                [self.by_day.get(int(dd), np.empty(0, dtype=np.int64)), gidx[sday == dd]]
+            )
+
+    def slots(self) -> Slots:
+        if not self.start:
+            return Slots(np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0, np.int16),
+                         np.empty(0, np.int32), np.empty(0, bool))  # fmt: skip
+        es = np.concatenate(self.start)
+        return Slots(es, np.full(es.size, self.slot_minutes, dtype=np.int32),
+                     np.concatenate(self.site), np.concatenate(self.room),
+                     np.zeros(es.size, dtype=bool))  # fmt: skip
+
+
 def run_queue(
     rng: np.random.Generator,
     q: Queue,
@@ -132,163 +234,119 @@ def run_queue(
     wli_rooms: list[tuple[int, int]],
     slot_minutes: int,
 ) -> BookingResult:
-    n = q.ready_day.size
-    cancel_day = q.cancel_day.copy()
-    avail_at = q.avail_at.copy()
-    attended = np.zeros(n, dtype=bool)
-    dna_count = np.zeros(n, dtype=np.int8)
-    orders, ready_sorted, heads = [], [], []
-    for c in range(4):
-        idx = np.flatnonzero(q.qclass == c)
-        o = idx[np.argsort(q.ready_day[idx], kind="stable")]
-        orders.append(o)
-        ready_sorted.append(q.ready_day[o])
-        heads.append(0)
+    w = _Waiting.start(q)
     # available base slots grouped by day
     avail = np.flatnonzero(~slots.blocked)
     avail_day = slots.start[avail] // DAY
-    days = np.arange(first_day, last_day + 2, dtype=np.int64)
-    bounds = np.searchsorted(avail_day, days)
+    bounds = np.searchsorted(avail_day, np.arange(first_day, last_day + 2, dtype=np.int64))
     weekly_base = avail.size / max(1.0, (last_day - first_day + 1) / 7.0)
-    extra_start: list[np.ndarray] = []
-    extra_site: list[np.ndarray] = []
-    extra_room: list[np.ndarray] = []
-    extra_by_day: dict[int, np.ndarray] = {}
-    n_extra = 0
-    rb_pat = np.empty(0, dtype=np.int64)
-    rb_ready = np.empty(0, dtype=np.int64)
-    b_pat, b_slot, b_at, b_dna = [], [], [], []
-    all_start = slots.start
-    ex_all = np.empty(0, dtype=np.int64)
-
+    extra = _ExtraSlots(slots.size, slot_minutes)
+    books: list[tuple[np.ndarray, ...]] = []
     for i, d in enumerate(range(first_day, last_day + 1)):
         day_slots = avail[bounds[i] : bounds[i + 1]]
-        ex = extra_by_day.pop(d, None)
+        ex = extra.by_day.pop(d, None)
         if ex is not None:
             day_slots = np.concatenate([day_slots, ex])
-        if wli and (d + 3) % 7 == 0 and wli_rooms:
-            o3, h3 = orders[3], heads[3]
-            j = h3
-            while j < o3.size and cancel_day[o3[j]] <= d:
-                j += 1
-            if (
-                j < o3.size
-                and q.ready_day[o3[j]] <= d
-                and d - q.clock_day[o3[j]] > WLI_TRIGGER_DAYS
-            ):
-                want = int(np.ceil(WLI_BOOST * weekly_base))
-                st, si, ro = [], [], []
-                got = 0
-                for site_i, room_i in wli_rooms:
-                    for wd, a, b in WLI_SESSIONS:
-                        if got >= want:
-                            break
-                        k = (b - a) // slot_minutes
-                        s = (d + wd) * DAY + (a + np.arange(k) * slot_minutes) * MINUTE
-                        st.append(s)
-                        si.append(np.full(k, site_i, dtype=np.int16))
-                        ro.append(np.full(k, room_i, dtype=np.int32))
-                        got += k
-                if st:
-                    s_all = np.concatenate(st)
-                    gidx = slots.size + n_extra + np.arange(s_all.size)
-                    extra_start.append(s_all)
-                    extra_site.append(np.concatenate(si))
-                    extra_room.append(np.concatenate(ro))
-                    n_extra += s_all.size
-                    ex_all = np.concatenate(extra_start)
-                    sday = s_all // DAY
-                    for dd in np.unique(sday):
-                        extra_by_day[int(dd)] = np.concatenate(
-                            [extra_by_day.get(int(dd), np.empty(0, dtype=np.int64)),
-                             gidx[sday == dd]]
-                        )  # fmt: skip
-        cap = day_slots.size
-        if cap == 0:
+        if wli and (d + 3) % 7 == 0 and wli_rooms and _routine_wait_too_long(q, w, d):
+            extra.add_sessions(d, int(np.ceil(WLI_BOOST * weekly_base)), wli_rooms)
+        if day_slots.size == 0:
             continue
-        served: list[np.ndarray] = []
-        k = cap
-        # planned exams due
-        got, heads[0] = _take(orders[0], heads[0], np.searchsorted(ready_sorted[0], d, "right"),
-                              k, d, cancel_day)  # fmt: skip
-        served += got
-        k = cap - sum(x.size for x in served)
-        # rebooks after a DNA
-        if rb_pat.size and k > 0:
-            due = rb_ready <= d
-            alive = cancel_day[rb_pat] > d
-            cand = np.flatnonzero(due & alive)[:k]
-            served.append(rb_pat[cand])
-            keep = np.ones(rb_pat.size, dtype=bool)
-            keep[cand] = False
-            keep &= alive
-            rb_pat, rb_ready = rb_pat[keep], rb_ready[keep]
-            k -= cand.size
-        for c in (1, 2, 3):
-            if k <= 0:
-                break
-            got, heads[c] = _take(
-                orders[c], heads[c], np.searchsorted(ready_sorted[c], d, "right"), k, d, cancel_day
-            )
-            served += got
-            k = cap - sum(x.size for x in served)
-        if not served:
-            continue
-        pat = np.concatenate(served)
-        m = pat.size
-        if m == 0:
-            continue
-        slot = day_slots[rng.permutation(cap)[:m]]
-        sidx = slot - slots.size
-        sstart = np.where(slot < slots.size, all_start[np.minimum(slot, slots.size - 1)], 0)
-        if (slot >= slots.size).any():
-            sstart = np.where(slot < slots.size, sstart, ex_all[np.maximum(sidx, 0)])
-        cls = q.qclass[pat]
-        lo = np.array([LEAD_DAYS[c][0] for c in range(4)])[cls]
-        hi = np.array([LEAD_DAYS[c][1] for c in range(4)])[cls]
-        lead = rng.integers(lo, hi + 1)
-        bday = (sstart // DAY) - lead
-        bat = bday * DAY + rng.integers(9 * HOUR, 17 * HOUR, m)
-        bat = np.minimum(np.maximum(bat, avail_at[pat] + MINUTE), sstart - 10 * MINUTE)
-        dna = rng.random(m) < q.dna_p[pat]
-        dna_at = np.where(dna, sstart + rng.integers(15 * MINUTE, 31 * MINUTE, m), -1)
-        b_pat.append(pat)
-        b_slot.append(slot)
-        b_at.append(bat)
-        b_dna.append(dna_at)
-        attended[pat[~dna]] = True
-        if dna.any():
-            dp = pat[dna]
-            dna_count[dp] += 1
-            rebook = (rng.random(dp.size) < REBOOK_AFTER_DNA) & (dna_count[dp] < 3)
-            rp = dp[rebook]
-            avail_at[rp] = dna_at[dna][rebook] + MINUTE
-            cancel_day[rp] = np.maximum(cancel_day[rp], d + 1)
-            rb_pat = np.concatenate([rb_pat, rp])
-            rb_ready = np.concatenate([rb_ready, d + 1 + rng.integers(0, 9, rp.size)])
-            gone = dp[~rebook]
-            cancel_day[gone] = d + rng.integers(1, 8, gone.size)
-    if extra_start:
-        es = np.concatenate(extra_start)
-        extra = Slots(es, np.full(es.size, slot_minutes, dtype=np.int32),
-                      np.concatenate(extra_site), np.concatenate(extra_room),
-                      np.zeros(es.size, dtype=bool))  # fmt: skip
-    else:
-        extra = Slots(np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0, np.int16),
-                      np.empty(0, np.int32), np.empty(0, bool))  # fmt: skip
+        pat = _serve(w, day_slots.size, d)
+        if pat is not None:
+            books.append(_book(rng, q, w, pat, day_slots, slots, extra, d))
 
-    def cat(xs, dt):
-        return np.concatenate(xs).astype(dt) if xs else np.empty(0, dtype=dt)
+    def cat(i, dt):
+        return np.concatenate([b[i] for b in books]).astype(dt) if books else np.empty(0, dt)
 
     return BookingResult(
-        patient=cat(b_pat, np.int64),
-        slot=cat(b_slot, np.int64),
-        booked_at=cat(b_at, np.int64),
-        dna_at=cat(b_dna, np.int64),
-        cancel_day=cancel_day,
-        attended=attended,
-        extra=extra,
+        patient=cat(0, np.int64),
+        slot=cat(1, np.int64),
+        booked_at=cat(2, np.int64),
+        dna_at=cat(3, np.int64),
+        cancel_day=w.cancel_day,
+        attended=w.attended,
+        extra=extra.slots(),
     )
+
+
+def _routine_wait_too_long(q: Queue, w: _Waiting, d: int) -> bool:
+    """The longest-waiting routine patient still waiting is ready and past the trigger."""
+    o3 = w.orders[3]
+    j = w.heads[3]
+    while j < o3.size and w.cancel_day[o3[j]] <= d:
+        j += 1
+    return bool(
+        j < o3.size and q.ready_day[o3[j]] <= d and d - q.clock_day[o3[j]] > WLI_TRIGGER_DAYS
+    )
+
+
+def _serve(w: _Waiting, cap: int, d: int) -> np.ndarray | None:
+    """The patients given day d's `cap` slots: planned exams due, then rebooks after a DNA,
+    then suspected cancer, urgent, routine; None when nobody is."""
+    served = w.take(0, cap, d)
+    k = cap - sum(x.size for x in served)
+    if w.rebook_patient.size and k > 0:
+        got = w.take_rebooks(k, d)
+        served.append(got)
+        k -= got.size
+    for c in (1, 2, 3):
+        if k <= 0:
+            break
+        served += w.take(c, k, d)
+        k = cap - sum(x.size for x in served)
+    if not served:
+        return None
+    pat = np.concatenate(served)
+    return pat if pat.size else None
+
+
+def _book(
+    rng: np.random.Generator,
+    q: Queue,
+    w: _Waiting,
+    pat: np.ndarray,
+    day_slots: np.ndarray,
+    slots: Slots,
+    extra: _ExtraSlots,
+    d: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Book `pat` into random slots of the day, some days ahead by class; draw who does not
+    attend. Returns (patient, slot, booked at, DNA at)."""
+    m = pat.size
+    slot = day_slots[rng.permutation(day_slots.size)[:m]]
+    sidx = slot - slots.size
+    sstart = np.where(slot < slots.size, slots.start[np.minimum(slot, slots.size - 1)], 0)
+    if (slot >= slots.size).any():
+        sstart = np.where(slot < slots.size, sstart, extra.all_start[np.maximum(sidx, 0)])
+    cls = q.qclass[pat]
+    lo = np.array([LEAD_DAYS[c][0] for c in range(4)])[cls]
+    hi = np.array([LEAD_DAYS[c][1] for c in range(4)])[cls]
+    lead = rng.integers(lo, hi + 1)
+    bday = (sstart // DAY) - lead
+    bat = bday * DAY + rng.integers(9 * HOUR, 17 * HOUR, m)
+    bat = np.minimum(np.maximum(bat, w.avail_at[pat] + MINUTE), sstart - 10 * MINUTE)
+    dna = rng.random(m) < q.dna_p[pat]
+    dna_at = np.where(dna, sstart + rng.integers(15 * MINUTE, 31 * MINUTE, m), -1)
+    w.attended[pat[~dna]] = True
+    if dna.any():
+        _after_dna(rng, w, pat[dna], dna_at[dna], d)
+    return pat, slot, bat, dna_at
+
+
+def _after_dna(
+    rng: np.random.Generator, w: _Waiting, dp: np.ndarray, dna_at: np.ndarray, d: int
+) -> None:
+    """Most patients who did not attend are rebooked (up to their third DNA); the rest are
+    discharged within the week."""
+    w.dna_count[dp] += 1
+    rebook = (rng.random(dp.size) < REBOOK_AFTER_DNA) & (w.dna_count[dp] < 3)
+    rp = dp[rebook]
+    w.avail_at[rp] = dna_at[rebook] + MINUTE
+    w.cancel_day[rp] = np.maximum(w.cancel_day[rp], d + 1)
+    w.rebook_patient = np.concatenate([w.rebook_patient, rp])
+    w.rebook_ready = np.concatenate([w.rebook_ready, d + 1 + rng.integers(0, 9, rp.size)])
+    gone = dp[~rebook]
+    w.cancel_day[gone] = d + rng.integers(1, 8, gone.size)
 
 
 def one_patient_at_a_time(
