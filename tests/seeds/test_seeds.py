@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import re
 from collections import Counter, defaultdict
 from datetime import date
@@ -72,6 +73,15 @@ COLUMNS = {
     "patient_source_settings": ["patient_source_setting", "patient_source_setting_name"],
     "statuses": ["status", "status_name", "is_terminal", "sort_order"],
     "reporter_types": ["reporter_type", "reporter_type_name", "is_outsourced"],
+    "postcode_district_centroids": [
+        "postcode_district",
+        "latitude",
+        "longitude",
+        "is_synthetic",
+        "source",
+        "licence",
+    ],
+    "waiting_targets": ["priority", "target_weeks", "source"],
 }
 
 # The synthetic network is DOMAIN.md's fifteen trusts; onboarded (real) trusts may sit beside
@@ -481,3 +491,32 @@ def test_seeds_load_with_declared_types():
         assert lead == "01"
     finally:
         con.close()
+
+
+def test_postcode_district_centroids_cover_the_synthetic_patients():
+    """Every district the generator gives patients has a centroid near its area's town, each
+    once, with its source and licence; the script reproduces the file."""
+    from ingest.synth.network import DISTRICT_RANGE, HOME_AREAS
+
+    rows = read("postcode_district_centroids")
+    districts = [r["postcode_district"] for r in rows]
+    assert len(districts) == len(set(districts))
+    areas = {a for areas in HOME_AREAS.values() for a in areas}
+    wanted = {f"{a}{n}" for a in areas for n in range(1, DISTRICT_RANGE[a] + 1)}
+    assert wanted <= set(districts)
+    for r in rows:
+        assert 51.8 < float(r["latitude"]) < 53.3 and -3.2 < float(r["longitude"]) < -1.1, r
+        assert r["source"] and r["licence"] and r["is_synthetic"] in ("true", "false")
+    spec = importlib.util.spec_from_file_location(
+        "make_centroids", SEEDS / "scripts" / "make_postcode_district_centroids.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.synthetic_rows() == [r for r in rows if r["is_synthetic"] == "true"]
+
+
+def test_waiting_targets_name_known_priorities():
+    priorities = {r["priority"] for r in read("priorities")}
+    for r in read("waiting_targets"):
+        assert r["priority"] in priorities and r["source"]
+        assert r["target_weeks"] == "" or 0 < int(r["target_weeks"]) <= 13

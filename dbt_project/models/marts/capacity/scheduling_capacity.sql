@@ -13,24 +13,15 @@ as_of as (
     select {{ wmin.as_of_date() }} as as_of_date
 ),
 
-slots as (
-    select
-        site_code,
-        trust_code,
-        modality,
-        state,
-        slot_start,
-        slot_minutes,
-        {{ wmin.local_date('slot_start') }} as slot_date
+-- every site and modality the appointment book knows, free slots to come or not
+site_modalities as (
+    select distinct site_code, trust_code, modality
     from {{ ref('stg_landing__capacity_slots') }}
     where site_code is not null
         and modality is not null
 ),
 
-site_modalities as (
-    select distinct site_code, trust_code, modality from slots
-),
-
+-- the horizon's free slots (int_scheduling_free_slots: the one place that says which)
 free_slots as (
     select
         site_code,
@@ -38,10 +29,7 @@ free_slots as (
         count(*) as free_slots,
         sum(slot_minutes) as free_minutes,
         min(slot_start) as earliest_free_slot_at
-    from slots
-    where state = 'free'
-        and slot_date > {{ wmin.as_of_date() }}
-        and slot_date <= {{ dbt.dateadd('day', 7 * var('scheduling_weeks'), wmin.as_of_date()) }}
+    from {{ ref('int_scheduling_free_slots') }}
     group by site_code, modality
 ),
 
