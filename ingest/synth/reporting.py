@@ -38,19 +38,38 @@ class Reports:
     addendum_at: np.ndarray
 
 
+@dataclass(frozen=True)
+class ExamsToReport:
+    """Per exam, what the reporting queue needs."""
+
+    modality: np.ndarray  # index into MODALITIES
+    rclass: np.ndarray  # 0 ed/inpatient, 1 suspected cancer/urgent, 2 routine/planned
+    is_ed: np.ndarray
+    completed: np.ndarray  # int64 local seconds, -1 if the exam never happened
+
+
+@dataclass(frozen=True)
+class ReportingDays:
+    """Days reported (first..last) and the last day of demand, which sizes the capacity."""
+
+    first: int
+    last: int
+    demand_last: int
+
+    @property
+    def all(self) -> np.ndarray:
+        return np.arange(self.first, self.last + 1, dtype=np.int64)
+
+
 def report_exams(
     rng: np.random.Generator,
     profile: TrustProfile,
     ref: Reference,
-    modality: np.ndarray,
-    rclass: np.ndarray,  # 0 ed/inpatient, 1 suspected cancer/urgent, 2 routine/planned
-    is_ed: np.ndarray,
-    completed: np.ndarray,  # int64 local seconds, -1 if the exam never happened
-    first_day: int,
-    last_day: int,
-    demand_last_day: int,
-    capacity_factor: np.ndarray | None = None,  # per day first_day..last_day (default 1)
+    exams: ExamsToReport,
+    days: ReportingDays,
+    capacity_factor: np.ndarray | None = None,  # per day first..last (default 1)
 ) -> Reports:
+    modality, completed = exams.modality, exams.completed
     n = completed.size
     # per-exam draws, whatever the queue does with the exam
     u_time, u_kind = rng.random(n), rng.random(n)
@@ -67,24 +86,67 @@ def report_exams(
 
     # the queue
     qmask = done & ~OPERATOR[modality]
-    units = UNITS[modality]
     t = completed + 20 * MINUTE
-    elig = t // DAY
-    late = (t % DAY) >= 19 * HOUR
-    elig = np.where(late, elig + 1, elig)
-    days = np.arange(first_day, last_day + 1, dtype=np.int64)
-    wd = weekday(days)
-    hol = is_holiday(days, ref)
-    wfac = np.where(wd < 5, 1.0, np.where(wd == 5, WEEKEND_CAPACITY[0], WEEKEND_CAPACITY[1]))
-    wfac = np.where(hol, WEEKEND_CAPACITY[1], wfac)
-    span = (elig >= first_day) & (elig <= demand_last_day) & qmask
-    demand_days = max(1, demand_last_day - first_day + 1)
-    mean_daily_units = float(units[span].sum()) / demand_days
-    week_units = 5 + WEEKEND_CAPACITY[0] + WEEKEND_CAPACITY[1]
-    cap_day = profile.reporting_ratio * mean_daily_units * 7.0 / week_units * wfac
+    elig = np.where((t % DAY) >= 19 * HOUR, t // DAY + 1, t // DAY)  # reportable from
+    weekend = (weekday(days.all) >= 5) | is_holiday(days.all, ref)  # and bank holidays
+    cap_day = _daily_capacity(profile, ref, exams, days, qmask & _in_demand(elig, days))
     if capacity_factor is not None:
         cap_day = cap_day * capacity_factor
+    outsourced = np.zeros(n, dtype=bool)
+    served = _run_reporting_queue(rng, profile, exams, days, qmask, elig, cap_day, outsourced)
+    for i, s in served:
+        d = days.first + i
+        verified[s] = _report_times(d, bool(weekend[i]), completed[s], u_time[s], short_wait[s])
+        xr = XR_LIKE[modality[s]]
+        vkind[s] = np.where(xr & (u_kind[s] < 0.4), R_RGR, R_RAD)
+    _outsourced_reports(rng, completed, outsourced, verified, vkind)
+    prelim, pkind = _ed_prelims(rng, exams, qmask, verified)
+    return Reports(verified, vkind, prelim, pkind, _addenda(rng, verified))
 
+
+def _in_demand(elig: np.ndarray, days: ReportingDays) -> np.ndarray:
+    return (elig >= days.first) & (elig <= days.demand_last)
+
+
+def _weekday_factor(ref: Reference, days: ReportingDays) -> np.ndarray:
+    """Each day's share of a weekday's capacity (weekends and bank holidays less)."""
+    all_days = days.all
+    wd = weekday(all_days)
+    wfac = np.where(wd < 5, 1.0, np.where(wd == 5, WEEKEND_CAPACITY[0], WEEKEND_CAPACITY[1]))
+    return np.where(is_holiday(all_days, ref), WEEKEND_CAPACITY[1], wfac)
+
+
+def _daily_capacity(
+    profile: TrustProfile,
+    ref: Reference,
+    exams: ExamsToReport,
+    days: ReportingDays,
+    in_demand: np.ndarray,
+) -> np.ndarray:
+    """Report units per day: the trust's reporting ratio of the mean daily demand, spread over
+    the week by `_weekday_factor`."""
+    units = UNITS[exams.modality]
+    demand_days = max(1, days.demand_last - days.first + 1)
+    mean_daily_units = float(units[in_demand].sum()) / demand_days
+    week_units = 5 + WEEKEND_CAPACITY[0] + WEEKEND_CAPACITY[1]
+    weekly = profile.reporting_ratio * mean_daily_units * 7.0 / week_units
+    return weekly * _weekday_factor(ref, days)
+
+
+def _run_reporting_queue(
+    rng: np.random.Generator,
+    profile: TrustProfile,
+    exams: ExamsToReport,
+    days: ReportingDays,
+    qmask: np.ndarray,
+    elig: np.ndarray,
+    cap_day: np.ndarray,
+    outsourced: np.ndarray,
+) -> list[tuple[int, np.ndarray]]:
+    """Serve the queue day by day within the day's budget (unspent budget partly carried);
+    marks the CT/MR sent out in `outsourced`. Returns (day's index, exams reported in-house
+    that day)."""
+    modality, rclass, completed = exams.modality, exams.rclass, exams.completed
     orders, eligs, heads = [], [], []
     for c in range(3):
         idx = np.flatnonzero(qmask & (rclass == c))
@@ -95,14 +157,13 @@ def report_exams(
     # items by eligible day (for the outsourcing decision)
     cand = np.flatnonzero(qmask & CT_MR[modality] & (rclass > 0))
     cand = cand[np.argsort(elig[cand], kind="stable")]
-    cand_elig = elig[cand]
-    cand_bounds = np.searchsorted(cand_elig, np.arange(first_day, last_day + 2))
-    eff_units = units.astype(np.float64).copy()
-    outsourced = np.zeros(n, dtype=bool)
+    cand_bounds = np.searchsorted(elig[cand], np.arange(days.first, days.last + 2))
+    eff_units = UNITS[modality].astype(np.float64).copy()
     min_unit = max(0.5, float(UNITS[UNITS > 0].min()))
     carry = 0.0
     out_rng_u = rng.random(cand.size)
-    for i, d in enumerate(range(first_day, last_day + 1)):
+    served: list[tuple[int, np.ndarray]] = []
+    for i, d in enumerate(range(days.first, days.last + 1)):
         # outsource new CT/MR while the routine backlog is old
         if profile.outsource_share > 0:
             o2, h2 = orders[2], heads[2]
@@ -115,39 +176,70 @@ def report_exams(
         budget = cap_day[i] + carry
         day_served: list[np.ndarray] = []
         for c in range(3):
-            o, e = orders[c], eligs[c]
-            end = int(np.searchsorted(e, d, "right"))
-            while heads[c] < end and budget >= 0:
-                h = heads[c]
-                w = o[h : min(end, h + int(budget / min_unit) + 8)]
-                u = eff_units[w]
-                cum = np.cumsum(u)
-                k = int(np.searchsorted(cum, budget, "right"))
-                if k == 0:
-                    break
-                day_served.append(w[:k])
-                budget -= float(cum[k - 1])
-                heads[c] = h + k
-                if k < w.size:
-                    break
-            if heads[c] < end:
+            budget = _serve_class(orders[c], eligs[c], heads, c, d, budget, eff_units, min_unit,
+                                  day_served)  # fmt: skip
+            if heads[c] < int(np.searchsorted(eligs[c], d, "right")):
                 break  # lower classes wait until this class is cleared
         carry = min(max(budget, 0.0), 0.6 * cap_day[i] + min_unit * 2)
         if day_served:
             s = np.concatenate(day_served)
             s = s[~outsourced[s]]
             if s.size:
-                wkend = wd[i] >= 5 or hol[i]
-                start_h, end_h = (9, 17) if wkend else (8, 20)
-                lo = np.maximum(d * DAY + start_h * HOUR, completed[s] + 15 * MINUTE)
-                hi = d * DAY + end_h * HOUR
-                span_s = np.maximum(hi - lo, 0)
-                tt = lo + (u_time[s] * span_s).astype(np.int64)
-                tt = np.where(span_s < 5 * MINUTE, lo + short_wait[s], tt)
-                verified[s] = tt
-                xr = XR_LIKE[modality[s]]
-                vkind[s] = np.where(xr & (u_kind[s] < 0.4), R_RGR, R_RAD)
-    # outsourced reports: 1-5 days, reported 07:00-23:00
+                served.append((i, s))
+    return served
+
+
+def _serve_class(
+    o: np.ndarray,
+    e: np.ndarray,
+    heads: list[int],
+    c: int,
+    d: int,
+    budget: float,
+    eff_units: np.ndarray,
+    min_unit: float,
+    day_served: list[np.ndarray],
+) -> float:
+    """Serve class c's exams eligible by day d, in order, while the budget lasts; returns
+    the budget left."""
+    end = int(np.searchsorted(e, d, "right"))
+    while heads[c] < end and budget >= 0:
+        h = heads[c]
+        w = o[h : min(end, h + int(budget / min_unit) + 8)]
+        cum = np.cumsum(eff_units[w])
+        k = int(np.searchsorted(cum, budget, "right"))
+        if k == 0:
+            break
+        day_served.append(w[:k])
+        budget -= float(cum[k - 1])
+        heads[c] = h + k
+        if k < w.size:
+            break
+    return budget
+
+
+def _report_times(
+    d: int, weekend: bool, completed: np.ndarray, u_time: np.ndarray, short_wait: np.ndarray
+) -> np.ndarray:
+    """When day d's reports are verified: spread over the reporting day (shorter at weekends
+    and on bank holidays), never before 15 minutes after the exam."""
+    start_h, end_h = (9, 17) if weekend else (8, 20)
+    lo = np.maximum(d * DAY + start_h * HOUR, completed + 15 * MINUTE)
+    hi = d * DAY + end_h * HOUR
+    span_s = np.maximum(hi - lo, 0)
+    tt = lo + (u_time * span_s).astype(np.int64)
+    return np.where(span_s < 5 * MINUTE, lo + short_wait, tt)
+
+
+def _outsourced_reports(
+    rng: np.random.Generator,
+    completed: np.ndarray,
+    outsourced: np.ndarray,
+    verified: np.ndarray,
+    vkind: np.ndarray,
+) -> None:
+    """Outsourced reports come back in 1-5 days, reported 07:00-23:00."""
+    n = completed.size
     out_days, out_tod = rng.integers(1, 6, n), rng.integers(7 * HOUR, 23 * HOUR, n)
     oi = np.flatnonzero(outsourced)
     if oi.size:
@@ -156,22 +248,32 @@ def report_exams(
         verified[oi] = np.maximum(back - back % DAY + tod, completed[oi] + HOUR)
         vkind[oi] = R_OUT
 
-    # ED preliminary reports (registrar or reporting radiographer), 24/7
+
+def _ed_prelims(
+    rng: np.random.Generator, exams: ExamsToReport, qmask: np.ndarray, verified: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """ED preliminary reports (registrar or reporting radiographer), 24/7."""
+    completed = exams.completed
+    n = completed.size
     prelim = np.full(n, -1, dtype=np.int64)
     pkind = np.full(n, R_NONE, dtype=np.int8)
-    pm = qmask & is_ed & (rng.random(n) < 0.65)
+    pm = qmask & exams.is_ed & (rng.random(n) < 0.65)
     delay = np.minimum(rng.lognormal(np.log(45 * 60), 0.8, n), 8 * HOUR).astype(np.int64)
     pt = completed + 5 * MINUTE + delay
     u_prelim_kind = rng.random(n)
     pm &= (verified < 0) | (pt < verified)
     prelim[pm] = pt[pm]
-    pkind[pm] = np.where(XR_LIKE[modality[pm]] & (u_prelim_kind[pm] < 0.5), R_RGR, R_RAD)
+    pkind[pm] = np.where(XR_LIKE[exams.modality[pm]] & (u_prelim_kind[pm] < 0.5), R_RGR, R_RAD)
+    return prelim, pkind
 
-    # addenda ~1%, days after verification, in office hours
+
+def _addenda(rng: np.random.Generator, verified: np.ndarray) -> np.ndarray:
+    """Addenda to about 1% of reports, days after verification, in office hours."""
+    n = verified.size
     addendum = np.full(n, -1, dtype=np.int64)
     am = (verified >= 0) & (rng.random(n) < 0.01)
     add_days, add_tod = rng.integers(1, 11, n), rng.integers(9 * HOUR, 18 * HOUR, n)
     base = verified[am] + add_days[am] * DAY
     addendum[am] = base - base % DAY + add_tod[am]
     addendum[am] = np.maximum(addendum[am], verified[am] + HOUR)
-    return Reports(verified, vkind, prelim, pkind, addendum)
+    return addendum
