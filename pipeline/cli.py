@@ -25,7 +25,10 @@ app = OneLineErrors(
 feeds_app = typer.Typer(
     no_args_is_help=True, help="Feed specs: try a trust's spec on a sample file."
 )
-export_app = typer.Typer(no_args_is_help=True, help="Monthly board pack and DIDS submission files.")
+export_app = typer.Typer(
+    no_args_is_help=True,
+    help="Monthly board pack, DIDS submission files and scheduling offers lists.",
+)
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(export_app, name="export")
 
@@ -649,6 +652,26 @@ def export_dids(
         _fail(
             f"{len(rejected)} file(s) would be rejected by NHS England; see the validation reports"
         )
+
+
+@export_app.command("offers")
+def export_offers(
+    trust: Annotated[str, typer.Option(help="the trust's ODS code: its own patients only")],
+    home: HomeOpt = None,
+) -> None:
+    """A trust's scheduling offers list (identifiers; xlsx + csv + validation summary)."""
+    from exports.offers import IDENTIFIERS_NOTICE, build_offers
+
+    s = _settings(home)
+    _require_restricted(s)
+    try:  # an unknown trust, a database built before the offers existed
+        result = build_offers(s.restricted_db, trust, s.exports_dir)
+    except ValueError as e:
+        _fail(str(e))
+    err.print(f"[yellow]{IDENTIFIERS_NOTICE}[/]", soft_wrap=True)
+    console.print(str(result), soft_wrap=True)
+    if result.failed:
+        _fail(f"{len(result.failed)} validation check(s) fail; see {result.files[-1].name}")
 
 
 def main() -> None:  # pragma: no cover
