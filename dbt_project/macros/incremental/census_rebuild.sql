@@ -14,6 +14,10 @@
     counted_patient_key: patients sharing a hash are all rebuilt alike. Without a recorded
     state (first build after the model became incremental) every row is rebuilt. -#}
 {% macro delete_rebuilt_census_members(relation) -%}
+    {#- the models read in the incremental branch, named outside it for dbt's parse
+        (declare_changed_exam_sources) -#}
+    {%- do wmin.declare_changed_exam_sources() -%}
+    {%- do ref('int_exams_enriched') -%}
     {%- if is_incremental() -%}
     {%- set name = wmin.model_state_name(relation) -%}
     {%- set state = wmin.recorded_build_state(relation) -%}
