@@ -627,6 +627,45 @@ def scheduling_history(modality: str) -> pd.DataFrame:
     )
 
 
+def scheduling_offers_by_trust(access: Access | None = None) -> pd.DataFrame:
+    """Offers per trust x DM01 test at the latest as-of date (docs/offers.md); other trusts'
+    counts through disclosure control outside the network team."""
+    sql = (
+        "select * from scheduling_offers_by_trust where as_of_date = "
+        "(select max(as_of_date) from scheduling_offers_by_trust) order by trust_code, dm01_test"
+    )
+    return _protected("scheduling_offers_by_trust", _query(sql), access)
+
+
+def scheduling_offers_by_site(access: Access | None = None) -> pd.DataFrame:
+    """Offers per site x DM01 test at the latest as-of date; the counts of another trust's
+    sites through disclosure control outside the network team."""
+    sql = (
+        "select * from scheduling_offers_by_site where as_of_date = "
+        "(select max(as_of_date) from scheduling_offers_by_site) order by site_code, dm01_test"
+    )
+    return _protected("scheduling_offers_by_site", _query(sql), access)
+
+
+def scheduling_offer_rows(trust: str, access: Access | None = None) -> pd.DataFrame:
+    """A trust's pseudonymised offers (scheduling_offers, latest as-of date): the network team
+    may ask for any trust, a trust analyst for their own only; anyone else is refused."""
+    viewer_access = _access(access)
+    if viewer_access.role == "board_member":
+        raise AccessDenied("patients' offers are for analysts; a board member has the board pack")
+    if viewer_access.role == "trust_analyst" and trust != viewer_access.trust:
+        raise AccessDenied(
+            f"the offers of {trust}'s patients are not yours to see: a trust analyst of "
+            f"{viewer_access.trust} gets that trust's patients only"
+        )
+    sql = (
+        "select * from scheduling_offers where trust_code = ? and as_of_date = "
+        "(select max(as_of_date) from scheduling_offers) "
+        "order by clock_start_date, exam_key, is_allocated desc, weeks_saved desc, distance_km"
+    )
+    return _query(sql, trust)
+
+
 def scanner_utilisation_by_room(
     start: date, end: date, site_codes: tuple[str, ...] = ()
 ) -> pd.DataFrame:

@@ -266,6 +266,26 @@ MART_RULES: dict[str, Spec] = {
     "scheduling_capacity": Spec(
         counts=("waiting_unbooked",), statistics={"est_weeks_to_clear": "waiting_unbooked"}
     ),
+    "scheduling_offers_by_trust": Spec(
+        counts=(
+            "patients_waiting",
+            "patients_located",
+            "patients_offered_10km",
+            "patients_offered_20km",
+            "patients_offered_40km",
+            "patients_allocated",
+        ),
+        statistics={
+            "weeks_saved_10km": "patients_offered_10km",
+            "weeks_saved_20km": "patients_offered_20km",
+            "weeks_saved_40km": "patients_offered_40km",
+            "weeks_saved_allocated": "patients_allocated",
+        },
+    ),
+    "scheduling_offers_by_site": Spec(
+        counts=("patients_offered", "offers_absorbed"),
+        statistics={"weeks_saved_absorbed": "offers_absorbed"},
+    ),
 }
 
 

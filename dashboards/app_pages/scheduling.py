@@ -1,4 +1,5 @@
-"""Scheduling capacity: for a modality, every site ranked by earliest free slot and weeks to clear."""
+"""Scheduling capacity: for a modality, every site ranked by earliest free slot and weeks to clear;
+then the waiting patients who could be scanned sooner at another trust (dashboards/offers_view.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, data, filters, ui
+from dashboards import charts, data, filters, offers_view, ui
 from reporting.disclosure import suppress_frame
 
 f = filters.render(show=("trusts",))
@@ -94,6 +95,8 @@ st.caption(
     "Weeks to clear = the trust's unbooked waiting patients for this modality ÷ the site's free slots "
     "per week. " + ui.SUPPRESSION_NOTE
 )
+
+offers_view.render(f.trusts, [modality])
 
 st.subheader("Free slots by week")
 st.altair_chart(
