@@ -55,7 +55,8 @@ ScenarioOpt = Annotated[
         "--scenario",
         metavar="KIND:TRUST:YYYY-MM-DD",
         help="a known change to inject (repeatable): halve-reporting:TRUST:YYYY-MM-DD halves the "
-        "trust's in-house reporting capacity from that day (docs/scenarios.md); recorded in "
+        "trust's in-house reporting capacity from that day, surge-demand:TRUST:YYYY-MM-DD "
+        "raises its elective requests 1.4-fold (docs/scenarios.md); recorded in "
         "home/truth/scenarios.csv",
     ),
 ]

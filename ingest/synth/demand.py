@@ -115,10 +115,14 @@ def generate_requests(
     first_day: int,
     last_day: int,
     norm_day: int,
+    surge: np.ndarray | None = None,
 ) -> Requests:
-    """Referrals requested on days first_day..last_day (inclusive)."""
+    """Referrals requested on days first_day..last_day (inclusive); `surge`, a factor on the
+    elective rate of each of those days (a surge-demand scenario), or None."""
     days = np.arange(first_day, last_day + 1, dtype=np.int64)
     el_f = elective_day_factor(days, ref) / reference_mean(elective_day_factor, norm_day, ref)
+    if surge is not None:
+        el_f = el_f * surge
     ed_f = unscheduled_day_factor(days, ref, True) / reference_mean(
         unscheduled_day_factor, norm_day, ref, True
     )

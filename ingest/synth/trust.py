@@ -32,7 +32,7 @@ from .network import (
     trust_sites,
 )
 from .reporting import ExamsToReport, ReportingDays, Reports, report_exams
-from .scenarios import Scenario, reporting_factor_by_day
+from .scenarios import Scenario, demand_factor_by_day, reporting_factor_by_day
 from .trust_state import Bookings, Rooms, Selection, SimDays, Streams, Times, TrustRun
 from .truth_rows import (
     event_rows,
@@ -99,7 +99,11 @@ def _requests(
     days: SimDays,
     scenarios: Sequence[Scenario],
 ) -> Requests:
-    return generate_requests(r_dem, PROFILES[code], ref, scale, days.first, days.end, days.start)
+    surge = None
+    if any(s.trust == code and s.demand_factor != 1.0 for s in scenarios):
+        surge = demand_factor_by_day(scenarios, code, np.arange(days.first, days.end + 1))
+    return generate_requests(r_dem, PROFILES[code], ref, scale, days.first, days.end, days.start,
+                             surge)  # fmt: skip
 
 
 def _unscheduled_exams(

@@ -13,6 +13,7 @@ from ingest.synth.network import OPERATOR_REPORTED, PROFILES, REPORT_UNITS
 from ingest.synth.scenarios import (
     Scenario,
     ScenarioError,
+    demand_factor_by_day,
     parse_scenario,
     reporting_factor_by_day,
     scenario_frame,
@@ -62,7 +63,7 @@ def test_parse_scenario():
     assert s == Scenario("halve-reporting", "RXK", date(2026, 2, 1))
     assert s.reporting_factor == 0.5 and str(s) == "halve-reporting:RXK:2026-02-01"
     for bad, says in (
-        ("halve-reporting:RXK", "is not halve-reporting:TRUST:YYYY-MM-DD"),
+        ("halve-reporting:RXK", "is not KIND:TRUST:YYYY-MM-DD"),
         ("double-reporting:RXK:2026-02-01", "unknown kind 'double-reporting'"),
         ("halve-reporting:XYZ:2026-02-01", "unknown trust 'XYZ'"),
         ("halve-reporting:RXK:2026-02-30", "'2026-02-30' is not a date"),
@@ -70,6 +71,16 @@ def test_parse_scenario():
         with pytest.raises(ScenarioError, match=says) as info:
             parse_scenario(bad)
         assert "\n" not in str(info.value)
+
+
+def test_surge_demand_raises_the_elective_rate_from_the_day_and_only_at_its_trust():
+    surge = parse_scenario(f"surge-demand:{TRUST}:2024-05-01")
+    assert surge.demand_factor == 1.4 and surge.reporting_factor == 1.0
+    d0 = int(np.datetime64("2024-04-29", "D").astype(np.int64))
+    days = np.arange(d0, d0 + 4)
+    assert demand_factor_by_day([surge], TRUST, days).tolist() == [1.0, 1.0, 1.4, 1.4]
+    assert demand_factor_by_day([surge], OTHER, days).tolist() == [1.0] * 4
+    assert demand_factor_by_day([HALVED], TRUST, days).tolist() == [1.0] * 4
 
 
 def test_factor_by_day_applies_from_the_day_and_only_to_its_trust():
@@ -86,6 +97,7 @@ def test_factor_by_day_applies_from_the_day_and_only_to_its_trust():
             "trust_code": TRUST,
             "from_date": "2024-05-01",
             "reporting_capacity_factor": 0.5,
+            "elective_demand_factor": 1.0,
         }
     ]
 

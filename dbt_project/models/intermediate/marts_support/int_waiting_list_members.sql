@@ -84,11 +84,7 @@ final as (
     select
         members.*,
         {{ wmin.whole_weeks('days_waited') }} as weeks_waited,
-        members.dm01_test is not null and row_number() over (
-            partition by members.census_date, members.trust_code, members.dm01_test,
-                members.counted_patient_key
-            order by members.clock_start_date, members.exam_key
-        ) = 1 as is_counted_for_dm01
+        {{ wmin.is_counted_for_dm01('members') }} as is_counted_for_dm01
     from members
 )
 
