@@ -152,11 +152,12 @@ def _dbt_invocation(
     if memory_limit:
         env["WMIN_DUCKDB_MEMORY_LIMIT"] = memory_limit
     # The as-of date and the nightly's test scoping go in the environment, read by the macros
-    # only while dbt executes (dbt_project/macros/as_of.sql): as cli vars they would change
-    # dbt's partial-parse check every night and make it parse the whole project again.
+    # only while dbt executes (dbt_project/macros/build_settings/as_of.sql): as cli vars they
+    # would change dbt's partial-parse check every night and make it parse the whole project
+    # again.
     env["WMIN_BUILD_AS_OF"] = as_of.isoformat()
     # the nightly: data tests of the big tables see only the rows this run built
-    # (dbt_project/macros/test_scope.sql); CI and full refreshes test every row
+    # (dbt_project/macros/testing/test_scope.sql); CI and full refreshes test every row
     env["WMIN_BUILD_TEST_NEW_ROWS_ONLY"] = "true" if test_new_rows_only else "false"
     dbt_vars: dict[str, object] = {}
     if feed_late_hour is not None:

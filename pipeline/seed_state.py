@@ -2,8 +2,8 @@
 
 A nightly incremental build need not reload the 17 seeds (about a second of dbt work a night
 for tables that did not change): dbt's on-run-end hook records a digest of the seed files
-after a build that loaded every seed (dbt_project/macros/seeds_loaded.sql), and the next build
-leaves the seeds out when the files still have that digest. Any change to a seed file, a
+after a build that loaded every seed (dbt_project/macros/build_state/seeds_loaded.sql), and the
+next build leaves the seeds out when the files still have that digest. Any change to a seed file, a
 full refresh or a fresh database loads them all again.
 """
 

@@ -9,7 +9,7 @@
      going backwards takes events out of exams' timelines, and one exam loses all of them;
   5. the same landing and as-of date rebuilt with --full-refresh (models only);
   6. night 2 as the nightly runs it (no unit tests, data tests of the big tables on the rows
-     the run built: macros/test_scope.sql), on a copy of night 1's database whose tables are
+     the run built: macros/testing/test_scope.sql), on a copy of night 1's database whose tables are
      made as they were before they carried exam_hash (the run adds and fills it);
   7. a copy of night 1's database built incrementally as of 19 days later, after one file
      correcting an old exam (tat_monthly and what it reads, models only, and the feed

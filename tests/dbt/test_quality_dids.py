@@ -140,7 +140,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
             )
             + ", source_file_id bigint, exam_hash ubigint)"
         )  # the model's
-        # incremental watermark, and the exam as a number (macros/incremental.sql, exam_hash)
+        # incremental watermark, and the exam as a number (exam_hash, macros/incremental/key_hash.sql)
         con.executemany(
             f"insert into main.dids_records values ({', '.join('?' * len(COLUMNS))}, 1, "
             "hash(?, ?))",
