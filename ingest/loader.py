@@ -1,5 +1,5 @@
-"""The nightly landing load: discover deliveries, skip known bytes, validate, load one file per
-transaction with its manifest row, quarantine whole-file problems with a report.
+"""The nightly landing load: discover deliveries, skip known bytes, validate, load a batch of
+files per transaction with their manifest rows, quarantine whole-file problems with a report.
 
 Landing is append-only (every delivery kept with file_id and extract_at); superseding by the
 latest extract happens downstream in dbt staging.
@@ -249,9 +249,12 @@ def load_local_codes(seeds_dir: Path | None) -> dict[str, set[str]] | None:
     return out
 
 
-# Files are read ahead and validated in batches because a Great Expectations call has a fixed cost
-# of ~20 ms per expectation however few rows it sees; each file still loads in its own transaction.
-BATCH_FILES = 256  # at most this many new files read ahead and judged in one GE validation
+# Files are read ahead, validated and loaded in batches: a Great Expectations call has a fixed
+# cost per expectation however few rows it sees, and a commit a fixed cost too (with DuckDB's
+# automatic checkpoint once the write-ahead log passes `checkpoint_threshold`). A batch is one
+# transaction: its files' rows and manifest rows are written together or not at all, so a crash
+# loses only the batch being written, and the next run loads it again (the manifest decides).
+BATCH_FILES = 256  # at most this many new files read ahead, judged and committed together
 BATCH_ROWS = 200_000  # ...and at most this many rows read held in memory while they wait
 
 
@@ -318,14 +321,9 @@ def ingest_landing(
         batch = [w for w in waiting if isinstance(w, _ReadFile)]
         if validator is not None:
             _validate_batch(validator.get(), batch)
-        for w in waiting:
-            o = (
-                w
-                if isinstance(w, FileOutcome)
-                else (_deferred_after_read(w, as_of) or _finish(con, home, w, pseudonym_key))
-            )
+        for o in _load_batch(con, home, waiting, pseudonym_key, as_of):
             summary.add(o)
-            if on_file is not None:
+            if on_file is not None:  # after the commit: a file reported is a file kept
                 on_file(o)
         waiting.clear()
 
@@ -620,51 +618,68 @@ def _deferred_after_read(f: _ReadFile, as_of: date | None) -> FileOutcome | None
     )
 
 
-def _finish(con, home, f: _ReadFile, key) -> FileOutcome:
-    if f.problem is not None:
-        return _quarantine(con, home, f, f.problem)
-    # the reader's extract time: the file name's, or the spec's extract-time column when it has one
-    extract_at = f.res.extract_at or f.extract_at
-    return _insert(con, f, extract_at, key)
-
-
-def _insert(con, f: _ReadFile, extract_at: datetime | None, key: bytes) -> FileOutcome:
-    spec, res, outcomes = f.spec, f.res, f.outcomes
+def _load_batch(
+    con, home, waiting: list[FileOutcome | _ReadFile], key: bytes, as_of: date | None
+) -> list[FileOutcome]:
+    """The batch's files loaded or quarantined in load order, in one transaction."""
+    out: list[FileOutcome] = []
     _x(con, "begin transaction")
     try:
         file_id = _next_file_id(con)
-        recs = res.exam_records
-        if len(recs):
-            recs = recs.copy()
-            recs["patient_key"] = patient_keys(recs["nhs_number"].astype(object), key).to_numpy()
-        for table, df in (
-            ("exam_records", recs),
-            ("exam_events", res.exam_events),
-            ("capacity_slots", res.capacity_slots),
-        ):
-            _insert_frame(con, table, df, file_id, extract_at)
-        rej = res.rejected
-        if len(rej):
-            rej = rej.assign(file_id=file_id)
-            _insert_frame(con, "rejected_rows", rej, None, None)
-        if outcomes:
-            from ingest.validation import outcomes_frame
-
-            _insert_frame(con, "validation_results", outcomes_frame(file_id, outcomes), None, None)
-        warnings = sum(1 for o in outcomes if not o.success and not o.blocking)
-        _manifest(
-            con,
-            file_id,
-            f,
-            extract_at,
-            outcome="loaded",
-            rows=res,
-            message=f"{warnings} expectation warning(s)" if warnings else None,
-        )
+        for w in waiting:
+            if isinstance(w, _ReadFile):
+                w = _deferred_after_read(w, as_of) or _finish(con, home, w, key, file_id)
+            if w.file_id is not None:
+                file_id += 1
+            out.append(w)
         _x(con, "commit")
     except BaseException:
         _x(con, "rollback")
         raise
+    return out
+
+
+def _finish(con, home, f: _ReadFile, key, file_id: int) -> FileOutcome:
+    if f.problem is not None:
+        return _quarantine(con, home, f, f.problem, file_id)
+    # the reader's extract time: the file name's, or the spec's extract-time column when it has one
+    extract_at = f.res.extract_at or f.extract_at
+    return _insert(con, f, extract_at, key, file_id)
+
+
+def _insert(
+    con, f: _ReadFile, extract_at: datetime | None, key: bytes, file_id: int
+) -> FileOutcome:
+    """The file's rows, expectation results and manifest row, inside the batch's transaction."""
+    spec, res, outcomes = f.spec, f.res, f.outcomes
+    recs = res.exam_records
+    if len(recs):
+        recs = recs.copy()
+        recs["patient_key"] = patient_keys(recs["nhs_number"].astype(object), key).to_numpy()
+    for table, df in (
+        ("exam_records", recs),
+        ("exam_events", res.exam_events),
+        ("capacity_slots", res.capacity_slots),
+    ):
+        _insert_frame(con, table, df, file_id, extract_at)
+    rej = res.rejected
+    if len(rej):
+        rej = rej.assign(file_id=file_id)
+        _insert_frame(con, "rejected_rows", rej, None, None)
+    if outcomes:
+        from ingest.validation import outcomes_frame
+
+        _insert_frame(con, "validation_results", outcomes_frame(file_id, outcomes), None, None)
+    warnings = sum(1 for o in outcomes if not o.success and not o.blocking)
+    _manifest(
+        con,
+        file_id,
+        f,
+        extract_at,
+        outcome="loaded",
+        rows=res,
+        message=f"{warnings} expectation warning(s)" if warnings else None,
+    )
     return FileOutcome(
         spec.trust_code,
         f.rel,
@@ -749,7 +764,7 @@ def _manifest(
     )
 
 
-def _quarantine(con, home, f: _ReadFile, q: QuarantineError):
+def _quarantine(con, home, f: _ReadFile, q: QuarantineError, file_id: int) -> FileOutcome:
     spec, rel, content, sha = f.spec, f.rel, f.content, f.sha
     reports = Path(home) / "reports" / "quarantine"
     reports.mkdir(parents=True, exist_ok=True)
@@ -762,30 +777,23 @@ def _quarantine(con, home, f: _ReadFile, q: QuarantineError):
         "are never loaded again.\n",
         encoding="utf-8",
     )
-    _x(con, "begin transaction")
-    try:
-        file_id = _next_file_id(con)
-        _manifest(
-            con, file_id, f, f.extract_at, outcome="quarantined", message=f"{q.reason}: {q.message}"
-        )
-        _insert_row(
-            con,
-            "quarantined_files",
-            {
-                "file_id": file_id,
-                "file_path": rel,
-                "sha256": sha,
-                "trust_code": spec.trust_code,
-                "reason_code": q.reason,
-                "message": q.message,
-                "report_path": _rel(report, home),
-                "quarantined_at": datetime.now(UTC),
-            },
-        )
-        _x(con, "commit")
-    except BaseException:
-        _x(con, "rollback")
-        raise
+    _manifest(
+        con, file_id, f, f.extract_at, outcome="quarantined", message=f"{q.reason}: {q.message}"
+    )
+    _insert_row(
+        con,
+        "quarantined_files",
+        {
+            "file_id": file_id,
+            "file_path": rel,
+            "sha256": sha,
+            "trust_code": spec.trust_code,
+            "reason_code": q.reason,
+            "message": q.message,
+            "report_path": _rel(report, home),
+            "quarantined_at": datetime.now(UTC),
+        },
+    )
     return FileOutcome(
         spec.trust_code,
         rel,

@@ -5,9 +5,10 @@ columns, parse rate, key presence and uniqueness, NHS number validity rate, date
 allowed values. Blocking checks (structure) quarantine the file with reason `failed_expectation`;
 the others are recorded as warnings in `landing.validation_results`, one row per check per file.
 
-Why two stages: GE costs ~20 ms per expectation per validation call (it builds a metric graph for
-every expectation), which made one GE call per file cost more than reading and loading the file.
-So each file's rows are tallied with vectorised pandas (`tally`: rows considered, unexpected rows,
+Why two stages: GE has a fixed cost per expectation per validation call (it builds a metric
+graph for every expectation), which made one GE call per file cost more than reading and loading
+the file (docs/benchmarks.md). So each file's rows are tallied with vectorised pandas where the
+file was read (`measure`, in the reader process: rows considered, unexpected rows,
 first unexpected values — the same counting rules as GE's column-map expectations: nulls are not
 considered except by not-null checks, every occurrence of a duplicated key is unexpected), and
 then ONE GE validation per batch of files judges every file: a frame with one row per file and
@@ -230,15 +231,28 @@ def tally(check: Check, frame: pd.DataFrame) -> Tally:
 
 
 @dataclass
-class _FileChecks:
+class FileChecks:
+    """A file's suite measured on its rows: what travels from the reader process to the judge."""
+
     suite: str
     tallies: list[tuple[Check, Tally]]
     note: Outcome | None = None  # a file without rows: nothing to judge
 
 
+def measure(res: ReadResult) -> FileChecks:
+    """Tally a read file's suite on its rows (no GE needed: runs where the file was read)."""
+    suite = f"{res.family}.{res.content}"
+    frame = check_frame(res)
+    if len(frame) == 0:
+        return FileChecks(
+            suite, [], Outcome(suite, "file_has_rows", None, False, True, "0", "no data rows")
+        )
+    return FileChecks(suite, [(c, tally(c, frame)) for c in checks_for(res.content, frame)])
+
+
 class FeedValidator:
-    """Holds one ephemeral GX context for the run; `validate_many` judges a batch of files in one
-    GE validation, `validate` one file."""
+    """Holds one ephemeral GX context for the run; `judge_many` judges a batch of measured files
+    in one GE validation; `validate_many` and `validate` measure read files first."""
 
     def __init__(self):
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
@@ -263,7 +277,10 @@ class FeedValidator:
 
     def validate_many(self, files: Sequence[tuple[ReadResult, FeedSpec]]) -> list[list[Outcome]]:
         """Outcomes of each file's suite, in the order of `files`."""
-        measured = [self._measure(res) for res, _ in files]
+        return self.judge_many([measure(res) for res, _ in files])
+
+    def judge_many(self, measured: Sequence[FileChecks]) -> list[list[Outcome]]:
+        """Outcomes of each measured file's suite, in the order of `measured`."""
         judged = [i for i, m in enumerate(measured) if m.note is None]
         row_of = {i: row for row, i in enumerate(judged)}  # file position -> row of the GE frame
         failing = self._judge([measured[i] for i in judged]) if judged else {}
@@ -281,16 +298,7 @@ class FeedValidator:
             )
         return out
 
-    def _measure(self, res: ReadResult) -> _FileChecks:
-        suite = f"{res.family}.{res.content}"
-        frame = check_frame(res)
-        if len(frame) == 0:
-            return _FileChecks(
-                suite, [], Outcome(suite, "file_has_rows", None, False, True, "0", "no data rows")
-            )
-        return _FileChecks(suite, [(c, tally(c, frame)) for c in checks_for(res.content, frame)])
-
-    def _judge(self, files: list[_FileChecks]) -> dict[tuple, set[int]]:
+    def _judge(self, files: list[FileChecks]) -> dict[tuple, set[int]]:
         """One GE validation over one row per file: for each check, the rows (files) whose rate is
         below the check's threshold."""
         rates: dict[str, list[float]] = {}
