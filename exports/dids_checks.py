@@ -147,44 +147,68 @@ def text(v: object) -> str:
 
 
 # --------------------------------------------------------------------------- record rules
-def check_record(rec: dict, submission_date: date) -> list[tuple[str, str, str, str]]:
+_Found = tuple[str, str, str, str]  # rule, severity, source column, message
+
+
+def check_record(rec: dict, submission_date: date) -> list[_Found]:
     """The record-level rules of DOMAIN.md: (rule, severity, source column, message) per finding.
 
     `rec` holds the `dids_records` columns. Dates are checked on the local (Europe/London) dates;
     the test date is `test_date`, else the local date of `test_started_at`."""
-    out: list[tuple[str, str, str, str]] = []
-
-    def add(rule: str, sev: str, column: str, msg: str) -> None:
-        out.append((rule, sev, column, msg))
-
+    test = as_date(rec.get("test_date")) or as_date(rec.get("test_started_at"))
     nhs = text(rec.get("nhs_number")).replace(" ", "")
     status = text(rec.get("nhs_number_status"))
+    return [
+        *_nhs_number_rules(nhs, status),
+        *_patient_rules(rec, nhs, status, test),
+        *_referral_rules(rec),
+        *_request_date_rules(rec, test),
+        *_test_date_rules(test, submission_date),
+        *_procedure_code_rules(rec),
+        *_report_date_rules(rec, test),
+        *_key_rules(rec),
+    ]
+
+
+def _nhs_number_rules(nhs: str, status: str) -> list[_Found]:
+    out: list[_Found] = []
     if nhs:
         problem = nhs_number_problem(nhs)
         if problem:
-            add("NHS_NUMBER_INVALID", REJECT, "nhs_number", f"NHS number {problem}")
+            out.append(("NHS_NUMBER_INVALID", REJECT, "nhs_number", f"NHS number {problem}"))
     elif status == "01":
-        add("NHS_NUMBER_MISSING", REJECT, "nhs_number", "status 01 (verified) but no NHS number")
+        out.append(
+            ("NHS_NUMBER_MISSING", REJECT, "nhs_number", "status 01 (verified) but no NHS number")
+        )
     else:
-        add("NHS_NUMBER_MISSING", WARNING, "nhs_number", "no NHS number")
+        out.append(("NHS_NUMBER_MISSING", WARNING, "nhs_number", "no NHS number"))
     if status and status not in NHS_STATUS:
-        add("NHS_STATUS_INVALID", REJECT, "nhs_number_status", f"status {status!r} is not 01-08")
+        out.append(
+            ("NHS_STATUS_INVALID", REJECT, "nhs_number_status", f"status {status!r} is not 01-08")
+        )
     elif not status and nhs:
-        add("NHS_STATUS_MISSING", WARNING, "nhs_number_status", "no status code")
+        out.append(("NHS_STATUS_MISSING", WARNING, "nhs_number_status", "no status code"))
+    return out
 
-    test = as_date(rec.get("test_date")) or as_date(rec.get("test_started_at"))
+
+def _patient_rules(rec: dict, nhs: str, status: str, test: date | None) -> list[_Found]:
+    out: list[_Found] = []
     birth = as_date(rec.get("birth_date"))
     if birth is not None:
         if birth < EARLIEST_BIRTH:
-            add("BIRTH_DATE_TOO_EARLY", REJECT, "birth_date", "birth date before 1900-01-01")
+            out.append(
+                ("BIRTH_DATE_TOO_EARLY", REJECT, "birth_date", "birth date before 1900-01-01")
+            )
         if test is not None and birth > test:
-            add("BIRTH_AFTER_TEST", REJECT, "birth_date", "birth date after the test date")
+            out.append(("BIRTH_AFTER_TEST", REJECT, "birth_date", "birth date after the test date"))
     sex = text(rec.get("sex"))
     if sex and sex not in GENDER:
-        add("GENDER_INVALID", REJECT, "sex", f"gender code {sex!r} is not 0, 1, 2 or 9")
+        out.append(("GENDER_INVALID", REJECT, "sex", f"gender code {sex!r} is not 0, 1, 2 or 9"))
     eth = text(rec.get("ethnicity"))
     if eth and eth not in ETHNIC:
-        add("ETHNICITY_INVALID", WARNING, "ethnicity", f"ethnic category {eth!r} not recognised")
+        out.append(
+            ("ETHNICITY_INVALID", WARNING, "ethnicity", f"ethnic category {eth!r} not recognised")
+        )
     patient_items = [
         nhs,
         status,
@@ -195,103 +219,159 @@ def check_record(rec: dict, submission_date: date) -> list[tuple[str, str, str, 
         text(rec.get("gp_practice_code")),
     ]
     if not any(patient_items):
-        add("NO_PATIENT_ITEM", REJECT, "nhs_number", "none of the patient items (M*) is present")
+        out.append(
+            ("NO_PATIENT_ITEM", REJECT, "nhs_number", "none of the patient items (M*) is present")
+        )
+    return out
 
+
+def _referral_rules(rec: dict) -> list[_Found]:
+    out: list[_Found] = []
     src = text(rec.get("patient_source_setting"))
     if not src:
-        add(
-            "SOURCE_SETTING_MISSING",
-            REJECT,
-            "patient_source_setting",
-            "patient source setting missing",
+        out.append(
+            (
+                "SOURCE_SETTING_MISSING",
+                REJECT,
+                "patient_source_setting",
+                "patient source setting missing",
+            )
         )
     elif src not in SOURCE_SETTINGS:
-        add(
-            "SOURCE_SETTING_INVALID",
-            REJECT,
-            "patient_source_setting",
-            f"patient source setting {src!r} is not 01-07 (leading zero required)",
+        out.append(
+            (
+                "SOURCE_SETTING_INVALID",
+                REJECT,
+                "patient_source_setting",
+                f"patient source setting {src!r} is not 01-07 (leading zero required)",
+            )
         )
     ref = text(rec.get("referrer_code"))
     if ref and not re.fullmatch(r"[A-Za-z0-9]{8}", ref):
-        add(
-            "REFERRER_CODE_FORMAT",
-            REJECT,
-            "referrer_code",
-            "referrer code is not an8 (8 letters/digits)",
+        out.append(
+            (
+                "REFERRER_CODE_FORMAT",
+                REJECT,
+                "referrer_code",
+                "referrer code is not an8 (8 letters/digits)",
+            )
         )
     elif not ref:
-        add("REFERRER_CODE_MISSING", WARNING, "referrer_code", "no referrer code")
+        out.append(("REFERRER_CODE_MISSING", WARNING, "referrer_code", "no referrer code"))
+    return out
 
+
+def _request_date_rules(rec: dict, test: date | None) -> list[_Found]:
+    out: list[_Found] = []
     req = as_date(rec.get("request_date")) or as_date(rec.get("requested_at"))
     rec_d = as_date(rec.get("request_received_date"))
     if req and rec_d and req > rec_d:
-        add(
-            "REQUEST_AFTER_RECEIVED", REJECT, "request_date", "request date after the received date"
+        out.append(
+            (
+                "REQUEST_AFTER_RECEIVED",
+                REJECT,
+                "request_date",
+                "request date after the received date",
+            )
         )
     if rec_d and test and rec_d > test:
-        add(
-            "RECEIVED_AFTER_TEST",
-            REJECT,
-            "request_received_date",
-            "received date after the test date",
+        out.append(
+            (
+                "RECEIVED_AFTER_TEST",
+                REJECT,
+                "request_received_date",
+                "received date after the test date",
+            )
         )
     if req and test and req > test:
-        add("REQUEST_AFTER_TEST", REJECT, "request_date", "request date after the test date")
+        out.append(
+            ("REQUEST_AFTER_TEST", REJECT, "request_date", "request date after the test date")
+        )
+    return out
 
+
+def _test_date_rules(test: date | None, submission_date: date) -> list[_Found]:
+    """The test date is there, not after the submission, and at most 6 months before it (over 3
+    is a warning)."""
     if test is None:
-        add("TEST_DATE_MISSING", REJECT, "test_date", "no test date")
-    else:
-        if test > submission_date:
-            add(
+        return [("TEST_DATE_MISSING", REJECT, "test_date", "no test date")]
+    out: list[_Found] = []
+    if test > submission_date:
+        out.append(
+            (
                 "TEST_AFTER_SUBMISSION",
                 REJECT,
                 "test_date",
                 f"test date after the submission date {submission_date.isoformat()}",
             )
-        gap = months_between(test, submission_date)
-        if gap > 6:
-            add(
+        )
+    gap = months_between(test, submission_date)
+    if gap > 6:
+        out.append(
+            (
                 "TEST_OVER_6_MONTHS_OLD",
                 REJECT,
                 "test_date",
                 f"test month is {gap} months before the submission month (over 6: rejected)",
             )
-        elif gap > 3:
-            add(
+        )
+    elif gap > 3:
+        out.append(
+            (
                 "TEST_OVER_3_MONTHS_OLD",
                 WARNING,
                 "test_date",
                 f"test month is {gap} months before the submission month (over 3: warning)",
             )
+        )
+    return out
 
+
+def _procedure_code_rules(rec: dict) -> list[_Found]:
+    out: list[_Found] = []
     nicip, snomed = text(rec.get("nicip_code")), text(rec.get("snomed_ct_id"))
     if not nicip and not snomed:
-        add("NO_PROCEDURE_CODE", REJECT, "nicip_code", "neither a NICIP nor a SNOMED CT code")
+        out.append(
+            ("NO_PROCEDURE_CODE", REJECT, "nicip_code", "neither a NICIP nor a SNOMED CT code")
+        )
     if snomed:
         problem = snomed_problem(snomed)
         if problem:
-            add("SNOMED_INVALID", REJECT, "snomed_ct_id", f"SNOMED CT identifier {problem}")
+            out.append(
+                ("SNOMED_INVALID", REJECT, "snomed_ct_id", f"SNOMED CT identifier {problem}")
+            )
+    return out
 
+
+def _report_date_rules(rec: dict, test: date | None) -> list[_Found]:
     report = as_date(rec.get("report_issue_date")) or as_date(rec.get("report_verified_at"))
-    if report and test:
-        if report < test:
-            add(
+    if not (report and test):
+        return []
+    if report < test:
+        return [
+            (
                 "REPORT_BEFORE_TEST",
                 REJECT,
                 "report_issue_date",
                 "report issued before the test date",
             )
-        elif report > add_one_month(test):
-            add(
+        ]
+    if report > add_one_month(test):
+        return [
+            (
                 "REPORT_OVER_1_MONTH",
                 WARNING,
                 "report_issue_date",
                 "report issued more than one month after the test",
             )
+        ]
+    return []
 
+
+def _key_rules(rec: dict) -> list[_Found]:
+    out: list[_Found] = []
     if not text(rec.get("site_code")):
-        add("SITE_CODE_MISSING", REJECT, "site_code", "no site code")
+        out.append(("SITE_CODE_MISSING", REJECT, "site_code", "no site code"))
     if not text(rec.get("accession")):
-        add("ACCESSION_MISSING", REJECT, "accession", "no accession number")
+        out.append(("ACCESSION_MISSING", REJECT, "accession", "no accession number"))
     return out
