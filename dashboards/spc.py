@@ -4,8 +4,8 @@ Drawing only: every number (mean, limits, moving ranges, special-cause flags, wh
 left out and why) comes from `reporting.spc`, the one implementation the app and the board pack
 share. The X chart and its mR chart are one Vega-Lite `vconcat` sharing the month axis, so a
 point and its moving range sit one above the other. Written as a plain spec, not with Altair:
-building this layered chart with Altair costs a few hundred ms per page run, the dict almost
-nothing.
+Altair's build of this layered chart costs far more per page run than the dict
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -170,8 +170,37 @@ def xmr_chart(
     it is near the data) above its mR chart, sharing one month axis."""
     records = _records(table, improvement)
     span = y_range(table, target, floor, ceiling)
-    judged = {"filter": "datum.judged"}
     y_axis = {"minExtent": Y_AXIS_EXTENT, "maxExtent": Y_AXIS_EXTENT}
+    x_chart = {"height": height, "layer": _x_layers(span, y_title, y_axis, target)}
+    mr_chart = {"height": max(80, height // MR_HEIGHT_SHARE), "layer": _mr_layers(y_axis)}
+    return {
+        "data": {"values": records},
+        "vconcat": [x_chart, mr_chart],
+        "spacing": 6,
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "resolve": {"scale": {"x": "shared", "color": "independent"}},
+    }
+
+
+def _judged() -> dict[str, str]:
+    return {"filter": "datum.judged"}
+
+
+def _month_tooltip() -> dict[str, object]:
+    return {
+        "field": "month",
+        "type": "temporal",
+        "timeUnit": "yearmonth",
+        "title": "month",
+        "format": "%b %Y",
+    }
+
+
+def _x_layers(
+    span: YRange, y_title: str, y_axis: dict[str, object], target: float | None
+) -> list[dict[str, object]]:
+    """The X chart: natural process limits, mean, the values' line and MDC-coloured points,
+    and the target's rule under them when it is near the data."""
     value_y = {
         "field": "value",
         "type": "quantitative",
@@ -184,90 +213,73 @@ def xmr_chart(
         _rule("lnpl", "#8c8c8c", [6, 4]),
         _rule("mean", "#333333"),
         {
-            "transform": [judged],
+            "transform": [_judged()],
             "mark": {"type": "line", "color": "#7b7d7d", "clip": True},
             "encoding": {"y": value_y},
         },
-        {
-            "mark": {"type": "circle", "size": 80, "opacity": 1, "clip": True},
-            "encoding": {
-                "y": {"field": "value", "type": "quantitative"},
-                "color": {
-                    "field": "class",
-                    "type": "nominal",
-                    "title": None,
-                    "scale": {"domain": list(POINT_COLOURS), "range": list(POINT_COLOURS.values())},
-                    "legend": {"orient": "top", "direction": "horizontal"},
-                },
-                "tooltip": [
-                    {
-                        "field": "month",
-                        "type": "temporal",
-                        "timeUnit": "yearmonth",
-                        "title": "month",
-                        "format": "%b %Y",
-                    },
-                    {"field": "value", "type": "quantitative", "format": ",.1f"},
-                    {"field": "class", "title": "reading"},
-                    {"field": "why", "title": "rules / left out because"},
-                ],
-            },
-        },
+        _points_layer(),
     ]
     layers = _with_x(layers, labels=False)
     if span.target_drawn:
-        layers.insert(
-            0,
-            {
-                "mark": {
-                    "type": "rule",
-                    "color": TARGET_COLOUR,
-                    "strokeDash": [2, 2],
-                    "strokeWidth": 2,
-                },
-                "encoding": {"y": {"datum": float(target)}},
+        target_rule = {
+            "mark": {
+                "type": "rule",
+                "color": TARGET_COLOUR,
+                "strokeDash": [2, 2],
+                "strokeWidth": 2,
             },
-        )  # type: ignore[arg-type]
-    x_chart = {"height": height, "layer": layers}
-    mr_chart = {
-        "height": max(80, height // MR_HEIGHT_SHARE),
-        "layer": _with_x(
-            [
-                {
-                    "transform": [judged, {"filter": "isValid(datum.moving_range)"}],
-                    "mark": {"type": "line", "color": "#7b7d7d", "point": {"color": "#7b7d7d"}},
-                    "encoding": {
-                        "y": {
-                            "field": "moving_range",
-                            "type": "quantitative",
-                            "title": "moving range",
-                            "axis": y_axis,
-                        },
-                        "tooltip": [
-                            {
-                                "field": "month",
-                                "type": "temporal",
-                                "timeUnit": "yearmonth",
-                                "format": "%b %Y",
-                                "title": "month",
-                            },
-                            {"field": "moving_range", "format": ",.1f", "title": "moving range"},
-                        ],
-                    },
-                },
-                _rule("mr_mean", "#333333"),
-                _rule("mr_upper_limit", "#8c8c8c", [6, 4]),
-            ],
-            labels=True,
-        ),
-    }
+            "encoding": {"y": {"datum": float(target)}},  # type: ignore[arg-type]
+        }
+        layers.insert(0, target_rule)
+    return layers
+
+
+def _points_layer() -> dict[str, object]:
+    """Each month's point in MDC's colour for its reading, the rules or the reason in its
+    tooltip."""
     return {
-        "data": {"values": records},
-        "vconcat": [x_chart, mr_chart],
-        "spacing": 6,
-        "autosize": {"type": "fit-x", "contains": "padding"},
-        "resolve": {"scale": {"x": "shared", "color": "independent"}},
+        "mark": {"type": "circle", "size": 80, "opacity": 1, "clip": True},
+        "encoding": {
+            "y": {"field": "value", "type": "quantitative"},
+            "color": {
+                "field": "class",
+                "type": "nominal",
+                "title": None,
+                "scale": {"domain": list(POINT_COLOURS), "range": list(POINT_COLOURS.values())},
+                "legend": {"orient": "top", "direction": "horizontal"},
+            },
+            "tooltip": [
+                _month_tooltip(),
+                {"field": "value", "type": "quantitative", "format": ",.1f"},
+                {"field": "class", "title": "reading"},
+                {"field": "why", "title": "rules / left out because"},
+            ],
+        },
     }
+
+
+def _mr_layers(y_axis: dict[str, object]) -> list[dict[str, object]]:
+    """The mR chart: the judged months' moving ranges, their mean and upper limit."""
+    moving_range = {
+        "transform": [_judged(), {"filter": "isValid(datum.moving_range)"}],
+        "mark": {"type": "line", "color": "#7b7d7d", "point": {"color": "#7b7d7d"}},
+        "encoding": {
+            "y": {
+                "field": "moving_range",
+                "type": "quantitative",
+                "title": "moving range",
+                "axis": y_axis,
+            },
+            "tooltip": [
+                _month_tooltip(),
+                {"field": "moving_range", "format": ",.1f", "title": "moving range"},
+            ],
+        },
+    }
+    return _with_x(
+        [moving_range, _rule("mr_mean", "#333333"), _rule("mr_upper_limit", "#8c8c8c", [6, 4])],
+        labels=True,
+    )
 
 
 def left_out_note(table: pd.DataFrame) -> str:
