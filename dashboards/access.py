@@ -33,7 +33,7 @@ ROLE_NAMES: dict[str, str] = {
     "administrator": "administrator",
 }
 # Pages a board member sees (url paths of dashboards/app.py); other roles see every page.
-BOARD_PAGES = ("home", "overview", "spc", "downloads")
+BOARD_PAGES = ("home", "overview", "spc", "planning", "downloads")
 
 
 class AccessFileError(ValueError):

@@ -71,6 +71,12 @@ def main() -> None:
         ],
         "Capacity": [
             st.Page(
+                here / "planning.py",
+                title="Planning",
+                icon=":material/trending_up:",
+                url_path="planning",
+            ),
+            st.Page(
                 here / "scheduling.py",
                 title="Scheduling capacity",
                 icon=":material/event_available:",

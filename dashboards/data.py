@@ -42,9 +42,9 @@ import streamlit as st
 
 from dashboards import audit as _audit
 from dashboards.access import Access, AccessFile, AccessFileError, load_access_file, resolve
-from reporting import maturity, monthly, targets
+from reporting import maturity, monthly, planning, targets
 from reporting.colours import trust_colours as _trust_colours
-from reporting.disclosure import suppress_mart
+from reporting.disclosure import suppress_frame, suppress_mart
 from reporting.measures import MEASURES
 
 T = TypeVar("T")
@@ -530,6 +530,55 @@ def waiting_list_bands(
     return _protected(
         "waiting_list_bands", _query(sql + " order by trust_code, dm01_test", *params), access
     )
+
+
+def planning_pressure(trusts: tuple[str, ...] = (), access: Access | None = None) -> pd.DataFrame:
+    """waiting_list_pressure in its latest week: each site's list and the trust's (site ALL)."""
+    params: list[object] = []
+    sql = (
+        "select * from waiting_list_pressure"
+        " where week_end_date = (select max(week_end_date) from waiting_list_pressure)"
+    )
+    sql += _in("trust_code", trusts, params)
+    return _protected(
+        "waiting_list_pressure",
+        _query(sql + " order by trust_code, site_code, dm01_test", *params),
+        access,
+    )
+
+
+def planning_lists() -> pd.DataFrame:
+    """The trusts and DM01 tests with a projection."""
+    return _query(
+        "select distinct trust_code, dm01_test from waiting_list_projection order by 1, 2"
+    )
+
+
+def _projection_rows(trust: str, dm01_test: str) -> pd.DataFrame:
+    return _on_connection(
+        db_identity(), lambda cur: planning.read_projection(cur, trust, dm01_test)
+    )
+
+
+def planning_projection(
+    trust: str, dm01_test: str, added_slots: float = 0, access: Access | None = None
+) -> pd.DataFrame:
+    """The trust's projected list for the test with `added_slots` more tests a week
+    (reporting.planning), by week ahead; counts protected unless the viewer sees the trust."""
+    scenario = planning.project_with_added_slots(_projection_rows(trust, dm01_test), added_slots)
+    scenario.insert(0, "trust_code", trust)
+    exact = _exact_trusts(_access(access))
+    if exact is None or trust in exact:
+        return scenario
+    counts = [
+        c for c in scenario.columns if c not in ("trust_code", "weeks_ahead", "week_end_date")
+    ]
+    return suppress_frame(scenario, counts=counts, numeric=True)
+
+
+def planning_slots_to_clear(trust: str, dm01_test: str, weeks_ahead: int) -> int | None:
+    """Added slots a week that bring the 6+ week waiters to 1% of the list by `weeks_ahead`."""
+    return planning.slots_to_clear_breaches(_projection_rows(trust, dm01_test), weeks_ahead)
 
 
 def dm01_activity_monthly(

@@ -245,6 +245,10 @@ MART_RULES: dict[str, Spec] = {
         percentages={"pct_waiting_6_plus_weeks": ("waiting_6_plus_weeks", "total_waiting")},
     ),
     "waiting_list_bands": Spec(counts=("patients",)),
+    "waiting_list_pressure": Spec(
+        counts=("additions", "tests", "waiting", "waiting_6_plus_weeks"),
+        statistics={"mean_weeks_waited": "waiting", "pressure": "waiting"},
+    ),
     "dm01_activity_monthly": Spec(
         counts=("waiting_list_tests", "planned_tests", "unscheduled_tests")
     ),
