@@ -10,12 +10,11 @@
 -- One row per exam (trust + accession) with its workflow timeline: live (not withdrawn) events
 -- known by the end of the as-of day, pivoted. First of each event, except the booking (the
 -- latest one, with its appointment) and the verified report (the FIRST verification: addenda
--- never reset it). A wide feed's repeated events are occurrences here too (macros/wide_events.sql).
--- Incremental: re-pivots only exams with an event in a file loaded (or withdrawn by a file
--- loaded) since the last build or between the previous and the current as-of end
--- (macros/incremental.sql), whose old rows the
--- pre-hook deletes; every other row is then right for the current as-of end too, which the
--- post-hook records on all rows.
+-- never reset it). A wide feed's repeated events are occurrences here too (macros/rules/wide_events.sql).
+-- Incremental, changed exams deleted then appended (docs/incremental.md): re-pivots only exams
+-- with an event in a file loaded (or withdrawn by a file loaded) since the last build or
+-- between the previous and the current as-of end, whose old rows the pre-hook deletes; every
+-- other row is then right for the current as-of end too, which the post-hook records.
 with
 
 events as (

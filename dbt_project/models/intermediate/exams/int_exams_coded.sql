@@ -10,8 +10,9 @@
 -- and DM01 test. Order of trust: the NICIP code the feed sent (if in the catalogue), the trust's
 -- local code through local_procedure_codes, a local code that is itself a NICIP code. A code
 -- found nowhere is flagged unknown; the exam keeps the feed's modality and has no DM01 test.
--- Incremental: recodes only exams whose latest record came in a file loaded since the last
--- build; a change to the code seeds (procedures, local_procedure_codes) needs a full refresh.
+-- Incremental, exams with a newer record (docs/incremental.md): recodes only exams whose latest
+-- record came in a file loaded since the last build; a change to the code seeds (procedures,
+-- local_procedure_codes) needs a full refresh.
 with
 
 exam_records as (

@@ -1,20 +1,21 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ wmin.delete_rebuilt_census_members(this) }}",
-    post_hook="{{ wmin.stamp_as_of_end(this, newest_file=true) }}"
-) }}
--- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}, {{ ref('int_exams_enriched') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ wmin.delete_rebuilt_census_members(this) }}",
+        post_hook="{{ wmin.stamp_as_of_end(this, newest_file=true) }}",
+    )
+}}
 -- A table: three marts read it (census, bands, scheduling) and it is a range join.
--- Incremental (macros/census_members.sql): a night rebuilds the rows of the patients with a
+-- Incremental by census (docs/incremental.md): a night rebuilds the rows of the patients with a
 -- changed exam (one request's change can move which of the patient's requests counts) and
 -- the census dates that are new (the as-of date); the other rows cannot differ.
 -- Who is on the waiting list at the end of each census date C (docs/metrics.md):
 -- activity_category = 'waiting_list', clock_start_date <= C, no test date <= C and no
 -- cancellation on or before C (a DNA does not remove a patient); a request withdrawn as
 -- entered in error never existed, so it is on no list at any census date, past ones too
--- (macros/entered_in_error.sql; an EIE arriving later changes the exam, so the incremental
+-- (macros/rules/entered_in_error.sql; an EIE arriving later changes the exam, so the incremental
 -- build rebuilds its patient at every census date). Weeks waited =
 -- floor((C - clock_start_date) / 7). All modalities are kept here: the DM01 census keeps
 -- exams with a DM01 test, scheduling_capacity uses every modality.

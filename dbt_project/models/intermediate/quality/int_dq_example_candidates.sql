@@ -7,13 +7,12 @@
         post_hook=["{{ wmin.stamp_newest_file(this) }}", "{{ wmin.stamp_as_of_end(this) }}"],
     )
 }}
--- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}
 -- RESTRICTED: one row per exam x scorecard measure it fails (dq_exam_flags), with the field at
 -- fault, the value as sent and where it came from: the pool dq_failure_examples picks its
--- examples from. Incremental like dq_exam_flags (macros/incremental.sql): the changed exams'
--- rows are deleted by the pre-hook and made again. Only failing exams have rows, so the
--- watermark is not a row's file: the post-hook stamps every row with the newest file staging
--- had taken in (macros/incremental.sql, stamp_newest_file).
+-- examples from. Incremental like dq_exam_flags (docs/incremental.md): the changed exams' rows
+-- are deleted by the pre-hook and made again. Only failing exams have rows, so the watermark is
+-- not a row's file: the post-hook stamps every row with the newest file staging had taken in
+-- (stamp_newest_file).
 {%- set exam_checks = [
     ('nhs_number_present', 'nhs_number_missing', 'nhs_number', "cast(null as " ~ dbt.type_string() ~ ")"),
     ('test_time_present', 'missing_test_time', 'status', 'exams.status'),

@@ -1,7 +1,15 @@
-{{ config(unique_key='key_hash', pre_hook="{{ wmin.backfill_key_hash(this, ['trust_code', 'slot_id']) }}") }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='key_hash',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ wmin.backfill_key_hash(this, ['trust_code', 'slot_id']) }}",
+    )
+}}
 -- One row per appointment slot (trust + slot_id): the latest delivery wins.
--- Incremental: only slots with a row in a file loaded since the last build are re-ranked,
--- against the row kept for them last time (macros/incremental.sql).
+-- Incremental, latest delivery re-ranked (docs/incremental.md): only slots with a row in a file
+-- loaded since the last build are re-ranked, against the row kept for them last time.
 with
 
 source as (
@@ -22,7 +30,7 @@ renamed as (
         file_id,
         source_line,
         extract_at,
-        -- the key as one number: incremental runs find a key's kept row by it (macros/incremental.sql)
+        -- the key as one number: incremental runs find a key's kept row by it (macros/incremental/key_hash.sql)
         {{ wmin.key_hash(['trust_code', 'slot_id']) }} as key_hash
     from source
 ),

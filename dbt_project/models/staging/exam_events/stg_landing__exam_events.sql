@@ -1,16 +1,25 @@
-{{ config(unique_key='key_hash', pre_hook=[
-    "{{ wmin.backfill_key_hash(this, ['trust_code', 'source_event_id']) }}",
-    "{{ wmin.backfill_hash(this, 'exam_hash', ['trust_code', 'accession']) }}"]) }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='key_hash',
+        on_schema_change='append_new_columns',
+        pre_hook=[
+            "{{ wmin.backfill_key_hash(this, ['trust_code', 'source_event_id']) }}",
+            "{{ wmin.backfill_hash(this, 'exam_hash', ['trust_code', 'accession']) }}",
+        ],
+    )
+}}
 -- One row per event (trust + source_event_id): the latest delivery wins. Withdrawn events keep
 -- their row (history) with is_withdrawn; every model that counts events takes the live ones.
 -- An event is withdrawn when the exam's latest full delivery (stg_landing__exam_full_deliveries)
 -- is newer than the event's own latest delivery, i.e. no longer carries it, except an earlier
--- occurrence of a repeatable wide event type (macros/wide_events.sql) while that delivery's cell
+-- occurrence of a repeatable wide event type (macros/rules/wide_events.sql) while that delivery's cell
 -- holds a later time of the same type (the cell moved on to the next occurrence). A delta event
 -- log or HL7 feed cannot withdraw: its deliveries are never full.
--- Incremental: the events of exams with a row in a file loaded since the last build, or with a
--- newer full delivery, are re-ranked and judged again with every kept event of their exam
--- (macros/incremental.sql).
+-- Incremental, latest delivery re-ranked (docs/incremental.md): the events of exams with a row
+-- in a file loaded since the last build, or with a newer full delivery, are re-ranked and
+-- judged again with every kept event of their exam.
 with
 
 source as (
@@ -22,7 +31,7 @@ renamed as (
         trust_code,
         accession,
         -- a wide family lands its events without an id: the exam, the event type and, for a
-        -- type that can recur, the time are the key (macros/wide_events.sql)
+        -- type that can recur, the time are the key (macros/rules/wide_events.sql)
         coalesce(source_event_id, {{ wmin.wide_event_key('accession', 'event', 'event_at') }})
             as source_event_id,
         source_event_id is null as from_wide_row,
@@ -42,7 +51,7 @@ renamed as (
 keyed as (
     select
         *,
-        -- the key as one number: incremental runs find a key's kept row by it (macros/incremental.sql)
+        -- the key as one number: incremental runs find a key's kept row by it (macros/incremental/key_hash.sql)
         {{ wmin.key_hash(['trust_code', 'source_event_id']) }} as key_hash,
         -- the exam as one number: the events of changed exams are found by it
         {{ wmin.exam_hash() }} as exam_hash

@@ -1,4 +1,12 @@
-{{ config(unique_key='key_hash', pre_hook="{{ wmin.backfill_key_hash(this, ['trust_code', 'accession']) }}") }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='key_hash',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ wmin.backfill_key_hash(this, ['trust_code', 'accession']) }}",
+    )
+}}
 -- One row per exam (trust + accession): its latest FULL delivery, a delivery that carries every
 -- event the exam has at its extract time, so that an event of the exam it does not carry has
 -- been withdrawn (stg_landing__exam_events). Full, for the exams a file carries (a record):
@@ -8,8 +16,8 @@
 --     in the window, with all its events.
 -- A delta delivery of an event log or HL7 feed sends only new or changed events: it is never
 -- full and cannot withdraw anything.
--- Incremental: the exams carried by a full file loaded since the last build are re-ranked
--- against the row kept for them (macros/incremental.sql).
+-- Incremental, latest delivery re-ranked (docs/incremental.md): the exams carried by a full
+-- file loaded since the last build are re-ranked against the row kept for them.
 with
 
 full_files as (

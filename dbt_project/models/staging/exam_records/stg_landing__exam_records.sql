@@ -1,8 +1,16 @@
-{{ config(unique_key='key_hash', pre_hook="{{ wmin.backfill_key_hash(this, ['trust_code', 'accession']) }}") }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='key_hash',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ wmin.backfill_key_hash(this, ['trust_code', 'accession']) }}",
+    )
+}}
 -- One row per exam (trust + accession): the latest delivery wins (latest extract_at, then the
 -- later file and line). Rename, cast and light cleaning only.
--- Incremental: only exams with a row in a file loaded since the last build are re-ranked,
--- against the row kept for them last time (macros/incremental.sql).
+-- Incremental, latest delivery re-ranked (docs/incremental.md): only exams with a row in a file
+-- loaded since the last build are re-ranked, against the row kept for them last time.
 with
 
 source as (
@@ -38,7 +46,7 @@ renamed as (
         file_id,
         source_line,
         extract_at,
-        -- the key as one number: incremental runs find a key's kept row by it (macros/incremental.sql)
+        -- the key as one number: incremental runs find a key's kept row by it (macros/incremental/key_hash.sql)
         {{ wmin.key_hash(['trust_code', 'accession']) }} as key_hash
     from source
 ),
