@@ -158,6 +158,39 @@ def _clip(value: float, floor: float | None, ceiling: float | None) -> float:
     return value
 
 
+@dataclass(frozen=True)
+class _Limits:
+    """The centre line and limits of judged values x, from their first `base_n` (the baseline)."""
+
+    base_n: int
+    pinned: bool  # most of the baseline at a floor or ceiling: the centre line is the median
+    mean: float
+    moving_ranges: np.ndarray
+    mr_mean: float
+    unpl: float
+    lnpl: float
+    upper_2_sigma: float
+    lower_2_sigma: float
+
+    @classmethod
+    def of(
+        cls, x: np.ndarray, floor: float | None, ceiling: float | None, baseline_points: int
+    ) -> _Limits:
+        n = len(x)
+        mr = np.abs(np.diff(x)) if n >= 2 else np.array([])
+        base_n = min(n, baseline_points)
+        bounds = [b for b in (floor, ceiling) if b is not None]
+        pinned = bool(base_n) and np.isin(x[:base_n], bounds).sum() >= AT_BOUND_SHARE * base_n
+        centre = np.median if pinned else np.mean
+        mean = float(centre(x[:base_n])) if n else float("nan")
+        mr_mean = screened_mr_mean(mr[: max(base_n - 1, 0)])
+        sigma = mr_mean / D2
+        return cls(
+            base_n, pinned, mean, mr, mr_mean, mean + E2 * mr_mean, mean - E2 * mr_mean,
+            mean + 2 * sigma, mean - 2 * sigma,
+        )  # fmt: skip
+
+
 def xmr(
     values: Sequence[float | None],
     labels: Sequence[object] | None = None,
@@ -174,6 +207,43 @@ def xmr(
     Columns: label, value, left_out, judged, baseline, moving_range, mean, unpl, lnpl,
     upper_2_sigma, lower_2_sigma, mr_mean, mr_upper_limit, centre_line ("mean", or "median" for
     a series pinned at a bound; `mean` then holds the median), the four rules, special_cause, side."""
+    frame = _series(values, labels, left_out)
+    judged = frame["judged"].to_numpy()
+    x = frame.loc[judged, "value"].to_numpy(dtype=float)
+    n = len(x)
+    lim = _Limits.of(x, floor, ceiling, baseline_points)
+    baseline = np.zeros(len(frame), dtype=bool)
+    baseline[np.flatnonzero(judged)[: lim.base_n]] = True
+    frame["baseline"] = baseline
+    frame["moving_range"] = np.nan
+    frame.loc[np.flatnonzero(judged)[1:], "moving_range"] = lim.moving_ranges
+    frame["mean"] = lim.mean
+    frame["centre_line"] = "median (pinned at a bound)" if lim.pinned else "mean"
+    for column in ("unpl", "lnpl", "upper_2_sigma", "lower_2_sigma"):
+        frame[column] = _clip(getattr(lim, column), floor, ceiling) if n >= 2 else np.nan
+    frame["mr_mean"] = lim.mr_mean
+    frame["mr_upper_limit"] = D4 * lim.mr_mean
+    flags = _rule_flags(x, lim)
+    for rule in RULES:
+        column = np.zeros(len(frame), dtype=bool)
+        column[judged] = flags[rule]
+        frame[rule] = column
+    frame["special_cause"] = frame[list(RULES)].any(axis=1)
+    value = frame["value"].to_numpy(dtype=float)
+    frame["side"] = np.where(
+        ~judged,
+        None,
+        np.where(value > lim.mean, "high", np.where(value < lim.mean, "low", "on mean")),
+    )
+    return frame
+
+
+def _series(
+    values: Sequence[float | None],
+    labels: Sequence[object] | None,
+    left_out: Sequence[str | None] | None,
+) -> pd.DataFrame:
+    """label, value, left_out (why not judged; missing values "no value") and judged."""
     labels = list(labels) if labels is not None else list(range(len(values)))
     frame = pd.DataFrame(
         {
@@ -189,50 +259,21 @@ def xmr(
         ],
         dtype="object",
     )
-    judged = frame["left_out"].isna().to_numpy()
-    frame["judged"] = judged
-    x = frame.loc[judged, "value"].to_numpy(dtype=float)
-    n = len(x)
-    mr = np.abs(np.diff(x)) if n >= 2 else np.array([])
-    base_n = min(n, baseline_points)
-    bounds = [b for b in (floor, ceiling) if b is not None]
-    pinned = bool(base_n) and np.isin(x[:base_n], bounds).sum() >= AT_BOUND_SHARE * base_n
-    centre = np.median if pinned else np.mean
-    mean = float(centre(x[:base_n])) if n else float("nan")
-    mr_mean = screened_mr_mean(mr[: max(base_n - 1, 0)])
-    sigma = mr_mean / D2
-    unpl, lnpl = mean + E2 * mr_mean, mean - E2 * mr_mean
-    up2, lo2 = mean + 2 * sigma, mean - 2 * sigma
-    baseline = np.zeros(len(frame), dtype=bool)
-    baseline[np.flatnonzero(judged)[:base_n]] = True
-    frame["baseline"] = baseline
-    frame["moving_range"] = np.nan
-    frame.loc[np.flatnonzero(judged)[1:], "moving_range"] = mr
-    frame["mean"] = mean
-    frame["centre_line"] = "median (pinned at a bound)" if pinned else "mean"
-    frame["unpl"] = _clip(unpl, floor, ceiling) if n >= 2 else np.nan
-    frame["lnpl"] = _clip(lnpl, floor, ceiling) if n >= 2 else np.nan
-    frame["upper_2_sigma"] = _clip(up2, floor, ceiling) if n >= 2 else np.nan
-    frame["lower_2_sigma"] = _clip(lo2, floor, ceiling) if n >= 2 else np.nan
-    frame["mr_mean"] = mr_mean
-    frame["mr_upper_limit"] = D4 * mr_mean
-    flags = {rule: np.zeros(n, dtype=bool) for rule in RULES}
-    if n >= 2 and mr_mean > 0:
-        flags["beyond_limits"] = (x > unpl) | (x < lnpl)
-        flags["two_of_three"] = _two_of_three(x, up2, lo2)
-    if n:
-        flags["shift"] = _same_side_runs(x, mean, SHIFT_LENGTH)
-        flags["trend"] = _trends(x, TREND_LENGTH)
-    for rule in RULES:
-        column = np.zeros(len(frame), dtype=bool)
-        column[judged] = flags[rule]
-        frame[rule] = column
-    frame["special_cause"] = frame[list(RULES)].any(axis=1)
-    value = frame["value"].to_numpy(dtype=float)
-    frame["side"] = np.where(
-        ~judged, None, np.where(value > mean, "high", np.where(value < mean, "low", "on mean"))
-    )
+    frame["judged"] = frame["left_out"].isna().to_numpy()
     return frame
+
+
+def _rule_flags(x: np.ndarray, lim: _Limits) -> dict[str, np.ndarray]:
+    """MDC's four rules on the judged values (the limit rules only with a spread to judge by)."""
+    n = len(x)
+    flags = {rule: np.zeros(n, dtype=bool) for rule in RULES}
+    if n >= 2 and lim.mr_mean > 0:
+        flags["beyond_limits"] = (x > lim.unpl) | (x < lim.lnpl)
+        flags["two_of_three"] = _two_of_three(x, lim.upper_2_sigma, lim.lower_2_sigma)
+    if n:
+        flags["shift"] = _same_side_runs(x, lim.mean, SHIFT_LENGTH)
+        flags["trend"] = _trends(x, TREND_LENGTH)
+    return flags
 
 
 def point_class(special: bool, high: bool, improvement: Improvement) -> str:
