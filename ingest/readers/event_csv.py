@@ -17,7 +17,7 @@ from ingest.readers.extract_column import extract_column, resolve
 from ingest.readers.flags import join_flags, merge_flags, out_of_order, timeline_from_events
 from ingest.readers.frames import empty_frame, events_frame, finish_records
 from ingest.readers.localise import localise
-from ingest.readers.results import Ctx, ReadResult, Rejects, missing_key, reject_mask
+from ingest.readers.results import Ctx, RawRows, ReadResult, missing_key, reject_mask
 from ingest.readers.timestamps import parse_naive
 from ingest.readers.values import as_str, bool_unrecognised, map_values, nonempty, to_bool
 
@@ -45,34 +45,16 @@ def read(
     )
     at, source = resolve(spec, extract_at, tab.columns, tab.lines, tab.rejects, file_path)
     ctx = Ctx(spec, file_path, at, local_codes)
-    res = build_events(
-        ctx,
-        tab.columns,
-        tab.n,
-        tab.lines,
-        tab.dup,
-        tab.rejects,
-        tab.rows_read,
-        tab.raw_line,
-        tab.column_map,
-    )
+    res = build_events(ctx, RawRows.of_table(tab))
     res.extract_at, res.extract_source = at, source
     return res
 
 
-def build_events(
-    ctx: Ctx,
-    raw,
-    n,
-    lines,
-    dup,
-    rejects: Rejects,
-    rows_read,
-    raw_line,
-    column_map,
-    family: str = "event_csv",
-) -> ReadResult:
+def build_events(ctx: Ctx, rows: RawRows, family: str = "event_csv") -> ReadResult:
+    """The records and events of an event-log delivery (one row per event)."""
     spec = ctx.spec
+    raw, n, lines, rejects, raw_line = rows.columns, rows.n, rows.lines, rows.rejects, rows.raw_line
+    dup = rows.dup
     null = pa.nulls(n, pa.string())
     missing_key(
         rejects, raw.get("accession", null), lines, "accession", spec.column("accession"), raw_line
@@ -139,13 +121,13 @@ def build_events(
         file_path=ctx.file_path,
         family=family,
         content="exams",
-        rows_read=rows_read,
+        rows_read=rows.rows_read,
         exam_records=records,
         exam_events=events,
         capacity_slots=empty_frame(CAPACITY_SLOTS),
         rejected=rejects.frame(),
         field_parse=field_parse,
-        column_map=column_map,
+        column_map=rows.column_map,
     )
 
 

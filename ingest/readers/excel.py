@@ -18,7 +18,7 @@ from ingest import quirks
 from ingest.feeds.spec import EXAM_FIELDS, REQUIRED_EXAM_FIELDS, WIDE_EVENT_FIELDS, FeedSpec
 from ingest.readers._timefmt import parse_canonical
 from ingest.readers.extract_column import EXTRACT_FIELD, column_format, extract_column, resolve
-from ingest.readers.results import Ctx, QuarantineError, ReadResult, Rejects
+from ingest.readers.results import Ctx, QuarantineError, RawRows, ReadResult, Rejects
 from ingest.readers.slots import build_slots
 from ingest.readers.wide_csv import build_wide
 
@@ -135,7 +135,9 @@ def _columns(
     file_path: str,
     sheet: str,
     rejects_prefix: str,
-):
+) -> RawRows:
+    """A sheet's rows as read: cells by canonical field (times and dates typed, with the cells
+    that did not read), each row's sheet row, and its byte-identical repeats."""
     header = [(_text(v) or "") for v in (rows[0] if rows else [])]
     found = {c: i for i, c in enumerate(header)}
     column_map = {f: (c if c in found else None) for f, c in colmap.items()}
@@ -191,7 +193,16 @@ def _columns(
             "" if v is None else str(v) for v in body[k]
         )
 
-    return raw, pre_bad, n, np.array(lines, dtype=np.int64), dup, raw_line, column_map
+    return RawRows(
+        raw,
+        np.array(lines, dtype=np.int64),
+        Rejects(file_path),
+        n,
+        raw_line,
+        column_map,
+        dup,
+        pre_bad,
+    )
 
 
 def read(
@@ -234,13 +245,12 @@ def read(
             "Excel to check, and ask the trust to resend it",
         ) from None
     ctx = Ctx(spec, file_path, extract_at, local_codes)
-    rejects = Rejects(file_path)
     try:
         rows = _sheet(wb, spec.exam_sheet, file_path)
         colmap = {
             f: c for f, c in spec.columns.items() if f in EXAM_FIELDS or f in WIDE_EVENT_FIELDS
         }
-        raw, pre_bad, n, lines, dup, raw_line, cmap = _columns(
+        exams = _columns(
             rows,
             {**colmap, **extract_column(spec)},
             REQUIRED_EXAM_FIELDS + tuple(extract_column(spec)),
@@ -250,12 +260,18 @@ def read(
             "",
         )
         ctx.extract_at, source = resolve(
-            spec, extract_at, raw, lines, rejects, file_path, pre_bad.pop(EXTRACT_FIELD, None)
+            spec,
+            extract_at,
+            exams.columns,
+            exams.lines,
+            exams.rejects,
+            file_path,
+            exams.pre_bad.pop(EXTRACT_FIELD, None),
         )
         slot_res = None
         if spec.slot_columns and spec.slot_sheet in wb.sheet_names:
             srows = wb.get_sheet_by_name(spec.slot_sheet).to_python(skip_empty_area=False)
-            sraw, spre, sn, slines, _sdup, sraw_line, scmap = _columns(
+            slot_rows = _columns(
                 srows,
                 dict(spec.slot_columns),
                 ("slot_id", "slot_start"),
@@ -264,25 +280,12 @@ def read(
                 spec.slot_sheet,
                 f"{spec.slot_sheet}!",
             )  # the workbook's extract time serves its slots
-            mins = sraw.get("slot_minutes")
+            mins = slot_rows.columns.get("slot_minutes")
             slot_minutes = None
             if mins is not None:
                 s = pd.to_numeric(pd.Series(mins.to_pylist(), dtype=object), errors="coerce")
                 slot_minutes = pa.array(s.round().astype("Int32"), pa.int32(), from_pandas=True)
-            slot_res = build_slots(
-                ctx,
-                sraw,
-                sn,
-                slines,
-                Rejects(file_path),
-                0,
-                sraw_line,
-                scmap,
-                family="excel",
-                pre_bad=spre,
-                slot_minutes=slot_minutes,
-            )
-            slot_res.rows_read = sn
+            slot_res = build_slots(ctx, slot_rows, family="excel", slot_minutes=slot_minutes)
     except QuarantineError:
         raise
     except Exception as e:  # noqa: BLE001 - calamine's own error types: the file is unreadable
@@ -291,20 +294,7 @@ def read(
             f"{file_path}: the workbook cannot be read ({e}); open it in "
             "Excel to check, and ask the trust to resend it",
         ) from None
-    res = build_wide(
-        ctx,
-        "excel",
-        raw,
-        n,
-        lines,
-        dup,
-        rejects,
-        n,
-        raw_line,
-        cmap,
-        pre_bad=pre_bad,
-        slots=slot_res.capacity_slots if slot_res else None,
-    )
+    res = build_wide(ctx, "excel", exams, slots=slot_res.capacity_slots if slot_res else None)
     res.extract_at, res.extract_source = ctx.extract_at, source
     if slot_res is not None:
         res.rows_read += slot_res.rows_read

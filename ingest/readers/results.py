@@ -3,6 +3,7 @@ whole-file error that quarantines a delivery."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -145,3 +146,35 @@ def missing_key(
                 "keyed; ask the trust to resend it with a value",
             )
     return miss
+
+
+@dataclass
+class RawRows:
+    """A delivery's rows as read, before its family's build: columns by canonical field (text,
+    or typed where the format types them), each row's line, and the rows rejected so far."""
+
+    columns: dict[str, pa.Array]
+    lines: np.ndarray  # each row's line (or sheet row) in the file
+    rejects: Rejects
+    rows_read: int
+    raw_line: Callable[[int], str]  # row -> its text as sent, quoted in a reject
+    column_map: dict[str, str | None]  # canonical field -> the column found
+    dup: np.ndarray | None = None  # a byte-identical repeat of an earlier row
+    pre_bad: dict[str, np.ndarray] = field(default_factory=dict)  # typed cells that did not read
+
+    @property
+    def n(self) -> int:
+        return len(self.lines)
+
+    @classmethod
+    def of_table(cls, tab) -> RawRows:
+        """From a tokenised delivery (readers/_csv.py CsvTable)."""
+        return cls(
+            tab.columns,
+            tab.lines,
+            tab.rejects,
+            tab.rows_read,
+            tab.raw_line,
+            tab.column_map,
+            tab.dup,
+        )

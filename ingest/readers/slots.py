@@ -15,7 +15,7 @@ from ingest.readers import _csv
 from ingest.readers.extract_column import extract_column, resolve
 from ingest.readers.frames import empty_frame, slots_frame
 from ingest.readers.localise import localise
-from ingest.readers.results import Ctx, ReadResult, Rejects, missing_key, reject_mask
+from ingest.readers.results import Ctx, RawRows, ReadResult, missing_key, reject_mask
 from ingest.readers.timestamps import parse_naive
 from ingest.readers.values import as_str, map_values, nonempty
 
@@ -39,35 +39,19 @@ def read(
     )
     at, source = resolve(spec, extract_at, tab.columns, tab.lines, tab.rejects, file_path)
     ctx = Ctx(spec, file_path, at, local_codes)
-    res = build_slots(
-        ctx,
-        tab.columns,
-        tab.n,
-        tab.lines,
-        tab.rejects,
-        tab.rows_read,
-        tab.raw_line,
-        tab.column_map,
-        family=spec.family,
-    )
+    res = build_slots(ctx, RawRows.of_table(tab), family=spec.family)
     res.extract_at, res.extract_source = at, source
     return res
 
 
 def build_slots(
-    ctx: Ctx,
-    raw,
-    n,
-    lines,
-    rejects: Rejects,
-    rows_read,
-    raw_line,
-    column_map,
-    family: str,
-    pre_bad: dict | None = None,
-    slot_minutes=None,
+    ctx: Ctx, rows: RawRows, family: str, slot_minutes: pa.Array | None = None
 ) -> ReadResult:
+    """The capacity slots of a slots delivery; `slot_minutes`, the slot lengths when read
+    typed (a workbook's)."""
     spec = ctx.spec
+    raw, n, lines, rejects, raw_line = rows.columns, rows.n, rows.lines, rows.rejects, rows.raw_line
+    pre_bad = rows.pre_bad
     null = pa.nulls(n, pa.string())
     missing_key(
         rejects,
@@ -87,7 +71,7 @@ def build_slots(
     )
     col = raw.get("slot_start", null)
     if pa.types.is_timestamp(col.type):
-        naive, bad = col, (pre_bad or {}).get("slot_start", np.zeros(n, dtype=bool))
+        naive, bad = col, pre_bad.get("slot_start", np.zeros(n, dtype=bool))
     else:
         naive, bad = parse_naive(col, spec.datetime_format)
         reject_mask(
@@ -146,11 +130,11 @@ def build_slots(
         file_path=ctx.file_path,
         family=family,
         content="slots",
-        rows_read=rows_read,
+        rows_read=rows.rows_read,
         exam_records=empty_frame(EXAM_RECORDS),
         exam_events=empty_frame(EXAM_EVENTS),
         capacity_slots=slots,
         rejected=rejects.frame(),
         field_parse=field_parse,
-        column_map=column_map,
+        column_map=rows.column_map,
     )

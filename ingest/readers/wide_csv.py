@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from ingest.readers.extract_column import extract_column, resolve
 from ingest.readers.flags import join_flags, out_of_order
 from ingest.readers.frames import arrow_frame, empty_frame
 from ingest.readers.localise import localise
-from ingest.readers.results import Ctx, ReadResult, Rejects, missing_key, reject_mask
+from ingest.readers.results import Ctx, RawRows, ReadResult, missing_key, reject_mask
 from ingest.readers.timestamps import date_numpy, parse_naive, ts_numpy
 from ingest.readers.values import as_str, bool_unrecognised, map_values, nonempty, to_bool
 
@@ -55,38 +54,18 @@ def read(
     )
     at, source = resolve(spec, extract_at, tab.columns, tab.lines, tab.rejects, file_path)
     ctx = Ctx(spec, file_path, at, local_codes)
-    res = build_wide(
-        ctx,
-        "wide_csv",
-        tab.columns,
-        tab.n,
-        tab.lines,
-        tab.dup,
-        tab.rejects,
-        tab.rows_read,
-        tab.raw_line,
-        tab.column_map,
-    )
+    res = build_wide(ctx, "wide_csv", RawRows.of_table(tab))
     res.extract_at, res.extract_source = at, source
     return res
 
 
 def build_wide(
-    ctx: Ctx,
-    family: str,
-    raw: dict[str, pa.Array],
-    n: int,
-    lines: np.ndarray,
-    dup: np.ndarray,
-    rejects: Rejects,
-    rows_read: int,
-    raw_line: Callable[[int], str],
-    column_map: dict[str, str | None],
-    pre_bad: dict[str, np.ndarray] | None = None,
-    slots: object | None = None,
+    ctx: Ctx, family: str, rows: RawRows, slots: pd.DataFrame | None = None
 ) -> ReadResult:
+    """The records and events of a wide delivery (one row per exam); `slots`, the capacity
+    slots read beside them (a workbook's slot sheet)."""
     spec = ctx.spec
-    pre_bad = pre_bad or {}
+    raw, n, lines, rejects, pre_bad = rows.columns, rows.n, rows.lines, rows.rejects, rows.pre_bad
     null = pa.nulls(n, pa.string())
     pool = pool_for(n)
     # the timestamp columns are parsed on the other core while the exam attributes are built
@@ -96,7 +75,12 @@ def build_wide(
         if f in raw
     }
     missing_key(
-        rejects, raw.get("accession", null), lines, "accession", spec.column("accession"), raw_line
+        rejects,
+        raw.get("accession", null),
+        lines,
+        "accession",
+        spec.column("accession"),
+        rows.raw_line,
     )
     data, flags, _ = exam_attributes(ctx, raw, n, rejects, lines)
     field_parse: dict[str, tuple[int, int]] = {}
@@ -133,7 +117,7 @@ def build_wide(
 
     tnp = {f[:-3]: ts_numpy(t) for f, t in times.items() if f != "appointment_at"}
     flags["dates_out_of_order"] = out_of_order(tnp, date_numpy(data.get("birth_date")), n)
-    flags["duplicate_row"] = dup
+    flags["duplicate_row"] = rows.dup
     data["source_line"] = pa.array(lines.astype(np.int32))
     outs = None
     if "verified_outsourced" in raw:
@@ -163,13 +147,13 @@ def build_wide(
         file_path=ctx.file_path,
         family=family,
         content="exams",
-        rows_read=rows_read,
+        rows_read=rows.rows_read,
         exam_records=result(records_job),
         exam_events=events,
         capacity_slots=slots if slots is not None else empty_frame(CAPACITY_SLOTS),
         rejected=rejects.frame(),
         field_parse=field_parse,
-        column_map=column_map,
+        column_map=rows.column_map,
     )
 
 
