@@ -53,6 +53,7 @@ COLUMNS: list[tuple[str, str]] = [
     ("allocated_slot_at", "Allocated slot (local time)"),
 ]
 LOCAL_TIME_COLUMNS = ("offered_slot_at", "allocated_slot_at")
+MUST_BE_ZERO = "must be 0"
 
 
 @dataclass
@@ -66,10 +67,15 @@ class OffersResult:
 
     @property
     def failed(self) -> list[tuple[str, int, str]]:
-        return [c for c in self.checks if c[1]]
+        """Checks that must pass and do not (a warning's rows are listed, not failed)."""
+        return [c for c in self.checks if c[1] and c[2] == MUST_BE_ZERO]
+
+    @property
+    def warnings(self) -> list[tuple[str, int, str]]:
+        return [c for c in self.checks if c[1] and c[2] != MUST_BE_ZERO]
 
     def __str__(self) -> str:
-        verdict = "all checks pass" if not self.failed else f"{len(self.failed)} check(s) fail"
+        verdict = _verdict(self)
         return (
             f"offers {self.trust} as of {self.as_of}: {self.rows} offer(s) for "
             f"{self.patients} patient(s), {verdict}; " + ", ".join(p.name for p in self.files)
@@ -108,7 +114,7 @@ def _local(value: object) -> object:
 
 
 def validate(rows: list[dict], trust: str) -> list[tuple[str, int, str]]:
-    """(check, rows failing, what it means) for the list of one trust."""
+    """(check, rows failing, what it means: MUST_BE_ZERO, or what to do) for one trust's list."""
     allocated = [
         (r["offered_site_code"], r["allocated_slot_at"]) for r in rows if r["is_allocated"]
     ]
@@ -116,19 +122,19 @@ def validate(rows: list[dict], trust: str) -> list[tuple[str, int, str]]:
     for r in rows:
         per_exam[r["exam_key"]] = per_exam.get(r["exam_key"], 0) + int(bool(r["is_allocated"]))
     return [
-        ("rows of another trust", sum(r["trust_code"] != trust for r in rows), "must be 0"),
+        ("rows of another trust", sum(r["trust_code"] != trust for r in rows), MUST_BE_ZERO),
         (
             "offered slot not before the own option",
             sum(_local(r["offered_slot_at"]).date() >= r["own_option_date"] for r in rows),
-            "must be 0: an offer is a sooner scan",
+            MUST_BE_ZERO,
         ),
         (
             "distance missing or negative",
             sum(r["distance_km"] is None or r["distance_km"] < 0 for r in rows),
-            "must be 0",
+            MUST_BE_ZERO,
         ),
-        ("slot allocated twice", len(allocated) - len(set(allocated)), "must be 0"),
-        ("patient allocated twice", sum(n > 1 for n in per_exam.values()), "must be 0"),
+        ("slot allocated twice", len(allocated) - len(set(allocated)), MUST_BE_ZERO),
+        ("patient allocated twice", sum(n > 1 for n in per_exam.values()), MUST_BE_ZERO),
         (
             "NHS number missing or invalid",
             sum(nhs_number_problem(str(r["nhs_number"] or "")) is not None for r in rows),
@@ -174,6 +180,13 @@ def _write_xlsx(path: Path, rows: list[dict], summary: list[str]) -> None:
     write_private(path, write)
 
 
+def _verdict(result: OffersResult) -> str:
+    if result.failed:
+        return f"{len(result.failed)} check(s) FAIL"
+    warned = sum(n for _, n, _ in result.warnings)
+    return "all checks pass" + (f", {warned} row(s) to look at" if warned else "")
+
+
 def _summary(result: OffersResult) -> list[str]:
     lines = [
         f"Scheduling offers for trust {result.trust}, as of {result.as_of}",
@@ -183,7 +196,7 @@ def _summary(result: OffersResult) -> list[str]:
         "checks (rows failing):",
     ]
     lines += [f"  {name}: {n} ({note})" for name, n, note in result.checks]
-    lines.append("result: " + ("all checks pass" if not result.failed else "CHECKS FAIL"))
+    lines.append("result: " + _verdict(result))
     return lines
 
 
