@@ -54,7 +54,7 @@ heat = (
     alt.Chart(grid)
     .mark_rect()
     .encode(
-        x=alt.X("dm01_test:N", title="DM01 test"),
+        x=alt.X("dm01_test:N", title="DM01 test", axis=alt.Axis(orient="top", labelAngle=0)),
         y=alt.Y("site:N", title=None, sort=sorted(grid["site"].unique())),
         color=alt.Color(
             "pressure:Q",
@@ -71,8 +71,10 @@ heat = (
         ],
     )
 )
-labels = heat.mark_text(fontSize=11).encode(
-    text=alt.Text("pressure:Q", format=".1f"), color=alt.value("black")
+labels = (
+    heat.transform_filter("isValid(datum.pressure)")
+    .mark_text(fontSize=11)
+    .encode(text=alt.Text("pressure:Q", format=".1f"), color=alt.value("black"))
 )
 st.altair_chart(heat + labels, width="stretch")
 st.caption(
@@ -135,16 +137,25 @@ site = right.selectbox(
 slots = st.slider("Added slots a week", 0, 100, 0, key="plan_slots")
 projection = data.planning_projection(trust, test, slots)
 
-long = pd.concat(
-    [
-        projection.assign(line="projected", waiting=projection["baseline_total"]),
+LINES = {  # line -> (colour, dashed)
+    "projected": ("#005eb8", False),
+    f"with {slots} added slots a week": ("#41b6e6", True),
+    "projected 6+ weeks": ("#d5281b", False),
+    f"6+ weeks with {slots} added": ("#f499be", True),
+}
+parts = [
+    projection.assign(line="projected", waiting=projection["baseline_total"]),
+    projection.assign(line="projected 6+ weeks", waiting=projection["baseline_6_plus_weeks"]),
+]
+if slots:
+    parts += [
         projection.assign(line=f"with {slots} added slots a week", waiting=projection["total"]),
-        projection.assign(line="projected 6+ weeks", waiting=projection["baseline_6_plus_weeks"]),
         projection.assign(
             line=f"6+ weeks with {slots} added", waiting=projection["waiting_6_plus_weeks"]
         ),
     ]
-)
+long = pd.concat(parts)
+shown_lines = [name for name in LINES if name in set(long["line"])]
 x = alt.X("week_end_date:T", title="week ending")
 band = (
     alt.Chart(projection)
@@ -162,11 +173,18 @@ lines = (
     .encode(
         x=x,
         y=alt.Y("waiting:Q", title="patients waiting"),
-        color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom")),
-        strokeDash=alt.condition(
-            alt.FieldOneOfPredicate(field="line", oneOf=["projected", "projected 6+ weeks"]),
-            alt.value([1, 0]),
-            alt.value([5, 3]),
+        color=alt.Color(
+            "line:N",
+            title=None,
+            legend=alt.Legend(orient="bottom"),
+            scale=alt.Scale(domain=shown_lines, range=[LINES[n][0] for n in shown_lines]),
+        ),
+        strokeDash=alt.StrokeDash(
+            "line:N",
+            legend=None,
+            scale=alt.Scale(
+                domain=shown_lines, range=[[5, 3] if LINES[n][1] else [1, 0] for n in shown_lines]
+            ),
         ),
     )
 )
