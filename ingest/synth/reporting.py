@@ -92,8 +92,11 @@ def report_exams(
     cap_day = _daily_capacity(profile, ref, exams, days, qmask & _in_demand(elig, days))
     if capacity_factor is not None:
         cap_day = cap_day * capacity_factor
-    outsourced = np.zeros(n, dtype=bool)
-    served = _run_reporting_queue(rng, profile, exams, days, qmask, elig, cap_day, outsourced)
+    queue = _ReportQueue(exams, qmask, elig)
+    # the CT/MR that may be outsourced, by the day they became reportable
+    cand = np.flatnonzero(qmask & CT_MR[modality] & (exams.rclass > 0))
+    cand = cand[np.argsort(elig[cand], kind="stable")]
+    served, outsourced = _run_reporting_queue(rng, profile, queue, cand, days, cap_day)
     for i, s in served:
         d = days.first + i
         verified[s] = _report_times(d, bool(weekend[i]), completed[s], u_time[s], short_wait[s])
@@ -133,89 +136,89 @@ def _daily_capacity(
     return weekly * _weekday_factor(ref, days)
 
 
+class _ReportQueue:
+    """The reporting queue: per class, the exams in order of the day they became reportable and
+    the next one to report; each exam's report units (none once outsourced)."""
+
+    def __init__(self, exams: ExamsToReport, qmask: np.ndarray, elig: np.ndarray) -> None:
+        self.elig = elig  # per exam: the day it became reportable
+        self.orders, self.eligs, self.heads = [], [], []
+        for c in range(3):
+            idx = np.flatnonzero(qmask & (exams.rclass == c))
+            o = idx[np.lexsort((exams.completed[idx], elig[idx]))]
+            self.orders.append(o)
+            self.eligs.append(elig[o])
+            self.heads.append(0)
+        self.units = UNITS[exams.modality].astype(np.float64).copy()
+        self.min_unit = max(0.5, float(UNITS[UNITS > 0].min()))
+
+    def routine_backlog_age(self, d: int) -> int:
+        """Days the oldest routine exam not yet reported has waited by day d."""
+        o2, h2, e2 = self.orders[2], self.heads[2], self.eligs[2]
+        return (d - e2[h2]) if h2 < o2.size and e2[h2] <= d else 0
+
+    def serve_day(self, d: int, budget: float) -> tuple[list[np.ndarray], float]:
+        """The exams reported on day d, class by class (a class waits until the one above it
+        is cleared), and the budget left."""
+        day_served: list[np.ndarray] = []
+        for c in range(3):
+            budget = self._serve_class(c, d, budget, day_served)
+            if self.heads[c] < int(np.searchsorted(self.eligs[c], d, "right")):
+                break  # lower classes wait until this class is cleared
+        return day_served, budget
+
+    def _serve_class(self, c: int, d: int, budget: float, day_served: list[np.ndarray]) -> float:
+        o, heads = self.orders[c], self.heads
+        end = int(np.searchsorted(self.eligs[c], d, "right"))
+        while heads[c] < end and budget >= 0:
+            h = heads[c]
+            w = o[h : min(end, h + int(budget / self.min_unit) + 8)]
+            cum = np.cumsum(self.units[w])
+            k = int(np.searchsorted(cum, budget, "right"))
+            if k == 0:
+                break
+            day_served.append(w[:k])
+            budget -= float(cum[k - 1])
+            heads[c] = h + k
+            if k < w.size:
+                break
+        return budget
+
+
 def _run_reporting_queue(
     rng: np.random.Generator,
     profile: TrustProfile,
-    exams: ExamsToReport,
+    queue: _ReportQueue,
+    candidates: np.ndarray,
     days: ReportingDays,
-    qmask: np.ndarray,
-    elig: np.ndarray,
     cap_day: np.ndarray,
-    outsourced: np.ndarray,
-) -> list[tuple[int, np.ndarray]]:
-    """Serve the queue day by day within the day's budget (unspent budget partly carried);
-    marks the CT/MR sent out in `outsourced`. Returns (day's index, exams reported in-house
-    that day)."""
-    modality, rclass, completed = exams.modality, exams.rclass, exams.completed
-    orders, eligs, heads = [], [], []
-    for c in range(3):
-        idx = np.flatnonzero(qmask & (rclass == c))
-        o = idx[np.lexsort((completed[idx], elig[idx]))]
-        orders.append(o)
-        eligs.append(elig[o])
-        heads.append(0)
-    # items by eligible day (for the outsourcing decision)
-    cand = np.flatnonzero(qmask & CT_MR[modality] & (rclass > 0))
-    cand = cand[np.argsort(elig[cand], kind="stable")]
-    cand_bounds = np.searchsorted(elig[cand], np.arange(days.first, days.last + 2))
-    eff_units = UNITS[modality].astype(np.float64).copy()
-    min_unit = max(0.5, float(UNITS[UNITS > 0].min()))
+) -> tuple[list[tuple[int, np.ndarray]], np.ndarray]:
+    """Serve the queue day by day within the day's budget (unspent budget partly carried).
+    While the routine backlog is old, a share of the new CT/MR `candidates` (sorted by the day
+    they became reportable) is outsourced. Returns (day's index, exams reported in-house that
+    day) and the outsourced mask."""
+    outsourced = np.zeros(queue.units.size, dtype=bool)
+    cand_bounds = np.searchsorted(queue.elig[candidates], np.arange(days.first, days.last + 2))
     carry = 0.0
-    out_rng_u = rng.random(cand.size)
+    out_rng_u = rng.random(candidates.size)
     served: list[tuple[int, np.ndarray]] = []
     for i, d in enumerate(range(days.first, days.last + 1)):
-        # outsource new CT/MR while the routine backlog is old
-        if profile.outsource_share > 0:
-            o2, h2 = orders[2], heads[2]
-            backlog_age = (d - eligs[2][h2]) if h2 < o2.size and eligs[2][h2] <= d else 0
-            if backlog_age > profile.outsource_trigger_days:
-                lo, hi = cand_bounds[i], cand_bounds[i + 1]
-                sel = cand[lo:hi][out_rng_u[lo:hi] < profile.outsource_share]
-                outsourced[sel] = True
-                eff_units[sel] = 0.0
-        budget = cap_day[i] + carry
-        day_served: list[np.ndarray] = []
-        for c in range(3):
-            budget = _serve_class(orders[c], eligs[c], heads, c, d, budget, eff_units, min_unit,
-                                  day_served)  # fmt: skip
-            if heads[c] < int(np.searchsorted(eligs[c], d, "right")):
-                break  # lower classes wait until this class is cleared
-        carry = min(max(budget, 0.0), 0.6 * cap_day[i] + min_unit * 2)
+        if (
+            profile.outsource_share > 0
+            and queue.routine_backlog_age(d) > profile.outsource_trigger_days
+        ):
+            lo, hi = cand_bounds[i], cand_bounds[i + 1]
+            sel = candidates[lo:hi][out_rng_u[lo:hi] < profile.outsource_share]
+            outsourced[sel] = True
+            queue.units[sel] = 0.0
+        day_served, budget = queue.serve_day(d, cap_day[i] + carry)
+        carry = min(max(budget, 0.0), 0.6 * cap_day[i] + queue.min_unit * 2)
         if day_served:
             s = np.concatenate(day_served)
             s = s[~outsourced[s]]
             if s.size:
                 served.append((i, s))
-    return served
-
-
-def _serve_class(
-    o: np.ndarray,
-    e: np.ndarray,
-    heads: list[int],
-    c: int,
-    d: int,
-    budget: float,
-    eff_units: np.ndarray,
-    min_unit: float,
-    day_served: list[np.ndarray],
-) -> float:
-    """Serve class c's exams eligible by day d, in order, while the budget lasts; returns
-    the budget left."""
-    end = int(np.searchsorted(e, d, "right"))
-    while heads[c] < end and budget >= 0:
-        h = heads[c]
-        w = o[h : min(end, h + int(budget / min_unit) + 8)]
-        cum = np.cumsum(eff_units[w])
-        k = int(np.searchsorted(cum, budget, "right"))
-        if k == 0:
-            break
-        day_served.append(w[:k])
-        budget -= float(cum[k - 1])
-        heads[c] = h + k
-        if k < w.size:
-            break
-    return budget
+    return served, outsourced
 
 
 def _report_times(
