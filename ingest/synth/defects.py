@@ -185,8 +185,17 @@ def inject_semantic(exams: pd.DataFrame, events: pd.DataFrame, local_trusts: set
     exams = exams.copy(deep=False)
     events = events.copy(deep=False)
     watch: list[dict] = []
+    _invalid_nhs_numbers(exams, rates, rng, watch)
+    _unknown_local_codes(exams, local_trusts, rates, rng, watch)
+    _reports_before_exams(events, rates, rng, watch)
+    return exams, events, watch
+
+
+def _invalid_nhs_numbers(
+    exams: pd.DataFrame, rates: DefectRates, rng: np.random.Generator, watch: list[dict]
+) -> None:
+    """NHS numbers recorded with a wrong check digit."""
     n = len(exams)
-    # invalid NHS numbers
     if rates.nhs_number_invalid > 0 and n:
         pick = np.flatnonzero(rng.random(n) < rates.nhs_number_invalid)
         if pick.size:
@@ -211,7 +220,17 @@ def inject_semantic(exams: pd.DataFrame, events: pd.DataFrame, local_trusts: set
                     "field": "nhs_number", "event_id": None,
                     "detail": f"NHS number {old} recorded as {nv} (fails the mod-11 check)",
                     "outcome": "loaded_flagged:nhs_number_invalid"})  # fmt: skip
-    # unknown local codes
+
+
+def _unknown_local_codes(
+    exams: pd.DataFrame,
+    local_trusts: set[str],
+    rates: DefectRates,
+    rng: np.random.Generator,
+    watch: list[dict],
+) -> None:
+    """Local procedure codes missing from the trust's code map."""
+    n = len(exams)
     if rates.unknown_local_code > 0 and n and local_trusts:
         in_local = exams["trust_code"].isin(list(local_trusts)).to_numpy(bool)
         pick = np.flatnonzero(in_local & (rng.random(n) < rates.unknown_local_code))
@@ -230,7 +249,12 @@ def inject_semantic(exams: pd.DataFrame, events: pd.DataFrame, local_trusts: set
                                          f"(true procedure {nic[j]})",
                                   "outcome": "loaded_flagged:unknown_local_code"})  # fmt: skip
             exams["local_procedure_code"] = col
-    # report verified before the exam started (same local day, so deliveries are unaffected)
+
+
+def _reports_before_exams(
+    events: pd.DataFrame, rates: DefectRates, rng: np.random.Generator, watch: list[dict]
+) -> None:
+    """Reports verified before the exam started (same local day, so deliveries are unaffected)."""
     if rates.dates_out_of_order > 0 and len(events):
         ev = events
         typ = ev["event"]
@@ -287,7 +311,6 @@ def inject_semantic(exams: pd.DataFrame, events: pd.DataFrame, local_trusts: set
                             "detail": (f"report verified at {newt.strftime(fmt)} UTC, before the "
                                     f"exam started at {oldt.strftime(fmt)} UTC"),
                             "outcome": "loaded_flagged:dates_out_of_order"})  # fmt: skip
-    return exams, events, watch
 
 
 # --- withdrawals (RIS behaviour, recorded in the truth's events.withdrawn_at) --------------------
