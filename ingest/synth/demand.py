@@ -120,6 +120,43 @@ def generate_requests(
     """Referrals requested on days first_day..last_day (inclusive); `surge`, a factor on the
     elective rate of each of those days (a surge-demand scenario), or None."""
     days = np.arange(first_day, last_day + 1, dtype=np.int64)
+    factors = _day_factors(days, ref, norm_day, surge)
+    tables = _procedure_tables(ref)
+    vols = stream_volumes(profile, ref, scale)
+    parts: list[dict[str, np.ndarray]] = []
+    for mi, m in enumerate(MODALITIES):
+        for kind, v in zip(("ed", "ip", "el"), vols[m], strict=True):
+            if v <= 0 or (m, kind != "el") not in tables:
+                continue
+            part = _stream(
+                rng, mi, kind, v / 365.0 * factors[kind], days, tables[(m, kind != "el")]
+            )
+            if part is not None:
+                parts.append(part)
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    order = np.lexsort((cols["modality"], cols["requested"]))
+    cols = {k: v[order] for k, v in cols.items()}
+    req, mod, prio = cols["requested"], cols["modality"], cols["priority"]
+    unsched = cols["category"] == CAT_UNSCHEDULED
+    xr_like = np.isin(mod, [MODALITIES.index(x) for x in ("XR", "DEXA")])
+    rec, vet = _received_and_vetted(rng, req, mod, prio, unsched, xr_like)
+    return Requests(
+        modality=mod,
+        proc=cols["proc"],
+        priority=prio,
+        source=cols["source"],
+        category=cols["category"],
+        requested=req,
+        received=rec,
+        vetted=vet,
+        ready_day=_ready_day(rng, req, prio, vet, ~unsched, xr_like),
+    )
+
+
+def _day_factors(
+    days: np.ndarray, ref: Reference, norm_day: int, surge: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    """Each day's rate against the reference mean, per stream (ED, inpatient, elective)."""
     el_f = elective_day_factor(days, ref) / reference_mean(elective_day_factor, norm_day, ref)
     if surge is not None:
         el_f = el_f * surge
@@ -129,58 +166,65 @@ def generate_requests(
     ip_f = unscheduled_day_factor(days, ref, False) / reference_mean(
         unscheduled_day_factor, norm_day, ref, False
     )
-    tables = _procedure_tables(ref)
-    vols = stream_volumes(profile, ref, scale)
-    parts: list[dict[str, np.ndarray]] = []
-    ed_cdf = np.cumsum(ED_HOURLY) / ED_HOURLY.sum()
-    ip_cdf = np.cumsum(INPATIENT_HOURLY) / INPATIENT_HOURLY.sum()
-    for mi, m in enumerate(MODALITIES):
-        ed_v, ip_v, el_v = vols[m]
-        for kind, v, f in (("ed", ed_v, ed_f), ("ip", ip_v, ip_f), ("el", el_v, el_f)):
-            if v <= 0 or (m, kind != "el") not in tables:
-                continue
-            counts = rng.poisson(v / 365.0 * f)
-            n = int(counts.sum())
-            if n == 0:
-                continue
-            day = np.repeat(days, counts)
-            idx, p = tables[(m, kind != "el")]
-            proc = idx[rng.choice(idx.size, n, p=p)]
-            if kind == "el":
-                tod = rng.integers(8 * HOUR, 18 * HOUR, n)
-                pr = rng.choice(4, n, p=np.array(ELECTIVE_PRIORITY_MIX[m]))
-                priority = np.array([2, 3, 4, 5], dtype=np.int8)[pr]
-                sm = np.array(ELECTIVE_SOURCE_MIX[m])
-                source = np.array(ELECTIVE_SOURCES)[rng.choice(len(ELECTIVE_SOURCES), n, p=sm)]
-                category = np.where(priority == PRIO["planned"], CAT_PLANNED, CAT_WAITING)
-            else:
-                cdf = ed_cdf if kind == "ed" else ip_cdf
-                hour = np.searchsorted(cdf, rng.random(n))
-                tod = hour * HOUR + rng.integers(0, HOUR, n)
-                priority = np.full(n, PRIO["ed" if kind == "ed" else "inpatient"], dtype=np.int8)
-                source = np.full(n, "05" if kind == "ed" else "01")
-                category = np.full(n, CAT_UNSCHEDULED)
-            parts.append(
-                {
-                    "modality": np.full(n, mi, dtype=np.int8),
-                    "proc": proc.astype(np.int32),
-                    "priority": priority.astype(np.int8),
-                    "source": source.astype("<U2"),
-                    "category": category.astype(np.int8),
-                    "requested": day * DAY + tod,
-                }
-            )
-    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    order = np.lexsort((cols["modality"], cols["requested"]))
-    cols = {k: v[order] for k, v in cols.items()}
-    n = cols["requested"].size
-    req = cols["requested"]
-    mod = cols["modality"]
-    prio = cols["priority"]
-    unsched = cols["category"] == CAT_UNSCHEDULED
-    xr_like = np.isin(mod, [MODALITIES.index(x) for x in ("XR", "DEXA")])
+    return {"ed": ed_f, "ip": ip_f, "el": el_f}
 
-    # received and vetted
+
+_ED_CDF = np.cumsum(ED_HOURLY) / ED_HOURLY.sum()
+_INPATIENT_CDF = np.cumsum(INPATIENT_HOURLY) / INPATIENT_HOURLY.sum()
+
+
+def _stream(
+    rng: np.random.Generator,
+    mi: int,
+    kind: str,
+    daily: np.ndarray,
+    days: np.ndarray,
+    table: tuple[np.ndarray, np.ndarray],
+) -> dict[str, np.ndarray] | None:
+    """One modality's requests of one stream (ed, ip or el) at `daily` mean requests a day."""
+    m = MODALITIES[mi]
+    counts = rng.poisson(daily)
+    n = int(counts.sum())
+    if n == 0:
+        return None
+    day = np.repeat(days, counts)
+    idx, p = table
+    proc = idx[rng.choice(idx.size, n, p=p)]
+    if kind == "el":
+        tod = rng.integers(8 * HOUR, 18 * HOUR, n)
+        pr = rng.choice(4, n, p=np.array(ELECTIVE_PRIORITY_MIX[m]))
+        priority = np.array([2, 3, 4, 5], dtype=np.int8)[pr]
+        sm = np.array(ELECTIVE_SOURCE_MIX[m])
+        source = np.array(ELECTIVE_SOURCES)[rng.choice(len(ELECTIVE_SOURCES), n, p=sm)]
+        category = np.where(priority == PRIO["planned"], CAT_PLANNED, CAT_WAITING)
+    else:
+        cdf = _ED_CDF if kind == "ed" else _INPATIENT_CDF
+        hour = np.searchsorted(cdf, rng.random(n))
+        tod = hour * HOUR + rng.integers(0, HOUR, n)
+        priority = np.full(n, PRIO["ed" if kind == "ed" else "inpatient"], dtype=np.int8)
+        source = np.full(n, "05" if kind == "ed" else "01")
+        category = np.full(n, CAT_UNSCHEDULED)
+    return {
+        "modality": np.full(n, mi, dtype=np.int8),
+        "proc": proc.astype(np.int32),
+        "priority": priority.astype(np.int8),
+        "source": source.astype("<U2"),
+        "category": category.astype(np.int8),
+        "requested": day * DAY + tod,
+    }
+
+
+def _received_and_vetted(
+    rng: np.random.Generator,
+    req: np.ndarray,
+    mod: np.ndarray,
+    prio: np.ndarray,
+    unsched: np.ndarray,
+    xr_like: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """When each request reached radiology, and when it was vetted (-1: X-ray-like unscheduled
+    requests are not)."""
+    n = req.size
     rec = np.empty(n, dtype=np.int64)
     vet = np.full(n, -1, dtype=np.int64)
     quick = unsched | xr_like
@@ -204,8 +248,20 @@ def generate_requests(
         rec[el_slow] + np.minimum(rng.exponential(mean_vet), 5 * DAY - 4 * HOUR).astype(np.int64),
     )
     vet[el_slow] = np.maximum(vet[el_slow], rec[el_slow] + MINUTE)
+    return rec, vet
 
-    # first day a slot can be used: the day after vetting, plus patient choice for routine
+
+def _ready_day(
+    rng: np.random.Generator,
+    req: np.ndarray,
+    prio: np.ndarray,
+    vet: np.ndarray,
+    el: np.ndarray,
+    xr_like: np.ndarray,
+) -> np.ndarray:
+    """The first day a slot can be used: the day after vetting, plus patient choice for
+    routine and urgent requests; a planned exam's due day; -1 for unscheduled requests."""
+    n = req.size
     ready = np.full(n, -1, dtype=np.int64)
     vday = vet // DAY
     choice = np.where(
@@ -217,14 +273,4 @@ def generate_requests(
     planned = prio == PRIO["planned"]
     due = req // DAY + PLANNED_INTERVALS[rng.integers(0, PLANNED_INTERVALS.size, n)]
     ready[planned] = np.maximum(ready[planned], due[planned])
-    return Requests(
-        modality=mod,
-        proc=cols["proc"],
-        priority=prio,
-        source=cols["source"],
-        category=cols["category"],
-        requested=req,
-        received=rec,
-        vetted=vet,
-        ready_day=ready,
-    )
+    return ready
