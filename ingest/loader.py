@@ -271,6 +271,25 @@ class _ReadJob:
     name_err: QuarantineError | None
     codes: set[str] | None
     size: int = 0  # bytes of the delivery
+    key: bytes = field(default=b"", repr=False)  # the pseudonym key: patient keys at the read
+    measure: bool = False  # tally the file's expectations at the read (validation is on)
+
+
+@dataclass
+class _Rows:
+    """A read file's rows on their way to the load, as Arrow tables by landing table: a reader
+    process hands them over as Arrow buffers (pyarrow pickles a table as its record batches'
+    buffers), not as pickled pandas frames, and the insert scans them as they are."""
+
+    rows_read: int
+    rows_rejected: int
+    reject_reasons: Counter
+    extract_at: datetime | None
+    tables: dict[str, pa.Table | pd.DataFrame]
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.rows_read - self.rows_rejected
 
 
 @dataclass
@@ -278,7 +297,8 @@ class _ReadFile(_ReadJob):
     """A new delivery read and waiting for its batch's validation verdict before it is loaded."""
 
     started: datetime | None = None
-    res: ReadResult | None = None
+    rows: _Rows | None = None
+    checks: object = None  # the file's measured suite (validation.FileChecks), or the error
     problem: QuarantineError | None = None  # quarantine reason found by reading or validating
     outcomes: list = field(default_factory=list)
 
@@ -316,6 +336,7 @@ def ingest_landing(
     validator = None
     waiting: list[FileOutcome | _ReadFile] = []  # in load order; skipped files keep their place
     con = duckdb.connect(str(db_path))
+    _x(con, "set enable_progress_bar = false")  # a batch's insert must not draw on the log
 
     def finish_batch() -> None:
         batch = [w for w in waiting if isinstance(w, _ReadFile)]
@@ -379,6 +400,8 @@ def ingest_landing(
                         name_err,
                         codes,
                         path.stat().st_size,
+                        pseudonym_key,
+                        validate,
                     )
                 )
         fingerprints.save(con)  # a cache: should the run stop, the manifest still decides
@@ -396,7 +419,7 @@ def ingest_landing(
             f = next(reads)
             waiting.append(f)
             files_waiting += 1
-            rows_waiting += f.res.rows_read if f.res is not None else 0
+            rows_waiting += f.rows.rows_read if f.rows is not None else 0
             if files_waiting >= BATCH_FILES or rows_waiting >= BATCH_ROWS:
                 finish_batch()
                 rows_waiting = files_waiting = 0
@@ -407,11 +430,14 @@ def ingest_landing(
 
 
 # New files are read by worker processes ahead of the load when there is enough to read:
-# parsing is single-threaded Python, so the next files parse while this process validates and
-# inserts. A full-scale night (27 files, 33 MB) loads in 7 s this way against 8 s in-process;
-# a demo night's few small files are read here, as starting workers costs ~1 s.
+# parsing, the expectations' tallies and the pseudonyms are single-threaded Python, so the next
+# files are read while this process judges and inserts a batch. A demo night's few small files
+# are read here: starting the workers would cost more (docs/benchmarks.md).
 PARALLEL_MIN_FILES = 4
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+# ...or this many files however small (a backfill of small deltas): each file's read, checks
+# and pseudonyms cost more than its bytes say, and the workers take them off this process.
+PARALLEL_MANY_FILES = 48
 # Files read by workers and not yet taken, at most: enough to keep the workers busy while this
 # process validates and inserts a batch, few enough to bound memory.
 READ_AHEAD_FILES = 16
@@ -437,7 +463,7 @@ def _read_job(job: _ReadJob) -> _ReadFile:
             )
         if job.name_err is not None:
             raise job.name_err
-        f.res = read_file(
+        res = read_file(
             job.path,
             job.spec,
             job.content,
@@ -446,6 +472,9 @@ def _read_job(job: _ReadJob) -> _ReadFile:
             file_path=job.rel,
             data=data,
         )
+        if job.measure:
+            f.checks = _measured(res)
+        f.rows = _rows(res, job.key)
     except QuarantineError as q:
         f.problem = q
     except Exception as e:  # noqa: BLE001 -a reader bug must not stop the night: quarantine the file as unreadable
@@ -455,6 +484,38 @@ def _read_job(job: _ReadJob) -> _ReadFile:
             f"{e}); keep the file, report the problem to the warehouse team",
         )
     return f
+
+
+def _measured(res: ReadResult):
+    """The file's expectations tallied here, where its rows are; an error is kept for the batch's
+    judge, which quarantines the file with it."""
+    from ingest.validation import measure
+
+    try:
+        return measure(res)
+    except Exception as e:  # noqa: BLE001 - the file's validation error is recorded with it
+        return e
+
+
+def _rows(res: ReadResult, key: bytes) -> _Rows:
+    """The read file's rows as Arrow tables by landing table, patient keys added to its records."""
+    recs = res.exam_records
+    if len(recs):
+        recs = recs.copy()
+        recs["patient_key"] = patient_keys(recs["nhs_number"].astype(object), key).to_numpy()
+    frames = {
+        "exam_records": recs,
+        "exam_events": res.exam_events,
+        "capacity_slots": res.capacity_slots,
+        "rejected_rows": res.rejected,
+    }
+    return _Rows(
+        res.rows_read,
+        res.rows_rejected,
+        Counter(res.rejected["reason_code"].tolist()),
+        res.extract_at,
+        {table: _as_arrow(df) for table, df in frames.items() if len(df)},
+    )
 
 
 def _reader_init(loader_pid: int) -> None:
@@ -480,7 +541,7 @@ def _reads_in_order(jobs: list[_ReadJob], workers: int) -> Iterator[_ReadFile]:
     if (
         workers <= 1
         or len(jobs) < PARALLEL_MIN_FILES
-        or sum(job.size for job in jobs) < PARALLEL_MIN_BYTES
+        or (sum(job.size for job in jobs) < PARALLEL_MIN_BYTES and len(jobs) < PARALLEL_MANY_FILES)
     ):
         for job in jobs:
             yield _read_job(job)
@@ -564,23 +625,20 @@ class _ValidatorInBackground:
 
 
 def _validate_batch(validator, batch: list[_ReadFile]) -> None:
-    """Judge the read files of a batch in one GE validation; a file that blocks is marked for
-    quarantine. Should GE fail on the batch, each file is judged alone so that only the file it
-    fails on is quarantined."""
+    """Judge the read files of a batch, measured by their readers, in one GE validation; a file
+    that blocks is marked for quarantine. Should GE fail on the batch, each file is judged alone
+    so that only the file it fails on is quarantined."""
     from ingest.validation import blocking_failures
 
-    todo = [f for f in batch if f.res is not None]
-    if not todo:
-        return
+    todo = [f for f in batch if f.rows is not None]
+    results: list = [f.checks if isinstance(f.checks, Exception) else None for f in todo]
+    measured = [i for i, f in enumerate(todo) if results[i] is None]
     try:
-        results = validator.validate_many([(f.res, f.spec) for f in todo])
-    except Exception:  # noqa: BLE001 - any validator failure: validate file by file instead
-        results = []
-        for f in todo:
-            try:
-                results.append(validator.validate(f.res, f.spec))
-            except Exception as e:  # noqa: BLE001 - the file's validation error is recorded with it
-                results.append(e)
+        judged = validator.judge_many([todo[i].checks for i in measured]) if measured else []
+    except Exception:  # noqa: BLE001 - any validator failure: judge file by file instead
+        judged = [_judged_alone(validator, todo[i].checks) for i in measured]
+    for i, outcomes in zip(measured, judged):
+        results[i] = outcomes
     for f, outcomes in zip(todo, results):
         if isinstance(outcomes, Exception):
             f.problem = QuarantineError(
@@ -602,10 +660,17 @@ def _validate_batch(validator, batch: list[_ReadFile]) -> None:
             )
 
 
+def _judged_alone(validator, checks):
+    try:
+        return validator.judge_many([checks])[0]
+    except Exception as e:  # noqa: BLE001 - the file's validation error is recorded with it
+        return e
+
+
 def _deferred_after_read(f: _ReadFile, as_of: date | None) -> FileOutcome | None:
     """A delivery whose extract time only its rows carry (an extract-time column), read and found
     to be extracted after the as-of date: deferred like one whose name says so, nothing written."""
-    extract_at = f.res.extract_at if f.res is not None else None
+    extract_at = f.rows.extract_at if f.rows is not None else None
     if extracted_by(extract_at, as_of):
         return None
     return FileOutcome(
@@ -621,17 +686,20 @@ def _deferred_after_read(f: _ReadFile, as_of: date | None) -> FileOutcome | None
 def _load_batch(
     con, home, waiting: list[FileOutcome | _ReadFile], key: bytes, as_of: date | None
 ) -> list[FileOutcome]:
-    """The batch's files loaded or quarantined in load order, in one transaction."""
+    """The batch's files loaded or quarantined in load order, in one transaction; each landing
+    table gets one insert of the batch's rows."""
     out: list[FileOutcome] = []
+    rows = _BatchRows()
     _x(con, "begin transaction")
     try:
         file_id = _next_file_id(con)
         for w in waiting:
             if isinstance(w, _ReadFile):
-                w = _deferred_after_read(w, as_of) or _finish(con, home, w, key, file_id)
+                w = _deferred_after_read(w, as_of) or _finish(con, home, w, rows, file_id)
             if w.file_id is not None:
                 file_id += 1
             out.append(w)
+        rows.insert(con)
         _x(con, "commit")
     except BaseException:
         _x(con, "rollback")
@@ -639,37 +707,79 @@ def _load_batch(
     return out
 
 
-def _finish(con, home, f: _ReadFile, key, file_id: int) -> FileOutcome:
+def _finish(con, home, f: _ReadFile, rows: _BatchRows, file_id: int) -> FileOutcome:
     if f.problem is not None:
         return _quarantine(con, home, f, f.problem, file_id)
     # the reader's extract time: the file name's, or the spec's extract-time column when it has one
-    extract_at = f.res.extract_at or f.extract_at
-    return _insert(con, f, extract_at, key, file_id)
+    extract_at = f.rows.extract_at or f.extract_at
+    return _insert(con, f, extract_at, rows, file_id)
+
+
+class _BatchRows:
+    """The rows of a batch's loaded files by landing table, each stamped with its file's id (and
+    extract time), inserted with one statement per table."""
+
+    TABLES = ("exam_records", "exam_events", "capacity_slots", "rejected_rows")
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list] = {t: [] for t in self.TABLES}
+        self.outcomes: list[tuple[int, list]] = []  # (file_id, its expectation outcomes)
+
+    def add(self, table: str, rows, file_id: int, extract_at: datetime | None) -> None:
+        if rows is not None and len(rows):
+            self.parts[table].append(_stamped(rows, file_id, extract_at))
+
+    def insert(self, con) -> None:
+        for table, parts in self.parts.items():
+            for rows in _combined(parts):
+                _insert_frame(con, table, rows, None, None)
+        if self.outcomes:
+            from ingest.validation import outcomes_frame
+
+            _insert_frame(con, "validation_results", outcomes_frame(self.outcomes), None, None)
+
+
+def _stamped(rows, file_id: int, extract_at: datetime | None):
+    """The rows with their file's id, and its extract time when known, on every row."""
+    if isinstance(rows, pd.DataFrame):  # a frame Arrow could not take: DuckDB casts it
+        rows = rows.assign(file_id=file_id)
+        if extract_at is not None:
+            rows["extract_at"] = pd.Timestamp(extract_at)
+        return rows
+    n = rows.num_rows
+    values = {"file_id": pa.scalar(file_id, pa.int64())}
+    if extract_at is not None:
+        values["extract_at"] = pa.scalar(extract_at, pa.timestamp("us", tz="UTC"))
+    for name, value in values.items():
+        column = pa.repeat(value, n)
+        i = rows.schema.get_field_index(name)
+        rows = rows.set_column(i, name, column) if i >= 0 else rows.append_column(name, column)
+    return rows
+
+
+def _combined(parts: list) -> list:
+    """The batch's Arrow tables of one landing table as one (types widened where files differ,
+    missing columns null); frames, or tables whose types do not combine, stay apart."""
+    tables = [p for p in parts if isinstance(p, pa.Table)]
+    frames = [p for p in parts if not isinstance(p, pa.Table)]
+    if len(tables) > 1:
+        try:
+            tables = [pa.concat_tables(tables, promote_options="permissive")]
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            pass
+    return tables + frames
 
 
 def _insert(
-    con, f: _ReadFile, extract_at: datetime | None, key: bytes, file_id: int
+    con, f: _ReadFile, extract_at: datetime | None, rows: _BatchRows, file_id: int
 ) -> FileOutcome:
-    """The file's rows, expectation results and manifest row, inside the batch's transaction."""
-    spec, res, outcomes = f.spec, f.res, f.outcomes
-    recs = res.exam_records
-    if len(recs):
-        recs = recs.copy()
-        recs["patient_key"] = patient_keys(recs["nhs_number"].astype(object), key).to_numpy()
-    for table, df in (
-        ("exam_records", recs),
-        ("exam_events", res.exam_events),
-        ("capacity_slots", res.capacity_slots),
-    ):
-        _insert_frame(con, table, df, file_id, extract_at)
-    rej = res.rejected
-    if len(rej):
-        rej = rej.assign(file_id=file_id)
-        _insert_frame(con, "rejected_rows", rej, None, None)
+    """The file's rows and expectation results added to the batch's; its manifest row."""
+    spec, res, outcomes = f.spec, f.rows, f.outcomes
+    for table in _BatchRows.TABLES:
+        stamp_at = extract_at if table != "rejected_rows" else None
+        rows.add(table, res.tables.get(table), file_id, stamp_at)
     if outcomes:
-        from ingest.validation import outcomes_frame
-
-        _insert_frame(con, "validation_results", outcomes_frame(file_id, outcomes), None, None)
+        rows.outcomes.append((file_id, outcomes))
     warnings = sum(1 for o in outcomes if not o.success and not o.blocking)
     _manifest(
         con,
@@ -691,21 +801,32 @@ def _insert(
         res.rows_loaded,
         res.rows_rejected,
         warnings=warnings,
-        reject_reasons=Counter(res.rejected["reason_code"].tolist()),
+        reject_reasons=res.reject_reasons,
     )
 
 
-def _insert_frame(con, table: str, df: pd.DataFrame, file_id, extract_at) -> None:
-    if df is None or not len(df):
+def _insert_frame(
+    con, table: str, rows: pa.Table | pd.DataFrame | None, file_id, extract_at
+) -> None:
+    """Insert the rows by column name; the file's id and extract time (when given) are set on
+    every row by the insert itself."""
+    if rows is None or not len(rows):
         return
-    if file_id is not None:
-        df = df.assign(file_id=file_id)
-        if extract_at is not None:
-            df["extract_at"] = pd.Timestamp(extract_at)
-    con.register("_ingest_frame", _as_arrow(df))
+    if isinstance(rows, pd.DataFrame):
+        rows = _as_arrow(rows)
+    given = {"file_id": file_id, "extract_at": extract_at}
+    given = {c: v for c, v in given.items() if v is not None}
+    have = rows.column_names if isinstance(rows, pa.Table) else list(rows.columns)
+    cols = [c for c in have if c not in given]
+    names = ", ".join(f'"{c}"' for c in [*cols, *given])
+    values = ", ".join([f'"{c}"' for c in cols] + ["?"] * len(given))
+    con.register("_ingest_frame", rows)
     try:
-        cols = ", ".join(f'"{c}"' for c in df.columns)
-        _x(con, f"insert into landing.{table} ({cols}) select {cols} from _ingest_frame")
+        _x(
+            con,
+            f"insert into landing.{table} ({names}) select {values} from _ingest_frame",
+            list(given.values()),
+        )
     finally:
         con.unregister("_ingest_frame")
 

@@ -383,7 +383,8 @@ def blocking_failures(outcomes: list[Outcome]) -> list[Outcome]:
     return [o for o in outcomes if o.blocking and not o.success]
 
 
-def outcomes_frame(file_id: int, outcomes: list[Outcome]) -> pd.DataFrame:
+def outcomes_frame(by_file: Sequence[tuple[int, list[Outcome]]]) -> pd.DataFrame:
+    """`landing.validation_results` rows of files' outcomes: (file_id, outcomes) pairs."""
     return pd.DataFrame(
         [
             {
@@ -396,6 +397,7 @@ def outcomes_frame(file_id: int, outcomes: list[Outcome]) -> pd.DataFrame:
                 "observed_value": o.observed,
                 "details": o.details,
             }
+            for file_id, outcomes in by_file
             for o in outcomes
         ],
         columns=list(VALIDATION_RESULTS),

@@ -105,6 +105,30 @@ def test_crash_mid_file_leaves_nothing(home, specs, monkeypatch):
     assert s.trusts["TWC"].loaded == 2
 
 
+def test_crash_in_a_later_batch_keeps_the_batches_committed_before(home, specs, monkeypatch):
+    db = home / "r.duckdb"
+    real = loader._insert_frame
+    calls = {"events": 0}
+
+    def boom_on_second_events(con, table, rows, *a):
+        if table == "exam_events":
+            calls["events"] += 1
+            if calls["events"] == 2:
+                raise RuntimeError("disk full")
+        return real(con, table, rows, *a)
+
+    monkeypatch.setattr(loader, "BATCH_FILES", 1)  # each file its own batch and transaction
+    monkeypatch.setattr(loader, "_insert_frame", boom_on_second_events)
+    with pytest.raises(RuntimeError):
+        loader.ingest_landing(db, home, specs, KEY, trusts=["TWC"], validate=False)
+    kept = _q(db, "select file_path, outcome from landing.load_manifest")
+    assert kept == [("landing/TWC/TWC_EXAMS_20241028_0200.csv", "loaded")]
+    assert _q(db, "select count(distinct file_id) from landing.exam_events")[0][0] == 1
+    monkeypatch.setattr(loader, "_insert_frame", real)
+    s = loader.ingest_landing(db, home, specs, KEY, trusts=["TWC"], validate=False)
+    assert s.trusts["TWC"].loaded == 1 and s.trusts["TWC"].skipped == 1
+
+
 def test_validation_results_recorded(home, specs):
     db = home / "r.duckdb"
     loader.ingest_landing(db, home, specs, KEY, trusts=["TWC"])
@@ -187,16 +211,19 @@ def test_ge_failing_on_a_batch_falls_back_to_one_file_at_a_time(home, specs, mon
     _unparseable(home)
     reference = home / "r.duckdb"
     loader.ingest_landing(reference, home, specs, KEY, trusts=["TWC", "THL"])
-    real = FeedValidator.validate_many
+    real = FeedValidator.judge_many
+    batches = []
 
-    def fails_on_batches(self, files):
-        if len(files) > 1:
+    def fails_on_batches(self, measured):
+        batches.append(len(measured))
+        if len(measured) > 1:
             raise RuntimeError("GE failed on the batch")
-        return real(self, files)
+        return real(self, measured)
 
-    monkeypatch.setattr(FeedValidator, "validate_many", fails_on_batches)
+    monkeypatch.setattr(FeedValidator, "judge_many", fails_on_batches)
     db = home / "r2.duckdb"
     loader.ingest_landing(db, home, specs, KEY, trusts=["TWC", "THL"])
+    assert batches[0] > 1 and set(batches[1:]) == {1}  # the batch failed, then file by file
     assert _results_by_file(db) == _results_by_file(reference)
 
 
@@ -242,7 +269,7 @@ def test_file_changed_after_hashing_is_not_loaded_with_the_old_hash(home, specs)
         specs["TWC"], path, "landing/TWC/x.csv", "exams", "0" * 64, None, None, None
     )
     f = loader._read_job(job)
-    assert f.res is None and f.problem.reason == "unreadable" and "changed" in f.problem.message
+    assert f.rows is None and f.problem.reason == "unreadable" and "changed" in f.problem.message
 
 
 def test_known_files_are_not_read_again_unless_they_change(home, specs, monkeypatch):
