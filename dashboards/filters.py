@@ -157,7 +157,6 @@ def render(show: tuple[str, ...] = KEYS) -> Filters:
     """Draw the filters named in `show` in the sidebar; return all four (hidden ones keep the
     value chosen elsewhere or in the URL)."""
     months = data.months()
-    as_of = data.as_of_date()
     trust_frame = data.trusts()
     trust_names = dict(zip(trust_frame["trust_code"], trust_frame["trust_name"]))
     options: dict[str, list] = {
@@ -166,75 +165,18 @@ def render(show: tuple[str, ...] = KEYS) -> Filters:
         "modalities": data.modalities(),
         "priorities": data.priorities(),
     }
-    defaults: dict[str, object] = {
-        "period": default_period(months, as_of),
-        "trusts": [],
-        "modalities": [],
-        "priorities": [],
-    }
-    saved: dict[str, object] = st.session_state.setdefault(_SAVED, {})
-    for key in KEYS:
-        if key not in saved:
-            url = _from_url(key, options)
-            saved[key] = url if url is not None else defaults[key]
+    saved = _saved_choices(options, default_period(months, data.as_of_date()))
     with st.sidebar:
         st.markdown("**Filters**")
         # widgets get their starting value from `saved` (not by writing their session state):
         # Streamlit drops a widget's state when a page without it runs, `saved` survives
         for key in show:
             if key == "period":
-                a, b = saved["period"]  # type: ignore[misc]
-                left, right = st.columns(2)
-                a = left.selectbox(
-                    "From",
-                    months,
-                    index=months.index(a),
-                    key="flt_from",
-                    format_func=lambda m: f"{m:%b %Y}",
-                )
-                b = right.selectbox(
-                    "To",
-                    months,
-                    index=months.index(b),
-                    key="flt_to",
-                    format_func=lambda m: f"{m:%b %Y}",
-                )
-                saved["period"] = (min(a, b), max(a, b))
-                continue
-            wkey = f"flt_{key}"
-            default = list(saved[key])  # type: ignore[call-overload]
-            if key == "trusts":
-                value = st.multiselect(
-                    "Trusts",
-                    options["trusts"],
-                    default=default,
-                    key=wkey,
-                    placeholder="All trusts",
-                    format_func=lambda c: f"{c} {trust_names.get(c, '')}".strip(),
-                )
-            elif key == "modalities":
-                value = st.multiselect(
-                    "Modality",
-                    options["modalities"],
-                    default=default,
-                    key=wkey,
-                    placeholder="All modalities",
-                )
+                saved["period"] = _period_boxes(months, saved["period"])  # type: ignore[arg-type]
             else:
-                value = st.multiselect(
-                    "Priority",
-                    options["priorities"],
-                    default=default,
-                    key=wkey,
-                    placeholder="All priorities",
-                )
-            saved[key] = list(value)
+                saved[key] = _choice_box(key, options[key], list(saved[key]), trust_names)  # type: ignore[call-overload]
         if st.button("Reset filters", key="flt_reset"):
-            for wkey in ("flt_from", "flt_to", "flt_trusts", "flt_modalities", "flt_priorities"):
-                st.session_state.pop(wkey, None)
-            saved.clear()
-            st.query_params.clear()
-            st.rerun()
+            _reset(saved)
     _write_url(saved)
     a, b = saved["period"]  # type: ignore[misc]
     return Filters(
@@ -244,3 +186,66 @@ def render(show: tuple[str, ...] = KEYS) -> Filters:
         modalities=tuple(saved["modalities"]),  # type: ignore[arg-type]
         priorities=tuple(saved["priorities"]),
     )  # type: ignore[arg-type]
+
+
+def _saved_choices(options: dict[str, list], period: tuple) -> dict[str, object]:
+    """The session's choices, each first taken from the URL, else the default."""
+    defaults: dict[str, object] = {
+        "period": period,
+        "trusts": [],
+        "modalities": [],
+        "priorities": [],
+    }
+    saved: dict[str, object] = st.session_state.setdefault(_SAVED, {})
+    for key in KEYS:
+        if key not in saved:
+            url = _from_url(key, options)
+            saved[key] = url if url is not None else defaults[key]
+    return saved
+
+
+def _period_boxes(months: list, period: tuple) -> tuple:
+    """From and To months side by side; a reversed pair is put in order."""
+    a, b = period
+    left, right = st.columns(2)
+    a = left.selectbox(
+        "From",
+        months,
+        index=months.index(a),
+        key="flt_from",
+        format_func=lambda m: f"{m:%b %Y}",
+    )
+    b = right.selectbox(
+        "To",
+        months,
+        index=months.index(b),
+        key="flt_to",
+        format_func=lambda m: f"{m:%b %Y}",
+    )
+    return (min(a, b), max(a, b))
+
+
+_CHOICE_LABELS = {
+    "trusts": ("Trusts", "All trusts"),
+    "modalities": ("Modality", "All modalities"),
+    "priorities": ("Priority", "All priorities"),
+}
+
+
+def _choice_box(key: str, options: list, default: list, trust_names: dict[str, str]) -> list:
+    label, placeholder = _CHOICE_LABELS[key]
+    extra = {}
+    if key == "trusts":
+        extra["format_func"] = lambda c: f"{c} {trust_names.get(c, '')}".strip()
+    value = st.multiselect(
+        label, options, default=default, key=f"flt_{key}", placeholder=placeholder, **extra
+    )
+    return list(value)
+
+
+def _reset(saved: dict[str, object]) -> None:
+    for wkey in ("flt_from", "flt_to", "flt_trusts", "flt_modalities", "flt_priorities"):
+        st.session_state.pop(wkey, None)
+    saved.clear()
+    st.query_params.clear()
+    st.rerun()
