@@ -236,29 +236,15 @@ def publish(
     try:
         window = data_window_days if data_window_days is not None else data_window(con, as_of)
         con.execute(f"attach '{new_file.as_posix()}' as pub")
-        for schema, relation, name in relations:
-            con.execute(f'create table pub.main."{name}" as select * from "{schema}"."{relation}"')
-        for name, sql in (extra_tables or {}).items():
-            con.execute(f'create table pub.main."{name}" as {sql}')
+        _copy_tables(con, relations, extra_tables or {})
         con.execute(
             "create table pub.main.publish_info as select ?::timestamptz as published_at, "
             "?::date as as_of_date, ?::date as data_window_start, ?::date as data_window_end",
             [published_at, as_of, window[0], window[1]],
         )
         _write_comments(con, "pub", {**(docs or {}), "publish_info": PUBLISH_INFO_DOCS})
-        _register_nhs_check(con)
-        findings = _identifier_findings(con, "pub")
-        if findings:
-            raise PublishError(
-                "identifiers found in the analytics database, not published:\n  "
-                + "\n  ".join(findings)
-            )
-        for (name,) in con.execute(
-            "select table_name from information_schema.tables where table_catalog='pub' order by 1"
-        ).fetchall():
-            result.tables[name] = con.execute(f'select count(*) from pub.main."{name}"').fetchone()[
-                0
-            ]
+        _refuse_identifiers(con)
+        result.tables.update(_row_counts(con))
         con.execute("checkpoint pub")
         con.execute("detach pub")
     except PublishError:
@@ -276,6 +262,38 @@ def publish(
     os.replace(new_file, analytics_db)  # atomic on POSIX: readers see old or new, never half
     _fsync(analytics_db.parent)  # make the rename itself durable
     return result
+
+
+def _copy_tables(
+    con: duckdb.DuckDBPyConnection,
+    relations: list[tuple[str, str, str]],
+    extra_tables: dict[str, str],
+) -> None:
+    for schema, relation, name in relations:
+        con.execute(f'create table pub.main."{name}" as select * from "{schema}"."{relation}"')
+    for name, sql in extra_tables.items():
+        con.execute(f'create table pub.main."{name}" as {sql}')
+
+
+def _refuse_identifiers(con: duckdb.DuckDBPyConnection) -> None:
+    """PublishError naming every identifier-like column found in the new file."""
+    _register_nhs_check(con)
+    findings = _identifier_findings(con, "pub")
+    if findings:
+        raise PublishError(
+            "identifiers found in the analytics database, not published:\n  "
+            + "\n  ".join(findings)
+        )
+
+
+def _row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    tables = con.execute(
+        "select table_name from information_schema.tables where table_catalog='pub' order by 1"
+    ).fetchall()
+    return {
+        name: con.execute(f'select count(*) from pub.main."{name}"').fetchone()[0]
+        for (name,) in tables
+    }
 
 
 def _fsync(path: Path) -> None:
