@@ -113,46 +113,17 @@ def completeness_table(
     rows = []
     for code in [NETWORK] + trusts:
         s = suppress and code != NETWORK
-        v = vol[vol["trust_code"] == code]
-        cur = v.loc[v["month"] == pd.Timestamp(m), "n"]
-        n = int(cur.iloc[0]) if len(cur) else 0
-        prev = v[v["month"] < pd.Timestamp(m)]["n"]
-        expected = round(float(prev.mean()) * share) if len(prev) else None
-        reasons = []
-        volume_pct = None
-        if expected:
-            exact_pct = 100.0 * n / expected
-            volume_pct = dc.percentage(n, expected, s)
-            if exact_pct < VOLUME_LOW_PCT:
-                reasons.append(f"volume {exact_pct:.0f}% of expected")
+        reasons: list[str] = []
+        n, expected, volume_pct = _volume(vol[vol["trust_code"] == code], m, share, s, reasons)
         if share < 1:
             reasons.append(f"partial month ({days_covered} of {days_in_month} days)")
-        f = feed[feed["trust_code"] == code] if not feed.empty else feed
-        deliveries = rej_pct = cadence = None
-        if code != NETWORK and len(f):
-            cadence = cadence_text(int(f["cadence_days"].max()))
-            received = int((f["files_received"] > 0).sum())
-            missed = missed_deliveries(f)
-            deliveries = f"{received} of {received + missed}"
-            if missed:
-                reasons.append(f"{missed} due deliver{'y' if missed == 1 else 'ies'} missed")
-            failed = int((f["status"] == "failed").sum())
-            if failed:
-                reasons.append(f"{failed} failed deliver{'y' if failed == 1 else 'ies'}")
-            read, rejected = int(f["rows_read"].sum()), int(f["rows_rejected"].sum())
-            rej_pct = dc.percentage(rejected, read, s)
-            if read and 100 * rejected / read > REJECTED_HIGH_PCT:
-                reasons.append(f"{100 * rejected / read:.1f}% rows rejected")
-        elif code != NETWORK:
-            deliveries = "feed health not published for this month"
-        d = dq[dq["trust_code"] == code] if not dq.empty else dq
-        low_name = low_pct = None
-        if not d.empty and d["rate"].notna().any():
-            worst = d.loc[d["rate"].idxmin()]
-            low_name = str(worst["measure"])
-            low_pct = dc.percentage(worst["numerator"], worst["denominator"], s)
-            if float(worst["rate"]) * 100 < DQ_LOW_PCT:
-                reasons.append(f"{low_name} {100 * float(worst['rate']):.1f}% passing")
+        cadence = deliveries = rej_pct = None
+        if code != NETWORK:
+            f = feed[feed["trust_code"] == code] if not feed.empty else feed
+            cadence, deliveries, rej_pct = _deliveries(f, s, reasons)
+        low_name, low_pct = _lowest_check(
+            dq[dq["trust_code"] == code] if not dq.empty else dq, s, reasons
+        )
         st = status_as_of.get(code)
         if st and st != "ok" and as_of is not None and m <= as_of <= end:
             reasons.append(f"feed {st} on the as-of date")
@@ -184,3 +155,53 @@ def completeness_table(
         f"rejected > {REJECTED_HIGH_PCT:.0f}%, a check < {DQ_LOW_PCT:.0f}% passing, or the "
         f"feed was late/missing/failed on the as-of date.",
     )
+
+
+def _volume(
+    v: pd.DataFrame, m: date, share: float, suppress: bool, reasons: list[str]
+) -> tuple[int, int | None, object]:
+    """Exams tested in month m, the expected number (the previous months' mean times the share
+    of the month covered), and the first as a percentage of the second."""
+    cur = v.loc[v["month"] == pd.Timestamp(m), "n"]
+    n = int(cur.iloc[0]) if len(cur) else 0
+    prev = v[v["month"] < pd.Timestamp(m)]["n"]
+    expected = round(float(prev.mean()) * share) if len(prev) else None
+    volume_pct = None
+    if expected:
+        exact_pct = 100.0 * n / expected
+        volume_pct = dc.percentage(n, expected, suppress)
+        if exact_pct < VOLUME_LOW_PCT:
+            reasons.append(f"volume {exact_pct:.0f}% of expected")
+    return n, expected, volume_pct
+
+
+def _deliveries(
+    f: pd.DataFrame, suppress: bool, reasons: list[str]
+) -> tuple[str | None, str, object]:
+    """A trust's cadence, due deliveries received of due, and rows rejected (percentage)."""
+    if not len(f):
+        return None, "feed health not published for this month", None
+    cadence = cadence_text(int(f["cadence_days"].max()))
+    received = int((f["files_received"] > 0).sum())
+    missed = missed_deliveries(f)
+    if missed:
+        reasons.append(f"{missed} due deliver{'y' if missed == 1 else 'ies'} missed")
+    failed = int((f["status"] == "failed").sum())
+    if failed:
+        reasons.append(f"{failed} failed deliver{'y' if failed == 1 else 'ies'}")
+    read, rejected = int(f["rows_read"].sum()), int(f["rows_rejected"].sum())
+    rej_pct = dc.percentage(rejected, read, suppress)
+    if read and 100 * rejected / read > REJECTED_HIGH_PCT:
+        reasons.append(f"{100 * rejected / read:.1f}% rows rejected")
+    return cadence, f"{received} of {received + missed}", rej_pct
+
+
+def _lowest_check(d: pd.DataFrame, suppress: bool, reasons: list[str]) -> tuple[str | None, object]:
+    """The trust's weakest data-quality check and its pass rate."""
+    if d.empty or not d["rate"].notna().any():
+        return None, None
+    worst = d.loc[d["rate"].idxmin()]
+    low_name = str(worst["measure"])
+    if float(worst["rate"]) * 100 < DQ_LOW_PCT:
+        reasons.append(f"{low_name} {100 * float(worst['rate']):.1f}% passing")
+    return low_name, dc.percentage(worst["numerator"], worst["denominator"], suppress)
