@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from exports.pack_completeness import completeness_table
+from exports.pack_planning import planning_table
 from exports.pack_tables import (
     NETWORK,
     Table,
@@ -213,6 +214,9 @@ def collect(con: duckdb.DuckDBPyConnection, month: str, suppress: bool) -> PackD
         "outsourcing": outsourcing_table(con, m, suppress),
         "dq": dq_table(dq_raw, suppress),
     }
+    planning = planning_table(con, suppress)
+    if planning is not None:
+        tables["planning"] = planning
     notes = []
     if partial:
         notes.append(

@@ -314,7 +314,24 @@ def summary(pdf: _Pdf, data: PackData) -> None:
         y += row_h
     pdf.set_y(y + 4)
     pdf.para("Key to the icons", 9, "B")
-    legend(pdf, pdf.l_margin, pdf.get_y() + 1, 270)
+    below = legend(pdf, pdf.l_margin, pdf.get_y() + 1, 270)
+    planning = data.tables.get("planning")
+    if planning is not None:
+        pdf.set_y(below)
+        planning_block(pdf, planning)
+
+
+def planning_block(pdf: _Pdf, table: Table) -> None:
+    """The DM01 lists' pressure and 12-week outlook (exports/pack_planning.py), on a page of
+    its own when the summary is full."""
+    if pdf.get_y() > pdf.h - 75:
+        pdf.add_page()
+        pdf.h1("Summary, continued: DM01 waiting-list pressure and outlook")
+    pdf.ln(2)
+    pdf.para(table.title, 9, "B")
+    widths = {"trust_code": 16, "dm01_test": 22}
+    pdf.table_of(table, 7.5, {c.key: widths.get(c.key, 27) for c in table.columns})
+    pdf.para(table.note, 7, "I", GREY)
 
 
 def trust_matrix(pdf: _Pdf, data: PackData) -> None:

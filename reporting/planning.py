@@ -92,9 +92,11 @@ def slots_to_clear_breaches(
     """The fewest added slots a week that bring the projected 6+ week waiters to at most `share`
     of the list (the DM01 standard: 1%) by `weeks_ahead`; None if `most` is not enough."""
 
+    week = _grid(rows, "projected_patients")[weeks_ahead]
+
     def cleared(slots: int) -> bool:
-        week = project_with_added_slots(rows, slots).iloc[weeks_ahead]
-        return week["waiting_6_plus_weeks"] <= share * max(week["total"], 0) + 1e-9
+        left = week - _take_longest(week, slots * weeks_ahead)
+        return left[BREACH_WEEKS:].sum() <= share * max(left.sum(), 0) + 1e-9
 
     if cleared(0):
         return 0

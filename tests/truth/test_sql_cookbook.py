@@ -378,6 +378,89 @@ def free_slots_per_dm01_list(p: Published) -> pd.DataFrame:
     ]
 
 
+PLANNING_WINDOW_WEEKS, TARGET_MEAN_WAIT, RELIEF_WEEKS = 12, 6 / 4, 12  # dbt vars (metrics.md)
+
+
+def sql_round(values: pd.Series, digits: int) -> pd.Series:
+    """DuckDB's round: halves away from zero (pandas rounds them to even)."""
+    scale = 10.0**digits
+    return np.sign(values) * np.floor(np.abs(values) * scale + 0.5) / scale
+
+
+def _weekly_mean(dates: pd.Series, keys: pd.DataFrame) -> pd.Series:
+    """Mean count a planning week over the window (weeks end on the as-of date's weekday)."""
+    d = pd.to_datetime(dates)
+    first = pd.Timestamp(AS_OF) - pd.Timedelta(weeks=PLANNING_WINDOW_WEEKS)
+    keep = d.notna() & (d > first) & (d <= pd.Timestamp(AS_OF))
+    return keys[keep].value_counts() / PLANNING_WINDOW_WEEKS
+
+
+def lists_needing_tests(p: Published) -> pd.DataFrame:
+    ex = p.exams()
+    ex = ex[(ex.activity_category == "waiting_list") & ex.dm01_test.notna()]
+    ex = ex[ex.clock_start_date.notna()]
+    keys = ex[["trust_code", "dm01_test"]]
+    census = trusts(p.table("waiting_list_census"))
+    census = census[_dates(census.census_date) == AS_OF].set_index(["trust_code", "dm01_test"])
+    # every list with a request in the data (the mart keeps a list's weeks without patients)
+    started = ex[_dates(ex.clock_start_date) <= AS_OF]
+    lists = pd.MultiIndex.from_frame(started[["trust_code", "dm01_test"]].drop_duplicates())
+    out = pd.DataFrame({"waiting": census.total_waiting.reindex(lists).fillna(0)})
+    out["added_a_week"] = _weekly_mean(ex.clock_start_date, keys)
+    out["tested_a_week"] = _weekly_mean(ex.test_date, keys)
+    out = out.fillna({"added_a_week": 0.0, "tested_a_week": 0.0}).reset_index()
+    out["queue_load"] = sql_round(
+        out.added_a_week / out.tested_a_week.where(out.tested_a_week > 0), 3
+    )
+    relief = out.added_a_week + (out.waiting - out.added_a_week * TARGET_MEAN_WAIT) / RELIEF_WEEKS
+    out["relief_tests_a_week"] = sql_round(relief, 2)
+    out["more_tests_a_week"] = sql_round(relief - out.tested_a_week, 2)
+    out["added_a_week"] = sql_round(out.added_a_week, 2)
+    out["tested_a_week"] = sql_round(out.tested_a_week, 2)
+    return out.sort_values(
+        ["more_tests_a_week", "trust_code", "dm01_test"], ascending=[False, True, True]
+    )
+
+
+def breaches_in_12_weeks(p: Published) -> pd.DataFrame:
+    rows = p.table("waiting_list_projection")
+    # week 0 is the list at the as-of date, band by band
+    now = rows[rows.weeks_ahead == 0].groupby(["trust_code", "dm01_test"]).projected_patients.sum()
+    census = trusts(p.table("waiting_list_census"))
+    census = census[_dates(census.census_date) == AS_OF].set_index(["trust_code", "dm01_test"])
+    assert (now == census.total_waiting.reindex(now.index)).all()
+    later = rows[rows.weeks_ahead == 12]
+    six = later[later.min_weeks_waited >= 6].groupby(["trust_code", "dm01_test"]).projected_patients
+    out = later.groupby(["trust_code", "dm01_test", "week_end_date"], as_index=False).agg(
+        band_sum=("projected_patients", "sum"),
+        waiting=("waiting_projected", "first"),
+        waiting_6_plus_weeks=("waiting_6_plus_weeks_projected", "first"),
+        low=("waiting_6_plus_weeks_low", "first"),
+        high=("waiting_6_plus_weeks_high", "first"),
+    )
+    # the list's and the 6+ figures are the sums of the bands (read from the mart, so the
+    # rounding below sees the same doubles as the query's)
+    six_sum = six.sum().reindex(pd.MultiIndex.from_frame(out[["trust_code", "dm01_test"]]))
+    assert np.allclose(out.band_sum, out.waiting, atol=1e-6)
+    assert np.allclose(six_sum.fillna(0).values, out.waiting_6_plus_weeks, atol=1e-6)
+    for col in ("waiting", "waiting_6_plus_weeks", "low", "high"):
+        out[col] = sql_round(out[col], 1)
+    out = out[
+        [
+            "trust_code",
+            "dm01_test",
+            "week_end_date",
+            "waiting",
+            "waiting_6_plus_weeks",
+            "low",
+            "high",
+        ]
+    ]
+    return out.sort_values(
+        ["waiting_6_plus_weeks", "trust_code", "dm01_test"], ascending=[False, True, True]
+    )
+
+
 CHECKS: dict[str, Callable[[Published], pd.DataFrame]] = {
     "Which sites can offer the earliest MRI appointment?": earliest_mri,
     "How many patients were waiting 6 weeks or more for each DM01 test, by trust, at the last "
@@ -396,6 +479,8 @@ CHECKS: dict[str, Callable[[Published], pd.DataFrame]] = {
     "How long did routine MRI patients wait from request to test last month, by trust?": routine_mri_waits,
     "How did each trust's feed arrive over the last seven days?": feed_week,
     "How many free slots does each trust have for the patients on each DM01 list?": free_slots_per_dm01_list,
+    "Which DM01 lists need more tests a week, and how many, to reach the 6-week target in 12 weeks?": lists_needing_tests,
+    "How many patients will be waiting 6 weeks or more in 12 weeks' time if nothing changes?": breaches_in_12_weeks,
 }
 
 QUERIES = cookbook_queries(COOKBOOK.read_text(encoding="utf-8"))
