@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 from fpdf import FPDF
@@ -47,6 +48,21 @@ def left_out_text(months: list[tuple[date, str]]) -> str:
     return "; ".join(parts)
 
 
+@dataclass(frozen=True)
+class _Plot:
+    """A plot's area on the page (mm) and its value scale: lo at the bottom, hi at the top."""
+
+    left: float
+    right: float
+    top: float
+    bottom: float
+    lo: float
+    hi: float
+
+    def y(self, v: float) -> float:
+        return self.bottom - (self.bottom - self.top) * (v - self.lo) / (self.hi - self.lo)
+
+
 def draw_xmr(
     pdf: FPDF, chart, x0: float, y0: float, w: float, h: float, fmt: Callable[[float], str]
 ) -> None:
@@ -68,6 +84,26 @@ def draw_xmr(
         return left + 4 + (right - left - 8) * (i / (n - 1) if n > 1 else 0.5)
 
     first = judged.iloc[0]
+    lo, hi, target_drawn = _x_scale(judged, first, measure)
+    plot = _Plot(left, right, x_top, x_bottom, lo, hi)
+    _axes(pdf, plot, fmt)
+    _months(pdf, table["label"].tolist(), X, x_bottom)
+    _baseline_mark(pdf, table, X, plot)
+    mean, unpl, lnpl = float(first["mean"]), float(first["unpl"]), float(first["lnpl"])
+    centre = "median" if first["centre_line"] != "mean" else "mean"  # a series pinned at a bound
+    _hline(pdf, plot, plot.y(mean), GREY, False, f"{centre} {fmt(mean)}")
+    _hline(pdf, plot, plot.y(unpl), GREY, True, f"upper {fmt(unpl)}")
+    _hline(pdf, plot, plot.y(lnpl), GREY, True, f"lower {fmt(lnpl)}")
+    if target_drawn:
+        _hline(pdf, plot, plot.y(measure.target), TARGET, True, f"target {fmt(measure.target)}")
+    _series(pdf, table, X, plot, measure.improvement)
+    _mr_chart(pdf, table, first, X, (left, right, r_top, r_bottom), fmt)
+    _note(pdf, chart, x0, r_bottom + 2.5, w, fmt, None if target_drawn else measure.target)
+
+
+def _x_scale(judged, first, measure) -> tuple[float, float, bool]:
+    """The X chart's value range: the judged values and the limits, padded; the target only
+    when it is near them. Returns (lo, hi, target drawn)."""
     mean, unpl, lnpl = float(first["mean"]), float(first["unpl"]), float(first["lnpl"])
     core = [float(v) for v in judged["value"]] + [mean, unpl, lnpl]
     lo, hi = min(core), max(core)
@@ -83,47 +119,41 @@ def draw_xmr(
     lo, hi = lo - pad, hi + pad
     if measure.floor is not None:
         lo = max(lo, measure.floor - pad * 0.5)
+    return lo, hi, target_drawn
 
-    def Y(v: float) -> float:
-        return x_bottom - (x_bottom - x_top) * (v - lo) / (hi - lo)
 
-    _axes(pdf, left, right, x_top, x_bottom, lo, hi, Y, fmt)
-    _months(pdf, table["label"].tolist(), X, x_bottom)
+def _baseline_mark(pdf: FPDF, table, X, plot: _Plot) -> None:
+    """Where the limits were fixed: a light line after the baseline's months, when months
+    were judged after it."""
     baseline = [i for i, b in enumerate(table["baseline"]) if b]
-    if baseline and table["judged"].iloc[baseline[-1] + 1 :].any():  # limits fixed from here on
-        bx = (X(baseline[-1]) + X(baseline[-1] + 1)) / 2
-        pdf.set_draw_color(*LIGHT)
-        pdf.set_dash_pattern(dash=0.6, gap=0.8)
-        pdf.line(bx, x_top, bx, x_bottom)
-        pdf.set_dash_pattern()
-        pdf.set_font("Helvetica", "", 5.5)
-        pdf.set_text_color(*GREY)
-        pdf.set_xy(bx - 20, x_top)
-        pdf.cell(19.5, 2.5, f"baseline ({len(baseline)} months)", align="R")
-    centre = "median" if first["centre_line"] != "mean" else "mean"  # a series pinned at a bound
-    _hline(pdf, left, right, Y(mean), GREY, False, f"{centre} {fmt(mean)}")
-    _hline(pdf, left, right, Y(unpl), GREY, True, f"upper {fmt(unpl)}")
-    _hline(pdf, left, right, Y(lnpl), GREY, True, f"lower {fmt(lnpl)}")
-    if target_drawn:
-        _hline(pdf, left, right, Y(measure.target), TARGET, True, f"target {fmt(measure.target)}")
-    _series(pdf, table, X, Y, lo, hi, measure.improvement)
+    if not (baseline and table["judged"].iloc[baseline[-1] + 1 :].any()):
+        return
+    bx = (X(baseline[-1]) + X(baseline[-1] + 1)) / 2
+    pdf.set_draw_color(*LIGHT)
+    pdf.set_dash_pattern(dash=0.6, gap=0.8)
+    pdf.line(bx, plot.top, bx, plot.bottom)
+    pdf.set_dash_pattern()
+    pdf.set_font("Helvetica", "", 5.5)
+    pdf.set_text_color(*GREY)
+    pdf.set_xy(bx - 20, plot.top)
+    pdf.cell(19.5, 2.5, f"baseline ({len(baseline)} months)", align="R")
 
-    # ---- mR chart on the same x positions
+
+def _mr_chart(pdf: FPDF, table, first, X, area: tuple[float, float, float, float], fmt) -> None:
+    """The moving ranges on the same x positions, with their mean and upper limit; a range
+    beyond the limit in the concern colour."""
     mr = table["moving_range"]
     mr_mean, mr_limit = float(first["mr_mean"]), float(first["mr_upper_limit"])
     top = max([mr_limit] + [float(v) for v in mr.dropna()]) * 1.1 or 1.0
-
-    def YR(v: float) -> float:
-        return r_bottom - (r_bottom - r_top) * v / top
-
+    plot = _Plot(*area, 0, top)
     pdf.set_font("Helvetica", "B", 6.5)
-    pdf.set_xy(left, r_top - 4.5)
+    pdf.set_xy(plot.left, plot.top - 4.5)
     pdf.cell(60, 3, "Moving range (month-to-month change)")
-    _axes(pdf, left, right, r_top, r_bottom, 0, top, YR, fmt, ticks=3)
-    _hline(pdf, left, right, YR(mr_mean), GREY, False, f"mean {fmt(mr_mean)}")
-    _hline(pdf, left, right, YR(mr_limit), GREY, True, f"limit {fmt(mr_limit)}")
+    _axes(pdf, plot, fmt, ticks=3)
+    _hline(pdf, plot, plot.y(mr_mean), GREY, False, f"mean {fmt(mr_mean)}")
+    _hline(pdf, plot, plot.y(mr_limit), GREY, True, f"limit {fmt(mr_limit)}")
     points = [
-        (X(i), YR(float(v)), float(v) > mr_limit) for i, v in enumerate(mr) if not math.isnan(v)
+        (X(i), plot.y(float(v)), float(v) > mr_limit) for i, v in enumerate(mr) if not math.isnan(v)
     ]
     pdf.set_draw_color(*GREY)
     pdf.set_line_width(0.25)
@@ -133,23 +163,22 @@ def draw_xmr(
         colour = rgb(POINT_COLOURS["concern" if beyond else "common cause"])
         pdf.set_fill_color(*colour)
         pdf.circle(x, y, 0.7, style="F")
-    _note(pdf, chart, x0, r_bottom + 2.5, w, fmt, None if target_drawn else measure.target)
 
 
-def _axes(pdf, left, right, top, bottom, lo, hi, Y, fmt, ticks: int = 5) -> None:
+def _axes(pdf: FPDF, plot: _Plot, fmt, ticks: int = 5) -> None:
     pdf.set_line_width(0.15)
     pdf.set_font("Helvetica", "", 5.5)
-    for t in nice_ticks(lo, hi, ticks):
+    for t in nice_ticks(plot.lo, plot.hi, ticks):
         pdf.set_draw_color(235, 235, 235)
-        pdf.line(left, Y(t), right, Y(t))
+        pdf.line(plot.left, plot.y(t), plot.right, plot.y(t))
         pdf.set_text_color(*GREY)
-        pdf.set_xy(left - 15.5, Y(t) - 1.5)
+        pdf.set_xy(plot.left - 15.5, plot.y(t) - 1.5)
         pdf.cell(15, 3, fmt(t), align="R")
     pdf.set_text_color(0, 0, 0)
     pdf.set_draw_color(0, 0, 0)
     pdf.set_line_width(0.2)
-    pdf.line(left, top, left, bottom)
-    pdf.line(left, bottom, right, bottom)
+    pdf.line(plot.left, plot.top, plot.left, plot.bottom)
+    pdf.line(plot.left, plot.bottom, plot.right, plot.bottom)
 
 
 def _months(pdf, months: list[date], X, bottom: float) -> None:
@@ -166,22 +195,23 @@ def _months(pdf, months: list[date], X, bottom: float) -> None:
     pdf.set_text_color(0, 0, 0)
 
 
-def _hline(pdf, left, right, y, colour, dashed: bool, label: str) -> None:
+def _hline(pdf: FPDF, plot: _Plot, y: float, colour, dashed: bool, label: str) -> None:
     pdf.set_draw_color(*colour)
     pdf.set_line_width(0.25)
     if dashed:
         pdf.set_dash_pattern(dash=1.2, gap=0.9)
-    pdf.line(left, y, right, y)
+    pdf.line(plot.left, y, plot.right, y)
     pdf.set_dash_pattern()
     pdf.set_font("Helvetica", "", 5.5)
     pdf.set_text_color(*colour)
-    pdf.set_xy(right + 0.5, y - 1.4)
+    pdf.set_xy(plot.right + 0.5, y - 1.4)
     pdf.cell(17, 2.8, label)
     pdf.set_text_color(0, 0, 0)
     pdf.set_line_width(0.2)
 
 
-def _series(pdf, table, X, Y, lo: float, hi: float, improvement) -> None:
+def _series(pdf: FPDF, table, X, plot: _Plot, improvement) -> None:
+    Y, lo, hi = plot.y, plot.lo, plot.hi
     classes = point_classes(table, improvement)
     values = [float(v) for v in table["value"]]
     judged = table["judged"].tolist()
