@@ -108,6 +108,23 @@ def check_feed(
         rep.error = f"the reader failed on this file ({type(e).__name__}: {e})"
         return rep
     rep.ok = True
+    _describe_read(rep, res, words, file, spec, max_rejects)
+    if seeds_dir is not None:
+        _check_seeds(rep, res, seeds_dir, spec.trust_code, local_codes)
+    return rep
+
+
+def _describe_read(
+    rep: FeedCheckReport,
+    res,
+    words: dict[tuple[str, str], int],
+    file: Path,
+    spec: FeedSpec,
+    max_rejects: int,
+) -> None:
+    """What the read found: extract time, columns, parse rates, counts, the first rejected
+    rows, dq flags and the words with no mapping."""
+    content = rep.content
     if res.extract_at is not None:
         rep.extract_at = f"{res.extract_at:%Y-%m-%d %H:%M} UTC"
         rep.extract_source = res.extract_source
@@ -139,27 +156,31 @@ def check_feed(
         ((f, w, k) for (f, w), k in words.items()), key=lambda t: (t[0], -t[2], t[1])
     )
     rep.rows_loaded_unmapped = _rows_flagged(res, "unmapped_value")
-    if seeds_dir is not None:
-        rep.seeds_dir = str(seeds_dir)
-        if local_codes is not None:
-            rep.unknown_local_codes = _counts(
-                res.exam_records.get("local_procedure_code"), keep=lambda c: c not in local_codes
-            )
-        try:
-            sites = _sites(Path(seeds_dir), spec.trust_code)
-        except (OSError, KeyError, csv.Error) as e:
-            rep.seeds_problem = (
-                f"{Path(seeds_dir) / 'sites.csv'} cannot be read ({type(e).__name__}: {e})"
-            )
-            return rep
-        site_values = pd.concat(
-            [
-                res.exam_records.get("site_code", pd.Series(dtype=object)),
-                res.capacity_slots.get("site_code", pd.Series(dtype=object)),
-            ]
+
+
+def _check_seeds(
+    rep: FeedCheckReport, res, seeds_dir: Path | str, trust: str, local_codes: set[str] | None
+) -> None:
+    """Local procedure codes and sites of the file that the seeds do not know."""
+    rep.seeds_dir = str(seeds_dir)
+    if local_codes is not None:
+        rep.unknown_local_codes = _counts(
+            res.exam_records.get("local_procedure_code"), keep=lambda c: c not in local_codes
         )
-        rep.unknown_sites = _counts(site_values, keep=lambda c: c not in sites)
-    return rep
+    try:
+        sites = _sites(Path(seeds_dir), trust)
+    except (OSError, KeyError, csv.Error) as e:
+        rep.seeds_problem = (
+            f"{Path(seeds_dir) / 'sites.csv'} cannot be read ({type(e).__name__}: {e})"
+        )
+        return
+    site_values = pd.concat(
+        [
+            res.exam_records.get("site_code", pd.Series(dtype=object)),
+            res.capacity_slots.get("site_code", pd.Series(dtype=object)),
+        ]
+    )
+    rep.unknown_sites = _counts(site_values, keep=lambda c: c not in sites)
 
 
 def _rows_flagged(res, flag: str) -> int:
@@ -258,7 +279,17 @@ def render(report: FeedCheckReport, accept_unmapped: bool = False) -> str:
         ),
         "",
     ]
-    lines.append("Columns (canonical field <- file column):")
+    lines += _columns_lines(report)
+    lines += _values_lines(report)
+    lines += _seed_lines(report)
+    lines += _reject_and_flag_lines(report)
+    lines += ["", _verdict(report, accept_unmapped)]
+    return "\n".join(lines)
+
+
+def _columns_lines(report: FeedCheckReport) -> list[str]:
+    """The column map, the file's unmapped columns, and each field's parse rate."""
+    lines = ["Columns (canonical field <- file column):"]
     lines += _table(
         ("field", "column", "in the file"),
         [(f, c or "", "yes" if c else "MISSING") for f, c in report.column_map.items()],
@@ -280,7 +311,11 @@ def render(report: FeedCheckReport, accept_unmapped: bool = False) -> str:
             ("field", "parsed"),
             [(f, "-" if r is None else f"{r:.1%}") for f, r in report.parse_rates.items()],
         )
-    lines.append("")
+    return lines
+
+
+def _values_lines(report: FeedCheckReport) -> list[str]:
+    lines = [""]
     if report.unmapped_values:
         lines.append(
             "Values with no mapping in value_maps (loaded as sent and flagged "
@@ -290,27 +325,38 @@ def render(report: FeedCheckReport, accept_unmapped: bool = False) -> str:
         lines.append(f"  Loaded rows carrying an unmapped value: {report.rows_loaded_unmapped}")
     else:
         lines.append("Every mapped field's values have a mapping.")
+    return lines
+
+
+def _seed_lines(report: FeedCheckReport) -> list[str]:
+    """Local procedure codes and sites missing from the seeds (when seeds were given)."""
     if report.seeds_problem:
-        lines += ["", f"Seed checks skipped: {report.seeds_problem}"]
-    elif report.seeds_dir is not None:
-        lines.append("")
-        if report.procedure_code_system == "local":
-            if report.unknown_local_codes:
-                lines.append(
-                    f"Local procedure codes not in {report.seeds_dir}/local_procedure_codes.csv "
-                    f"for {report.trust_code} (add a row: trust_code, local_code, nicip_code):"
-                )
-                lines += _table(("local code", "rows"), report.unknown_local_codes)
-            else:
-                lines.append("Every local procedure code is in the code map.")
-        if report.unknown_sites:
+        return ["", f"Seed checks skipped: {report.seeds_problem}"]
+    if report.seeds_dir is None:
+        return []
+    lines = [""]
+    if report.procedure_code_system == "local":
+        if report.unknown_local_codes:
             lines.append(
-                f"Sites not in {report.seeds_dir}/sites.csv for {report.trust_code} (add a row "
-                "per site):"
+                f"Local procedure codes not in {report.seeds_dir}/local_procedure_codes.csv "
+                f"for {report.trust_code} (add a row: trust_code, local_code, nicip_code):"
             )
-            lines += _table(("site code", "rows"), report.unknown_sites)
+            lines += _table(("local code", "rows"), report.unknown_local_codes)
         else:
-            lines.append(f"Every site is in sites.csv for {report.trust_code}.")
+            lines.append("Every local procedure code is in the code map.")
+    if report.unknown_sites:
+        lines.append(
+            f"Sites not in {report.seeds_dir}/sites.csv for {report.trust_code} (add a row "
+            "per site):"
+        )
+        lines += _table(("site code", "rows"), report.unknown_sites)
+    else:
+        lines.append(f"Every site is in sites.csv for {report.trust_code}.")
+    return lines
+
+
+def _reject_and_flag_lines(report: FeedCheckReport) -> list[str]:
+    lines = []
     if report.rejected:
         lines += ["", f"Rejected rows (first {len(report.rejected)} of {report.rows_rejected}):"]
         lines += _table(
@@ -323,18 +369,18 @@ def render(report: FeedCheckReport, accept_unmapped: bool = False) -> str:
             "Data-quality flags (rows): "
             + ", ".join(f"{k} {v}" for k, v in sorted(report.dq_flags.items())),
         ]
-    code = report.exit_code(accept_unmapped)
-    lines.append("")
-    if code == EXIT_UNMAPPED:
-        lines.append(
+    return lines
+
+
+def _verdict(report: FeedCheckReport, accept_unmapped: bool) -> str:
+    if report.exit_code(accept_unmapped) == EXIT_UNMAPPED:
+        return (
             f"Verdict: {report.rows_loaded_unmapped} row(s) would load with unmapped values "
             f"(exit {EXIT_UNMAPPED}); complete value_maps, or run again with --accept-unmapped."
         )
-    elif report.rows_loaded_unmapped:
-        lines.append(
+    if report.rows_loaded_unmapped:
+        return (
             f"Verdict: readable; {report.rows_loaded_unmapped} row(s) with unmapped values "
             "accepted (--accept-unmapped)."
         )
-    else:
-        lines.append("Verdict: the file reads with this spec.")
-    return "\n".join(lines)
+    return "Verdict: the file reads with this spec."
