@@ -48,7 +48,7 @@ distances as (
         on sites.trust_code <> patients.trust_code
 ),
 
-final as (
+offers as (
     select
         patients.as_of_date,
         patients.exam_key,
@@ -67,7 +67,6 @@ final as (
         site_next_free.slot_start as offered_slot_at,
         site_next_free.slot_date as offered_slot_date,
         site_next_free.slot_minutes as offered_slot_minutes,
-        {{ dbt.datediff('site_next_free.slot_date', 'patients.own_option_date', 'day') }} as days_saved,
         distances.distance_km
     from patients
     inner join distances on distances.exam_key = patients.exam_key
@@ -77,6 +76,13 @@ final as (
         and site_next_free.slot_rank = 1
     where distances.distance_km <= {{ var('offers_max_km', 40) }}
         and site_next_free.slot_date < patients.own_option_date
+),
+
+final as (
+    select
+        *,
+        {{ dbt.datediff('offered_slot_date', 'own_option_date', 'day') }} as days_saved
+    from offers
 )
 
 select * from final

@@ -38,7 +38,8 @@ patient_offers as (
         best_offers.days_saved_20km,
         best_offers.days_saved_40km,
         allocation.exam_key is not null as is_allocated,
-        {{ dbt.datediff('allocation.slot_date', 'patients.own_option_date', 'day') }} as days_saved_allocated
+        {{ dbt.datediff('allocation.slot_date', 'patients.own_option_date', 'day') }}
+            as days_saved_allocated
     from patients
     left join best_offers on best_offers.exam_key = patients.exam_key
     left join allocation on allocation.exam_key = patients.exam_key
