@@ -209,6 +209,32 @@ def dbt_console_flags() -> list[str]:
     return ["--quiet", "--no-use-colors"]
 
 
+def _log_flags(log_dir: Path | None, target: Path, target_dir: Path | None) -> list[str]:
+    """Where dbt writes its log file (given, else beside a given target), and how it talks."""
+    log_path = Path(log_dir) if log_dir else (target / "logs" if target_dir else None)
+    return (["--log-path", str(log_path)] if log_path else []) + dbt_console_flags()
+
+
+def _node_finished(on_node: Callable[[str], None]) -> Callable[[object], None]:
+    """A dbt event callback calling `on_node(unique_id)` as each node finishes."""
+
+    def callback(event: object) -> None:
+        info = getattr(event, "info", None)
+        if getattr(info, "name", "") == "NodeFinished":
+            node_info = getattr(getattr(event, "data", None), "node_info", None)
+            on_node(getattr(node_info, "unique_id", "") or "")
+
+    return callback
+
+
+def _selection_flags(full_refresh: bool, select: str | None, exclude: str | None) -> list[str]:
+    return (
+        (["--full-refresh"] if full_refresh else [])
+        + (["--select", select] if select else [])
+        + (["--exclude", exclude] if exclude else [])
+    )
+
+
 def run_build(
     restricted_db: Path,
     as_of: date,
@@ -263,38 +289,22 @@ def run_build(
         and loaded_seeds_digest(restricted_db) == env["WMIN_SEEDS_DIGEST"]
     )
     result.seeds_skipped = seeds_unchanged
-    log_path = Path(log_dir) if log_dir else (target / "logs" if target_dir else None)
-    log_flags = ["--log-path", str(log_path)] if log_path else []
-    log_flags += dbt_console_flags()
-
-    def callback(event: object) -> None:
-        info = getattr(event, "info", None)
-        if on_node is not None and getattr(info, "name", "") == "NodeFinished":
-            node_info = getattr(getattr(event, "data", None), "node_info", None)
-            on_node(getattr(node_info, "unique_id", "") or "")
-
+    common = [*common, *_log_flags(log_dir, target, target_dir)]
     with _environment(env):
         try:
-            runner = dbtRunner(callbacks=[callback] if on_node else [])
+            runner = dbtRunner(callbacks=[_node_finished(on_node)] if on_node else [])
             ok = True
             if select:  # a selection may leave out the seeds its models read: load them all first
-                seed_args = ["seed", *common, *log_flags] + (
-                    ["--full-refresh"] if full_refresh else []
-                )
+                seed_args = ["seed", *common] + (["--full-refresh"] if full_refresh else [])
                 ok = _collect(runner.invoke(seed_args), result, "seed")
             if ok:
                 # seeds load inside the build (one dbt invocation: one start-up, one parse check)
-                build_args = ["build", *common, *log_flags]
+                build_args = ["build", *common]
                 if select or seeds_unchanged:
                     build_args += ["--exclude-resource-type", "seed"]
                 if not unit_tests:
                     build_args += ["--exclude-resource-type", "unit_test"]
-                if full_refresh:
-                    build_args.append("--full-refresh")
-                if select:
-                    build_args += ["--select", select]
-                if exclude:
-                    build_args += ["--exclude", exclude]
+                build_args += _selection_flags(full_refresh, select, exclude)
                 ok = _collect(runner.invoke(build_args), result, "build")
         finally:
             _release_duckdb()

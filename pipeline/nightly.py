@@ -203,6 +203,61 @@ def _docs(settings: Settings, as_of: date) -> tuple[dict, object]:
     }, result
 
 
+@dataclass
+class _NightRun:
+    """One run's bookkeeping: its result, its row in the runs table, its journal, its lines."""
+
+    settings: Settings
+    result: NightlyResult
+    journal: RunJournal
+    say: Progress
+    started: float
+
+    def succeeded(self, name: str, seconds: float, counts: dict) -> None:
+        self._record(runs.StepRecord(name, round(seconds, 2), "succeeded", counts))
+        self.say(f"{name} succeeded in {seconds:.1f} s: {count_text(counts)}")
+
+    def warned(self, name: str, seconds: float, message: str) -> None:
+        """A warning-only step failed: the data is published, the run carries on."""
+        self._record(
+            runs.StepRecord(name, round(seconds, 2), "warning", {"warning": message[:300]})
+        )
+        self.result.warnings.append(f"{name}: {message}")
+        self.say(f"{name} finished with a warning in {seconds:.1f} s: {message}")
+
+    def failed(self, name: str, seconds: float, message: str) -> NightlyResult:
+        self.result.steps.append(runs.StepRecord(name, round(seconds, 2), "failed"))
+        self.result.failed_step, self.result.message = name, message
+        self.journal.step(self.result.steps[-1])
+        self.say(f"{name} failed in {seconds:.1f} s: {message}")
+        return self.finish("failed")
+
+    def _record(self, step: runs.StepRecord) -> None:
+        self.result.steps.append(step)
+        runs.record_steps(self.settings.restricted_db, self.result.run_id, self.result.steps)
+        self.journal.step(step)
+
+    def finish(self, outcome: str) -> NightlyResult:
+        result = self.result
+        result.outcome = outcome
+        runs.finish_run(
+            self.settings.restricted_db,
+            result.run_id,
+            result.steps,
+            outcome,
+            result.failed_step,
+            result.message,
+        )
+        seconds = time.perf_counter() - self.started
+        self.journal.finished(outcome, seconds, result.failed_step, result.message, result.warnings)
+        self.say(
+            f"nightly run {result.run_id} {outcome} in {seconds:.1f} s"
+            + (f" at step {result.failed_step}" if result.failed_step else "")
+            + (f" with {len(result.warnings)} warning(s)" if result.warnings else "")
+        )
+        return result
+
+
 def run_nightly(
     settings: Settings,
     as_of: date | None = None,
@@ -225,29 +280,10 @@ def run_nightly(
         run_id = runs.start_run(settings.restricted_db, as_of)
         journal = RunJournal(settings.logs_dir, run_id)
         journal.started(as_of)
-        run_started = time.perf_counter()
+        night = _NightRun(
+            settings, NightlyResult(run_id=run_id, as_of=as_of), journal, say, time.perf_counter()
+        )
         say(f"nightly run {run_id} started, as of {as_of}")
-        result = NightlyResult(run_id=run_id, as_of=as_of)
-
-        def finish(outcome: str) -> NightlyResult:
-            result.outcome = outcome
-            runs.finish_run(
-                settings.restricted_db,
-                run_id,
-                result.steps,
-                outcome,
-                result.failed_step,
-                result.message,
-            )
-            seconds = time.perf_counter() - run_started
-            journal.finished(outcome, seconds, result.failed_step, result.message, result.warnings)
-            say(
-                f"nightly run {run_id} {outcome} in {seconds:.1f} s"
-                + (f" at step {result.failed_step}" if result.failed_step else "")
-                + (f" with {len(result.warnings)} warning(s)" if result.warnings else "")
-            )
-            return result
-
         steps: list[tuple[str, Callable[[], tuple[dict, object]]]] = [
             ("ingest", lambda: _ingest(settings, as_of, trusts, on_file, fail)),
             ("build", lambda: _build(settings, as_of, full_refresh, fail, say)),
@@ -265,31 +301,20 @@ def run_nightly(
             except Exception as e:  # noqa: BLE001 -recorded with the run, then reported in one line
                 seconds = time.perf_counter() - t0
                 message = e.message if isinstance(e, StepFailed) else f"{type(e).__name__}: {e}"
-                if name in WARNING_ONLY_STEPS:  # the data is published: warn, carry on
-                    result.steps.append(
-                        runs.StepRecord(
-                            name, round(seconds, 2), "warning", {"warning": message[:300]}
-                        )
-                    )
-                    result.warnings.append(f"{name}: {message}")
-                    say(f"{name} finished with a warning in {seconds:.1f} s: {message}")
-                    runs.record_steps(settings.restricted_db, run_id, result.steps)
-                    journal.step(result.steps[-1])
-                    continue
-                result.steps.append(runs.StepRecord(name, round(seconds, 2), "failed"))
-                result.failed_step, result.message = name, message
-                journal.step(result.steps[-1])
-                say(f"{name} failed in {seconds:.1f} s: {message}")
-                return finish("failed")
-            seconds = time.perf_counter() - t0
-            result.steps.append(runs.StepRecord(name, round(seconds, 2), "succeeded", counts))
-            runs.record_steps(settings.restricted_db, run_id, result.steps)
-            journal.step(result.steps[-1])
-            say(f"{name} succeeded in {seconds:.1f} s: {count_text(counts)}")
-            if name == "ingest":
-                result.ingest_summary = payload
-            elif name == "build":
-                result.build_result = payload
-            elif name == "exports" and payload is not None:
-                result.exports.append(str(payload.xlsx_path))
-        return finish("succeeded")
+                if name not in WARNING_ONLY_STEPS:
+                    return night.failed(name, seconds, message)
+                night.warned(name, seconds, message)
+                continue
+            night.succeeded(name, time.perf_counter() - t0, counts)
+            _keep_payload(night.result, name, payload)
+        return night.finish("succeeded")
+
+
+def _keep_payload(result: NightlyResult, step: str, payload: object) -> None:
+    """What the caller reports from a step: the ingest summary, the build result, the pack."""
+    if step == "ingest":
+        result.ingest_summary = payload
+    elif step == "build":
+        result.build_result = payload
+    elif step == "exports" and payload is not None:
+        result.exports.append(str(payload.xlsx_path))
