@@ -50,64 +50,16 @@ def build_slots(
     """The capacity slots of a slots delivery; `slot_minutes`, the slot lengths when read
     typed (a workbook's)."""
     spec = ctx.spec
-    raw, n, lines, rejects, raw_line = rows.columns, rows.n, rows.lines, rows.rejects, rows.raw_line
-    pre_bad = rows.pre_bad
+    raw, n, lines, rejects = rows.columns, rows.n, rows.lines, rows.rejects
     null = pa.nulls(n, pa.string())
-    missing_key(
-        rejects,
-        raw.get("slot_id", null),
-        lines,
-        "slot_id",
-        spec.slot_columns.get("slot_id"),
-        raw_line,
-    )
-    missing_key(
-        rejects,
-        raw.get("slot_start", null),
-        lines,
-        "slot_start",
-        spec.slot_columns.get("slot_start"),
-        raw_line,
-    )
-    col = raw.get("slot_start", null)
-    if pa.types.is_timestamp(col.type):
-        naive, bad = col, pre_bad.get("slot_start", np.zeros(n, dtype=bool))
-    else:
-        naive, bad = parse_naive(col, spec.datetime_format)
-        reject_mask(
-            rejects,
-            bad,
-            lines,
-            "slot_start",
-            col,
-            "unparseable_timestamp",
-            f"slot_start (column {spec.slot_columns.get('slot_start')!r}): not a timestamp in "
-            f"datetime_format {spec.datetime_format!r}; fix the value or the spec",
+    for key in ("slot_id", "slot_start"):
+        missing_key(
+            rejects, raw.get(key, null), lines, key, spec.slot_columns.get(key), rows.raw_line
         )
-    if pa.types.is_timestamp(col.type) and bad.any():
-        reject_mask(
-            rejects,
-            bad,
-            lines,
-            "slot_start",
-            pa.array([""] * n),
-            "unparseable_timestamp",
-            "slot_start: not a date/time cell; fix the value",
-        )
+    naive, bad = _slot_start(spec, rows)
     present = nonempty(naive) | bad
     field_parse = {"slot_start": (int(present.sum() - bad.sum()), int(present.sum()))}
     start, _amb = localise(naive, spec.timezone)
-    if slot_minutes is None:
-        mins = raw.get("slot_minutes", null)
-        mins = pc.cast(
-            pc.if_else(
-                pc.match_substring_regex(as_str(mins), r"^\s*\d{1,5}(\.0+)?\s*$"),
-                as_str(mins),
-                pa.scalar(None, pa.string()),
-            ),
-            pa.float64(),
-        )
-        slot_minutes = pc.cast(mins, pa.int32())
     data = {
         "trust_code": spec.trust_code,
         "extract_at": ctx.extract_at,
@@ -117,7 +69,9 @@ def build_slots(
         "room": raw.get("room"),
         "modality": map_values(spec, "modality", raw["modality"])[0] if "modality" in raw else None,
         "slot_start": start,
-        "slot_minutes": slot_minutes,
+        "slot_minutes": (
+            slot_minutes if slot_minutes is not None else _minutes(raw.get("slot_minutes", null))
+        ),
         "state": map_values(spec, "state", raw["state"])[0] if "state" in raw else None,
         "accession": raw.get("accession"),
     }
@@ -138,3 +92,48 @@ def build_slots(
         field_parse=field_parse,
         column_map=rows.column_map,
     )
+
+
+def _slot_start(spec: FeedSpec, rows: RawRows) -> tuple[pa.Array, np.ndarray]:
+    """Slot starts as naive local times, parsed by the spec's datetime_format (a workbook's
+    come typed), and the mask of those that did not read, each rejected."""
+    n = rows.n
+    col = rows.columns.get("slot_start", pa.nulls(n, pa.string()))
+    if pa.types.is_timestamp(col.type):
+        naive, bad = col, rows.pre_bad.get("slot_start", np.zeros(n, dtype=bool))
+        if bad.any():
+            reject_mask(
+                rows.rejects,
+                bad,
+                rows.lines,
+                "slot_start",
+                pa.array([""] * n),
+                "unparseable_timestamp",
+                "slot_start: not a date/time cell; fix the value",
+            )
+        return naive, bad
+    naive, bad = parse_naive(col, spec.datetime_format)
+    reject_mask(
+        rows.rejects,
+        bad,
+        rows.lines,
+        "slot_start",
+        col,
+        "unparseable_timestamp",
+        f"slot_start (column {spec.slot_columns.get('slot_start')!r}): not a timestamp in "
+        f"datetime_format {spec.datetime_format!r}; fix the value or the spec",
+    )
+    return naive, bad
+
+
+def _minutes(text: pa.Array) -> pa.Array:
+    """Slot lengths from text: whole minutes (up to 5 digits, '.0' allowed), else null."""
+    mins = pc.cast(
+        pc.if_else(
+            pc.match_substring_regex(as_str(text), r"^\s*\d{1,5}(\.0+)?\s*$"),
+            as_str(text),
+            pa.scalar(None, pa.string()),
+        ),
+        pa.float64(),
+    )
+    return pc.cast(mins, pa.int32())
