@@ -17,6 +17,8 @@ from collections import defaultdict
 
 import pandas as pd
 
+SLOT_FIELDS = ["site_code", "modality", "slot_start", "slot_date", "slot_id", "trust_code"]
+OFFER_FIELDS = ["exam_key", "own_option_date", "modality", "offered_site_code", "distance_km"]
 ALLOCATION_COLUMNS = [
     "exam_key",
     "allocation_order",
@@ -31,41 +33,36 @@ ALLOCATION_COLUMNS = [
 def allocate(candidates: pd.DataFrame, free_slots: pd.DataFrame) -> pd.DataFrame:
     """Greedy allocation by longest wait. `candidates`: exam_key, clock_start_date,
     own_option_date, modality, offered_site_code, distance_km. `free_slots`: trust_code,
-    slot_id, site_code, modality, slot_start, slot_date."""
+    slot_id, site_code, modality, slot_start, slot_date. Plain lists, not rows of frames: a
+    network's candidates are looped over one by one."""
+    slots = free_slots.sort_values(["site_code", "modality", "slot_start", "slot_id"])
     queues: dict[tuple[str, str], list[tuple]] = defaultdict(list)
-    ordered_slots = free_slots.sort_values(["site_code", "modality", "slot_start", "slot_id"])
-    for slot in ordered_slots.itertuples(index=False):
-        queues[(slot.site_code, slot.modality)].append(slot)
+    for site, modality, start, day, slot_id, trust in zip(
+        *(slots[c].tolist() for c in SLOT_FIELDS), strict=True
+    ):
+        queues[(site, modality)].append((start, day, slot_id, trust))
     taken: dict[tuple[str, str], int] = defaultdict(int)
+    offers = candidates.sort_values(["clock_start_date", "exam_key", "distance_km"])
+    patients: dict[str, list[tuple]] = {}  # in order of longest wait (dicts keep insertion order)
+    for exam_key, own_date, modality, site, km in zip(
+        *(offers[c].tolist() for c in OFFER_FIELDS), strict=True
+    ):
+        patients.setdefault(exam_key, []).append((own_date, modality, site, km))
     rows = []
-    ordered = candidates.sort_values(["clock_start_date", "exam_key", "distance_km"])
-    for order, (exam_key, offers) in enumerate(ordered.groupby("exam_key", sort=False), start=1):
+    for order, (exam_key, options) in enumerate(patients.items(), start=1):
         best = None
-        for offer in offers.itertuples(index=False):
-            queue_key = (offer.offered_site_code, offer.modality)
-            queue = queues.get(queue_key, [])
-            if taken[queue_key] >= len(queue):
+        for own_date, modality, site, km in options:
+            queue = queues.get((site, modality), [])
+            position = taken[(site, modality)]
+            if position >= len(queue) or queue[position][1] >= own_date:
                 continue
-            slot = queue[taken[queue_key]]
-            if slot.slot_date >= offer.own_option_date:
-                continue
-            rank = (slot.slot_start, offer.distance_km, slot.site_code, slot.slot_id)
+            start, day, slot_id, trust = queue[position]
+            rank = (start, km, site, slot_id)
             if best is None or rank < best[0]:
-                best = (rank, queue_key, slot)
+                best = (rank, (site, modality), (exam_key, order, site, trust, slot_id, start, day))
         if best is not None:
-            _, queue_key, slot = best
-            taken[queue_key] += 1
-            rows.append(
-                (
-                    exam_key,
-                    order,
-                    slot.site_code,
-                    slot.trust_code,
-                    slot.slot_id,
-                    slot.slot_start,
-                    slot.slot_date,
-                )
-            )
+            taken[best[1]] += 1
+            rows.append(best[2])
     return pd.DataFrame(rows, columns=ALLOCATION_COLUMNS)
 
 
