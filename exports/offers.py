@@ -116,7 +116,7 @@ def _local(value: object) -> object:
 def validate(rows: list[dict], trust: str) -> list[tuple[str, int, str]]:
     """(check, rows failing, what it means: MUST_BE_ZERO, or what to do) for one trust's list."""
     allocated = [
-        (r["offered_site_code"], r["allocated_slot_at"]) for r in rows if r["is_allocated"]
+        (r["offered_trust_code"], r["allocated_slot_id"]) for r in rows if r["is_allocated"]
     ]
     per_exam: dict[str, int] = {}
     for r in rows:

@@ -44,7 +44,8 @@ def make_db(path: Path, rows=ROWS) -> Path:
         postcode_district varchar, offered_site_code varchar, offered_site_name varchar,
         offered_trust_code varchar, offered_slot_at timestamptz, offered_slot_minutes integer,
         procedure_minutes integer, days_saved integer, weeks_saved double, distance_km double,
-        is_allocated boolean, allocated_slot_at timestamptz, exam_key varchar)"""
+        is_allocated boolean, allocated_slot_at timestamptz, allocated_slot_id varchar,
+        exam_key varchar)"""
     )
     for trust, acc, nhs, key, site, slot, own, km, allocated in rows:
         slot = slot.replace(tzinfo=UTC)
@@ -52,9 +53,9 @@ def make_db(path: Path, rows=ROWS) -> Path:
         con.execute(
             "insert into scheduling_offer_list values (?, ?, ?, ?, '01', 'MRI', 'MR', 'MHEAD',"
             " 'MRI Head', 'routine', '2026-02-01', 10, 'own_free_slot', ?, 'B15', ?, 'Site',"
-            " ?, ?, 30, 30, ?, ?, ?, ?, ?, ?)",
+            " ?, ?, 30, 30, ?, ?, ?, ?, ?, ?, ?)",
             [AS_OF, trust, acc, nhs, own, site, site[:3], slot, days, round(days / 7, 1), km,
-             allocated, slot if allocated else None, key],
+             allocated, slot if allocated else None, key + "-slot" if allocated else None, key],
         )  # fmt: skip
     con.close()
     return path
@@ -129,3 +130,15 @@ def test_unknown_trust_and_missing_relation_are_one_line_errors(
     duckdb.connect(str(empty)).close()
     with pytest.raises(ValueError, match="has no relation scheduling_offer_list"):
         build_offers(empty, "RRK", tmp_path / "out")
+
+
+def test_two_rooms_slots_at_one_time_are_two_slots(tmp_path: Path) -> None:
+    """Two patients placed at one site at the same time, in two rooms' slots: no slot twice."""
+    at, own = datetime(2026, 4, 17, 8, 30), date(2026, 4, 30)
+    rows = [
+        ("RRK", "A1", VALID_NHS, "e1", "RXK01", at, own, 5.0, True),
+        ("RRK", "A2", VALID_NHS, "e2", "RXK01", at, own, 6.0, True),
+    ]
+    db = make_db(tmp_path / "warehouse" / "restricted.duckdb", rows)
+    result = build_offers(db, "RRK", tmp_path / "exports")
+    assert ("slot allocated twice", 0, "must be 0") in result.checks and not result.failed

@@ -54,6 +54,7 @@ final as (
         offers.distance_km,
         offers.is_allocated,
         offers.allocated_slot_at,
+        offers.allocated_slot_id,
         offers.exam_key
     from offers
     inner join exams on exams.exam_key = offers.exam_key

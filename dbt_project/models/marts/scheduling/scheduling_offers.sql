@@ -34,7 +34,8 @@ final as (
         cast(round(candidates.days_saved / 7.0, 1) as {{ wmin.type_double() }}) as weeks_saved,
         cast(round(candidates.distance_km, 1) as {{ wmin.type_double() }}) as distance_km,
         allocation.exam_key is not null as is_allocated,
-        allocation.slot_start as allocated_slot_at
+        allocation.slot_start as allocated_slot_at,
+        allocation.slot_id as allocated_slot_id
     from candidates
     left join allocation
         on allocation.exam_key = candidates.exam_key
