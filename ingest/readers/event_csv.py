@@ -89,8 +89,7 @@ def build_events(ctx: Ctx, rows: RawRows, family: str = "event_csv") -> ReadResu
         m, um = map_values(spec, "actor_outsourced", raw["actor_outsourced"])
         outs = to_bool(m)
         ev_flags["unmapped_value"] = ev_um | um | bool_unrecognised(m)
-    rejected_lines = np.fromiter(rejects.rows.keys(), dtype=np.int64, count=len(rejects.rows))
-    keep = ~np.isin(lines, rejected_lines)
+    keep = rejects.kept(lines)
     src = pa.array(lines.astype(np.int32))
     edata = {
         "trust_code": spec.trust_code,

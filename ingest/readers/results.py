@@ -94,6 +94,13 @@ class Rejects:
     def __contains__(self, line: int) -> bool:
         return line in self.rows
 
+    def kept(self, lines: np.ndarray) -> np.ndarray:
+        """Per row (by its line): True when it was not rejected."""
+        if not self.rows:
+            return np.ones(len(lines), dtype=bool)
+        rejected = np.fromiter(self.rows.keys(), dtype=np.int64, count=len(self.rows))
+        return ~np.isin(lines, rejected)
+
     def frame(self) -> pd.DataFrame:
         rows = [self.rows[k] for k in sorted(self.rows)]
         df = pd.DataFrame(rows, columns=REJECT_COLUMNS).astype(object)

@@ -76,8 +76,7 @@ def build_slots(
         "accession": raw.get("accession"),
     }
     slots = slots_frame(data, n)
-    rejected_lines = np.fromiter(rejects.rows.keys(), dtype=np.int64, count=len(rejects.rows))
-    keep = ~np.isin(lines, rejected_lines)
+    keep = rejects.kept(lines)
     if not keep.all():
         slots = slots.loc[keep].reset_index(drop=True)
     return ReadResult(

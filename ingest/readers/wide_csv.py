@@ -99,21 +99,8 @@ def build_wide(
             f"{f} (column {spec.column(f)!r}): not a timestamp in datetime_format "
             f"{spec.datetime_format!r}; fix the value or the spec",
         )
-    for f in ("birth_date", "clock_start_date"):
-        if f in pre_bad and pre_bad[f].any():
-            reject_mask(
-                rejects,
-                pre_bad[f],
-                lines,
-                f,
-                pa.array([""] * n),
-                "unparseable_date",
-                f"{f}: not a date; fix the value",
-            )
-    keep = np.ones(n, dtype=bool)
-    if rejects.rows:
-        rejected_lines = np.fromiter(rejects.rows.keys(), dtype=np.int64, count=len(rejects.rows))
-        keep = ~np.isin(lines, rejected_lines)
+    _reject_bad_date_cells(rows)
+    keep = rejects.kept(lines)
 
     tnp = {f[:-3]: ts_numpy(t) for f, t in times.items() if f != "appointment_at"}
     flags["dates_out_of_order"] = out_of_order(tnp, date_numpy(data.get("birth_date")), n)
@@ -155,6 +142,22 @@ def build_wide(
         field_parse=field_parse,
         column_map=rows.column_map,
     )
+
+
+def _reject_bad_date_cells(rows: RawRows) -> None:
+    """A workbook's date cells that did not read as dates."""
+    for f in ("birth_date", "clock_start_date"):
+        bad = rows.pre_bad.get(f)
+        if bad is not None and bad.any():
+            reject_mask(
+                rows.rejects,
+                bad,
+                rows.lines,
+                f,
+                pa.array([""] * rows.n),
+                "unparseable_date",
+                f"{f}: not a date; fix the value",
+            )
 
 
 def _parse_event_column(col: pa.Array, pre_bad: np.ndarray | None, n: int, spec: FeedSpec):
