@@ -435,9 +435,6 @@ def ingest_landing(
 # are read here: starting the workers would cost more (docs/benchmarks.md).
 PARALLEL_MIN_FILES = 4
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
-# ...or this many files however small (a backfill of small deltas): each file's read, checks
-# and pseudonyms cost more than its bytes say, and the workers take them off this process.
-PARALLEL_MANY_FILES = 48
 # Files read by workers and not yet taken, at most: enough to keep the workers busy while this
 # process validates and inserts a batch, few enough to bound memory.
 READ_AHEAD_FILES = 16
@@ -541,7 +538,7 @@ def _reads_in_order(jobs: list[_ReadJob], workers: int) -> Iterator[_ReadFile]:
     if (
         workers <= 1
         or len(jobs) < PARALLEL_MIN_FILES
-        or (sum(job.size for job in jobs) < PARALLEL_MIN_BYTES and len(jobs) < PARALLEL_MANY_FILES)
+        or sum(job.size for job in jobs) < PARALLEL_MIN_BYTES
     ):
         for job in jobs:
             yield _read_job(job)
