@@ -278,8 +278,8 @@ class _ReadJob:
 @dataclass
 class _Rows:
     """A read file's rows on their way to the load, as Arrow tables by landing table: a reader
-    process hands them over as Arrow buffers (pyarrow pickles a table as its record batches'
-    buffers), not as pickled pandas frames, and the insert scans them as they are."""
+    process hands them over as Arrow IPC streams, not as pickled pandas frames, and the insert
+    scans them as they are."""
 
     rows_read: int
     rows_rejected: int
@@ -290,6 +290,27 @@ class _Rows:
     @property
     def rows_loaded(self) -> int:
         return self.rows_read - self.rows_rejected
+
+    def __getstate__(self) -> dict:  # out of a reader process: each table as one IPC stream
+        state = dict(vars(self))
+        state["tables"] = {t: _ipc(rows) for t, rows in self.tables.items()}
+        return state
+
+    def __setstate__(self, state: dict) -> None:  # read in place, without copying the buffers
+        state["tables"] = {
+            t: pa.ipc.open_stream(rows).read_all() if isinstance(rows, bytes) else rows
+            for t, rows in state["tables"].items()
+        }
+        vars(self).update(state)
+
+
+def _ipc(rows: pa.Table | pd.DataFrame) -> bytes | pd.DataFrame:
+    if not isinstance(rows, pa.Table):
+        return rows  # a frame Arrow could not take travels pickled
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, rows.schema) as stream:
+        stream.write_table(rows)
+    return sink.getvalue().to_pybytes()
 
 
 @dataclass
