@@ -217,8 +217,6 @@ def generate_docs(
     only shape the compiled SQL shown. Needs the restricted database free (DuckDB: one writer
     per file): the nightly calls it after publish, under its run lock. Raises DocsError.
     """
-    from dbt.cli.main import dbtRunner
-
     restricted_db, out_dir = Path(restricted_db), Path(out_dir)
     if not restricted_db.exists():
         raise DocsError(f"{restricted_db} does not exist yet: run `wmin nightly` first")
@@ -241,6 +239,26 @@ def generate_docs(
         test_new_rows_only=False,
     )
     args = ["docs", "generate", "--static", *common, "--log-path", str(target / "logs"), "--quiet"]
+    static = _dbt_docs_generate(env, args, target)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    page = out_dir / DOCS_FILE
+    text = _with_published_names(static, target)
+    write_atomically(page, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    stamp["generated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    stamp["as_of_date"] = as_of.isoformat() if as_of else None
+    stamp["seconds"] = round(time.perf_counter() - started, 2)
+    # the record last: a crash between the two only costs a regeneration next time
+    write_atomically(
+        out_dir / STAMP_FILE,
+        lambda tmp: tmp.write_text(json.dumps(stamp, indent=2), encoding="utf-8"),
+    )
+    return page
+
+
+def _dbt_docs_generate(env: dict[str, str], args: list[str], target: Path) -> Path:
+    """Run dbt's docs generation; its static page, or DocsError with dbt's first errors."""
+    from dbt.cli.main import dbtRunner
+
     errors: list[str] = []
 
     def on_event(event: object) -> None:  # --quiet keeps the console short; keep dbt's errors
@@ -260,20 +278,7 @@ def generate_docs(
     if not getattr(res, "success", False) or not static.exists():
         detail = "; ".join(errors[:3]) or f"see {target / 'logs' / 'dbt.log'}"
         raise DocsError(f"dbt docs generate failed: {detail}")
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    page = out_dir / DOCS_FILE
-    text = _with_published_names(static, target)
-    write_atomically(page, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    stamp["generated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    stamp["as_of_date"] = as_of.isoformat() if as_of else None
-    stamp["seconds"] = round(time.perf_counter() - started, 2)
-    # the record last: a crash between the two only costs a regeneration next time
-    write_atomically(
-        out_dir / STAMP_FILE,
-        lambda tmp: tmp.write_text(json.dumps(stamp, indent=2), encoding="utf-8"),
-    )
-    return page
+    return static
 
 
 def update_docs(
