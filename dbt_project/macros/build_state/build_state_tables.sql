@@ -12,11 +12,6 @@
     );
     {#- added after the table first shipped: a table without it gains it once -#}
     alter table {{ wmin.model_as_of() }} add column if not exists built_file_id {{ dbt.type_bigint() }};
-    {#- the months a month mart's last build rebuilt (incremental/month_partitions.sql) -#}
-    create table if not exists {{ wmin.rebuilt_months() }} (
-        model_name {{ dbt.type_string() }},
-        month date
-    );
     {#- the exams each exam-keyed model rebuilds this run (incremental/changed_exam_rows.sql) -#}
     create table if not exists {{ wmin.changed_exams_table() }} (
         model_name {{ dbt.type_string() }},
@@ -45,10 +40,6 @@
 
 {% macro changed_exams_table() -%}
     {{ wmin.build_state_schema() }}.changed_exams
-{%- endmacro %}
-
-{% macro rebuilt_months() -%}
-    {{ wmin.build_state_schema() }}.rebuilt_months
 {%- endmacro %}
 
 {% macro rebuilt_patients() -%}

@@ -3,8 +3,8 @@
     build (exam_build_state) to know the previous as-of. Only the rows a build rewrote carry its
     as-of end in their built_as_of_end column: stamping all of them cost a rewrite of millions
     of rows a night (1.6 s for int_exam_events_pivoted on a network year). With `newest_file`,
-    the newest staged file is recorded too: the month marts (incremental/month_partitions.sql) have no
-    file column of their own to find what changed since they were built. -#}
+    the newest staged file is recorded too: int_waiting_list_members has no file column of its
+    own to find what changed since it was built. -#}
 {% macro stamp_as_of_end(relation, newest_file=false) -%}
     delete from {{ wmin.model_as_of() }} where model_name = '{{ wmin.model_state_name(relation) }}';
     insert into {{ wmin.model_as_of() }} (model_name, built_as_of_end, built_file_id)

@@ -1,9 +1,16 @@
--- incremental by changed exam, rows appended: config in dbt_project.yml
--- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ wmin.delete_changed_exams(this, 'source_file_id') }}",
+        post_hook="{{ wmin.stamp_as_of_end(this) }}",
+    )
+}}
 -- One row per tested exam with the DIDS items (RESTRICTED: NHS number, birth date, postcode,
 -- accession). Read by `wmin export dids` from the restricted database only; never published.
 -- Identifiers and codes from int_exams_coded, dates from fct_exams (no second events pivot).
--- Incremental like fct_exams (macros/incremental.sql): the changed exams' rows are deleted by
+-- Incremental like fct_exams (docs/incremental.md): the changed exams' rows are deleted by
 -- the pre-hook and rebuilt (an exam no longer tested loses its row).
 with
 

@@ -1,13 +1,20 @@
--- incremental by changed exam, rows appended: config in dbt_project.yml
--- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ wmin.delete_changed_exams(this, 'source_file_id') }}",
+        post_hook="{{ wmin.stamp_as_of_end(this) }}",
+    )
+}}
 -- One row per exam: coded record + event timeline + the docs/metrics.md conventions (local dates,
 -- test time, intervals computed only when both ends exist and are in order, reporting target,
 -- reporter type, age at test, working days). Identifiable columns are still here: the mart
 -- fct_exams drops them.
--- Incremental (a table, so fct_exams reads it rather than recomputing every exam): rebuilds
--- only the exams with a record or event in a file loaded since the last build or an event
--- between the previous and the current as-of end (macros/incremental.sql), whose old rows the
--- pre-hook deletes; the post-hook records the as-of end on all rows.
+-- Incremental, changed exams deleted then appended (docs/incremental.md; a table, so fct_exams
+-- reads it rather than recomputing every exam): rebuilds only the exams with a record or event
+-- in a file loaded since the last build or an event between the previous and the current as-of
+-- end, whose old rows the pre-hook deletes; the post-hook records the as-of end.
 {%- set is_eie = "(timeline.entered_in_error_at is not null or coalesce(coded.status, '') = 'entered_in_error')" %}
 with
 

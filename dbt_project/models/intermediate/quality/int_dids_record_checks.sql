@@ -1,10 +1,17 @@
--- incremental by changed exam, rows appended: config in dbt_project.yml
--- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}
--- RESTRICTED. The DIDS pre-submission record rules (macros/dids_rules.sql) judged once per
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ wmin.delete_changed_exams(this, 'source_file_id') }}",
+        post_hook="{{ wmin.stamp_as_of_end(this) }}",
+    )
+}}
+-- RESTRICTED. The DIDS pre-submission record rules (macros/rules/dids_rules.sql) judged once per
 -- dids_records row: one boolean per rule, with the month of test and the accession + site key
 -- that dids_presubmission_checks needs for the rules only a whole month can judge.
--- Incremental like dids_records (macros/incremental.sql): the changed exams' rows are deleted
--- by the pre-hook and judged again, so a night judges what changed, not every record ever sent.
+-- Incremental like dids_records (docs/incremental.md): the changed exams' rows are deleted by
+-- the pre-hook and judged again, so a night judges what changed, not every record ever sent.
 {%- set verhoeff_d = [[0,1,2,3,4,5,6,7,8,9],[1,2,3,4,0,6,7,8,9,5],[2,3,4,0,1,7,8,9,5,6],[3,4,0,1,2,8,9,5,6,7],
                       [4,0,1,2,3,9,5,6,7,8],[5,9,8,7,6,0,4,3,2,1],[6,5,9,8,7,1,0,4,3,2],[7,6,5,9,8,2,1,0,4,3],
                       [8,7,6,5,9,3,2,1,0,4],[9,8,7,6,5,4,3,2,1,0]] %}

@@ -1,12 +1,19 @@
--- incremental by changed exam: config in dbt_project.yml
--- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='exam_key',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ wmin.record_changed_exams(this, 'source_file_id') }}",
+        post_hook="{{ wmin.stamp_as_of_end(this) }}",
+    )
+}}
 -- One row per exam (trust + accession), published: no NHS number, birth date, full postcode or
--- accession. Incremental: a build reprocesses only exams with a delivery in a file loaded
--- since the last build (file_id is the loader's increasing sequence) and exams with an event
--- between the previous and the current as-of ends (whose view depends on the as-of date;
--- macros/incremental.sql). Every exam keeps a row (it has a record), so delete+insert replaces
--- them all. Every other row is then also right for the current as-of end, which the
--- post-hook records on all rows. Changing a seed (procedures, targets) needs a full refresh.
+-- accession. Incremental, changed exams (docs/incremental.md): a build reprocesses only exams
+-- with a delivery in a file loaded since the last build and exams with an event between the
+-- previous and the current as-of ends. Every exam keeps a row (it has a record), so
+-- delete+insert replaces them all; every other row is then also right for the current as-of
+-- end, which the post-hook records. Changing a seed (procedures, targets) needs a full refresh.
 with
 
 exams_to_build as (

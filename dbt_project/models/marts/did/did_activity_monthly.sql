@@ -1,14 +1,6 @@
--- incremental by month: config in dbt_project.yml
-{{ config(
-    rebuild_by_month={
-        'date': 'test_date',
-        'members': 'test_date is not null and modality is not null and patient_source_setting is not null',
-        'built': "sum(case when trust_code = 'NETWORK' then exams_tested else 0 end)",
-    },
-) }}
 -- DID activity by month of test x trust x modality x patient source setting, NETWORK rows
--- computed from the exams. Incremental by month (macros/month_partitions.sql): a night rebuilds
--- the months of the exams that changed; no figure here depends on the as-of date itself.
+-- computed from the exams. A table rebuilt each night from fct_exams: rebuilding only the
+-- months that can differ did not pay (docs/benchmarks.md, "Incremental or table, per model").
 with
 
 exams as (
@@ -17,7 +9,6 @@ exams as (
         and {{ wmin.is_live_request() }}
         and modality is not null
         and patient_source_setting is not null
-        {% if is_incremental() %}and {{ wmin.in_rebuilt_months('test_date') }}{% endif %}
 ),
 
 measured as (

@@ -1,10 +1,18 @@
--- incremental by changed exam: config in dbt_project.yml
--- depends_on: {{ ref('stg_landing__exam_records') }}, {{ ref('stg_landing__exam_events') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='exam_key',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ wmin.record_changed_exams(this, 'source_file_id') }}",
+        post_hook="{{ wmin.stamp_as_of_end(this) }}",
+    )
+}}
 -- Data-quality flags per exam (latest delivery): loaded, never rejected; counted on the Data
 -- quality page. A flag is set by this model's own rule or by the loader's landing dq_flags.
 -- The record-level facts come from int_exams_coded, the timeline from fct_exams (not
 -- re-pivoted here: the events pivot is the expensive part of a build).
--- Incremental like fct_exams (macros/incremental.sql): only the exams changed since this
+-- Incremental like fct_exams (docs/incremental.md): only the exams changed since this
 -- model's own last build are re-flagged; every exam of fct_exams has a row, so delete+insert
 -- replaces them all.
 with

@@ -1,19 +1,8 @@
--- incremental by month: config in dbt_project.yml
-{{ config(
-    rebuild_by_month={
-        'date': 'test_date',
-        'members': 'test_date is not null and modality is not null and priority is not null',
-        'built': "sum(case when trust_code = 'NETWORK' then exams_tested else 0 end)",
-        'as_of_reach_days': 29,
-    },
-) }}
 -- Turnaround by month of test x trust x modality x priority, with NETWORK rows computed from
 -- the exams (grouping sets), never by averaging trusts. Reported figures count exams tested in
 -- the month whose first verified report exists at the as-of time.
--- Incremental by month (macros/month_partitions.sql): a night rebuilds the months of the
--- exams that changed. The as-of date reaches 29 days back: an unreported exam becomes
--- "over 28 days" and leaves its target window (at most 672 hours, reporting_targets) within
--- that; a target seed beyond 28 days needs a larger reach (or a full refresh).
+-- A table rebuilt each night from fct_exams: rebuilding only the months that can differ saved
+-- under half a second a night (docs/benchmarks.md, "Incremental or table, per model").
 with
 
 exams as (
@@ -22,7 +11,6 @@ exams as (
         and {{ wmin.is_live_request() }}
         and modality is not null
         and priority is not null
-        {% if is_incremental() %}and {{ wmin.in_rebuilt_months('test_date') }}{% endif %}
 ),
 
 measured as (
