@@ -11,14 +11,33 @@
 -- so a slot repeated within one file is the duplicate. Per file, so incremental: landing is
 -- append-only and a file never changes, so a build counts only the newly loaded files
 -- (macros/incremental.sql) instead of rescanning every delivery ever made.
+{#- the rows of the files this model has not counted yet (every row on a full build) -#}
+{%- set new_files_only -%}
+    {%- if is_incremental() %}where file_id > {{ wmin.newest_file_id(this) }}{% endif -%}
+{%- endset %}
 with
+
+new_records as (
+    select file_id, source_line, dq_flags
+    from {{ ref('stg_landing__delivered_exam_records') }} {{ new_files_only }}
+),
+
+new_events as (
+    select file_id, source_line, dq_flags
+    from {{ ref('stg_landing__delivered_exam_events') }} {{ new_files_only }}
+),
+
+new_slots as (
+    select file_id, source_line, slot_id
+    from {{ ref('stg_landing__delivered_capacity_slots') }} {{ new_files_only }}
+),
 
 exam_rows as (
     select file_id, source_line, max(case when dq_flags like '%duplicate_row%' then 1 else 0 end) as is_duplicate
     from (
-        select file_id, source_line, dq_flags from ({{ wmin.landing_rows('exam_records') }}) as records
+        select file_id, source_line, dq_flags from new_records
         union all
-        select file_id, source_line, dq_flags from ({{ wmin.landing_rows('exam_events') }}) as events
+        select file_id, source_line, dq_flags from new_events
     ) as exam_side
     group by file_id, source_line
 ),
@@ -28,7 +47,7 @@ slot_rows as (
         file_id,
         case when row_number() over (partition by file_id, slot_id order by source_line) > 1
             then 1 else 0 end as is_duplicate
-    from ({{ wmin.landing_rows('capacity_slots') }}) as slots
+    from new_slots
 )
 
 select

@@ -25,15 +25,17 @@ slots as (
         source_line,
         accession,
         row_number() over (partition by file_id, slot_id order by source_line) as copy_number
-    from {{ source('landing', 'capacity_slots') }}
-    where file_id in (select file_id from files)
+    from {{ ref('stg_landing__delivered_capacity_slots') }} as delivered_slots
+    where delivered_slots.file_id in (select files.file_id from files)
 )
 
-select file_id, source_line, accession from {{ source('landing', 'exam_records') }}
-where dq_flags like '%duplicate_row%' and file_id in (select file_id from files)
+select records.file_id, records.source_line, records.accession
+from {{ ref('stg_landing__delivered_exam_records') }} as records
+where records.dq_flags like '%duplicate_row%' and records.file_id in (select files.file_id from files)
 union all
-select file_id, source_line, accession from {{ source('landing', 'exam_events') }}
-where dq_flags like '%duplicate_row%' and file_id in (select file_id from files)
+select events.file_id, events.source_line, events.accession
+from {{ ref('stg_landing__delivered_exam_events') }} as events
+where events.dq_flags like '%duplicate_row%' and events.file_id in (select files.file_id from files)
 union all
 select file_id, source_line, accession from slots
 where copy_number > 1

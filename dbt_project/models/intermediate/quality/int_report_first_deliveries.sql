@@ -16,9 +16,12 @@ with
 
 arrived as (
     select trust_code, accession, event_at, extract_at, file_id
-    from ({{ wmin.landing_rows('exam_events') }}) as events
+    from {{ ref('stg_landing__delivered_exam_events') }} as events
     where event = 'report_verified'
         and event_at is not null
+        {%- if is_incremental() %}
+        and file_id > {{ wmin.newest_file_id(this) }}
+        {%- endif %}
 ),
 
 candidates as (
