@@ -59,7 +59,7 @@ select
     value,
     file_name,
     source_line,
-    (select max(file_id) from {{ ref('stg_landing__load_manifest') }}) as source_file_id,
+    (select max(manifest.file_id) from {{ ref('stg_landing__load_manifest') }} as manifest) as source_file_id,
     {{ wmin.as_of_end() }} as built_as_of_end
 from ranked
 where example_rank <= {{ per_check }}

@@ -40,7 +40,7 @@ final as (
     union all
     select recent_days.report_date, false as is_census_date
     from recent_days
-    where recent_days.report_date not in (select report_date from census)
+    where recent_days.report_date not in (select census.report_date from census)
 )
 
 select * from final

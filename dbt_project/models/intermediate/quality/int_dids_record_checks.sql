@@ -47,7 +47,7 @@ records as (
     {{ wmin.only_changed_exams('dids_records', relation=ref('dids_records')) }}
 ),
 
-{#- Verhoeff check of each distinct SNOMED CT id: one CTE per digit from the right, so the
+{# Verhoeff check of each distinct SNOMED CT id: one CTE per digit from the right, so the
     checksum is plain joins on the two constant tables (portable, no recursion). #}
 verhoeff_d as (
     {%- for row in verhoeff_d %}{% set r = loop.index0 %}{% for v in row %}

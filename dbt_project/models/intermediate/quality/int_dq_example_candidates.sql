@@ -40,7 +40,7 @@ coded as (
     {{ wmin.only_changed_exams('int_exams_coded', hash_column='key_hash', relation=ref('int_exams_coded')) }}
 ),
 
-{#- the exam's times as fct_exams has them (it copies these columns from int_exams_enriched),
+{# the exam's times as fct_exams has them (it copies these columns from int_exams_enriched),
     read where they can be found by exam_hash: only the changed exams, not a join of every
     published exam by its key string #}
 exams as (

@@ -34,7 +34,7 @@ aggregated as (
         {{ wmin.quantile_cont('test_to_report_days', 0.5) }} as test_to_report_median_days,
         count(report_verified_at) as exams_reported
     from measured
-    group by grouping sets (
+    group by grouping sets (  -- noqa: PRS
         (month, trust_code, modality, patient_source_setting),
         (month, modality, patient_source_setting)
     )

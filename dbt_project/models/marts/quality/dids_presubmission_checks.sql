@@ -31,7 +31,7 @@ with_gap as (
     from with_submission
 ),
 
-{#- one pass over the records, then one row per rule from the small per trust-month totals #}
+{# one pass over the records, then one row per rule from the small per trust-month totals #}
 totals as (
     select
         trust_code,
@@ -51,7 +51,7 @@ totals as (
     group by trust_code, month
 ),
 
-{#- DUPLICATE_ACCESSION: every record of a trust-month after the first with its accession + site #}
+{# DUPLICATE_ACCESSION: every record of a trust-month after the first with its accession + site #}
 repeats as (
     select trust_code, month, cast(sum(copies - 1) as {{ dbt.type_bigint() }}) as repeated
     from (

@@ -43,8 +43,8 @@ unreported as (
         {{ dbt.datediff('exams.test_date', 'report_dates.as_of_date', 'day') }} as age_days
     from exams
     inner join report_dates
-        on exams.test_date <= report_dates.as_of_date
-        and (exams.unreported_until is null or exams.unreported_until > report_dates.as_of_date)
+        on report_dates.as_of_date >= exams.test_date
+        and (exams.unreported_until is null or report_dates.as_of_date < exams.unreported_until)
 ),
 
 banded as (
@@ -53,8 +53,8 @@ banded as (
         age_bands.column_name as age_column
     from unreported
     left join age_bands
-        on unreported.age_days >= age_bands.min_days
-        and (age_bands.max_days is null or unreported.age_days <= age_bands.max_days)
+        on age_bands.min_days <= unreported.age_days
+        and (age_bands.max_days is null or age_bands.max_days >= unreported.age_days)
 ),
 
 aggregated as (
@@ -68,7 +68,7 @@ aggregated as (
         {%- endfor %}
         max(age_days) as oldest_age_days
     from banded
-    group by grouping sets ((as_of_date, trust_code, modality), (as_of_date, modality))
+    group by grouping sets ((as_of_date, trust_code, modality), (as_of_date, modality))  -- noqa: PRS, AM06
 ),
 
 final as (

@@ -35,7 +35,7 @@ tested as (
         modality,
         count(*) as exams_tested
     from tested_exams
-    group by grouping sets ((week, trust_code, modality), (week, modality))
+    group by grouping sets ((week, trust_code, modality), (week, modality))  -- noqa: PRS
 ),
 
 verified as (
@@ -46,7 +46,7 @@ verified as (
         count(*) as reports_verified,
         sum(case when reporter_type = 'outsourced' then 1 else 0 end) as reports_outsourced
     from verified_exams
-    group by grouping sets ((week, trust_code, modality), (week, modality))
+    group by grouping sets ((week, trust_code, modality), (week, modality))  -- noqa: PRS
 ),
 
 final as (

@@ -61,7 +61,7 @@ aggregated as (
         sum(case when is_allocated then 1 else 0 end) as patients_allocated,
         sum(days_saved_allocated) as days_saved_allocated
     from patient_offers
-    group by grouping sets ((as_of_date, trust_code, dm01_test), (as_of_date, dm01_test))
+    group by grouping sets ((as_of_date, trust_code, dm01_test), (as_of_date, dm01_test))  -- noqa: PRS
 ),
 
 final as (

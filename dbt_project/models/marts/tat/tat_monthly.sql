@@ -54,7 +54,7 @@ aggregated as (
         count(*) - sum(is_pending_inside_target) as within_target_denominator,
         sum(is_over_28_days) as reported_over_28_days
     from measured
-    group by grouping sets ((month, trust_code, modality, priority), (month, modality, priority))
+    group by grouping sets ((month, trust_code, modality, priority), (month, modality, priority))  -- noqa: PRS
 ),
 
 final as (

@@ -24,7 +24,7 @@ aggregated as (
         sum(case when activity_category = 'unscheduled' then 1 else 0 end) as unscheduled_tests,
         count(*) as total_tests
     from exams
-    group by grouping sets ((month, trust_code, dm01_test), (month, dm01_test))
+    group by grouping sets ((month, trust_code, dm01_test), (month, dm01_test))  -- noqa: PRS
 ),
 
 final as (

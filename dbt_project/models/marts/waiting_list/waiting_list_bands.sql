@@ -21,8 +21,8 @@ banded as (
         bands.weeks_band
     from members
     inner join bands
-        on members.weeks_waited >= bands.min_weeks
-        and (bands.max_weeks is null or members.weeks_waited <= bands.max_weeks)
+        on bands.min_weeks <= members.weeks_waited
+        and (bands.max_weeks is null or bands.max_weeks >= members.weeks_waited)
 ),
 
 aggregated as (
@@ -33,7 +33,7 @@ aggregated as (
         weeks_band,
         count(*) as patients
     from banded
-    group by grouping sets (
+    group by grouping sets (  -- noqa: PRS
         (census_date, trust_code, dm01_test, weeks_band),
         (census_date, dm01_test, weeks_band)
     )

@@ -20,21 +20,21 @@ aggregated as (
         {{ wmin.quantile_cont('weeks_waited', 0.5) }} as median_weeks_waited,
         max(weeks_waited) as max_weeks_waited
     from members
-    group by grouping sets ((census_date, trust_code, dm01_test), (census_date, dm01_test))
+    group by grouping sets ((census_date, trust_code, dm01_test), (census_date, dm01_test))  -- noqa: PRS
 ),
 
 final as (
     select
-        census_date,
-        trust_code,
-        dm01_test,
-        cast(total_waiting as bigint) as total_waiting,
-        cast(waiting_6_plus_weeks as bigint) as waiting_6_plus_weeks,
-        cast(waiting_13_plus_weeks as bigint) as waiting_13_plus_weeks,
-        cast({{ wmin.pct('waiting_6_plus_weeks', 'total_waiting') }} as {{ wmin.type_double() }})
+        aggregated.census_date,
+        aggregated.trust_code,
+        aggregated.dm01_test,
+        cast(aggregated.total_waiting as bigint) as total_waiting,
+        cast(aggregated.waiting_6_plus_weeks as bigint) as waiting_6_plus_weeks,
+        cast(aggregated.waiting_13_plus_weeks as bigint) as waiting_13_plus_weeks,
+        cast({{ wmin.pct('aggregated.waiting_6_plus_weeks', 'aggregated.total_waiting') }} as {{ wmin.type_double() }})
             as pct_waiting_6_plus_weeks,
-        cast(median_weeks_waited as {{ wmin.type_double() }}) as median_weeks_waited,
-        cast(max_weeks_waited as integer) as max_weeks_waited,
+        cast(aggregated.median_weeks_waited as {{ wmin.type_double() }}) as median_weeks_waited,
+        cast(aggregated.max_weeks_waited as integer) as max_weeks_waited,
         calendar.is_month_end
     from aggregated
     -- the calendar says which census dates are month ends (the as-of date may be one or not)

@@ -102,7 +102,7 @@ sites_and_trusts as (
         sum(waiting_over_target) as waiting_over_target,
         sum(days_waited_sum) as days_waited_sum
     from weekly
-    group by grouping sets (
+    group by grouping sets (  -- noqa: PRS
         (week_end_date, trust_code, site_code, dm01_test),
         (week_end_date, trust_code, dm01_test)
     )

@@ -33,7 +33,7 @@ lists as (
 
 -- the band of weeks waited: 0..12, 13 = 13+
 bands as (
-    select cast(w as integer) as band from range(0, 14) as r(w)
+    select cast(w as integer) as band from range(0, 14) as r (w)
 ),
 
 -- the window's week ends: t = as-of - k weeks, k = 0..window (k >= 1 are calibration weeks)
@@ -41,7 +41,7 @@ window_weeks as (
     select
         cast({{ dbt.dateadd('day', '-7 * r.k', wmin.as_of_date()) }} as date) as week_end_date,
         cast(r.k as integer) as weeks_back
-    from range(0, {{ var('planning_window_weeks') + 1 }}) as r(k)
+    from range(0, {{ var('planning_window_weeks') + 1 }}) as r (k)
 ),
 
 -- x_t[band]: patients in the band at each week end (13+ pooled), zero where none
@@ -110,7 +110,7 @@ survival as (
 ),
 
 horizons as (
-    select cast(h as integer) as weeks_ahead from range(1, {{ var('projection_weeks') + 1 }}) as r(h)
+    select cast(h as integer) as weeks_ahead from range(1, {{ var('projection_weeks') + 1 }}) as r (h)
 ),
 
 current_list as (
@@ -132,7 +132,7 @@ cohorts as (
         0 as from_weeks, horizons.weeks_ahead - arrival.j as to_weeks, renewals.renewals as patients
     from renewals
     cross join horizons
-    inner join range(1, {{ var('projection_weeks') + 1 }}) as arrival(j) on arrival.j <= horizons.weeks_ahead
+    inner join range(1, {{ var('projection_weeks') + 1 }}) as arrival (j) on arrival.j <= horizons.weeks_ahead
 ),
 
 -- the chance to wait on from `from_weeks` to `to_weeks`: s_from x ... x s_(to-1), every week

@@ -111,7 +111,8 @@ latest_cells as (
 judged as (
     select
         latest.*,
-        not (
+        -- sqlfluff reads `not (` as a function call
+        not (  -- noqa: LT01, LT06
             latest.in_latest_full_delivery
             -- an earlier occurrence, while the cell holds a later time (never when it is empty)
             or (latest.from_wide_row and coalesce(latest.event_at < latest_cells.cell_at, false))

@@ -39,7 +39,7 @@ carried as (
         extract_at,
         {{ wmin.key_hash(['trust_code', 'accession']) }} as key_hash
     from source
-    where file_id in (select file_id from full_files)
+    where source.file_id in (select full_files.file_id from full_files)
 ),
 
 candidates as (
