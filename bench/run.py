@@ -130,12 +130,26 @@ def main() -> int:
     markdown = render_markdown(results)
     print(markdown)
     if not a.quick:
-        (REPO / "docs").mkdir(exist_ok=True)
-        (REPO / "docs" / "benchmarks.md").write_text(markdown)
+        write_report(REPO / "docs" / "benchmarks.md", markdown)
     failed = [n for n, r in results["benchmarks"].items() if r["status"] != "ok"]
     if failed:
         print(f"failed benchmarks: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
+
+
+HAND_WRITTEN = "<!-- hand-written sections:"
+
+
+def write_report(path: Path, markdown: str) -> None:
+    """The generated report, then the hand-written sections the file already holds (figures
+    measured by hand, backtests): a full run must not lose them."""
+    kept = ""
+    if path.exists():
+        old = path.read_text(encoding="utf-8")
+        at = old.find(HAND_WRITTEN)
+        kept = old[at:] if at >= 0 else ""
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(markdown.rstrip("\n") + ("\n\n" + kept if kept else "\n"), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench.report import check_targets, lookup, render_markdown, summarise_repeats
 
 
@@ -50,3 +52,19 @@ def test_targets_met_missed_and_not_measured() -> None:
 def test_markdown_names_failed_benchmarks() -> None:
     text = render_markdown(_results(600, 12))
     assert "## ingest" in text and "FAILED" in text and "| #9 |" in text
+
+
+def test_a_full_run_keeps_the_hand_written_sections(tmp_path: Path) -> None:
+    from bench.run import HAND_WRITTEN, write_report
+
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(
+        f"# Benchmarks\n\n## ingest\nold figures\n\n{HAND_WRITTEN} kept -->\n\n## Backtest\nby hand\n",
+        encoding="utf-8",
+    )
+    write_report(doc, "# Benchmarks\n\n## ingest\nnew figures\n")
+    text = doc.read_text(encoding="utf-8")
+    assert "new figures" in text and "old figures" not in text
+    assert text.endswith(f"{HAND_WRITTEN} kept -->\n\n## Backtest\nby hand\n")
+    write_report(tmp_path / "fresh.md", "# Benchmarks\n")
+    assert (tmp_path / "fresh.md").read_text(encoding="utf-8") == "# Benchmarks\n"

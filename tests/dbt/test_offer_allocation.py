@@ -4,12 +4,13 @@ int_scheduling_offer_allocation.py) on hand-made cases: pure Python, no dbt."""
 from __future__ import annotations
 
 import importlib.util
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+MIN_DAYS_SAVED = 7  # offers_min_days_saved's default
 MODEL = (
     Path(__file__).resolve().parents[2]
     / "dbt_project/models/intermediate/scheduling/int_scheduling_offer_allocation.py"
@@ -49,7 +50,7 @@ def _offers(*rows: tuple[str, str, str, str, float]) -> pd.DataFrame:
             {
                 "exam_key": exam,
                 "clock_start_date": date.fromisoformat(clock),
-                "own_option_date": date.fromisoformat(own),
+                "offer_by_date": date.fromisoformat(own) - timedelta(days=MIN_DAYS_SAVED),
                 "modality": "MR",
                 "offered_site_code": site,
                 "distance_km": km,
@@ -59,7 +60,7 @@ def _offers(*rows: tuple[str, str, str, str, float]) -> pd.DataFrame:
         columns=[
             "exam_key",
             "clock_start_date",
-            "own_option_date",
+            "offer_by_date",
             "modality",
             "offered_site_code",
             "distance_km",
@@ -88,11 +89,11 @@ def test_a_slot_is_taken_once_and_the_next_one_goes_to_the_next_patient(allocate
     assert out[["exam_key", "slot_id"]].values.tolist() == [["a", "s1"], ["b", "s2"]]
 
 
-def test_no_slot_on_or_after_the_own_option(allocate) -> None:
-    """The first patient's own option comes before the site's slot: it goes to the second."""
+def test_no_slot_that_saves_less_than_the_minimum(allocate) -> None:
+    """The slot saves the first patient 6 days, under the minimum: it goes to the second."""
     slots = _slots(("s1", "RXK01", "2026-04-20 09:00"))
     offers = _offers(
-        ("soon", "2026-02-01", "2026-04-20", "RXK01", 5.0),
+        ("soon", "2026-02-01", "2026-04-26", "RXK01", 5.0),
         ("later", "2026-02-02", "2026-05-01", "RXK01", 5.0),
     )
     out = allocate(offers, slots)

@@ -19,6 +19,8 @@ from ingest.synth.network import default_seeds_dir
 
 from .conftest import AS_OF
 
+MIN_SAVED = timedelta(days=7)  # offers_min_days_saved's default: an offer saves a week at least
+
 LONDON = ZoneInfo("Europe/London")
 AS_OF_END = datetime.combine(AS_OF + timedelta(days=1), datetime.min.time(), LONDON)
 HORIZON_END = AS_OF + timedelta(weeks=6)  # scheduling_weeks
@@ -59,14 +61,15 @@ def test_offers_exist_on_the_synthetic_network(offers, built) -> None:
 
 def test_an_offer_is_a_free_slot_before_the_own_option(offers, truth) -> None:
     """Every offered slot is the site's earliest free slot of the modality (from the truth's
-    slots), before the own option, which is the booking or the trust's earliest free slot."""
+    slots), a week or more before the own option, which is the booking or the trust's earliest
+    free slot."""
     free = _free_slots(truth)
     earliest_at_site = free.groupby(["site_code", "modality"])["slot_start"].min()
     earliest_of_trust = free.groupby(["trust_code", "modality"])["slot_date"].min()
     for row in offers.itertuples():
         slot = earliest_at_site[(row.offered_site_code, row.modality)]
         assert pd.Timestamp(row.offered_slot_at) == pd.Timestamp(slot)
-        assert pd.Timestamp(slot).tz_convert(LONDON).date() < row.own_option_date
+        assert pd.Timestamp(slot).tz_convert(LONDON).date() <= row.own_option_date - MIN_SAVED
         assert row.offered_trust_code != row.trust_code
         if row.own_option == "own_free_slot":
             assert earliest_of_trust[(row.trust_code, row.modality)] == row.own_option_date
@@ -89,7 +92,7 @@ def test_no_slot_is_allocated_twice_and_sites_add_up(restricted, built, truth) -
     for row in placed.itertuples():
         slot = free.loc[(row.slot_trust_code, row.slot_id)]  # a free slot of the horizon
         assert slot["site_code"] == row.site_code and slot["modality"] == row.modality
-        assert slot["slot_date"] < row.own_option_date
+        assert slot["slot_date"] <= row.own_option_date - MIN_SAVED
     by_site = built("scheduling_offers_by_site")
     by_trust = built("scheduling_offers_by_trust")
     network = by_trust[by_trust["trust_code"] == "NETWORK"]
@@ -99,7 +102,7 @@ def test_no_slot_is_allocated_twice_and_sites_add_up(restricted, built, truth) -
 
 
 def test_allocation_goes_to_the_longest_waits_first(restricted) -> None:
-    """No slot that a patient could have had (at a site offering them, before their own option)
+    """No slot that a patient could have had (at a site offering them, a week before their own option)
     went to a patient waiting less long while they got a later slot or none."""
     candidates = restricted.execute(
         """
@@ -126,7 +129,10 @@ def test_allocation_goes_to_the_longest_waits_first(restricted) -> None:
         (pairs["clock_start_date_later"] == pairs["clock_start_date"])
         & (pairs["exam_key_later"] > pairs["exam_key"])
     )
-    could_have = pairs[later & (pairs["slot_date"] < pairs["own_option_date"])]
+    useful = (
+        pd.to_datetime(pairs["slot_date"]) <= pd.to_datetime(pairs["own_option_date"]) - MIN_SAVED
+    )
+    could_have = pairs[later & useful]
     assert len(pairs) > 0
     assert could_have["own_slot_start"].notna().all()
     assert (could_have["own_slot_start"] <= could_have["slot_start"]).all()

@@ -2,14 +2,21 @@
 -- Every site of another trust that could scan a waiting patient (int_scheduling_waiting_patients)
 -- sooner than their own option, within `offers_max_km` of where they live (docs/offers.md).
 -- One row per patient x site: the site's earliest free slot of the patient's modality
--- (int_scheduling_free_slots), on a date before the own option.
+-- (int_scheduling_free_slots), on or before `offer_by_date`: the own option less
+-- `offers_min_days_saved` days, so a patient is never asked to travel to gain a day or two.
 -- Slots are matched on modality only: the appointment books carry no procedure type, and the
 -- trusts book each exam into one slot of its modality whatever its length (the slot's and the
 -- procedure's minutes are kept for the booking team to judge).
 with
 
 patients as (
-    select * from {{ ref('int_scheduling_waiting_patients') }}
+    select
+        *,
+        cast(
+            {{ dbt.dateadd('day', '-' ~ var('offers_min_days_saved', 7), 'own_option_date') }}
+            as date
+        ) as offer_by_date
+    from {{ ref('int_scheduling_waiting_patients') }}
     where home_latitude is not null
         and home_longitude is not null
 ),
@@ -62,6 +69,7 @@ offers as (
         patients.procedure_minutes,
         patients.own_option,
         patients.own_option_date,
+        patients.offer_by_date,
         distances.site_code as offered_site_code,
         distances.site_trust_code as offered_trust_code,
         site_next_free.slot_start as offered_slot_at,
@@ -75,7 +83,7 @@ offers as (
         and site_next_free.modality = patients.modality
         and site_next_free.slot_rank = 1
     where distances.distance_km <= {{ var('offers_max_km', 40) }}
-        and site_next_free.slot_date < patients.own_option_date
+        and site_next_free.slot_date <= patients.offer_by_date
 ),
 
 final as (
