@@ -85,7 +85,9 @@ table = trust_rows[
     ["trust_code", "dm01_test", "waiting", "waiting_6_plus_weeks", "demand_mean", "capacity_mean",
      "queue_load", "pressure", "target_queue_size", "target_capacity", "relief_capacity",
      "is_overloaded"]
-]  # fmt: skip
+].sort_values(  # the lists under most pressure first
+    "pressure", ascending=False, na_position="last", key=lambda v: pd.to_numeric(v, errors="coerce")
+)  # fmt: skip
 ui.table(
     ui.apply_trust_labels(table)
     .drop(columns="trust_code")
@@ -116,18 +118,35 @@ if f.trusts:
 if lists.empty:
     st.info("No projection for these trusts.")
     st.stop()
+# opens on the list with the most 6+ week waiters, the one a planner would look at first
+longest = trust_rows.assign(
+    six_plus=pd.to_numeric(trust_rows["waiting_6_plus_weeks"], errors="coerce")
+).sort_values("six_plus", ascending=False, na_position="last")
+
+
+def _most_waiting(trust_code: str | None = None) -> pd.Series | None:
+    rows = longest.merge(lists, on=["trust_code", "dm01_test"])
+    if trust_code is not None:
+        rows = rows[rows["trust_code"] == trust_code]
+    return None if rows.empty else rows.iloc[0]
+
+
 left, middle, right = st.columns(3)
+first = _most_waiting()
 trust = filters.choice(
     "Trust",
     sorted(lists["trust_code"].unique()),
     name="plan_trust",
+    default=None if first is None else first["trust_code"],
     format_func=ui.trust_label,
     where=left,
 )
+first_test = _most_waiting(trust)
 test = filters.choice(
     "DM01 test",
     sorted(lists.loc[lists["trust_code"] == trust, "dm01_test"]),
     name="plan_test",
+    default=None if first_test is None else first_test["dm01_test"],
     where=middle,
 )
 trust_sites = sorted(site_rows.loc[site_rows["trust_code"] == trust, "site_code"].unique())
@@ -156,7 +175,7 @@ if slots:
     ]
 long = pd.concat(parts)
 shown_lines = [name for name in LINES if name in set(long["line"])]
-x = alt.X("week_end_date:T", title="week ending")
+x = alt.X("week_end_date:T", title="week ending", axis=alt.Axis(format="%d %b", labelAngle=0))
 band = (
     alt.Chart(projection)
     .mark_area(opacity=0.2, color="#005eb8")
