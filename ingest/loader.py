@@ -204,16 +204,30 @@ class _Fingerprints:
     def save(self, con) -> None:
         if not self.fresh:
             return
+        path, size, mtime, sha = zip(*self.fresh, strict=True)
+        fresh = pa.table(  # one statement each for all the files, not one per file
+            {
+                "file_path": pa.array(path, pa.string()),
+                "size": pa.array(size, pa.int64()),
+                "mtime_ns": pa.array(mtime, pa.int64()),
+                "sha256": pa.array(sha, pa.string()),
+            }
+        )
         _x(con, "begin transaction")
-        con.executemany(
-            "delete from landing.file_fingerprints where file_path = ?",
-            [(f[0],) for f in self.fresh],
-        )
-        con.executemany(
-            "insert into landing.file_fingerprints (file_path, size, mtime_ns, sha256) "
-            "values (?, ?, ?, ?)",
-            self.fresh,
-        )
+        con.register("_fresh_fingerprints", fresh)
+        try:
+            _x(
+                con,
+                "delete from landing.file_fingerprints "
+                "where file_path in (select file_path from _fresh_fingerprints)",
+            )
+            _x(
+                con,
+                "insert into landing.file_fingerprints (file_path, size, mtime_ns, sha256) "
+                "select file_path, size, mtime_ns, sha256 from _fresh_fingerprints",
+            )
+        finally:
+            con.unregister("_fresh_fingerprints")
         _x(con, "commit")
 
 
@@ -742,6 +756,7 @@ class _BatchRows:
     def __init__(self) -> None:
         self.parts: dict[str, list] = {t: [] for t in self.TABLES}
         self.outcomes: list[tuple[int, list]] = []  # (file_id, its expectation outcomes)
+        self.manifest: list[dict] = []  # the loaded files' manifest rows
 
     def add(self, table: str, rows, file_id: int, extract_at: datetime | None) -> None:
         if rows is not None and len(rows):
@@ -755,6 +770,7 @@ class _BatchRows:
             from ingest.validation import outcomes_frame
 
             _insert_frame(con, "validation_results", outcomes_frame(self.outcomes), None, None)
+        _insert_rows(con, "load_manifest", self.manifest)
 
 
 def _stamped(rows, file_id: int, extract_at: datetime | None):
@@ -799,14 +815,15 @@ def _insert(
     if outcomes:
         rows.outcomes.append((file_id, outcomes))
     warnings = sum(1 for o in outcomes if not o.success and not o.blocking)
-    _manifest(
-        con,
-        file_id,
-        f,
-        extract_at,
-        outcome="loaded",
-        rows=res,
-        message=f"{warnings} expectation warning(s)" if warnings else None,
+    rows.manifest.append(
+        _manifest_row(
+            file_id,
+            f,
+            extract_at,
+            outcome="loaded",
+            rows=res,
+            message=f"{warnings} expectation warning(s)" if warnings else None,
+        )
     )
     return FileOutcome(
         spec.trust_code,
@@ -871,6 +888,20 @@ def _insert_row(con, table: str, row: dict[str, object]) -> None:
     )
 
 
+def _insert_rows(con, table: str, rows: list[dict[str, object]]) -> None:
+    """Insert rows given as dicts of the same columns with one statement (one by one, should
+    Arrow not take their values)."""
+    if not rows:
+        return
+    try:
+        frame = pa.Table.from_pylist(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        for row in rows:
+            _insert_row(con, table, row)
+        return
+    _insert_frame(con, table, frame, None, None)
+
+
 def _manifest(
     con,
     file_id: int,
@@ -880,27 +911,34 @@ def _manifest(
     rows: ReadResult | None = None,
     message: str | None = None,
 ) -> None:
-    _insert_row(
-        con,
-        "load_manifest",
-        {
-            "file_id": file_id,
-            "file_path": f.rel,
-            "sha256": f.sha,
-            "trust_code": f.spec.trust_code,
-            "family": f.family,
-            "content": f.content,
-            "extract_at": extract_at,
-            "rows_read": rows.rows_read if rows else 0,
-            "rows_loaded": rows.rows_loaded if rows else 0,
-            "rows_rejected": rows.rows_rejected if rows else 0,
-            "started_at": f.started,
-            "finished_at": datetime.now(UTC),
-            "outcome": outcome,
-            "message": message,
-            "feed_mode": f.spec.mode,
-        },
-    )
+    _insert_row(con, "load_manifest", _manifest_row(file_id, f, extract_at, outcome, rows, message))
+
+
+def _manifest_row(
+    file_id: int,
+    f: _ReadFile,
+    extract_at: datetime | None,
+    outcome: str,
+    rows: ReadResult | None = None,
+    message: str | None = None,
+) -> dict[str, object]:
+    return {
+        "file_id": file_id,
+        "file_path": f.rel,
+        "sha256": f.sha,
+        "trust_code": f.spec.trust_code,
+        "family": f.family,
+        "content": f.content,
+        "extract_at": extract_at,
+        "rows_read": rows.rows_read if rows else 0,
+        "rows_loaded": rows.rows_loaded if rows else 0,
+        "rows_rejected": rows.rows_rejected if rows else 0,
+        "started_at": f.started,
+        "finished_at": datetime.now(UTC),
+        "outcome": outcome,
+        "message": message,
+        "feed_mode": f.spec.mode,
+    }
 
 
 def _quarantine(con, home, f: _ReadFile, q: QuarantineError, file_id: int) -> FileOutcome:

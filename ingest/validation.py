@@ -154,26 +154,34 @@ def check_frame(res: ReadResult) -> pd.DataFrame:
         df = df.merge(rec.drop(columns=["accession"]), on="source_line", how="left").drop(
             columns="source_line"
         )
-    extra = pd.DataFrame(
-        {
-            "parsed_ok": [False] * len(parsed_fail) + [True] * len(missing),
-            "accession": ["(rejected row)"] * len(parsed_fail) + [None] * len(missing),
-        }
-    )
     if "accession" not in df.columns:
         df["accession"] = df["key"]
-    out = pd.concat([df, extra], ignore_index=True)
+    if len(parsed_fail) + len(missing) == 0:  # most files: no rows to add, no concat to pay
+        out = df.reset_index(drop=True)
+        if "parsed_ok" not in out.columns:  # an event file's (the merge suffixed both sides')
+            out["parsed_ok"] = True  # as the concat gives it: null on the file's rows, read True
+    else:
+        extra = pd.DataFrame(
+            {
+                "parsed_ok": [False] * len(parsed_fail) + [True] * len(missing),
+                "accession": ["(rejected row)"] * len(parsed_fail) + [None] * len(missing),
+            }
+        )
+        out = pd.concat([df, extra], ignore_index=True)
     out["parsed_ok"] = out["parsed_ok"].astype(bool)
     return out
 
 
 def _records_part(rec: pd.DataFrame) -> pd.DataFrame:
     flags = rec["dq_flags"].astype(object).fillna("")
-    df = pd.DataFrame({"parsed_ok": True, "accession": rec["accession"].astype(object)})
     nhs_present = rec["nhs_number"].notna().to_numpy()
     valid = nhs.valid_mask(rec["nhs_number"].astype(object))
-    df["nhs_valid"] = pd.array(np.where(nhs_present, valid, None), dtype="boolean")
-    df["dates_in_order"] = ~flags.str.contains("dates_out_of_order").to_numpy()
+    columns = {
+        "parsed_ok": True,
+        "accession": rec["accession"].astype(object),
+        "nhs_valid": pd.array(np.where(nhs_present, valid, None), dtype="boolean"),
+        "dates_in_order": ~flags.str.contains("dates_out_of_order").to_numpy(),
+    }
     for c in (
         "priority",
         "patient_source_setting",
@@ -182,8 +190,8 @@ def _records_part(rec: pd.DataFrame) -> pd.DataFrame:
         "status",
         "modality",
     ):
-        df[c] = rec[c].astype(object)
-    return df
+        columns[c] = rec[c].astype(object)
+    return pd.DataFrame(columns)  # built at once: adding columns one by one costs more
 
 
 def checks_for(content: str, frame: pd.DataFrame) -> list[Check]:

@@ -13,7 +13,15 @@ from ingest.readers.flags import join_flags
 
 
 def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    """A frame of no rows with the columns, as object columns; a copy of one built once per
+    column set (building a frame costs most of a small file's read, copying an empty one little)."""
+    key = tuple(columns)
+    if key not in _EMPTY:
+        _EMPTY[key] = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return _EMPTY[key].copy()
+
+
+_EMPTY: dict[tuple[str, ...], pd.DataFrame] = {}
 
 
 def to_pandas(arr) -> pd.Series:

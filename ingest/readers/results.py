@@ -3,6 +3,7 @@ whole-file error that quarantines a delivery."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -102,10 +103,9 @@ class Rejects:
         return ~np.isin(lines, rejected)
 
     def frame(self) -> pd.DataFrame:
-        rows = [self.rows[k] for k in sorted(self.rows)]
-        df = pd.DataFrame(rows, columns=REJECT_COLUMNS).astype(object)
-        df["line"] = df["line"].astype("int64")
-        return df
+        if not self.rows:  # most files: the frame of no rows, built once
+            return _no_rejects().copy()
+        return _reject_frame([self.rows[k] for k in sorted(self.rows)])
 
 
 def reject_mask(
@@ -185,3 +185,14 @@ class RawRows:
             tab.column_map,
             tab.dup,
         )
+
+
+def _reject_frame(rows: list) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=REJECT_COLUMNS).astype(object)
+    df["line"] = df["line"].astype("int64")
+    return df
+
+
+@functools.cache
+def _no_rejects() -> pd.DataFrame:
+    return _reject_frame([])

@@ -9,11 +9,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.contract import EXAM_EVENTS, EXAM_RECORDS
+from ingest.contract import CAPACITY_SLOTS, EXAM_EVENTS, EXAM_RECORDS
 from ingest.feeds.spec import FeedSpec
 from ingest.readers import _csv
 from ingest.readers.extract_column import extract_column, resolve
-from ingest.readers.frames import empty_frame, slots_frame
+from ingest.readers.frames import arrow_frame, empty_frame
 from ingest.readers.localise import localise
 from ingest.readers.results import Ctx, RawRows, ReadResult, missing_key, reject_mask
 from ingest.readers.timestamps import parse_naive
@@ -75,10 +75,8 @@ def build_slots(
         "state": map_values(spec, "state", raw["state"])[0] if "state" in raw else None,
         "accession": raw.get("accession"),
     }
-    slots = slots_frame(data, n)
-    keep = rejects.kept(lines)
-    if not keep.all():
-        slots = slots.loc[keep].reset_index(drop=True)
+    # Arrow-backed: the load takes it back to Arrow without converting each column twice
+    slots = arrow_frame(CAPACITY_SLOTS, data, n, rejects.kept(lines))
     return ReadResult(
         file_path=ctx.file_path,
         family=family,

@@ -69,11 +69,7 @@ def build_wide(
     null = pa.nulls(n, pa.string())
     pool = pool_for(n)
     # the timestamp columns are parsed on the other core while the exam attributes are built
-    parsed = {
-        f: submit(pool, _parse_event_column, raw[f], pre_bad.get(f), n, spec)
-        for f in EVENT_COLUMNS + ["appointment_at"]
-        if f in raw
-    }
+    parsed = _parse_event_columns(raw, pre_bad, n, spec, pool)
     missing_key(
         rejects,
         raw.get("accession", null),
@@ -158,6 +154,38 @@ def _reject_bad_date_cells(rows: RawRows) -> None:
                 "unparseable_date",
                 f"{f}: not a date; fix the value",
             )
+
+
+def _parse_event_columns(raw: dict, pre_bad: dict, n: int, spec: FeedSpec, pool) -> dict:
+    """Each event column's parse job (see _parse_event_column), in column order. A small file's
+    text columns are parsed as one: a value reads the same in any column, and the fixed cost of
+    each parse and localisation is then paid once a file rather than once a column."""
+    names = [f for f in EVENT_COLUMNS + ["appointment_at"] if f in raw]
+    text = [f for f in names if not pa.types.is_timestamp(raw[f].type)]
+    together = {}
+    if pool is None and len(text) > 1:
+        together = dict(zip(text, _parse_text_columns([raw[f] for f in text], n, spec)))
+    return {
+        f: together[f]
+        if f in together
+        else submit(pool, _parse_event_column, raw[f], pre_bad.get(f), n, spec)
+        for f in names
+    }
+
+
+def _parse_text_columns(cols: list[pa.Array], n: int, spec: FeedSpec) -> list[tuple]:
+    """_parse_event_column of each text column, parsed and localised as one column (1-tuples,
+    as `submit` returns without a pool)."""
+    naive, bad = parse_naive(pa.concat_arrays([as_str(c) for c in cols]), spec.datetime_format)
+    present = nonempty(naive) | bad
+    utc, amb = localise(naive, spec.timezone)
+    out = []
+    for i in range(len(cols)):
+        part = slice(i * n, (i + 1) * n)
+        sent, failed = present[part], bad[part]
+        counts = (int(sent.sum() - failed.sum()), int(sent.sum()))
+        out.append((utc.slice(i * n, n), amb[part], failed, counts))
+    return [(o,) for o in out]
 
 
 def _parse_event_column(col: pa.Array, pre_bad: np.ndarray | None, n: int, spec: FeedSpec):
