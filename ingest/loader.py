@@ -534,7 +534,10 @@ def _rows(res: ReadResult, key: bytes) -> _Rows:
     recs = res.exam_records
     if len(recs):
         recs = recs.copy()
-        recs["patient_key"] = patient_keys(recs["nhs_number"].astype(object), key).to_numpy()
+        keys = patient_keys(recs["nhs_number"].astype(object), key).to_numpy()
+        if _arrow_backed(recs):  # keep the frame all Arrow, so that it goes to Arrow as it is
+            keys = pd.array(keys, dtype=pd.ArrowDtype(pa.string()))
+        recs["patient_key"] = keys
     frames = {
         "exam_records": recs,
         "exam_events": res.exam_events,
@@ -869,10 +872,16 @@ def _insert_frame(
 def _as_arrow(df: pd.DataFrame):
     """DuckDB scans an Arrow table in parallel and without touching Python objects; object
     columns of pandas are scanned value by value (2-3x slower on big files)."""
+    if _arrow_backed(df):  # its columns are Arrow arrays already: no conversion to pay
+        return pa.table({c: pa.array(df[c].array) for c in df.columns})
     try:
         return pa.Table.from_pandas(df, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed Python types in a column: let DuckDB cast
         return df
+
+
+def _arrow_backed(df: pd.DataFrame) -> bool:
+    return all(isinstance(t, pd.ArrowDtype) for t in df.dtypes)
 
 
 def _insert_row(con, table: str, row: dict[str, object]) -> None:
