@@ -14,7 +14,7 @@ from ingest.readers.flags import join_flags
 
 def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
     """A frame of no rows with the columns, as object columns; a copy of one built once per
-    column set (building a frame costs most of a small file's read, copying an empty one little)."""
+    column set (a small file needs several, and building a frame costs far more than copying)."""
     key = tuple(columns)
     if key not in _EMPTY:
         _EMPTY[key] = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
