@@ -676,24 +676,25 @@ def scheduling_history(modality: str) -> pd.DataFrame:
     )
 
 
+def _latest_offers(table: str, order_by: str, access: Access | None) -> pd.DataFrame:
+    """An offers aggregate's rows at its latest as-of date, through disclosure control."""
+    sql = (
+        f"select * from {table} where as_of_date = "
+        f"(select max(as_of_date) from {table}) order by {order_by}"
+    )
+    return _protected(table, _query(sql), access)
+
+
 def scheduling_offers_by_trust(access: Access | None = None) -> pd.DataFrame:
     """Offers per trust x DM01 test at the latest as-of date (docs/offers.md); other trusts'
     counts through disclosure control outside the network team."""
-    sql = (
-        "select * from scheduling_offers_by_trust where as_of_date = "
-        "(select max(as_of_date) from scheduling_offers_by_trust) order by trust_code, dm01_test"
-    )
-    return _protected("scheduling_offers_by_trust", _query(sql), access)
+    return _latest_offers("scheduling_offers_by_trust", "trust_code, dm01_test", access)
 
 
 def scheduling_offers_by_site(access: Access | None = None) -> pd.DataFrame:
     """Offers per site x DM01 test at the latest as-of date; the counts of another trust's
     sites through disclosure control outside the network team."""
-    sql = (
-        "select * from scheduling_offers_by_site where as_of_date = "
-        "(select max(as_of_date) from scheduling_offers_by_site) order by site_code, dm01_test"
-    )
-    return _protected("scheduling_offers_by_site", _query(sql), access)
+    return _latest_offers("scheduling_offers_by_site", "site_code, dm01_test", access)
 
 
 def scheduling_offer_rows(trust: str, access: Access | None = None) -> pd.DataFrame:
