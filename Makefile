@@ -12,6 +12,8 @@ DEBIAN_PACKAGES := chromium poppler-utils
 
 env: $(STAMP)
 
+# The `spark` extra (dbt-spark, pyspark) is installed too, so that `make test` runs the Spark proof
+# (tests/spark); it needs Java only to run, so an environment without Java still installs.
 # The versions installed are the ones in uv.lock (pyproject.toml keeps the ranges for people who
 # install the package into an environment of their own). uv itself comes from PyPI, pinned, in
 # its own small venv beside the project's so that `uv sync` never removes it.
@@ -25,7 +27,7 @@ $(UV):
 
 $(STAMP): pyproject.toml uv.lock | $(UV)
 	@echo "==> installing the locked versions (uv.lock) into $(VENV)"
-	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --extra test --python $(PYTHON)
+	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --extra test --extra spark --python $(PYTHON)
 	@touch $(STAMP)
 
 # Chromium (browser test) and poppler-utils (PDF checks) come from Debian. As root they are
