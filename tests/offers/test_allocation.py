@@ -1,28 +1,22 @@
-"""The greedy allocation of scheduling offers (dbt_project/models/intermediate/scheduling/
-int_scheduling_offer_allocation.py) on hand-made cases: pure Python, no dbt."""
+"""The greedy allocation of scheduling offers (offers/allocation.py, run by dbt's
+int_scheduling_offer_allocation on DuckDB and by the Spark table function) on hand-made cases:
+pure Python, no dbt."""
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 MIN_DAYS_SAVED = 7  # offers_min_days_saved's default
-MODEL = (
-    Path(__file__).resolve().parents[2]
-    / "dbt_project/models/intermediate/scheduling/int_scheduling_offer_allocation.py"
-)
 
 
 @pytest.fixture(scope="module")
 def allocate():
-    spec = importlib.util.spec_from_file_location("int_scheduling_offer_allocation", MODEL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.allocate
+    from offers.allocation import allocate
+
+    return allocate
 
 
 def _slots(*rows: tuple[str, str, str]) -> pd.DataFrame:
