@@ -71,7 +71,7 @@ bench-quick: env
 # compiles each model) and the project's conventions in dbt_project/dbt-bouncer.yml (checked on
 # the manifest of a `dbt parse`). Both keep dbt's files in dbt_project/target/lint and give the
 # profile a scratch database there: nothing is built and no warehouse is read.
-PY_DIRS := ingest pipeline exports dashboards reporting tests bench
+PY_DIRS := ingest pipeline exports dashboards reporting offers tests bench
 DBT_LINT_ENV := DBT_PARTIAL_PARSE=false DBT_TARGET_PATH=target/lint DBT_LOG_PATH=target/lint/logs \
 	WMIN_RESTRICTED_DB=target/lint/lint.duckdb
 lint: env
