@@ -29,8 +29,13 @@ export_app = typer.Typer(
     no_args_is_help=True,
     help="Monthly board pack, DIDS submission files and scheduling offers lists.",
 )
+landing_app = typer.Typer(
+    no_args_is_help=True,
+    help="Landing as files any engine reads: Parquet, for Spark (docs/spark.md).",
+)
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(export_app, name="export")
+app.add_typer(landing_app, name="landing")
 
 # not on a terminal (cron, a pipe): tables as wide as they need, never cut at 80 columns
 console = Console() if Console().is_terminal else Console(width=200, soft_wrap=True)
@@ -239,6 +244,13 @@ def build(
         bool, typer.Option(help="rebuild incremental models from scratch")
     ] = False,
     home: HomeOpt = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="duckdb: the restricted database; spark: a full refresh on a local Spark"
+            " session from the landing Parquet, in home/warehouse/spark (docs/spark.md)"
+        ),
+    ] = "duckdb",
 ) -> None:
     """dbt seed + build (tests included) on the restricted database."""
     from pipeline.build import run_build
@@ -246,19 +258,57 @@ def build(
     s = _settings(home)
     as_of_d = _parse_date(as_of, "--as-of") if as_of else s.effective_as_of()
     _require_restricted(s)
-    with _writing_warehouse(s):
-        result = run_build(
-            s.restricted_db,
-            as_of=as_of_d,
-            full_refresh=full_refresh,
-            threads=s.duckdb_threads,
-            seeds_dir=s.seeds_dir,
-            log_dir=s.logs_dir / "dbt",
-        )
+    if engine not in ("duckdb", "spark"):
+        _fail(f"--engine {engine!r}: use duckdb or spark")
+    if engine == "spark":
+        result = _build_on_spark(s, as_of_d)
+    else:
+        with _writing_warehouse(s):
+            result = run_build(
+                s.restricted_db,
+                as_of=as_of_d,
+                full_refresh=full_refresh,
+                threads=s.duckdb_threads,
+                seeds_dir=s.seeds_dir,
+                log_dir=s.logs_dir / "dbt",
+            )
     if not result.success:
         names = ", ".join(n for n, _ in result.failed[:10])
         _fail(f"dbt build failed: {len(result.failed)} node(s): {names}")
     say(console, f"build ok in {result.elapsed_seconds:.1f} s", style="green")
+
+
+def _build_on_spark(s: Settings, as_of_d: date):
+    """`wmin build --engine spark` (pipeline/spark_build.py): Java or the extra missing is
+    said in one line, before anything is written."""
+    from pipeline.spark_build import SparkUnavailable, build_with_spark, check_spark_available
+
+    try:
+        check_spark_available()
+    except SparkUnavailable as e:
+        _fail(str(e))
+    with _writing_warehouse(s):
+        return build_with_spark(
+            s.restricted_db,
+            s.warehouse_dir,
+            as_of_d,
+            seeds_dir=s.seeds_dir,
+            log_dir=s.logs_dir / "dbt_spark",
+        )
+
+
+@landing_app.command("export")
+def landing_export(home: HomeOpt = None) -> None:
+    """Write every landing table as Parquet to home/warehouse/landing_parquet (layout in
+    docs/spark.md), replacing the last export whole."""
+    from pipeline.landing_parquet import export_landing
+
+    s = _settings(home)
+    _require_restricted(s)
+    with _writing_warehouse(s):
+        folder, tables = export_landing(s.restricted_db, s.warehouse_dir)
+    rows = ", ".join(f"{t.name} {t.rows:,}" for t in tables)
+    say(console, f"landing written as Parquet to {folder}: {rows}", style="green")
 
 
 @app.command()
