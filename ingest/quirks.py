@@ -8,6 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest.readers.hl7_split import element
+
 EXCEL_EPOCH = datetime(1899, 12, 30)  # 1900 date system (Lotus leap-year bug absorbed)
 
 
@@ -48,14 +50,21 @@ def uppercase_codes(values: pa.Array) -> pa.Array:
 
 
 def hl7_repeat_nhs_in_pid3(
-    pid3: str, repetition_sep: str = "~", component_sep: str = "^"
-) -> str | None:
-    """The NHS number from PID-3 `MRN^^^ODS^MR~<nhs>^^^NHS^NH`: the repetition whose assigning
-    authority (component 4) is NHS or whose identifier type (component 5) is NH."""
-    for rep in pid3.split(repetition_sep):
-        comps = rep.split(component_sep)
-        auth = comps[3] if len(comps) > 3 else ""
-        typ = comps[4] if len(comps) > 4 else ""
-        if auth.upper() == "NHS" or typ.upper() == "NH":
-            return comps[0] or None
-    return None
+    pid3: pa.Array, repetition_sep: str = "~", component_sep: str = "^"
+) -> pa.Array:
+    """The NHS number from PID-3 `MRN^^^ODS^MR~<nhs>^^^NHS^NH`: the first repetition whose
+    assigning authority (component 4) is NHS or whose identifier type (component 5) is NH; null
+    where none is, or its identifier is empty."""
+    reps = pc.split_pattern(pid3, repetition_sep)
+    comps = pc.split_pattern(pc.list_flatten(reps), component_sep)
+    owner = pc.list_parent_indices(reps).to_numpy()
+    nhs = pc.or_(
+        pc.equal(pc.utf8_upper(element(comps, 3)), "NHS"),
+        pc.equal(pc.utf8_upper(element(comps, 4)), "NH"),
+    ).to_numpy(zero_copy_only=False)
+    hits = np.flatnonzero(nhs)
+    rows, first = np.unique(owner[hits], return_index=True)
+    pick = np.full(len(pid3), -1, dtype=np.int64)
+    pick[rows] = hits[first]
+    ids = element(comps, 0).take(pa.array(pick, mask=pick < 0))
+    return pc.if_else(pc.equal(ids, ""), pa.scalar(None, pa.string()), ids)

@@ -1,13 +1,17 @@
-"""HL7 v2 reader details the fast paths in hl7v2.py must keep as strptime and re.split had them."""
+"""HL7 v2 reader details the bulk split and parse (hl7_split, hl7_time) keep as the message by
+message reader (strptime, re.split) had them."""
 
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from ingest.readers import read_file
-from ingest.readers.hl7v2 import _Bad, _Msg, parse_ts, split_messages
+from ingest.readers.hl7_split import Fields, first_bad_segments, split_batch
+from ingest.readers.hl7_time import parse_ts
 
 
 @pytest.mark.parametrize(
@@ -61,30 +65,43 @@ def test_parse_ts_rejects(text):
         parse_ts(text, "Europe/London")
 
 
-def test_split_messages_cuts_at_crlf_cr_and_lf_alike():
+def test_split_batch_cuts_at_crlf_cr_and_lf_alike():
     # other line breaks str.splitlines() knows (\x0b, \x1c MLLP framing, \x85) stay inside a segment
-    text = "MSH|a\r\nPID|1\r\rPV1|2\x0bz\x1c\x85\nMSH|b\r\r\nORC|3\r"
-    assert split_messages(text) == [["MSH|a", "PID|1", "PV1|2\x0bz\x1c\x85"], ["MSH|b", "ORC|3"]]
+    text = "MSH|a\r\nPID|1\r\rPV1|2\x0bz\x1c\x85\nMSH|b\r\r\n \x1c\rORC|3\r"
+    batch = split_batch(text)
+    assert batch.segments.to_pylist() == ["MSH|a", "PID|1", "PV1|2\x0bz\x1c\x85", "MSH|b", "ORC|3"]
+    assert batch.message_of.tolist() == [0, 0, 0, 1, 1] and batch.messages == 2
+    assert batch.raw().to_pylist() == ["MSH|a\rPID|1\rPV1|2\x0bz\x1c\x85", "MSH|b\rORC|3"]
+
+
+def test_a_batch_not_starting_with_msh_starts_a_message_anyway():
+    assert split_batch(" MSH|a\rPID|1\rMSH|b\r").message_of.tolist() == [0, 0, 1]
+
+
+def _fields(segments: list[str]) -> Fields:
+    batch = split_batch("\r".join(segments))
+    return Fields(batch, np.arange(batch.messages), "|", "^", "~")
 
 
 def test_get_reads_first_repetition_and_component_and_unescapes():
-    m = _Msg(["MSH|^~\\&|A", "PID|1|a~b|x^y^z|  \\F\\pipe\\S\\hat  ||", "PID|9|second"])
-    assert m.get("MSH", 1, comp=None, rep=None, raw=True) == "|"
-    assert m.get("PID", 2) == "a"
-    assert m.get("PID", 2, rep=1) == "b"
-    assert m.get("PID", 2, rep=2) is None
-    assert m.get("PID", 3) == "x" and m.get("PID", 3, 3) == "z" and m.get("PID", 3, 4) is None
-    assert m.get("PID", 3, comp=None, rep=None, raw=True) == "x^y^z"
-    assert m.get("PID", 4) == "|pipe^hat"
-    assert m.get("PID", 5) is None and m.get("PID", 5, raw=True) == ""
-    assert m.get("PID", 40) is None and m.get("OBR", 1) is None
-    assert m.get("PID", 1) == "1"  # the first of a repeated segment is the one read
+    f = _fields(["MSH|^~\\&|A", "PID|1|a~b|x^y^z|  \\F\\pipe\\S\\hat  ||", "PID|9|second"])
+    assert f.get("PID", 2).to_pylist() == ["a"]
+    assert f.get("PID", 3).to_pylist() == ["x"] and f.get("PID", 3, 3).to_pylist() == ["z"]
+    assert f.get("PID", 3, 4).to_pylist() == [None]
+    assert f.raw("PID", 3).to_pylist() == ["x^y^z"]
+    assert f.get("PID", 4).to_pylist() == ["|pipe^hat"]
+    assert f.get("PID", 5).to_pylist() == [None] and f.raw("PID", 5).to_pylist() == [""]
+    assert f.get("PID", 40).to_pylist() == [None] and f.get("OBR", 1).to_pylist() == [None]
+    assert f.get("PID", 1).to_pylist() == ["1"]  # the first of a repeated segment is the one read
+    assert f.raw("MSH", 3).to_pylist() == ["A"]  # MSH-1 is the field separator itself
 
 
 def test_repeated_segment_is_still_checked():
-    with pytest.raises(_Bad) as bad:
-        _Msg(["MSH|^~\\&|A", "PID|1", "PID^2"])
-    assert bad.value.reason == "malformed_line" and bad.value.field == "PID"
+    batch = split_batch("MSH|^~\\&|A\rPID|1\rPID^2\rMSH|^~\\&|B\rP1D|x\r")
+    first = first_bad_segments(batch, pa.array(["|", "|"]))
+    assert first.tolist() == [2, -1]
+    first = first_bad_segments(split_batch("MSH|x\rpid|1\r"), pa.array(["|"]))
+    assert first.tolist() == [1]
 
 
 _MSG = (
@@ -143,3 +160,33 @@ def test_cancel_with_order_control_reason_eie_is_entered_in_error(specs):
     assert ev.loc["E4", ["accession", "event"]].tolist() == ["H2", "cancelled"]
     assert ev.loc["E5", "event"] == "booked"
     assert not ev["dq_flags"].fillna("").str.contains("unmapped_value").any()
+
+
+def test_messages_with_their_own_separators_gap_times_and_other_digits_read_as_before(specs):
+    """Values the message by message reader gave: a message with `#` as its field separator
+    among `|` ones; 01:30 on the spring change (in the gap) read at the winter offset and
+    flagged, as is the repeated 01:30 in autumn (its first, summer, reading); an offset in
+    Arabic-Indic digits; ORC-5 empty so OBR-25 `P` names the event; OBR-32.2 OUTSOURCED."""
+    text = (
+        "MSH#^~\\&#RIS#THL#W#W#202403310130##ORM^O01#E1#P#2.4\r"
+        "PID#1##M1^^^THL^MR~943 476 5919^^^NHS^NH\r"
+        "ORC#SC##H1##\r"
+        "OBR#1##H1#XCHE^Chest#R####################P#######DR1^OUTSOURCED\r"
+        "MSH|^~\\&|RIS|THL|W|W|20241027013000+\u0660\u0661\u0660\u0660||ORM^O01|E2|P|2.4\r"
+        "ORC|CA||H2||CA|||||||||||eie\r"
+        "MSH|^~\\&|RIS|THL|W|W|202410270130||ORM^O01|E3|P|2.4\r"
+        "ORC|SC||H3||CM\r"
+    )
+    res = read_file(Path("THL_t.hl7"), specs["THL"], data=text.encode(), file_path="THL_t.hl7")
+    ev = res.exam_events.set_index("source_event_id")
+    assert res.rejected.empty
+    assert ev["event"].tolist() == ["reported_prelim", "entered_in_error", "exam_completed"]
+    assert ev["event_at"].tolist() == [
+        pd.Timestamp("2024-03-31 01:30", tz="UTC"),
+        pd.Timestamp("2024-10-27 00:30", tz="UTC"),
+        pd.Timestamp("2024-10-27 00:30", tz="UTC"),
+    ]
+    assert ev["local_time_ambiguous"].tolist() == [True, False, True]
+    assert ev.loc["E1", ["actor_id", "actor_outsourced"]].tolist() == ["DR1", True]
+    rec = res.exam_records.set_index("accession")
+    assert rec.loc["H1", "nhs_number"] == "943 476 5919"

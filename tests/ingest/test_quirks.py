@@ -30,8 +30,17 @@ def test_uppercase_codes():
 
 
 def test_hl7_repeat_nhs_in_pid3():
-    assert quirks.hl7_repeat_nhs_in_pid3("M1^^^RXK^MR~9434765919^^^NHS^NH") == "9434765919"
-    assert quirks.hl7_repeat_nhs_in_pid3("M1^^^RXK^MR") is None
+    pid3 = [
+        "M1^^^RXK^MR~9434765919^^^NHS^NH",
+        "M1^^^RXK^MR",
+        "M2^^^nhs~9434765919^^^NHS",  # the first repetition NHS assigned, in any case
+        "^^^NHS^NH~9434765919^^^^NH",  # the first NHS one has no identifier: none
+        "",
+        None,
+    ]
+    got = quirks.hl7_repeat_nhs_in_pid3(pa.array(pid3)).to_pylist()
+    assert got == ["9434765919", None, "M2", None, None, None]
+    assert quirks.hl7_repeat_nhs_in_pid3(pa.array(["a#b|c|d|NHS"]), "#", "|").to_pylist() == ["b"]
 
 
 def test_nhs_rules():
