@@ -60,6 +60,13 @@ class SparkUnavailable(RuntimeError):
 def check_spark_available() -> None:
     """Raise SparkUnavailable, in words a person can act on, when this machine cannot start
     a local Spark session."""
+    java_home = os.environ.get("JAVA_HOME")
+    java = Path(java_home) / "bin" / "java" if java_home else shutil.which("java")
+    if not java or not Path(java).exists():
+        raise SparkUnavailable(
+            "the Spark engine needs Java 17 or later, and no `java` was found (JAVA_HOME or"
+            " PATH): install a JDK, e.g. `apt-get install openjdk-17-jre-headless`"
+        )
     try:
         import dbt.adapters.spark  # noqa: F401
         import pyspark  # noqa: F401
@@ -68,13 +75,6 @@ def check_spark_available() -> None:
             f"the Spark engine needs the `spark` extra ({e.name} is missing):"
             " `make env`, or `pip install '.[spark]'`"
         ) from None
-    java_home = os.environ.get("JAVA_HOME")
-    java = Path(java_home) / "bin" / "java" if java_home else shutil.which("java")
-    if not java or not Path(java).exists():
-        raise SparkUnavailable(
-            "the Spark engine needs Java 17 or later, and no `java` was found (JAVA_HOME or"
-            " PATH): install a JDK, e.g. `apt-get install openjdk-17-jre-headless`"
-        )
 
 
 def spark_dirs(warehouse_dir: Path) -> tuple[Path, Path]:

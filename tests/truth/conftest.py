@@ -1,14 +1,9 @@
-"""One small clean synthetic network, ingested and built once for the whole truth suite.
-
-The window crosses a month end and the spring clock change (29 March 2026), so month grains,
-local dates and hour intervals across BST are all exercised; the as-of date is the morning after
-the last delivery, when every event of the truth is known to the warehouse.
+"""The truth suite's fixtures: the network of tests/fixtures/truth_network.py (built once per
+session, tests/conftest.py: truth_home), its ground truth and the pandas marts of it.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -16,33 +11,10 @@ import pandas as pd
 import pytest
 
 from bench import pandas_marts
-from ingest.feeds.spec import load_all_specs
-from ingest.loader import ingest_landing
-from ingest.synth.defects import DefectRates
-from ingest.synth.generate import generate_network
-from ingest.synth.network import SYNTHETIC_FEEDS_DIR as FEEDS_DIR
 from ingest.synth.network import default_seeds_dir
-from pipeline.build import run_build
+from tests.fixtures.truth_network import AS_OF, FEEDS_DIR, PSEUDONYM_KEY
 
-START, END, AS_OF = date(2026, 3, 20), date(2026, 4, 5), date(2026, 4, 6)
-SCALE, SEED = 0.01, 7  # seed 7: three exams of wide-feed trusts DNA twice
-# clean deliveries, except that the RIS takes back some reports (the feeds withdraw them)
-RATES = replace(DefectRates.none(), withdrawn_report=0.03)
-# A test-only key: the pandas side pseudonymises NHS numbers with it independently.
-PSEUDONYM_KEY = b"truth-suite-key-0123456789abcdef-0123"
-
-
-@pytest.fixture(scope="session")
-def truth_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("truth")
-    generate_network(home, START, END, scale=SCALE, seed=SEED, rates=RATES)
-    db = home / "warehouse" / "restricted.duckdb"
-    db.parent.mkdir(parents=True)
-    # Pre-load validation is covered elsewhere; clean deliveries have nothing for it to catch.
-    ingest_landing(db, home, load_all_specs(FEEDS_DIR), PSEUDONYM_KEY, validate=False)
-    result = run_build(db, AS_OF, full_refresh=True, target_dir=home / "dbt_target")
-    assert result.success, f"dbt build failed: {result.failed[:5]}"
-    return home
+__all__ = ["AS_OF", "PSEUDONYM_KEY"]
 
 
 @pytest.fixture(scope="session")
