@@ -191,9 +191,11 @@ def run_spark_build(
     seeds_dir: Path | None = None,
     log_dir: Path | None = None,
     exclude: str | None = None,
+    skip_resource_types: tuple[str, ...] = (),
 ) -> BuildResult:
     """Register landing and the table function in `spark`, then dbt build (seeds, models, data
-    and unit tests) with --full-refresh on the spark target; what happened."""
+    and unit tests, less `skip_resource_types`, e.g. ("test", "unit_test")) with
+    --full-refresh on the spark target; what happened."""
     from dbt.cli.main import dbtRunner
 
     from pipeline.spark_offers import register_offer_allocation
@@ -218,6 +220,8 @@ def run_spark_build(
     args = ["build", *common, *_log_flags(log_dir, target, target_dir)]
     args += ["--target", SPARK_TARGET, "--full-refresh"]
     args += ["--exclude", exclude] if exclude else []
+    for resource_type in skip_resource_types:
+        args += ["--exclude-resource-type", resource_type]
     with _environment(env):
         ok = _collect(dbtRunner().invoke(args), result, "build")
     result.success = ok and not result.failed
