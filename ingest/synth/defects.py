@@ -261,14 +261,11 @@ def _reports_before_exams(
         ver = np.flatnonzero((typ == "report_verified").to_numpy(bool))
         sta = np.flatnonzero((typ == "exam_started").to_numpy(bool))
         if ver.size and sta.size:
-            accs = ev["accession"]
+            exam = exam_numbers(ev["accession"])
             t = ev["event_at"]
-            vdf = pd.DataFrame({"acc": accs.iloc[ver].to_numpy(), "vi": ver}).drop_duplicates(
-                "acc", keep="first"
-            )
-            sdf = pd.DataFrame({"acc": accs.iloc[sta].to_numpy(), "si": sta}).drop_duplicates(
-                "acc", keep="last"
-            )
+            vdf = pd.DataFrame({"acc": exam[ver], "vi": ver}).drop_duplicates("acc", keep="first")
+            sdf = pd.DataFrame({"acc": exam[sta], "si": sta}).drop_duplicates("acc", keep="last")
+            del exam
             m = vdf.merge(sdf, on="acc")
             if len(m):
                 from .writers._format import NAT, US_PER_DAY, to_local_us
@@ -293,10 +290,9 @@ def _reports_before_exams(
                 pick = cand[rng.random(cand.size) < rates.dates_out_of_order]
                 if pick.size:
                     vi = vi_all[pick]
-                    t_new = t_us.copy()
-                    t_new[vi] = new[pick]
+                    t_us[vi] = new[pick]  # t_us is this function's own copy
                     events["event_at"] = pd.Series(
-                        pd.DatetimeIndex(t_new.astype("datetime64[us]")).tz_localize("UTC"),
+                        pd.DatetimeIndex(t_us.view("datetime64[us]")).tz_localize("UTC"),
                         index=events.index,
                     )
                     fmt = "%Y-%m-%d %H:%M"
@@ -331,15 +327,14 @@ def withdraw_reports(exams: pd.DataFrame, events: pd.DataFrame, full_trusts: set
         events["withdrawn_at"] = pd.Series(pd.NaT, index=events.index, dtype="datetime64[us, UTC]")
         return exams, events
     # an exam's events in frame order are in the RIS's recording order (deliveries.trust_slice)
-    acc = events["accession"].astype(object).to_numpy()
-    typ = events["event"].astype(object).to_numpy()
-    by_exam = pd.Series(acc).groupby(acc, sort=False)
-    order_in_exam = by_exam.cumcount().to_numpy()
-    n_events = by_exam.transform("size").to_numpy()
-    n_reports = pd.Series(typ == "report_verified").groupby(acc, sort=False).transform("sum")
-    is_full = events["trust_code"].astype(object).isin(full_trusts).to_numpy(bool)
+    exam = exam_numbers(events["accession"])
+    verified = (events["event"] == "report_verified").to_numpy(bool)
+    order_in_exam, n_events = _order_in_group(exam)
+    n_reports = np.bincount(exam[verified], minlength=n_events.size)[exam]
+    n_events = n_events[exam]
+    is_full = events["trust_code"].isin(list(full_trusts)).to_numpy(bool)
     cand = np.flatnonzero((order_in_exam == n_events - 1) & (n_events > 1) & is_full
-                          & (typ == "report_verified") & (n_reports.to_numpy() == 1))  # fmt: skip
+                          & verified & (n_reports == 1))  # fmt: skip
     pick = cand[rng.random(cand.size) < rate]
     hours = rng.uniform(2, 30, size=pick.size)
     at = events["event_at"].iloc[pick].dt.tz_convert("UTC") + pd.to_timedelta(hours, unit="h")
@@ -352,13 +347,16 @@ def withdraw_reports(exams: pd.DataFrame, events: pd.DataFrame, full_trusts: set
     )
     if pick.size:
         # the status the exam had before the report: that of its event before it
-        picked = set(acc[pick])
         before_last = np.flatnonzero(order_in_exam == n_events - 2)
-        prev = {
-            a: STATUS_OF_EVENT[t]
-            for a, t in zip(acc[before_last], typ[before_last], strict=True)
-            if a in picked
-        }
+        before_last = before_last[np.isin(exam[before_last], exam[pick])]
+        picked = set(events["accession"].iloc[pick].astype(object))
+        prev = dict(
+            zip(
+                events["accession"].iloc[before_last].astype(object),
+                events["event"].iloc[before_last].astype(object).map(STATUS_OF_EVENT),
+                strict=True,
+            )
+        )
         accessions = exams["accession"].astype(object)
         status = (
             exams["status"].astype(object).where(~accessions.isin(picked), accessions.map(prev))
@@ -366,3 +364,21 @@ def withdraw_reports(exams: pd.DataFrame, events: pd.DataFrame, full_trusts: set
         exams = exams.copy(deep=False)
         exams["status"] = status.astype(exams["status"].dtype)
     return exams, events
+
+
+def exam_numbers(accession: pd.Series) -> np.ndarray:
+    """Each row's exam as an integer: grouping tens of millions of events on integers rather
+    than on their accession strings keeps the generator's memory near the truth's own size."""
+    if isinstance(accession.dtype, pd.CategoricalDtype):
+        return accession.cat.codes.to_numpy().astype(np.int64)
+    return pd.factorize(accession)[0]
+
+
+def _order_in_group(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's position among its group's rows in frame order, and every group's size."""
+    order = np.argsort(group, kind="stable")
+    sizes = np.bincount(group)
+    starts = np.cumsum(sizes) - sizes
+    position = np.empty(group.size, dtype=np.int64)
+    position[order] = np.arange(group.size) - np.repeat(starts, sizes)
+    return position, sizes

@@ -36,6 +36,7 @@ from .defects import (
     inject_semantic,
     withdraw_reports,
 )
+from .memory import map_large_blocks_apart, release_freed_memory
 from .scenarios import Scenario, scenario_frame
 from .trust_files import Run, TrustFiles, write_trust
 
@@ -130,6 +131,7 @@ def generate_network(home: Path, start: date, end: date, scale: float = 1.0, see
     report = progress or (lambda stage, done, total: None)
     _fresh_home(home, specs_dir, trusts)
 
+    map_large_blocks_apart()
     report("simulate", 0, 1)
     truth = simulate_network(
         start, end, scale=scale, seed=seed, seeds_dir=seeds_dir, trusts=trusts, scenarios=scenarios
@@ -144,7 +146,8 @@ def generate_network(home: Path, start: date, end: date, scale: float = 1.0, see
     exams, events, watch = inject_semantic(exams, truth.events, local_trusts, rates, rng, log)
     exams, events = _withdraw_reports(exams, events, specs, rates, seed, end)
     slots = truth.slots
-    del truth  # only the defective truth is kept: the writer workers inherit what is alive
+    del truth  # only the defective truth is kept
+    release_freed_memory()
 
     report("truth", 0, 1)
     _write_truth(home, exams, events, slots, scenarios)
@@ -154,13 +157,15 @@ def generate_network(home: Path, start: date, end: date, scale: float = 1.0, see
     summary = GenerateSummary(home, start, end, scale, seed, trusts, exams=len(exams),
                               events=len(events), slots=len(slots),
                               scenarios=[str(s) for s in scenarios])  # fmt: skip
+    events_by_trust = events["trust_code"].value_counts().to_dict()
+    # each trust's writer reads its own rows back from the truth files: the network's truth
+    # is not held while the deliveries are written
+    del exams, events, slots
+    release_freed_memory()
     _SHARED.clear()
     _SHARED.update(
-        home=home, specs=specs, run=run, names=_procedure_names(seeds_dir), exams=exams,
-        events=events, slots=slots, trusts=trusts, watch=watch,
-        ex_idx=exams.groupby("trust_code", observed=True, sort=False).indices,
-        ev_idx=events.groupby("trust_code", observed=True, sort=False).indices,
-        sl_idx=slots.groupby("trust_code", observed=True, sort=False).indices,
+        home=home, specs=specs, run=run, names=_procedure_names(seeds_dir), trusts=trusts,
+        watch=watch, events_by_trust=events_by_trust,
     )  # fmt: skip
     try:
         results = _run_trust_jobs(trusts, workers, report)
@@ -264,7 +269,7 @@ def _run_trust_jobs(
     """Each trust's deliveries, by `workers` forked processes (default up to 2)."""
     n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     # biggest trusts first so that the workers finish together
-    order = sorted(trusts, key=lambda c: -len(_SHARED["ev_idx"].get(c, ())))
+    order = sorted(trusts, key=lambda c: -_SHARED["events_by_trust"].get(c, 0))
     results: dict[str, tuple[int, int, list[dict]]] = {}
     report("deliveries", 0, len(trusts))
     if n_workers > 1 and len(trusts) > 1:
@@ -283,15 +288,22 @@ def _run_trust_jobs(
 def _trust_job(code: str) -> tuple[str, tuple[int, int, list[dict]]]:
     g = _SHARED
     spec = g["specs"][code]
-    empty = np.zeros(0, dtype=np.int64)
-    sl = dl.trust_slice(g["exams"].iloc[g["ex_idx"].get(code, empty)],
-                        g["events"].iloc[np.sort(g["ev_idx"].get(code, empty))],
-                        g["slots"].iloc[g["sl_idx"].get(code, empty)], code, g["names"])  # fmt: skip
+    truth = g["home"] / "truth"
+    sl = dl.trust_slice(_trust_rows(truth / "exams.parquet", code),
+                        _trust_rows(truth / "events.parquet", code),
+                        _trust_rows(truth / "slots.parquet", code), code, g["names"])  # fmt: skip
     log = DefectLog()
     tw = TrustFiles(g["home"], spec, log)
     write_trust(tw, sl, g["run"], g["trusts"].index(code),
                 [w for w in g["watch"] if w["trust"] == code])  # fmt: skip
+    del sl
+    release_freed_memory()
     return code, (tw.files, tw.bytes, log.rows)
+
+
+def _trust_rows(path: Path, code: str) -> pd.DataFrame:
+    """One trust's rows of a truth file, in the file's order."""
+    return pq.read_table(path, filters=[("trust_code", "==", code)]).to_pandas()
 
 
 def _file_defect_targets(specs: dict[str, FeedSpec], rates: DefectRates,
