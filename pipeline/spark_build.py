@@ -144,6 +144,23 @@ def spark_session(warehouse_dir: Path, *, cores: int = 2) -> Iterator[Any]:
             yield spark
         finally:
             spark.stop()
+            _stop_jvm()
+
+
+def _stop_jvm() -> None:
+    """End the JVM pyspark started, so that its memory is given back now rather than when this
+    process exits (a test run goes on; a later session starts a new one)."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    SparkContext._gateway = SparkContext._jvm = None
+    gateway.shutdown()
+    proc = getattr(gateway, "proc", None)
+    if proc is not None and proc.stdin is not None:
+        proc.stdin.close()  # the JVM ends itself when its stdin closes
+        proc.wait(timeout=60)
 
 
 def _column_ddl(columns: dict[str, str], partitioned_by: list[str]) -> str:
