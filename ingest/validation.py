@@ -139,27 +139,11 @@ def check_frame(res: ReadResult) -> pd.DataFrame:
         df = _records_part(base)
         df["key"] = base["accession"].astype(object)
     else:
-        ev = res.exam_events
-        df = pd.DataFrame(
-            {
-                "parsed_ok": True,
-                "accession": ev["accession"].astype(object),
-                "key": ev["source_event_id"].astype(object),
-                "event": ev["event"].astype(object),
-                "source_line": ev["source_line"].to_numpy(),
-            }
-        )
-        rec = _records_part(res.exam_records)
-        rec["source_line"] = res.exam_records["source_line"].to_numpy()
-        df = df.merge(rec.drop(columns=["accession"]), on="source_line", how="left").drop(
-            columns="source_line"
-        )
+        df = _events_part(res.exam_events, res.exam_records)
     if "accession" not in df.columns:
         df["accession"] = df["key"]
     if len(parsed_fail) + len(missing) == 0:  # most files: no rows to add, no concat to pay
         out = df.reset_index(drop=True)
-        if "parsed_ok" not in out.columns:  # an event file's (the merge suffixed both sides')
-            out["parsed_ok"] = True  # as the concat gives it: null on the file's rows, read True
     else:
         extra = pd.DataFrame(
             {
@@ -170,6 +154,26 @@ def check_frame(res: ReadResult) -> pd.DataFrame:
         out = pd.concat([df, extra], ignore_index=True)
     out["parsed_ok"] = out["parsed_ok"].astype(bool)
     return out
+
+
+def _events_part(ev: pd.DataFrame, rec: pd.DataFrame) -> pd.DataFrame:
+    """An event file's rows: each event, and the record-level values on the row of the event
+    its exam record was taken from (the accession's last row); null on the other rows."""
+    columns = {
+        "parsed_ok": True,
+        "accession": ev["accession"].astype(object),
+        "key": ev["source_event_id"].astype(object),
+        "event": ev["event"].astype(object),
+    }
+    # each record's row among the events, by source line (unique in a file): no merge needed
+    at = pd.Index(ev["source_line"].to_numpy()).get_indexer(rec["source_line"].to_numpy())
+    found = at >= 0
+    at = at[found]
+    for name, values in _records_part(rec).drop(columns=["parsed_ok", "accession"]).items():
+        spread = np.full(len(ev), None, dtype=object)
+        spread[at] = values.to_numpy(dtype=object)[found]
+        columns[name] = pd.array(spread, dtype="boolean") if values.dtype == "boolean" else spread
+    return pd.DataFrame(columns)
 
 
 def _records_part(rec: pd.DataFrame) -> pd.DataFrame:

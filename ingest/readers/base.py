@@ -22,9 +22,7 @@ from ingest.readers.exam_attributes import (
 from ingest.readers.flags import (
     ORDER_PAIRS,
     join_flags,
-    merge_flags,
     out_of_order,
-    timeline_from_events,
 )
 from ingest.readers.frames import (
     arrow_frame,
@@ -92,7 +90,6 @@ __all__ = [
     "join_flags",
     "localise",
     "map_values",
-    "merge_flags",
     "missing_key",
     "nonempty",
     "out_of_order",
@@ -100,7 +97,6 @@ __all__ = [
     "parse_naive",
     "reject_mask",
     "slots_frame",
-    "timeline_from_events",
     "to_bool",
     "to_pandas",
     "ts_numpy",

@@ -6,16 +6,16 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
-from ingest.contract import CAPACITY_SLOTS
+from ingest.contract import CAPACITY_SLOTS, EXAM_EVENTS
 from ingest.feeds.spec import EVENT_LOG_FIELDS, EXAM_FIELDS, REQUIRED_EXAM_FIELDS, FeedSpec
 from ingest.readers import _csv
+from ingest.readers.event_records import event_records
 from ingest.readers.exam_attributes import exam_attributes
 from ingest.readers.extract_column import extract_column, resolve
-from ingest.readers.flags import join_flags, merge_flags, out_of_order, timeline_from_events
-from ingest.readers.frames import empty_frame, events_frame, finish_records
+from ingest.readers.flags import join_flags
+from ingest.readers.frames import arrow_frame, empty_frame
 from ingest.readers.localise import localise
 from ingest.readers.results import Ctx, RawRows, ReadResult, missing_key, reject_mask
 from ingest.readers.timestamps import parse_naive
@@ -89,7 +89,7 @@ def build_events(ctx: Ctx, rows: RawRows, family: str = "event_csv") -> ReadResu
         m, um = map_values(spec, "actor_outsourced", raw["actor_outsourced"])
         outs = to_bool(m)
         ev_flags["unmapped_value"] = ev_um | um | bool_unrecognised(m)
-    keep = rejects.kept(lines)
+    loaded = rejects.kept(lines)
     src = pa.array(lines.astype(np.int32))
     edata = {
         "trust_code": spec.trust_code,
@@ -105,17 +105,10 @@ def build_events(ctx: Ctx, rows: RawRows, family: str = "event_csv") -> ReadResu
         "local_time_ambiguous": pa.array(ts["event_at"][1]),
         "dq_flags": join_flags(n, ev_flags),
     }
-    events = events_frame(edata, n)
-    if not keep.all():
-        events = events.loc[keep].reset_index(drop=True)
-    # one exam record per accession: its last loaded row in the file
+    events = arrow_frame(EXAM_EVENTS, edata, n, loaded)
     data["source_line"] = src
     flags["duplicate_row"] = dup
-    records = finish_records(data, flags, n)
-    records = records.loc[keep]
-    records = records[records["accession"].notna()]
-    records = records.drop_duplicates("accession", keep="last").reset_index(drop=True)
-    records = order_flags(records, events)
+    records = event_records(data, flags, n, loaded, ev, edata["event_at"])
     return ReadResult(
         file_path=ctx.file_path,
         family=family,
@@ -128,23 +121,6 @@ def build_events(ctx: Ctx, rows: RawRows, family: str = "event_csv") -> ReadResu
         field_parse=field_parse,
         column_map=rows.column_map,
     )
-
-
-def order_flags(records: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
-    """dates_out_of_order on each record from the earliest time of each event type in the file."""
-    if records.empty:
-        return records
-    times = timeline_from_events(events, records["accession"])
-    bd = records["birth_date"]
-    bdn = None
-    if bd.notna().any():
-        bdn = pd.to_datetime(bd).to_numpy(dtype="datetime64[us]")
-    bad = out_of_order(times, bdn, len(records))
-    if bad.any():
-        add = np.where(bad, "dates_out_of_order", None).astype(object)
-        records = records.copy()
-        records["dq_flags"] = merge_flags(records["dq_flags"].to_numpy(dtype=object), add)
-    return records
 
 
 def pc_trim(arr):

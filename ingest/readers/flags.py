@@ -4,7 +4,6 @@ that raises `dates_out_of_order`."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 
 def join_flags(n: int, flags: dict[str, np.ndarray]) -> np.ndarray:
@@ -20,20 +19,6 @@ def join_flags(n: int, flags: dict[str, np.ndarray]) -> np.ndarray:
     has = out != ""
     res[has] = [s[1:] for s in out[has]]
     return res
-
-
-def merge_flags(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Union of two comma-separated flag columns."""
-    out = np.array(a, dtype=object, copy=True)
-    for i in np.flatnonzero(pd.notna(b)):
-        cur = out[i]
-        if cur is None or (isinstance(cur, float)):
-            out[i] = b[i]
-        else:
-            parts = cur.split(",")
-            parts += [p for p in b[i].split(",") if p not in parts]
-            out[i] = ",".join(parts)
-    return out
 
 
 # Workflow order checks (earlier, later): dates_out_of_order when later < earlier.
@@ -59,18 +44,3 @@ def out_of_order(times: dict[str, np.ndarray], birth_date: np.ndarray | None, n:
         bd = birth_date.astype("datetime64[us]")
         bad |= ~np.isnat(t) & ~np.isnat(bd) & (t < bd)
     return bad
-
-
-def timeline_from_events(events: pd.DataFrame, accessions: pd.Series) -> dict[str, np.ndarray]:
-    """Earliest time of each event type per accession, aligned to `accessions`."""
-    if events.empty:
-        return {}
-    ev = events[["accession", "event", "event_at"]].dropna()
-    if ev.empty:
-        return {}
-    ev = ev.assign(
-        t=pd.to_datetime(ev["event_at"], utc=True).dt.tz_localize(None).astype("datetime64[us]")
-    )
-    piv = ev.groupby(["accession", "event"], sort=False)["t"].min().unstack()
-    piv = piv.reindex(pd.Index(accessions.to_numpy(), dtype=object))
-    return {c: piv[c].to_numpy(dtype="datetime64[us]") for c in piv.columns}

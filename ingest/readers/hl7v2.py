@@ -14,21 +14,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest import quirks
-from ingest.contract import CAPACITY_SLOTS
+from ingest.contract import CAPACITY_SLOTS, EXAM_EVENTS
 from ingest.feeds.spec import FeedSpec
 from ingest.readers.base import (
     Ctx,
     QuarantineError,
     ReadResult,
     Rejects,
+    arrow_frame,
     empty_frame,
-    events_frame,
     exam_attributes,
-    finish_records,
     join_flags,
     map_values,
 )
-from ingest.readers.event_csv import order_flags
+from ingest.readers.event_records import event_records
 from ingest.readers.hl7_split import (
     Batch,
     Fields,
@@ -136,13 +135,12 @@ def read(
         "local_time_ambiguous": cols["ambiguous"],
         "dq_flags": join_flags(n, {"unmapped_value": ev_um, "duplicate_row": dup_a}),
     }
-    events = events_frame(edata, n)
+    events = arrow_frame(EXAM_EVENTS, edata, n)
     data_["source_line"] = src
     data_["status"] = None  # HL7 family sends no exam status: derived downstream from the events
     flags["duplicate_row"] = dup_a
-    records = finish_records(data_, flags, n)
-    records = records[records["accession"].notna()].drop_duplicates("accession", keep="last")
-    records = order_flags(records.reset_index(drop=True), events)
+    loaded = np.ones(n, dtype=bool)
+    records = event_records(data_, flags, n, loaded, ev, cols["event_at"])
     return ReadResult(
         file_path=file_path,
         family="hl7v2",

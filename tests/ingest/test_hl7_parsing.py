@@ -190,3 +190,33 @@ def test_messages_with_their_own_separators_gap_times_and_other_digits_read_as_b
     assert ev.loc["E1", ["actor_id", "actor_outsourced"]].tolist() == ["DR1", True]
     rec = res.exam_records.set_index("accession")
     assert rec.loc["H1", "nhs_number"] == "943 476 5919"
+
+
+def test_records_flag_events_out_of_workflow_order_by_the_earliest_of_each(specs):
+    """An exam completed before it was requested, a patient born after the request, and a
+    request received before the request are out of order; a late repeat of the request is not
+    (the earliest request counts)."""
+    msg = (
+        "MSH|^~\\&|R|THL|W|W|{ts}||ORM^O01|{id}|P|2.4\r"
+        "PID|1||M1^^^THL^MR~9434765919^^^NHS^NH||||{birth}|F\r"
+        "ORC|SC||{acc}||{ev}\r"
+    )
+    rows = [
+        ("H1", "OR", "202403051000", "19800101"),
+        ("H1", "CM", "202403041000", "19800101"),
+        ("H2", "OR", "202403051000", "20250101"),
+        ("H2", "CM", "202403061000", "20250101"),
+        ("H3", "CM", "202403061000", ""),
+        ("H3", "OR", "202403071000", ""),
+        ("H3", "OR", "202403011000", ""),
+        ("H4", "RC", "202403071000", ""),
+        ("H4", "OR", "202403081000", ""),
+    ]
+    text = "".join(
+        msg.format(acc=a, ev=e, ts=t, birth=b, id=i) for i, (a, e, t, b) in enumerate(rows)
+    )
+    res = read_file(Path("THL_t.hl7"), specs["THL"], data=text.encode(), file_path="THL_t.hl7")
+    flags = res.exam_records.set_index("accession")["dq_flags"]
+    assert flags.loc[["H1", "H2", "H4"]].tolist() == ["dates_out_of_order"] * 3
+    assert pd.isna(flags.loc["H3"])
+    assert res.exam_records["source_line"].tolist() == [2, 4, 7, 9]  # each accession's last row

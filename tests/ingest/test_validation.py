@@ -173,3 +173,26 @@ def test_an_expectation_ge_could_not_evaluate_is_an_error_not_a_pass(specs, vali
     res = _read(specs, "TWC", "wide_csv/TWC_EXAMS_20241029_0200.csv", "exams")
     with pytest.raises(RuntimeError, match="could not evaluate"):
         validator.validate_many([res])
+
+
+@pytest.mark.parametrize(
+    "trust,rel",
+    [("THL", "hl7v2/THL_20241029020000.hl7"), ("TEV", "event_csv/tev_events_202403070200.txt")],
+)
+def test_an_event_files_check_frame_has_one_parse_column_and_record_values_on_their_row(
+    specs, trust, rel
+):
+    """An event family's check frame once merged the records' columns in by source line, which
+    suffixed both parse-status columns (parsed_ok_x/_y): one column now, True on every loaded
+    event, False on each unparseable row; the record-level values sit on the row of the event
+    the record was taken from and are null on the others."""
+    res, _ = _read(specs, trust, rel, "exams")
+    frame = check_frame(res)
+    assert not [c for c in frame.columns if c.endswith(("_x", "_y"))]
+    failed = res.rejected["reason_code"].isin(
+        ["unparseable_timestamp", "unparseable_date", "malformed_line", "wrong_column_count"]
+    )
+    assert frame["parsed_ok"].tolist().count(False) == int(failed.sum())
+    assert frame["parsed_ok"].iloc[: len(res.exam_events)].all()
+    sent = frame["sex"].iloc[: len(res.exam_events)].notna()
+    assert int(sent.sum()) == int(res.exam_records["sex"].notna().sum())
