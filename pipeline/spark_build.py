@@ -13,6 +13,7 @@ dbt's SQL.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -140,11 +141,20 @@ def spark_session(warehouse_dir: Path, *, cores: int = 2) -> Iterator[Any]:
             builder = builder.config(key, value)
         spark = builder.getOrCreate()
         spark.sparkContext.setLogLevel("ERROR")
+        _quiet_query_errors()
         try:
             yield spark
         finally:
             spark.stop()
             _stop_jvm()
+
+
+def _quiet_query_errors() -> None:
+    """pyspark logs every failed statement with the JVM's stack trace on stderr; dbt reports
+    the failed node and its message already (and keeps them in its log)."""
+    from pyspark.logger import PySparkLogger
+
+    PySparkLogger.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
 
 
 def _stop_jvm() -> None:
