@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ingest import nhs
 from ingest.contract import (
@@ -158,21 +159,22 @@ def check_frame(res: ReadResult) -> pd.DataFrame:
 
 def _events_part(ev: pd.DataFrame, rec: pd.DataFrame) -> pd.DataFrame:
     """An event file's rows: each event, and the record-level values on the row of the event
-    its exam record was taken from (the accession's last row); null on the other rows."""
+    its exam record was taken from (the accession's last row); null on the other rows. Kept
+    as Arrow columns where the frames are: the tallies then count without Python objects."""
     columns = {
         "parsed_ok": True,
-        "accession": ev["accession"].astype(object),
-        "key": ev["source_event_id"].astype(object),
-        "event": ev["event"].astype(object),
+        "accession": ev["accession"].array,
+        "key": ev["source_event_id"].array,
+        "event": ev["event"].array,
     }
     # each record's row among the events, by source line (unique in a file): no merge needed
     at = pd.Index(ev["source_line"].to_numpy()).get_indexer(rec["source_line"].to_numpy())
-    found = at >= 0
-    at = at[found]
+    row_of = np.full(len(ev), -1, dtype=np.int64)
+    row_of[at[at >= 0]] = np.flatnonzero(at >= 0)
+    pick = pa.array(row_of, mask=row_of < 0)
     for name, values in _records_part(rec).drop(columns=["parsed_ok", "accession"]).items():
-        spread = np.full(len(ev), None, dtype=object)
-        spread[at] = values.to_numpy(dtype=object)[found]
-        columns[name] = pd.array(spread, dtype="boolean") if values.dtype == "boolean" else spread
+        spread = pa.array(values.to_numpy(dtype=object), from_pandas=True).take(pick)
+        columns[name] = pd.array(spread, dtype=pd.ArrowDtype(spread.type))
     return pd.DataFrame(columns)
 
 
