@@ -5,6 +5,7 @@
 
 {#- on-run-start: the state tables exist before any model reads them. -#}
 {% macro create_build_state() -%}
+    {%- if wmin.builds_incrementally() %}
     create schema if not exists {{ wmin.build_state_schema() }};
     create table if not exists {{ wmin.model_as_of() }} (
         model_name {{ dbt.type_string() }},
@@ -28,6 +29,7 @@
         model_name {{ dbt.type_string() }},
         census_date date
     )
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro model_state_name(relation) -%}

@@ -6,10 +6,12 @@
     the newest staged file is recorded too: int_waiting_list_members has no file column of its
     own to find what changed since it was built. -#}
 {% macro stamp_as_of_end(relation, newest_file=false) -%}
+    {%- if wmin.builds_incrementally() %}
     delete from {{ wmin.model_as_of() }} where model_name = '{{ wmin.model_state_name(relation) }}';
     insert into {{ wmin.model_as_of() }} (model_name, built_as_of_end, built_file_id)
     values ('{{ wmin.model_state_name(relation) }}', {{ wmin.as_of_end() }},
             {{ wmin.newest_staged_file() if newest_file else 'null' }})
+    {%- endif -%}
 {%- endmacro %}
 
 {#- What stamp_as_of_end recorded for `relation`: {'file_id', 'as_of_date'}, or none when

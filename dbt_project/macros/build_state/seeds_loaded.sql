@@ -9,7 +9,7 @@
     {%- for result in results if result.node.resource_type == 'seed' and result.status == 'success' -%}
         {%- do loaded.append(result.node.unique_id) -%}
     {%- endfor -%}
-    {%- if digest and seeds and loaded | length == seeds | length -%}
+    {%- if digest and seeds and loaded | length == seeds | length and wmin.builds_incrementally() -%}
     create table if not exists {{ wmin.build_state_schema() }}.seeds_loaded (
         digest {{ dbt.type_string() }}
     );

@@ -22,10 +22,12 @@
     row records the newest file staging had taken in when it was built, so the model's
     watermark (exam_build_state) is that file even when no row of a newer file was made. -#}
 {% macro stamp_newest_file(relation, file_column='source_file_id') -%}
+    {%- if wmin.builds_incrementally() -%}
     {%- set newest = wmin.newest_staged_file() -%}
     update {{ relation }}
     set {{ file_column }} = {{ newest }}
     where {{ file_column }} is distinct from {{ newest }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The newest file staging has taken in (records or events): a scalar subquery. -#}

@@ -17,3 +17,16 @@
 {% macro spark__date_series(start_date, end_date) -%}
     select explode(sequence(to_date({{ start_date }}), to_date({{ end_date }}), interval 1 day)) as date_day
 {%- endmacro %}
+
+{#- ISO day of the week of a date: 1 Monday .. 7 Sunday. -#}
+{% macro iso_day_of_week(date_expr) -%}
+    {{ return(adapter.dispatch('iso_day_of_week', 'wmin')(date_expr)) }}
+{%- endmacro %}
+
+{% macro default__iso_day_of_week(date_expr) -%}
+    extract(isodow from {{ date_expr }})
+{%- endmacro %}
+
+{% macro spark__iso_day_of_week(date_expr) -%}
+    extract(dayofweek_iso from {{ date_expr }})
+{%- endmacro %}

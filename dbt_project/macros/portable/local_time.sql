@@ -53,5 +53,5 @@
 {%- endmacro %}
 
 {% macro spark__hours_between(a, b) -%}
-    ((unix_micros({{ b }}) - unix_micros({{ a }})) / 3600000000.0)
+    (cast(unix_micros({{ b }}) - unix_micros({{ a }}) as double) / 3600000000)
 {%- endmacro %}

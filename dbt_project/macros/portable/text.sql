@@ -36,3 +36,22 @@
 {% macro duckdb__instant_text(column) -%}
     strftime({{ column }} at time zone 'UTC', '%Y-%m-%dT%H:%M:%SZ')
 {%- endmacro %}
+
+{#- Spark formats an instant in the session's zone, which the profile pins to UTC. -#}
+{% macro spark__instant_text(column) -%}
+    date_format({{ column }}, "yyyy-MM-dd'T'HH:mm:ss'Z'")
+{%- endmacro %}
+
+{#- The group's values of `expr` in ascending order, joined by `delimiter` (a SQL string
+    literal); nulls left out. dbt-spark's listagg drops the order. -#}
+{% macro sorted_list_text(expr, delimiter) -%}
+    {{ return(adapter.dispatch('sorted_list_text', 'wmin')(expr, delimiter)) }}
+{%- endmacro %}
+
+{% macro default__sorted_list_text(expr, delimiter) -%}
+    {{ dbt.listagg(expr, delimiter, 'order by ' ~ expr) }}
+{%- endmacro %}
+
+{% macro spark__sorted_list_text(expr, delimiter) -%}
+    array_join(array_sort(collect_list({{ expr }})), {{ delimiter }})
+{%- endmacro %}

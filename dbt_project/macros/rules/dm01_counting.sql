@@ -5,6 +5,6 @@
     {{ members }}.dm01_test is not null and row_number() over (
         partition by {{ members }}.census_date, {{ members }}.trust_code, {{ members }}.dm01_test,
             {{ members }}.counted_patient_key
-        order by {{ members }}.clock_start_date, {{ members }}.exam_key
+        order by {{ members }}.clock_start_date nulls last, {{ members }}.exam_key nulls last
     ) = 1
 {%- endmacro %}

@@ -1,12 +1,12 @@
 {#- 100 * numerator / denominator, null when the denominator is 0 or null. -#}
 {% macro pct(numerator, denominator) -%}
     case when {{ denominator }} > 0
-         then 100.0 * {{ numerator }} / {{ denominator }} end
+         then {{ wmin.double_literal('100.0') }} * {{ numerator }} / {{ denominator }} end
 {%- endmacro %}
 
 {#- Whole weeks in a non-negative number of days (floor). -#}
 {% macro whole_weeks(days) -%}
-    cast(floor({{ days }} / 7.0) as {{ dbt.type_int() }})
+    cast(floor({{ days }} / {{ wmin.double_literal('7.0') }}) as {{ dbt.type_int() }})
 {%- endmacro %}
 
 {#- trust_code of a grouping-sets row: the trust, or NETWORK on the network total. -#}

@@ -4,6 +4,6 @@
 {% macro latest_delivery_rank(key_columns) -%}
     row_number() over (
         partition by {{ key_columns | join(', ') }}
-        order by extract_at desc, file_id desc, source_line desc
+        order by extract_at desc nulls last, file_id desc nulls last, source_line desc nulls last
     )
 {%- endmacro %}

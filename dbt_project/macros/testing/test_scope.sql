@@ -10,7 +10,8 @@
 
 {#- on-run-start: remember each scoped model's newest file id before the run builds it. -#}
 {% macro record_test_watermarks() -%}
-    {%- if execute and wmin.test_new_rows_only() and not flags.FULL_REFRESH -%}
+    {%- if execute and wmin.test_new_rows_only() and not flags.FULL_REFRESH
+          and wmin.builds_incrementally() -%}
     {%- set names = var('new_rows_column', {}) -%}
     create schema if not exists {{ wmin.build_state_schema() }};
     create table if not exists {{ wmin.test_watermarks() }} (

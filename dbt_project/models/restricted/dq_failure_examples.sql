@@ -40,7 +40,7 @@ ranked as (
         all_examples.*,
         row_number() over (
             partition by trust_code, month, measure
-            order by accession, file_name, source_line
+            order by accession nulls last, file_name nulls last, source_line nulls last
         ) as example_rank
     from (
         select * from exam_examples

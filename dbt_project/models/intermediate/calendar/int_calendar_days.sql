@@ -15,7 +15,7 @@ bank_holidays as (
 flagged as (
     select
         days.date_day,
-        extract(isodow from days.date_day) as iso_day_of_week,
+        {{ wmin.iso_day_of_week("days.date_day") }} as iso_day_of_week,
         bank_holidays.holiday_date is not null as is_bank_holiday
     from days
     left join bank_holidays on bank_holidays.holiday_date = days.date_day
@@ -28,7 +28,7 @@ final as (
         is_bank_holiday,
         iso_day_of_week < 6 and not is_bank_holiday as is_working_day,
         cast(sum(case when iso_day_of_week < 6 and not is_bank_holiday then 1 else 0 end)
-            over (order by date_day rows between unbounded preceding and current row)
+            over (order by date_day nulls last rows between unbounded preceding and current row)
             as {{ dbt.type_int() }}) as working_day_number
     from flagged
 )

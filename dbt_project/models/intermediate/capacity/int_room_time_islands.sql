@@ -68,7 +68,7 @@ reached as (
     select
         *,
         max(ends_at) over (
-            partition by kind, site_code, room, date_day order by starts_at, ends_at
+            partition by kind, site_code, room, date_day order by starts_at nulls last, ends_at nulls last
             rows between unbounded preceding and 1 preceding
         ) as reached_before
     from pieces
@@ -79,7 +79,7 @@ numbered as (
     select
         *,
         sum(case when reached_before is null or starts_at > reached_before then 1 else 0 end) over (
-            partition by kind, site_code, room, date_day order by starts_at, ends_at
+            partition by kind, site_code, room, date_day order by starts_at nulls last, ends_at nulls last
             rows between unbounded preceding and current row
         ) as island
     from reached

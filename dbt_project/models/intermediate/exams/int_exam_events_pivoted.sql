@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=wmin.incremental_materialization(),
         incremental_strategy='append',
         on_schema_change='append_new_columns',
         pre_hook="{{ wmin.delete_changed_exams(this, 'events_file_id', records=false) }}",
@@ -40,7 +40,7 @@ first_verification as (
             *,
             row_number() over (
                 partition by trust_code, accession
-                order by event_at, source_event_id
+                order by event_at nulls last, source_event_id nulls last
             ) as verification_order
         from events
         where event = 'report_verified'
@@ -59,7 +59,7 @@ latest_booking as (
             *,
             row_number() over (
                 partition by trust_code, accession
-                order by event_at desc, source_event_id desc
+                order by event_at desc nulls last, source_event_id desc nulls last
             ) as booking_order
         from events
         where event = 'booked'

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=wmin.incremental_materialization(),
         unique_key=['trust_code', 'accession'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',

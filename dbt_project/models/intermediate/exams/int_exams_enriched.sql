@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=wmin.incremental_materialization(),
         incremental_strategy='append',
         on_schema_change='append_new_columns',
         pre_hook="{{ wmin.delete_changed_exams(this, 'source_file_id') }}",

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=wmin.incremental_materialization(),
         incremental_strategy='append',
         on_schema_change='append_new_columns',
         pre_hook="{{ wmin.delete_rebuilt_census_members(this) }}",

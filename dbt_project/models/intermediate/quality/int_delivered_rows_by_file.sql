@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=wmin.incremental_materialization(),
         unique_key='file_id',
         incremental_strategy='delete+insert',
     )
@@ -45,7 +45,7 @@ exam_rows as (
 slot_rows as (
     select
         file_id,
-        case when row_number() over (partition by file_id, slot_id order by source_line) > 1
+        case when row_number() over (partition by file_id, slot_id order by source_line nulls last) > 1
             then 1 else 0 end as is_duplicate
     from new_slots
 )

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=wmin.incremental_materialization(),
         incremental_strategy='append',
     )
 }}
@@ -24,7 +24,7 @@ slots as (
         file_id,
         source_line,
         accession,
-        row_number() over (partition by file_id, slot_id order by source_line) as copy_number
+        row_number() over (partition by file_id, slot_id order by source_line nulls last) as copy_number
     from {{ ref('stg_landing__delivered_capacity_slots') }} as delivered_slots
     where delivered_slots.file_id in (select files.file_id from files)
 )

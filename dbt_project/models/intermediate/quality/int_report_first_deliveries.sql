@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=wmin.incremental_materialization(),
         unique_key=['trust_code', 'accession', 'event_at'],
         incremental_strategy='delete+insert',
     )

@@ -35,7 +35,7 @@ site_next_free as (
         slot_start,
         slot_date,
         slot_minutes,
-        row_number() over (partition by site_code, modality order by slot_start, slot_id) as slot_rank
+        row_number() over (partition by site_code, modality order by slot_start nulls last, slot_id nulls last) as slot_rank
     from {{ ref('int_scheduling_free_slots') }}
 ),
 

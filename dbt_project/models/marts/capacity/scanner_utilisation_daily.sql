@@ -87,14 +87,14 @@ final as (
         coalesce(slot_days.room, used.room) as room,
         cast(coalesce(slot_days.available_minutes, 0) as bigint) as available_minutes,
         cast(coalesce(slot_days.booked_minutes, 0) as bigint) as booked_minutes,
-        cast(round(coalesce(used.used_seconds, 0) / 60.0) as bigint) as used_minutes,
+        cast(round(coalesce(used.used_seconds, 0) / {{ wmin.double_literal('60.0') }}) as bigint) as used_minutes,
         cast(coalesce(slot_days.dna_slots, 0) as bigint) as dna_slots,
-        cast({{ wmin.pct('coalesce(used_in_slots.in_slots_seconds, 0) / 60.0', 'slot_days.available_minutes') }}
+        cast({{ wmin.pct('coalesce(used_in_slots.in_slots_seconds, 0) / ' ~ wmin.double_literal('60.0'), 'slot_days.available_minutes') }}
             as {{ wmin.type_double() }}) as utilisation_pct,
-        cast(round(coalesce(used_in_slots.in_slots_seconds, 0) / 60.0) as bigint)
+        cast(round(coalesce(used_in_slots.in_slots_seconds, 0) / {{ wmin.double_literal('60.0') }}) as bigint)
             as used_in_slots_minutes,
-        cast(round(coalesce(used.used_seconds, 0) / 60.0)
-            - round(coalesce(used_in_slots.in_slots_seconds, 0) / 60.0) as bigint)
+        cast(round(coalesce(used.used_seconds, 0) / {{ wmin.double_literal('60.0') }})
+            - round(coalesce(used_in_slots.in_slots_seconds, 0) / {{ wmin.double_literal('60.0') }}) as bigint)
             as used_outside_slots_minutes
     from slot_days
     full outer join used

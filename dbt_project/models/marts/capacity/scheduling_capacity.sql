@@ -74,16 +74,16 @@ final as (
         earliest_free_slot_at,
         cast(waiting_unbooked as bigint) as waiting_unbooked,
         cast(case when free_slots > 0
-                  then waiting_unbooked / (free_slots / {{ var('scheduling_weeks') }}.0) end
+                  then waiting_unbooked / (free_slots / {{ wmin.double_literal(var('scheduling_weeks') ~ '.0') }}) end
              as {{ wmin.type_double() }}) as est_weeks_to_clear,
         trust_code,
         cast(row_number() over (
             partition by modality
-            order by case when earliest_free_slot_at is null then 1 else 0 end,
-                     earliest_free_slot_at,
+            order by case when earliest_free_slot_at is null then 1 else 0 end nulls last,
+                     earliest_free_slot_at nulls last,
                      case when free_slots > 0
-                          then waiting_unbooked / (free_slots / {{ var('scheduling_weeks') }}.0) end,
-                     site_code
+                          then waiting_unbooked / (free_slots / {{ wmin.double_literal(var('scheduling_weeks') ~ '.0') }}) end nulls last,
+                     site_code nulls last
         ) as integer) as network_rank,
         {{ wmin.local_timestamp('earliest_free_slot_at') }} as earliest_free_slot_at_local
     from joined

@@ -16,7 +16,7 @@ counted as (
     select
         dm01_test,
         count(*) as procedures,
-        {{ dbt.listagg('nicip_code', "', '", 'order by nicip_code') }} as nicip_codes
+        {{ wmin.sorted_list_text('nicip_code', "', '") }} as nicip_codes
     from procedures
     where dm01_test is not null
     group by dm01_test

@@ -98,7 +98,7 @@ final as (
         rule_description,
         records_checked,
         records_failing,
-        cast(1.0 * records_failing / records_checked as {{ wmin.type_double() }}) as failing_rate,
+        cast({{ wmin.double_literal('1.0') }} * records_failing / records_checked as {{ wmin.type_double() }}) as failing_rate,
         source_file_id,
         {{ wmin.as_of_end() }} as built_as_of_end
     from findings

@@ -141,7 +141,7 @@ final as (
         unit,
         numerator,
         denominator,
-        cast(1.0 * numerator / denominator as {{ wmin.type_double() }}) as rate
+        cast({{ wmin.double_literal('1.0') }} * numerator / denominator as {{ wmin.type_double() }}) as rate
     from (
         select * from exam_measures
         union all

@@ -37,7 +37,7 @@ gaps as (
     select
         trust_code,
         {{ dbt.datediff(
-            'lag(file_date) over (partition by trust_code order by file_date)', 'file_date', 'day') }}
+            'lag(file_date) over (partition by trust_code order by file_date nulls last)', 'file_date', 'day') }}
             as gap_days
     from delivery_dates
 ),
@@ -48,7 +48,7 @@ cadence as (
         select
             trust_code,
             gap_days,
-            row_number() over (partition by trust_code order by count(*) desc, gap_days) as gap_rank
+            row_number() over (partition by trust_code order by count(*) desc nulls last, gap_days nulls last) as gap_rank
         from gaps
         where gap_days is not null
         group by trust_code, gap_days
@@ -132,7 +132,7 @@ final as (
         cast(rows_read as bigint) as rows_read,
         cast(rows_loaded as bigint) as rows_loaded,
         cast(rows_rejected as bigint) as rows_rejected,
-        cast(case when rows_read > 0 then 1.0 * rows_rejected / rows_read end
+        cast(case when rows_read > 0 then {{ wmin.double_literal('1.0') }} * rows_rejected / rows_read end
             as {{ wmin.type_double() }}) as reject_rate,
         last_file_at,
         cast({{ wmin.hours_between('last_file_at', wmin.local_midnight(dbt.dateadd('day', 1, 'date_day'))) }}

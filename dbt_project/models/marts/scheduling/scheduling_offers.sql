@@ -31,7 +31,7 @@ final as (
         cast(candidates.offered_slot_minutes as integer) as offered_slot_minutes,
         cast(candidates.procedure_minutes as integer) as procedure_minutes,
         cast(candidates.days_saved as integer) as days_saved,
-        cast(round(candidates.days_saved / 7.0, 1) as {{ wmin.type_double() }}) as weeks_saved,
+        cast(round(candidates.days_saved / {{ wmin.double_literal('7.0') }}, 1) as {{ wmin.type_double() }}) as weeks_saved,
         cast(round(candidates.distance_km, 1) as {{ wmin.type_double() }}) as distance_km,
         allocation.exam_key is not null as is_allocated,
         allocation.slot_start as allocated_slot_at,

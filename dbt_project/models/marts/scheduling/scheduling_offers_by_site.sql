@@ -54,7 +54,7 @@ final as (
         cast(free_slots.free_slots as bigint) as free_slots,
         cast(coalesce(offered.patients_offered, 0) as bigint) as patients_offered,
         cast(coalesce(absorbed.offers_absorbed, 0) as bigint) as offers_absorbed,
-        cast(round(coalesce(absorbed.days_saved, 0) / 7.0, 1) as {{ wmin.type_double() }})
+        cast(round(coalesce(absorbed.days_saved, 0) / {{ wmin.double_literal('7.0') }}, 1) as {{ wmin.type_double() }})
             as weeks_saved_absorbed
     from free_slots
     cross join as_of

@@ -74,11 +74,11 @@ final as (
         cast(patients_offered_10km as bigint) as patients_offered_10km,
         cast(patients_offered_20km as bigint) as patients_offered_20km,
         cast(patients_offered_40km as bigint) as patients_offered_40km,
-        cast(round(coalesce(days_saved_10km, 0) / 7.0, 1) as {{ wmin.type_double() }}) as weeks_saved_10km,
-        cast(round(coalesce(days_saved_20km, 0) / 7.0, 1) as {{ wmin.type_double() }}) as weeks_saved_20km,
-        cast(round(coalesce(days_saved_40km, 0) / 7.0, 1) as {{ wmin.type_double() }}) as weeks_saved_40km,
+        cast(round(coalesce(days_saved_10km, 0) / {{ wmin.double_literal('7.0') }}, 1) as {{ wmin.type_double() }}) as weeks_saved_10km,
+        cast(round(coalesce(days_saved_20km, 0) / {{ wmin.double_literal('7.0') }}, 1) as {{ wmin.type_double() }}) as weeks_saved_20km,
+        cast(round(coalesce(days_saved_40km, 0) / {{ wmin.double_literal('7.0') }}, 1) as {{ wmin.type_double() }}) as weeks_saved_40km,
         cast(patients_allocated as bigint) as patients_allocated,
-        cast(round(coalesce(days_saved_allocated, 0) / 7.0, 1) as {{ wmin.type_double() }})
+        cast(round(coalesce(days_saved_allocated, 0) / {{ wmin.double_literal('7.0') }}, 1) as {{ wmin.type_double() }})
             as weeks_saved_allocated
     from aggregated
 )

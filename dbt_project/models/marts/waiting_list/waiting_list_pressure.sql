@@ -119,7 +119,7 @@ rolling as (
     from sites_and_trusts
     window recent_weeks as (
         partition by trust_code, site_code, dm01_test
-        order by week_end_date
+        order by week_end_date nulls last
         rows between {{ var('planning_window_weeks') - 1 }} preceding and current row
     )
 ),
@@ -127,7 +127,7 @@ rolling as (
 measured as (
     select
         *,
-        case when waiting > 0 then days_waited_sum / 7.0 / waiting end as mean_weeks_waited,
+        case when waiting > 0 then days_waited_sum / {{ wmin.double_literal('7.0') }} / waiting end as mean_weeks_waited,
         -- variance / mean of weekly counts: for a renewal process the count-based estimate of
         -- the squared coefficient of variation of the times between arrivals (or tests), the
         -- cv^2 of Kingman's formula; 1 for Poisson arrivals
@@ -135,7 +135,7 @@ measured as (
             as demand_cv_squared,
         case when capacity_mean > 0 then coalesce(capacity_variance, 0) / capacity_mean else 0 end
             as capacity_cv_squared,
-        {{ var('dm01_target_weeks') }} * 1.0 / {{ var('target_wait_factor') }} as target_mean_wait
+        {{ var('dm01_target_weeks') }} * {{ wmin.double_literal('1.0') }} / {{ var('target_wait_factor') }} as target_mean_wait
     from rolling
 ),
 
@@ -164,7 +164,7 @@ final as (
             as {{ wmin.type_double() }}) as target_capacity,
         cast(demand_mean + (waiting - demand_mean * target_mean_wait) / {{ var('relief_weeks') }}
             as {{ wmin.type_double() }}) as relief_capacity,
-        cast(2.0 * mean_weeks_waited / {{ var('dm01_target_weeks') }} as {{ wmin.type_double() }})
+        cast({{ wmin.double_literal('2.0') }} * mean_weeks_waited / {{ var('dm01_target_weeks') }} as {{ wmin.type_double() }})
             as pressure,
         coalesce(capacity_mean = 0 and demand_mean > 0 or demand_mean > capacity_mean, false)
             as is_overloaded

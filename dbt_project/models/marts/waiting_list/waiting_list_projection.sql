@@ -92,7 +92,7 @@ transitions as (
 ),
 
 renewals as (
-    select trust_code, dm01_test, sum(patients) * 1.0 / {{ var('planning_window_weeks') }} as renewals
+    select trust_code, dm01_test, sum(patients) * {{ wmin.double_literal('1.0') }} / {{ var('planning_window_weeks') }} as renewals
     from band_stock
     where band = 0 and weeks_back < {{ var('planning_window_weeks') }}
     group by all
@@ -103,7 +103,7 @@ survival as (
         trust_code,
         dm01_test,
         band,
-        case when sum(exposed) > 0 then least(1.0, sum(survived) * 1.0 / sum(exposed)) else 0.0 end
+        case when sum(exposed) > 0 then least({{ wmin.double_literal('1.0') }}, sum(survived) * {{ wmin.double_literal('1.0') }} / sum(exposed)) else {{ wmin.double_literal('0.0') }} end
             as survival
     from transitions
     group by all
@@ -124,7 +124,7 @@ current_list as (
 cohorts as (
     select 'on the list' as cohort, current_list.trust_code, current_list.dm01_test, horizons.weeks_ahead,
         current_list.weeks_waited as from_weeks, current_list.weeks_waited + horizons.weeks_ahead as to_weeks,
-        current_list.patients * 1.0 as patients
+        current_list.patients * {{ wmin.double_literal('1.0') }} as patients
     from current_list
     cross join horizons
     union all
@@ -144,7 +144,7 @@ cohort_reach as (
         cohorts.weeks_ahead,
         cohorts.to_weeks,
         cohorts.patients
-            * coalesce(product(below_13.survival), 1.0)
+            * coalesce({{ wmin.product('below_13.survival') }}, {{ wmin.double_literal('1.0') }})
             * power(any_value(top.survival), greatest(0, cohorts.to_weeks - greatest(cohorts.from_weeks, 13)))
             as patients
     from cohorts
@@ -238,7 +238,7 @@ final as (
         projected.weeks_ahead,
         projected.trust_code,
         projected.dm01_test,
-        case when projected.band = 13 then '13+' else cast(projected.band as varchar) end as weeks_band,
+        case when projected.band = 13 then '13+' else cast(projected.band as {{ dbt.type_string() }}) end as weeks_band,
         cast(projected.band as integer) as min_weeks_waited,
         cast(projected.patients as {{ wmin.type_double() }}) as projected_patients,
         cast(greatest(0, projected.patients - 1.96 * spread.error_sd * sqrt(projected.weeks_ahead))

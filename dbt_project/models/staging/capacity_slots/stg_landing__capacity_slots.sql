@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=wmin.incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='key_hash',
         on_schema_change='append_new_columns',
