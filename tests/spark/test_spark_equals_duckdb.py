@@ -1,7 +1,9 @@
-"""The proof of issue #26: the landing of the small synthetic network (tests/conftest.py:
-truth_home, built on DuckDB with a full refresh), written as Parquet and built on a local Spark
-session with a full refresh (pipeline/spark_build.py), gives every published mart the DuckDB
-build gave: the same rows, exact for integers, strings, dates and instants, floats within 1e-9.
+"""The proof of issue #26: the landing of a small synthetic network (the truth suite's window
+and scale, tests/fixtures/truth_network.py, with the generator's default defects so that the
+rejection and quarantine marts have rows), built on DuckDB with a full refresh, then written as
+Parquet and built on a local Spark session with a full refresh (pipeline/spark_build.py), gives
+every published mart the DuckDB build gave: the same rows, exact for integers, strings, dates
+and instants, floats within 1e-9.
 
 One Spark session and one build for the module. Skipped without Java or the `spark` extra on a
 developer's machine; under CI (CI=true) that is a failure, never a skip.
@@ -20,8 +22,9 @@ from typing import Self
 import duckdb
 import pytest
 
+from ingest.synth.defects import DefectRates
 from pipeline.landing_parquet import export_landing
-from tests.fixtures.truth_network import AS_OF
+from tests.fixtures.truth_network import AS_OF, build_network
 
 pytestmark = pytest.mark.spark
 
@@ -153,16 +156,18 @@ def _differences(columns, floats, want: list[tuple], got: list[tuple]) -> list[s
 
 
 @pytest.fixture(scope="module")
-def spark_marts(truth_home: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The Spark build of truth_home's landing: each mart's rows (cast as the DuckDB side's),
-    the published marts of the DuckDB build, and the build's result."""
+def spark_marts(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The network built on DuckDB and on Spark: each mart's rows on both (cast alike), the
+    published marts of the DuckDB build, and the Spark build's result."""
     _require_spark()
     from pipeline.spark_build import run_spark_build, spark_session
 
+    home = build_network(tmp_path_factory.mktemp("spark_network"), rates=DefectRates())
+    restricted = home / "warehouse" / "restricted.duckdb"
     warehouse = tmp_path_factory.mktemp("spark_warehouse")
-    export_landing(truth_home / "warehouse" / "restricted.duckdb", warehouse)
-    duck = duckdb.connect(str(truth_home / "warehouse" / "restricted.duckdb"), read_only=True)
-    published = _published(truth_home / "dbt_target" / "manifest.json")
+    export_landing(restricted, warehouse)
+    duck = duckdb.connect(str(restricted), read_only=True)
+    published = _published(home / "dbt_target" / "manifest.json")
     marts: dict[str, tuple] = {}
     started = time.perf_counter()
     with JvmPeak() as jvm, spark_session(warehouse) as spark:

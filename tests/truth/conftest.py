@@ -1,5 +1,5 @@
-"""The truth suite's fixtures: the network of tests/fixtures/truth_network.py (built once per
-session, tests/conftest.py: truth_home), its ground truth and the pandas marts of it.
+"""The truth suite's fixtures: the clean network of tests/fixtures/truth_network.py, built once
+per session, its ground truth and the pandas marts of it.
 """
 
 from __future__ import annotations
@@ -12,9 +12,14 @@ import pytest
 
 from bench import pandas_marts
 from ingest.synth.network import default_seeds_dir
-from tests.fixtures.truth_network import AS_OF, FEEDS_DIR, PSEUDONYM_KEY
+from tests.fixtures.truth_network import AS_OF, FEEDS_DIR, PSEUDONYM_KEY, build_network
 
 __all__ = ["AS_OF", "PSEUDONYM_KEY"]
+
+
+@pytest.fixture(scope="session")
+def truth_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_network(tmp_path_factory.mktemp("truth"))
 
 
 @pytest.fixture(scope="session")
