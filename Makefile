@@ -45,9 +45,10 @@ system-deps:
 	  fi; \
 	fi
 
+# The app opens on the demo's first months while the rest of its window loads in the background
+# (pipeline/demo.py); `make demo` loads the whole window at once, without the app.
 run: env
-	$(BIN)/wmin demo --home $(HOME_DIR)
-	$(BIN)/wmin serve --home $(HOME_DIR) --port $(PORT)
+	$(BIN)/wmin demo --home $(HOME_DIR) --serve --port $(PORT)
 
 demo: env
 	$(BIN)/wmin demo --home $(HOME_DIR)

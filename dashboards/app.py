@@ -21,7 +21,7 @@ def _make_package_importable() -> None:
 
 def main() -> None:
     _make_package_importable()
-    from dashboards import data, gate
+    from dashboards import backfill_notice, data, gate
 
     st.set_page_config(page_title="WMIN imaging", page_icon=":material/radiology:", layout="wide")
     here = Path(__file__).resolve().parent / "app_pages"
@@ -117,6 +117,7 @@ def main() -> None:
         st.title("WMIN imaging dashboards")
         st.error(f"The published database cannot be read. {e}")
         st.stop()
+    backfill_notice.show()
     try:
         page.run()
     finally:  # after the page: the URL then holds the filters it ran with

@@ -636,22 +636,53 @@ def demo(
     seed: int = 42,
     scenario: ScenarioOpt = None,
     home: HomeOpt = None,
+    serve_app: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="open the app on the first months while the rest loads in the background",
+        ),
+    ] = False,
+    port: Annotated[int, typer.Option(help="the app's port, with --serve")] = 8501,
+    slices: Annotated[bool, typer.Option(hidden=True, help="load the window's slices")] = False,
 ) -> None:
-    """Synthesise a default window (13 months at scale 0.05), then run the nightly pipeline."""
-    _, end_d = _window(start, end)  # a bad window is said alone, before the notice
+    """Synthesise a default window (13 months at scale 0.05), then load it with the nightly
+    pipeline; with --serve the app opens on the first months (pipeline/demo.py)."""
+    from pipeline import demo as backfill
+
+    start_d, end_d = _window(start, end)  # a bad window is said alone, before the notice
+    s = _settings(home, demo=True)
+    window = backfill.Window(start_d, end_d)
+    done = backfill.last_succeeded_as_of(s)
+
+    def night(as_of: date) -> None:
+        nightly(as_of=as_of.isoformat(), full_refresh=False, home=s.home, demo=True)
+
+    if slices:  # the background half of --serve: the nights, one after another
+        backfill.run_slices(s, window, backfill.slice_as_ofs(window, done), night)
+        return
     err.print(
         "[yellow]demo mode:[/] synthetic data and the built-in pseudonymisation key "
         "(never use demo mode for patient data)",
         soft_wrap=True,
     )
     keep_freed_memory()  # here, before synth loads pyarrow: nightly's own call is too late for Arrow
-    synth(start=start, end=end, scale=scale, seed=seed, scenario=scenario, home=home)
-    nightly(
-        as_of=(end_d.fromordinal(end_d.toordinal() + 1)).isoformat(),
-        full_refresh=False,
-        home=home,
-        demo=True,
+    if done is not None and done >= window.final_as_of:
+        say(console, f"demo already loaded as of {done} in {s.home}: nothing to synthesise")
+    else:
+        synth(start=start, end=end, scale=scale, seed=seed, scenario=scenario, home=s.home)
+    if not serve_app:  # all at once: one night as of the morning after the window
+        backfill.run_slices(s, window, backfill.one_night(window, done), night)
+        return
+    opened = backfill.serve_while_loading(
+        s,
+        window,
+        backfill.slice_as_ofs(window, done),
+        lambda: serve(port=port, address=None, demo=True, home=s.home),
+        lambda line: say(console, line),
     )
+    if not opened:
+        _fail(f"the backfill stopped before its first publish: see {backfill.backfill_log(s)}")
 
 
 @export_app.command("board-pack")

@@ -34,7 +34,7 @@ def wmin(
     env.pop("WMIN_FAIL_POINT", None)
     if fail_point:
         env["WMIN_FAIL_POINT"] = fail_point
-    cmd = [sys.executable, "-c", "from pipeline.cli import app; app()", *args]
+    cmd = [sys.executable, "-m", "pipeline", *args]  # not -c: pipeline/__main__.py says why
     proc = subprocess.run(
         cmd, check=False, env=env, capture_output=True, text=True, timeout=timeout
     )
