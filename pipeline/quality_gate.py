@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -185,9 +186,26 @@ class GateResult:
         )
 
 
+def _import_gx_without_spark():
+    """great_expectations, imported without pyspark. GE imports pyspark whenever it is installed
+    (the `spark` extra) to offer Spark data sources; the gate validates pandas frames, and
+    importing Spark cost every night's gate seconds. A process that already has pyspark keeps it."""
+    if "great_expectations" in sys.modules or "pyspark" in sys.modules:
+        import great_expectations as gx
+
+        return gx
+    sys.modules["pyspark"] = None  # type: ignore[assignment]  # import pyspark -> ImportError
+    try:
+        import great_expectations as gx
+    finally:
+        if sys.modules.get("pyspark", False) is None:
+            del sys.modules["pyspark"]  # a later `import pyspark` finds the real package
+    return gx
+
+
 def _quiet_context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no phone-home from a hospital server
-    import great_expectations as gx
+    gx = _import_gx_without_spark()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
@@ -206,7 +224,7 @@ def run_gate(restricted_db: Path, relations: dict[str, str]) -> GateResult:
     result = GateResult([])
     with duckdb.connect(str(restricted_db), read_only=False) as con:
         for name, sql, expectations in _CHECKS:
-            frame: pd.DataFrame = con.execute(sql.format(rel=relations)).df()
+            frame = _numpy_numbers(con.execute(sql.format(rel=relations)).df())
             batch_def = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
             batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
             # one suite per check, so the data docs show a page per check; whether an
@@ -233,6 +251,20 @@ def run_gate(restricted_db: Path, relations: dict[str, str]) -> GateResult:
                     )
                 )
     return result
+
+
+def _numpy_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Nullable integer columns (DuckDB's INTEGER comes back as pandas Int32) as numpy int64, or
+    float64 where a value is null: GE checks a range vectorised only on numpy int and float
+    columns, and value by value in Python on any other (seconds on a year's exams)."""
+    for column in frame.columns:
+        dtype = frame[column].dtype
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_integer_dtype(
+            dtype
+        ):
+            values = frame[column]
+            frame[column] = values.astype("float64" if values.isna().any() else "int64")
+    return frame
 
 
 def store_results(restricted_db: Path, run_id: str, result: GateResult) -> None:

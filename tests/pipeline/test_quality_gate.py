@@ -109,3 +109,39 @@ def test_report_page_names_the_failing_expectation(restricted: Path, tmp_path: P
     census_page = (docs / "census_percentages.html").read_text(encoding="utf-8")
     assert "pct_waiting_6_plus_weeks" in census_page and "Failed" in census_page
     assert {p.stem for p in docs.glob("*.html")} == {o.check_name for o in result.outcomes}
+
+
+def test_integer_columns_reach_ge_as_numpy_numbers_with_nulls_as_nan() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from pipeline.quality_gate import _numpy_numbers
+
+    frame = _numpy_numbers(
+        pd.DataFrame(
+            {
+                "whole": pd.array([3, -2], dtype="Int32"),
+                "gappy": pd.array([1, None], dtype="Int32"),
+                "hours": [1.5, 2.0],
+            }
+        )
+    )
+    assert frame["whole"].dtype == np.int64 and frame["whole"].tolist() == [3, -2]
+    assert frame["gappy"].dtype == np.float64 and np.isnan(frame["gappy"].iloc[1])
+    assert frame["hours"].dtype == np.float64
+
+
+def test_the_gate_imports_great_expectations_without_spark() -> None:
+    import importlib.util
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("pyspark") is None:
+        pytest.skip("pyspark is not installed: nothing to keep out")
+    code = (
+        "import sys; from pipeline.quality_gate import _import_gx_without_spark; "
+        "_import_gx_without_spark(); assert 'pyspark' not in sys.modules; "
+        "import pyspark; print(pyspark.__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "pyspark"
