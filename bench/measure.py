@@ -98,8 +98,9 @@ def run_measured(
 
 
 def wmin_command(*args: str) -> list[str]:
-    """The `wmin` command of this checkout, run with this interpreter."""
-    return [sys.executable, "-c", "from pipeline.cli import app; app()", *args]
+    """The `wmin` command of this checkout, run with this interpreter (as `-m pipeline`: a
+    `-c` process exits silently with 0 once pyspark is imported, pipeline/__main__.py)."""
+    return [sys.executable, "-m", "pipeline", *args]
 
 
 def wmin_env(home: Path, **extra: str) -> dict[str, str]:
