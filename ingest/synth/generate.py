@@ -7,6 +7,9 @@ semantic defects to the truth, writes the truth (and the scenarios injected, if 
 truth/scenarios.csv), then every delivery of every trust from its
 feed spec, injecting the structural defects, and finally the list of defects. The same arguments
 give byte-identical files.
+
+Memory: the network's truth is held only until it is written; each trust's writer then reads
+its own rows back from the truth files (ingest/synth/memory.py hands freed memory back).
 """
 
 from __future__ import annotations
