@@ -667,8 +667,12 @@ def demo(
         soft_wrap=True,
     )
     keep_freed_memory()  # here, before synth loads pyarrow: nightly's own call is too late for Arrow
-    if done is not None and done >= window.final_as_of:
-        say(console, f"demo already loaded as of {done} in {s.home}: nothing to synthesise")
+    if done is not None:  # never new deliveries under nights already loaded: carry on
+        say(
+            console,
+            f"{s.home} already holds the demo's nights up to {done}: carrying on from there "
+            f"(remove {s.home} to start over)",
+        )
     else:
         synth(start=start, end=end, scale=scale, seed=seed, scenario=scenario, home=s.home)
     if not serve_app:  # all at once: one night as of the morning after the window

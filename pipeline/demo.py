@@ -83,7 +83,8 @@ def run_slices(s: Settings, window: Window, as_ofs: list[date], run_night: RunNi
         try:
             run_night(as_of)
         except BaseException as e:  # the notice says it stopped (Ctrl+C too), then it goes on up
-            why = f"the night as of {as_of} did not finish ({type(e).__name__}); see {log}."
+            ended = "was stopped" if isinstance(e, KeyboardInterrupt) else "failed"
+            why = f"the night as of {as_of} {ended}; see {log}."
             write_status(s.analytics_db, Backfill(window.start, window.end, FAILED, why, log))
             raise
     write_status(s.analytics_db, Backfill(window.start, window.end, DONE, log=log))
