@@ -90,3 +90,15 @@ def test_an_event_snapshot_carries_every_event_until_one_is_withdrawn(withdrawn)
         assert (cut[carried.loc[has_j, "k"]] <= sl.ev_withdrawn[j]).all()
         later = (carried["exam"] == sl.ev_exam[j]) & (cut[carried["k"]] > sl.ev_withdrawn[j])
         assert later.any(), "no snapshot after the withdrawal carries the exam"
+
+
+def test_order_in_group_matches_pandas_cumcount_and_size() -> None:
+    from ingest.synth.defects import _order_in_group, exam_numbers
+
+    accession = pd.Series(pd.Categorical(["b", "a", "b", "c", "a", "b"]))
+    exam = exam_numbers(accession)
+    position, sizes = _order_in_group(exam)
+    by_exam = accession.astype(object).groupby(accession.astype(object), sort=False)
+    assert position.tolist() == by_exam.cumcount().tolist() == [0, 0, 1, 0, 1, 2]
+    assert sizes[exam].tolist() == by_exam.transform("size").tolist()
+    assert exam_numbers(accession.astype(object)).tolist() == [0, 1, 0, 2, 1, 0]
