@@ -55,8 +55,10 @@
             ~ "' and model_name = '" ~ relation.identifier ~ "'), -1)") -%}
     {%- endif -%}
     {%- if conditions -%}
-        {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ')
-                      ~ ') dbt_subquery') -%}
+        {#- the relation is aliased: Spark would read `<relation> where (...)` as the alias
+            `where` with a column list -#}
+        {%- do return('(select * from ' ~ relation ~ ' as tested_rows where '
+                      ~ conditions | join(' and ') ~ ') dbt_subquery') -%}
     {%- else -%}
         {%- do return(relation) -%}
     {%- endif -%}
