@@ -91,7 +91,7 @@ def notice(backfill: Backfill | None, as_of: date | None) -> str | None:
     if backfill.state == FAILED:
         return (
             f"Backfill stopped with {loaded} of {total} months loaded: {backfill.message} "
-            f"Figures from {as_of:%b %Y} on are missing."
+            f"Figures after {as_of - timedelta(days=1):%d %b %Y} are missing."
         )
     if loaded >= total:
         return None
