@@ -18,6 +18,7 @@ import os
 import shutil
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -120,6 +121,9 @@ def spark_session(warehouse_dir: Path, *, cores: int = 2) -> Iterator[Any]:
     """A local SparkSession with the profile's settings and a fresh warehouse and metastore
     (every Spark build is a full refresh: nothing of an earlier build is kept), stopped after."""
     check_spark_available()
+    # pyspark 4.3 warns that it has not been tried with pandas 3; the table function's frames
+    # are built by us and checked by the proof (tests/spark)
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     from pyspark.sql import SparkSession
 
     from exports.private_files import private_dir
@@ -133,8 +137,13 @@ def spark_session(warehouse_dir: Path, *, cores: int = 2) -> Iterator[Any]:
             SparkSession.builder.master(f"local[{cores}]")
             .appName("wmin build")
             .enableHiveSupport()
-            # Derby's log and lock files beside its database, not in the working folder
-            .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={root.resolve()}")
+            # Derby's log and lock files beside its database, not in the working folder; the
+            # JVM's own log at errors only, from the start (dbt reports the build)
+            .config(
+                "spark.driver.extraJavaOptions",
+                f"-Dderby.system.home={root.resolve()}"
+                f" -Dlog4j2.configurationFile={_log4j_errors_only(root).as_uri()}",
+            )
             .config("spark.ui.showConsoleProgress", "false")  # dbt reports the progress
         )
         for key, value in _profile_settings().items():
@@ -147,6 +156,23 @@ def spark_session(warehouse_dir: Path, *, cores: int = 2) -> Iterator[Any]:
         finally:
             spark.stop()
             _stop_jvm()
+
+
+_LOG4J_ERRORS_ONLY = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = stderr
+appender.console.type = Console
+appender.console.name = stderr
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = spark: %p %c{1}: %m%n
+"""
+
+
+def _log4j_errors_only(folder: Path) -> Path:
+    path = folder / "log4j2.properties"
+    path.write_text(_LOG4J_ERRORS_ONLY)
+    return path.resolve()
 
 
 def _quiet_query_errors() -> None:
