@@ -22,7 +22,7 @@ from pipeline import runs
 from pipeline.settings import Settings
 from reporting.backfill import DONE, FAILED, LOADING, Backfill, write_status
 
-FIRST_SLICE_MONTHS = 2  # the first page's months: enough for a month's figures and a trend
+FIRST_SLICE_MONTHS = 1  # the first page's: a whole month's figures, soonest (docs/app.md)
 SLICE_MONTHS = (
     4  # each later night's months: a few publishes, each night's fixed cost paid few times
 )

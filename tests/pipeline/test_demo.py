@@ -32,9 +32,10 @@ def test_the_notice_counts_the_months_the_published_as_of_date_covers() -> None:
 
 def test_slices_of_the_default_window_never_go_backwards() -> None:
     window = demo.Window(date(2025, 10, 1), date(2026, 10, 31))
-    every = [date(2025, 12, 1), date(2026, 4, 1), date(2026, 8, 1), date(2026, 11, 1)]
+    every = [date(2025, 11, 1), date(2026, 3, 1), date(2026, 7, 1), date(2026, 11, 1)]
     assert demo.slice_as_ofs(window) == every
-    assert demo.slice_as_ofs(window, done_as_of=date(2026, 4, 1)) == every[2:]
+    assert demo.slice_as_ofs(window, done_as_of=date(2026, 3, 1)) == every[2:]
+    assert demo.slice_as_ofs(window, first_months=2)[0] == date(2025, 12, 1)
     assert demo.slice_as_ofs(window, done_as_of=date(2026, 11, 1)) == []
     assert demo.one_night(window, date(2026, 11, 1)) == []
 
