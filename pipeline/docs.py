@@ -20,8 +20,8 @@ restricted models too (staging, `dids_records`): their names, columns and types,
 
 Generating costs a dbt parse, a compile of every node and a catalog query (whatever the size of
 the data; docs/benchmarks.md), so `update_docs` regenerates only when the page
-could have changed: when it is missing, when the dbt project's files (everything under dbt_project/
-except target/, logs/ and hidden files, plus seeds/*.yml, the seeds' properties) or the dbt
+could have changed: when it is missing, when the dbt project's files (its top-level files and
+the folders of dbt_project.yml's `*-paths`, plus seeds/*.yml, the seeds' properties) or the dbt
 version differ from those recorded beside the page (`warehouse_docs.json`), or when the
 restricted database's relations and column types differ (the first build after the docs, a
 full refresh that adds a column). The as-of date in the compiled SQL is not a reason: the page
@@ -50,7 +50,6 @@ STAMP_FILE = "warehouse_docs.json"
 DEFAULT_DOCS_TARGET_DIR = DBT_PROJECT_DIR / "target" / "docs"
 SEEDS_DIR = DBT_PROJECT_DIR.parent / "seeds"
 
-_SKIP_DIRS = {"target", "logs"}  # dbt's output folders under dbt_project/ (clean-targets)
 # schemas the pipeline (not dbt) writes: runs, quality-gate results, test watermarks
 _NON_DBT_SCHEMAS = ("pipeline", "build_state")
 # DuckDB names a database after its file: planners open warehouse/analytics.duckdb
@@ -83,17 +82,36 @@ def _dbt_version() -> str:
 
 
 def _project_files() -> list[Path]:
-    files = []
-    for path in DBT_PROJECT_DIR.rglob("*"):
-        rel = path.relative_to(DBT_PROJECT_DIR)
-        if rel.parts[0] in _SKIP_DIRS or any(
-            p.startswith(".") or p == "__pycache__" for p in rel.parts
-        ):
-            continue
-        if path.is_file():
-            files.append(path)
+    """The files dbt reads: the project's top-level files and its source folders (the
+    `*-paths` of dbt_project.yml). Anything else under dbt_project/ (dbt's target/ and logs/, a
+    scratch home someone left there) does not change the page."""
+    files = [p for p in DBT_PROJECT_DIR.iterdir() if p.is_file() and not p.name.startswith(".")]
+    for folder in _source_folders():
+        for path in folder.rglob("*"):
+            rel = path.relative_to(folder)
+            if path.is_file() and not any(
+                p.startswith(".") or p == "__pycache__" for p in rel.parts
+            ):
+                files.append(path)
     files += [p for p in SEEDS_DIR.glob("*.yml") if p.is_file()]
     return sorted(files)
+
+
+_SOURCE_PATHS = ("model-paths", "macro-paths", "test-paths", "analysis-paths", "snapshot-paths",
+                 "docs-paths")  # fmt: skip
+_DEFAULT_SOURCE_FOLDERS = ("models", "macros", "tests", "analyses", "snapshots")
+
+
+def _source_folders() -> list[Path]:
+    """dbt_project.yml's source folders inside the project (seeds: SEEDS_DIR's properties)."""
+    import yaml
+
+    config = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    named = [f for key in _SOURCE_PATHS for f in (config or {}).get(key) or ()]
+    # dbt's defaults stand for the keys the project leaves out
+    folders = {(DBT_PROJECT_DIR / f).resolve() for f in (*named, *_DEFAULT_SOURCE_FOLDERS)}
+    root = DBT_PROJECT_DIR.resolve()
+    return sorted(f for f in folders if f.is_dir() and f.is_relative_to(root))
 
 
 def project_hash() -> str:

@@ -134,7 +134,9 @@ def test_project_change_makes_docs_stale(
     generated: Generated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = tmp_path / "repo" / "dbt_project"
-    shutil.copytree(docs.DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    shutil.copytree(
+        docs.DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "var_*")
+    )
     shutil.copytree(
         docs.SEEDS_DIR, tmp_path / "repo" / "seeds", ignore=shutil.ignore_patterns("*.csv")
     )
@@ -148,6 +150,8 @@ def test_project_change_makes_docs_stale(
     (project / "target" / "manifest.json").write_text("{}")  # dbt's output: not the project
     (project / "logs").mkdir()
     (project / "logs" / "dbt.log").write_text("x")
+    (project / "var_scratch" / "target").mkdir(parents=True)  # a home left in the folder
+    (project / "var_scratch" / "target" / "model.sql").write_text("select 1")
     assert stale_reason(generated.db, generated.reports) is None
     props = tmp_path / "repo" / "seeds" / "_seeds.yml"
     original = props.read_text()
