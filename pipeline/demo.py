@@ -118,7 +118,7 @@ def serve_while_loading(
     try:
         if not _echo_until_published(s, child, say):
             return False
-        say(f"the first night is published: starting the app (the rest loads meanwhile: {log})")
+        say(f"a night is published: starting the app (the rest loads meanwhile: {log})")
         serve_app()
         return True
     finally:
