@@ -41,6 +41,7 @@ from ingest.contract import (
     STATUSES,
 )
 from ingest.feeds.spec import FeedSpec
+from ingest.great_expectations_import import import_great_expectations
 from ingest.readers.base import ReadResult
 
 VALIDATION_RESULTS = {
@@ -270,8 +271,7 @@ class FeedValidator:
 
     def __init__(self):
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
-        import great_expectations as gx
-
+        gx = import_great_expectations()
         self.gx = gx
         self.context = gx.get_context(mode="ephemeral")
         try:  # no progress bars from library code

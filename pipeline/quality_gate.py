@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from ingest.great_expectations_import import import_great_expectations
 
 RESULTS_DDL = """
 create schema if not exists pipeline;
@@ -186,26 +187,9 @@ class GateResult:
         )
 
 
-def _import_gx_without_spark():
-    """great_expectations, imported without pyspark. GE imports pyspark whenever it is installed
-    (the `spark` extra) to offer Spark data sources; the gate validates pandas frames, and
-    importing Spark cost every night's gate seconds. A process that already has pyspark keeps it."""
-    if "great_expectations" in sys.modules or "pyspark" in sys.modules:
-        import great_expectations as gx
-
-        return gx
-    sys.modules["pyspark"] = None  # type: ignore[assignment]  # import pyspark -> ImportError
-    try:
-        import great_expectations as gx
-    finally:
-        if sys.modules.get("pyspark", False) is None:
-            del sys.modules["pyspark"]  # a later `import pyspark` finds the real package
-    return gx
-
-
 def _quiet_context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no phone-home from a hospital server
-    gx = _import_gx_without_spark()
+    gx = import_great_expectations()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)

@@ -129,19 +129,3 @@ def test_integer_columns_reach_ge_as_numpy_numbers_with_nulls_as_nan() -> None:
     assert frame["whole"].dtype == np.int64 and frame["whole"].tolist() == [3, -2]
     assert frame["gappy"].dtype == np.float64 and np.isnan(frame["gappy"].iloc[1])
     assert frame["hours"].dtype == np.float64
-
-
-def test_the_gate_imports_great_expectations_without_spark() -> None:
-    import importlib.util
-    import subprocess
-    import sys
-
-    if importlib.util.find_spec("pyspark") is None:
-        pytest.skip("pyspark is not installed: nothing to keep out")
-    code = (
-        "import sys; from pipeline.quality_gate import _import_gx_without_spark; "
-        "_import_gx_without_spark(); assert 'pyspark' not in sys.modules; "
-        "import pyspark; print(pyspark.__name__)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "pyspark"
