@@ -19,6 +19,16 @@ from collections import defaultdict
 
 import pandas as pd
 
+# the inputs' columns (the Spark table function builds its frames with these)
+CANDIDATE_COLUMNS = [
+    "exam_key",
+    "clock_start_date",
+    "offer_by_date",
+    "modality",
+    "offered_site_code",
+    "distance_km",
+]
+SLOT_COLUMNS = ["trust_code", "slot_id", "site_code", "modality", "slot_start", "slot_date"]
 SLOT_FIELDS = ["site_code", "modality", "slot_start", "slot_date", "slot_id", "trust_code"]
 OFFER_FIELDS = ["exam_key", "offer_by_date", "modality", "offered_site_code", "distance_km"]
 ALLOCATION_COLUMNS = [

@@ -13,16 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from offers.allocation import CANDIDATE_COLUMNS, SLOT_COLUMNS
+
 FUNCTION_NAME = "wmin_offer_allocation"
-CANDIDATE_COLUMNS = [
-    "exam_key",
-    "clock_start_date",
-    "offer_by_date",
-    "modality",
-    "offered_site_code",
-    "distance_km",
-]
-SLOT_COLUMNS = ["trust_code", "slot_id", "site_code", "modality", "slot_start", "slot_date"]
 RETURN_TYPE = (
     "exam_key string, allocation_order bigint, site_code string, slot_trust_code string,"
     " slot_id string, slot_start timestamp, slot_date date"

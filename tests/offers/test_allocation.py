@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import pytest
 
+from offers.allocation import CANDIDATE_COLUMNS, SLOT_COLUMNS
+
 MIN_DAYS_SAVED = 7  # offers_min_days_saved's default
 
 
@@ -33,7 +35,7 @@ def _slots(*rows: tuple[str, str, str]) -> pd.DataFrame:
             }
             for slot_id, site, at in rows
         ],
-        columns=["trust_code", "slot_id", "site_code", "modality", "slot_start", "slot_date"],
+        columns=SLOT_COLUMNS,
     )
 
 
@@ -51,14 +53,7 @@ def _offers(*rows: tuple[str, str, str, str, float]) -> pd.DataFrame:
             }
             for exam, clock, own, site, km in rows
         ],
-        columns=[
-            "exam_key",
-            "clock_start_date",
-            "offer_by_date",
-            "modality",
-            "offered_site_code",
-            "distance_km",
-        ],
+        columns=CANDIDATE_COLUMNS,
     )
 
 
