@@ -3,6 +3,8 @@
 Every reader produces these tables; the synthetic generator writes its ground truth in the
 same vocabulary so that tests can compare the warehouse with what really happened.
 Column order here is the column order of the tables.
+Other engines read the same tables as Parquet: `wmin landing export` writes them in the layout
+of docs/spark.md, "Landing as Parquet" (one folder a table, by trust, with a `_layout.json`).
 """
 
 from __future__ import annotations
