@@ -155,6 +155,26 @@ def test_every_seed_present():
     assert set(COLUMNS) <= {p.stem for p in SEEDS.glob("*.csv")}
 
 
+DBT_PROJECT_YML = SEEDS.parent / "dbt_project" / "dbt_project.yml"
+ENGINE_TYPE = re.compile(r"\{\{\s*var\('data_types'\)\[target\.type\]\.(\w+)\s*\}\}")
+
+
+def declared_types(engine: str = "duckdb") -> dict[str, dict[str, str]]:
+    """Each seed's column types as `engine` gets them: a type that differs by engine is written
+    in _seeds.yml as the var `data_types` of dbt_project.yml, looked up for the engine here."""
+    by_engine = yaml.safe_load(DBT_PROJECT_YML.read_text(encoding="utf-8"))["vars"]["data_types"]
+    props = yaml.safe_load((SEEDS / "_seeds.yml").read_text(encoding="utf-8"))
+
+    def resolve(written: str) -> str:
+        match = ENGINE_TYPE.fullmatch(written.strip())
+        return by_engine[engine][match.group(1)] if match else written
+
+    return {
+        s["name"]: {c: resolve(t) for c, t in s["config"]["column_types"].items()}
+        for s in props["seeds"]
+    }
+
+
 def test_seeds_yml_matches_csvs():
     props = yaml.safe_load((SEEDS / "_seeds.yml").read_text(encoding="utf-8"))
     assert props["version"] == 2
@@ -166,11 +186,12 @@ def test_seeds_yml_matches_csvs():
         assert [c["name"] for c in seed["columns"]] == cols
         assert all(c.get("description") for c in seed["columns"])
         assert list(seed["config"]["column_types"]) == cols
-    types = {n: s["config"]["column_types"] for n, s in by_name.items()}
+    types = declared_types()
     assert types["patient_source_settings"]["patient_source_setting"] == "varchar"
     assert types["weeks_bands"]["weeks_band"] == "varchar"
     assert types["bank_holidays"]["holiday_date"] == "date"
     assert types["local_procedure_codes"]["local_code"] == "varchar"
+    assert declared_types("spark")["weeks_bands"]["weeks_band"] == "string"
 
 
 def test_no_absolute_paths_in_seed_files():
@@ -472,8 +493,7 @@ def test_seeds_load_with_declared_types():
     """Each seed parses in DuckDB with the column types _seeds.yml declares (what dbt does)."""
     import duckdb
 
-    props = yaml.safe_load((SEEDS / "_seeds.yml").read_text(encoding="utf-8"))
-    types = {s["name"]: s["config"]["column_types"] for s in props["seeds"]}
+    types = declared_types()
     con = duckdb.connect()
     try:
         for name in COLUMNS:
