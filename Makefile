@@ -30,18 +30,20 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --extra test --extra spark --python $(PYTHON)
 	@touch $(STAMP)
 
-# Chromium (browser test) and poppler-utils (PDF checks) come from Debian. As root they are
-# installed here; otherwise we say what to install and the tests that need them are skipped.
+# Chromium (browser test), poppler-utils (PDF checks) and Java (the Spark proof: pyspark needs a
+# JVM, 17 or 21) come from Debian. As root they are installed here; otherwise we say what to
+# install and the tests that need them are skipped.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	{ command -v java >/dev/null || [ -n "$$JAVA_HOME" ]; } || missing="$$missing openjdk-17-jre-headless"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "==> installing Debian packages:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "note: install$$missing (sudo apt-get install$$missing) for the browser and PDF tests"; \
+	    echo "note: install$$missing (sudo apt-get install$$missing) for the browser, PDF and Spark tests"; \
 	  fi; \
 	fi
 
