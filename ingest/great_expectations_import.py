@@ -7,6 +7,8 @@ frames only, so importing Spark would cost each of those processes seconds for n
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from types import ModuleType
 
@@ -25,3 +27,19 @@ def import_great_expectations() -> ModuleType:
         if sys.modules.get("pyspark", False) is None:
             del sys.modules["pyspark"]  # a later `import pyspark` finds the real package
     return gx
+
+
+def quiet_ephemeral_context() -> tuple[ModuleType, object]:
+    """great_expectations and an ephemeral context that says nothing: no progress bars, no
+    INFO lines in our logs, no analytics sent from a hospital server."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    gx = import_great_expectations()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    # GX sets this module's logger to INFO itself, so the parent's level does not reach it: its
+    # "Created temporary directory" line landed in the nightly's log
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.ERROR)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return gx, context

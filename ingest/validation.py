@@ -21,7 +21,6 @@ as GE's row-level expectations pass vacuously.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,7 +40,7 @@ from ingest.contract import (
     STATUSES,
 )
 from ingest.feeds.spec import FeedSpec
-from ingest.great_expectations_import import import_great_expectations
+from ingest.great_expectations_import import quiet_ephemeral_context
 from ingest.readers.base import ReadResult
 
 VALIDATION_RESULTS = {
@@ -270,18 +269,7 @@ class FeedValidator:
     in one GE validation; `validate_many` and `validate` measure read files first."""
 
     def __init__(self):
-        logging.getLogger("great_expectations").setLevel(logging.ERROR)
-        gx = import_great_expectations()
-        self.gx = gx
-        self.context = gx.get_context(mode="ephemeral")
-        try:  # no progress bars from library code
-            from great_expectations.data_context.types.base import ProgressBarsConfig
-
-            self.context.variables.progress_bars = ProgressBarsConfig(
-                globally=False, metric_calculations=False
-            )
-        except Exception:  # noqa: BLE001, S110 -pragma: no cover - older/newer GX layouts
-            pass
+        self.gx, self.context = quiet_ephemeral_context()
         ds = self.context.data_sources.add_pandas(name="landing_files")
         asset = ds.add_dataframe_asset(name="file_rates")
         self.batch_def = asset.add_batch_definition_whole_dataframe("one_row_per_file")

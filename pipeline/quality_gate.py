@@ -7,15 +7,13 @@ GE 1.x has no DuckDB data source, so each check reads a small frame with DuckDB 
 
 from __future__ import annotations
 
-import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from ingest.great_expectations_import import import_great_expectations
+from ingest.great_expectations_import import quiet_ephemeral_context
 
 RESULTS_DDL = """
 create schema if not exists pipeline;
@@ -187,23 +185,9 @@ class GateResult:
         )
 
 
-def _quiet_context():
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no phone-home from a hospital server
-    gx = import_great_expectations()
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    # GX sets this module's logger to INFO itself, so the parent's level does not reach it: its
-    # "Created temporary directory" line landed in the nightly's log
-    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.ERROR)
-    ctx = gx.get_context(mode="ephemeral")
-    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    return gx, ctx
-
-
 def run_gate(restricted_db: Path, relations: dict[str, str]) -> GateResult:
     """Validate the built marts. `relations` maps a model name to its qualified relation."""
-    gx, ctx = _quiet_context()
+    gx, ctx = quiet_ephemeral_context()
     source = ctx.data_sources.add_pandas("marts")
     result = GateResult([])
     with duckdb.connect(str(restricted_db), read_only=False) as con:
