@@ -2,14 +2,14 @@
 
     generate_network(home, start, end, scale=0.05, scenarios=(parse_scenario(text), ...))
 
-Simulates the network (ingest.synth.simulate), applies the trusts' local procedure codes and the
-semantic defects to the truth, writes the truth (and the scenarios injected, if any, in
-truth/scenarios.csv), then every delivery of every trust from its
-feed spec, injecting the structural defects, and finally the list of defects. The same arguments
-give byte-identical files.
+Simulates the network, applies the trusts' local procedure codes and the semantic defects to
+the truth and writes it, a trust at a time (ingest.synth.network_truth; the scenarios injected,
+if any, in truth/scenarios.csv), then every delivery of every trust from its feed spec,
+injecting the structural defects, and finally the list of defects. The same arguments give the
+same files.
 
-Memory: the network's truth is held only until it is written; each trust's writer then reads
-its own rows back from the truth files (ingest/synth/memory.py hands freed memory back).
+Memory: the network's truth is never held whole; each trust's writer reads its own rows back
+from the truth files (ingest/synth/memory.py hands freed memory back between stages).
 """
 
 from __future__ import annotations
@@ -31,15 +31,9 @@ import pyarrow.parquet as pq
 from ingest.feeds.spec import HOME_FEEDS, FeedSpec, load_all_specs
 
 from . import deliveries as dl
-from .defects import (
-    ROW_DEFECTS,
-    ROW_DEFECTS_BY_FORMAT,
-    DefectLog,
-    DefectRates,
-    inject_semantic,
-    withdraw_reports,
-)
+from .defects import ROW_DEFECTS, ROW_DEFECTS_BY_FORMAT, DefectLog, DefectRates
 from .memory import map_large_blocks_apart, release_freed_memory
+from .network_truth import write_network_truth
 from .scenarios import Scenario, scenario_frame
 from .trust_files import Run, TrustFiles, write_trust
 
@@ -69,38 +63,9 @@ class GenerateSummary:
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-def _load_local_codes(seeds_dir: Path) -> pd.DataFrame:
-    return pd.read_csv(seeds_dir / "local_procedure_codes.csv", dtype=str, keep_default_na=False)
-
-
 def _procedure_names(seeds_dir: Path) -> dict[str, str]:
     p = pd.read_csv(seeds_dir / "procedures.csv", dtype=str, keep_default_na=False)
     return dict(zip(p["nicip_code"], p["procedure_name"], strict=True))
-
-
-def apply_local_codes(exams: pd.DataFrame, specs: dict[str, FeedSpec], codes: pd.DataFrame
-                      ) -> pd.DataFrame:  # fmt: skip
-    """Truth `local_procedure_code`: the trust's own code for local-code trusts, else NICIP."""
-    exams = exams.copy(deep=False)  # the column is replaced, not changed in place
-    nic = exams["nicip_code"].astype(object)
-    trust = exams["trust_code"].astype(object)
-    out = nic.copy()
-    for code, spec in specs.items():
-        if spec.procedure_code_system != "local":
-            continue
-        m = codes[codes["trust_code"] == code]
-        mapping = dict(zip(m["nicip_code"], m["local_code"], strict=True))
-        sel = (trust == code).to_numpy()
-        mapped = nic[sel].map(mapping)
-        missing = mapped.isna()
-        if missing.any():
-            raise ValueError(
-                f"{code}: no local code for NICIP {sorted(set(nic[sel][missing]))[:5]} "
-                "in seeds/local_procedure_codes.csv"
-            )
-        out[sel] = mapped
-    exams["local_procedure_code"] = pd.array(out.to_numpy(object), dtype="str")
-    return exams
 
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
@@ -122,7 +87,6 @@ def generate_network(home: Path, start: date, end: date, scale: float = 1.0, see
     depend on it. `trusts` (default: every trust with a feed spec) generates part of the
     network; each trust's data is the same as in the whole network."""
     from .network import SYNTHETIC_FEEDS_DIR, default_seeds_dir
-    from .simulate import simulate_network
 
     t0 = time.perf_counter()
     home = Path(home)
@@ -136,39 +100,29 @@ def generate_network(home: Path, start: date, end: date, scale: float = 1.0, see
 
     map_large_blocks_apart()
     report("simulate", 0, 1)
-    truth = simulate_network(
-        start, end, scale=scale, seed=seed, seeds_dir=seeds_dir, trusts=trusts, scenarios=scenarios
-    )
-    t_sim = time.perf_counter() - t0
-    report("simulate", 1, 1)
 
-    exams = apply_local_codes(truth.exams, specs, _load_local_codes(seeds_dir))
-    log = DefectLog()
-    rng = np.random.default_rng([seed, 7_001])
-    local_trusts = {c for c, s in specs.items() if s.procedure_code_system == "local"}
-    exams, events, watch = inject_semantic(exams, truth.events, local_trusts, rates, rng, log)
-    exams, events = _withdraw_reports(exams, events, specs, rates, seed, end)
-    slots = truth.slots
-    del truth  # only the defective truth is kept
-    release_freed_memory()
+    def simulated() -> None:
+        summary.seconds_simulate = time.perf_counter() - t0
+        report("simulate", 1, 1)
+        report("truth", 0, 1)
 
-    report("truth", 0, 1)
-    _write_truth(home, exams, events, slots, scenarios)
-    report("truth", 1, 1)
-
-    run = Run(start, end, seed, rates, _file_defect_targets(specs, rates, rng))
-    summary = GenerateSummary(home, start, end, scale, seed, trusts, exams=len(exams),
-                              events=len(events), slots=len(slots),
+    summary = GenerateSummary(home, start, end, scale, seed, trusts,
                               scenarios=[str(s) for s in scenarios])  # fmt: skip
-    events_by_trust = events["trust_code"].value_counts().to_dict()
-    # each trust's writer reads its own rows back from the truth files: the network's truth
-    # is not held while the deliveries are written
-    del exams, events, slots
-    release_freed_memory()
+    rng = np.random.default_rng([seed, 7_001])
+    before = pd.Timestamp(dl.local_instant_us(end), unit="us", tz="UTC")
+    truth = write_network_truth(home, start, end, scale, seed, rates, specs, seeds_dir,
+                                scenarios, rng, before, simulated)  # fmt: skip
+    if scenarios:
+        scenario_frame(scenarios).to_csv(home / "truth" / "scenarios.csv", index=False)
+    report("truth", 1, 1)
+    summary.exams, summary.events, summary.slots = truth.exams, truth.events, truth.slots
+    run = Run(start, end, seed, rates, _file_defect_targets(specs, rates, rng))
+    log = DefectLog()
+    # each trust's writer reads its own rows back from the truth files
     _SHARED.clear()
     _SHARED.update(
         home=home, specs=specs, run=run, names=_procedure_names(seeds_dir), trusts=trusts,
-        watch=watch, events_by_trust=events_by_trust,
+        watch=truth.watch, events_by_trust=truth.events_by_trust,
     )  # fmt: skip
     try:
         results = _run_trust_jobs(trusts, workers, report)
@@ -181,7 +135,6 @@ def generate_network(home: Path, start: date, end: date, scale: float = 1.0, see
         summary.files_by_trust[code] = files
         log.rows.extend(rows)
     summary.defects = _write_defect_list(home, log)
-    summary.seconds_simulate = t_sim
     summary.seconds_total = time.perf_counter() - t0
     return summary
 
@@ -217,43 +170,6 @@ def _fresh_home(home: Path, specs_dir: Path, trusts: list[str]) -> None:
         shutil.copy(specs_dir / f"{code}.yml", home / HOME_FEEDS / f"{code}.yml")
     (home / "truth").mkdir(parents=True, exist_ok=True)
     (home / "landing").mkdir(parents=True, exist_ok=True)
-
-
-def _withdraw_reports(
-    exams: pd.DataFrame,
-    events: pd.DataFrame,
-    specs: dict[str, FeedSpec],
-    rates: DefectRates,
-    seed: int,
-    end: date,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Reports the RIS takes back, at the feeds that can withdraw an event (a wide row, a
-    snapshot); an rng of its own, so that the other defects are drawn as before."""
-    full_trusts = {
-        c for c, s in specs.items() if s.family in ("wide_csv", "excel") or s.mode == "snapshot"
-    }
-    return withdraw_reports(
-        exams,
-        events,
-        full_trusts,
-        rates.withdrawn_report,
-        pd.Timestamp(dl.local_instant_us(end), unit="us", tz="UTC"),
-        np.random.default_rng([seed, 7_002]),
-    )
-
-
-def _write_truth(
-    home: Path,
-    exams: pd.DataFrame,
-    events: pd.DataFrame,
-    slots: pd.DataFrame,
-    scenarios: Sequence[Scenario],
-) -> None:
-    _write_parquet(exams, home / "truth" / "exams.parquet")
-    _write_parquet(events, home / "truth" / "events.parquet")
-    _write_parquet(slots, home / "truth" / "slots.parquet")
-    if scenarios:
-        scenario_frame(scenarios).to_csv(home / "truth" / "scenarios.csv", index=False)
 
 
 def _write_defect_list(home: Path, log: DefectLog) -> int:

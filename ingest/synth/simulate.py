@@ -15,7 +15,8 @@ they are converted to UTC on output.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -23,9 +24,9 @@ import numpy as np
 
 from .assemble import Truth, assemble
 from .local_time import local_to_utc
-from .network import PROFILES, TRUST_ORDER, load_reference
+from .network import PROFILES, TRUST_ORDER, Reference, load_reference
 from .scenarios import Scenario
-from .trust import SimDays, simulate_trust
+from .trust import SimDays, TrustResult, simulate_trust
 
 WARMUP_DAYS = 730
 HORIZON_DAYS = 42
@@ -46,23 +47,62 @@ def simulate_network(
     so a trust's data is the same whichever other trusts are simulated with it, and whatever
     `scenarios` (ingest.synth.scenarios) change at the other trusts.
     """
-    if end < start:
-        raise ValueError(f"end {end} is before start {start}")
-    if scale <= 0:
-        raise ValueError(f"scale must be positive, got {scale}")
-    wanted = list(TRUST_ORDER) if trusts is None else list(dict.fromkeys(trusts))
-    unknown = [t for t in wanted if t not in PROFILES]
-    if unknown:
-        raise ValueError(f"unknown trust code(s): {', '.join(unknown)}")
-    ref = load_reference(seeds_dir)
-    horizon_end = end + timedelta(days=HORIZON_DAYS)
-    first = start - timedelta(days=WARMUP_DAYS)
-    days = SimDays(*(int(np.datetime64(d, "D").astype(np.int64))
-                     for d in (first, start, end, horizon_end)))  # fmt: skip
-    children = dict(zip(TRUST_ORDER, np.random.SeedSequence(seed).spawn(len(TRUST_ORDER)),
-                        strict=True))  # fmt: skip
-    results = [simulate_trust(t, children[t], ref, scale, days, scenarios) for t in sorted(wanted)]
-    return assemble(results, ref, start, end, horizon_end)
+    run = _NetworkRun.plan(start, end, scale, seed, seeds_dir, trusts)
+    results = [run.simulate(t, scenarios) for t in run.trusts]
+    return assemble(results, run.ref, start, end, run.horizon_end)
 
 
-__all__ = ["HORIZON_DAYS", "WARMUP_DAYS", "Truth", "local_to_utc", "simulate_network"]
+def simulate_each_trust(
+    start: date,
+    end: date,
+    scale: float = 1.0,
+    seed: int = 42,
+    seeds_dir: Path | None = None,
+    trusts: Sequence[str] | None = None,
+    scenarios: Sequence[Scenario] = (),
+) -> Iterator[tuple[Truth, list[str], list[str]]]:
+    """The trusts of `simulate_network` one at a time, in code order: each trust's truth, its
+    sites and its rooms. A trust's rows are those `simulate_network` gives it; its categorical
+    columns hold only its own trust code, sites, rooms and (events) accessions."""
+    run = _NetworkRun.plan(start, end, scale, seed, seeds_dir, trusts)
+    for t in run.trusts:
+        result = run.simulate(t, scenarios)
+        sites, rooms = list(result.sites), list(result.rooms)
+        yield assemble([result], run.ref, start, end, run.horizon_end), sites, rooms
+
+
+@dataclass(frozen=True)
+class _NetworkRun:
+    trusts: list[str]  # in code order
+    ref: Reference
+    scale: float
+    days: SimDays
+    horizon_end: date
+    streams: dict[str, np.random.SeedSequence]
+
+    @classmethod
+    def plan(cls, start: date, end: date, scale: float, seed: int, seeds_dir: Path | None,
+             trusts: Sequence[str] | None) -> _NetworkRun:  # fmt: skip
+        if end < start:
+            raise ValueError(f"end {end} is before start {start}")
+        if scale <= 0:
+            raise ValueError(f"scale must be positive, got {scale}")
+        wanted = list(TRUST_ORDER) if trusts is None else list(dict.fromkeys(trusts))
+        unknown = [t for t in wanted if t not in PROFILES]
+        if unknown:
+            raise ValueError(f"unknown trust code(s): {', '.join(unknown)}")
+        horizon_end = end + timedelta(days=HORIZON_DAYS)
+        first = start - timedelta(days=WARMUP_DAYS)
+        days = SimDays(*(int(np.datetime64(d, "D").astype(np.int64))
+                         for d in (first, start, end, horizon_end)))  # fmt: skip
+        streams = dict(zip(TRUST_ORDER, np.random.SeedSequence(seed).spawn(len(TRUST_ORDER)),
+                           strict=True))  # fmt: skip
+        return cls(sorted(wanted), load_reference(seeds_dir), scale, days, horizon_end, streams)
+
+    def simulate(self, trust: str, scenarios: Sequence[Scenario]) -> TrustResult:
+        return simulate_trust(trust, self.streams[trust], self.ref, self.scale, self.days,
+                              scenarios)  # fmt: skip
+
+
+__all__ = ["HORIZON_DAYS", "WARMUP_DAYS", "Truth", "local_to_utc", "simulate_each_trust",
+           "simulate_network"]  # fmt: skip

@@ -10,9 +10,9 @@ import pytest
 
 from ingest.feeds.spec import load_all_specs
 from ingest.synth import deliveries as dl
-from ingest.synth.defects import withdraw_reports
 from ingest.synth.network import SYNTHETIC_FEEDS_DIR
 from ingest.synth.simulate import simulate_network
+from ingest.synth.truth_defects import withdraw_reports
 from ingest.synth.writers._format import NAT
 
 START, END = date(2024, 3, 1), date(2024, 3, 21)
@@ -93,7 +93,7 @@ def test_an_event_snapshot_carries_every_event_until_one_is_withdrawn(withdrawn)
 
 
 def test_order_in_group_matches_pandas_cumcount_and_size() -> None:
-    from ingest.synth.defects import _order_in_group, exam_numbers
+    from ingest.synth.truth_defects import _order_in_group, exam_numbers
 
     accession = pd.Series(pd.Categorical(["b", "a", "b", "c", "a", "b"]))
     exam = exam_numbers(accession)
