@@ -366,26 +366,32 @@ def _empty_withdrawn_cells(sl: TrustSlice, cols: dict, at: np.ndarray, k: np.nda
                            deliveries: list[Delivery]) -> None:  # fmt: skip
     """Wide rows extracted after an exam's last event was withdrawn: that event's cells empty and
     the status of the event before it (defects.py only withdraws an exam's last event)."""
+    import pyarrow.compute as pc
+
     gone = np.flatnonzero(_withdrawn_by(sl, at, k, deliveries))
     if not gone.size:
         return
     ts_name = {ev: name for name, ev in WIDE_TS.items()}
-    status = cols["status"].to_pylist()
-    for r in gone.tolist():
-        j = int(at[r])
-        ev = EVENTS[int(sl.ev_type[j])]
-        cols[ts_name[ev]][r] = NAT
+    j = at[gone]
+    gone_type = sl.ev_type[j]
+    for t in np.unique(gone_type).tolist():
+        ev = EVENTS[t]
+        rows = gone[gone_type == t]
+        cols[ts_name[ev]][rows] = NAT
         for name, empty in WIDE_WITHDRAWN_EXTRAS.get(ev, {}).items():
             if isinstance(cols[name], np.ndarray):
-                cols[name][r] = empty
+                cols[name][rows] = empty
             else:
-                values = cols[name].to_pylist()
-                values[r] = empty
-                cols[name] = pa.array(values, pa.string())
-        before = j - 1 if j > 0 and sl.ev_exam[j - 1] == sl.ev_exam[j] else j
-        status[r] = STATUS_OF_EVENT[EVENTS[int(sl.ev_type[before])]]
-        cols["last_event"][r] = -(j + 1)  # another line than the rows before the withdrawal
-    cols["status"] = pa.array(status, pa.string())
+                emptied = np.zeros(len(cols[name]), dtype=bool)
+                emptied[rows] = True
+                cols[name] = pc.if_else(pa.array(emptied), pa.scalar(empty, pa.string()),
+                                        cols[name])  # fmt: skip
+    prev = np.maximum(j - 1, 0)
+    before = np.where((j > 0) & (sl.ev_exam[prev] == sl.ev_exam[j]), prev, j)
+    status = sl.ev_type[at].astype(np.int64)
+    status[gone] = sl.ev_type[before]
+    cols["status"] = STATUS_TABLE.take(pa.array(status))
+    cols["last_event"][gone] = -(j + 1)  # another line than the rows before the withdrawal
 
 
 def _mask_null(arr: pa.Array, valid: np.ndarray) -> pa.Array:
