@@ -266,12 +266,12 @@ def _withdrawn_by(sl: TrustSlice, i: np.ndarray, k: np.ndarray, deliveries: list
     return (wd != NAT) & (wd < cut[k])
 
 
-def _touched_exams(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """(exam, delivery k, latest event index in it) of every exam with activity in a delivery,
-    sorted by exam, then delivery."""
-    i, k = _event_deliveries(sl.ev_t, deliveries, spec)
-    wi, wk = _withdrawal_touches(sl, deliveries, spec)
+def _touched_exams(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec,
+                   ks: range | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """(exam, delivery k, latest event index in it) of every exam with activity in a delivery
+    (of `ks`, default all), sorted by exam, then delivery."""
+    i, k = _within(*_event_deliveries(sl.ev_t, deliveries, spec), ks)
+    wi, wk = _within(*_withdrawal_touches(sl, deliveries, spec), ks)
     i, k = np.r_[i, wi].astype(np.int64), np.r_[k, wk].astype(np.int64)
     ex = sl.ev_exam[i]
     o = np.lexsort((i, k, ex))
@@ -280,14 +280,24 @@ def _touched_exams(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec
     return ex[last], k[last], i[last]
 
 
-def event_rows(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec) -> Rows:
-    """One row per (event, delivery), ordered by delivery, then event time. A snapshot carries
-    every event (up to its cutoff) of each exam with activity in its window."""
+def _within(i: np.ndarray, k: np.ndarray, ks: range | None) -> tuple[np.ndarray, np.ndarray]:
+    """The (row, delivery k) pairs whose delivery is in `ks` (None: all)."""
+    if ks is None:
+        return i, k
+    keep = (k >= ks.start) & (k < ks.stop)
+    return i[keep], k[keep]
+
+
+def event_rows(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec,
+               ks: range | None = None) -> Rows:  # fmt: skip
+    """One row per (event, delivery) of the deliveries `ks` (default all), ordered by delivery,
+    then event time. A snapshot carries every event (up to its cutoff) of each exam with
+    activity in its window."""
     if spec.mode == "snapshot":
-        ex, k, _ = _touched_exams(sl, deliveries, spec)
+        ex, k, _ = _touched_exams(sl, deliveries, spec, ks)
         i, k = _events_of_exams(sl, ex, k, deliveries)
     else:
-        i, k = _event_deliveries(sl.ev_t, deliveries, spec)
+        i, k = _within(*_event_deliveries(sl.ev_t, deliveries, spec), ks)
     keep = ~_withdrawn_by(sl, i, k, deliveries)
     i, k = i[keep], k[keep]
     o = np.lexsort((i, sl.ev_t[i], k))
@@ -324,9 +334,11 @@ def _latest(mask: np.ndarray, at: np.ndarray, sl: TrustSlice) -> tuple[np.ndarra
     return np.where(valid, c, 0), valid
 
 
-def wide_rows(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec) -> Rows:
-    """One row per (exam, delivery) touched, with the exam's state as at the extract."""
-    ex, k, at = _touched_exams(sl, deliveries, spec)
+def wide_rows(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec,
+              ks: range | None = None) -> Rows:  # fmt: skip
+    """One row per (exam, delivery of `ks`, default all) touched, with the exam's state as at
+    the extract."""
+    ex, k, at = _touched_exams(sl, deliveries, spec, ks)
     cols: dict = {}
     for name, ev in WIDE_TS.items():
         mask = sl.ev_type == EV[ev]
@@ -406,9 +418,10 @@ def _take_col(v, o: np.ndarray):
     return v[o]
 
 
-def slot_rows(sl: TrustSlice, deliveries: list[Delivery], events: pd.DataFrame | None = None
-              ) -> Rows:  # fmt: skip
-    """Slots that entered the horizon, were booked, or took place, per delivery (latest wins)."""
+def slot_rows(sl: TrustSlice, deliveries: list[Delivery], events: pd.DataFrame | None = None,
+              ks: range | None = None) -> Rows:  # fmt: skip
+    """Slots that entered the horizon, were booked, or took place, per delivery (of `ks`,
+    default all; latest wins)."""
     s = sl.slots
     n = len(s)
     if n == 0 or not deliveries:
@@ -458,7 +471,7 @@ def slot_rows(sl: TrustSlice, deliveries: list[Delivery], events: pd.DataFrame |
     st = np.concatenate(rows_state)
     wacc = np.concatenate(rows_acc)
     k = np.searchsorted(nights, day, side="right")
-    ok = k < len(deliveries)
+    ok = k < len(deliveries) if ks is None else (k >= ks.start) & (k < ks.stop)
     slot, day, stage, st, wacc, k = slot[ok], day[ok], stage[ok], st[ok], wacc[ok], k[ok]
     # latest emission per (slot, delivery)
     o = np.lexsort((stage, k, slot))

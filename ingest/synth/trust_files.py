@@ -120,11 +120,6 @@ def write_trust(tw: TrustFiles, sl: dl.TrustSlice, run: Run, ti: int, watch: lis
         nights = [n for n in nights if n != missing_night]
     dels = dl.make_deliveries(nights)
     nk = len(dels)
-    if spec.family in ("wide_csv", "excel"):
-        rows = dl.wide_rows(sl, dels, spec)
-    else:
-        rows = dl.event_rows(sl, dels, spec)
-    srows = dl.slot_rows(sl, dels)
     mid = nk // 2
     special = {
         "truncated": max(0, nk // 3) if run.targets.get("truncated") == code else None,
@@ -136,12 +131,60 @@ def write_trust(tw: TrustFiles, sl: dl.TrustSlice, run: Run, ti: int, watch: lis
     w = _TrustWrite(tw, sl, spec, dels, run, ti, forced, forced_k, special)
     if missing_night is not None:
         _log_missing_night(w, missing_night)
-    if spec.family == "excel":
-        _write_excel(w, rows, srows)
-    else:
-        _write_text(w, rows)
-        _write_slots_text(w, srows)
-    _record_watch(w, rows, watch)
+    write = _excel_writer(w) if spec.family == "excel" else _text_writer(w)
+    found: dict[int, tuple[str | None, int | None]] = {}
+    # a month of deliveries at a time: a trust's rows for the year are never held together
+    for ks in _month_runs(dels):
+        if spec.family in ("wide_csv", "excel"):
+            rows = dl.wide_rows(sl, dels, spec, ks)
+        else:
+            rows = dl.event_rows(sl, dels, spec, ks)
+        write(rows, dl.slot_rows(sl, dels, ks=ks), ks)
+        _find_watched_rows(w, rows, watch, found)
+        del rows
+    _log_watched(w, watch, found)
+
+
+def _month_runs(dels: list[dl.Delivery]) -> list[range]:
+    """The deliveries of each calendar month (of their nights), as runs of delivery indices."""
+    runs: list[range] = []
+    k0 = 0
+    for k in range(1, len(dels) + 1):
+        if k == len(dels) or (dels[k].night.year, dels[k].night.month) != (
+            dels[k0].night.year,
+            dels[k0].night.month,
+        ):
+            runs.append(range(k0, k))
+            k0 = k
+    return runs
+
+
+def _text_writer(w: _TrustWrite):
+    """Writes a run of deliveries' exams and slots files; the records' attributes are formatted
+    once for the trust."""
+    fam = {"wide_csv": wide_csv, "event_csv": event_csv, "hl7v2": hl7v2}[w.spec.family]
+    rend = fam.renderer(w.spec)
+    rend.prepare(w.sl)
+    slot_rend = None
+    if w.spec.files.slots and w.spec.slot_columns:
+        slot_rend = slot_writer.renderer(w.spec)
+        slot_rend.prepare(w.sl)
+
+    def write(rows: dl.Rows, srows: dl.Rows, ks: range) -> None:
+        _write_text(w, rend, fam, rows, ks)
+        if slot_rend is not None:
+            _write_slots_text(w, slot_rend, srows, ks)
+
+    return write
+
+
+def _excel_writer(w: _TrustWrite):
+    er, sr = excel.exam_renderer(w.spec), excel.slot_renderer(w.spec)
+
+    def write(rows: dl.Rows, srows: dl.Rows, ks: range) -> None:
+        _write_excel(w, er, sr, rows, srows, ks)
+
+    return write
 
 
 def _log_missing_night(w: _TrustWrite, missing_night: date) -> None:
@@ -154,11 +197,11 @@ def _log_missing_night(w: _TrustWrite, missing_night: date) -> None:
                  LATE_DELIVERY)  # fmt: skip
 
 
-def _chunks(bounds: np.ndarray) -> list[tuple[int, int]]:
-    """Groups of consecutive deliveries [k0, k1) holding about CHUNK_ROWS rows."""
+def _chunks(bounds: np.ndarray, ks: range) -> list[tuple[int, int]]:
+    """Groups of consecutive deliveries [k0, k1) of `ks` holding about CHUNK_ROWS rows."""
     out = []
-    k0 = 0
-    nk = len(bounds) - 1
+    k0 = ks.start
+    nk = ks.stop
     while k0 < nk:
         k1 = k0 + 1
         while k1 < nk and bounds[k1 + 1] - bounds[k0] <= CHUNK_ROWS:
@@ -197,14 +240,11 @@ def _format_chunk(w: _TrustWrite, rend, fam, rows: dl.Rows, keys, a0: int, b0: i
     return _Chunk(fields, LineText(lines), a0, inv)
 
 
-def _write_text(w: _TrustWrite, rows: dl.Rows) -> None:
-    """The exams files of a text family (CSV, HL7), chunk by chunk."""
-    fam = {"wide_csv": wide_csv, "event_csv": event_csv, "hl7v2": hl7v2}[w.spec.family]
-    rend = fam.renderer(w.spec)
-    rend.prepare(w.sl)
+def _write_text(w: _TrustWrite, rend, fam, rows: dl.Rows, ks: range) -> None:
+    """The exams files of deliveries `ks` of a text family (CSV, HL7), chunk by chunk."""
     bounds = rows.bounds(len(w.dels))
     keys = line_keys(rows, w.spec.family)
-    for k0, k1 in _chunks(bounds):
+    for k0, k1 in _chunks(bounds, ks):
         a0, b0 = int(bounds[k0]), int(bounds[k1])
         chunk = _format_chunk(w, rend, fam, rows, keys, a0, b0)
         for k in range(k0, k1):
@@ -317,14 +357,10 @@ def _wrong_value(rend, chunk: _Chunk, a: int, n: int, plan: list[RowDefect],
     return ({row: line.encode(enc)}, f"priority sent as {wrong!r} instead of {true_word!r}", row)
 
 
-def _write_slots_text(w: _TrustWrite, srows: dl.Rows) -> None:
+def _write_slots_text(w: _TrustWrite, rend, srows: dl.Rows, ks: range) -> None:
     spec = w.spec
-    if not spec.files.slots or not spec.slot_columns:
-        return
-    rend = slot_writer.renderer(spec)
-    rend.prepare(w.sl)
     bounds = srows.bounds(len(w.dels))
-    for k0, k1 in _chunks(bounds):
+    for k0, k1 in _chunks(bounds, ks):
         a0, b0 = int(bounds[k0]), int(bounds[k1])
         fields = rend.fields(slot_writer.canon(w.sl, srows, slice(a0, b0), rend.canon_names))
         text = LineText(rend.lines(fields))
@@ -342,11 +378,11 @@ def _write_slots_text(w: _TrustWrite, srows: dl.Rows) -> None:
             w.log_row_defects(w.tw.rel(name), injected)
 
 
-def _write_excel(w: _TrustWrite, rows: dl.Rows, srows: dl.Rows) -> None:
+def _write_excel(w: _TrustWrite, er, sr, rows: dl.Rows, srows: dl.Rows, ks: range) -> None:
     spec = w.spec
-    er, sr = excel.exam_renderer(spec), excel.slot_renderer(spec)
     eb, sb = rows.bounds(len(w.dels)), srows.bounds(len(w.dels))
-    for k, d in enumerate(w.dels):
+    for k in ks:
+        d = w.dels[k]
         ecanon = wide_csv.canon(w.sl, rows, slice(int(eb[k]), int(eb[k + 1])))
         scanon = slot_writer.canon(w.sl, srows, slice(int(sb[k]), int(sb[k + 1])))
         ne, ns = int(eb[k + 1] - eb[k]), int(sb[k + 1] - sb[k])
@@ -374,29 +410,38 @@ def _write_excel(w: _TrustWrite, rows: dl.Rows, srows: dl.Rows) -> None:
             _write_identical_copy(w, name, d, [data])
 
 
-def _record_watch(w: _TrustWrite, rows: dl.Rows, watch: list[dict]) -> None:
-    """File and line of the first delivered row carrying each semantic defect."""
-    if not watch:
+def _find_watched_rows(w: _TrustWrite, rows: dl.Rows, watch: list[dict],
+                       found: dict[int, tuple[str | None, int | None]]) -> None:  # fmt: skip
+    """File and line of the first row of these deliveries carrying each semantic defect that
+    no earlier delivery carried (`found`: watch index -> file, line)."""
+    todo = [n for n in range(len(watch)) if n not in found]
+    if not todo or not w.plans:
         return
     sl, spec, plans = w.sl, w.spec, w.plans
-    bounds = rows.bounds(len(plans) if plans else 0) if plans else None
+    bounds = rows.bounds(len(w.dels))
     wide = spec.family in ("wide_csv", "excel")
     first_line = 2 if spec.family != "hl7v2" else 1
-    acc_set = pa.array(sorted({x["accession"] for x in watch}), pa.string())
+    acc_set = pa.array(sorted({watch[n]["accession"] for n in todo}), pa.string())
     pos_of = dict(zip(acc_set.to_pylist(),
                       pc.index_in(acc_set, value_set=sl.exams["accession"]).to_pylist(),
                       strict=True))  # fmt: skip
     row_exam = rows.ref if wide else sl.ev_exam[rows.ref]
-    ev_row_of = _event_rows_of(sl, [x["event_id"] for x in watch if x["event_id"]])
-    for x in watch:
+    ev_row_of = _event_rows_of(sl, [watch[n]["event_id"] for n in todo if watch[n]["event_id"]])
+    for n in todo:
+        x = watch[n]
         hit = _rows_carrying(x, pos_of.get(x["accession"]), rows, row_exam, wide, ev_row_of)
-        file, line = None, None
-        if hit.size and bounds is not None:
+        if hit.size:
             r = int(hit[0])
             k = int(rows.k[r])
             j = r - int(bounds[k])
-            file = w.where.get(k)
             line = int(line_numbers(np.array([j]), first_line, plans.get(k, []))[0])
+            found[n] = (w.where.get(k), line)
+
+
+def _log_watched(w: _TrustWrite, watch: list[dict],
+                 found: dict[int, tuple[str | None, int | None]]) -> None:  # fmt: skip
+    for n, x in enumerate(watch):
+        file, line = found.get(n, (None, None))
         w.tw.log.add(x["defect_type"], w.code, file, line, x["field"], x["accession"],
                      x["detail"], x["outcome"])  # fmt: skip
 
