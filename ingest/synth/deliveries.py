@@ -177,14 +177,15 @@ def trust_slice(exams: pd.DataFrame, events: pd.DataFrame, slots: pd.DataFrame, 
     keep = ev_exam >= 0
     order = np.argsort(ev_exam[keep], kind="stable")
     sel = np.flatnonzero(keep)[order]
-    ev = events.iloc[sel]
     ev_exam = ev_exam[sel].astype(np.int64)
-    evcol = ev["event"]
+    # each column is taken in exam order on its own: the frame is not copied whole
+    pick = pa.array(sel)
+    evcol = events["event"]
     if isinstance(evcol.dtype, pd.CategoricalDtype):
         etype = evcol.cat.set_categories(list(EVENTS)).cat.codes.to_numpy().astype(np.int8)
     else:
         etype = pd.Categorical(evcol.astype(object), categories=list(EVENTS)).codes.astype(np.int8)
-    out = ev["actor_outsourced"]
+    out = events["actor_outsourced"]
     out_i8 = np.where(
         out.isna().to_numpy(), -1, out.fillna(False).astype(bool).to_numpy().astype(np.int8)
     ).astype(np.int8)
@@ -194,11 +195,12 @@ def trust_slice(exams: pd.DataFrame, events: pd.DataFrame, slots: pd.DataFrame, 
         first[ev_exam[starts]] = starts
     sl = slots.reset_index(drop=True)
     return TrustSlice(
-        code=code, exams=cols, n_exams=len(ex), ev_exam=ev_exam, ev_type=etype,
-        ev_t=_ts_us(ev["event_at"]), ev_appt=_ts_us(ev["appointment_at"]),
-        ev_actor=_strs(ev["actor_id"]), ev_out=out_i8, ev_id=_strs(ev["event_id"]),
-        ev_withdrawn=(_ts_us(ev["withdrawn_at"]) if "withdrawn_at" in ev
-                      else np.full(len(ev), NAT, dtype=np.int64)),
+        code=code, exams=cols, n_exams=len(ex), ev_exam=ev_exam, ev_type=etype[sel],
+        ev_t=_ts_us(events["event_at"])[sel], ev_appt=_ts_us(events["appointment_at"])[sel],
+        ev_actor=_strs(events["actor_id"]).take(pick), ev_out=out_i8[sel],
+        ev_id=_strs(events["event_id"]).take(pick),
+        ev_withdrawn=(_ts_us(events["withdrawn_at"])[sel] if "withdrawn_at" in events
+                      else np.full(sel.size, NAT, dtype=np.int64)),
         slots=sl, slot_text={f: _strs(sl[f]) for f in ("slot_id", "site_code", "room", "modality")},
         sl_start=_ts_us(sl["slot_start"]), exam_first=first,
     )  # fmt: skip
