@@ -28,7 +28,13 @@ from ingest.feeds.spec import FeedSpec
 from .defects import DefectRates
 from .memory import release_freed_memory
 from .scenarios import Scenario
-from .truth_defects import apply_truth_defects, draw_truth_defects, truth_part
+from .truth_defects import (
+    TruthDraws,
+    TruthPart,
+    apply_truth_defects,
+    draw_truth_defects,
+    truth_part,
+)
 
 TRUTH_FILES = ("exams", "events", "slots")
 
@@ -53,6 +59,23 @@ def write_network_truth(home: Path, start: date, end: date, scale: float, seed: 
 
     `semantic_rng` draws the semantic defects (the caller's later draws continue its stream);
     `on_simulated` is called once every trust is simulated."""
+    spill = _Spill(home)
+    try:
+        parts, lists = _simulate_and_set_aside(spill, start, end, scale, seed, specs, seeds_dir,
+                                               scenarios)  # fmt: skip
+        on_simulated()
+        withdrawal_rng = np.random.default_rng([seed, 7_002])  # its own: the others draw as before
+        draws = draw_truth_defects(parts, rates, semantic_rng, withdrawal_rng)
+        return _damage_and_write(home, spill, lists, parts, draws, withdraw_before)
+    finally:
+        spill.remove()
+
+
+def _simulate_and_set_aside(spill: _Spill, start: date, end: date, scale: float, seed: int,
+                            specs: dict[str, FeedSpec], seeds_dir: Path,
+                            scenarios: Sequence[Scenario]
+                            ) -> tuple[list[TruthPart], _NetworkLists]:  # fmt: skip
+    """Each trust simulated, given its local codes and set aside; what the draws need of it."""
     from .simulate import simulate_each_trust
 
     codes = load_local_codes(seeds_dir)
@@ -61,39 +84,39 @@ def write_network_truth(home: Path, start: date, end: date, scale: float, seed: 
     full = {
         c for c, s in specs.items() if s.family in ("wide_csv", "excel") or s.mode == "snapshot"
     }
-    spill = _Spill(home)
-    try:
-        parts, sites, rooms = [], set(), set()
-        trusts = sorted(specs)
-        each = simulate_each_trust(start, end, scale=scale, seed=seed, seeds_dir=seeds_dir,
-                                   trusts=trusts, scenarios=scenarios)  # fmt: skip
-        for code, (truth, t_sites, t_rooms) in zip(trusts, each, strict=True):
-            exams = apply_local_codes(truth.exams, specs, codes)
-            parts.append(truth_part(exams, truth.events, code in local, code in full))
-            spill.put(code, (exams, truth.events, truth.slots))
-            sites.update(t_sites)
-            rooms.update(t_rooms)
-            del truth, exams
-            release_freed_memory()
-        on_simulated()
-        withdrawal_rng = np.random.default_rng([seed, 7_002])  # its own: the others draw as before
-        draws = draw_truth_defects(parts, rates, semantic_rng, withdrawal_rng)
-        lists = _NetworkLists(trusts, sorted(sites), sorted(rooms))
-        out = NetworkTruth()
-        files = _TruthFiles(home / "truth", sum(p.n_exams for p in parts))
-        for code, part, draw in zip(trusts, parts, draws, strict=True):
-            exams, events, slots = (lists.recode(f) for f in spill.take(code))
-            exams, events, watch = apply_truth_defects(exams, events, part, draw, withdraw_before)
-            files.write(exams=exams, events=events, slots=slots)
-            out.exams, out.events, out.slots = (out.exams + len(exams), out.events + len(events),
-                                                out.slots + len(slots))  # fmt: skip
-            out.events_by_trust[code] = len(events)
-            out.watch.extend(watch)
-            del exams, events, slots
-            release_freed_memory()
-        files.close()
-    finally:
-        spill.remove()
+    parts, sites, rooms = [], set(), set()
+    trusts = sorted(specs)
+    each = simulate_each_trust(start, end, scale=scale, seed=seed, seeds_dir=seeds_dir,
+                               trusts=trusts, scenarios=scenarios)  # fmt: skip
+    for code, (truth, t_sites, t_rooms) in zip(trusts, each, strict=True):
+        exams = apply_local_codes(truth.exams, specs, codes)
+        parts.append(truth_part(exams, truth.events, code in local, code in full))
+        spill.put(code, (exams, truth.events, truth.slots))
+        sites.update(t_sites)
+        rooms.update(t_rooms)
+        del truth, exams
+        release_freed_memory()
+    return parts, _NetworkLists(trusts, sorted(sites), sorted(rooms))
+
+
+def _damage_and_write(home: Path, spill: _Spill, lists: _NetworkLists, parts: list[TruthPart],
+                      draws: list[TruthDraws], withdraw_before: pd.Timestamp
+                      ) -> NetworkTruth:  # fmt: skip
+    """Each trust read back, given its share of the draws and appended to the truth files."""
+    out = NetworkTruth()
+    files = _TruthFiles(home / "truth", sum(p.n_exams for p in parts))
+    for code, part, draw in zip(lists.trusts, parts, draws, strict=True):
+        exams, events, slots = (lists.recode(f) for f in spill.take(code))
+        exams, events, watch = apply_truth_defects(exams, events, part, draw, withdraw_before)
+        files.write(exams=exams, events=events, slots=slots)
+        out.exams += len(exams)
+        out.events += len(events)
+        out.slots += len(slots)
+        out.events_by_trust[code] = len(events)
+        out.watch.extend(watch)
+        del exams, events, slots
+        release_freed_memory()
+    files.close()
     return out
 
 
