@@ -129,3 +129,13 @@ def test_integer_columns_reach_ge_as_numpy_numbers_with_nulls_as_nan() -> None:
     assert frame["whole"].dtype == np.int64 and frame["whole"].tolist() == [3, -2]
     assert frame["gappy"].dtype == np.float64 and np.isnan(frame["gappy"].iloc[1])
     assert frame["hours"].dtype == np.float64
+
+
+def test_ge_fingerprints_no_gate_batch_and_keeps_its_threshold_for_others(restricted: Path) -> None:
+    from great_expectations.execution_engine import pandas_execution_engine as engine
+
+    threshold = engine.HASH_THRESHOLD  # the GE setting the gate turns off while it runs
+    result = run_gate(restricted, _relations())
+    assert engine.HASH_THRESHOLD == threshold
+    markers = [r.meta.get("batch_markers", {}) for _, r in result.suite_results]
+    assert markers and not any("pandas_data_fingerprint" in m for m in markers)
