@@ -132,7 +132,7 @@ def write_trust(tw: TrustFiles, sl: dl.TrustSlice, run: Run, ti: int, watch: lis
     if missing_night is not None:
         _log_missing_night(w, missing_night)
     write = _excel_writer(w) if spec.family == "excel" else _text_writer(w)
-    found: dict[int, tuple[str | None, int | None]] = {}
+    watched = _WatchedRows(w, watch)
     # a month of deliveries at a time: a trust's rows for the year are never held together
     for ks in _month_runs(dels):
         if spec.family in ("wide_csv", "excel"):
@@ -140,9 +140,9 @@ def write_trust(tw: TrustFiles, sl: dl.TrustSlice, run: Run, ti: int, watch: lis
         else:
             rows = dl.event_rows(sl, dels, spec, ks)
         write(rows, dl.slot_rows(sl, dels, ks=ks), ks)
-        _find_watched_rows(w, rows, watch, found)
+        watched.find(rows)
         del rows
-    _log_watched(w, watch, found)
+    watched.log()
 
 
 def _month_runs(dels: list[dl.Delivery]) -> list[range]:
@@ -410,40 +410,45 @@ def _write_excel(w: _TrustWrite, er, sr, rows: dl.Rows, srows: dl.Rows, ks: rang
             _write_identical_copy(w, name, d, [data])
 
 
-def _find_watched_rows(w: _TrustWrite, rows: dl.Rows, watch: list[dict],
-                       found: dict[int, tuple[str | None, int | None]]) -> None:  # fmt: skip
-    """File and line of the first row of these deliveries carrying each semantic defect that
-    no earlier delivery carried (`found`: watch index -> file, line)."""
-    todo = [n for n in range(len(watch)) if n not in found]
-    if not todo or not w.plans:
-        return
-    sl, spec, plans = w.sl, w.spec, w.plans
-    bounds = rows.bounds(len(w.dels))
-    wide = spec.family in ("wide_csv", "excel")
-    first_line = 2 if spec.family != "hl7v2" else 1
-    acc_set = pa.array(sorted({watch[n]["accession"] for n in todo}), pa.string())
-    pos_of = dict(zip(acc_set.to_pylist(),
-                      pc.index_in(acc_set, value_set=sl.exams["accession"]).to_pylist(),
-                      strict=True))  # fmt: skip
-    row_exam = rows.ref if wide else sl.ev_exam[rows.ref]
-    ev_row_of = _event_rows_of(sl, [watch[n]["event_id"] for n in todo if watch[n]["event_id"]])
-    for n in todo:
-        x = watch[n]
-        hit = _rows_carrying(x, pos_of.get(x["accession"]), rows, row_exam, wide, ev_row_of)
-        if hit.size:
-            r = int(hit[0])
-            k = int(rows.k[r])
-            j = r - int(bounds[k])
-            line = int(line_numbers(np.array([j]), first_line, plans.get(k, []))[0])
-            found[n] = (w.where.get(k), line)
+class _WatchedRows:
+    """File and line of the first delivered row carrying each semantic defect, found a run of
+    deliveries at a time, and logged once the trust's files are written."""
 
+    def __init__(self, w: _TrustWrite, watch: list[dict]) -> None:
+        self.w, self.watch = w, watch
+        self.found: dict[int, tuple[str | None, int | None]] = {}  # watch index -> file, line
+        acc_set = pa.array(sorted({x["accession"] for x in watch}), pa.string())
+        self.pos_of = dict(zip(acc_set.to_pylist(),
+                               pc.index_in(acc_set, value_set=w.sl.exams["accession"]).to_pylist(),
+                               strict=True))  # fmt: skip
+        self.ev_row_of = _event_rows_of(w.sl, [x["event_id"] for x in watch if x["event_id"]])
 
-def _log_watched(w: _TrustWrite, watch: list[dict],
-                 found: dict[int, tuple[str | None, int | None]]) -> None:  # fmt: skip
-    for n, x in enumerate(watch):
-        file, line = found.get(n, (None, None))
-        w.tw.log.add(x["defect_type"], w.code, file, line, x["field"], x["accession"],
-                     x["detail"], x["outcome"])  # fmt: skip
+    def find(self, rows: dl.Rows) -> None:
+        """The defects these rows carry that no earlier delivery carried."""
+        w = self.w
+        todo = [n for n in range(len(self.watch)) if n not in self.found]
+        if not todo or not w.plans:
+            return
+        bounds = rows.bounds(len(w.dels))
+        wide = w.spec.family in ("wide_csv", "excel")
+        first_line = 2 if w.spec.family != "hl7v2" else 1
+        row_exam = rows.ref if wide else w.sl.ev_exam[rows.ref]
+        for n in todo:
+            x = self.watch[n]
+            pos = self.pos_of.get(x["accession"])
+            hit = _rows_carrying(x, pos, rows, row_exam, wide, self.ev_row_of)
+            if hit.size:
+                r = int(hit[0])
+                k = int(rows.k[r])
+                j = r - int(bounds[k])
+                line = int(line_numbers(np.array([j]), first_line, w.plans.get(k, []))[0])
+                self.found[n] = (w.where.get(k), line)
+
+    def log(self) -> None:
+        for n, x in enumerate(self.watch):
+            file, line = self.found.get(n, (None, None))
+            self.w.tw.log.add(x["defect_type"], self.w.code, file, line, x["field"],
+                              x["accession"], x["detail"], x["outcome"])  # fmt: skip
 
 
 def _event_rows_of(sl: dl.TrustSlice, ev_ids: list[str]) -> dict[str, int]:
