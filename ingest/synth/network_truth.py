@@ -171,7 +171,8 @@ class _Spill:
     """Each trust's truth set aside on disk between simulating it and damaging it."""
 
     def __init__(self, home: Path) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix=".synth-truth-", dir=home))
+        # under truth/, which the next run clears should this one be killed
+        self.dir = Path(tempfile.mkdtemp(prefix=".set-aside-", dir=home / "truth"))
 
     def put(self, code: str, frames: tuple) -> None:
         with open(self.dir / f"{code}.pickle", "wb") as f:
