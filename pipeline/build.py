@@ -131,6 +131,13 @@ def _project_for_seeds(seeds_dir: Path, target: Path) -> Path:
     return scratch / DBT_PROJECT_DIR.name
 
 
+def project_var(name: str) -> object:
+    """A var's value as dbt_project.yml sets it."""
+    import yaml
+
+    return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"][name]
+
+
 def _dbt_invocation(
     restricted_db: Path,
     as_of: date,
@@ -159,8 +166,11 @@ def _dbt_invocation(
     # the nightly: data tests of the big tables see only the rows this run built
     # (dbt_project/macros/testing/test_scope.sql); CI and full refreshes test every row
     env["WMIN_BUILD_TEST_NEW_ROWS_ONLY"] = "true" if test_new_rows_only else "false"
+    # Only a var that differs from the project's own goes on the command line: dbt parses the
+    # whole project again when the command line's vars change, so `wmin build` (no hour given)
+    # and the nightly (the home's hour, the same) leave each other's partial-parse state usable.
     dbt_vars: dict[str, object] = {}
-    if feed_late_hour is not None:
+    if feed_late_hour is not None and int(feed_late_hour) != project_var("feed_late_hour"):
         dbt_vars["feed_late_hour"] = int(feed_late_hour)
     common = [
         "--project-dir",
