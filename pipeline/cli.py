@@ -319,7 +319,12 @@ def publish(
     """Publish the analytics database atomically from the last build."""
     from exports.extracts import write_extracts
     from pipeline.build import manifest_path
-    from pipeline.publish import PublishError, published_docs, published_relations
+    from pipeline.publish import (
+        PublishError,
+        published_docs,
+        published_relations,
+        published_row_keys,
+    )
     from pipeline.publish import publish as do_publish
 
     s = _settings(home)
@@ -333,6 +338,7 @@ def publish(
                 published_relations(manifest_path()),
                 as_of=as_of_d,
                 docs=published_docs(manifest_path()),
+                row_keys=published_row_keys(manifest_path()),
             )
     except (PublishError, FileNotFoundError) as e:
         _fail(str(e))

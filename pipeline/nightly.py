@@ -143,7 +143,12 @@ def _quality_gate(settings: Settings, run_id: str) -> tuple[dict, object]:
 
 def _publish(settings: Settings, as_of: date, fail: FailPoints) -> tuple[dict, object]:
     from pipeline.build import manifest_path
-    from pipeline.publish import publish, published_docs, published_relations
+    from pipeline.publish import (
+        publish,
+        published_docs,
+        published_relations,
+        published_row_keys,
+    )
 
     relations = published_relations(manifest_path())
     result = publish(
@@ -153,8 +158,15 @@ def _publish(settings: Settings, as_of: date, fail: FailPoints) -> tuple[dict, o
         as_of=as_of,
         before_rename=lambda: fail.hit("publish"),
         docs=published_docs(manifest_path()),
+        row_keys=published_row_keys(manifest_path()),
     )
-    return {"tables": len(result.tables), "rows": sum(result.tables.values())}, result
+    written = list(result.written.values())
+    return {
+        "tables": len(result.tables),
+        "rows": sum(result.tables.values()),
+        "kept": written.count("kept"),
+        "by changed rows": written.count("changed rows"),
+    }, result
 
 
 def due_board_pack_month(as_of: date) -> str:
@@ -172,12 +184,13 @@ def _extracts(settings: Settings) -> tuple[dict, object]:
 
 
 def _due_exports(settings: Settings, as_of: date) -> tuple[dict, object]:
-    from exports.board_pack import build_board_pack
-
     month = due_board_pack_month(as_of)
     pack = settings.exports_dir / month / f"board_pack_{month}.xlsx"
     if pack.exists():  # produced by an earlier night: a month's pack is made once
         return {"board_pack": "already made"}, None
+    # imported only when a pack is due: its PDF and workbook libraries take seconds to load
+    from exports.board_pack import build_board_pack
+
     try:
         result = build_board_pack(settings.analytics_db, month, settings.exports_dir)
     except ValueError as e:  # no published data for that month (e.g. before the first delivery)

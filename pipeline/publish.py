@@ -2,8 +2,15 @@
 
 Readers holding the old file keep a consistent view (the inode they opened lives on until they
 close it); a reader that reopens sees the new file. The nightly run never waits for readers.
-Before the rename the new file must pass the identifier gate: no column named like a direct
-identifier and no text value that looks like a valid NHS number or a full postcode.
+Before the rename the new file must pass the identifier gate (`pipeline/identifier_gate.py`):
+no column named like a direct identifier and no text value that looks like a valid NHS number
+or a full postcode.
+
+The new file starts as a copy of the previous one when the last publish's record says what it
+holds (`pipeline/publish_ledger.py`); then only what changed is written
+(`pipeline/publish_tables.py`): a table whose content is unchanged is kept, an incremental
+model's table gets its changed rows, any other changed table is copied whole, and the gate
+checks the rows written. Without a usable record every table is copied whole.
 
 The published database documents itself: every table and column carries its dbt description
 as a DuckDB comment (`duckdb_tables()`, `duckdb_columns()`), so a planner's SQL client shows
@@ -14,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
+import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -23,13 +30,11 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-# Columns that must never reach the published database, whatever a model calls them.
-FORBIDDEN_COLUMNS = re.compile(
-    r"^(nhs_number|nhs_no|birth_date|date_of_birth|dob|postcode|accession|accession_number|"
-    r"patient_name|forename|surname|family_name|given_name|mrn)$",
-    re.IGNORECASE,
-)
-FULL_POSTCODE = r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$"
+from pipeline.identifier_gate import FORBIDDEN_COLUMNS, column_findings, gate_version
+from pipeline.publish_ledger import Ledger, forget_ledger, mostly_free, usable_ledger, write_ledger
+from pipeline.publish_tables import TableWriter
+
+__all__ = ["FORBIDDEN_COLUMNS", "PublishError", "PublishResult", "publish"]
 LOCAL = ZoneInfo("Europe/London")
 
 
@@ -42,6 +47,8 @@ class PublishResult:
     analytics_db: Path
     tables: dict[str, int] = field(default_factory=dict)  # name -> rows
     published_at: datetime | None = None
+    # name -> how it was written: "kept", "changed rows" or "whole"
+    written: dict[str, str] = field(default_factory=dict)
 
 
 def _model_nodes(manifest_path: Path) -> list[dict]:
@@ -62,6 +69,20 @@ def published_relations(manifest_path: Path) -> list[tuple[str, str, str]]:
             name = node.get("alias") or node["name"]
             out.append((node["schema"], name, name))
     return sorted(out, key=lambda r: r[2])
+
+
+def published_row_keys(manifest_path: Path) -> dict[str, str]:
+    """Published name -> the one-column unique key of each published incremental model: such a
+    table is published by its changed rows (dbt's delete+insert appends them)."""
+    published = {name for _, _, name in published_relations(manifest_path)}
+    out = {}
+    for node in _model_nodes(manifest_path):
+        name, config = node.get("alias") or node["name"], node.get("config", {})
+        key = config.get("unique_key")
+        incremental = config.get("materialized") == "incremental"
+        if name in published and incremental and isinstance(key, str) and key.isidentifier():
+            out[name] = key
+    return out
 
 
 @dataclass(frozen=True)
@@ -105,21 +126,28 @@ def _sql_text(text: str) -> str:
 def _write_comments(
     con: duckdb.DuckDBPyConnection, catalog: str, docs: Mapping[str, RelationDocs]
 ) -> None:
-    """COMMENT ON every documented table and column of `catalog` that exists there."""
-    existing: dict[str, set[str]] = {}
-    for table, column in con.execute(
-        "select table_name, column_name from duckdb_columns() where database_name = ?", [catalog]
+    """COMMENT ON every documented table and column of `catalog` that exists there, where the
+    comment it has (a table kept from the previous file has last night's) is not the text."""
+    tables = dict(
+        con.execute(
+            "select table_name, comment from duckdb_tables() where database_name = ?", [catalog]
+        ).fetchall()
+    )
+    columns: dict[str, dict[str, str | None]] = {}
+    for table, column, comment in con.execute(
+        "select table_name, column_name, comment from duckdb_columns() where database_name = ?",
+        [catalog],
     ).fetchall():
-        existing.setdefault(table, set()).add(column)
+        columns.setdefault(table, {})[column] = comment
     for name, relation in docs.items():
-        if name not in existing:
+        if name not in columns:
             continue
-        if relation.description:
+        if relation.description and tables.get(name) != relation.description:
             con.execute(
                 f'comment on table {catalog}.main."{name}" is {_sql_text(relation.description)}'
             )
         for column, text in relation.columns.items():
-            if text and column in existing[name]:
+            if text and column in columns[name] and columns[name][column] != text:
                 con.execute(
                     f'comment on column {catalog}.main."{name}"."{column}" is {_sql_text(text)}'
                 )
@@ -131,58 +159,6 @@ def model_relations(manifest_path: Path) -> dict[str, str]:
         n["name"]: f'"{n["schema"]}"."{n.get("alias") or n["name"]}"'
         for n in _model_nodes(manifest_path)
     }
-
-
-def _identifier_findings(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
-    findings: list[str] = []
-    cols = con.execute(
-        "select table_name, column_name, data_type from information_schema.columns "
-        "where table_catalog = ? order by table_name, ordinal_position",
-        [catalog],
-    ).fetchall()
-    text_columns: dict[str, list[str]] = {}
-    for table, column, dtype in cols:
-        if FORBIDDEN_COLUMNS.match(column):
-            findings.append(f"{table}.{column}: a direct identifier column")
-        elif dtype.upper() == "VARCHAR":
-            text_columns.setdefault(table, []).append(column)
-    for table, columns in text_columns.items():
-        # one scan of the table counts both patterns in every text column
-        counts = []
-        for column in columns:
-            c = f'"{column}"'
-            # a length test first, as CASE so that DuckDB runs the regex (and the Python NHS
-            # check) only on values of the right length: most values (codes, keys) leave at once
-            counts += [
-                (
-                    f"count(*) filter (where case when length({c}) = 10 then case when "
-                    f"regexp_full_match({c}, '[0-9]{{10}}') then wmin_nhs_valid({c}) end end)"
-                ),
-                (
-                    f"count(*) filter (where case when length({c}) between 5 and 8 then "
-                    f"regexp_full_match(upper({c}), '{FULL_POSTCODE}') end)"
-                ),
-            ]
-        row = con.execute(f'select {", ".join(counts)} from "{catalog}".main."{table}"').fetchone()
-        for i, column in enumerate(columns):
-            nhs_like, postcodes = row[2 * i], row[2 * i + 1]
-            if nhs_like:
-                findings.append(f"{table}.{column}: {nhs_like} value(s) pass the NHS number check")
-            if postcodes:
-                findings.append(f"{table}.{column}: {postcodes} value(s) look like full postcodes")
-    return findings
-
-
-def _register_nhs_check(con: duckdb.DuckDBPyConnection) -> None:
-    def valid(s: str | None) -> bool:
-        if s is None or len(s) != 10 or not s.isdigit():
-            return False
-        total = sum(int(d) * w for d, w in zip(s[:9], range(10, 1, -1)))
-        check = 11 - total % 11
-        check = 0 if check == 11 else check
-        return check != 10 and check == int(s[9])
-
-    con.create_function("wmin_nhs_valid", valid, ["VARCHAR"], "BOOLEAN", null_handling="special")
 
 
 def data_window(con: duckdb.DuckDBPyConnection, as_of: date) -> tuple[date | None, date | None]:
@@ -217,10 +193,12 @@ def publish(
     extra_tables: dict[str, str] | None = None,
     before_rename: Callable[[], None] | None = None,
     docs: Mapping[str, RelationDocs] | None = None,
+    row_keys: Mapping[str, str] | None = None,
 ) -> PublishResult:
-    """Copy `relations` (and `extra_tables`: name -> SQL over the restricted db) to a new file
+    """Write `relations` (and `extra_tables`: name -> SQL over the restricted db) to a new file
     and swap it in atomically. Raises PublishError and leaves the old file in place on failure.
-    `docs` (from `published_docs`) become the tables' and columns' comments.
+    `docs` (from `published_docs`) become the tables' and columns' comments; `row_keys` (from
+    `published_row_keys`) name the tables that may be published by their changed rows.
 
     publish_info records the as-of date and the data window (`data_window_days`, by default
     read from the deliveries by `data_window`), so every reader can say what the data covers."""
@@ -232,20 +210,38 @@ def publish(
         stale.unlink(missing_ok=True)  # left by a run killed mid-publish
     published_at = datetime.now(UTC)
     result = PublishResult(analytics_db=analytics_db, published_at=published_at)
+    gate = gate_version()
+    previous = usable_ledger(analytics_db, gate)
+    if previous is not None:
+        shutil.copyfile(analytics_db, new_file)  # readers keep the old file; only this changes
+    sources = {name: f'select * from "{schema}"."{rel}"' for schema, rel, name in relations}
+    sources.update(extra_tables or {})
+    tables = {name: (schema, rel) for schema, rel, name in relations}
     con = duckdb.connect(str(restricted_db))
     try:
         window = data_window_days if data_window_days is not None else data_window(con, as_of)
         con.execute(f"attach '{new_file.as_posix()}' as pub")
-        _copy_tables(con, relations, extra_tables or {})
+        writer = TableWriter(con, "pub", previous.tables if previous else {}, row_keys or {})
+        for name, sql in sources.items():
+            writer.write(name, sql, tables.get(name))
+        writer.drop_others(set(sources))
         con.execute(
             "create table pub.main.publish_info as select ?::timestamptz as published_at, "
             "?::date as as_of_date, ?::date as data_window_start, ?::date as data_window_end",
             [published_at, as_of, window[0], window[1]],
         )
         _write_comments(con, "pub", {**(docs or {}), "publish_info": PUBLISH_INFO_DOCS})
-        _refuse_identifiers(con)
-        result.tables.update(_row_counts(con))
+        findings = column_findings(con, "pub") + writer.findings
+        if findings:
+            raise PublishError(
+                "identifiers found in the analytics database, not published:\n  "
+                + "\n  ".join(findings)
+            )
+        result.tables.update({name: state.rows for name, state in writer.states.items()})
+        result.tables["publish_info"] = 1
+        result.written.update(writer.written)
         con.execute("checkpoint pub")
+        compact_next = mostly_free(con, "pub")
         con.execute("detach pub")
     except PublishError:
         con.close()
@@ -259,41 +255,17 @@ def publish(
     _fsync(new_file)
     if before_rename is not None:
         before_rename()
+    forget_ledger(analytics_db)  # from here the record would describe the wrong file
     os.replace(new_file, analytics_db)  # atomic on POSIX: readers see old or new, never half
     _fsync(analytics_db.parent)  # make the rename itself durable
-    return result
-
-
-def _copy_tables(
-    con: duckdb.DuckDBPyConnection,
-    relations: list[tuple[str, str, str]],
-    extra_tables: dict[str, str],
-) -> None:
-    for schema, relation, name in relations:
-        con.execute(f'create table pub.main."{name}" as select * from "{schema}"."{relation}"')
-    for name, sql in extra_tables.items():
-        con.execute(f'create table pub.main."{name}" as {sql}')
-
-
-def _refuse_identifiers(con: duckdb.DuckDBPyConnection) -> None:
-    """PublishError naming every identifier-like column found in the new file."""
-    _register_nhs_check(con)
-    findings = _identifier_findings(con, "pub")
-    if findings:
-        raise PublishError(
-            "identifiers found in the analytics database, not published:\n  "
-            + "\n  ".join(findings)
+    try:
+        write_ledger(
+            analytics_db,
+            Ledger(gate, duckdb.__version__, writer.states, compact_next=compact_next),
         )
-
-
-def _row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    tables = con.execute(
-        "select table_name from information_schema.tables where table_catalog='pub' order by 1"
-    ).fetchall()
-    return {
-        name: con.execute(f'select count(*) from pub.main."{name}"').fetchone()[0]
-        for (name,) in tables
-    }
+    except OSError:
+        pass  # published all the same; without a record the next publish writes a whole file
+    return result
 
 
 def _fsync(path: Path) -> None:
