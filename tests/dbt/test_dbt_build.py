@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from datetime import date
 
 import duckdb
@@ -15,6 +16,7 @@ import pandas as pd
 import pytest
 
 from exports.dids import SOURCE_COLUMNS
+from pipeline.build import run_build
 from pipeline.publish import FORBIDDEN_COLUMNS, published_relations
 from pipeline.seed_state import SEEDS_DIR, seeds_digest
 from tests.dbt.landing_fixture import AS_OF_1, AS_OF_LATER
@@ -98,6 +100,8 @@ def test_every_mart_key_is_never_null(dbt_builds) -> None:
         model = parents[0]
         if meta["name"] == "not_null":
             tested.setdefault(model, set()).add(node["column_name"])
+        elif meta["name"] == "not_null_columns":
+            tested.setdefault(model, set()).update(meta["kwargs"]["columns"])
         elif meta["name"] == "unique":
             keys.setdefault(model, set()).add(node["column_name"])
         elif meta["name"] == "unique_combination_of_columns" and not node["config"].get("where"):
@@ -470,4 +474,29 @@ def test_entered_in_error_arriving_later_leaves_every_past_census(dbt_builds) ->
     census = "select sum(total_waiting) from main.waiting_list_census where trust_code = 'RXK'"
     assert _query(db, census).iloc[0, 0] == _query(dbt_builds.moved_db, census).iloc[0, 0] - len(
         before
+    )
+
+
+def test_a_models_column_checks_fail_on_one_bad_value(dbt_builds, tmp_path) -> None:
+    """A model's not_null and relationships checks run as one test each (not_null_columns,
+    relationships_columns: fewer dbt nodes a night); each still fails on one bad row, and a
+    reference's `where` still leaves out the rows it excludes (the NETWORK total)."""
+    db = tmp_path / "broken.duckdb"
+    shutil.copyfile(dbt_builds.full_db, db)
+    with duckdb.connect(str(db)) as con:
+        for table, bad in (
+            ("intermediate.int_waiting_list_weekly", "null as weeks_waited"),
+            ("main.tat_monthly", "'no_such_priority' as priority"),
+        ):
+            column = bad.split()[-1]
+            con.execute(
+                f"insert into {table} by name select * exclude ({column}), {bad} "
+                f"from {table} limit 1"
+            )
+    checks = "not_null_int_waiting_list_weekly relationships_tat_monthly"
+    result = run_build(db, date.fromisoformat(AS_OF_1), select=checks, target_dir=tmp_path / "t")
+    assert sorted(n.split(".")[2] for n, _ in result.failed) == checks.split(), result.failed
+    ran = json.loads((tmp_path / "t" / "run_results.json").read_text())["results"]
+    assert {r["unique_id"].split(".")[2]: r["failures"] for r in ran} == dict.fromkeys(
+        checks.split(), 1
     )
