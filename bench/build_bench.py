@@ -34,6 +34,11 @@ from pathlib import Path
 
 import duckdb
 
+# The nightly's build runs in a process whose ingest step has imported pandas (ingest/loader.py);
+# the Python model int_scheduling_offer_allocation imports it too. Imported here, before any
+# build is timed, so the bench's nights do not pay an import the nightly's never does.
+import pandas as pd  # noqa: F401
+
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
