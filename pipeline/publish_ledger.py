@@ -35,8 +35,9 @@ ROW = "wmin_published_row"  # the alias a row is hashed under (no published colu
 @dataclass(frozen=True)
 class TableState:
     """A published table's content: columns, rows and the sum of its rows' hashes (as text:
-    a HUGEINT); `row_end`, for a table published by its changed rows, is the restricted
-    table's rowid end when it was published (rows appended after it are the new ones)."""
+    a HUGEINT); `row_end`, for a table published by its changed rows, is the first rowid of
+    the restricted table's last row group when it was published (rows appended since are
+    past it)."""
 
     columns: tuple[tuple[str, str], ...]
     rows: int

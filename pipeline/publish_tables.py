@@ -5,8 +5,9 @@ The new file is a copy of the previous one (or empty, without a usable record). 
   (`publish_ledger.TableState`), so the copy already holds these rows, checked by the gate;
 - changed rows: an incremental model (`row_keys`: its unique key) whose build appended rows
   since the last publish: the new file's rows with those rows' keys are replaced by them. dbt's
-  delete+insert appends every row it writes, so they are the rows past the rowid end recorded
-  at the last publish. Before anything is written, the result's fingerprint is worked out
+  delete+insert appends every row it writes, so they are among the rows past the start of the
+  table's last row group at the last publish (`row_end`; the rest of that row group is
+  replaced by itself). Before anything is written, the result's fingerprint is worked out
   (the old fingerprint, less the replaced rows', plus the appended rows') and must equal the
   restricted table's: else (a full refresh, an edited row, a row deleted alone) it is copied
   whole;
@@ -26,6 +27,21 @@ from pipeline.publish_ledger import TableState, columns_of, content_of
 # past this share of a table's rows appended, copying it whole costs about as much
 MOST_CHANGED_SHARE = 0.3
 CHANGED = "wmin_publish_changed_rows"  # temporary table of a table's appended rows
+
+
+def _last_row_group_start(con: duckdb.DuckDBPyConnection, relation: tuple[str, str]) -> int:
+    """The first rowid of the table's last row group. Rows appended later get rowids past it:
+    DuckDB numbers a table's rows by position, and a checkpoint that rewrites the last row
+    group (rows appended to it) closes the gaps its deleted rows left there, so rows appended
+    after it can move down into it, never below its start."""
+    schema, table = relation
+    end, last_rows = con.execute(
+        f"select coalesce(max(rowid), -1) + 1, (select max(start + count) from "
+        f"pragma_storage_info('{schema}.{table}') where column_path = '[0]' and row_group_id = "
+        f"(select max(row_group_id) from pragma_storage_info('{schema}.{table}'))) "
+        f'from "{schema}"."{table}"'
+    ).fetchone()
+    return max(0, int(end) - int(last_rows or 0))
 
 
 class TableWriter:
@@ -58,11 +74,7 @@ class TableWriter:
         """Write table `name` from `sql` (its rows); `relation` (schema, name) when it is a
         table of the restricted database."""
         key = self.row_keys.get(name) if relation else None
-        row_end = None
-        if key is not None:
-            row_end = self.con.execute(
-                f'select coalesce(max(rowid), -1) + 1 from "{relation[0]}"."{relation[1]}"'
-            ).fetchone()[0]
+        row_end = _last_row_group_start(self.con, relation) if key is not None else None
         now = TableState(columns_of(self.con, sql), *content_of(self.con, sql), row_end=row_end)
         before = self.previous.get(name) if name in self.existing else None
         self.states[name] = now

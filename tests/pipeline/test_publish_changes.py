@@ -31,9 +31,9 @@ def _night(restricted: Path, sql: str) -> None:
 def _delete_insert(keys: str, days: int) -> str:
     """What dbt's delete+insert does: the keys' rows deleted, their new rows appended."""
     return (
-        f"delete from exams where exam_key in ({keys}); "
+        f"begin; delete from exams where exam_key in ({keys}); "
         f"insert into exams select 'k' || range, {days}, 'RRK' from range(130000) "
-        f"where 'k' || range in ({keys})"
+        f"where 'k' || range in ({keys}); commit"
     )
 
 
@@ -58,7 +58,8 @@ def test_appended_rows_replace_their_keys_and_unchanged_tables_are_kept(publishe
     restricted, analytics = published
     _night(
         restricted,
-        _delete_insert("'k3', 'k999'", days=9) + "; insert into exams values ('k130000', 1, 'RRK')",
+        _delete_insert("'k3', 'k999', 'k129999'", days=9)
+        + "; insert into exams values ('k130000', 1, 'RRK')",
     )
     assert _publish(restricted, analytics) == {"exams": "changed rows", "monthly": "kept"}
     assert _rows(analytics, "exams") == _rows(restricted, "exams")
