@@ -29,7 +29,7 @@ from .writers import event_csv, excel, hl7v2, wide_csv
 from .writers import slots as slot_writer
 from .writers.base import LineText, assemble, line_keys
 
-CHUNK_ROWS = 400_000
+CHUNK_ROWS = 100_000  # rows formatted at once: a writer's working memory
 CORRECTION_DELAY = timedelta(hours=10)
 
 
@@ -249,6 +249,7 @@ def _write_text(w: _TrustWrite, rend, fam, rows: dl.Rows, ks: range) -> None:
         chunk = _format_chunk(w, rend, fam, rows, keys, a0, b0)
         for k in range(k0, k1):
             _write_exams_file(w, rend, chunk, k, int(bounds[k]) - a0, int(bounds[k + 1]) - a0)
+        del chunk  # before the next one is formatted
 
 
 def _write_exams_file(w: _TrustWrite, rend, chunk: _Chunk, k: int, a: int, b: int) -> None:
