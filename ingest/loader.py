@@ -269,7 +269,9 @@ def load_local_codes(seeds_dir: Path | None) -> dict[str, set[str]] | None:
 # transaction: its files' rows and manifest rows are written together or not at all, so a crash
 # loses only the batch being written, and the next run loads it again (the manifest decides).
 BATCH_FILES = 256  # at most this many new files read ahead, judged and committed together
-BATCH_ROWS = 200_000  # ...and at most this many rows read held in memory while they wait
+# A full-scale trust's nightly snapshot is tens of thousands of rows: a batch of a few such files
+# paid GE's judge and a commit (and checkpoint) every few files (issue #27)
+BATCH_ROWS = 800_000  # ...and at most this many rows read held in memory while they wait
 
 
 @dataclass
