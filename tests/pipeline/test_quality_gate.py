@@ -136,6 +136,6 @@ def test_ge_fingerprints_no_gate_batch_and_keeps_its_threshold_for_others(restri
 
     threshold = engine.HASH_THRESHOLD  # the GE setting the gate turns off while it runs
     result = run_gate(restricted, _relations())
-    assert engine.HASH_THRESHOLD == threshold
+    assert threshold == engine.HASH_THRESHOLD
     markers = [r.meta.get("batch_markers", {}) for _, r in result.suite_results]
     assert markers and not any("pandas_data_fingerprint" in m for m in markers)
