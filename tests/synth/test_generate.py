@@ -16,7 +16,7 @@ from ingest.contract import TRUTH_EVENTS, TRUTH_EXAMS, TRUTH_SLOTS
 from ingest.feeds.spec import load_all_specs, load_spec
 from ingest.synth.defects import DefectRates
 from ingest.synth.deliveries import delivery_nights
-from ingest.synth.generate import generate_network
+from ingest.synth.generate import generate_network, write_order
 from ingest.synth.network import SYNTHETIC_FEEDS_DIR as FEEDS_DIR
 
 TRUSTS = ("RRK", "RQ3", "RXK", "RBK", "RKB", "RLT", "RJC", "RWP", "RL1", "RNA")
@@ -102,6 +102,12 @@ def test_deterministic_bytes(network, tmp_path) -> None:
     again = tmp_path / "again"
     generate_network(again, START, END, scale=SCALE, seed=3, specs_dir=tmp / "feeds")
     assert tree_digest(home) == tree_digest(again)
+
+
+def test_the_two_biggest_trusts_are_written_first_and_last() -> None:
+    size = {"A": 5, "B": 40, "C": 1, "D": 30, "E": 2}
+    assert write_order(list(size), size) == ["B", "C", "E", "A", "D"]
+    assert write_order(["A"], {"A": 3}) == ["A"]
 
 
 def test_layout_names_and_extract_times(network) -> None:
