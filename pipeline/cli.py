@@ -269,6 +269,10 @@ def build(
                 as_of=as_of_d,
                 full_refresh=full_refresh,
                 threads=s.duckdb_threads,
+                # as the nightly gives them: other settings would build other figures, and
+                # dbt would parse the whole project again at the next night
+                memory_limit=s.duckdb_memory_limit,
+                feed_late_hour=s.feed_late_hour,
                 seeds_dir=s.seeds_dir,
                 log_dir=s.logs_dir / "dbt",
             )
