@@ -346,7 +346,12 @@ def publish(
             )
     except (PublishError, FileNotFoundError) as e:
         _fail(str(e))
-    console.print(f"[green]published[/] {len(result.tables)} tables to {result.analytics_db}")
+    written = list(result.written.values())
+    console.print(
+        f"[green]published[/] {len(result.tables)} tables to {result.analytics_db}"
+        f" ({written.count('kept')} kept as they were,"
+        f" {written.count('changed rows')} by their changed rows)"
+    )
     console.print(str(write_extracts(s.analytics_db, s.extracts_dir)))
 
 
