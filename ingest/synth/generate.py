@@ -228,8 +228,32 @@ def _trust_job(code: str) -> tuple[str, tuple[int, int, list[dict]]]:
 
 
 def _trust_rows(path: Path, code: str) -> pd.DataFrame:
-    """One trust's rows of a truth file, in the file's order."""
-    return pq.read_table(path, filters=[("trust_code", "==", code)]).to_pandas()
+    """One trust's rows of a truth file, in the file's order.
+
+    The truth is appended a trust at a time, so a trust's rows are whole row groups; they are
+    found by the trust code's statistics. A filter on the (dictionary-typed) trust code is not
+    pruned by those statistics: it would read every trust's rows for each trust."""
+    file = pq.ParquetFile(path)
+    groups = _trust_row_groups(file.metadata, code)
+    if groups is None:
+        return pq.read_table(path, filters=[("trust_code", "==", code)]).to_pandas()
+    return file.read_row_groups(groups).to_pandas()
+
+
+def _trust_row_groups(meta: pq.FileMetaData, code: str) -> list[int] | None:
+    """The row groups holding `code`'s rows; None unless every row group holds one trust."""
+    col = meta.schema.to_arrow_schema().get_field_index("trust_code")
+    groups = []
+    for i in range(meta.num_row_groups):
+        group = meta.row_group(i)
+        if group.num_rows == 0:
+            continue
+        stats = group.column(col).statistics
+        if stats is None or not stats.has_min_max or stats.min != stats.max:
+            return None
+        if stats.min == code:
+            groups.append(i)
+    return groups
 
 
 def _file_defect_targets(specs: dict[str, FeedSpec], rates: DefectRates,
