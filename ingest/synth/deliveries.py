@@ -151,6 +151,7 @@ class TrustSlice:
     slot_text: dict  # slot_id, site_code, room, modality as pa string arrays
     sl_start: np.ndarray
     exam_first: np.ndarray = field(default=None)  # first event row of each exam (or -1)
+    wide_marks: dict = field(default_factory=dict)  # wide column -> its events' rows (_marked)
 
 
 def trust_slice(exams: pd.DataFrame, events: pd.DataFrame, slots: pd.DataFrame, code: str,
@@ -224,15 +225,26 @@ class Rows:
     def __len__(self) -> int:
         return int(self.k.size)
 
+    def of(self, ks: range) -> Rows:
+        """The rows of the deliveries `ks` (a contiguous run of them, rows being sorted by k)."""
+        a, b = (int(x) for x in np.searchsorted(self.k, [ks.start, ks.stop], side="left"))
+        cols = {n: v[a:b] if isinstance(v, np.ndarray) else v.slice(a, b - a)
+                for n, v in self.cols.items()}  # fmt: skip
+        return Rows(k=self.k[a:b], ref=self.ref[a:b], cols=cols)
 
-def _event_deliveries(t: np.ndarray, deliveries: list[Delivery], spec: FeedSpec
-                      ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """(event index, delivery k) pairs: one per delta delivery, several for snapshots."""
+
+def _event_deliveries(t: np.ndarray, deliveries: list[Delivery], spec: FeedSpec,
+                      ks: range | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(event index, delivery k) pairs of the deliveries `ks` (default all): one per delta
+    delivery, several for snapshots. Only the pairs of `ks` are made: a month's deliveries
+    never expand a year's events into their snapshots."""
+    n = len(deliveries)
+    k_lo, k_hi = (0, n) if ks is None else (max(ks.start, 0), min(ks.stop, n))
     cut = np.array([d.cutoff_us for d in deliveries], dtype=np.int64)
     k0 = np.searchsorted(cut, t, side="right")
-    ok = (k0 < len(deliveries)) & (t != NAT)
+    ok = (k0 < n) & (t != NAT)
     if spec.mode != "snapshot":
-        idx = np.flatnonzero(ok)
+        idx = np.flatnonzero(ok & (k0 >= k_lo) & (k0 < k_hi))
         return idx, k0[idx]
     w = int(spec.snapshot_days)
     wstart = np.array(
@@ -241,22 +253,22 @@ def _event_deliveries(t: np.ndarray, deliveries: list[Delivery], spec: FeedSpec
     wstart[0] = np.iinfo(np.int64).min + 1  # the first delivery carries the whole history
     k1 = np.searchsorted(wstart, t, side="right") - 1
     k1 = np.maximum(k1, k0)
-    idx = np.flatnonzero(ok)
-    cnt = (k1[idx] - k0[idx] + 1).astype(np.int64)
+    first, last = np.maximum(k0, k_lo), np.minimum(k1, k_hi - 1)  # the snapshots of ks
+    idx = np.flatnonzero(ok & (last >= first))
+    cnt = (last[idx] - first[idx] + 1).astype(np.int64)
     rep = np.repeat(idx, cnt)
     starts = np.repeat(np.cumsum(cnt) - cnt, cnt)
-    kk = k0[rep] + (np.arange(rep.size) - starts)
-    keep = kk < len(deliveries)
-    return rep[keep], kk[keep]
+    kk = first[rep] + (np.arange(rep.size) - starts)
+    return rep, kk
 
 
-def _withdrawal_touches(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec
-                        ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def _withdrawal_touches(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec,
+                        ks: range | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """(event index, delivery k) pairs of the withdrawals: activity on the event's exam."""
     j = np.flatnonzero(sl.ev_withdrawn != NAT)
     if not j.size:
         return j, j
-    i, k = _event_deliveries(sl.ev_withdrawn[j], deliveries, spec)
+    i, k = _event_deliveries(sl.ev_withdrawn[j], deliveries, spec, ks)
     return j[i], k
 
 
@@ -272,22 +284,14 @@ def _touched_exams(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec,
                    ks: range | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """(exam, delivery k, latest event index in it) of every exam with activity in a delivery
     (of `ks`, default all), sorted by exam, then delivery."""
-    i, k = _within(*_event_deliveries(sl.ev_t, deliveries, spec), ks)
-    wi, wk = _within(*_withdrawal_touches(sl, deliveries, spec), ks)
+    i, k = _event_deliveries(sl.ev_t, deliveries, spec, ks)
+    wi, wk = _withdrawal_touches(sl, deliveries, spec, ks)
     i, k = np.r_[i, wi].astype(np.int64), np.r_[k, wk].astype(np.int64)
     ex = sl.ev_exam[i]
     o = np.lexsort((i, k, ex))
     i, k, ex = i[o], k[o], ex[o]
     last = np.r_[(ex[1:] != ex[:-1]) | (k[1:] != k[:-1]), True] if i.size else np.zeros(0, bool)
     return ex[last], k[last], i[last]
-
-
-def _within(i: np.ndarray, k: np.ndarray, ks: range | None) -> tuple[np.ndarray, np.ndarray]:
-    """The (row, delivery k) pairs whose delivery is in `ks` (None: all)."""
-    if ks is None:
-        return i, k
-    keep = (k >= ks.start) & (k < ks.stop)
-    return i[keep], k[keep]
 
 
 def event_rows(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec,
@@ -299,7 +303,7 @@ def event_rows(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec,
         ex, k, _ = _touched_exams(sl, deliveries, spec, ks)
         i, k = _events_of_exams(sl, ex, k, deliveries)
     else:
-        i, k = _within(*_event_deliveries(sl.ev_t, deliveries, spec), ks)
+        i, k = _event_deliveries(sl.ev_t, deliveries, spec, ks)
     keep = ~_withdrawn_by(sl, i, k, deliveries)
     i, k = i[keep], k[keep]
     o = np.lexsort((i, sl.ev_t[i], k))
@@ -327,13 +331,31 @@ def _events_of_exams(sl: TrustSlice, ex: np.ndarray, k: np.ndarray, deliveries: 
     return i[ok], kk[ok]
 
 
-def _latest(mask: np.ndarray, at: np.ndarray, sl: TrustSlice) -> tuple[np.ndarray, np.ndarray]:
-    """For event rows `at`: index of the latest event with `mask` up to it in the same exam."""
-    pos = np.where(mask, np.arange(mask.size), -1)
-    cum = np.maximum.accumulate(pos) if pos.size else pos
-    c = cum[at]
+def _latest(marked: np.ndarray, at: np.ndarray, sl: TrustSlice) -> tuple[np.ndarray, np.ndarray]:
+    """For event rows `at`: index of the latest of the `marked` event rows (ascending) up to it
+    in the same exam."""
+    j = np.searchsorted(marked, at, side="right") - 1
+    c = marked[np.maximum(j, 0)] if marked.size else np.zeros(at.size, dtype=np.int64)
+    c = np.where(j >= 0, c, -1)
     valid = (c >= 0) & (c >= sl.exam_first[sl.ev_exam[at]])
     return np.where(valid, c, 0), valid
+
+
+def _marked(sl: TrustSlice, name: str) -> np.ndarray:
+    """The event rows wide column `name` takes its time from (report_verified_at: each exam's
+    first verified report), found once a trust: the trust's deliveries are made a month at a
+    time."""
+    if name in sl.wide_marks:
+        return sl.wide_marks[name]
+    ev = WIDE_TS[name]
+    mask = sl.ev_type == EV[ev]
+    if ev == "cancelled":  # a withdrawal as entered in error too (its status says which)
+        mask |= sl.ev_type == EV["entered_in_error"]
+    rows = np.flatnonzero(mask)
+    if ev == "report_verified" and rows.size:  # the first verified report
+        rows = rows[np.r_[True, sl.ev_exam[rows][1:] != sl.ev_exam[rows][:-1]]]
+    sl.wide_marks[name] = rows
+    return rows
 
 
 def wide_rows(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec,
@@ -343,17 +365,7 @@ def wide_rows(sl: TrustSlice, deliveries: list[Delivery], spec: FeedSpec,
     ex, k, at = _touched_exams(sl, deliveries, spec, ks)
     cols: dict = {}
     for name, ev in WIDE_TS.items():
-        mask = sl.ev_type == EV[ev]
-        if (
-            ev == "cancelled"
-        ):  # a withdrawal as entered in error is sent there too, its status says which
-            mask |= sl.ev_type == EV["entered_in_error"]
-        if ev == "report_verified":  # the first verified report
-            vi = np.flatnonzero(mask)
-            firsts = vi[np.r_[True, sl.ev_exam[vi][1:] != sl.ev_exam[vi][:-1]]] if vi.size else vi
-            mask = np.zeros_like(mask)
-            mask[firsts] = True
-        c, valid = _latest(mask, at, sl)
+        c, valid = _latest(_marked(sl, name), at, sl)
         cols[name] = np.where(valid, sl.ev_t[c], NAT)
         if ev == "booked":
             cols["appointment_at"] = np.where(valid, sl.ev_appt[c], NAT)

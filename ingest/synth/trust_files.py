@@ -133,13 +133,14 @@ def write_trust(tw: TrustFiles, sl: dl.TrustSlice, run: Run, ti: int, watch: lis
         _log_missing_night(w, missing_night)
     write = _excel_writer(w) if spec.family == "excel" else _text_writer(w)
     watched = _WatchedRows(w, watch)
-    # a month of deliveries at a time: a trust's rows for the year are never held together
+    slot_rows = dl.slot_rows(sl, dels)  # made once: a slot's rows need the trust's bookings
+    # a month of deliveries at a time: a trust's exam rows for the year are never held together
     for ks in _month_runs(dels):
         if spec.family in ("wide_csv", "excel"):
             rows = dl.wide_rows(sl, dels, spec, ks)
         else:
             rows = dl.event_rows(sl, dels, spec, ks)
-        write(rows, dl.slot_rows(sl, dels, ks=ks), ks)
+        write(rows, slot_rows.of(ks), ks)
         watched.find(rows)
         del rows
     watched.log()
