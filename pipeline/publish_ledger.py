@@ -37,19 +37,22 @@ class TableState:
     """A published table's content: columns, rows and the sum of its rows' hashes (as text:
     a HUGEINT); `row_end`, for a table published by its changed rows, is the first rowid of
     the restricted table's last row group when it was published (rows appended since are
-    past it)."""
+    past it); `layout`, the digests of its row groups in the restricted database (their
+    segments' blocks): a row group with the same digest later holds the rows it held, deletions
+    aside. A table published by its layout has no hash sum: its older rows were not read."""
 
     columns: tuple[tuple[str, str], ...]
     rows: int
-    hash_sum: str
+    hash_sum: str | None  # None: not known (published by its layout, `publish_tables`)
     row_end: int | None = None
+    layout: tuple[str, ...] | None = None
 
     def same_content(self, other: TableState | None) -> bool:
-        return other is not None and (self.columns, self.rows, self.hash_sum) == (
-            other.columns,
-            other.rows,
-            other.hash_sum,
-        )
+        """Same columns, rows and hash sum; a hash sum not known is never the same."""
+        if other is None or self.hash_sum is None:
+            return False
+        mine, theirs = (self.columns, self.rows, self.hash_sum), (other.columns, other.rows)
+        return mine == (*theirs, other.hash_sum)
 
 
 @dataclass
@@ -81,7 +84,11 @@ def usable_ledger(analytics_db: Path, gate_version: str) -> Ledger | None:
             raw["duckdb_version"],
             {
                 name: TableState(
-                    tuple(tuple(c) for c in t["columns"]), t["rows"], t["hash_sum"], t["row_end"]
+                    tuple(tuple(c) for c in t["columns"]),
+                    t["rows"],
+                    t["hash_sum"],
+                    t["row_end"],
+                    tuple(t["layout"]) if t.get("layout") is not None else None,
                 )
                 for name, t in raw["tables"].items()
             },

@@ -6,8 +6,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipeline.identifier_gate import gate_version
 from pipeline.publish import PublishError, publish
-from pipeline.publish_ledger import ledger_path
+from pipeline.publish_ledger import content_of, ledger_path, usable_ledger
+from pipeline.publish_tables import storage_layout
 
 RELATIONS = [("main", "exams", "exams"), ("main", "monthly", "monthly")]
 KEYS = {"exams": "exam_key"}
@@ -69,6 +71,31 @@ def test_appended_rows_replace_their_keys_and_unchanged_tables_are_kept(publishe
     assert _rows(analytics, "exams") == _rows(restricted, "exams")
     with duckdb.connect(str(analytics), read_only=True) as con:
         assert con.execute("select count(*) from publish_info").fetchone()[0] == 1
+
+
+def test_a_night_of_appended_rows_reads_no_older_row(published, monkeypatch) -> None:
+    restricted, analytics = published
+    read: list[str] = []
+
+    def reading(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[int, str]:
+        read.append(sql)
+        return content_of(con, sql)
+
+    monkeypatch.setattr("pipeline.publish_tables.content_of", reading)
+    whole_table = 'select * from "main"."exams"'
+    _night(restricted, _delete_insert("'k4', 'k129998'", days=9))
+    assert _publish(restricted, analytics)["exams"] == "changed rows"
+    assert _publish(restricted, analytics)["exams"] == "kept"  # a night that changed nothing
+    assert whole_table not in read
+    assert _rows(analytics, "exams") == _rows(restricted, "exams")
+    recorded = usable_ledger(analytics, gate_version()).tables["exams"]
+    with duckdb.connect(str(restricted), read_only=True) as con:
+        layout = storage_layout(con, ("main", "exams"))
+    assert (recorded.rows, recorded.hash_sum) == (130000, None)  # counted, not read
+    assert recorded.layout == layout.recorded() and recorded.row_end == layout.row_end > 0
+    _night(restricted, "delete from exams where exam_key = 'k6'")  # and no hash sum to check
+    assert _publish(restricted, analytics)["exams"] == "whole"
+    assert _rows(analytics, "exams") == _rows(restricted, "exams")
 
 
 @pytest.mark.parametrize(
