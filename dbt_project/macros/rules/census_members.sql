@@ -1,6 +1,7 @@
 {#- Each exam of `exams` on the list at the end of each date of `census_dates` (docs/metrics.md):
-    clock started on or before it, not tested and not cancelled by then. -#}
-{% macro census_members(exams, census_dates) -%}
+    clock started on or before it, not tested and not cancelled by then. `carry`: more columns
+    of `exams` to keep on each member row (no join back to the exams for them). -#}
+{% macro census_members(exams, census_dates, carry=[]) -%}
     select
         {{ census_dates }}.census_date,
         {{ exams }}.exam_key,
@@ -10,6 +11,9 @@
         {{ exams }}.dm01_test,
         {{ exams }}.clock_start_date,
         {{ exams }}.booked_for,
+        {%- for column in carry %}
+        {{ exams }}.{{ column }},
+        {%- endfor %}
         {{ dbt.datediff(exams ~ '.clock_start_date', census_dates ~ '.census_date', 'day') }} as days_waited
     from {{ exams }}
     inner join {{ census_dates }}

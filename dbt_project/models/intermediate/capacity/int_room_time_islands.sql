@@ -1,7 +1,10 @@
+{{ config(materialized='table') }}
 -- A room's time with an exam in it (kind 'exam': exam start to completion, fct_exams) and its
 -- open time (kind 'slot': free and booked slots), as stretches within one local day: overlapping
 -- or touching intervals of one kind, room and day are merged into one island (two accessions
--- scanned in one sitting, or back-to-back slots, are one stretch of time).
+-- scanned in one sitting, or back-to-back slots, are one stretch of time). A table, not a view:
+-- its uniqueness test and scanner_utilisation_daily (which reads it twice) would each compute
+-- the islands again over every exam's and slot's history.
 with
 
 intervals as (

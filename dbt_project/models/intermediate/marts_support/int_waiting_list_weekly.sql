@@ -28,19 +28,18 @@ week_ends as (
 ),
 
 members as (
-    {{ wmin.census_members('exams', 'week_ends') }}
+    {{ wmin.census_members('exams', 'week_ends', carry=['site_code']) }}
 ),
 
 counted as (
     select
         members.census_date,
         members.trust_code,
-        exams.site_code,
+        members.site_code,
         members.dm01_test,
         members.days_waited,
         {{ wmin.is_counted_for_dm01('members') }} as is_counted_for_dm01
     from members
-    inner join exams on exams.exam_key = members.exam_key
 ),
 
 final as (

@@ -41,6 +41,8 @@ homes as (
                                length(replace(upper(trim(postcode)), ' ', '')) - 3)
         end as postcode_district
     from {{ ref('int_exams_enriched') }}
+    -- the members are waiting-list requests: no other exam's postcode is read (or hashed)
+    where activity_category = 'waiting_list'
 ),
 
 centroids as (
