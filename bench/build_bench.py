@@ -255,13 +255,30 @@ def copy_settled(source: Path, target: Path) -> None:
 SAVED = "night.json"  # beside a --save-night database: the night and the full build's seconds
 
 
+def verify_against_full_refresh(
+    db: Path, night: date, work: Path, threads: int, exclude: str | None
+) -> list[str]:
+    """Rebuild a copy of the night's result with --full-refresh and compare every mart;
+    prints the verdict and returns the tables that differ (none: identical)."""
+    check = work / "full_refresh.duckdb"
+    shutil.copyfile(db, check)
+    try:
+        _build(check, night, True, work / "target_verify", threads, exclude)
+        differ = compare_marts(db, check)
+    finally:
+        check.unlink(missing_ok=True)
+    print("incremental = full refresh: " + ("yes, every mart" if not differ else f"NO: {differ}"))
+    return differ
+
+
 def incremental_from_saved(a: argparse.Namespace) -> int:
     """The night's incremental build (without unit tests, as the nightly runs it) on a copy of
     a --save-night database, against the full build's seconds recorded there. With `--repeats
     N` the night is built N times, each on a fresh copy, and the median run is the figure: the
     same build's time moves by a fifth from run to run on a shared machine."""
     saved = json.loads((a.from_night / SAVED).read_text())
-    work = a.work or Path(tempfile.mkdtemp(prefix="build_bench_"))
+    # absolute: dbt resolves a relative target path from the project folder, not from here
+    work = (a.work or Path(tempfile.mkdtemp(prefix="build_bench_"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
     night = date.fromisoformat(saved["night"])
     runs = []
@@ -276,6 +293,9 @@ def incremental_from_saved(a: argparse.Namespace) -> int:
         runs.append(
             {"seconds": seconds, "kinds": node_seconds(target), "nodes": slowest_nodes(target, 15)}
         )
+        if a.verify and run == max(1, a.repeats) - 1:
+            differ = verify_against_full_refresh(db, night, work, a.threads, a.exclude)
+            runs[-1]["identical_to_full_refresh"] = not differ
         db.unlink()
     median = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
     seconds, kinds, nodes = median["seconds"], median["kinds"], median["nodes"]
@@ -285,6 +305,7 @@ def incremental_from_saved(a: argparse.Namespace) -> int:
         print("runs: " + ", ".join(f"{r['seconds']:.2f}" for r in runs) + " s (the median above)")
     print(f"ratio to the saved full build ({saved['full_seconds']} s): {ratio:.2f}")
     print("slowest nodes: " + ", ".join(f"{n} {s}s" for n, s in nodes))
+    verified = {k: v for k, v in runs[-1].items() if k == "identical_to_full_refresh"}
     if a.json:
         a.json.write_text(
             json.dumps(
@@ -295,6 +316,7 @@ def incremental_from_saved(a: argparse.Namespace) -> int:
                     "ratio_without_unit_tests": ratio,
                     "incremental_node_seconds": kinds,
                     "incremental_slowest": nodes,
+                    **verified,
                 },
                 indent=2,
             )
@@ -302,7 +324,7 @@ def incremental_from_saved(a: argparse.Namespace) -> int:
         )
     if not a.work:
         shutil.rmtree(work)
-    return 0
+    return 0 if verified.get("identical_to_full_refresh", True) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -319,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--verify",
         action="store_true",
-        help="full-refresh a copy of the incremental result and compare every mart",
+        help="full-refresh a copy of the incremental result and compare every mart "
+        "(with --from-night: of the last run)",
     )
     ap.add_argument(
         "--multiply",
@@ -353,7 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     source = a.home / "warehouse" / "restricted.duckdb"
     if not source.exists():
         raise SystemExit(f"{source} not found: ingest the home first (wmin ingest)")
-    work = a.work or Path(tempfile.mkdtemp(prefix="build_bench_"))
+    # absolute: dbt resolves a relative target path from the project folder, not from here
+    work = (a.work or Path(tempfile.mkdtemp(prefix="build_bench_"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
     db = work / "restricted.duckdb"
     copy_settled(source, db)
@@ -449,14 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     print("slowest nodes, incremental: " + ", ".join(f"{n} {s}s" for n, s in incr_nodes))
 
     if a.verify:
-        check = work / "full_refresh.duckdb"
-        shutil.copyfile(db, check)
-        _build(check, night, True, work / "target_verify", a.threads, a.exclude)
-        differ = compare_marts(db, check)
+        differ = verify_against_full_refresh(db, night, work, a.threads, a.exclude)
         figures["identical_to_full_refresh"] = not differ
-        print(
-            "incremental = full refresh: " + ("yes, every mart" if not differ else f"NO: {differ}")
-        )
     if a.json:
         a.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0 if figures.get("identical_to_full_refresh", True) else 1
