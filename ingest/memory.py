@@ -5,7 +5,8 @@ By default the allocators hand freed memory back to the kernel at once and fault
 again, zeroed, a page at a time for the next file; kept, the later files fault in far fewer
 pages. `docs/benchmarks.md` ("Memory kept for the next file") has the figures.
 
-The memory is held until the process ends: the nightly run's process, not a long-lived one.
+The memory is held up to a bound (`release_freed_memory_over`): past it, what was freed goes
+back to the kernel, so that one big file or a year's run does not keep gigabytes to the end.
 """
 
 from __future__ import annotations
@@ -40,3 +41,29 @@ def keep_freed_memory() -> bool:
             (_M_TOP_PAD, _TOP_PAD),
         )
     )
+
+
+def resident_bytes() -> int:
+    """The process's resident memory (Linux); 0 where /proc is not there."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
+def release_freed_memory_over(resident_bound: int) -> bool:
+    """Give the memory freed so far back to the kernel once the process holds more than
+    `resident_bound` bytes: what a run keeps for the next file is bounded. Unbounded, a trust's
+    first backfill file left a reader holding about 1 GB, and a year's inserts (DuckDB's
+    threads allocate from glibc too) left the loader holding gigabytes, until the process ended.
+    Returns whether it released."""
+    if resident_bytes() <= resident_bound:
+        return False
+    if platform.libc_ver()[0] == "glibc":
+        ctypes.CDLL(None).malloc_trim(0)  # every arena, and the free pages inside a heap
+    if "pyarrow" in sys.modules:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    return True

@@ -80,3 +80,30 @@ def test_after_pyarrow_has_loaded_its_allocator_is_left_alone():
         " print(os.environ.get('MIMALLOC_PURGE_DELAY'))"
     )
     assert _python(code).strip() == "None"
+
+
+# the same block freed, then what release_freed_memory_over does with it under a bound above
+# and one below the process's resident memory: resident memory before and after each
+_RELEASE_PROBE = """
+import json, os
+from ingest.memory import keep_freed_memory, release_freed_memory_over, resident_bytes
+keep_freed_memory()
+block = bytearray(64 << 20)
+block[::4096] = b"x" * len(range(0, len(block), 4096))
+del block
+before = resident_bytes()
+kept = release_freed_memory_over(before + (256 << 20))
+after_kept = resident_bytes()
+released = release_freed_memory_over(16 << 20)
+print(json.dumps({"kept": kept, "released": released, "before": before,
+                  "after_kept": after_kept, "after_released": resident_bytes()}))
+"""
+
+
+@glibc
+def test_freed_memory_is_kept_up_to_the_bound_and_given_back_beyond_it():
+    probe = json.loads(_python(_RELEASE_PROBE))
+    assert probe["kept"] is False  # under the bound: kept for the next file
+    assert probe["after_kept"] > probe["before"] - (8 << 20)
+    assert probe["released"] is True  # over it: back to the kernel
+    assert probe["after_released"] < probe["before"] - (48 << 20)
