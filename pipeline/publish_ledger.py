@@ -26,7 +26,9 @@ import duckdb
 
 from exports.atomic import write_atomically
 
-LEDGER_VERSION = 1
+# 2: a table may have a layout and no hash sum; code that knows only 1 ignores such a record
+LEDGER_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 # past this share of free blocks, the next publish writes a new file
 MOST_FREE_SHARE = 0.25
 ROW = "wmin_published_row"  # the alias a row is hashed under (no published column is named so)
@@ -77,7 +79,7 @@ def usable_ledger(analytics_db: Path, gate_version: str) -> Ledger | None:
     """The last publish's record, when the analytics file is still what it describes."""
     try:
         raw = json.loads(ledger_path(analytics_db).read_text(encoding="utf-8"))
-        if raw.get("version") != LEDGER_VERSION:
+        if raw.get("version") not in READABLE_VERSIONS:
             return None
         ledger = Ledger(
             raw["gate_version"],
