@@ -261,3 +261,44 @@ def test_hl7_fast_lines_equal_messages_built_segment_by_segment(tmp_path) -> Non
     assert len(fast) > 50 and any(m.startswith("MSH") and "ORU^R01" in m for m in fast)
     for j in range(0, len(fast), 7):
         assert fast[j] == rend.message(rend.row(fields, j))[0].as_py()
+
+
+def _same_rows(a, b) -> bool:
+    """Two `deliveries.Rows` with the same rows, columns and values."""
+    if (
+        not (np.array_equal(a.k, b.k) and np.array_equal(a.ref, b.ref))
+        or a.cols.keys() != b.cols.keys()
+    ):
+        return False
+    for name, v in a.cols.items():
+        w = b.cols[name]
+        if isinstance(v, np.ndarray):
+            if not np.array_equal(v, w):
+                return False
+        elif not pa.chunked_array([v]).equals(pa.chunked_array([w])):
+            return False
+    return True
+
+
+@pytest.mark.parametrize("code", ["RRK", "RJC", "RWP"])  # wide delta, wide snapshot, event log
+def test_a_months_rows_are_those_of_all_deliveries_in_it(clean, code) -> None:
+    """The writers make a trust's rows a month of deliveries at a time, doing only that
+    month's work: the rows of a run of deliveries are the run's share of every delivery's rows."""
+    from ingest.synth import deliveries as dl
+
+    home, specs = clean
+    spec = specs[code]
+
+    def read(name: str) -> pd.DataFrame:
+        df = pd.read_parquet(home / "truth" / f"{name}.parquet")
+        return df[df.trust_code == code].reset_index(drop=True)
+
+    sl = dl.trust_slice(read("exams"), read("events"), read("slots"), code, {})
+    dels = dl.make_deliveries(dl.delivery_nights(START, END, spec.delivery_every_days))
+    ks = range(3, 9)
+    for make in (dl.wide_rows, dl.event_rows):
+        every = make(sl, dels, spec)
+        assert len(every.of(ks)) > 0
+        assert _same_rows(make(sl, dels, spec, ks), every.of(ks))
+    every = dl.slot_rows(sl, dels)
+    assert _same_rows(dl.slot_rows(sl, dels, ks=ks), every.of(ks))
