@@ -263,6 +263,18 @@ def load_local_codes(seeds_dir: Path | None) -> dict[str, set[str]] | None:
     return out
 
 
+# The loader's DuckDB connection is opened anew after this many batches: over a year's run the
+# loader's memory grew to gigabytes while the connection was open, and closing it gave most of
+# it back (DuckDB's caches and its allocators' freed memory).
+BATCHES_PER_CONNECTION = 4
+
+
+def _connect(db_path: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(db_path))
+    _x(con, "set enable_progress_bar = false")  # a batch's insert must not draw on the log
+    return con
+
+
 # Files are read ahead, validated and loaded in batches: a Great Expectations call has a fixed
 # cost per expectation however few rows it sees, and a commit a fixed cost too (with DuckDB's
 # automatic checkpoint once the write-ahead log passes `checkpoint_threshold`). A batch is one
@@ -372,10 +384,11 @@ def ingest_landing(
     summary = IngestSummary()
     validator = None
     waiting: list[FileOutcome | _ReadFile] = []  # in load order; skipped files keep their place
-    con = duckdb.connect(str(db_path))
-    _x(con, "set enable_progress_bar = false")  # a batch's insert must not draw on the log
+    con = _connect(db_path)
+    batches_on_con = 0
 
     def finish_batch() -> None:
+        nonlocal con, batches_on_con
         batch = [w for w in waiting if isinstance(w, _ReadFile)]
         if validator is not None:
             _validate_batch(validator.get(), batch)
@@ -384,6 +397,11 @@ def ingest_landing(
             if on_file is not None:  # after the commit: a file reported is a file kept
                 on_file(o)
         waiting.clear()
+        batches_on_con += 1
+        if batches_on_con >= BATCHES_PER_CONNECTION:  # committed: a new connection loses nothing
+            con.close()
+            con = _connect(db_path)
+            batches_on_con = 0
         release_freed_memory_over(RESIDENT_BOUND_LOADER)
 
     try:
@@ -482,7 +500,7 @@ READ_AHEAD_BYTES = 256 * 1024 * 1024  # of delivery bytes (frames in memory are 
 # A process's resident memory, at most, before it gives the memory freed so far back to the
 # kernel: the loader checks after a batch's commit, a reader before its next file. Below it, the
 # freed memory is kept for the next file (ingest/memory.py: fewer page faults). Without a bound a
-# year's run ended with the loader holding over 3 GB and a reader about 1 GB.
+# reader kept what its biggest file (a trust's first backfill) needed to the end of the run.
 RESIDENT_BOUND_LOADER = 1024 << 20
 RESIDENT_BOUND_READER = 768 << 20
 

@@ -200,9 +200,11 @@ def test_outcomes_do_not_depend_on_the_batch(home, specs, tmp_path, monkeypatch)
     one_go = home / "r.duckdb"
     loader.ingest_landing(one_go, home, specs, KEY, trusts=["TWC", "THL"])
     monkeypatch.setattr(loader, "BATCH_FILES", 1)
+    monkeypatch.setattr(loader, "BATCHES_PER_CONNECTION", 1)  # and each on a new connection
     file_by_file = home / "r1.duckdb"
     loader.ingest_landing(file_by_file, home, specs, KEY, trusts=["TWC", "THL"])
     assert _results_by_file(one_go) == _results_by_file(file_by_file)
+    assert _landing_rows(one_go) == _landing_rows(file_by_file)
 
 
 def test_ge_failing_on_a_batch_falls_back_to_one_file_at_a_time(home, specs, monkeypatch):
