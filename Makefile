@@ -25,9 +25,11 @@ $(UV):
 	$(PYTHON) -m venv $(UV_VENV)
 	$(UV_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
 
-$(STAMP): pyproject.toml uv.lock | $(UV)
+# --compile-bytecode: uv leaves the packages uncompiled, and with PYTHONDONTWRITEBYTECODE set (as
+# on our machines) every process then compiled pandas, dbt and Great Expectations from source.
+$(STAMP): pyproject.toml uv.lock Makefile | $(UV)
 	@echo "==> installing the locked versions (uv.lock) into $(VENV)"
-	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --extra test --extra spark --python $(PYTHON)
+	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --compile-bytecode --extra test --extra spark --python $(PYTHON)
 	@touch $(STAMP)
 
 # Chromium (browser test), poppler-utils (PDF checks) and Java (the Spark proof: pyspark needs a
