@@ -27,8 +27,10 @@
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from multiprocessing import get_context
 from pathlib import Path
 
 import duckdb
@@ -80,119 +82,98 @@ class DbtBuilds:
 def dbt_builds(tmp_path_factory: pytest.TempPathFactory) -> DbtBuilds:
     root = tmp_path_factory.mktemp("dbt_build")
     db = build_landing(root / "restricted.duckdb", deliveries=1)
-    night1 = run_build(db, date.fromisoformat(AS_OF_1), target_dir=root / "target1")
-    night1_db = root / "night1.duckdb"
-    later_db, later_full_db = root / "later.duckdb", root / "later_full_refresh.duckdb"
-    for copy in (night1_db, later_db, later_full_db):
-        shutil.copyfile(db, copy)
-    for copy in (later_db, later_full_db):
-        add_correction(copy)
-    nightly_db = root / "nightly.duckdb"
-    shutil.copyfile(db, nightly_db)
-    drop_exam_hash(nightly_db)
-    add_delivery(nightly_db, 2)
-    nightly = run_build(
-        nightly_db, date.fromisoformat(AS_OF_2), unit_tests=False, target_dir=root / "target6"
-    )
-    add_delivery(db, 2)
-    night2 = run_build(db, date.fromisoformat(AS_OF_2), target_dir=root / "target2")
-    full_db = root / "full_refresh.duckdb"
-    shutil.copyfile(db, full_db)
-    full = run_build(
-        full_db, date.fromisoformat(AS_OF_2), full_refresh=True, target_dir=root / "target3"
-    )
-    backdated_db = root / "backdated.duckdb"
-    shutil.copyfile(db, backdated_db)
-    add_late_redelivery(backdated_db)
-    backdated_full_db = root / "backdated_full_refresh.duckdb"
-    shutil.copyfile(backdated_db, backdated_full_db)
-    backdated = run_build(
-        backdated_db,
-        date.fromisoformat(AS_OF_1),
-        select="resource_type:model",
-        target_dir=root / "target4",
-    )
-    backdated_full = run_build(
-        backdated_full_db,
-        date.fromisoformat(AS_OF_1),
-        full_refresh=True,
-        select="resource_type:model",
-        target_dir=root / "target5",
-    )
-    later = run_build(
-        later_db,
-        date.fromisoformat(AS_OF_LATER),
-        select=LATER_SELECTION,
-        target_dir=root / "target7",
-    )
-    later_full = run_build(
-        later_full_db,
-        date.fromisoformat(AS_OF_LATER),
-        full_refresh=True,
-        select=LATER_SELECTION,
-        target_dir=root / "target8",
-    )
-    moved_db, moved_full_db = root / "moved.duckdb", root / "moved_full_refresh.duckdb"
-    shutil.copyfile(later_db, moved_db)
-    add_patient_move(moved_db)
-    shutil.copyfile(moved_db, moved_full_db)
-    moved = run_build(
-        moved_db,
-        date.fromisoformat(AS_OF_LATER),
-        select=LATER_SELECTION,
-        target_dir=root / "target9",
-    )
-    moved_full = run_build(
-        moved_full_db,
-        date.fromisoformat(AS_OF_LATER),
-        full_refresh=True,
-        select=LATER_SELECTION,
-        target_dir=root / "target10",
-    )
-    withdrawn_db = root / "withdrawn.duckdb"
-    withdrawn_full_db = root / "withdrawn_full_refresh.duckdb"
-    shutil.copyfile(moved_db, withdrawn_db)
-    add_entered_in_error(withdrawn_db)
-    shutil.copyfile(withdrawn_db, withdrawn_full_db)
-    withdrawn = run_build(
-        withdrawn_db,
-        date.fromisoformat(AS_OF_LATER),
-        select=LATER_SELECTION,
-        target_dir=root / "target11",
-    )
-    withdrawn_full = run_build(
-        withdrawn_full_db,
-        date.fromisoformat(AS_OF_LATER),
-        full_refresh=True,
-        select=LATER_SELECTION,
-        target_dir=root / "target12",
-    )
-    return DbtBuilds(
-        night1,
-        night2,
-        full,
-        db,
-        full_db,
-        backdated,
-        backdated_full,
-        backdated_db,
-        backdated_full_db,
-        nightly,
-        nightly_db,
-        later,
-        later_full,
-        later_db,
-        later_full_db,
-        night1_db,
-        moved,
-        moved_full,
-        moved_db,
-        moved_full_db,
-        withdrawn,
-        withdrawn_full,
-        withdrawn_db,
-        withdrawn_full_db,
-    )
+    # Each build runs in a process of its own, two at a time: a build of this small landing
+    # keeps about one core busy (dbt's Python), and most builds only need night 1's result.
+    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
+
+        def build(path: Path, as_of: str, target: str, **options: object) -> Future:
+            return pool.submit(
+                run_build,
+                path,
+                date.fromisoformat(as_of),
+                target_dir=root / target,
+                **options,
+            )
+
+        night1 = build(db, AS_OF_1, "target1").result()
+        night1_db = root / "night1.duckdb"
+        later_db, later_full_db = root / "later.duckdb", root / "later_full_refresh.duckdb"
+        nightly_db = root / "nightly.duckdb"
+        for copy in (night1_db, later_db, later_full_db, nightly_db):
+            shutil.copyfile(db, copy)
+        for copy in (later_db, later_full_db):
+            add_correction(copy)
+        later = build(later_db, AS_OF_LATER, "target7", select=LATER_SELECTION)
+        drop_exam_hash(nightly_db)
+        add_delivery(nightly_db, 2)
+        nightly = build(nightly_db, AS_OF_2, "target6", unit_tests=False)
+        add_delivery(db, 2)
+        night2 = build(db, AS_OF_2, "target2")
+        later_full = build(
+            later_full_db, AS_OF_LATER, "target8", full_refresh=True, select=LATER_SELECTION
+        )
+
+        moved_db, moved_full_db = root / "moved.duckdb", root / "moved_full_refresh.duckdb"
+        later.result()
+        shutil.copyfile(later_db, moved_db)
+        add_patient_move(moved_db)
+        shutil.copyfile(moved_db, moved_full_db)
+        moved = build(moved_db, AS_OF_LATER, "target9", select=LATER_SELECTION)
+        moved_full = build(
+            moved_full_db, AS_OF_LATER, "target10", full_refresh=True, select=LATER_SELECTION
+        )
+
+        full_db = root / "full_refresh.duckdb"
+        backdated_db = root / "backdated.duckdb"
+        backdated_full_db = root / "backdated_full_refresh.duckdb"
+        night2.result()
+        shutil.copyfile(db, full_db)
+        shutil.copyfile(db, backdated_db)
+        add_late_redelivery(backdated_db)
+        shutil.copyfile(backdated_db, backdated_full_db)
+        full = build(full_db, AS_OF_2, "target3", full_refresh=True)
+        models = "resource_type:model"
+        backdated = build(backdated_db, AS_OF_1, "target4", select=models)
+        backdated_full = build(
+            backdated_full_db, AS_OF_1, "target5", full_refresh=True, select=models
+        )
+
+        withdrawn_db = root / "withdrawn.duckdb"
+        withdrawn_full_db = root / "withdrawn_full_refresh.duckdb"
+        moved.result()
+        shutil.copyfile(moved_db, withdrawn_db)
+        add_entered_in_error(withdrawn_db)
+        shutil.copyfile(withdrawn_db, withdrawn_full_db)
+        withdrawn = build(withdrawn_db, AS_OF_LATER, "target11", select=LATER_SELECTION)
+        withdrawn_full = build(
+            withdrawn_full_db, AS_OF_LATER, "target12", full_refresh=True, select=LATER_SELECTION
+        )
+        return DbtBuilds(
+            night1,
+            night2.result(),
+            full.result(),
+            db,
+            full_db,
+            backdated.result(),
+            backdated_full.result(),
+            backdated_db,
+            backdated_full_db,
+            nightly.result(),
+            nightly_db,
+            later.result(),
+            later_full.result(),
+            later_db,
+            later_full_db,
+            night1_db,
+            moved.result(),
+            moved_full.result(),
+            moved_db,
+            moved_full_db,
+            withdrawn.result(),
+            withdrawn_full.result(),
+            withdrawn_db,
+            withdrawn_full_db,
+        )
 
 
 # Builds 7 and 8: one correction after night 1, as of 19 days later.
