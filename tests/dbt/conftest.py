@@ -113,40 +113,45 @@ def dbt_builds(tmp_path_factory: pytest.TempPathFactory) -> DbtBuilds:
             later_full_db, AS_OF_LATER, "target8", full_refresh=True, select=LATER_SELECTION
         )
 
-        moved_db, moved_full_db = root / "moved.duckdb", root / "moved_full_refresh.duckdb"
-        later.result()
-        shutil.copyfile(later_db, moved_db)
-        add_patient_move(moved_db)
-        shutil.copyfile(moved_db, moved_full_db)
-        moved = build(moved_db, AS_OF_LATER, "target9", select=LATER_SELECTION)
-        moved_full = build(
-            moved_full_db, AS_OF_LATER, "target10", full_refresh=True, select=LATER_SELECTION
-        )
+        def changed_pair(source: Path, name: str, change, as_of: str, targets, select: str):
+            """A copy of `source` changed by `change`, built incrementally and from scratch."""
+            changed, changed_full = root / f"{name}.duckdb", root / f"{name}_full_refresh.duckdb"
+            shutil.copyfile(source, changed)
+            change(changed)
+            shutil.copyfile(changed, changed_full)
+            incremental = build(changed, as_of, targets[0], select=select)
+            rebuilt = build(changed_full, as_of, targets[1], full_refresh=True, select=select)
+            return changed, changed_full, incremental, rebuilt
 
+        later.result()
+        moved_db, moved_full_db, moved, moved_full = changed_pair(
+            later_db,
+            "moved",
+            add_patient_move,
+            AS_OF_LATER,
+            ("target9", "target10"),
+            LATER_SELECTION,
+        )
         full_db = root / "full_refresh.duckdb"
-        backdated_db = root / "backdated.duckdb"
-        backdated_full_db = root / "backdated_full_refresh.duckdb"
         night2.result()
         shutil.copyfile(db, full_db)
-        shutil.copyfile(db, backdated_db)
-        add_late_redelivery(backdated_db)
-        shutil.copyfile(backdated_db, backdated_full_db)
-        full = build(full_db, AS_OF_2, "target3", full_refresh=True)
-        models = "resource_type:model"
-        backdated = build(backdated_db, AS_OF_1, "target4", select=models)
-        backdated_full = build(
-            backdated_full_db, AS_OF_1, "target5", full_refresh=True, select=models
+        backdated_db, backdated_full_db, backdated, backdated_full = changed_pair(
+            db,
+            "backdated",
+            add_late_redelivery,
+            AS_OF_1,
+            ("target4", "target5"),
+            "resource_type:model",
         )
-
-        withdrawn_db = root / "withdrawn.duckdb"
-        withdrawn_full_db = root / "withdrawn_full_refresh.duckdb"
+        full = build(full_db, AS_OF_2, "target3", full_refresh=True)
         moved.result()
-        shutil.copyfile(moved_db, withdrawn_db)
-        add_entered_in_error(withdrawn_db)
-        shutil.copyfile(withdrawn_db, withdrawn_full_db)
-        withdrawn = build(withdrawn_db, AS_OF_LATER, "target11", select=LATER_SELECTION)
-        withdrawn_full = build(
-            withdrawn_full_db, AS_OF_LATER, "target12", full_refresh=True, select=LATER_SELECTION
+        withdrawn_db, withdrawn_full_db, withdrawn, withdrawn_full = changed_pair(
+            moved_db,
+            "withdrawn",
+            add_entered_in_error,
+            AS_OF_LATER,
+            ("target11", "target12"),
+            LATER_SELECTION,
         )
         return DbtBuilds(
             night1,
