@@ -27,7 +27,11 @@
 from __future__ import annotations
 
 import shutil
+import sys
+import types
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from multiprocessing import get_context
@@ -84,7 +88,7 @@ def dbt_builds(tmp_path_factory: pytest.TempPathFactory) -> DbtBuilds:
     db = build_landing(root / "restricted.duckdb", deliveries=1)
     # Each build runs in a process of its own, two at a time: a build of this small landing
     # keeps about one core busy (dbt's Python), and most builds only need night 1's result.
-    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
+    with _plain_main(), ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
 
         def build(path: Path, as_of: str, target: str, **options: object) -> Future:
             return pool.submit(
@@ -186,6 +190,18 @@ LATER_SELECTION = (
     "+tat_monthly,resource_type:model +waiting_list_census,resource_type:model "
     "test_name:recent_by_group"
 )
+
+
+@contextmanager
+def _plain_main() -> Iterator[None]:
+    """A spawned worker runs the parent's __main__ again, and an app test leaves Streamlit's
+    script there: while the pool starts its workers, __main__ is an empty module."""
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = saved
 
 
 def drop_exam_hash(db: Path) -> None:
