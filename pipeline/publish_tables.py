@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from itertools import takewhile
 
 import duckdb
 
@@ -58,12 +59,7 @@ class StorageLayout:
 
     def recorded(self) -> tuple[str, ...]:
         """The digests of the row groups, up to the first without one."""
-        out = []
-        for digest in self.digests:
-            if digest is None:
-                break
-            out.append(digest)
-        return tuple(out)
+        return tuple(takewhile(lambda digest: digest is not None, self.digests))
 
     def unchanged_end(self, recorded: tuple[str, ...]) -> int:
         """Where the leading row groups that still have the `recorded` digests end: rows
@@ -234,11 +230,12 @@ class TableWriter:
 
     def _older_rows_with_keys(self, source: str, key: str, row_end: int) -> bool:
         """Whether a row before `row_end` has the key of an appended row."""
-        return bool(
-            self.con.execute(
-                f'select count(*) from {source} where rowid < {int(row_end)} and "{key}" in '
-                f'(select "{key}" from {CHANGED})'
-            ).fetchone()[0]
+        return (
+            _count(
+                self.con,
+                f'{source} where rowid < {int(row_end)} and "{key}" in (select "{key}" from {CHANGED})',
+            )
+            > 0
         )
 
     def drop_others(self, keep: set[str]) -> None:
